@@ -1,0 +1,12 @@
+import TokenStoreKit
+
+/// The PostgreSQL schema, embedded from the `.sql` files beside this one, in order.
+///
+/// SwiftPM names an embedded file by replacing characters an identifier cannot hold,
+/// the leading digit included: `0001_create_tokens.sql` becomes `_001_create_tokens_sql`.
+public enum PostgresMigrations {
+    /// Every migration this build knows, ascending by version.
+    public static let all: [SchemaMigration] = [
+        SchemaMigration(version: 1, name: "0001_create_tokens", utf8: PackageResources._001_create_tokens_sql),
+    ]
+}

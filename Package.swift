@@ -1,0 +1,153 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Settings every target of ours shares: Swift 6 mode, warnings are bugs.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "swift-tokenstore",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "OAuth1", targets: ["OAuth1"]),
+        .library(name: "OAuth1Testing", targets: ["OAuth1Testing"]),
+        .library(name: "TokenStoreKit", targets: ["TokenStoreKit"]),
+        .library(name: "TokenStoreSQLite", targets: ["TokenStoreSQLite"]),
+        .library(name: "TokenStorePostgres", targets: ["TokenStorePostgres"]),
+        .library(name: "TokenStoreRedis", targets: ["TokenStoreRedis"]),
+        .library(name: "TokenStoreTesting", targets: ["TokenStoreTesting"]),
+        .executable(name: "tokenstore", targets: ["tokenstore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages, prefixed so they never clash with
+        // another package's `CSQLite` in a user's dependency graph.
+        .systemLibrary(
+            name: "CTokenStoreOpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CTokenStoreSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CTokenStoreLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // No pkgConfig: hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM rejects
+        // with a warning on every build; the shim includes <hiredis/hiredis.h> instead.
+        .systemLibrary(name: "CTokenStoreHiredis", providers: [.apt(["libhiredis-dev"])]),
+
+        .target(
+            name: "OAuth1",
+            dependencies: [
+                "CTokenStoreOpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        .target(
+            name: "OAuth1Testing",
+            dependencies: [
+                "OAuth1",
+                .product(name: "FlyingFox", package: "FlyingFox"),
+            ],
+            swiftSettings: strictSettings),
+        // The schema files, embedded into the binary so an installed `tokenstore` needs no
+        // resource bundle beside it. One target per dialect: the PostgreSQL product never
+        // carries the SQLite schema and the other way round.
+        .target(
+            name: "TokenStoreSQLiteMigrations",
+            dependencies: ["TokenStoreKit"],
+            path: "Migrations/sqlite",
+            resources: [.embedInCode("0001_create_tokens.sql")],
+            swiftSettings: strictSettings),
+        .target(
+            name: "TokenStorePostgresMigrations",
+            dependencies: ["TokenStoreKit"],
+            path: "Migrations/postgres",
+            resources: [.embedInCode("0001_create_tokens.sql")],
+            swiftSettings: strictSettings),
+        .target(
+            name: "TokenStoreKit",
+            dependencies: [
+                "OAuth1",
+                "CTokenStoreOpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        .target(
+            name: "TokenStoreSQLite",
+            dependencies: [
+                "TokenStoreKit", "TokenStoreSQLiteMigrations", "CTokenStoreSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        .target(
+            name: "TokenStorePostgres",
+            dependencies: [
+                "TokenStoreKit", "TokenStorePostgresMigrations", "CTokenStoreLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings),
+        .target(
+            name: "TokenStoreRedis",
+            dependencies: [
+                "TokenStoreKit", "CTokenStoreHiredis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings),
+        .target(
+            name: "TokenStoreTesting",
+            dependencies: ["TokenStoreKit", "OAuth1Testing"],
+            swiftSettings: strictSettings),
+        .target(
+            name: "TokenStoreCLI",
+            dependencies: [
+                "OAuth1", "OAuth1Testing", "TokenStoreKit",
+                "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        .executableTarget(
+            name: "tokenstore",
+            dependencies: ["TokenStoreCLI"],
+            swiftSettings: strictSettings),
+
+        // Spawned by the conformance suite to race `take` across processes.
+        .executableTarget(
+            name: "tokenstore-test-worker",
+            dependencies: ["TokenStoreKit", "TokenStoreSQLite"],
+            swiftSettings: strictSettings),
+
+        .testTarget(
+            name: "OAuth1Tests",
+            dependencies: ["OAuth1", "OAuth1Testing"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "TokenStoreKitTests",
+            dependencies: ["TokenStoreKit", "TokenStoreTesting", "OAuth1Testing", "tokenstore-test-worker"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "TokenStoreSQLiteTests",
+            dependencies: ["TokenStoreSQLite", "TokenStoreTesting", "tokenstore-test-worker"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "TokenStorePostgresTests",
+            dependencies: ["TokenStorePostgres", "TokenStoreTesting"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "TokenStoreRedisTests",
+            dependencies: ["TokenStoreRedis", "TokenStoreTesting"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "TokenStoreCLITests",
+            dependencies: ["TokenStoreCLI", "tokenstore"],
+            swiftSettings: strictSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,38 @@
+import Logging
+
+/// Opens stores for one or more URL schemes. Register one with
+/// ``TokenStoreRegistry/register(_:)`` so ``TokenStoreRegistry/open(_:options:)`` and the
+/// `tokenstore` command can use it.
+public struct TokenStoreDriver: Sendable {
+    /// The schemes this driver opens, lowercased, without `:` (e.g. `["postgres", "postgresql"]`).
+    public var schemes: [String]
+    /// A one-line description shown in error messages and `tokenstore --help`.
+    public var summary: String
+    /// Opens a store for a URL with one of ``schemes``.
+    public var open: @Sendable (_ url: String, _ options: TokenStoreOptions) async throws -> any TokenStore
+
+    /// Creates a driver.
+    public init(
+        schemes: [String],
+        summary: String,
+        open: @escaping @Sendable (_ url: String, _ options: TokenStoreOptions) async throws -> any TokenStore
+    ) {
+        self.schemes = schemes.map { $0.lowercased() }
+        self.summary = summary
+        self.open = open
+    }
+}
+
+/// Settings every driver honours when opened by URL.
+public struct TokenStoreOptions: Sendable {
+    /// Where the store reads the current time.
+    public var clock: TokenClock
+    /// Where the store logs connects, reconnects and migrations. Never receives secrets.
+    public var logger: Logger
+
+    /// Creates options; the default logger discards everything.
+    public init(clock: TokenClock = .system, logger: Logger = Logger(label: "tokenstore", factory: { _ in SwiftLogNoOpLogHandler() })) {
+        self.clock = clock
+        self.logger = logger
+    }
+}
