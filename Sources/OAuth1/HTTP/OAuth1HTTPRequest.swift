@@ -38,10 +38,16 @@ public struct OAuth1HTTPRequest: Sendable, Hashable, CustomStringConvertible {
     /// header (parameters such as `charset` ignored).
     public var hasFormBody: Bool {
         guard let contentType = header(named: "Content-Type") else { return false }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first ?? ""
-        return mediaType.trimmingCharacters(in: .whitespaces).lowercased()
-            == "application/x-www-form-urlencoded"
+        let bytes = contentType.utf8
+        let end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
+        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var mediaType = bytes[bytes.startIndex..<end]
+        while let first = mediaType.first, isSpace(first) { mediaType = mediaType.dropFirst() }
+        while let last = mediaType.last, isSpace(last) { mediaType = mediaType.dropLast() }
+        return OAuth1HTTPHeaders.asciiCaseInsensitiveEqual(mediaType, Self.formMediaType)
     }
+
+    private static let formMediaType = Array("application/x-www-form-urlencoded".utf8)
 
     public var description: String {
         "\(method) \(url.absoluteString) \(headers) body: \(body.map { "\($0.count) bytes" } ?? "none")"

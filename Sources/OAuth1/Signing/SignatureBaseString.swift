@@ -9,22 +9,57 @@ public enum SignatureBaseString {
     /// - Parameter params: Decoded parameters: request parameters plus the `oauth_*`
     ///   protocol parameters, without `oauth_signature` and without the header's `realm`.
     public static func normalizedParameters(_ params: [OAuth1Parameter]) -> String {
-        var encoded = params.map {
-            (name: OAuth1PercentEncoding.encode($0.name), value: OAuth1PercentEncoding.encode($0.value))
+        if params.isEmpty { return "" }
+        // Encode everything into one byte buffer and sort ranges into it: two allocations
+        // instead of one String per name and value (this is the signer's hot path).
+        var storage: [UInt8] = []
+        storage.reserveCapacity(params.reduce(16) { $0 + $1.name.utf8.count + $1.value.utf8.count } * 2)
+        var spans: [(name: Range<Int>, value: Range<Int>)] = []
+        spans.reserveCapacity(params.count)
+        for parameter in params {
+            let nameStart = storage.count
+            OAuth1PercentEncoding.appendEncoded(parameter.name, to: &storage)
+            let valueStart = storage.count
+            OAuth1PercentEncoding.appendEncoded(parameter.value, to: &storage)
+            spans.append((nameStart..<valueStart, valueStart..<storage.count))
         }
-        encoded.sort { a, b in
-            if a.name != b.name { return a.name.utf8.lexicographicallyPrecedes(b.name.utf8) }
-            return a.value.utf8.lexicographicallyPrecedes(b.value.utf8)
+        return storage.withUnsafeBufferPointer { bytes in
+            spans.sort { a, b in
+                let byName = compare(bytes, a.name, b.name)
+                return byName != 0 ? byName < 0 : compare(bytes, a.value, b.value) < 0
+            }
+            let length = spans.reduce(-1) { $0 + $1.name.count + $1.value.count + 2 }
+            return String(unsafeUninitializedCapacity: length) { output in
+                var position = 0
+                for (index, span) in spans.enumerated() {
+                    if index > 0 {
+                        output[position] = UInt8(ascii: "&")
+                        position += 1
+                    }
+                    for i in span.name {
+                        output[position] = bytes[i]
+                        position += 1
+                    }
+                    output[position] = UInt8(ascii: "=")
+                    position += 1
+                    for i in span.value {
+                        output[position] = bytes[i]
+                        position += 1
+                    }
+                }
+                return position
+            }
         }
-        var result = ""
-        result.reserveCapacity(encoded.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 })
-        for (index, pair) in encoded.enumerated() {
-            if index > 0 { result += "&" }
-            result += pair.name
-            result += "="
-            result += pair.value
+    }
+
+    /// Compares two byte ranges of `bytes`: negative, zero or positive like `memcmp`.
+    private static func compare(_ bytes: UnsafeBufferPointer<UInt8>, _ a: Range<Int>, _ b: Range<Int>) -> Int {
+        let common = min(a.count, b.count)
+        if common > 0, let base = bytes.baseAddress {
+            let result = memcmp(base + a.lowerBound, base + b.lowerBound, common)
+            if result != 0 { return Int(result) }
         }
-        return result
+        return a.count - b.count
     }
 
     /// The base string URI (section 3.4.1.2): `scheme://host[:port]/path`.
