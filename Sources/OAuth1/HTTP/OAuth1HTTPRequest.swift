@@ -49,7 +49,15 @@ public struct OAuth1HTTPRequest: Sendable, Hashable, CustomStringConvertible {
 
     private static let formMediaType = Array("application/x-www-form-urlencoded".utf8)
 
+    /// Method, URL (with any `oauth_signature` value redacted: a PLAINTEXT signature is the
+    /// secrets), headers (credentials redacted) and body size.
     public var description: String {
-        "\(method) \(url.absoluteString) \(headers) body: \(body.map { "\($0.count) bytes" } ?? "none")"
+        "\(method) \(Self.redactingSignature(url.absoluteString)) \(headers) body: \(body.map { "\($0.count) bytes" } ?? "none")"
+    }
+
+    static func redactingSignature(_ text: String) -> String {
+        guard let start = text.range(of: "oauth_signature=") else { return text }
+        let end = text[start.upperBound...].firstIndex(where: { $0 == "&" || $0 == "#" }) ?? text.endIndex
+        return text[..<start.upperBound] + "<redacted>" + text[end...]
     }
 }
