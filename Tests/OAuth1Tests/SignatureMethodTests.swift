@@ -202,3 +202,11 @@ func dumped(_ value: some Any) -> String {
     dump(value, to: &text)
     return text
 }
+
+extension SignatureMethodTests {
+    @Test func oversizedPEMIsRejectedBeforeOpenSSL() {
+        let huge = String(repeating: "A", count: (1 << 20) + 1)
+        let error = #expect(throws: OAuth1Error.self) { try SignatureMethod.rsaSHA1(privateKeyPEM: huge) }
+        #expect(error?.code == .invalidKey)
+    }
+}

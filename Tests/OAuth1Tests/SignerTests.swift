@@ -211,3 +211,16 @@ import Testing
         #expect(error?.code == .invalidRequest)
     }
 }
+
+extension SignerTests {
+    @Test func withTokenReplacesOnlyTheToken() throws {
+        let base = OAuth1Signer(client: Self.client, method: .hmacSHA256, realm: "R", clock: .fixed(3), nonce: .fixed("n"))
+        let next = base.with(token: Self.token)
+        #expect(base.token == nil)
+        #expect(next.token == Self.token)
+        #expect(next.method.name == "HMAC-SHA256")
+        #expect(next.realm == "R")
+        let details = try next.signatureDetails(for: OAuth1HTTPRequest(url: try #require(URL(string: "https://e.com/"))))
+        #expect(details.protocolParameters.first(named: "oauth_token") == "token-id")
+    }
+}

@@ -39,6 +39,9 @@ enum OpenSSLCrypto {
     private static func hmac(
         _ digest: OpenSSLDigest, keyBytes: UnsafeBufferPointer<UInt8>, messageBytes: UnsafeBufferPointer<UInt8>
     ) throws -> [UInt8] {
+        guard keyBytes.count <= Int(Int32.max) else {
+            throw OAuth1Error(.invalidRequest, message: "the HMAC key is too long")
+        }
         var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         // HMAC() needs valid pointers even for empty inputs (an empty secret is legal).
