@@ -22,6 +22,11 @@ import Testing
         ("http://[::1]:8080/x", "http://[::1]:8080/x"),
         ("https://[2001:DB8::1]/", "https://[2001:db8::1]/"),
         ("http://[::1]:80/", "http://[::1]/"),
+        // An IDN host signs in its ASCII (punycode) form, as the HTTP client sends it.
+        ("https://bücher.de/a", "https://xn--bcher-kva.de/a"),
+        ("https://xn--bcher-kva.de/a", "https://xn--bcher-kva.de/a"),
+        // An empty port is no port.
+        ("http://example.com:/p", "http://example.com/p"),
     ])
     func baseStringURI(_ input: String, _ expected: String) throws {
         let url = try #require(URL(string: input))

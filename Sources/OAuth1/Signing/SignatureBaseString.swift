@@ -72,24 +72,54 @@ public enum SignatureBaseString {
     /// - Throws: ``OAuth1Error`` (``OAuth1Error/Code/invalidRequest``) when the URL has no
     ///   scheme or no host.
     public static func baseStringURI(_ url: URL) throws -> String {
-        guard let components = URLComponents(url: url, resolvingAgainstBaseURL: true) else {
-            throw OAuth1Error(.invalidRequest, message: "cannot parse the request URL '\(redactedURL(url))'")
+        // Read the URL's own ASCII text rather than URLComponents: Foundation's components
+        // turn an IDNA host (xn--…) back into percent-encoded Unicode, but the HTTP client
+        // sends, and the provider signs, the ASCII host.
+        let text = url.absoluteString
+        guard let colon = text.firstIndex(of: ":"), colon > text.startIndex,
+            text[colon...].hasPrefix("://")
+        else {
+            throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' is not an absolute http(s) URL")
         }
-        guard let scheme = components.scheme?.lowercased(), !scheme.isEmpty else {
-            throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' has no scheme")
+        let scheme = text[..<colon].lowercased()
+        let authorityStart = text.index(colon, offsetBy: 3)
+        let authorityEnd = text[authorityStart...].firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? text.endIndex
+        let pathEnd = text[authorityEnd...].firstIndex(where: { $0 == "?" || $0 == "#" }) ?? text.endIndex
+        var authority = text[authorityStart..<authorityEnd]
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+
+        let host: Substring
+        var portText: Substring = ""
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else {
+                throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' has a malformed IPv6 host")
+            }
+            host = authority[...close]
+            let rest = authority[authority.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":") else {
+                    throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' has a malformed host")
+                }
+                portText = rest.dropFirst()
+            }
+        } else if let portColon = authority.lastIndex(of: ":") {
+            host = authority[..<portColon]
+            portText = authority[authority.index(after: portColon)...]
+        } else {
+            host = authority
         }
-        guard var host = components.percentEncodedHost?.lowercased(), !host.isEmpty else {
+        guard !host.isEmpty else {
             throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' has no host")
         }
-        if host.contains(":") && !host.hasPrefix("[") {
-            host = "[" + host + "]"
-        }
-        var result = scheme + "://" + host
-        if let port = components.port {
+        var result = scheme + "://" + host.lowercased()
+        if !portText.isEmpty {
+            guard let port = Int(portText), (0...65535).contains(port) else {
+                throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' has an invalid port")
+            }
             let isDefault = (scheme == "http" && port == 80) || (scheme == "https" && port == 443)
             if !isDefault { result += ":\(port)" }
         }
-        let path = components.percentEncodedPath
+        let path = text[authorityEnd..<pathEnd]
         result += path.isEmpty ? "/" : path
         return result
     }
