@@ -76,42 +76,52 @@ public enum SignatureBaseString {
         // turn an IDNA host (xn--…) back into percent-encoded Unicode, but the HTTP client
         // sends, and the provider signs, the ASCII host.
         let text = url.absoluteString
-        guard let colon = text.firstIndex(of: ":"), colon > text.startIndex,
-            text[colon...].hasPrefix("://")
+        let utf8 = text.utf8
+        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")), colon > utf8.startIndex,
+            utf8[colon...].starts(with: "://".utf8)
         else {
             throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' is not an absolute http(s) URL")
         }
         let scheme = text[..<colon].lowercased()
-        let authorityStart = text.index(colon, offsetBy: 3)
-        let authorityEnd = text[authorityStart...].firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? text.endIndex
-        let pathEnd = text[authorityEnd...].firstIndex(where: { $0 == "?" || $0 == "#" }) ?? text.endIndex
+        let authorityStart = utf8.index(colon, offsetBy: 3)
+        let authorityEnd =
+            utf8[authorityStart...].firstIndex(where: {
+                $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#")
+            }) ?? utf8.endIndex
+        let pathEnd =
+            utf8[authorityEnd...].firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") })
+            ?? utf8.endIndex
         var authority = text[authorityStart..<authorityEnd]
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        if let at = authority.utf8.lastIndex(of: UInt8(ascii: "@")) { authority = authority[authority.utf8.index(after: at)...] }
 
         let host: Substring
         var portText: Substring = ""
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else {
+        if authority.utf8.first == UInt8(ascii: "[") {
+            guard let close = authority.utf8.firstIndex(of: UInt8(ascii: "]")) else {
                 throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' has a malformed IPv6 host")
             }
             host = authority[...close]
-            let rest = authority[authority.index(after: close)...]
+            let rest = authority[authority.utf8.index(after: close)...]
             if !rest.isEmpty {
-                guard rest.hasPrefix(":") else {
+                guard rest.utf8.first == UInt8(ascii: ":") else {
                     throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' has a malformed host")
                 }
                 portText = rest.dropFirst()
             }
-        } else if let portColon = authority.lastIndex(of: ":") {
+        } else if let portColon = authority.utf8.lastIndex(of: UInt8(ascii: ":")) {
             host = authority[..<portColon]
-            portText = authority[authority.index(after: portColon)...]
+            portText = authority[authority.utf8.index(after: portColon)...]
         } else {
             host = authority
         }
         guard !host.isEmpty else {
             throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' has no host")
         }
-        var result = scheme + "://" + host.lowercased()
+        var result = scheme
+        result.reserveCapacity(text.utf8.count)
+        result += "://"
+        result += host.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
+            ? host.lowercased() : String(host)
         if !portText.isEmpty {
             guard let port = Int(portText), (0...65535).contains(port) else {
                 throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' has an invalid port")
