@@ -93,3 +93,16 @@ extension RedactionTests {
         #expect(text.contains("#f"))
     }
 }
+
+extension RedactionTests {
+    @Test func receivedPlaintextRequestRedactsTheSignature() throws {
+        let signer = OAuth1Signer(
+            client: ClientCredentials(key: "ck", secret: Self.consumerSecret),
+            token: TokenCredentials(token: "tk", secret: Self.tokenSecret), method: .plaintext)
+        let received = try OAuth1ReceivedRequest(
+            try signer.sign(OAuth1HTTPRequest(url: try #require(URL(string: "https://example.com/")))))
+        #expect(received.signature.contains(Self.consumerSecret))
+        Self.expectNoSecrets(received)
+        #expect(String(describing: received).contains("ck"))
+    }
+}

@@ -14,7 +14,9 @@ import Foundation
 ///
 /// Checking the timestamp window and nonce reuse is the provider's job: see ``timestamp``
 /// and ``nonce``.
-public struct OAuth1ReceivedRequest: Sendable {
+public struct OAuth1ReceivedRequest: Sendable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     /// The request as received.
     public var request: OAuth1HTTPRequest
     /// Where the protocol parameters were found.
@@ -133,6 +135,22 @@ public struct OAuth1ReceivedRequest: Sendable {
         }
         return method.verify(
             signature: signature, baseString: baseString, clientSecret: clientSecret, tokenSecret: tokenSecret)
+    }
+
+    /// The consumer key, token, method and placement; never the signature (a PLAINTEXT
+    /// signature is the secrets).
+    public var description: String {
+        "OAuth1ReceivedRequest(consumerKey: \(consumerKey), token: \(token ?? "none"), "
+            + "method: \(signatureMethodName), placement: \(placement))"
+    }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "consumerKey": consumerKey, "token": token as Any, "method": signatureMethodName,
+                "placement": placement, "baseString": baseString,
+            ], displayStyle: .struct)
     }
 
     private static func usesOAuthScheme(_ header: String) -> Bool {
