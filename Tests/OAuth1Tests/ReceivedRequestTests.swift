@@ -68,7 +68,9 @@ import Testing
 
         var tamperedBody = request
         tamperedBody.body = Data(#"{"a":2}"#.utf8)
-        #expect(!(try OAuth1ReceivedRequest(tamperedBody)).verify(method: verifying, clientSecret: "client-secret", tokenSecret: "token-secret") || name == "PLAINTEXT")
+        #expect(
+            !(try OAuth1ReceivedRequest(tamperedBody)).verify(
+                method: verifying, clientSecret: "client-secret", tokenSecret: "token-secret") || name == "PLAINTEXT")
     }
 
     @Test func tamperingBreaksVerification() throws {
@@ -87,7 +89,9 @@ import Testing
         // Realm is not signed: changing it keeps the signature valid.
         #expect(
             try verifies {
-                $0.setHeader("Authorization", $0.header(named: "Authorization")!.replacingOccurrences(of: "realm=\"R\"", with: "realm=\"S\""))
+                $0.setHeader(
+                    "Authorization",
+                    $0.header(named: "Authorization")!.replacingOccurrences(of: "realm=\"R\"", with: "realm=\"S\""))
             })
         // Default port spelled out is the same base string URI.
         #expect(try verifies { $0.url = URL(string: "https://API.example.com:443/1/items?x=1")! })
@@ -99,16 +103,33 @@ import Testing
         let details = try signer.signatureDetails(
             for: request, extraProtocolParameters: [OAuth1Parameter("oauth_body_hash", "2jmj7l5rSw0yVb/vlWAYkK/YBwk=")])
         request.setHeader("Authorization", details.authorizationHeader)
-        #expect(!(try OAuth1ReceivedRequest(request)).verify(method: .hmacSHA1, clientSecret: "client-secret", tokenSecret: "token-secret"))
+        #expect(
+            !(try OAuth1ReceivedRequest(request)).verify(
+                method: .hmacSHA1, clientSecret: "client-secret", tokenSecret: "token-secret"))
     }
 
     @Test(arguments: [
         ("", "the request carries no OAuth protocol parameters"),
-        ("OAuth oauth_consumer_key=\"k\", oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"1\", oauth_nonce=\"n\"", "oauth_signature is missing"),
-        ("OAuth oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"1\", oauth_nonce=\"n\", oauth_signature=\"s\"", "oauth_consumer_key is missing"),
-        ("OAuth oauth_consumer_key=\"k\", oauth_signature_method=\"HMAC-SHA1\", oauth_nonce=\"n\", oauth_signature=\"s\"", "oauth_timestamp is missing"),
-        ("OAuth oauth_consumer_key=\"k\", oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"x\", oauth_nonce=\"n\", oauth_signature=\"s\"", "not a number"),
-        ("OAuth oauth_consumer_key=\"k\", oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"1\", oauth_nonce=\"n\", oauth_version=\"2.0\", oauth_signature=\"s\"", "oauth_version"),
+        (
+            "OAuth oauth_consumer_key=\"k\", oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"1\", oauth_nonce=\"n\"",
+            "oauth_signature is missing"
+        ),
+        (
+            "OAuth oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"1\", oauth_nonce=\"n\", oauth_signature=\"s\"",
+            "oauth_consumer_key is missing"
+        ),
+        (
+            "OAuth oauth_consumer_key=\"k\", oauth_signature_method=\"HMAC-SHA1\", oauth_nonce=\"n\", oauth_signature=\"s\"",
+            "oauth_timestamp is missing"
+        ),
+        (
+            "OAuth oauth_consumer_key=\"k\", oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"x\", oauth_nonce=\"n\", oauth_signature=\"s\"",
+            "not a number"
+        ),
+        (
+            "OAuth oauth_consumer_key=\"k\", oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"1\", oauth_nonce=\"n\", oauth_version=\"2.0\", oauth_signature=\"s\"",
+            "oauth_version"
+        ),
         ("OAuth oauth_consumer_key=\"k\", oauth_consumer_key=\"j\"", "appears twice"),
     ])
     func malformedRequestsAreRejected(header: String, expected: String) throws {
@@ -122,14 +143,17 @@ import Testing
     @Test func plaintextMayOmitTimestampAndNonce() throws {
         var request = OAuth1HTTPRequest(url: try #require(URL(string: "https://api.example.com/")))
         request.setHeader(
-            "Authorization", "OAuth oauth_consumer_key=\"ck\", oauth_signature_method=\"PLAINTEXT\", oauth_signature=\"client-secret%26\"")
+            "Authorization",
+            "OAuth oauth_consumer_key=\"ck\", oauth_signature_method=\"PLAINTEXT\", oauth_signature=\"client-secret%26\""
+        )
         let received = try OAuth1ReceivedRequest(request)
         #expect(received.verify(method: .plaintext, clientSecret: "client-secret", tokenSecret: ""))
         #expect(!received.verify(method: .plaintext, clientSecret: "client-secret", tokenSecret: "x"))
     }
 
     @Test func duplicateSignatureInQueryIsRejected() throws {
-        let signed = try Self.signed(OAuth1HTTPRequest(url: try #require(URL(string: "https://e.com/x"))), placement: .queryString)
+        let signed = try Self.signed(
+            OAuth1HTTPRequest(url: try #require(URL(string: "https://e.com/x"))), placement: .queryString)
         var request = signed
         request.url = try #require(URL(string: signed.url.absoluteString + "&oauth_signature=again"))
         #expect(throws: OAuth1Error.self) { try OAuth1ReceivedRequest(request) }

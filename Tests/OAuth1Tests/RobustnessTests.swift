@@ -82,7 +82,8 @@ import Testing
                             token: TokenCredentials(token: "t\(task)", secret: "ts"), method: useRSA ? rsa : .hmacSHA1)
                         guard let signed = try? signer.sign(OAuth1HTTPRequest(url: url)),
                             let received = try? OAuth1ReceivedRequest(signed),
-                            received.verify(method: useRSA ? verifier : .hmacSHA1, clientSecret: "cs", tokenSecret: "ts")
+                            received.verify(
+                                method: useRSA ? verifier : .hmacSHA1, clientSecret: "cs", tokenSecret: "ts")
                         else {
                             failures += 1
                             continue

@@ -74,7 +74,9 @@ import Testing
         #expect(try SignatureBaseString.requestParameters(of: request) == [OAuth1Parameter("a", "1")])
         request.setHeader("Content-Type", "Application/X-WWW-Form-URLEncoded; charset=utf-8")
         #expect(
-            try SignatureBaseString.requestParameters(of: request) == [OAuth1Parameter("a", "1"), OAuth1Parameter("b", "2")])
+            try SignatureBaseString.requestParameters(of: request) == [
+                OAuth1Parameter("a", "1"), OAuth1Parameter("b", "2"),
+            ])
     }
 
     @Test func oauthSignatureIsExcludedButQueryRealmIsKept() throws {
@@ -92,7 +94,8 @@ import Testing
     }
 
     @Test func makeUppercasesMethodAndIgnoresURLQuery() throws {
-        let url = try #require(URL(string: "HTTPS://Example.com:443/a b".replacingOccurrences(of: " ", with: "%20") + "?ignored=1#f"))
+        let url = try #require(
+            URL(string: "HTTPS://Example.com:443/a b".replacingOccurrences(of: " ", with: "%20") + "?ignored=1#f"))
         let base = try SignatureBaseString.make(method: "get", url: url, parameters: [OAuth1Parameter("x", "y z")])
         #expect(base == "GET&https%3A%2F%2Fexample.com%2Fa%2520b&x%3Dy%2520z")
     }

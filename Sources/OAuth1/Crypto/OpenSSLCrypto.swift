@@ -19,7 +19,8 @@ enum OpenSSLDigest: Sendable {
 /// put key material into the thrown error.
 enum OpenSSLCrypto {
     /// HMAC of `message` under `key` (one-shot `HMAC()`, not deprecated in OpenSSL 3).
-    static func hmac(_ digest: OpenSSLDigest, key: some StringProtocol, message: some StringProtocol) throws -> [UInt8] {
+    static func hmac(_ digest: OpenSSLDigest, key: some StringProtocol, message: some StringProtocol) throws -> [UInt8]
+    {
         try withContiguousUTF8(key) { keyBytes in
             try withContiguousUTF8(message) { messageBytes in
                 try hmac(digest, keyBytes: keyBytes, messageBytes: messageBytes)

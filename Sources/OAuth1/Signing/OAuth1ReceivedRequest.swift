@@ -85,7 +85,8 @@ public struct OAuth1ReceivedRequest: Sendable, CustomStringConvertible, CustomDe
             throw Self.invalid("the request carries no OAuth protocol parameters")
         }
         guard signatures.count == 1, let signature = signatures.first else {
-            throw Self.invalid(signatures.isEmpty ? "oauth_signature is missing" : "oauth_signature appears more than once")
+            throw Self.invalid(
+                signatures.isEmpty ? "oauth_signature is missing" : "oauth_signature appears more than once")
         }
         self.signature = signature
         var seen: Set<String> = []

@@ -80,7 +80,8 @@ public enum SignatureBaseString {
         guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")), colon > utf8.startIndex,
             utf8[colon...].starts(with: "://".utf8)
         else {
-            throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' is not an absolute http(s) URL")
+            throw OAuth1Error(
+                .invalidRequest, message: "the request URL '\(redactedURL(url))' is not an absolute http(s) URL")
         }
         let scheme = text[..<colon].lowercased()
         let authorityStart = utf8.index(colon, offsetBy: 3)
@@ -92,19 +93,23 @@ public enum SignatureBaseString {
             utf8[authorityEnd...].firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") })
             ?? utf8.endIndex
         var authority = text[authorityStart..<authorityEnd]
-        if let at = authority.utf8.lastIndex(of: UInt8(ascii: "@")) { authority = authority[authority.utf8.index(after: at)...] }
+        if let at = authority.utf8.lastIndex(of: UInt8(ascii: "@")) {
+            authority = authority[authority.utf8.index(after: at)...]
+        }
 
         let host: Substring
         var portText: Substring = ""
         if authority.utf8.first == UInt8(ascii: "[") {
             guard let close = authority.utf8.firstIndex(of: UInt8(ascii: "]")) else {
-                throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' has a malformed IPv6 host")
+                throw OAuth1Error(
+                    .invalidRequest, message: "the request URL '\(redactedURL(url))' has a malformed IPv6 host")
             }
             host = authority[...close]
             let rest = authority[authority.utf8.index(after: close)...]
             if !rest.isEmpty {
                 guard rest.utf8.first == UInt8(ascii: ":") else {
-                    throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' has a malformed host")
+                    throw OAuth1Error(
+                        .invalidRequest, message: "the request URL '\(redactedURL(url))' has a malformed host")
                 }
                 portText = rest.dropFirst()
             }
@@ -120,7 +125,8 @@ public enum SignatureBaseString {
         var result = scheme
         result.reserveCapacity(text.utf8.count)
         result += "://"
-        result += host.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
+        result +=
+            host.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
             ? host.lowercased() : String(host)
         if !portText.isEmpty {
             guard let port = Int(portText), (0...65535).contains(port) else {
