@@ -47,7 +47,8 @@ public final class LocalOAuth1Provider: Sendable {
     ///
     /// - Throws: when the loopback socket cannot be opened.
     public static func start(_ configuration: Configuration) async throws -> LocalOAuth1Provider {
-        let server = HTTPServer(address: .loopback(port: 0), timeout: 30, logger: .disabled)
+        // IPv4 loopback: FlyingFox's `.loopback` is ::1, which not every client resolves to.
+        let server = HTTPServer(address: try sockaddr_in.inet(ip4: "127.0.0.1", port: 0), timeout: 30, logger: .disabled)
         let holder = ProviderReference()
         for (route, endpoint) in [
             ("POST /oauth/request_token", Endpoint.requestToken),
