@@ -72,27 +72,13 @@ public final class SQLiteTokenStore: TokenStore {
     // MARK: Request tokens
 
     public func saveRequestToken(_ token: RequestToken) async throws {
-        try await pool.run("saveRequestToken", inline: inlineWrites) { connection in
-            let statement = try connection.statement(.saveRequestToken)
-            defer { connection.finish(statement) }
-            try connection.bindRequestToken(statement, token)
-            while try connection.step(statement) {}
-        }
+        try await pool.run("saveRequestToken", inline: inlineWrites, SaveRequestToken(token: token))
     }
 
     public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
         let now = nowMilliseconds
-        return try await pool.run("takeRequestToken", inline: inlineWrites) { connection in
-            let statement = try connection.statement(.takeRequestToken)
-            defer { connection.finish(statement) }
-            try connection.bind(statement, 1, oauthToken)
-            connection.bind(statement, 2, now)
-            guard try connection.step(statement) else { return nil }
-            let token = Result { () throws(SQLiteCorruptRow) in try connection.requestToken(statement) }
-            // Step to the end so the delete commits before the statement is reset.
-            while try connection.step(statement) {}
-            return try token.get()
-        }
+        return try await pool.run(
+            "takeRequestToken", inline: inlineWrites, TakeRequestToken(oauthToken: oauthToken, nowMilliseconds: now))
     }
 
     public func purgeExpiredRequestTokens() async throws -> Int {
@@ -128,13 +114,7 @@ public final class SQLiteTokenStore: TokenStore {
 
     @discardableResult
     public func saveAccessToken(_ token: AccessToken, policy: WritePolicy) async throws -> Bool {
-        try await pool.run("saveAccessToken", inline: inlineWrites) { connection in
-            let statement = try connection.statement(policy == .overwrite ? .saveAccessTokenOverwrite : .saveAccessTokenIfNewer)
-            defer { connection.finish(statement) }
-            try connection.bindAccessToken(statement, token)
-            while try connection.step(statement) {}
-            return connection.changes > 0
-        }
+        try await pool.run("saveAccessToken", inline: inlineWrites, SaveAccessToken(token: token, policy: policy))
     }
 
     /// Saves `tokens` in one transaction: all or none are written.
@@ -163,14 +143,7 @@ public final class SQLiteTokenStore: TokenStore {
     }
 
     public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
-        try await pool.run("accessToken", inline: true) { connection in
-            let statement = try connection.statement(.getAccessToken)
-            defer { connection.finish(statement) }
-            try connection.bind(statement, 1, key.provider)
-            try connection.bind(statement, 2, key.userID)
-            guard try connection.step(statement) else { return nil }
-            return try connection.accessToken(statement)
-        }
+        try await pool.run("accessToken", inline: true, GetAccessToken(key: key))
     }
 
     @discardableResult

@@ -56,6 +56,13 @@ final class SQLiteConnectionPool: Sendable {
         inline: Bool,
         _ body: @escaping @Sendable (SQLiteConnection) throws -> R
     ) async throws -> R {
+        try await run(operation, inline: inline, SQLiteClosureOperation(body: body))
+    }
+
+    /// Runs `work` like ``run(_:inline:_:)``; a struct, so the fast path allocates no
+    /// closure context.
+    func run<Work: SQLiteOperation>(_ operation: String, inline: Bool, _ work: Work) async throws -> Work.Output {
+        typealias R = Work.Output
         if isClosed.load(ordering: .relaxed) { throw closedError(operation) }
         var target: SQLiteConnectionSlot?
         sweep: for _ in 0..<(inline ? Self.sweeps : 0) {
@@ -63,7 +70,7 @@ final class SQLiteConnectionPool: Sendable {
                 let outcome = slot.state.withLockIfAvailable { connection -> InlineOutcome<R> in
                     guard let connection else { return .closed }
                     do {
-                        return .finished(.success(try body(connection)))
+                        return .finished(.success(try work.run(on: connection)))
                     } catch let error as SQLiteError where error.isBusy {
                         return .busy
                     } catch {
@@ -86,7 +93,7 @@ final class SQLiteConnectionPool: Sendable {
         let slot = target ?? slots[nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue % slots.count]
         let result: R?
         do {
-            result = try await slot.runOffPool(busyTimeoutMilliseconds: busyTimeoutMilliseconds, body)
+            result = try await slot.runOffPool(busyTimeoutMilliseconds: busyTimeoutMilliseconds, work)
         } catch {
             throw storeError(error, operation: operation)
         }
@@ -121,4 +128,17 @@ final class SQLiteConnectionPool: Sendable {
                 .internal, store: displayName, operation: operation, message: "unexpected error", underlying: nil)
         }
     }
+}
+
+/// Work on one connection. It must leave no transaction open and be safe to run again
+/// from the start after throwing a busy ``SQLiteError`` (it changed nothing then).
+protocol SQLiteOperation: Sendable {
+    associatedtype Output: Sendable
+    func run(on connection: SQLiteConnection) throws -> Output
+}
+
+/// A closure as an ``SQLiteOperation``, for the calls off the hot path.
+struct SQLiteClosureOperation<Output: Sendable>: SQLiteOperation {
+    let body: @Sendable (SQLiteConnection) throws -> Output
+    func run(on connection: SQLiteConnection) throws -> Output { try body(connection) }
 }
