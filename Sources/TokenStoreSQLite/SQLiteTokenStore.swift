@@ -72,19 +72,19 @@ public final class SQLiteTokenStore: TokenStore {
     // MARK: Request tokens
 
     public func saveRequestToken(_ token: RequestToken) async throws {
-        try await pool.run("saveRequestToken", inline: inlineWrites, SaveRequestToken(token: token))
+        try await pool.run("saveRequestToken", access: .write, inline: inlineWrites, SaveRequestToken(token: token))
     }
 
     public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
         let now = nowMilliseconds
         return try await pool.run(
-            "takeRequestToken", inline: inlineWrites, TakeRequestToken(oauthToken: oauthToken, nowMilliseconds: now))
+            "takeRequestToken", access: .write, inline: inlineWrites, TakeRequestToken(oauthToken: oauthToken, nowMilliseconds: now))
     }
 
     public func purgeExpiredRequestTokens() async throws -> Int {
         let now = nowMilliseconds
         // Unbounded work: always on the connection's thread.
-        return try await pool.run("purgeExpiredRequestTokens", inline: false) { connection in
+        return try await pool.run("purgeExpiredRequestTokens", access: .write, inline: false) { connection in
             let statement = try connection.statement(.purgeRequestTokens)
             defer { connection.finish(statement) }
             connection.bind(statement, 1, now)
@@ -96,7 +96,7 @@ public final class SQLiteTokenStore: TokenStore {
     public func listRequestTokens(after cursor: String?, limit: Int) async throws -> RequestTokenPage {
         guard limit >= 1 else { throw invalidLimit(limit, operation: "listRequestTokens") }
         let now = nowMilliseconds
-        return try await pool.run("listRequestTokens", inline: limit <= Self.inlineRowLimit) { connection in
+        return try await pool.run("listRequestTokens", access: .read, inline: limit <= Self.inlineRowLimit) { connection in
             let statement = try connection.statement(cursor == nil ? .listRequestTokensFirst : .listRequestTokensAfter)
             defer { connection.finish(statement) }
             if let cursor { try connection.bind(statement, 1, cursor) }
@@ -114,7 +114,7 @@ public final class SQLiteTokenStore: TokenStore {
 
     @discardableResult
     public func saveAccessToken(_ token: AccessToken, policy: WritePolicy) async throws -> Bool {
-        try await pool.run("saveAccessToken", inline: inlineWrites, SaveAccessToken(token: token, policy: policy))
+        try await pool.run("saveAccessToken", access: .write, inline: inlineWrites, SaveAccessToken(token: token, policy: policy))
     }
 
     /// Saves `tokens` in one transaction: all or none are written.
@@ -122,7 +122,7 @@ public final class SQLiteTokenStore: TokenStore {
     public func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy) async throws -> Int {
         guard !tokens.isEmpty else { return 0 }
         let inline = inlineWrites && tokens.count <= Self.inlineRowLimit
-        return try await pool.run("saveAccessTokens", inline: inline) { connection in
+        return try await pool.run("saveAccessTokens", access: .write, inline: inline) { connection in
             try connection.run(.begin)
             do {
                 let statement = try connection.statement(policy == .overwrite ? .saveAccessTokenOverwrite : .saveAccessTokenIfNewer)
@@ -143,12 +143,12 @@ public final class SQLiteTokenStore: TokenStore {
     }
 
     public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
-        try await pool.run("accessToken", inline: true, GetAccessToken(key: key))
+        try await pool.run("accessToken", access: .read, inline: true, GetAccessToken(key: key))
     }
 
     @discardableResult
     public func deleteAccessToken(for key: AccessTokenKey) async throws -> Bool {
-        try await pool.run("deleteAccessToken", inline: inlineWrites) { connection in
+        try await pool.run("deleteAccessToken", access: .write, inline: inlineWrites) { connection in
             let statement = try connection.statement(.deleteAccessToken)
             defer { connection.finish(statement) }
             try connection.bind(statement, 1, key.provider)
@@ -160,7 +160,7 @@ public final class SQLiteTokenStore: TokenStore {
 
     public func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage {
         guard limit >= 1 else { throw invalidLimit(limit, operation: "listAccessTokens") }
-        return try await pool.run("listAccessTokens", inline: limit <= Self.inlineRowLimit) { connection in
+        return try await pool.run("listAccessTokens", access: .read, inline: limit <= Self.inlineRowLimit) { connection in
             let statement = try connection.statement(cursor == nil ? .listAccessTokensFirst : .listAccessTokensAfter)
             defer { connection.finish(statement) }
             if let cursor {
@@ -181,7 +181,7 @@ public final class SQLiteTokenStore: TokenStore {
     /// Counts with two index scans: on the connection's thread for large stores.
     public func counts() async throws -> TokenCounts {
         let now = nowMilliseconds
-        return try await pool.run("counts", inline: false) { connection in
+        return try await pool.run("counts", access: .read, inline: false) { connection in
             let statement = try connection.statement(.counts)
             defer { connection.finish(statement) }
             connection.bind(statement, 1, now)
@@ -192,7 +192,7 @@ public final class SQLiteTokenStore: TokenStore {
     }
 
     public func schemaVersion() async throws -> Int {
-        try await pool.run("schemaVersion", inline: true) { connection in
+        try await pool.run("schemaVersion", access: .read, inline: true) { connection in
             let statement = try connection.statement(.schemaVersion)
             defer { connection.finish(statement) }
             guard try connection.step(statement) else { return 0 }
