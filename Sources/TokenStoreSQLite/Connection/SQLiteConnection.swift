@@ -43,10 +43,9 @@ final class SQLiteConnection {
             sqlite3_finalize(statement)
         }
         statements = []
-        if let walHookOwner {
-            sqlite3_wal_hook(db, nil, nil)
-            _ = walHookOwner
-        }
+        // Unhook before the context may go away; closing the last connection commits
+        // nothing, but it checkpoints, which must not reach a released checkpointer.
+        if walHookOwner != nil { sqlite3_wal_hook(db, nil, nil) }
         walHookOwner = nil
         sqlite3_close_v2(db)
         self.db = nil
