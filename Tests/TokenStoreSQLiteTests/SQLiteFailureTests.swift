@@ -19,8 +19,10 @@ struct SQLiteFailureTests {
         try raw.execute(
             "INSERT INTO access_tokens VALUES ('twitter', 'bad-date', 't', 'hush-secret', NULL, NULL, 'yesterday', 1, NULL)")
         try raw.execute(
+            "INSERT INTO access_tokens VALUES ('twitter', 'bad-utf8', 't', 'hush-secret', CAST(X'C328' AS TEXT), NULL, 1, 1, NULL)")
+        try raw.execute(
             "INSERT INTO request_tokens VALUES ('bad-rt', 'p', 'hush-secret', NULL, NULL, NULL, '[1]', 1, 9999999999999)")
-        for userID in ["bad-json", "bad-date"] {
+        for userID in ["bad-json", "bad-date", "bad-utf8"] {
             let error = await #expect(throws: TokenStoreError.self) {
                 _ = try await store.accessToken(provider: "twitter", userID: userID)
             }
