@@ -12,6 +12,15 @@ import TokenStoreKit
 /// it needs; otherwise it moves to the connection's own thread, which waits up to
 /// ``Configuration/busyTimeout``. No call parks a cooperative thread.
 ///
+/// Connections: writes use the first (so this process's writers queue on one lock), reads
+/// the others in parallel. WAL checkpoints run on a connection and thread of their own
+/// (see ``Configuration/checkpointThresholdPages``), never inside a caller's commit.
+/// With ``Durability/normal`` (the default) a power loss can lose the last commits but
+/// never corrupts the database; see ``Durability``.
+///
+/// A task cancelled while its call waits for another process's lock keeps waiting, at
+/// most the busy timeout; the call is not interrupted halfway.
+///
 /// ```swift
 /// let store = try await SQLiteTokenStore(path: "/var/lib/app/tokens.db")
 /// try await store.saveAccessToken(token)
