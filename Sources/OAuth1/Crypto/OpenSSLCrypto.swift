@@ -1,0 +1,97 @@
+import CTokenStoreOpenSSL
+import Foundation
+
+/// The digests this module uses, mapped to OpenSSL's `EVP_MD`.
+enum OpenSSLDigest: Sendable {
+    case sha1, sha256, sha512
+
+    var md: OpaquePointer? {
+        switch self {
+        case .sha1: EVP_sha1()
+        case .sha256: EVP_sha256()
+        case .sha512: EVP_sha512()
+        }
+    }
+}
+
+/// Thin, allocation-light wrappers over libcrypto. Every OpenSSL object created here is
+/// freed before returning; failures clear OpenSSL's thread-local error queue and never
+/// put key material into the thrown error.
+enum OpenSSLCrypto {
+    /// HMAC of `message` under `key` (one-shot `HMAC()`, not deprecated in OpenSSL 3).
+    static func hmac(_ digest: OpenSSLDigest, key: some StringProtocol, message: some StringProtocol) throws -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let ok = withContiguousUTF8(key) { keyBytes in
+            withContiguousUTF8(message) { messageBytes in
+                output.withUnsafeMutableBufferPointer { out in
+                    // An empty key must still be a valid pointer for HMAC().
+                    var empty: UInt8 = 0
+                    return withUnsafePointer(to: &empty) { emptyPointer in
+                        HMAC(
+                            digest.md, keyBytes.baseAddress.map(UnsafeRawPointer.init) ?? UnsafeRawPointer(emptyPointer),
+                            Int32(keyBytes.count), messageBytes.baseAddress ?? emptyPointer, messageBytes.count,
+                            out.baseAddress, &length) != nil
+                    }
+                }
+            }
+        }
+        guard ok else {
+            ERR_clear_error()
+            throw OAuth1Error(.invalidRequest, message: "HMAC computation failed in OpenSSL")
+        }
+        output.removeSubrange(Int(length)...)
+        return output
+    }
+
+    /// Hash of `data`.
+    static func digest(_ digest: OpenSSLDigest, _ data: Data) throws -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let ok = data.withUnsafeBytes { input in
+            output.withUnsafeMutableBufferPointer { out in
+                EVP_Digest(input.baseAddress, input.count, out.baseAddress, &length, digest.md, nil) == 1
+            }
+        }
+        guard ok else {
+            ERR_clear_error()
+            throw OAuth1Error(.invalidRequest, message: "digest computation failed in OpenSSL")
+        }
+        output.removeSubrange(Int(length)...)
+        return output
+    }
+
+    /// `count` bytes from OpenSSL's CSPRNG.
+    ///
+    /// - Throws: ``OAuth1Error`` when `RAND_bytes` fails; a weaker source is never used.
+    static func randomBytes(_ count: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let status = bytes.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
+        guard status == 1 else {
+            ERR_clear_error()
+            throw OAuth1Error(
+                .invalidRequest, message: "OpenSSL's random generator (RAND_bytes) failed; no nonce was made")
+        }
+        return bytes
+    }
+
+    /// Compares two byte strings in time independent of where they differ.
+    static func constantTimeEqual(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {
+        withContiguousUTF8(a) { x in
+            withContiguousUTF8(b) { y in
+                guard x.count == y.count else { return false }
+                if x.isEmpty { return true }
+                return CRYPTO_memcmp(x.baseAddress, y.baseAddress, x.count) == 0
+            }
+        }
+    }
+
+    /// Runs `body` over the UTF-8 bytes of `string`, copying only when it is not contiguous.
+    static func withContiguousUTF8<R>(
+        _ string: some StringProtocol, _ body: (UnsafeBufferPointer<UInt8>) throws -> R
+    ) rethrows -> R {
+        if let result = try string.utf8.withContiguousStorageIfAvailable(body) { return result }
+        let copy = Array(string.utf8)
+        return try copy.withUnsafeBufferPointer(body)
+    }
+}

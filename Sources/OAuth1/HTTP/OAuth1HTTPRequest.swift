@@ -1,0 +1,69 @@
+import Foundation
+
+/// An HTTP request as the signer and the transport see it.
+///
+/// The URL is kept exactly as given: its query is part of the signature, decoded per
+/// RFC 5849 section 3.4.1.3.1.
+public struct OAuth1HTTPRequest: Sendable, Hashable, CustomStringConvertible {
+    /// The HTTP method, e.g. `GET`; uppercased in the signature base string.
+    public var method: String
+    /// The full request URL, including any query.
+    public var url: URL
+    /// The header fields, in order.
+    public var headers: OAuth1HTTPHeaders
+    /// The request body, if any.
+    public var body: Data?
+
+    /// Creates a request.
+    ///
+    /// - Parameters:
+    ///   - method: The HTTP method.
+    ///   - url: The full URL, including any query.
+    ///   - headers: The header fields.
+    ///   - body: The body, if any.
+    public init(method: String = "GET", url: URL, headers: OAuth1HTTPHeaders = [:], body: Data? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The value of the first header named `name` (case-insensitive), if any.
+    public func header(named name: String) -> String? { headers.header(named: name) }
+
+    /// Replaces every header named `name` with one `name: value` field.
+    public mutating func setHeader(_ name: String, _ value: String) { headers.setHeader(name, value) }
+
+    /// Whether the body is `application/x-www-form-urlencoded` per the `Content-Type`
+    /// header (parameters such as `charset` ignored).
+    public var hasFormBody: Bool {
+        guard let contentType = header(named: "Content-Type") else { return false }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first ?? ""
+        return mediaType.trimmingCharacters(in: .whitespaces).lowercased()
+            == "application/x-www-form-urlencoded"
+    }
+
+    public var description: String {
+        "\(method) \(url.absoluteString) \(headers) body: \(body.map { "\($0.count) bytes" } ?? "none")"
+    }
+}
+
+/// An HTTP response as the transport returns it.
+public struct OAuth1HTTPResponse: Sendable, Hashable {
+    /// The HTTP status code.
+    public var status: Int
+    /// The header fields, in order.
+    public var headers: OAuth1HTTPHeaders
+    /// The body (empty when there is none).
+    public var body: Data
+
+    /// Creates a response.
+    public init(status: Int, headers: OAuth1HTTPHeaders = [:], body: Data = Data()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The value of the first header named `name` (case-insensitive), if any.
+    public func header(named name: String) -> String? { headers.header(named: name) }
+}
