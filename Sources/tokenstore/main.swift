@@ -1,1 +1,3 @@
-print("x")
+import TokenStoreCLI
+
+await TokenStoreCommand.runFromCommandLine()

@@ -20,20 +20,34 @@ enum OpenSSLDigest: Sendable {
 enum OpenSSLCrypto {
     /// HMAC of `message` under `key` (one-shot `HMAC()`, not deprecated in OpenSSL 3).
     static func hmac(_ digest: OpenSSLDigest, key: some StringProtocol, message: some StringProtocol) throws -> [UInt8] {
+        try withContiguousUTF8(key) { keyBytes in
+            try withContiguousUTF8(message) { messageBytes in
+                try hmac(digest, keyBytes: keyBytes, messageBytes: messageBytes)
+            }
+        }
+    }
+
+    /// HMAC over raw bytes (used by the RFC 2202/4231 vector tests with binary keys).
+    static func hmac(_ digest: OpenSSLDigest, keyBytes: [UInt8], messageBytes: [UInt8]) throws -> [UInt8] {
+        try keyBytes.withUnsafeBufferPointer { key in
+            try messageBytes.withUnsafeBufferPointer { message in
+                try hmac(digest, keyBytes: key, messageBytes: message)
+            }
+        }
+    }
+
+    private static func hmac(
+        _ digest: OpenSSLDigest, keyBytes: UnsafeBufferPointer<UInt8>, messageBytes: UnsafeBufferPointer<UInt8>
+    ) throws -> [UInt8] {
         var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
-        let ok = withContiguousUTF8(key) { keyBytes in
-            withContiguousUTF8(message) { messageBytes in
-                output.withUnsafeMutableBufferPointer { out in
-                    // An empty key must still be a valid pointer for HMAC().
-                    var empty: UInt8 = 0
-                    return withUnsafePointer(to: &empty) { emptyPointer in
-                        HMAC(
-                            digest.md, keyBytes.baseAddress.map(UnsafeRawPointer.init) ?? UnsafeRawPointer(emptyPointer),
-                            Int32(keyBytes.count), messageBytes.baseAddress ?? emptyPointer, messageBytes.count,
-                            out.baseAddress, &length) != nil
-                    }
-                }
+        // HMAC() needs valid pointers even for empty inputs (an empty secret is legal).
+        var empty: UInt8 = 0
+        let ok = withUnsafePointer(to: &empty) { emptyPointer in
+            output.withUnsafeMutableBufferPointer { out in
+                HMAC(
+                    digest.md, UnsafeRawPointer(keyBytes.baseAddress ?? emptyPointer), Int32(keyBytes.count),
+                    messageBytes.baseAddress ?? emptyPointer, messageBytes.count, out.baseAddress, &length) != nil
             }
         }
         guard ok else {
