@@ -173,3 +173,27 @@ struct DanceErrorTests {
         #expect(error.description == "AuthorizationFlowError(session mismatch): twitter: m (rt)")
     }
 }
+
+@Suite("Dance callback forms")
+struct DanceCallbackFormTests {
+    @Test(arguments: [
+        "https://app.example/cb?oauth_token=%@&oauth_verifier=%v#frag",
+        "/cb?oauth_token=%@&oauth_verifier=%v",
+        "?oauth_token=%@&oauth_verifier=%v",
+        "oauth_token=%@&oauth_verifier=%v",
+        "oauth_verifier=%v&oauth_token=%@&extra=a?b",
+    ])
+    func everyCallbackFormCompletes(_ template: String) async throws {
+        let provider = DanceFakeProvider()
+        let client = DanceFakeClient(provider: provider)
+        let flow = AuthorizationFlow(provider: "twitter", client: client, store: DanceSpyStore())
+        let session = FlowSession.browser(sessionID: "s-" + UUID().uuidString)
+        let start = try await flow.begin(session: session)
+        let verifier = try #require(provider.approve(start.requestToken))
+        let callback = template
+            .replacingOccurrences(of: "%@", with: OAuth1PercentEncoding.encode(start.requestToken))
+            .replacingOccurrences(of: "%v", with: verifier)
+        let done = try await flow.complete(callbackQuery: callback, session: session)
+        #expect(done.key.provider == "twitter")
+    }
+}

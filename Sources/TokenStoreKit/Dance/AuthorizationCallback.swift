@@ -12,16 +12,21 @@ struct AuthorizationCallback: Sendable {
     /// The request token named by `denied`, if any.
     var deniedToken: String?
 
-    /// Parses a callback given as a full URL, a `?query`, or a bare query string.
+    /// Parses a callback given as a full URL, a path with a query, a `?query`, or a bare
+    /// query string.
     ///
     /// - Throws: ``AuthorizationFlowError`` (``AuthorizationFlowError/Code/invalidCallback``)
     ///   for malformed percent-encoding.
     init(_ callback: String, provider: String) throws {
+        // A URL (absolute, or a path like `/callback?...`) carries its query after the
+        // first `?`; anything else is the query itself, where a later `?` is data.
         let query: Substring
-        if let mark = callback.firstIndex(of: "?") {
-            query = callback[callback.index(after: mark)...]
-        } else if callback.contains("://") {
-            query = ""
+        if callback.contains("://") || callback.hasPrefix("/") || callback.hasPrefix("?") {
+            if let mark = callback.firstIndex(of: "?") {
+                query = callback[callback.index(after: mark)...]
+            } else {
+                query = ""
+            }
         } else {
             query = Substring(callback)
         }
