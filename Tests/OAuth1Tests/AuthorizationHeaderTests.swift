@@ -39,18 +39,21 @@ import Testing
     }
 
     @Test func parseIsLenientAboutWhitespaceAndSchemeCase() throws {
-        let parsed = try OAuth1AuthorizationHeader.parse("  oauth   oauth_nonce = \"n\" ,oauth_timestamp=\"1\",\toauth_x=\"%41\"  ")
+        let parsed = try OAuth1AuthorizationHeader.parse(
+            "  oauth   oauth_nonce = \"n\" ,oauth_timestamp=\"1\",\toauth_x=\"%41\"  ")
         #expect(parsed.realm == nil)
         #expect(
             parsed.parameters == [
-                OAuth1Parameter("oauth_nonce", "n"), OAuth1Parameter("oauth_timestamp", "1"), OAuth1Parameter("oauth_x", "A"),
+                OAuth1Parameter("oauth_nonce", "n"), OAuth1Parameter("oauth_timestamp", "1"),
+                OAuth1Parameter("oauth_x", "A"),
             ])
         #expect(try OAuth1AuthorizationHeader.parse("OAuth").parameters.isEmpty)
     }
 
     @Test(arguments: [
         "", "Bearer abc", "OAuthoauth_nonce=\"n\"", "OAuth oauth_nonce=n", "OAuth oauth_nonce=\"n",
-        "OAuth oauth_nonce=\"n\" oauth_timestamp=\"1\"", "OAuth =\"n\"", "OAuth oauth_nonce", "OAuth oauth_nonce=\"%zz\"",
+        "OAuth oauth_nonce=\"n\" oauth_timestamp=\"1\"", "OAuth =\"n\"", "OAuth oauth_nonce",
+        "OAuth oauth_nonce=\"%zz\"",
         "OAuth oauth_nonce=\"a\", oauth_nonce=\"b\"", "OAuth realm=\"a\", realm=\"b\"", "OAuth a=\"x\nb\"",
         "OAuth a=\"1\",,b=\"2\"",
     ])

@@ -70,10 +70,12 @@ import Testing
             #expect(Self.hex(try OpenSSLCrypto.hmac(.sha1, keyBytes: vector.key, messageBytes: vector.data)) == sha1)
         }
         if let sha256 = vector.sha256 {
-            #expect(Self.hex(try OpenSSLCrypto.hmac(.sha256, keyBytes: vector.key, messageBytes: vector.data)) == sha256)
+            #expect(
+                Self.hex(try OpenSSLCrypto.hmac(.sha256, keyBytes: vector.key, messageBytes: vector.data)) == sha256)
         }
         if let sha512 = vector.sha512 {
-            #expect(Self.hex(try OpenSSLCrypto.hmac(.sha512, keyBytes: vector.key, messageBytes: vector.data)) == sha512)
+            #expect(
+                Self.hex(try OpenSSLCrypto.hmac(.sha512, keyBytes: vector.key, messageBytes: vector.data)) == sha512)
         }
     }
 
@@ -99,6 +101,7 @@ import Testing
     /// An empty secret and an empty message are valid HMAC inputs.
     @Test func emptyKeyAndMessage() throws {
         // HMAC-SHA1 with empty key and empty message, a well-known constant.
-        #expect(Self.hex(try OpenSSLCrypto.hmac(.sha1, key: "", message: "")) == "fbdb1d1b18aa6c08324b7d64b71fb76370690e1d")
+        #expect(
+            Self.hex(try OpenSSLCrypto.hmac(.sha1, key: "", message: "")) == "fbdb1d1b18aa6c08324b7d64b71fb76370690e1d")
     }
 }

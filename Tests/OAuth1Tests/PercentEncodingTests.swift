@@ -15,8 +15,10 @@ import Testing
         ("%", "%25"),
         ("%20", "%2520"),
         ("\n\0", "%0A%00"),
-        ("Hello Ladies + Gentlemen, a signed OAuth request!",
-         "Hello%20Ladies%20%2B%20Gentlemen%2C%20a%20signed%20OAuth%20request%21"),
+        (
+            "Hello Ladies + Gentlemen, a signed OAuth request!",
+            "Hello%20Ladies%20%2B%20Gentlemen%2C%20a%20signed%20OAuth%20request%21"
+        ),
     ])
     func encode(_ input: String, _ expected: String) {
         #expect(OAuth1PercentEncoding.encode(input) == expected)

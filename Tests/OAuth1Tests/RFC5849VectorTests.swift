@@ -17,7 +17,8 @@ import Testing
 
     @Test func temporaryCredentialsRequest() throws {
         let signer = Self.rfcSigner(token: nil, timestamp: 137_131_200, nonce: "wIjqoS")
-        let request = OAuth1HTTPRequest(method: "POST", url: try #require(URL(string: "https://photos.example.net/initiate")))
+        let request = OAuth1HTTPRequest(
+            method: "POST", url: try #require(URL(string: "https://photos.example.net/initiate")))
         let details = try signer.signatureDetails(
             for: request,
             extraProtocolParameters: [OAuth1Parameter("oauth_callback", "http://printer.example.com/ready")])
@@ -36,7 +37,8 @@ import Testing
         let signer = Self.rfcSigner(
             token: TokenCredentials(token: "hh5s93j4hdidpola", secret: "hdhd0244k9j7ao03"),
             timestamp: 137_131_201, nonce: "walatlh")
-        let request = OAuth1HTTPRequest(method: "POST", url: try #require(URL(string: "https://photos.example.net/token")))
+        let request = OAuth1HTTPRequest(
+            method: "POST", url: try #require(URL(string: "https://photos.example.net/token")))
         let details = try signer.signatureDetails(
             for: request, extraProtocolParameters: [OAuth1Parameter("oauth_verifier", "hfdp7dh39dks9884")])
         #expect(details.signature == "gKgrFCywp7rO0OXSjdot/IHF7IU=")
@@ -126,7 +128,8 @@ import Testing
     /// Twitter's "Creating a signature" example (form body with `+`, `,` and `!`).
     @Test func twitterCreatingASignature() throws {
         let signer = OAuth1Signer(
-            client: ClientCredentials(key: "xvz1evFS4wEEPTGEFPHBog", secret: "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw"),
+            client: ClientCredentials(
+                key: "xvz1evFS4wEEPTGEFPHBog", secret: "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw"),
             token: TokenCredentials(
                 token: "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb",
                 secret: "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE"),

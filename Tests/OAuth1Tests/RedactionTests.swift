@@ -79,3 +79,30 @@ import Testing
         #expect(Set(codes.map(\.description)).count == codes.count)
     }
 }
+
+extension RedactionTests {
+    @Test func queryPlacedPlaintextSignatureIsRedactedInRequestDescription() throws {
+        let signer = OAuth1Signer(
+            client: ClientCredentials(key: "ck", secret: Self.consumerSecret),
+            token: TokenCredentials(token: "tk", secret: Self.tokenSecret), method: .plaintext, placement: .queryString)
+        let signed = try signer.sign(OAuth1HTTPRequest(url: try #require(URL(string: "https://example.com/a?x=1#f"))))
+        #expect(signed.url.absoluteString.contains(Self.consumerSecret))
+        let text = String(describing: signed)
+        #expect(!text.contains(Self.consumerSecret) && !text.contains(Self.tokenSecret))
+        #expect(text.contains("oauth_signature=<redacted>"))
+        #expect(text.contains("#f"))
+    }
+}
+
+extension RedactionTests {
+    @Test func receivedPlaintextRequestRedactsTheSignature() throws {
+        let signer = OAuth1Signer(
+            client: ClientCredentials(key: "ck", secret: Self.consumerSecret),
+            token: TokenCredentials(token: "tk", secret: Self.tokenSecret), method: .plaintext)
+        let received = try OAuth1ReceivedRequest(
+            try signer.sign(OAuth1HTTPRequest(url: try #require(URL(string: "https://example.com/")))))
+        #expect(received.signature.contains(Self.consumerSecret))
+        Self.expectNoSecrets(received)
+        #expect(String(describing: received).contains("ck"))
+    }
+}

@@ -22,6 +22,11 @@ import Testing
         ("http://[::1]:8080/x", "http://[::1]:8080/x"),
         ("https://[2001:DB8::1]/", "https://[2001:db8::1]/"),
         ("http://[::1]:80/", "http://[::1]/"),
+        // An IDN host signs in its ASCII (punycode) form, as the HTTP client sends it.
+        ("https://bücher.de/a", "https://xn--bcher-kva.de/a"),
+        ("https://xn--bcher-kva.de/a", "https://xn--bcher-kva.de/a"),
+        // An empty port is no port.
+        ("http://example.com:/p", "http://example.com/p"),
     ])
     func baseStringURI(_ input: String, _ expected: String) throws {
         let url = try #require(URL(string: input))
@@ -69,7 +74,9 @@ import Testing
         #expect(try SignatureBaseString.requestParameters(of: request) == [OAuth1Parameter("a", "1")])
         request.setHeader("Content-Type", "Application/X-WWW-Form-URLEncoded; charset=utf-8")
         #expect(
-            try SignatureBaseString.requestParameters(of: request) == [OAuth1Parameter("a", "1"), OAuth1Parameter("b", "2")])
+            try SignatureBaseString.requestParameters(of: request) == [
+                OAuth1Parameter("a", "1"), OAuth1Parameter("b", "2"),
+            ])
     }
 
     @Test func oauthSignatureIsExcludedButQueryRealmIsKept() throws {
@@ -87,7 +94,8 @@ import Testing
     }
 
     @Test func makeUppercasesMethodAndIgnoresURLQuery() throws {
-        let url = try #require(URL(string: "HTTPS://Example.com:443/a b".replacingOccurrences(of: " ", with: "%20") + "?ignored=1#f"))
+        let url = try #require(
+            URL(string: "HTTPS://Example.com:443/a b".replacingOccurrences(of: " ", with: "%20") + "?ignored=1#f"))
         let base = try SignatureBaseString.make(method: "get", url: url, parameters: [OAuth1Parameter("x", "y z")])
         #expect(base == "GET&https%3A%2F%2Fexample.com%2Fa%2520b&x%3Dy%2520z")
     }

@@ -72,8 +72,11 @@ import Testing
         let verifier = try SignatureMethod.rsaSHA1Verifier(publicKeyPEM: publicPEM)
         let base =
             "GET&http%3A%2F%2Fphotos.example.net%2Fphotos&file%3Dvacaction.jpg%26oauth_consumer_key%3Ddpf43f3p2l4k3l03%26oauth_nonce%3D13917289812797014437%26oauth_signature_method%3DRSA-SHA1%26oauth_timestamp%3D1196666512%26oauth_version%3D1.0%26size%3Doriginal"
-        #expect(verifier.verify(signature: Self.testCasesSignature, baseString: base, clientSecret: "", tokenSecret: ""))
-        #expect(!verifier.verify(signature: Self.testCasesSignature, baseString: base + "&", clientSecret: "", tokenSecret: ""))
+        #expect(
+            verifier.verify(signature: Self.testCasesSignature, baseString: base, clientSecret: "", tokenSecret: ""))
+        #expect(
+            !verifier.verify(
+                signature: Self.testCasesSignature, baseString: base + "&", clientSecret: "", tokenSecret: ""))
         #expect(!verifier.verify(signature: "not base64!", baseString: base, clientSecret: "", tokenSecret: ""))
         // A verifier holds no private key: it cannot sign.
         let error = try #require(throws: OAuth1Error.self) {
@@ -114,7 +117,8 @@ import Testing
         }
         #expect(error.code == .invalidKey)
         let reverse = try #require(throws: OAuth1Error.self) {
-            try SignatureMethod.rsaSHA1Verifier(publicKeyPEM: "-----BEGIN PUBLIC KEY-----\n!!\n-----END PUBLIC KEY-----")
+            try SignatureMethod.rsaSHA1Verifier(
+                publicKeyPEM: "-----BEGIN PUBLIC KEY-----\n!!\n-----END PUBLIC KEY-----")
         }
         #expect(reverse.code == .invalidKey)
     }
@@ -143,8 +147,12 @@ import Testing
     @Test func plaintextSignatureIsTheEncodedSecrets() throws {
         let signature = try SignatureMethod.plaintext.sign(baseString: "ignored", clientSecret: "c&s", tokenSecret: "")
         #expect(signature == "c%26s&")
-        #expect(SignatureMethod.plaintext.verify(signature: "c%26s&", baseString: "x", clientSecret: "c&s", tokenSecret: ""))
-        #expect(!SignatureMethod.plaintext.verify(signature: "c%26s&x", baseString: "x", clientSecret: "c&s", tokenSecret: ""))
+        #expect(
+            SignatureMethod.plaintext.verify(signature: "c%26s&", baseString: "x", clientSecret: "c&s", tokenSecret: "")
+        )
+        #expect(
+            !SignatureMethod.plaintext.verify(
+                signature: "c%26s&x", baseString: "x", clientSecret: "c&s", tokenSecret: ""))
         #expect(SignatureMethod.plaintext.bodyHash == nil)
     }
 
@@ -201,4 +209,12 @@ func dumped(_ value: some Any) -> String {
     var text = ""
     dump(value, to: &text)
     return text
+}
+
+extension SignatureMethodTests {
+    @Test func oversizedPEMIsRejectedBeforeOpenSSL() {
+        let huge = String(repeating: "A", count: (1 << 20) + 1)
+        let error = #expect(throws: OAuth1Error.self) { try SignatureMethod.rsaSHA1(privateKeyPEM: huge) }
+        #expect(error?.code == .invalidKey)
+    }
 }

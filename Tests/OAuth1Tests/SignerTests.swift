@@ -34,7 +34,8 @@ import Testing
         }
         let base = try SignatureBaseString.make(method: signed.method, url: signed.url, parameters: parameters)
         return method.verify(
-            signature: try #require(signature), baseString: base, clientSecret: client.secret, tokenSecret: token.secret)
+            signature: try #require(signature), baseString: base, clientSecret: client.secret, tokenSecret: token.secret
+        )
     }
 
     @Test func headerPlacementSetsAuthorizationOnly() throws {
@@ -119,9 +120,11 @@ import Testing
 
     @Test func noBodyHashWithoutBodyForFormOrWhenDisabledOrPlaintext() throws {
         let url = try #require(URL(string: "https://api.example.com/x"))
-        let json = OAuth1HTTPRequest(method: "POST", url: url, headers: ["Content-Type": "application/json"], body: Data("[]".utf8))
+        let json = OAuth1HTTPRequest(
+            method: "POST", url: url, headers: ["Content-Type": "application/json"], body: Data("[]".utf8))
         let form = OAuth1HTTPRequest(
-            method: "POST", url: url, headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Data("a=1".utf8))
+            method: "POST", url: url, headers: ["Content-Type": "application/x-www-form-urlencoded"],
+            body: Data("a=1".utf8))
         for (signer, request) in [
             (Self.signer(), OAuth1HTTPRequest(url: url)),
             (Self.signer(), form),
@@ -169,7 +172,8 @@ import Testing
 
     @Test func withoutTokenThereIsNoOAuthToken() throws {
         let signer = OAuth1Signer(client: Self.client, includeVersion: false, clock: .fixed(5), nonce: .fixed("n"))
-        let details = try signer.signatureDetails(for: OAuth1HTTPRequest(url: try #require(URL(string: "https://e.com/"))))
+        let details = try signer.signatureDetails(
+            for: OAuth1HTTPRequest(url: try #require(URL(string: "https://e.com/"))))
         #expect(
             details.protocolParameters.map(\.name) == [
                 "oauth_consumer_key", "oauth_signature_method", "oauth_timestamp", "oauth_nonce", "oauth_signature",
@@ -177,7 +181,8 @@ import Testing
         // The signing key is "secret&" with no token.
         #expect(
             SignatureMethod.hmacSHA1.verify(
-                signature: details.signature, baseString: details.baseString, clientSecret: Self.client.secret, tokenSecret: ""))
+                signature: details.signature, baseString: details.baseString, clientSecret: Self.client.secret,
+                tokenSecret: ""))
     }
 
     @Test func secureRandomNoncesAreLongAndDistinct() throws {
@@ -209,5 +214,20 @@ import Testing
         let request = OAuth1HTTPRequest(url: try #require(URL(string: "no-host-here")))
         let error = #expect(throws: OAuth1Error.self) { try Self.signer().sign(request) }
         #expect(error?.code == .invalidRequest)
+    }
+}
+
+extension SignerTests {
+    @Test func withTokenReplacesOnlyTheToken() throws {
+        let base = OAuth1Signer(
+            client: Self.client, method: .hmacSHA256, realm: "R", clock: .fixed(3), nonce: .fixed("n"))
+        let next = base.with(token: Self.token)
+        #expect(base.token == nil)
+        #expect(next.token == Self.token)
+        #expect(next.method.name == "HMAC-SHA256")
+        #expect(next.realm == "R")
+        let details = try next.signatureDetails(
+            for: OAuth1HTTPRequest(url: try #require(URL(string: "https://e.com/"))))
+        #expect(details.protocolParameters.first(named: "oauth_token") == "token-id")
     }
 }

@@ -38,8 +38,14 @@ import TokenStoreCLI
 
     @Test func temporaryCredentialsLegPrintsLabelledSections() throws {
         let output = try Self.run(Self.leg1)
-        #expect(output.contains("Normalized parameters:\n  oauth_callback=http%3A%2F%2Fprinter.example.com%2Fready&oauth_consumer_key=dpf43f3p2l4k3l03&oauth_nonce=wIjqoS&oauth_signature_method=HMAC-SHA1&oauth_timestamp=137131200\n"))
-        #expect(output.contains("Signature base string:\n  POST&https%3A%2F%2Fphotos.example.net%2Finitiate&oauth_callback%3Dhttp%253A%252F%252Fprinter.example.com%252Fready%26oauth_consumer_key%3Ddpf43f3p2l4k3l03%26oauth_nonce%3DwIjqoS%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D137131200\n"))
+        #expect(
+            output.contains(
+                "Normalized parameters:\n  oauth_callback=http%3A%2F%2Fprinter.example.com%2Fready&oauth_consumer_key=dpf43f3p2l4k3l03&oauth_nonce=wIjqoS&oauth_signature_method=HMAC-SHA1&oauth_timestamp=137131200\n"
+            ))
+        #expect(
+            output.contains(
+                "Signature base string:\n  POST&https%3A%2F%2Fphotos.example.net%2Finitiate&oauth_callback%3Dhttp%253A%252F%252Fprinter.example.com%252Fready%26oauth_consumer_key%3Ddpf43f3p2l4k3l03%26oauth_nonce%3DwIjqoS%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D137131200\n"
+            ))
         #expect(output.contains("Signature (HMAC-SHA1):\n  74KNZJeDHnMBp0EMJ9ZHt/XKycU=\n"))
         #expect(output.contains("Authorization: OAuth realm=\"Photos\", oauth_consumer_key=\"dpf43f3p2l4k3l03\""))
         #expect(output.contains("oauth_signature=\"74KNZJeDHnMBp0EMJ9ZHt%2FXKycU%3D\""))
@@ -50,7 +56,9 @@ import TokenStoreCLI
         let json = try Self.jsonObject(try Self.run(Self.leg2 + ["--json"]))
         #expect(Set(json.keys) == ["normalized_parameters", "base_string", "signature", "authorization"])
         #expect(json["signature"] == "gKgrFCywp7rO0OXSjdot/IHF7IU=")
-        #expect(json["authorization"]?.hasPrefix("OAuth oauth_consumer_key=\"dpf43f3p2l4k3l03\", oauth_token=\"hh5s93j4hdidpola\"") == true)
+        #expect(
+            json["authorization"]?.hasPrefix(
+                "OAuth oauth_consumer_key=\"dpf43f3p2l4k3l03\", oauth_token=\"hh5s93j4hdidpola\"") == true)
         #expect(json["normalized_parameters"]?.contains("oauth_verifier=hfdp7dh39dks9884") == true)
         let text = json.values.joined()
         #expect(!text.contains(Self.consumerSecret) && !text.contains("hdhd0244k9j7ao03"))
@@ -75,9 +83,11 @@ import TokenStoreCLI
     @Test func formParametersAndVersion() throws {
         let json = try Self.jsonObject(
             try Self.run([
-                "sign", "--method", "POST", "--url", "https://api.twitter.com/1.1/statuses/update.json?include_entities=true",
+                "sign", "--method", "POST", "--url",
+                "https://api.twitter.com/1.1/statuses/update.json?include_entities=true",
                 "--form", "status=Hello Ladies + Gentlemen, a signed OAuth request!",
-                "--consumer-key", "xvz1evFS4wEEPTGEFPHBog", "--consumer-secret", "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw",
+                "--consumer-key", "xvz1evFS4wEEPTGEFPHBog", "--consumer-secret",
+                "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw",
                 "--token", "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb",
                 "--token-secret", "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE",
                 "--nonce", "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg", "--timestamp", "1318622958", "--json",
@@ -154,7 +164,8 @@ import TokenStoreCLI
         process.executableURL = binary
         process.arguments = Self.leg3
         process.environment = [
-            SignCommand.consumerSecretVariable: Self.consumerSecret, SignCommand.tokenSecretVariable: "pfkkdhi9sl3r4s00",
+            SignCommand.consumerSecretVariable: Self.consumerSecret,
+            SignCommand.tokenSecretVariable: "pfkkdhi9sl3r4s00",
         ]
         let stdout = Pipe()
         process.standardOutput = stdout

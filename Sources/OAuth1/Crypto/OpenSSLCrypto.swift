@@ -19,7 +19,8 @@ enum OpenSSLDigest: Sendable {
 /// put key material into the thrown error.
 enum OpenSSLCrypto {
     /// HMAC of `message` under `key` (one-shot `HMAC()`, not deprecated in OpenSSL 3).
-    static func hmac(_ digest: OpenSSLDigest, key: some StringProtocol, message: some StringProtocol) throws -> [UInt8] {
+    static func hmac(_ digest: OpenSSLDigest, key: some StringProtocol, message: some StringProtocol) throws -> [UInt8]
+    {
         try withContiguousUTF8(key) { keyBytes in
             try withContiguousUTF8(message) { messageBytes in
                 try hmac(digest, keyBytes: keyBytes, messageBytes: messageBytes)
@@ -39,6 +40,9 @@ enum OpenSSLCrypto {
     private static func hmac(
         _ digest: OpenSSLDigest, keyBytes: UnsafeBufferPointer<UInt8>, messageBytes: UnsafeBufferPointer<UInt8>
     ) throws -> [UInt8] {
+        guard keyBytes.count <= Int(Int32.max) else {
+            throw OAuth1Error(.invalidRequest, message: "the HMAC key is too long")
+        }
         var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         // HMAC() needs valid pointers even for empty inputs (an empty secret is legal).

@@ -68,7 +68,13 @@ final class OpenSSLKey: @unchecked Sendable {
         return key
     }
 
+    /// PEM keys are a few KiB; anything far larger is not a key (and must not overflow `Int32`).
+    static let maximumPEMLength = 1 << 20
+
     private static func withBIO<R>(_ pem: String, _ body: (OpaquePointer) throws -> R) throws -> R {
+        guard pem.utf8.count <= maximumPEMLength else {
+            throw OAuth1Error(.invalidKey, message: "the PEM text is larger than 1 MiB; it is not a key")
+        }
         let bytes = Array(pem.utf8)
         return try bytes.withUnsafeBytes { raw in
             guard let base = raw.baseAddress, let bio = BIO_new_mem_buf(base, Int32(raw.count)) else {

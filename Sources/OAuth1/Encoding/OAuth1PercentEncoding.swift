@@ -31,21 +31,42 @@ public enum OAuth1PercentEncoding {
     /// - Parameter string: Any string; it is encoded as UTF-8.
     /// - Returns: The encoded string, containing only unreserved characters and `%XX`.
     public static func encode(_ string: String) -> String {
-        let utf8 = string.utf8
-        // Fast path: nothing to encode (most names and many values).
-        if utf8.allSatisfy(isUnreserved) { return string }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(utf8.count * 3)
-        for byte in utf8 {
-            if isUnreserved(byte) {
-                bytes.append(byte)
-            } else {
-                bytes.append(UInt8(ascii: "%"))
-                bytes.append(hexDigits[Int(byte >> 4)])
-                bytes.append(hexDigits[Int(byte & 0x0F)])
+        var source = string
+        let encoded: String? = source.withUTF8 { input in
+            var escapes = 0
+            for byte in input where !isUnreserved(byte) { escapes += 1 }
+            // Fast path: nothing to encode (most names and many values).
+            if escapes == 0 { return nil }
+            return String(unsafeUninitializedCapacity: input.count + 2 * escapes) { output in
+                var position = 0
+                for byte in input {
+                    if isUnreserved(byte) {
+                        output[position] = byte
+                        position += 1
+                    } else {
+                        output[position] = UInt8(ascii: "%")
+                        output[position + 1] = hexDigits[Int(byte >> 4)]
+                        output[position + 2] = hexDigits[Int(byte & 0x0F)]
+                        position += 3
+                    }
+                }
+                return position
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return encoded ?? string
+    }
+
+    /// Appends the encoding of `string` to `output` (the byte-level core of the normalizer).
+    static func appendEncoded(_ string: String, to output: inout [UInt8]) {
+        for byte in string.utf8 {
+            if isUnreserved(byte) {
+                output.append(byte)
+            } else {
+                output.append(UInt8(ascii: "%"))
+                output.append(hexDigits[Int(byte >> 4)])
+                output.append(hexDigits[Int(byte & 0x0F)])
+            }
+        }
     }
 
     /// Decodes `%XX` escapes (RFC 3986); a `+` stays a `+`.
@@ -59,10 +80,10 @@ public enum OAuth1PercentEncoding {
     }
 
     /// Decodes one form component: `+` is a space, then `%XX` escapes.
-    static func decode(_ string: String, plusIsSpace: Bool) throws -> String {
+    static func decode(_ string: some StringProtocol, plusIsSpace: Bool) throws -> String {
         let utf8 = string.utf8
         if !utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) {
-            return string
+            return String(string)
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count)
@@ -109,21 +130,24 @@ public enum OAuth1PercentEncoding {
     /// - Returns: The pairs in their original order, duplicates kept.
     /// - Throws: ``OAuth1Error`` (``OAuth1Error/Code/invalidRequest``) for malformed escapes.
     public static func parseForm(_ formOrQuery: String) throws -> [OAuth1Parameter] {
+        // Scans UTF-8 bytes: '&' and '=' are ASCII, so every split point is a valid String.Index.
+        let utf8 = formOrQuery.utf8
         var parameters: [OAuth1Parameter] = []
-        for segment in formOrQuery.split(separator: "&", omittingEmptySubsequences: true) {
-            let name: Substring
-            let value: Substring
-            if let equals = segment.firstIndex(of: "=") {
-                name = segment[..<equals]
-                value = segment[segment.index(after: equals)...]
-            } else {
-                name = segment
-                value = ""
+        var segmentStart = utf8.startIndex
+        while segmentStart < utf8.endIndex {
+            let segmentEnd = utf8[segmentStart...].firstIndex(of: UInt8(ascii: "&")) ?? utf8.endIndex
+            if segmentStart < segmentEnd {
+                let segment = formOrQuery[segmentStart..<segmentEnd]
+                if let equals = segment.utf8.firstIndex(of: UInt8(ascii: "=")) {
+                    parameters.append(
+                        OAuth1Parameter(
+                            name: try decode(segment[..<equals], plusIsSpace: true),
+                            value: try decode(segment[segment.utf8.index(after: equals)...], plusIsSpace: true)))
+                } else {
+                    parameters.append(OAuth1Parameter(name: try decode(segment, plusIsSpace: true), value: ""))
+                }
             }
-            parameters.append(
-                OAuth1Parameter(
-                    name: try decode(String(name), plusIsSpace: true),
-                    value: try decode(String(value), plusIsSpace: true)))
+            segmentStart = segmentEnd < utf8.endIndex ? utf8.index(after: segmentEnd) : utf8.endIndex
         }
         return parameters
     }

@@ -83,8 +83,22 @@ public struct OAuth1HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDict
         fields.removeAll(where: { Self.sameName($0.name, name) })
     }
 
+    /// Header names are ASCII tokens: compare them ASCII-case-insensitively, byte by byte.
     static func sameName(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && a.lowercased() == b.lowercased()
+        asciiCaseInsensitiveEqual(a.utf8, b.utf8)
+    }
+
+    static func asciiCaseInsensitiveEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) where x != y {
+            guard asciiLowercase(x) == asciiLowercase(y) else { return false }
+        }
+        return true
+    }
+
+    @inline(__always)
+    static func asciiLowercase(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
     }
 
     private static let sensitive: Set<String> = [

@@ -38,32 +38,26 @@ public struct OAuth1HTTPRequest: Sendable, Hashable, CustomStringConvertible {
     /// header (parameters such as `charset` ignored).
     public var hasFormBody: Bool {
         guard let contentType = header(named: "Content-Type") else { return false }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first ?? ""
-        return mediaType.trimmingCharacters(in: .whitespaces).lowercased()
-            == "application/x-www-form-urlencoded"
+        let bytes = contentType.utf8
+        let end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
+        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var mediaType = bytes[bytes.startIndex..<end]
+        while let first = mediaType.first, isSpace(first) { mediaType = mediaType.dropFirst() }
+        while let last = mediaType.last, isSpace(last) { mediaType = mediaType.dropLast() }
+        return OAuth1HTTPHeaders.asciiCaseInsensitiveEqual(mediaType, Self.formMediaType)
     }
 
+    private static let formMediaType = Array("application/x-www-form-urlencoded".utf8)
+
+    /// Method, URL (with any `oauth_signature` value redacted: a PLAINTEXT signature is the
+    /// secrets), headers (credentials redacted) and body size.
     public var description: String {
-        "\(method) \(url.absoluteString) \(headers) body: \(body.map { "\($0.count) bytes" } ?? "none")"
-    }
-}
-
-/// An HTTP response as the transport returns it.
-public struct OAuth1HTTPResponse: Sendable, Hashable {
-    /// The HTTP status code.
-    public var status: Int
-    /// The header fields, in order.
-    public var headers: OAuth1HTTPHeaders
-    /// The body (empty when there is none).
-    public var body: Data
-
-    /// Creates a response.
-    public init(status: Int, headers: OAuth1HTTPHeaders = [:], body: Data = Data()) {
-        self.status = status
-        self.headers = headers
-        self.body = body
+        "\(method) \(Self.redactingSignature(url.absoluteString)) \(headers) body: \(body.map { "\($0.count) bytes" } ?? "none")"
     }
 
-    /// The value of the first header named `name` (case-insensitive), if any.
-    public func header(named name: String) -> String? { headers.header(named: name) }
+    static func redactingSignature(_ text: String) -> String {
+        guard let start = text.range(of: "oauth_signature=") else { return text }
+        let end = text[start.upperBound...].firstIndex(where: { $0 == "&" || $0 == "#" }) ?? text.endIndex
+        return text[..<start.upperBound] + "<redacted>" + text[end...]
+    }
 }

@@ -10,22 +10,27 @@ public enum OAuth1AuthorizationHeader {
     ///   - protocolParameters: The `oauth_*` parameters, including `oauth_signature`.
     ///   - realm: The optional realm, listed first.
     public static func make(protocolParameters: [OAuth1Parameter], realm: String? = nil) -> String {
-        var parts: [String] = []
-        parts.reserveCapacity(protocolParameters.count + 1)
+        var header = "OAuth "
+        header.reserveCapacity(64 + protocolParameters.count * 48)
+        var first = true
         if let realm {
-            var escaped = ""
+            header += "realm=\""
             for scalar in realm.unicodeScalars where !isControl(scalar) {
-                if scalar == "\\" || scalar == "\"" { escaped.append("\\") }
-                escaped.unicodeScalars.append(scalar)
+                if scalar == "\\" || scalar == "\"" { header.append("\\") }
+                header.unicodeScalars.append(scalar)
             }
-            parts.append("realm=\"\(escaped)\"")
+            header += "\""
+            first = false
         }
         for parameter in protocolParameters {
-            parts.append(
-                OAuth1PercentEncoding.encode(parameter.name) + "=\""
-                    + OAuth1PercentEncoding.encode(parameter.value) + "\"")
+            if !first { header += ", " }
+            first = false
+            header += OAuth1PercentEncoding.encode(parameter.name)
+            header += "=\""
+            header += OAuth1PercentEncoding.encode(parameter.value)
+            header += "\""
         }
-        return "OAuth " + parts.joined(separator: ", ")
+        return header
     }
 
     static func isControl(_ scalar: Unicode.Scalar) -> Bool {

@@ -65,6 +65,13 @@ public struct OAuth1Signer: Sendable, CustomStringConvertible, CustomDebugString
         self.nonce = nonce
     }
 
+    /// A copy of this signer that signs with `token` (e.g. the access token after the dance).
+    public func with(token: TokenCredentials?) -> OAuth1Signer {
+        var copy = self
+        copy.token = token
+        return copy
+    }
+
     /// Everything that goes into one signature, for signing and for debugging rejections.
     public struct SignatureDetails: Sendable, Hashable, CustomStringConvertible {
         /// The signature method's name.

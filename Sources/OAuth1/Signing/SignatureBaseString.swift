@@ -9,22 +9,57 @@ public enum SignatureBaseString {
     /// - Parameter params: Decoded parameters: request parameters plus the `oauth_*`
     ///   protocol parameters, without `oauth_signature` and without the header's `realm`.
     public static func normalizedParameters(_ params: [OAuth1Parameter]) -> String {
-        var encoded = params.map {
-            (name: OAuth1PercentEncoding.encode($0.name), value: OAuth1PercentEncoding.encode($0.value))
+        if params.isEmpty { return "" }
+        // Encode everything into one byte buffer and sort ranges into it: two allocations
+        // instead of one String per name and value (this is the signer's hot path).
+        var storage: [UInt8] = []
+        storage.reserveCapacity(params.reduce(16) { $0 + $1.name.utf8.count + $1.value.utf8.count } * 2)
+        var spans: [(name: Range<Int>, value: Range<Int>)] = []
+        spans.reserveCapacity(params.count)
+        for parameter in params {
+            let nameStart = storage.count
+            OAuth1PercentEncoding.appendEncoded(parameter.name, to: &storage)
+            let valueStart = storage.count
+            OAuth1PercentEncoding.appendEncoded(parameter.value, to: &storage)
+            spans.append((nameStart..<valueStart, valueStart..<storage.count))
         }
-        encoded.sort { a, b in
-            if a.name != b.name { return a.name.utf8.lexicographicallyPrecedes(b.name.utf8) }
-            return a.value.utf8.lexicographicallyPrecedes(b.value.utf8)
+        return storage.withUnsafeBufferPointer { bytes in
+            spans.sort { a, b in
+                let byName = compare(bytes, a.name, b.name)
+                return byName != 0 ? byName < 0 : compare(bytes, a.value, b.value) < 0
+            }
+            let length = spans.reduce(-1) { $0 + $1.name.count + $1.value.count + 2 }
+            return String(unsafeUninitializedCapacity: length) { output in
+                var position = 0
+                for (index, span) in spans.enumerated() {
+                    if index > 0 {
+                        output[position] = UInt8(ascii: "&")
+                        position += 1
+                    }
+                    for i in span.name {
+                        output[position] = bytes[i]
+                        position += 1
+                    }
+                    output[position] = UInt8(ascii: "=")
+                    position += 1
+                    for i in span.value {
+                        output[position] = bytes[i]
+                        position += 1
+                    }
+                }
+                return position
+            }
         }
-        var result = ""
-        result.reserveCapacity(encoded.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 })
-        for (index, pair) in encoded.enumerated() {
-            if index > 0 { result += "&" }
-            result += pair.name
-            result += "="
-            result += pair.value
+    }
+
+    /// Compares two byte ranges of `bytes`: negative, zero or positive like `memcmp`.
+    private static func compare(_ bytes: UnsafeBufferPointer<UInt8>, _ a: Range<Int>, _ b: Range<Int>) -> Int {
+        let common = min(a.count, b.count)
+        if common > 0, let base = bytes.baseAddress {
+            let result = memcmp(base + a.lowerBound, base + b.lowerBound, common)
+            if result != 0 { return Int(result) }
         }
-        return result
+        return a.count - b.count
     }
 
     /// The base string URI (section 3.4.1.2): `scheme://host[:port]/path`.
@@ -37,24 +72,70 @@ public enum SignatureBaseString {
     /// - Throws: ``OAuth1Error`` (``OAuth1Error/Code/invalidRequest``) when the URL has no
     ///   scheme or no host.
     public static func baseStringURI(_ url: URL) throws -> String {
-        guard let components = URLComponents(url: url, resolvingAgainstBaseURL: true) else {
-            throw OAuth1Error(.invalidRequest, message: "cannot parse the request URL '\(redactedURL(url))'")
+        // Read the URL's own ASCII text rather than URLComponents: Foundation's components
+        // turn an IDNA host (xn--…) back into percent-encoded Unicode, but the HTTP client
+        // sends, and the provider signs, the ASCII host.
+        let text = url.absoluteString
+        let utf8 = text.utf8
+        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")), colon > utf8.startIndex,
+            utf8[colon...].starts(with: "://".utf8)
+        else {
+            throw OAuth1Error(
+                .invalidRequest, message: "the request URL '\(redactedURL(url))' is not an absolute http(s) URL")
         }
-        guard let scheme = components.scheme?.lowercased(), !scheme.isEmpty else {
-            throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' has no scheme")
+        let scheme = text[..<colon].lowercased()
+        let authorityStart = utf8.index(colon, offsetBy: 3)
+        let authorityEnd =
+            utf8[authorityStart...].firstIndex(where: {
+                $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#")
+            }) ?? utf8.endIndex
+        let pathEnd =
+            utf8[authorityEnd...].firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") })
+            ?? utf8.endIndex
+        var authority = text[authorityStart..<authorityEnd]
+        if let at = authority.utf8.lastIndex(of: UInt8(ascii: "@")) {
+            authority = authority[authority.utf8.index(after: at)...]
         }
-        guard var host = components.percentEncodedHost?.lowercased(), !host.isEmpty else {
+
+        let host: Substring
+        var portText: Substring = ""
+        if authority.utf8.first == UInt8(ascii: "[") {
+            guard let close = authority.utf8.firstIndex(of: UInt8(ascii: "]")) else {
+                throw OAuth1Error(
+                    .invalidRequest, message: "the request URL '\(redactedURL(url))' has a malformed IPv6 host")
+            }
+            host = authority[...close]
+            let rest = authority[authority.utf8.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.utf8.first == UInt8(ascii: ":") else {
+                    throw OAuth1Error(
+                        .invalidRequest, message: "the request URL '\(redactedURL(url))' has a malformed host")
+                }
+                portText = rest.dropFirst()
+            }
+        } else if let portColon = authority.utf8.lastIndex(of: UInt8(ascii: ":")) {
+            host = authority[..<portColon]
+            portText = authority[authority.utf8.index(after: portColon)...]
+        } else {
+            host = authority
+        }
+        guard !host.isEmpty else {
             throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' has no host")
         }
-        if host.contains(":") && !host.hasPrefix("[") {
-            host = "[" + host + "]"
-        }
-        var result = scheme + "://" + host
-        if let port = components.port {
+        var result = scheme
+        result.reserveCapacity(text.utf8.count)
+        result += "://"
+        result +=
+            host.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
+            ? host.lowercased() : String(host)
+        if !portText.isEmpty {
+            guard let port = Int(portText), (0...65535).contains(port) else {
+                throw OAuth1Error(.invalidRequest, message: "the request URL '\(redactedURL(url))' has an invalid port")
+            }
             let isDefault = (scheme == "http" && port == 80) || (scheme == "https" && port == 443)
             if !isDefault { result += ":\(port)" }
         }
-        let path = components.percentEncodedPath
+        let path = text[authorityEnd..<pathEnd]
         result += path.isEmpty ? "/" : path
         return result
     }

@@ -14,11 +14,13 @@ public struct SignatureMethod: Sendable, CustomStringConvertible, CustomDebugStr
     CustomReflectable
 {
     /// Computes a signature from the base string and the two secrets.
-    public typealias Sign = @Sendable (_ baseString: String, _ clientSecret: String, _ tokenSecret: String) throws -> String
+    public typealias Sign =
+        @Sendable (_ baseString: String, _ clientSecret: String, _ tokenSecret: String) throws -> String
     /// Checks a received signature against the base string and the two secrets.
-    public typealias Verify = @Sendable (
-        _ signature: String, _ baseString: String, _ clientSecret: String, _ tokenSecret: String
-    ) -> Bool
+    public typealias Verify =
+        @Sendable (
+            _ signature: String, _ baseString: String, _ clientSecret: String, _ tokenSecret: String
+        ) -> Bool
 
     /// The value of `oauth_signature_method`, e.g. `HMAC-SHA1`.
     public let name: String

@@ -31,7 +31,10 @@ public struct SignCommand: ParsableCommand {
     @Option(help: "Full request URL, with its query as it will be sent.")
     var url: String
 
-    @Option(name: .customLong("form"), help: ArgumentHelp("A decoded form body parameter (repeatable); split at the first '='.", valueName: "NAME=VALUE"))
+    @Option(
+        name: .customLong("form"),
+        help: ArgumentHelp(
+            "A decoded form body parameter (repeatable); split at the first '='.", valueName: "NAME=VALUE"))
     var form: [String] = []
 
     @Option(help: "Client (consumer) key.")
@@ -100,7 +103,8 @@ public struct SignCommand: ParsableCommand {
                 "normalized_parameters": details.normalizedParameters, "base_string": details.baseString,
                 "signature": signature, "authorization": authorization,
             ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            let data = try JSONSerialization.data(
+                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
             return String(decoding: data, as: UTF8.self) + "\n"
         }
         return """
@@ -139,7 +143,8 @@ public struct SignCommand: ParsableCommand {
         let clientSecret = consumerSecret ?? environment[Self.consumerSecretVariable]
         if usesSecrets && clientSecret == nil {
             throw ValidationError(
-                "\(signatureMethod.name) needs the consumer secret: pass --consumer-secret or set \(Self.consumerSecretVariable)")
+                "\(signatureMethod.name) needs the consumer secret: pass --consumer-secret or set \(Self.consumerSecretVariable)"
+            )
         }
         var tokenCredentials: TokenCredentials?
         if let token {
