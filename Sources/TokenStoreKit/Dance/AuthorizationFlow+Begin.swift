@@ -16,7 +16,8 @@ extension AuthorizationFlow {
     ///     ``SessionBinding``), or ``FlowSession/outOfBand`` for the desktop PIN flow.
     ///   - returnTo: Where the app wants to send the user after the callback.
     ///   - accessType: `x_auth_access_type` (`read`, `write`), kept as the access token's
-    ///     ``AccessToken/accessType``.
+    ///     ``AccessToken/accessType`` unless the provider's access-token response names
+    ///     the level it granted (`x_auth_access_type` or `access_type`).
     ///   - authenticate: Use the provider's authenticate endpoint ("Sign in with ...")
     ///     instead of authorize.
     ///   - forceLogin: Ask the provider to show its login form even to a signed-in user.

@@ -140,7 +140,8 @@ extension AuthorizationFlow {
             token: credentials.token,
             secret: credentials.secret,
             screenName: fields.first(named: "screen_name").flatMap { $0.isEmpty ? nil : $0 },
-            accessType: pending.context.metadata[Self.accessTypeMetadataKey],
+            accessType: fields.first(named: "x_auth_access_type") ?? fields.first(named: "access_type")
+                ?? pending.context.metadata[Self.accessTypeMetadataKey],
             createdAt: now,
             updatedAt: now,
             metadata: extra)
