@@ -1,0 +1,112 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// An ``OAuth1Transport`` on Foundation's `URLSession` (FoundationNetworking on Linux).
+///
+/// Redirects are not followed: a token endpoint that redirects is answered with its 3xx
+/// response, which ``OAuth1Client`` reports as ``OAuth1Error/Code/providerRejected``.
+/// Following it would re-send a signed request to a URL the signature was not made for.
+/// Cancelling the calling task cancels the request and throws ``OAuth1Error/Code/cancelled``.
+public final class URLSessionTransport: OAuth1Transport {
+    private let session: URLSession
+
+    /// Creates a transport with its own ephemeral session (no cookies, no cache).
+    public init() {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpCookieStorage = nil
+        configuration.urlCache = nil
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
+    }
+
+    deinit { session.invalidateAndCancel() }
+
+    public func send(_ request: OAuth1HTTPRequest, timeout: Duration) async throws -> OAuth1HTTPResponse {
+        var urlRequest = URLRequest(url: request.url)
+        urlRequest.httpMethod = request.method
+        urlRequest.timeoutInterval = max(0.001, Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
+        for (name, value) in request.headers { urlRequest.addValue(value, forHTTPHeaderField: name) }
+        urlRequest.httpBody = request.body
+        let box = TaskBox()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<OAuth1HTTPResponse, any Error>) in
+                let task = session.dataTask(with: urlRequest) { data, response, error in
+                    continuation.resume(with: Self.result(data: data, response: response, error: error, url: request.url))
+                }
+                box.start(task)
+            }
+        } onCancel: {
+            box.cancel()
+        }
+    }
+
+    private static func result(data: Data?, response: URLResponse?, error: (any Error)?, url: URL) -> Result<OAuth1HTTPResponse, any Error> {
+        if let error {
+            let nsError = error as NSError
+            let host = url.host ?? "the provider"
+            switch (nsError.domain, nsError.code) {
+            case (NSURLErrorDomain, NSURLErrorCancelled):
+                return .failure(OAuth1Error(.cancelled, message: "the request to \(host) was cancelled"))
+            case (NSURLErrorDomain, NSURLErrorTimedOut):
+                return .failure(OAuth1Error(.timedOut, message: "no response from \(host) within the timeout", underlying: SendableDescription(error)))
+            default:
+                return .failure(OAuth1Error(.transportFailure, message: "the request to \(host) failed: \(nsError.localizedDescription)", underlying: SendableDescription(error)))
+            }
+        }
+        guard let http = response as? HTTPURLResponse else {
+            return .failure(OAuth1Error(.transportFailure, message: "the response from \(url.host ?? "the provider") was not HTTP"))
+        }
+        var headers = OAuth1HTTPHeaders()
+        for (name, value) in http.allHeaderFields {
+            headers.addHeader(String(describing: name), String(describing: value))
+        }
+        return .success(OAuth1HTTPResponse(status: http.statusCode, headers: headers, body: data ?? Data()))
+    }
+}
+
+/// Holds the data task so a cancellation that races with its creation still cancels it.
+private final class TaskBox: @unchecked Sendable {
+    // Guarded by `lock`; URLSessionDataTask itself is thread-safe to cancel.
+    private let lock = NSLock()
+    private var task: URLSessionDataTask?
+    private var cancelled = false
+
+    func start(_ task: URLSessionDataTask) {
+        lock.lock()
+        self.task = task
+        let cancelled = self.cancelled
+        lock.unlock()
+        // Resumed even when already cancelled, so the completion handler runs and the
+        // continuation is resumed with the cancellation error.
+        task.resume()
+        if cancelled { task.cancel() }
+    }
+
+    func cancel() {
+        lock.lock()
+        cancelled = true
+        let task = self.task
+        lock.unlock()
+        task?.cancel()
+    }
+}
+
+/// Refuses HTTP redirects so a signed request is never re-sent elsewhere.
+private final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    // Stateless.
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
+    }
+}
+
+/// An error's text, kept as a `Sendable` value (Foundation's errors are not all `Sendable`).
+struct SendableDescription: Error, Sendable, CustomStringConvertible {
+    let description: String
+    init(_ error: any Error) { description = String(describing: error) }
+}

@@ -1,0 +1,168 @@
+import FlyingFox
+import FlyingSocks
+import Foundation
+import OAuth1
+import Synchronization
+
+/// An OAuth 1.0a provider on loopback, for tests and demos: it issues request and access
+/// tokens, verifies every signature for real, and can be told to misbehave.
+///
+/// ```swift
+/// let provider = try await LocalOAuth1Provider.start(
+///     LocalOAuth1Provider.Configuration(consumers: [.init(key: "app", secret: "app-secret")]))
+/// defer { Task { await provider.stop() } }
+/// let client = OAuth1Client(
+///     credentials: ClientCredentials(key: "app", secret: "app-secret"),
+///     callback: .url(URL(string: "https://app.example/callback")!),
+///     endpoints: provider.endpoints)
+/// ```
+///
+/// Endpoints: `POST /oauth/request_token`, `GET /oauth/authorize` (and `/oauth/authenticate`),
+/// `POST /oauth/access_token`, and a protected resource `/1.1/account/verify_credentials.json`.
+/// The authorize endpoint approves at once for the configured ``Configuration/user``: it
+/// redirects (302) to the callback with `oauth_token` and `oauth_verifier`, or for `oob`
+/// shows the PIN. Tests can also call ``approve(requestToken:)`` and ``deny(requestToken:)``.
+///
+/// Requests are checked as a strict provider would: unknown consumers, unaccepted methods,
+/// timestamps outside the window, reused nonces, bad signatures, unknown or reused tokens
+/// and wrong verifiers are answered 401 with an `oauth_problem` form body.
+public final class LocalOAuth1Provider: Sendable {
+    /// The provider's root URL, e.g. `http://127.0.0.1:54321`.
+    public let baseURL: URL
+    /// The configuration it runs with.
+    public let configuration: Configuration
+    let state: Mutex<LocalOAuth1ProviderState>
+    private let server: HTTPServer
+    private let serverTask: Task<Void, Never>
+
+    private init(baseURL: URL, configuration: Configuration, server: HTTPServer, serverTask: Task<Void, Never>) {
+        self.baseURL = baseURL
+        self.configuration = configuration
+        self.server = server
+        self.serverTask = serverTask
+        self.state = Mutex(LocalOAuth1ProviderState())
+    }
+
+    /// Starts a provider on 127.0.0.1 on a free port.
+    ///
+    /// - Throws: when the loopback socket cannot be opened.
+    public static func start(_ configuration: Configuration) async throws -> LocalOAuth1Provider {
+        // IPv4 loopback: FlyingFox's `.loopback` is ::1, which not every client resolves to.
+        let server = HTTPServer(address: try sockaddr_in.inet(ip4: "127.0.0.1", port: 0), timeout: 30, logger: .disabled)
+        let holder = ProviderReference()
+        for (route, endpoint) in [
+            ("POST /oauth/request_token", Endpoint.requestToken),
+            ("GET /oauth/authorize", .authorize),
+            ("GET /oauth/authenticate", .authorize),
+            ("POST /oauth/access_token", .accessToken),
+            ("/1.1/account/verify_credentials.json", .protectedResource),
+        ] {
+            await server.appendRoute(HTTPRoute(route)) { request in
+                guard let provider = holder.provider else {
+                    return HTTPResponse(statusCode: .serviceUnavailable)
+                }
+                return await provider.respond(to: request, at: endpoint)
+            }
+        }
+        // The server's accept loop runs until stop(); it is owned by this provider.
+        let serverTask = Task { _ = try? await server.run() }
+        try await server.waitUntilListening()
+        guard case .ip4(let host, port: let port) = await server.listeningAddress, let url = URL(string: "http://\(host):\(port)") else {
+            await server.stop()
+            serverTask.cancel()
+            throw OAuth1Error(.transportFailure, message: "the local provider could not find its listening port")
+        }
+        let provider = LocalOAuth1Provider(baseURL: url, configuration: configuration, server: server, serverTask: serverTask)
+        holder.provider = provider
+        return provider
+    }
+
+    /// Stops listening and closes connections.
+    public func stop() async {
+        await server.stop()
+        serverTask.cancel()
+    }
+
+    /// Endpoints pointing at this provider.
+    public var endpoints: OAuth1ProviderEndpoints {
+        OAuth1ProviderEndpoints(
+            requestTokenURL: baseURL.appendingPathComponent("oauth/request_token"),
+            authorizeURL: baseURL.appendingPathComponent("oauth/authorize"),
+            authenticateURL: baseURL.appendingPathComponent("oauth/authenticate"),
+            accessTokenURL: baseURL.appendingPathComponent("oauth/access_token"))
+    }
+
+    /// The protected resource's URL (`/1.1/account/verify_credentials.json`).
+    public var protectedResourceURL: URL {
+        baseURL.appendingPathComponent("1.1/account/verify_credentials.json")
+    }
+
+    /// Makes `endpoint` misbehave (or behave again, with `nil`) from the next request on.
+    public func inject(_ failure: Failure?, at endpoint: Endpoint) {
+        state.withLock { $0.failures[endpoint] = failure }
+    }
+
+    /// How many requests `endpoint` has received.
+    public func requestCount(at endpoint: Endpoint) -> Int {
+        state.withLock { $0.requestCounts[endpoint, default: 0] }
+    }
+
+    /// Approves `requestToken` as the configured user would at the authorize page.
+    ///
+    /// - Returns: the verifier and the callback URL the browser would be sent to.
+    /// - Throws: ``OAuth1Error/Code/invalidRequest`` when the token is unknown or expired.
+    public func approve(requestToken: String) throws -> Approval {
+        let now = configuration.clock.now()
+        let verifier = try OAuth1NonceGenerator.secureRandom.next()
+        let callback: String = try state.withLock { state in
+            guard var pending = state.pending[requestToken], pending.expiresAt > now, !pending.denied else {
+                throw OAuth1Error(.invalidRequest, message: "unknown or expired request token")
+            }
+            pending.verifier = verifier
+            state.pending[requestToken] = pending
+            return pending.callback
+        }
+        guard callback != "oob" else { return Approval(verifier: verifier, callbackURL: nil) }
+        return Approval(
+            verifier: verifier,
+            callbackURL: Self.appending(
+                [OAuth1Parameter(name: "oauth_token", value: requestToken), OAuth1Parameter(name: "oauth_verifier", value: verifier)],
+                to: callback))
+    }
+
+    /// Denies `requestToken` as a user pressing "Cancel" would.
+    ///
+    /// - Returns: the callback URL with `denied=<token>`, or `nil` for `oob`.
+    /// - Throws: ``OAuth1Error/Code/invalidRequest`` when the token is unknown.
+    public func deny(requestToken: String) throws -> URL? {
+        let callback: String = try state.withLock { state in
+            guard var pending = state.pending[requestToken] else {
+                throw OAuth1Error(.invalidRequest, message: "unknown request token")
+            }
+            pending.denied = true
+            state.pending[requestToken] = pending
+            return pending.callback
+        }
+        guard callback != "oob" else { return nil }
+        return Self.appending([OAuth1Parameter(name: "denied", value: requestToken)], to: callback)
+    }
+
+    /// Whether an access token issued by this provider is currently valid.
+    public func isValidAccessToken(_ token: String) -> Bool {
+        state.withLock { $0.issued[token] != nil }
+    }
+
+    static func appending(_ parameters: [OAuth1Parameter], to url: String) -> URL? {
+        let separator = url.contains("?") ? "&" : "?"
+        return URL(string: url + separator + OAuth1PercentEncoding.formEncode(parameters))
+    }
+}
+
+/// Lets the route closures, registered before the provider exists, reach it.
+private final class ProviderReference: Sendable {
+    private let lock = Mutex<LocalOAuth1Provider?>(nil)
+    var provider: LocalOAuth1Provider? {
+        get { lock.withLock { $0 } }
+        set { lock.withLock { $0 = newValue } }
+    }
+}
