@@ -1,14 +1,15 @@
 import Foundation
 import OAuth1
+import OAuth1Testing
 import Synchronization
 import Testing
 import TokenStoreKit
 
 /// The dance with a store, proven against a driver: runs ``AuthorizationFlow`` with the
-/// stores `makeStore` returns against an in-process OAuth 1.0a provider that signs and
-/// verifies every leg (RFC 5849 signatures checked with `OAuth1ReceivedRequest`, request
-/// tokens and verifiers single-use), so the suite needs no network and runs in
-/// milliseconds.
+/// stores `makeStore` returns, twice: against a `LocalOAuth1Provider` on loopback with
+/// `OAuth1Client` over HTTP, and against an in-process provider that signs and verifies
+/// every leg without sockets (RFC 5849 signatures checked with `OAuth1ReceivedRequest`,
+/// request tokens and verifiers single-use).
 ///
 /// ```swift
 /// @Test func flowConformance() async throws {
@@ -42,10 +43,23 @@ public struct AuthorizationFlowConformance: Sendable {
 
     /// Runs every case, recording failures at `sourceLocation`.
     ///
-    /// - Throws: When a store cannot be made or fails outside the checked steps.
+    /// - Throws: When the loopback provider cannot start, or a store cannot be made or
+    ///   fails outside the checked steps.
     public func run(sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let provider = ConformanceProvider()
-        let context = Context(name: name, provider: provider, makeStore: makeStore, location: sourceLocation)
+        try await runCases(with: ConformanceProvider(), sourceLocation: sourceLocation)
+        let loopback = try await LoopbackHarness.start()
+        do {
+            try await runCases(with: loopback, sourceLocation: sourceLocation)
+        } catch {
+            await loopback.provider.stop()
+            throw error
+        }
+        await loopback.provider.stop()
+    }
+
+    private func runCases(with provider: any FlowProviderHarness, sourceLocation: SourceLocation) async throws {
+        let context = Context(
+            name: "\(name) (\(provider.label))", provider: provider, makeStore: makeStore, location: sourceLocation)
         try await context.callbackFlow()
         try await context.outOfBandFlow()
         try await context.mismatchedSession()
@@ -63,7 +77,7 @@ extension AuthorizationFlowConformance {
     /// One run's shared parts and the cases.
     fileprivate struct Context: Sendable {
         let name: String
-        let provider: ConformanceProvider
+        let provider: any FlowProviderHarness
         let makeStore: @Sendable (_ clock: TokenClock) async throws -> any TokenStore
         let location: SourceLocation
 
@@ -83,7 +97,7 @@ extension AuthorizationFlowConformance {
                 chosen = try await makeStore(clock)
             }
             return AuthorizationFlow(
-                provider: providerID, client: ConformanceClient(provider: provider, oauthCallback: callback),
+                provider: providerID, client: provider.client(callback: callback),
                 store: chosen, clock: clock)
         }
 
@@ -150,7 +164,7 @@ extension AuthorizationFlowConformance {
                     "\(name): the session is stored hashed, never raw", sourceLocation: location)
             }
 
-            let callback = try provider.callback(approving: start.authorizationURL)
+            let callback = try await provider.callback(approving: start.authorizationURL)
             let done = try await flow.complete(callback: callback, session: session)
             #expect(done.returnTo == "/settings", sourceLocation: location)
             #expect(done.metadata == ["tab": "1"], sourceLocation: location)
@@ -174,7 +188,7 @@ extension AuthorizationFlowConformance {
             #expect(
                 saved?.context.sessionBinding == SessionBinding.outOfBandMarker,
                 "\(name): the desktop flow is marked out-of-band", sourceLocation: location)
-            let pin = try provider.approve(start.authorizationURL)
+            let pin = try await provider.approve(start.authorizationURL)
             let done = try await flow.completeOutOfBand(requestToken: start.requestToken, verifier: " \(pin)\n")
             #expect(try await flow.store.accessToken(for: done.key) == done.accessToken, sourceLocation: location)
             await expectFlowError(.requestTokenNotFound, "a second PIN entry") {
@@ -188,7 +202,7 @@ extension AuthorizationFlowConformance {
             let victim = session()
             let attacker = session()
             let start = try await flow.begin(session: attacker)
-            let callback = try provider.callback(approving: start.authorizationURL)
+            let callback = try await provider.callback(approving: start.authorizationURL)
             let before = try await flow.store.counts().accessTokens
             await expectFlowError(.sessionMismatch, "a callback from another session") {
                 try await flow.complete(callback: callback, session: victim)
@@ -206,7 +220,7 @@ extension AuthorizationFlowConformance {
             let flow = try await makeFlow()
             let session = session()
             let start = try await flow.begin(session: session)
-            let callback = try provider.callback(approving: start.authorizationURL)
+            let callback = try await provider.callback(approving: start.authorizationURL)
             await expectFlowError(.sessionRequired, "a callback without a session") {
                 try await flow.complete(callback: callback, session: nil)
             }
@@ -228,8 +242,8 @@ extension AuthorizationFlowConformance {
             let first = try await flow.begin(session: session, returnTo: "/one")
             let second = try await flow.begin(session: session, returnTo: "/two")
             #expect(first.requestToken != second.requestToken, sourceLocation: location)
-            let firstCallback = try provider.callback(approving: first.authorizationURL)
-            let secondCallback = try provider.callback(approving: second.authorizationURL)
+            let firstCallback = try await provider.callback(approving: first.authorizationURL)
+            let secondCallback = try await provider.callback(approving: second.authorizationURL)
             let secondDone = try await flow.complete(callback: secondCallback, session: session)
             let firstDone = try await flow.complete(callback: firstCallback, session: session)
             #expect(secondDone.returnTo == "/two", "\(name): the second tab completes on its own", sourceLocation: location)
@@ -241,7 +255,7 @@ extension AuthorizationFlowConformance {
             let flow = try await makeFlow()
             let session = session()
             let start = try await flow.begin(session: session)
-            let callback = try provider.callback(approving: start.authorizationURL)
+            let callback = try await provider.callback(approving: start.authorizationURL)
             _ = try await flow.complete(callback: callback, session: session)
             await expectFlowError(.requestTokenNotFound, "a replayed callback after success") {
                 try await flow.complete(callback: callback, session: session)
@@ -258,7 +272,7 @@ extension AuthorizationFlowConformance {
             let flow = try await makeFlow()
             let session = session()
             let start = try await flow.begin(session: session)
-            let denied = "\(Context.callback)?denied=\(start.requestToken)"
+            let denied = try await provider.denial(start.authorizationURL, callback: Context.callback)
             await expectOAuthError(.userDenied, "a denied callback") {
                 try await flow.complete(callbackQuery: denied, session: session)
             }
@@ -273,7 +287,7 @@ extension AuthorizationFlowConformance {
             let flow = try await makeFlow(clock: clock.clock)
             let session = session()
             let start = try await flow.begin(session: session)
-            let callback = try provider.callback(approving: start.authorizationURL)
+            let callback = try await provider.callback(approving: start.authorizationURL)
             clock.advance(seconds: RequestToken.defaultTimeToLive.components.seconds + 1)
             await expectFlowError(.requestTokenNotFound, "a callback after the request token expired") {
                 try await flow.complete(callback: callback, session: session)
@@ -284,21 +298,21 @@ extension AuthorizationFlowConformance {
         func wrongFlowKind() async throws {
             let desktop = try await makeFlow(callback: "oob")
             let start = try await desktop.begin(session: .outOfBand)
-            let pin = try provider.approve(start.authorizationURL)
+            let pin = try await provider.approve(start.authorizationURL)
             await expectFlowError(.sessionMismatch, "a desktop token completed by a browser callback") {
                 try await desktop.complete(
                     callbackQuery: "oauth_token=\(start.requestToken)&oauth_verifier=\(pin)", session: session())
             }
             let web = try await makeFlow(providerID: desktop.provider, store: desktop.store)
             let webStart = try await web.begin(session: session())
-            let callback = try provider.callback(approving: webStart.authorizationURL)
+            let callback = try await provider.callback(approving: webStart.authorizationURL)
             let verifier = callback.query.flatMap { try? OAuth1PercentEncoding.parseForm($0).first(named: "oauth_verifier") }
             await expectFlowError(.sessionMismatch, "a browser token completed as a desktop flow") {
                 try await web.completeOutOfBand(requestToken: webStart.requestToken, verifier: verifier ?? "x")
             }
             let otherProvider = try await makeFlow(store: desktop.store)
             let third = try await web.begin(session: session())
-            let thirdCallback = try provider.callback(approving: third.authorizationURL)
+            let thirdCallback = try await provider.callback(approving: third.authorizationURL)
             await expectFlowError(.providerMismatch, "a token completed by another provider's flow") {
                 try await otherProvider.complete(callback: thirdCallback, session: session())
             }
@@ -309,7 +323,7 @@ extension AuthorizationFlowConformance {
             let flow = try await makeFlow()
             let session = session()
             let start = try await flow.begin(session: session)
-            let done = try await flow.complete(callback: try provider.callback(approving: start.authorizationURL), session: session)
+            let done = try await flow.complete(callback: try await provider.callback(approving: start.authorizationURL), session: session)
 
             // Another worker: a new flow that knows only the key.
             let later = try await makeFlow(providerID: flow.provider, store: flow.store)
@@ -347,7 +361,19 @@ private final class SettableClock: Sendable {
 /// An OAuth 1.0a provider in process memory: every leg is a signed `OAuth1HTTPRequest`
 /// whose signature is verified with `OAuth1ReceivedRequest`; request tokens, verifiers
 /// and callbacks are single-use, as at a real provider.
-private final class ConformanceProvider: Sendable {
+private final class ConformanceProvider: FlowProviderHarness {
+    var label: String { "in-process provider" }
+
+    func client(callback: String) -> any AuthorizationFlowClient {
+        ConformanceClient(provider: self, oauthCallback: callback)
+    }
+
+    func denial(_ authorizeURL: URL, callback: String) async throws -> String {
+        let query = URLComponents(url: authorizeURL, resolvingAgainstBaseURL: true)?.percentEncodedQuery ?? ""
+        let token = try OAuth1PercentEncoding.parseForm(query).first(named: "oauth_token") ?? ""
+        return callback + "?denied=" + OAuth1PercentEncoding.encode(token)
+    }
+
     private struct Pending {
         var secret: String
         var callback: String
@@ -407,7 +433,7 @@ private final class ConformanceProvider: Sendable {
     /// The user signs in and approves the request token named in `authorizeURL`.
     ///
     /// - Returns: The verifier (the PIN of the desktop flow).
-    func approve(_ authorizeURL: URL) throws -> String {
+    func approve(_ authorizeURL: URL) async throws -> String {
         let query = URLComponents(url: authorizeURL, resolvingAgainstBaseURL: true)?.percentEncodedQuery ?? ""
         guard let token = try OAuth1PercentEncoding.parseForm(query).first(named: "oauth_token") else {
             throw rejected("the authorize URL names no oauth_token")
@@ -423,8 +449,8 @@ private final class ConformanceProvider: Sendable {
     }
 
     /// The callback the browser is redirected to after the user approves.
-    func callback(approving authorizeURL: URL) throws -> URL {
-        let verifier = try approve(authorizeURL)
+    func callback(approving authorizeURL: URL) async throws -> URL {
+        let verifier = try await approve(authorizeURL)
         let query = URLComponents(url: authorizeURL, resolvingAgainstBaseURL: true)?.percentEncodedQuery ?? ""
         let token = try OAuth1PercentEncoding.parseForm(query).first(named: "oauth_token") ?? ""
         let callback = state.withLock { $0.pending[token]?.callback } ?? ""
@@ -520,5 +546,67 @@ private struct ConformanceClient: AuthorizationFlowClient {
 
     func send(_ request: OAuth1HTTPRequest, signedWith token: TokenCredentials) async throws -> OAuth1HTTPResponse {
         provider.resource(try signer(token: token).sign(request))
+    }
+}
+
+/// What the cases need from a provider: a client, and the user's part at the authorize page.
+private protocol FlowProviderHarness: Sendable {
+    /// Names the provider in failure messages.
+    var label: String { get }
+    /// A protected resource that answers 200 to a request signed with an issued token.
+    var protectedResourceURL: URL { get }
+    /// A client with `callback` as `oauth_callback`.
+    func client(callback: String) -> any AuthorizationFlowClient
+    /// The user approves at `authorizeURL`; returns where the browser is sent.
+    func callback(approving authorizeURL: URL) async throws -> URL
+    /// The user approves a desktop flow; returns the PIN.
+    func approve(_ authorizeURL: URL) async throws -> String
+    /// The user presses "Cancel"; returns the callback the browser is sent to.
+    func denial(_ authorizeURL: URL, callback: String) async throws -> String
+}
+
+/// A `LocalOAuth1Provider` on loopback, reached by `OAuth1Client` over HTTP.
+private struct LoopbackHarness: FlowProviderHarness {
+    let provider: LocalOAuth1Provider
+    let consumer: ClientCredentials
+
+    static func start() async throws -> LoopbackHarness {
+        let consumer = ClientCredentials(key: "conformance", secret: "consumer-secret-" + UUID().uuidString)
+        let provider = try await LocalOAuth1Provider.start(
+            LocalOAuth1Provider.Configuration(consumers: [.init(key: consumer.key, secret: consumer.secret)]))
+        return LoopbackHarness(provider: provider, consumer: consumer)
+    }
+
+    var label: String { "LocalOAuth1Provider over HTTP" }
+    var protectedResourceURL: URL { provider.protectedResourceURL }
+
+    func client(callback: String) -> any AuthorizationFlowClient {
+        let mode: OAuth1CallbackMode = URL(string: callback).map { callback == "oob" ? .outOfBand : .url($0) } ?? .outOfBand
+        return OAuth1Client(credentials: consumer, callback: mode, endpoints: provider.endpoints)
+    }
+
+    private func requestToken(in authorizeURL: URL) throws -> String {
+        let query = URLComponents(url: authorizeURL, resolvingAgainstBaseURL: true)?.percentEncodedQuery ?? ""
+        guard let token = try OAuth1PercentEncoding.parseForm(query).first(named: "oauth_token") else {
+            throw OAuth1Error(.invalidRequest, message: "the authorize URL names no oauth_token")
+        }
+        return token
+    }
+
+    func callback(approving authorizeURL: URL) async throws -> URL {
+        guard let url = try provider.approve(requestToken: try requestToken(in: authorizeURL)).callbackURL else {
+            throw OAuth1Error(.invalidRequest, message: "the provider gave no callback (an oob token?)")
+        }
+        return url
+    }
+
+    func approve(_ authorizeURL: URL) async throws -> String {
+        try provider.approve(requestToken: try requestToken(in: authorizeURL)).verifier
+    }
+
+    func denial(_ authorizeURL: URL, callback: String) async throws -> String {
+        let token = try requestToken(in: authorizeURL)
+        return try provider.deny(requestToken: token)?.absoluteString
+            ?? callback + "?denied=" + OAuth1PercentEncoding.encode(token)
     }
 }

@@ -45,6 +45,9 @@ extension AuthorizationFlow {
         }
 
         let temporary = try await client.fetchRequestToken(accessType: accessType)
+        guard !temporary.token.isEmpty else {
+            throw OAuth1Error(.malformedResponse, message: "the request token response has an empty oauth_token")
+        }
         guard let binding = SessionBinding.binding(for: session, provider: provider, oauthToken: temporary.token)
         else {
             throw AuthorizationFlowError(
