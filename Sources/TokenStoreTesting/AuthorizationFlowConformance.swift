@@ -174,7 +174,8 @@ extension AuthorizationFlowConformance {
             #expect(done.accessToken.screenName != nil, "\(name): screen name kept", sourceLocation: location)
 
             let stored = try await flow.store.accessToken(for: done.key)
-            #expect(stored == done.accessToken, "\(name): the access token is stored as returned", sourceLocation: location)
+            #expect(
+                stored == done.accessToken, "\(name): the access token is stored as returned", sourceLocation: location)
             #expect(
                 try await flow.store.takeRequestToken(start.requestToken) == nil,
                 "\(name): the request token is gone after complete", sourceLocation: location)
@@ -246,8 +247,10 @@ extension AuthorizationFlowConformance {
             let secondCallback = try await provider.callback(approving: second.authorizationURL)
             let secondDone = try await flow.complete(callback: secondCallback, session: session)
             let firstDone = try await flow.complete(callback: firstCallback, session: session)
-            #expect(secondDone.returnTo == "/two", "\(name): the second tab completes on its own", sourceLocation: location)
-            #expect(firstDone.returnTo == "/one", "\(name): the first tab was not overwritten", sourceLocation: location)
+            #expect(
+                secondDone.returnTo == "/two", "\(name): the second tab completes on its own", sourceLocation: location)
+            #expect(
+                firstDone.returnTo == "/one", "\(name): the first tab was not overwritten", sourceLocation: location)
             try await flow.store.close()
         }
 
@@ -306,7 +309,9 @@ extension AuthorizationFlowConformance {
             let web = try await makeFlow(providerID: desktop.provider, store: desktop.store)
             let webStart = try await web.begin(session: session())
             let callback = try await provider.callback(approving: webStart.authorizationURL)
-            let verifier = callback.query.flatMap { try? OAuth1PercentEncoding.parseForm($0).first(named: "oauth_verifier") }
+            let verifier = callback.query.flatMap {
+                try? OAuth1PercentEncoding.parseForm($0).first(named: "oauth_verifier")
+            }
             await expectFlowError(.sessionMismatch, "a browser token completed as a desktop flow") {
                 try await web.completeOutOfBand(requestToken: webStart.requestToken, verifier: verifier ?? "x")
             }
@@ -323,24 +328,30 @@ extension AuthorizationFlowConformance {
             let flow = try await makeFlow()
             let session = session()
             let start = try await flow.begin(session: session)
-            let done = try await flow.complete(callback: try await provider.callback(approving: start.authorizationURL), session: session)
+            let done = try await flow.complete(
+                callback: try await provider.callback(approving: start.authorizationURL), session: session)
 
             // Another worker: a new flow that knows only the key.
             let later = try await makeFlow(providerID: flow.provider, store: flow.store)
             let response = try await later.send(OAuth1HTTPRequest(url: provider.protectedResourceURL), as: done.key)
-            #expect(response.status == 200, "\(name): a request signed with the stored token is accepted", sourceLocation: location)
+            #expect(
+                response.status == 200, "\(name): a request signed with the stored token is accepted",
+                sourceLocation: location)
 
             let signer = try await later.signer(for: done.key)
             let signed = try signer.sign(OAuth1HTTPRequest(url: provider.protectedResourceURL))
             #expect(
-                signed.header(named: "Authorization")?.contains("oauth_token=\"\(OAuth1PercentEncoding.encode(done.accessToken.token))\"") == true,
+                signed.header(named: "Authorization")?.contains(
+                    "oauth_token=\"\(OAuth1PercentEncoding.encode(done.accessToken.token))\"") == true,
                 sourceLocation: location)
 
             await expectFlowError(.accessTokenNotFound, "a signer for a user without a token") {
-                try await later.signer(for: AccessTokenKey(provider: later.provider, userID: "nobody-" + UUID().uuidString))
+                try await later.signer(
+                    for: AccessTokenKey(provider: later.provider, userID: "nobody-" + UUID().uuidString))
             }
             await expectFlowError(.providerMismatch, "a signer for another provider's key") {
-                try await later.signer(for: AccessTokenKey(provider: later.provider + "-other", userID: done.key.userID))
+                try await later.signer(
+                    for: AccessTokenKey(provider: later.provider + "-other", userID: done.key.userID))
             }
             try await later.store.close()
         }
@@ -393,18 +404,22 @@ private final class ConformanceProvider: FlowProviderHarness {
 
     let consumer = ClientCredentials(key: "conformance-consumer", secret: "consumer-secret-" + UUID().uuidString)
     let base = "https://provider.conformance.invalid"
-    let protectedResourceURL = URL(string: "https://provider.conformance.invalid/1/me?include=all")
+    let protectedResourceURL =
+        URL(string: "https://provider.conformance.invalid/1/me?include=all")
         ?? URL(fileURLWithPath: "/")
 
     private func random(_ prefix: String) -> String { prefix + UUID().uuidString.lowercased() }
 
     private func rejected(_ why: String) -> OAuth1Error {
-        OAuth1Error(.providerRejected, message: "the conformance provider rejected the request: \(why)", httpStatus: 401)
+        OAuth1Error(
+            .providerRejected, message: "the conformance provider rejected the request: \(why)", httpStatus: 401)
     }
 
     /// Verifies `request` was signed by the consumer and, if it names one, the token
     /// whose secret `tokenSecret` returns.
-    private func verified(_ request: OAuth1HTTPRequest, tokenSecret: (String) -> String?) throws -> OAuth1ReceivedRequest {
+    private func verified(_ request: OAuth1HTTPRequest, tokenSecret: (String) -> String?) throws
+        -> OAuth1ReceivedRequest
+    {
         let received = try OAuth1ReceivedRequest(request)
         guard received.consumerKey == consumer.key else { throw rejected("unknown consumer") }
         var secret = ""
@@ -519,7 +534,8 @@ private struct ConformanceClient: AuthorizationFlowClient {
         guard fields.first(named: "oauth_callback_confirmed") == "true" else {
             throw OAuth1Error(.callbackNotConfirmed, message: "oauth_callback_confirmed is not true")
         }
-        guard let token = fields.first(named: "oauth_token"), let secret = fields.first(named: "oauth_token_secret") else {
+        guard let token = fields.first(named: "oauth_token"), let secret = fields.first(named: "oauth_token_secret")
+        else {
             throw OAuth1Error(.malformedResponse, message: "the request token response lacks a token")
         }
         return TokenCredentials(token: token, secret: secret)
@@ -581,7 +597,8 @@ private struct LoopbackHarness: FlowProviderHarness {
     var protectedResourceURL: URL { provider.protectedResourceURL }
 
     func client(callback: String) -> any AuthorizationFlowClient {
-        let mode: OAuth1CallbackMode = URL(string: callback).map { callback == "oob" ? .outOfBand : .url($0) } ?? .outOfBand
+        let mode: OAuth1CallbackMode =
+            URL(string: callback).map { callback == "oob" ? .outOfBand : .url($0) } ?? .outOfBand
         return OAuth1Client(credentials: consumer, callback: mode, endpoints: provider.endpoints)
     }
 

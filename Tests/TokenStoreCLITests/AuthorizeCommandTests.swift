@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OAuth1
 import Testing
+
 @testable import TokenStoreCLI
 
 @Suite struct AuthorizeCommandParsingTests {
@@ -34,7 +35,10 @@ import Testing
         ["--provider", "nosuch"],
         [],
         ["--request-token-url", "https://a.example/rt"],
-        ["--request-token-url", "nope", "--authorize-url", "https://a.example/a", "--access-token-url", "https://a.example/t"],
+        [
+            "--request-token-url", "nope", "--authorize-url", "https://a.example/a", "--access-token-url",
+            "https://a.example/t",
+        ],
     ])
     func unusableProviderFlagsFail(_ arguments: [String]) throws {
         let command = try Self.parse(arguments)
@@ -46,8 +50,12 @@ import Testing
             ConsumerOptions.keyVariable: "env-key", ConsumerOptions.secretVariable: "env-secret",
         ])
         #expect(fromEnvironment == ClientCredentials(key: "env-key", secret: "env-secret"))
-        let fromFlags = try Self.parse(["--provider", "twitter", "--consumer-key", "flag-key", "--consumer-secret", "flag-secret"])
-            .consumer.credentials(environment: [ConsumerOptions.keyVariable: "env-key", ConsumerOptions.secretVariable: "env-secret"])
+        let fromFlags = try Self.parse([
+            "--provider", "twitter", "--consumer-key", "flag-key", "--consumer-secret", "flag-secret",
+        ])
+        .consumer.credentials(environment: [
+            ConsumerOptions.keyVariable: "env-key", ConsumerOptions.secretVariable: "env-secret",
+        ])
         #expect(fromFlags == ClientCredentials(key: "flag-key", secret: "flag-secret"))
     }
 
@@ -64,12 +72,17 @@ import Testing
     @Test func defaultStoreFollowsXDGAndIsPrivate() throws {
         let root = try StoreLocation.makeTemporaryDirectory(prefix: "tokenstore-xdg-test")
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let xdg = try StoreLocation.defaultUserStoreURL(environment: ["XDG_DATA_HOME": root + "/data", "HOME": "/nonexistent"])
+        let xdg = try StoreLocation.defaultUserStoreURL(environment: [
+            "XDG_DATA_HOME": root + "/data", "HOME": "/nonexistent",
+        ])
         #expect(xdg == "sqlite://\(root)/data/tokenstore/tokens.db")
-        let mode = try FileManager.default.attributesOfItem(atPath: root + "/data/tokenstore")[.posixPermissions] as? Int
+        let mode =
+            try FileManager.default.attributesOfItem(atPath: root + "/data/tokenstore")[.posixPermissions] as? Int
         #expect(mode == 0o700)
 
-        let home = try StoreLocation.defaultUserStoreURL(environment: ["XDG_DATA_HOME": "relative/ignored", "HOME": root])
+        let home = try StoreLocation.defaultUserStoreURL(environment: [
+            "XDG_DATA_HOME": "relative/ignored", "HOME": root,
+        ])
         #expect(home == "sqlite://\(root)/.local/share/tokenstore/tokens.db")
         #expect(throws: CLIFailure.self) { try StoreLocation.defaultUserStoreURL(environment: [:]) }
     }

@@ -5,6 +5,7 @@ import OAuth1Testing
 import Synchronization
 import Testing
 import TokenStoreKit
+
 @testable import TokenStoreCLI
 
 /// `tokenstore authorize` then `tokenstore request`, in-process, against a
@@ -34,7 +35,10 @@ import TokenStoreKit
 
     /// A console whose standard input answers with the PIN for the authorize URL printed
     /// so far: the user reading the URL, approving, and typing the PIN.
-    static func pinTypingConsole(_ provider: LocalOAuth1Provider, environment: [String: String], pin: @escaping @Sendable (String) -> String = { $0 })
+    static func pinTypingConsole(
+        _ provider: LocalOAuth1Provider, environment: [String: String],
+        pin: @escaping @Sendable (String) -> String = { $0 }
+    )
         -> (CapturedConsole, CLIConsole)
     {
         let captured = CapturedConsole(environment: environment)

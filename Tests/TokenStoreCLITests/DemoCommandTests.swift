@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 import TokenStoreKit
+
 @testable import TokenStoreCLI
 
 @Suite struct DemoCommandTests {
@@ -14,10 +15,11 @@ import TokenStoreKit
         let captured = CapturedConsole()
         try await Self.parse([]).execute(console: captured.console)
         let output = captured.output
-        for step in ["1. Local OAuth 1.0a provider", "2. Token store: sqlite://", "3. begin", "4. The provider",
+        for step in [
+            "1. Local OAuth 1.0a provider", "2. Token store: sqlite://", "3. begin", "4. The provider",
             "5. complete", "the request token is gone from the store", "replaying the callback fails",
-            "6. Signed GET", "HTTP 200", "7. The store"]
-        {
+            "6. Signed GET", "HTTP 200", "7. The store",
+        ] {
             #expect(output.contains(step), "missing: \(step)")
         }
         #expect(output.contains("oauth_verifier=(hidden)"))

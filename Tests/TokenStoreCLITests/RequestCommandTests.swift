@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OAuth1
 import Testing
+
 @testable import TokenStoreCLI
 
 @Suite struct RequestCommandParsingTests {
@@ -27,13 +28,16 @@ import Testing
         #expect(request.method == "POST")
         #expect(request.hasFormBody)
         let body = String(decoding: try #require(request.body), as: UTF8.self)
-        #expect(try OAuth1PercentEncoding.parseForm(body) == [
-            OAuth1Parameter("status", "hello world & more"), OAuth1Parameter("a", "b=c"),
-        ])
+        #expect(
+            try OAuth1PercentEncoding.parseForm(body) == [
+                OAuth1Parameter("status", "hello world & more"), OAuth1Parameter("a", "b=c"),
+            ])
     }
 
     @Test func explicitMethodWins() throws {
-        let command = try Self.parse(["--provider", "p", "--user", "u", "-X", "delete", "-d", "id=1", "https://e.com/x"])
+        let command = try Self.parse([
+            "--provider", "p", "--user", "u", "-X", "delete", "-d", "id=1", "https://e.com/x",
+        ])
         #expect(try command.makeRequest().method == "DELETE")
     }
 

@@ -20,7 +20,8 @@ struct DanceErrorTests {
         -> AuthorizationFlow
     {
         AuthorizationFlow(
-            provider: provider, client: DanceFakeClient(provider: DanceFakeProvider()), store: store, requestTokenTimeToLive: ttl)
+            provider: provider, client: DanceFakeClient(provider: DanceFakeProvider()), store: store,
+            requestTokenTimeToLive: ttl)
     }
 
     static func pending(_ token: String, provider: String = "twitter", binding: String?) -> RequestToken {
@@ -32,7 +33,10 @@ struct DanceErrorTests {
 
     @Test func callbackWithoutOAuthTokenIsInvalid() async throws {
         let flow = Self.offlineFlow(store: try await Self.memoryStore())
-        for query in ["", "?", "oauth_verifier=v", "https://app.example/cb", "https://app.example/cb?oauth_token=&oauth_verifier=v"] {
+        for query in [
+            "", "?", "oauth_verifier=v", "https://app.example/cb",
+            "https://app.example/cb?oauth_token=&oauth_verifier=v",
+        ] {
             let error = await #expect(throws: AuthorizationFlowError.self) {
                 try await flow.complete(callbackQuery: query, session: session)
             }
@@ -83,7 +87,11 @@ struct DanceErrorTests {
         let flow = Self.offlineFlow(store: store)
         let cases: [(String, String?)] = [
             ("rt-nil", nil), ("rt-empty", ""), ("rt-garbage", "s256:00"), ("rt-oob", SessionBinding.outOfBandMarker),
-            ("rt-other", SessionBinding.binding(for: .browser(sessionID: "someone-else"), provider: "twitter", oauthToken: "rt-other")),
+            (
+                "rt-other",
+                SessionBinding.binding(
+                    for: .browser(sessionID: "someone-else"), provider: "twitter", oauthToken: "rt-other")
+            ),
             // A binding copied from another token does not transfer: it is salted by the token.
             ("rt-copied", SessionBinding.binding(for: session, provider: "twitter", oauthToken: "rt-elsewhere")),
         ]
@@ -102,7 +110,8 @@ struct DanceErrorTests {
         let binding = SessionBinding.binding(for: session, provider: "tumblr", oauthToken: "rt-t")
         try await store.saveRequestToken(Self.pending("rt-t", provider: "tumblr", binding: binding))
         let error = await #expect(throws: AuthorizationFlowError.self) {
-            try await Self.offlineFlow(store: store).complete(callbackQuery: "oauth_token=rt-t&oauth_verifier=v", session: session)
+            try await Self.offlineFlow(store: store).complete(
+                callbackQuery: "oauth_token=rt-t&oauth_verifier=v", session: session)
         }
         #expect(error?.code == .providerMismatch)
         #expect(try await store.takeRequestToken("rt-t") == nil)
@@ -140,9 +149,13 @@ struct DanceErrorTests {
 
     @Test func outOfBandNeedsAPinAndAToken() async throws {
         let flow = Self.offlineFlow(store: try await Self.memoryStore())
-        let noPin = await #expect(throws: OAuth1Error.self) { try await flow.completeOutOfBand(requestToken: "a", verifier: " \n") }
+        let noPin = await #expect(throws: OAuth1Error.self) {
+            try await flow.completeOutOfBand(requestToken: "a", verifier: " \n")
+        }
         #expect(noPin?.code == .missingVerifier)
-        let noToken = await #expect(throws: AuthorizationFlowError.self) { try await flow.completeOutOfBand(requestToken: "", verifier: "1") }
+        let noToken = await #expect(throws: AuthorizationFlowError.self) {
+            try await flow.completeOutOfBand(requestToken: "", verifier: "1")
+        }
         #expect(noToken?.code == .invalidCallback)
     }
 
@@ -158,7 +171,8 @@ struct DanceErrorTests {
         let signer = try await flow.signer(for: AccessTokenKey(provider: "twitter", userID: "1"))
         #expect(signer.token == TokenCredentials(token: "at", secret: "at-secret"))
         let foreign = await #expect(throws: AuthorizationFlowError.self) {
-            try await flow.send(OAuth1HTTPRequest(url: URL(fileURLWithPath: "/")), as: AccessTokenKey(provider: "tumblr", userID: "1"))
+            try await flow.send(
+                OAuth1HTTPRequest(url: URL(fileURLWithPath: "/")), as: AccessTokenKey(provider: "tumblr", userID: "1"))
         }
         #expect(foreign?.code == .providerMismatch)
     }
@@ -190,7 +204,8 @@ struct DanceCallbackFormTests {
         let session = FlowSession.browser(sessionID: "s-" + UUID().uuidString)
         let start = try await flow.begin(session: session)
         let verifier = try #require(provider.approve(start.requestToken))
-        let callback = template
+        let callback =
+            template
             .replacingOccurrences(of: "%@", with: OAuth1PercentEncoding.encode(start.requestToken))
             .replacingOccurrences(of: "%v", with: verifier)
         let done = try await flow.complete(callbackQuery: callback, session: session)

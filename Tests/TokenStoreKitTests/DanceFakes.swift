@@ -36,7 +36,8 @@ final class DanceFakeProvider: Sendable {
     func issue(accessType: String?) -> TokenCredentials {
         state.withLock { state in
             state.next += 1
-            let token = TokenCredentials(token: "rt-\(state.next)-\(UUID().uuidString.prefix(6))", secret: "rt-secret-\(UUID().uuidString)")
+            let token = TokenCredentials(
+                token: "rt-\(state.next)-\(UUID().uuidString.prefix(6))", secret: "rt-secret-\(UUID().uuidString)")
             state.pending[token.token] = Grant(secret: token.secret, accessType: accessType)
             return token
         }
@@ -56,10 +57,12 @@ final class DanceFakeProvider: Sendable {
     func exchange(_ requestToken: TokenCredentials, verifier: String) throws -> [OAuth1Parameter] {
         try state.withLock { state in
             state.exchanges += 1
-            guard let grant = state.pending.removeValue(forKey: requestToken.token), grant.secret == requestToken.secret,
+            guard let grant = state.pending.removeValue(forKey: requestToken.token),
+                grant.secret == requestToken.secret,
                 grant.verifier == verifier, let userID = grant.userID
             else {
-                throw OAuth1Error(.providerRejected, message: "the provider rejected the token exchange", httpStatus: 401)
+                throw OAuth1Error(
+                    .providerRejected, message: "the provider rejected the token exchange", httpStatus: 401)
             }
             var fields = [
                 OAuth1Parameter("oauth_token", "at-\(userID)-\(UUID().uuidString.prefix(6))"),

@@ -148,7 +148,8 @@ struct DanceFlowTests {
     @Test func userIDFieldNamesTheProvidersField() async throws {
         let flickrLike = DanceFakeProvider(returnsUserID: false, extraFields: [OAuth1Parameter("user_nsid", "123@N01")])
         let client = DanceFakeClient(provider: flickrLike)
-        let flow = AuthorizationFlow(provider: "flickr", client: client, store: DanceSpyStore(), userIDField: "user_nsid")
+        let flow = AuthorizationFlow(
+            provider: "flickr", client: client, store: DanceSpyStore(), userIDField: "user_nsid")
         let start = try await flow.begin(session: session)
         let done = try await flow.complete(callbackQuery: try #require(client.callback(for: start)), session: session)
         #expect(done.key == AccessTokenKey(provider: "flickr", userID: "123@N01"))
@@ -170,7 +171,8 @@ struct DanceFlowTests {
     }
 
     @Test func authorizeOptionsReachTheURL() async throws {
-        let start = try await flow().begin(session: session, authenticate: true, forceLogin: true, screenName: "ada lovelace")
+        let start = try await flow().begin(
+            session: session, authenticate: true, forceLogin: true, screenName: "ada lovelace")
         let url = start.authorizationURL.absoluteString
         #expect(url.contains("/authenticate?"))
         #expect(url.contains("force_login=true"))

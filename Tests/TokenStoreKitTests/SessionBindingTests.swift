@@ -26,7 +26,8 @@ struct SessionBindingTests {
         let base = SessionBinding.binding(for: .browser(sessionID: sessionID), provider: "twitter", oauthToken: "rt-1")
         let otherSession = SessionBinding.binding(
             for: .browser(sessionID: sessionID + "x"), provider: "twitter", oauthToken: "rt-1")
-        let otherToken = SessionBinding.binding(for: .browser(sessionID: sessionID), provider: "twitter", oauthToken: "rt-2")
+        let otherToken = SessionBinding.binding(
+            for: .browser(sessionID: sessionID), provider: "twitter", oauthToken: "rt-2")
         let otherProvider = SessionBinding.binding(
             for: .browser(sessionID: sessionID), provider: "tumblr", oauthToken: "rt-1")
         #expect(Set([base, otherSession, otherToken, otherProvider]).count == 4)
@@ -48,26 +49,33 @@ struct SessionBindingTests {
     @Test func mismatchesNeverMatch() {
         let session = FlowSession.browser(sessionID: sessionID)
         let stored = SessionBinding.binding(for: session, provider: "twitter", oauthToken: "rt-1")
-        #expect(!SessionBinding.matches(stored, provider: "twitter", oauthToken: "rt-1", session: .browser(sessionID: "other")))
+        #expect(
+            !SessionBinding.matches(
+                stored, provider: "twitter", oauthToken: "rt-1", session: .browser(sessionID: "other")))
         #expect(!SessionBinding.matches(stored, provider: "twitter", oauthToken: "rt-2", session: session))
         #expect(!SessionBinding.matches(stored, provider: "twitter", oauthToken: "rt-1", session: .outOfBand))
         #expect(!SessionBinding.matches(nil, provider: "twitter", oauthToken: "rt-1", session: session))
         #expect(!SessionBinding.matches("", provider: "twitter", oauthToken: "rt-1", session: session))
         #expect(!SessionBinding.matches(sessionID, provider: "twitter", oauthToken: "rt-1", session: session))
-        #expect(!SessionBinding.matches(stored.map { $0.uppercased() }, provider: "twitter", oauthToken: "rt-1", session: session))
+        #expect(
+            !SessionBinding.matches(
+                stored.map { $0.uppercased() }, provider: "twitter", oauthToken: "rt-1", session: session))
     }
 
     @Test func outOfBandUsesItsMarker() {
         let stored = SessionBinding.binding(for: .outOfBand, provider: "twitter", oauthToken: "rt-1")
         #expect(stored == SessionBinding.outOfBandMarker)
         #expect(SessionBinding.matches(stored, provider: "twitter", oauthToken: "rt-1", session: .outOfBand))
-        #expect(!SessionBinding.matches(stored, provider: "twitter", oauthToken: "rt-1", session: .browser(sessionID: "oob")))
+        #expect(
+            !SessionBinding.matches(
+                stored, provider: "twitter", oauthToken: "rt-1", session: .browser(sessionID: "oob")))
         #expect(!SessionBinding.matches(nil, provider: "twitter", oauthToken: "rt-1", session: .outOfBand))
     }
 
     @Test func emptyBrowserSessionHasNoBinding() {
         #expect(SessionBinding.binding(for: .browser(sessionID: ""), provider: "twitter", oauthToken: "rt-1") == nil)
-        #expect(!SessionBinding.matches("s256:", provider: "twitter", oauthToken: "rt-1", session: .browser(sessionID: "")))
+        #expect(
+            !SessionBinding.matches("s256:", provider: "twitter", oauthToken: "rt-1", session: .browser(sessionID: "")))
     }
 
     @Test func flowSessionNeverShowsTheID() {

@@ -25,10 +25,13 @@ public struct AuthorizeCommand: AsyncParsableCommand {
     @Option(help: "A provider preset (twitter); also the default provider id.")
     public var provider: String?
 
-    @Option(name: .customLong("provider-id"), help: "The provider id tokens are stored under (default: the preset name or the request-token URL's host).")
+    @Option(
+        name: .customLong("provider-id"),
+        help: "The provider id tokens are stored under (default: the preset name or the request-token URL's host).")
     public var providerID: String?
 
-    @Option(name: .customLong("request-token-url"), help: "The provider's request-token (temporary credentials) endpoint.")
+    @Option(
+        name: .customLong("request-token-url"), help: "The provider's request-token (temporary credentials) endpoint.")
     public var requestTokenURL: String?
 
     @Option(name: .customLong("authorize-url"), help: "The provider's authorize page.")
@@ -37,7 +40,9 @@ public struct AuthorizeCommand: AsyncParsableCommand {
     @Option(name: .customLong("access-token-url"), help: "The provider's access-token endpoint.")
     public var accessTokenURL: String?
 
-    @Option(name: .customLong("access-type"), help: "x_auth_access_type to ask for (read, write), when the provider supports it.")
+    @Option(
+        name: .customLong("access-type"),
+        help: "x_auth_access_type to ask for (read, write), when the provider supports it.")
     public var accessType: String?
 
     public init() {}
@@ -103,7 +108,10 @@ public struct AuthorizeCommand: AsyncParsableCommand {
         let authorize = try Self.endpoint(authorizeURL, flag: "--authorize-url")
         let accessToken = try Self.endpoint(accessTokenURL, flag: "--access-token-url")
         let id = providerID ?? provider ?? requestToken.host ?? "provider"
-        return (OAuth1ProviderEndpoints(requestTokenURL: requestToken, authorizeURL: authorize, accessTokenURL: accessToken), id)
+        return (
+            OAuth1ProviderEndpoints(
+                requestTokenURL: requestToken, authorizeURL: authorize, accessTokenURL: accessToken), id
+        )
     }
 
     static func endpoint(_ text: String, flag: String) throws -> URL {

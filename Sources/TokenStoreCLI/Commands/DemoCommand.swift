@@ -18,7 +18,8 @@ public struct DemoCommand: AsyncParsableCommand {
             temporary directory; --store URL uses any store (sqlite:, file:, postgres:, redis:, memory:).
             """)
 
-    @Option(name: .customLong("store"), help: "The token store URL (default: a new SQLite file in a temporary directory).")
+    @Option(
+        name: .customLong("store"), help: "The token store URL (default: a new SQLite file in a temporary directory).")
     public var store: String?
 
     public init() {}
@@ -80,7 +81,8 @@ public struct DemoCommand: AsyncParsableCommand {
         }
         console.print("3. begin: saved request token \(start.requestToken) in the store")
         console.print("   expires \(start.expiresAt), callback \(pending?.context.callbackURL ?? "?"),")
-        console.print("   session binding \(Self.abbreviated(pending?.context.sessionBinding)) (a hash, never the session id)")
+        console.print(
+            "   session binding \(Self.abbreviated(pending?.context.sessionBinding)) (a hash, never the session id)")
         console.print("   redirect the browser to \(start.authorizationURL.absoluteString)")
 
         // The browser at the provider.
@@ -94,8 +96,10 @@ public struct DemoCommand: AsyncParsableCommand {
         let done = try await step("complete") { try await flow.complete(callback: callback, session: session) }
         let token = done.accessToken
         console.print("5. complete: took request token \(start.requestToken) from the store and exchanged it")
-        console.print("   stored the access token under \(token.key)"
-            + (token.screenName.map { " (@\($0))" } ?? "") + ": token \(token.token), secret kept in the store, not shown")
+        console.print(
+            "   stored the access token under \(token.key)"
+                + (token.screenName.map { " (@\($0))" } ?? "")
+                + ": token \(token.token), secret kept in the store, not shown")
         let gone = try await step("look for the used request token") {
             try await Self.pendingRequestToken(start.requestToken, in: store) == nil
         }
@@ -118,8 +122,9 @@ public struct DemoCommand: AsyncParsableCommand {
         }
 
         let counts = try await step("count tokens") { try await store.counts() }
-        console.print("7. The store \(store.displayName) holds \(counts.accessTokens) access token(s) and "
-            + "\(counts.requestTokens) pending request token(s)")
+        console.print(
+            "7. The store \(store.displayName) holds \(counts.accessTokens) access token(s) and "
+                + "\(counts.requestTokens) pending request token(s)")
         console.print()
         console.print("Done: the dance ran through the store; a web app does the same with --store pointing at")
         console.print("a store all its workers share (postgres://..., redis://...).")

@@ -30,7 +30,8 @@ public struct RequestCommand: AsyncParsableCommand {
 
     @Option(
         name: .customShort("d"),
-        help: ArgumentHelp("A form field NAME=VALUE (decoded; split at the first '='); repeatable.", valueName: "NAME=VALUE"))
+        help: ArgumentHelp(
+            "A form field NAME=VALUE (decoded; split at the first '='); repeatable.", valueName: "NAME=VALUE"))
     public var data: [String] = []
 
     @Argument(help: "The request URL, query included.")
@@ -65,7 +66,8 @@ public struct RequestCommand: AsyncParsableCommand {
             return found
         }
 
-        let signer = OAuth1Signer(client: credentials, token: TokenCredentials(token: token.token, secret: token.secret))
+        let signer = OAuth1Signer(
+            client: credentials, token: TokenCredentials(token: token.token, secret: token.secret))
         let response: OAuth1HTTPResponse
         do {
             response = try await URLSessionTransport.shared.send(try signer.sign(request), timeout: .seconds(30))

@@ -7,7 +7,8 @@ public struct StoreOptions: ParsableArguments, Sendable {
         name: .customLong("store"),
         help: ArgumentHelp(
             "The token store URL: sqlite:///path/tokens.db, file:///dir, postgres://..., redis://...",
-            discussion: "Default: sqlite://$XDG_DATA_HOME/tokenstore/tokens.db (or ~/.local/share/tokenstore/tokens.db)."))
+            discussion:
+                "Default: sqlite://$XDG_DATA_HOME/tokenstore/tokens.db (or ~/.local/share/tokenstore/tokens.db)."))
     public var store: String?
 
     public init() {}

@@ -81,7 +81,8 @@ public struct AuthorizationFlow: Sendable {
     func validateConfiguration() throws {
         guard !provider.isEmpty else {
             throw AuthorizationFlowError(
-                .invalidConfiguration, provider: provider, message: "the provider id is empty; name it, e.g. \"twitter\"")
+                .invalidConfiguration, provider: provider,
+                message: "the provider id is empty; name it, e.g. \"twitter\"")
         }
         guard requestTokenTimeToLive > .zero else {
             throw AuthorizationFlowError(
