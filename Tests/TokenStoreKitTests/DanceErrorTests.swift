@@ -147,6 +147,20 @@ struct DanceErrorTests {
         #expect(store.totalCalls == 0, "refused before the store was touched")
     }
 
+    @Test func sessionKindMustMatchTheCallback() async throws {
+        let store = try await Self.memoryStore()
+        let web = Self.offlineFlow(store: store)
+        let desktopClient = DanceFakeClient(provider: DanceFakeProvider(), oauthCallback: "oob")
+        let desktop = AuthorizationFlow(provider: "twitter", client: desktopClient, store: store)
+        let oobOnWeb = await #expect(throws: AuthorizationFlowError.self) { try await web.begin(session: .outOfBand) }
+        #expect(oobOnWeb?.code == .invalidConfiguration)
+        let browserOnDesktop = await #expect(throws: AuthorizationFlowError.self) {
+            try await desktop.begin(session: session)
+        }
+        #expect(browserOnDesktop?.code == .invalidConfiguration)
+        #expect(store.totalCalls == 0)
+    }
+
     @Test func outOfBandNeedsAPinAndAToken() async throws {
         let flow = Self.offlineFlow(store: try await Self.memoryStore())
         let noPin = await #expect(throws: OAuth1Error.self) {

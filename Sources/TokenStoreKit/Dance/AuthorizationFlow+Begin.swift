@@ -25,7 +25,9 @@ extension AuthorizationFlow {
     ///   - metadata: App fields kept with the request token and returned by `complete`.
     /// - Returns: The authorize URL, the request token's public name and its expiry.
     /// - Throws: ``AuthorizationFlowError`` (``AuthorizationFlowError/Code/sessionRequired``
-    ///   for an empty browser session id, ``AuthorizationFlowError/Code/invalidConfiguration``),
+    ///   for an empty browser session id, ``AuthorizationFlowError/Code/invalidConfiguration``
+    ///   for a bad configuration or a session kind that does not match the client's callback
+    ///   (``FlowSession/outOfBand`` needs `oob`, a browser session a callback URL)),
     ///   `OAuth1Error` from the provider exchange, ``TokenStoreError`` from the store.
     public func begin(
         session: FlowSession,
@@ -44,6 +46,16 @@ extension AuthorizationFlow {
                     + "use .outOfBand for the desktop PIN flow")
         }
 
+        // The flow kind must match the callback, or the user would end up where the flow
+        // cannot be completed (a PIN for a web app, a redirect for a desktop app).
+        let outOfBandClient = client.oauthCallback == SessionBinding.outOfBandMarker
+        guard outOfBandClient == (session == .outOfBand) else {
+            throw AuthorizationFlowError(
+                .invalidConfiguration, provider: provider,
+                message: outOfBandClient
+                    ? "a browser session was given but the client's callback is oob; configure the callback URL"
+                    : "the out-of-band (PIN) flow needs a client whose callback is oob, not a callback URL")
+        }
         let temporary = try await client.fetchRequestToken(accessType: accessType)
         guard !temporary.token.isEmpty else {
             throw OAuth1Error(.malformedResponse, message: "the request token response has an empty oauth_token")
