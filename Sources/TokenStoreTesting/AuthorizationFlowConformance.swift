@@ -286,12 +286,12 @@ extension AuthorizationFlowConformance {
         }
 
         func expiredRequestToken() async throws {
-            let clock = SettableClock()
+            let clock = ManualTokenClock()
             let flow = try await makeFlow(clock: clock.clock)
             let session = session()
             let start = try await flow.begin(session: session)
             let callback = try await provider.callback(approving: start.authorizationURL)
-            clock.advance(seconds: RequestToken.defaultTimeToLive.components.seconds + 1)
+            clock.advance(by: RequestToken.defaultTimeToLive + .seconds(1))
             await expectFlowError(.requestTokenNotFound, "a callback after the request token expired") {
                 try await flow.complete(callback: callback, session: session)
             }
@@ -355,17 +355,6 @@ extension AuthorizationFlowConformance {
             }
             try await later.store.close()
         }
-    }
-}
-
-/// A clock tests move by hand.
-private final class SettableClock: Sendable {
-    private let now = Mutex(TokenTimestamp.normalized(Date()))
-
-    var clock: TokenClock { TokenClock { self.now.withLock { $0 } } }
-
-    func advance(seconds: Int64) {
-        now.withLock { $0 = $0.addingTimeInterval(TimeInterval(seconds)) }
     }
 }
 

@@ -6,6 +6,10 @@ import TokenStoreTesting
 /// The flow conformance suite against the stores of this module's tests.
 @Suite("Dance conformance")
 struct DanceConformanceTests {
+    @Test func inMemoryStore() async throws {
+        try await AuthorizationFlowConformance(name: "memory") { clock in InMemoryTokenStore(clock: clock) }.run()
+    }
+
     @Test func spyStore() async throws {
         try await AuthorizationFlowConformance(name: "spy") { clock in DanceSpyStore(clock: clock) }.run()
     }
