@@ -76,10 +76,13 @@ import TokenStoreKit
         #expect(error.contains("Error:") && error.contains("nosuch"))
     }
 
-    static func run(_ binary: URL, _ arguments: [String]) throws -> (Int32, String, String) {
+    static func run(_ binary: URL, _ arguments: [String], environment: [String: String]? = nil) throws
+        -> (Int32, String, String)
+    {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let stdout = Pipe()
         let stderr = Pipe()
         process.standardOutput = stdout
