@@ -147,18 +147,31 @@ struct DanceErrorTests {
         #expect(store.totalCalls == 0, "refused before the store was touched")
     }
 
-    @Test func sessionKindMustMatchTheCallback() async throws {
+    @Test func aBrowserSessionNeedsACallbackURL() async throws {
         let store = try await Self.memoryStore()
-        let web = Self.offlineFlow(store: store)
         let desktopClient = DanceFakeClient(provider: DanceFakeProvider(), oauthCallback: "oob")
         let desktop = AuthorizationFlow(provider: "twitter", client: desktopClient, store: store)
-        let oobOnWeb = await #expect(throws: AuthorizationFlowError.self) { try await web.begin(session: .outOfBand) }
-        #expect(oobOnWeb?.code == .invalidConfiguration)
         let browserOnDesktop = await #expect(throws: AuthorizationFlowError.self) {
             try await desktop.begin(session: session)
         }
         #expect(browserOnDesktop?.code == .invalidConfiguration)
         #expect(store.totalCalls == 0)
+    }
+
+    /// A desktop app may receive the redirect on its own loopback listener.
+    @Test func desktopFlowWithALoopbackCallback() async throws {
+        let provider = DanceFakeProvider()
+        let client = DanceFakeClient(provider: provider, oauthCallback: "http://127.0.0.1:7777/cb")
+        let flow = AuthorizationFlow(provider: "twitter", client: client, store: try await Self.memoryStore())
+        let start = try await flow.begin(session: .outOfBand)
+        let callback = try #require(client.callback(for: start))
+        let wrong = await #expect(throws: AuthorizationFlowError.self) {
+            try await flow.complete(callbackQuery: callback, session: self.session)
+        }
+        #expect(wrong?.code == .sessionMismatch)
+        let again = try await flow.begin(session: .outOfBand)
+        let done = try await flow.complete(callbackQuery: try #require(client.callback(for: again)), session: .outOfBand)
+        #expect(done.key.provider == "twitter")
     }
 
     @Test func outOfBandNeedsAPinAndAToken() async throws {

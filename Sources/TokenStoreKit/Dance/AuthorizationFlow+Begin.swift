@@ -26,8 +26,7 @@ extension AuthorizationFlow {
     /// - Returns: The authorize URL, the request token's public name and its expiry.
     /// - Throws: ``AuthorizationFlowError`` (``AuthorizationFlowError/Code/sessionRequired``
     ///   for an empty browser session id, ``AuthorizationFlowError/Code/invalidConfiguration``
-    ///   for a bad configuration or a session kind that does not match the client's callback
-    ///   (``FlowSession/outOfBand`` needs `oob`, a browser session a callback URL)),
+    ///   for a bad configuration or a browser session with an `oob` client),
     ///   `OAuth1Error` from the provider exchange, ``TokenStoreError`` from the store.
     public func begin(
         session: FlowSession,
@@ -46,15 +45,14 @@ extension AuthorizationFlow {
                     + "use .outOfBand for the desktop PIN flow")
         }
 
-        // The flow kind must match the callback, or the user would end up where the flow
-        // cannot be completed (a PIN for a web app, a redirect for a desktop app).
-        let outOfBandClient = client.oauthCallback == SessionBinding.outOfBandMarker
-        guard outOfBandClient == (session == .outOfBand) else {
+        // A browser flow needs a callback URL: with `oob` the user would get a PIN the
+        // browser session cannot complete. (The desktop flow may use either a PIN or a
+        // callback to the app's own loopback listener.)
+        if case .browser = session, client.oauthCallback == SessionBinding.outOfBandMarker {
             throw AuthorizationFlowError(
                 .invalidConfiguration, provider: provider,
-                message: outOfBandClient
-                    ? "a browser session was given but the client's callback is oob; configure the callback URL"
-                    : "the out-of-band (PIN) flow needs a client whose callback is oob, not a callback URL")
+                message: "a browser session was given but the client's callback is oob; configure the callback "
+                    + "URL, or use .outOfBand for the desktop PIN flow")
         }
         let temporary = try await client.fetchRequestToken(accessType: accessType)
         guard !temporary.token.isEmpty else {

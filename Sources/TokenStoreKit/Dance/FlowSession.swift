@@ -17,8 +17,12 @@ public enum FlowSession: Sendable, Hashable, CustomStringConvertible, CustomDebu
     /// A web flow begun and completed by the browser session `sessionID` (opaque; keep it
     /// unguessable, e.g. the session cookie's value).
     case browser(sessionID: String)
-    /// The desktop flow (`oauth_callback=oob`): the user types a PIN into the app that
-    /// began the flow, so there is no browser session to bind to.
+    /// The desktop flow: the user types a PIN into the app that began it
+    /// (`oauth_callback=oob`, finished with
+    /// ``AuthorizationFlow/completeOutOfBand(requestToken:verifier:)``), or the provider
+    /// redirects to the app's own loopback listener (finished with
+    /// ``AuthorizationFlow/complete(callback:session:)`` and `.outOfBand`). There is no
+    /// browser session to bind to.
     case outOfBand
 
     public var description: String {
