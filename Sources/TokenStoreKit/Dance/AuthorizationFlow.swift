@@ -7,6 +7,12 @@ import OAuth1
 /// signing with a stored access token afterwards.
 ///
 /// ```swift
+/// let client = OAuth1Client(
+///     credentials: ClientCredentials(key: consumerKey, secret: consumerSecret),
+///     callback: .url(URL(string: "https://app.example/auth/twitter/callback")!),
+///     endpoints: .twitter)
+/// TokenStoreRegistry.shared.register(SQLiteTokenStore.driver)
+/// let store = try await TokenStoreRegistry.shared.open("sqlite:///var/lib/app/tokens.db")
 /// let flow = AuthorizationFlow(provider: "twitter", client: client, store: store)
 ///
 /// // Redirect handler:
@@ -15,7 +21,10 @@ import OAuth1
 ///
 /// // Callback handler (any worker):
 /// let done = try await flow.complete(callback: request.url, session: .browser(sessionID: request.sessionID))
-/// link(account: done.accessToken.key, to: currentUser)
+/// link(account: done.key, to: currentUser)   // done.accessToken is already in the store
+///
+/// // Later, any process:
+/// let response = try await flow.send(OAuth1HTTPRequest(url: timelineURL), as: done.key)
 /// ```
 ///
 /// - The request token is saved with its context (callback URL, return-to path, a hash of
@@ -23,7 +32,13 @@ import OAuth1
 ///   from the store exactly once, so a replayed callback fails with
 ///   ``AuthorizationFlowError/Code/requestTokenNotFound``.
 /// - Each pending flow is its own record: several tabs of one session complete on their own.
-/// - The access token is saved under (``provider``, the `user_id` of the token response).
+/// - The request token is bound to the browser session that began the flow (a salted
+///   SHA-256 of its id, see ``SessionBinding``); a callback arriving with another session
+///   is refused with ``AuthorizationFlowError/Code/sessionMismatch``.
+/// - The access token is saved under (``provider``, the `user_id` of the token response;
+///   see ``userIDField``). A response without it is refused with
+///   ``AuthorizationFlowError/Code/missingUserID`` rather than keyed by something unstable
+///   such as the token itself, which would store a new record on every re-authorization.
 ///
 /// The flow is a value holding only `Sendable` parts; share it across tasks and handlers.
 public struct AuthorizationFlow: Sendable {
