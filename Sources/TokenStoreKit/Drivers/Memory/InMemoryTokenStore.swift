@@ -185,7 +185,7 @@ public final class InMemoryTokenStore: TokenStore {
         return storage.state.withLock { state in
             let keys = state.accessOrder.keys
             let start = cursor.map { state.accessOrder.upperBound($0) } ?? 0
-            let end = min(keys.count, start + limit)
+            let end = keys.count - start <= limit ? keys.count : start + limit
             let page = keys[start..<end].compactMap { state.access[$0] }
             return AccessTokenPage(tokens: page, nextCursor: end < keys.count ? page.last?.key : nil)
         }
