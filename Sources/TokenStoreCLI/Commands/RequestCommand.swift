@@ -25,7 +25,9 @@ public struct RequestCommand: AsyncParsableCommand {
     @Option(help: "The user id the token is stored under.")
     public var user: String
 
-    @Option(name: .customShort("X"), help: "The HTTP method (default GET, or POST with -d).")
+    @Option(
+        name: .customShort("X"),
+        help: ArgumentHelp("The HTTP method (default GET, or POST with -d).", valueName: "METHOD"))
     public var method: String?
 
     @Option(
