@@ -12,6 +12,15 @@ import TokenStoreKit
 /// it needs; otherwise it moves to the connection's own thread, which waits up to
 /// ``Configuration/busyTimeout``. No call parks a cooperative thread.
 ///
+/// Connections: writes use the first (so this process's writers queue on one lock), reads
+/// the others in parallel. WAL checkpoints run on a connection and thread of their own
+/// (see ``Configuration/checkpointThresholdPages``), never inside a caller's commit.
+/// With ``Durability/normal`` (the default) a power loss can lose the last commits but
+/// never corrupts the database; see ``Durability``.
+///
+/// A task cancelled while its call waits for another process's lock keeps waiting, at
+/// most the busy timeout; the call is not interrupted halfway.
+///
 /// ```swift
 /// let store = try await SQLiteTokenStore(path: "/var/lib/app/tokens.db")
 /// try await store.saveAccessToken(token)
@@ -72,33 +81,19 @@ public final class SQLiteTokenStore: TokenStore {
     // MARK: Request tokens
 
     public func saveRequestToken(_ token: RequestToken) async throws {
-        try await pool.run("saveRequestToken", inline: inlineWrites) { connection in
-            let statement = try connection.statement(.saveRequestToken)
-            defer { connection.finish(statement) }
-            try connection.bindRequestToken(statement, token)
-            while try connection.step(statement) {}
-        }
+        try await pool.run("saveRequestToken", access: .write, inline: inlineWrites, SaveRequestToken(token: token))
     }
 
     public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
         let now = nowMilliseconds
-        return try await pool.run("takeRequestToken", inline: inlineWrites) { connection in
-            let statement = try connection.statement(.takeRequestToken)
-            defer { connection.finish(statement) }
-            try connection.bind(statement, 1, oauthToken)
-            connection.bind(statement, 2, now)
-            guard try connection.step(statement) else { return nil }
-            let token = Result { () throws(SQLiteCorruptRow) in try connection.requestToken(statement) }
-            // Step to the end so the delete commits before the statement is reset.
-            while try connection.step(statement) {}
-            return try token.get()
-        }
+        return try await pool.run(
+            "takeRequestToken", access: .write, inline: inlineWrites, TakeRequestToken(oauthToken: oauthToken, nowMilliseconds: now))
     }
 
     public func purgeExpiredRequestTokens() async throws -> Int {
         let now = nowMilliseconds
         // Unbounded work: always on the connection's thread.
-        return try await pool.run("purgeExpiredRequestTokens", inline: false) { connection in
+        return try await pool.run("purgeExpiredRequestTokens", access: .write, inline: false) { connection in
             let statement = try connection.statement(.purgeRequestTokens)
             defer { connection.finish(statement) }
             connection.bind(statement, 1, now)
@@ -110,7 +105,7 @@ public final class SQLiteTokenStore: TokenStore {
     public func listRequestTokens(after cursor: String?, limit: Int) async throws -> RequestTokenPage {
         guard limit >= 1 else { throw invalidLimit(limit, operation: "listRequestTokens") }
         let now = nowMilliseconds
-        return try await pool.run("listRequestTokens", inline: limit <= Self.inlineRowLimit) { connection in
+        return try await pool.run("listRequestTokens", access: .read, inline: limit <= Self.inlineRowLimit) { connection in
             let statement = try connection.statement(cursor == nil ? .listRequestTokensFirst : .listRequestTokensAfter)
             defer { connection.finish(statement) }
             if let cursor { try connection.bind(statement, 1, cursor) }
@@ -128,13 +123,7 @@ public final class SQLiteTokenStore: TokenStore {
 
     @discardableResult
     public func saveAccessToken(_ token: AccessToken, policy: WritePolicy) async throws -> Bool {
-        try await pool.run("saveAccessToken", inline: inlineWrites) { connection in
-            let statement = try connection.statement(policy == .overwrite ? .saveAccessTokenOverwrite : .saveAccessTokenIfNewer)
-            defer { connection.finish(statement) }
-            try connection.bindAccessToken(statement, token)
-            while try connection.step(statement) {}
-            return connection.changes > 0
-        }
+        try await pool.run("saveAccessToken", access: .write, inline: inlineWrites, SaveAccessToken(token: token, policy: policy))
     }
 
     /// Saves `tokens` in one transaction: all or none are written.
@@ -142,7 +131,7 @@ public final class SQLiteTokenStore: TokenStore {
     public func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy) async throws -> Int {
         guard !tokens.isEmpty else { return 0 }
         let inline = inlineWrites && tokens.count <= Self.inlineRowLimit
-        return try await pool.run("saveAccessTokens", inline: inline) { connection in
+        return try await pool.run("saveAccessTokens", access: .write, inline: inline) { connection in
             try connection.run(.begin)
             do {
                 let statement = try connection.statement(policy == .overwrite ? .saveAccessTokenOverwrite : .saveAccessTokenIfNewer)
@@ -163,19 +152,12 @@ public final class SQLiteTokenStore: TokenStore {
     }
 
     public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
-        try await pool.run("accessToken", inline: true) { connection in
-            let statement = try connection.statement(.getAccessToken)
-            defer { connection.finish(statement) }
-            try connection.bind(statement, 1, key.provider)
-            try connection.bind(statement, 2, key.userID)
-            guard try connection.step(statement) else { return nil }
-            return try connection.accessToken(statement)
-        }
+        try await pool.run("accessToken", access: .read, inline: true, GetAccessToken(key: key))
     }
 
     @discardableResult
     public func deleteAccessToken(for key: AccessTokenKey) async throws -> Bool {
-        try await pool.run("deleteAccessToken", inline: inlineWrites) { connection in
+        try await pool.run("deleteAccessToken", access: .write, inline: inlineWrites) { connection in
             let statement = try connection.statement(.deleteAccessToken)
             defer { connection.finish(statement) }
             try connection.bind(statement, 1, key.provider)
@@ -187,7 +169,7 @@ public final class SQLiteTokenStore: TokenStore {
 
     public func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage {
         guard limit >= 1 else { throw invalidLimit(limit, operation: "listAccessTokens") }
-        return try await pool.run("listAccessTokens", inline: limit <= Self.inlineRowLimit) { connection in
+        return try await pool.run("listAccessTokens", access: .read, inline: limit <= Self.inlineRowLimit) { connection in
             let statement = try connection.statement(cursor == nil ? .listAccessTokensFirst : .listAccessTokensAfter)
             defer { connection.finish(statement) }
             if let cursor {
@@ -208,7 +190,7 @@ public final class SQLiteTokenStore: TokenStore {
     /// Counts with two index scans: on the connection's thread for large stores.
     public func counts() async throws -> TokenCounts {
         let now = nowMilliseconds
-        return try await pool.run("counts", inline: false) { connection in
+        return try await pool.run("counts", access: .read, inline: false) { connection in
             let statement = try connection.statement(.counts)
             defer { connection.finish(statement) }
             connection.bind(statement, 1, now)
@@ -219,7 +201,7 @@ public final class SQLiteTokenStore: TokenStore {
     }
 
     public func schemaVersion() async throws -> Int {
-        try await pool.run("schemaVersion", inline: true) { connection in
+        try await pool.run("schemaVersion", access: .read, inline: true) { connection in
             let statement = try connection.statement(.schemaVersion)
             defer { connection.finish(statement) }
             guard try connection.step(statement) else { return 0 }

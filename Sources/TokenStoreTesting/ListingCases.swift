@@ -16,7 +16,7 @@ enum ListingCases {
         for limit in [1, 2, 3, 7, 16, 64, 1000] {
             let listed = try await c.walkAccessTokens(limit: limit)
             c.checkEqual(listed.map(\.key), expected.map(\.key), "listing with limit \(limit) must give every token once, in key order")
-            c.checkEqual(listed, expected, "listed tokens differ from saved ones (limit \(limit))")
+            c.check(listed == expected, "listed tokens differ from saved ones in some field (limit \(limit))")
         }
         // A cursor that names no stored key starts right after it.
         let page = try await c.store.listAccessTokens(after: AccessTokenKey(provider: c.prefix + "a", userID: "0~"), limit: 2)

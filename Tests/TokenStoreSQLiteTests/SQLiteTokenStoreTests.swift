@@ -24,6 +24,21 @@ struct SQLiteTokenStoreTests {
         try await store.close()
     }
 
+    @Test("durability full: writes go through the connection's thread and persist")
+    func durabilityFull() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.path + "/t.db"
+        let store = try await SQLiteTokenStore(path: path, configuration: .init(durability: .full))
+        let token = sampleAccessToken(userID: "durable")
+        #expect(try await store.saveAccessToken(token))
+        let request = RequestToken(provider: "p", token: "rt", secret: "s", createdAt: Date())
+        try await store.saveRequestToken(request)
+        #expect(try await store.takeRequestToken("rt") == request)
+        try await store.close()
+        #expect(try RawSQLite(path: path).rows("SELECT user_id FROM access_tokens") == [["durable"]])
+    }
+
     @Test("overwrite keeps createdAt; ifNewer keeps a newer token")
     func upsertPolicies() async throws {
         let store = try await SQLiteTokenStore(path: ":memory:")

@@ -1,4 +1,5 @@
 import CTokenStoreSQLite
+import Glibc
 
 /// `SQLITE_TRANSIENT`: SQLite copies the bound bytes before the bind call returns. The C
 /// macro is a cast of -1 to a function pointer, which Swift does not import.
@@ -43,10 +44,9 @@ final class SQLiteConnection {
             sqlite3_finalize(statement)
         }
         statements = []
-        if let walHookOwner {
-            sqlite3_wal_hook(db, nil, nil)
-            _ = walHookOwner
-        }
+        // Unhook before the context may go away; closing the last connection commits
+        // nothing, but it checkpoints, which must not reach a released checkpointer.
+        if walHookOwner != nil { sqlite3_wal_hook(db, nil, nil) }
         walHookOwner = nil
         sqlite3_close_v2(db)
         self.db = nil
@@ -174,9 +174,14 @@ final class SQLiteConnection {
                 throw SQLiteColumnError(problem: "\(column) cannot be read")
             }
             let bytes = UnsafeBufferPointer(start: base, count: count)
-            guard let text = String(validating: bytes, as: UTF8.self) else {
-                throw SQLiteColumnError(problem: "\(column) is not valid UTF-8")
+            // `String(decoding:)` repairs invalid UTF-8; a repaired string differs from the
+            // stored bytes. (Cheaper than the generic `String(validating:as:)`, which
+            // looks up type metadata on every call.)
+            var text = String(decoding: bytes, as: UTF8.self)
+            let intact = text.withUTF8 { decoded in
+                decoded.count == count && decoded.baseAddress.map { memcmp($0, base, count) == 0 } == true
             }
+            guard intact else { throw SQLiteColumnError(problem: "\(column) is not valid UTF-8") }
             return text
         default:
             throw SQLiteColumnError(problem: "\(column) is not text")

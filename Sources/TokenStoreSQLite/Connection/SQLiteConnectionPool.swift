@@ -11,11 +11,21 @@ import TokenStoreKit
 /// commit, and checkpoints run elsewhere, see ``SQLiteCheckpointer``). No thread hop, no
 /// allocation beyond the results.
 ///
+/// **Writers and readers.** Writes use the first connection only, so tasks of this
+/// process that write at once queue on its lock (a FIFO handoff on its queue) rather than
+/// on SQLite's file lock, whose busy handler polls with sleeps. Reads prefer the other
+/// connections and run in parallel with the writer (WAL). `SQLITE_BUSY` on the fast path
+/// then comes only from other processes (or a restarting checkpoint).
+///
 /// **Slow path.** When SQLite reports `SQLITE_BUSY`, or every connection is in use, the
 /// call moves to the connection's serial `DispatchQueue`, which waits for the lock and
 /// retries with the configured busy timeout. Only that dedicated thread ever sleeps.
 final class SQLiteConnectionPool: Sendable {
     let slots: [SQLiteConnectionSlot]
+    /// Where reads look for a free connection: the readers first, the writer last.
+    private let readSlots: [SQLiteConnectionSlot]
+    /// The connections reads wait for when all are busy (the writer only when alone).
+    private let readWaitSlots: [SQLiteConnectionSlot]
     let checkpointer: SQLiteCheckpointer?
     let displayName: String
     let busyTimeout: Duration
@@ -28,6 +38,8 @@ final class SQLiteConnectionPool: Sendable {
 
     init(slots: [SQLiteConnectionSlot], checkpointer: SQLiteCheckpointer?, displayName: String, busyTimeout: Duration) {
         self.slots = slots
+        self.readSlots = slots.count > 1 ? Array(slots.dropFirst()) + [slots[0]] : slots
+        self.readWaitSlots = slots.count > 1 ? Array(slots.dropFirst()) : slots
         self.checkpointer = checkpointer
         self.displayName = displayName
         self.busyTimeout = busyTimeout
@@ -53,17 +65,27 @@ final class SQLiteConnectionPool: Sendable {
     /// the fast path, for work that is long by nature (large batches, scans).
     func run<R: Sendable>(
         _ operation: String,
+        access: SQLiteAccess,
         inline: Bool,
         _ body: @escaping @Sendable (SQLiteConnection) throws -> R
     ) async throws -> R {
+        try await run(operation, access: access, inline: inline, SQLiteClosureOperation(body: body))
+    }
+
+    /// Runs `work` like ``run(_:access:inline:_:)``; a struct, so the fast path allocates
+    /// no closure context.
+    func run<Work: SQLiteOperation>(
+        _ operation: String, access: SQLiteAccess, inline: Bool, _ work: Work
+    ) async throws -> Work.Output {
+        typealias R = Work.Output
         if isClosed.load(ordering: .relaxed) { throw closedError(operation) }
         var target: SQLiteConnectionSlot?
         sweep: for _ in 0..<(inline ? Self.sweeps : 0) {
-            for slot in slots {
+            for slot in access == .write ? slots[0..<1] : readSlots[...] {
                 let outcome = slot.state.withLockIfAvailable { connection -> InlineOutcome<R> in
                     guard let connection else { return .closed }
                     do {
-                        return .finished(.success(try body(connection)))
+                        return .finished(.success(try work.run(on: connection)))
                     } catch let error as SQLiteError where error.isBusy {
                         return .busy
                     } catch {
@@ -83,10 +105,12 @@ final class SQLiteConnectionPool: Sendable {
                 }
             }
         }
-        let slot = target ?? slots[nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue % slots.count]
+        let slot =
+            target ?? (access == .write
+                ? slots[0] : readWaitSlots[nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue % readWaitSlots.count])
         let result: R?
         do {
-            result = try await slot.runOffPool(busyTimeoutMilliseconds: busyTimeoutMilliseconds, body)
+            result = try await slot.runOffPool(busyTimeoutMilliseconds: busyTimeoutMilliseconds, work)
         } catch {
             throw storeError(error, operation: operation)
         }
@@ -121,4 +145,23 @@ final class SQLiteConnectionPool: Sendable {
                 .internal, store: displayName, operation: operation, message: "unexpected error", underlying: nil)
         }
     }
+}
+
+/// Whether a call writes (first connection only) or only reads (any connection).
+enum SQLiteAccess: Sendable {
+    case read
+    case write
+}
+
+/// Work on one connection. It must leave no transaction open and be safe to run again
+/// from the start after throwing a busy ``SQLiteError`` (it changed nothing then).
+protocol SQLiteOperation: Sendable {
+    associatedtype Output: Sendable
+    func run(on connection: SQLiteConnection) throws -> Output
+}
+
+/// A closure as an ``SQLiteOperation``, for the calls off the hot path.
+struct SQLiteClosureOperation<Output: Sendable>: SQLiteOperation {
+    let body: @Sendable (SQLiteConnection) throws -> Output
+    func run(on connection: SQLiteConnection) throws -> Output { try body(connection) }
 }

@@ -16,19 +16,20 @@ final class SQLiteConnectionSlot: Sendable {
         self.queue = DispatchQueue(label: label)
     }
 
-    /// Runs `body` on ``queue`` holding the lock, with the busy timeout set to
+    /// Runs `work` on ``queue`` holding the lock, with the busy timeout set to
     /// `busyTimeoutMilliseconds` (back to 0 afterwards, for the fast path).
-    func runOffPool<R: Sendable>(
+    func runOffPool<Work: SQLiteOperation>(
         busyTimeoutMilliseconds: Int32,
-        _ body: @escaping @Sendable (SQLiteConnection) throws -> R
-    ) async throws -> R? {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<R?, any Error>) in
+        _ work: Work
+    ) async throws -> Work.Output? {
+        typealias R = Work.Output
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<R?, any Error>) in
             queue.async {
                 let result: Result<R?, any Error> = self.state.withLock { connection in
                     guard let connection else { return .success(nil) }
                     connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
                     defer { connection.setBusyTimeout(milliseconds: 0) }
-                    return Result { try body(connection) }
+                    return Result { try work.run(on: connection) }
                 }
                 continuation.resume(with: result)
             }

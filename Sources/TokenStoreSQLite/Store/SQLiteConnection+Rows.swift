@@ -71,6 +71,12 @@ extension SQLiteConnection {
         } catch {
             throw SQLiteCorruptRow(record: "access_tokens row with an unreadable key", problem: error.problem)
         }
+        return try accessToken(statement, key: key)
+    }
+
+    /// The access token in the current row, whose key columns equal `key` (a point read:
+    /// the key is not read back).
+    func accessToken(_ statement: OpaquePointer, key: AccessTokenKey) throws(SQLiteCorruptRow) -> AccessToken {
         do {
             return AccessToken(
                 provider: key.provider,

@@ -32,8 +32,12 @@ extension SQLiteTokenStore {
                 checkpointer = nil
             } else {
                 let connection = try SQLiteConnection(path: path)
+                // A connection opens the WAL on its first read; until then a checkpoint
+                // on it does nothing (and reports a WAL of -1 pages).
+                _ = try connection.scalarText("SELECT count(*) FROM sqlite_master")
                 checkpointer = SQLiteCheckpointer(
                     connection: connection, thresholdPages: max(1, configuration.checkpointThresholdPages),
+                    busyTimeoutMilliseconds: busyMilliseconds,
                     label: "tokenstore.sqlite.checkpoint", logger: configuration.logger)
             }
             try configure(first, configuration: configuration, checkpointer: checkpointer)
