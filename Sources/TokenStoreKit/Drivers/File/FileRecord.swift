@@ -49,13 +49,18 @@ struct FileRecord: Codable {
         expiresAt = TokenTimestamp.milliseconds(token.expiresAt)
     }
 
+    // One of each, shared: both are Sendable and keep no state between calls, and making
+    // one per read costs a few microseconds.
+    private static let decoder = JSONDecoder()
+    private static let encoder = JSONEncoder()
+
     func encoded() throws -> [UInt8] {
-        Array(try JSONEncoder().encode(self))
+        Array(try Self.encoder.encode(self))
     }
 
     /// Decodes `bytes` as a record of `kind`, or `nil` when they are not one.
     static func decode(_ bytes: [UInt8], kind: String) -> FileRecord? {
-        guard let record = try? JSONDecoder().decode(FileRecord.self, from: Data(bytes)),
+        guard let record = try? decoder.decode(FileRecord.self, from: Data(bytes)),
             record.format == formatName, record.kind == kind
         else { return nil }
         return record
