@@ -132,6 +132,7 @@ extension TokenStoreConformance {
         ConformanceCase(name: "accessTokenIfNewer", body: AccessTokenCases.ifNewer),
         ConformanceCase(name: "accessTokenBatch", body: AccessTokenCases.batch),
         ConformanceCase(name: "accessTokenFields", body: AccessTokenCases.fields),
+        ConformanceCase(name: "accessTokenConcurrentUpserts", body: AccessTokenCases.concurrentUpserts),
         ConformanceCase(name: "accessTokenListingPages", body: ListingCases.pages),
         ConformanceCase(name: "accessTokenListingUnderInserts", body: ListingCases.underInserts),
         ConformanceCase(name: "listingInvalidLimit", body: ListingCases.invalidLimit),

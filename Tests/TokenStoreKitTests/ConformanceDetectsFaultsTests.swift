@@ -9,7 +9,7 @@ final class FaultyStore: TokenStore {
     enum Fault: String, CaseIterable, Sendable {
         case takeKeepsToken, ignoresExpiry, listingSkipsPageEdge, overwriteResetsCreatedAt
         case ifNewerAlwaysWrites, deleteReportsFalse, secretInErrors, closeIsNoOp, countsIgnoreDeletes
-        case takeRace
+        case takeRace, racyIfNewer
     }
 
     let base: InMemoryTokenStore
@@ -73,6 +73,12 @@ final class FaultyStore: TokenStore {
             return try await base.saveAccessToken(token, policy: policy)
         case .ifNewerAlwaysWrites:
             return try await base.saveAccessToken(token, policy: .overwrite)
+        case .racyIfNewer:
+            // Read, yield, then write: not one atomic step.
+            let existing = try await base.accessToken(for: token.key)
+            await Task.yield()
+            if policy == .ifNewer, let existing, token.updatedAt <= existing.updatedAt { return false }
+            return try await base.saveAccessToken(token, policy: .overwrite)
         case .secretInErrors where token.userID == "err":
             throw TokenStoreError(.internal, store: displayName, operation: "saveAccessToken", message: "bad \(token.secret)")
         default:
@@ -131,6 +137,7 @@ struct ConformanceDetectsFaultsTests {
         (.closeIsNoOp, "closeThenCall"),
         (.countsIgnoreDeletes, "counts"),
         (.takeRace, "concurrentTake"),
+        (.racyIfNewer, "accessTokenConcurrentUpserts"),
     ]
 
     @Test("a fault makes its case fail", arguments: expectations)
