@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TokenStoreKit
 
 /// `take` under contention: many tasks, and many processes when the driver has a
