@@ -17,6 +17,22 @@ import TokenStoreKit
 /// it, and counts are checked as differences. Counts assume no other writer changes the
 /// same storage while the `counts` case runs.
 ///
+/// The cases (``caseNames``): request tokens (`requestTokenRoundTrip`, `requestTokenTakeOnce`,
+/// `requestTokenUnknown`, `requestTokenReplace`, `requestTokenExpiry`, `requestTokenPurge`,
+/// `requestTokenListing`), races (`concurrentTake`: 32 tasks on each of 6 tokens;
+/// `crossProcessTake`: 4 `tokenstore-test-worker` processes, only with
+/// ``Capabilities/crossProcessURL``), access tokens (`accessTokenUpsert`,
+/// `accessTokenGetDelete`, `accessTokenIfNewer`, `accessTokenBatch`, `accessTokenFields`,
+/// `accessTokenConcurrentUpserts`), listing (`accessTokenListingPages`,
+/// `accessTokenListingUnderInserts`, `listingInvalidLimit`), hostile input (`hostileKeys`,
+/// `hostileValues`, `largeValues`) and housekeeping (`counts`, `schemaVersion`,
+/// `closeThenCall`, `errorsNameStoreNotSecrets`).
+///
+/// Rules the suite holds drivers to beyond the protocol's text: a store keeps the
+/// `createdAt` and `updatedAt` it is given (the first `createdAt` survives every later
+/// write, under both policies); `.ifNewer` skips an equal `updatedAt`; a page may hold
+/// fewer than `limit` tokens, and `nextCursor` is `nil` only when nothing follows.
+///
 /// Each case gets a fresh store from `makeStore`, reading a ``ManualTokenClock`` that
 /// starts at the current time, and closes it when done. Failures are recorded with Swift
 /// Testing at the caller's source location, prefixed with the driver and case name; a

@@ -26,6 +26,10 @@ import Synchronization
 ///   counts and purges skip it and log a warning, and every other key keeps working. Files
 ///   whose names are not record names (editor backups, notes) are ignored.
 ///
+/// Size: listing and counting scan the directory, so each page costs time in proportion
+/// to the number of records (memory stays bounded by the page size). The file store suits
+/// one machine with up to some tens of thousands of tokens; beyond that use SQLite.
+///
 /// Threads: writes, `take`, listings, counts and purges block (fsync takes milliseconds,
 /// a scan reads many files), so they run on the store's serial `DispatchQueue` and resume
 /// the caller from there. `accessToken(for:)` is one small read from the page cache, a
