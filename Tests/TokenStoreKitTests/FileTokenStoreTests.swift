@@ -142,6 +142,33 @@ struct FileTokenStoreTests {
         try await store.close()
     }
 
+    @Test("a record moved under another key's name is reported, not served")
+    func misplacedRecord() async throws {
+        let directory = TemporaryDirectory("moved")
+        defer { directory.remove() }
+        let store = try FileTokenStore(directory: directory.path)
+        let alice = Self.token("alice")
+        try await store.saveAccessToken(alice)
+        let alicePath = directory.path + "/access/70.616c696365.json"
+        let malloryPath = directory.path + "/access/70.6d616c6c6f7279.json"
+        try FileManager.default.copyItem(atPath: alicePath, toPath: malloryPath)
+        let error = await #expect(throws: TokenStoreError.self) {
+            _ = try await store.accessToken(for: AccessTokenKey(provider: "p", userID: "mallory"))
+        }
+        #expect(error?.code == .corruptedRecord && error?.record == malloryPath)
+        #expect(try await store.listAccessTokens(after: nil, limit: 10).tokens == [alice])
+
+        let request = RequestToken(provider: "p", token: "a", secret: "s", createdAt: Date())
+        try await store.saveRequestToken(request)
+        let moved = directory.path + "/request/62.json"
+        try FileManager.default.moveItem(atPath: directory.path + "/request/61.json", toPath: moved)
+        let takeError = await #expect(throws: TokenStoreError.self) { _ = try await store.takeRequestToken("b") }
+        #expect(takeError?.code == .corruptedRecord && takeError?.record == moved)
+        #expect(try await store.listRequestTokens(after: nil, limit: 10).tokens.isEmpty)
+        #expect(try await store.takeRequestToken("a") == nil)
+        try await store.close()
+    }
+
     @Test("files with other names are ignored")
     func foreignFilesIgnored() async throws {
         let directory = TemporaryDirectory("foreign")
