@@ -14,8 +14,10 @@ import TokenStoreKit
 ///
 /// The suite never assumes an empty store: every case works under its own random provider
 /// names and token prefixes, listings start just below the case's prefix and stop past
-/// it, and counts are checked as differences. Counts assume no other writer changes the
-/// same storage while the `counts` case runs.
+/// it, and counts are checked as differences (retried, since another writer can shift
+/// them). When every store shares one database, run the cases one at a time
+/// (``run(sourceLocation:)``, or a parameterized test with the `.serialized` trait) so
+/// the `counts` case is not disturbed by the others.
 ///
 /// The cases (``caseNames``): request tokens (`requestTokenRoundTrip`, `requestTokenTakeOnce`,
 /// `requestTokenUnknown`, `requestTokenReplace`, `requestTokenExpiry`, `requestTokenPurge`,
