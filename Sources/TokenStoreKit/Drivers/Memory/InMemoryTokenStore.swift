@@ -31,6 +31,7 @@ public final class InMemoryTokenStore: TokenStore {
     private let storage: Storage
     private let clock: TokenClock
     private let isClosed = Atomic<Bool>(false)
+    /// `memory:` for a private store, `memory:NAME` for a shared one.
     public let displayName: String
 
     /// Creates an empty, private store.
