@@ -74,9 +74,13 @@ final class FaultyStore: TokenStore {
         case .ifNewerAlwaysWrites:
             return try await base.saveAccessToken(token, policy: .overwrite)
         case .racyIfNewer:
-            // Read, yield, then write: not one atomic step.
+            // Read, wait, then write: not one atomic step. Newer tokens wait less, so older
+            // ones that read the same stored token land last.
             let existing = try await base.accessToken(for: token.key)
-            await Task.yield()
+            if let existing {
+                let newer = Int(token.updatedAt.timeIntervalSince(existing.updatedAt).rounded())
+                try await Task.sleep(for: .milliseconds(max(0, 60 - 2 * newer)))
+            }
             if policy == .ifNewer, let existing, token.updatedAt <= existing.updatedAt { return false }
             return try await base.saveAccessToken(token, policy: .overwrite)
         case .secretInErrors where token.userID == "err":
