@@ -8,7 +8,7 @@ struct FileRecordFormatTests {
     static let key = AccessTokenKey(provider: "p", userID: "u")
 
     func withStore(_ body: (FileTokenStore, String) async throws -> Void) async throws {
-        let directory = TemporaryDirectory("format")
+        let directory = StoreTestDirectory("format")
         defer { directory.remove() }
         let store = try FileTokenStore(directory: directory.path)
         try await body(store, directory.path + Self.path)

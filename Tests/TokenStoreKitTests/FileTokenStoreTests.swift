@@ -19,7 +19,7 @@ struct FileTokenStoreTests {
 
     @Test("files are 0600 and directories 0700")
     func permissions() async throws {
-        let directory = TemporaryDirectory("perm")
+        let directory = StoreTestDirectory("perm")
         defer { directory.remove() }
         let nested = directory.path + "/deeper/store"
         let store = try FileTokenStore(directory: nested)
@@ -40,7 +40,7 @@ struct FileTokenStoreTests {
 
     @Test("a directory group or others can write to is refused", arguments: [0o770, 0o702, 0o777, 0o720])
     func refusesSharedDirectory(mode: Int) async throws {
-        let directory = TemporaryDirectory("shared")
+        let directory = StoreTestDirectory("shared")
         defer { directory.remove() }
         try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: false)
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: directory.path)
@@ -52,7 +52,7 @@ struct FileTokenStoreTests {
 
     @Test("a shared subdirectory is refused too")
     func refusesSharedSubdirectory() async throws {
-        let directory = TemporaryDirectory("sub")
+        let directory = StoreTestDirectory("sub")
         defer { directory.remove() }
         try await FileTokenStore(directory: directory.path).close()
         try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path + "/access")
@@ -63,7 +63,7 @@ struct FileTokenStoreTests {
 
     @Test("a path that is a file is refused")
     func refusesFile() async throws {
-        let directory = TemporaryDirectory("file")
+        let directory = StoreTestDirectory("file")
         defer { directory.remove() }
         #expect(FileManager.default.createFile(atPath: directory.path, contents: Data("x".utf8)))
         let error = try #require(throws: TokenStoreError.self) { try FileTokenStore(directory: directory.path) }
@@ -72,7 +72,7 @@ struct FileTokenStoreTests {
 
     @Test("no temp or claim files are left behind; record names are hex")
     func noTempFiles() async throws {
-        let directory = TemporaryDirectory("temp")
+        let directory = StoreTestDirectory("temp")
         defer { directory.remove() }
         let store = try FileTokenStore(directory: directory.path)
         for index in 0..<20 {
@@ -99,7 +99,7 @@ struct FileTokenStoreTests {
     @Test("a corrupted or foreign record gives a typed error naming it; other keys keep working",
           arguments: ["{not json", "{\"hello\": \"world\"}", "", "\u{0}\u{1}binary"])
     func corruptedRecord(content: String) async throws {
-        let directory = TemporaryDirectory("corrupt")
+        let directory = StoreTestDirectory("corrupt")
         defer { directory.remove() }
         let store = try FileTokenStore(directory: directory.path)
         let good = Self.token("good")
@@ -144,7 +144,7 @@ struct FileTokenStoreTests {
 
     @Test("a record moved under another key's name is reported, not served")
     func misplacedRecord() async throws {
-        let directory = TemporaryDirectory("moved")
+        let directory = StoreTestDirectory("moved")
         defer { directory.remove() }
         let store = try FileTokenStore(directory: directory.path)
         let alice = Self.token("alice")
@@ -171,7 +171,7 @@ struct FileTokenStoreTests {
 
     @Test("files with other names are ignored")
     func foreignFilesIgnored() async throws {
-        let directory = TemporaryDirectory("foreign")
+        let directory = StoreTestDirectory("foreign")
         defer { directory.remove() }
         let store = try FileTokenStore(directory: directory.path)
         let token = Self.token("u")
@@ -188,7 +188,7 @@ struct FileTokenStoreTests {
 
     @Test("a newer schema version is refused, a damaged one is reported")
     func schemaVersion() async throws {
-        let directory = TemporaryDirectory("schema")
+        let directory = StoreTestDirectory("schema")
         defer { directory.remove() }
         let store = try FileTokenStore(directory: directory.path)
         #expect(try await store.schemaVersion() == 1)
@@ -206,7 +206,7 @@ struct FileTokenStoreTests {
 
     @Test("tokens survive reopening, and two stores over one directory see each other")
     func reopen() async throws {
-        let directory = TemporaryDirectory("reopen")
+        let directory = StoreTestDirectory("reopen")
         defer { directory.remove() }
         let first = try FileTokenStore(directory: directory.path)
         let second = try FileTokenStore(directory: directory.path + "/")
@@ -223,7 +223,7 @@ struct FileTokenStoreTests {
 
     @Test("keys too long for a file name are stored under a hash and still list in order")
     func longKeys() async throws {
-        let directory = TemporaryDirectory("long")
+        let directory = StoreTestDirectory("long")
         defer { directory.remove() }
         let store = try FileTokenStore(directory: directory.path)
         let tokens = [Self.token(String(repeating: "b", count: 300)), Self.token("a"), Self.token("c"),
@@ -248,7 +248,7 @@ struct FileTokenStoreTests {
 
     @Test("purge counts exactly the expired tokens of a private store")
     func purgeExact() async throws {
-        let directory = TemporaryDirectory("purge")
+        let directory = StoreTestDirectory("purge")
         defer { directory.remove() }
         let now = Date()
         let store = try FileTokenStore(directory: directory.path, configuration: .init(clock: TokenClock { now }))
@@ -281,7 +281,7 @@ struct FileTokenStoreUmaskTests {
         let worker = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("tokenstore-test-worker").path
         try #require(FileManager.default.isExecutableFile(atPath: worker), "tokenstore-test-worker beside the test binary")
-        let directory = TemporaryDirectory("umask")
+        let directory = StoreTestDirectory("umask")
         defer { directory.remove() }
         let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
             Thread.detachNewThread {
