@@ -122,3 +122,45 @@ enum AccessTokenCases {
         c.check(readBare?.screenName == nil && readBare?.accessType == nil, "nil optional fields came back non-nil")
     }
 }
+
+extension AccessTokenCases {
+    /// Upserts of one key from many tasks: `.ifNewer` keeps the latest `updatedAt`
+    /// whatever the arrival order, and overwrites never lose the first `createdAt`.
+    static func concurrentUpserts(_ c: ConformanceContext) async throws {
+        let base = c.clock.now
+        let original = c.accessToken(userID: "contended", updatedAt: base)
+        try await c.store.saveAccessToken(original, policy: .overwrite)
+        let versions = (1...24).map { index -> AccessToken in
+            var version = original
+            version.secret = "v\(index)-\(UUID())"
+            version.createdAt = base.addingTimeInterval(Double(index))
+            version.updatedAt = base.addingTimeInterval(Double(index))
+            return version
+        }.shuffled()
+        let store = c.store
+        let written = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for version in versions {
+                group.addTask { try await store.saveAccessToken(version, policy: .ifNewer) }
+            }
+            var written = 0
+            for try await wrote in group where wrote { written += 1 }
+            return written
+        }
+        c.check(written >= 1, "no concurrent .ifNewer write succeeded")
+        let latest = versions.max { $0.updatedAt < $1.updatedAt }
+        let stored = try await c.store.accessToken(for: original.key)
+        c.checkEqual(stored?.updatedAt, latest?.updatedAt, "concurrent .ifNewer writes must leave the latest updatedAt")
+        c.check(stored?.secret == latest?.secret, "concurrent .ifNewer writes must leave the latest token's fields")
+        c.checkEqual(stored?.createdAt, original.createdAt, "concurrent writes must keep the first createdAt")
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for version in versions {
+                group.addTask { try await store.saveAccessToken(version, policy: .overwrite) }
+            }
+            try await group.waitForAll()
+        }
+        let afterOverwrites = try await c.store.accessToken(for: original.key)
+        c.checkEqual(afterOverwrites?.createdAt, original.createdAt, "concurrent overwrites must keep the first createdAt")
+        c.check(versions.contains { $0.secret == afterOverwrites?.secret }, "after concurrent overwrites the token is none of the written ones")
+    }
+}

@@ -14,8 +14,26 @@ import TokenStoreKit
 ///
 /// The suite never assumes an empty store: every case works under its own random provider
 /// names and token prefixes, listings start just below the case's prefix and stop past
-/// it, and counts are checked as differences. Counts assume no other writer changes the
-/// same storage while the `counts` case runs.
+/// it, and counts are checked as differences (retried, since another writer can shift
+/// them). When every store shares one database, run the cases one at a time
+/// (``run(sourceLocation:)``, or a parameterized test with the `.serialized` trait) so
+/// the `counts` case is not disturbed by the others.
+///
+/// The cases (``caseNames``): request tokens (`requestTokenRoundTrip`, `requestTokenTakeOnce`,
+/// `requestTokenUnknown`, `requestTokenReplace`, `requestTokenExpiry`, `requestTokenPurge`,
+/// `requestTokenListing`), races (`concurrentTake`: 32 tasks on each of 6 tokens;
+/// `crossProcessTake`: 4 `tokenstore-test-worker` processes, only with
+/// ``Capabilities/crossProcessURL``), access tokens (`accessTokenUpsert`,
+/// `accessTokenGetDelete`, `accessTokenIfNewer`, `accessTokenBatch`, `accessTokenFields`,
+/// `accessTokenConcurrentUpserts`), listing (`accessTokenListingPages`,
+/// `accessTokenListingUnderInserts`, `listingInvalidLimit`), hostile input (`hostileKeys`,
+/// `hostileValues`, `largeValues`) and housekeeping (`counts`, `schemaVersion`,
+/// `closeThenCall`, `errorsNameStoreNotSecrets`).
+///
+/// Rules the suite holds drivers to beyond the protocol's text: a store keeps the
+/// `createdAt` and `updatedAt` it is given (the first `createdAt` survives every later
+/// write, under both policies); `.ifNewer` skips an equal `updatedAt`; a page may hold
+/// fewer than `limit` tokens, and `nextCursor` is `nil` only when nothing follows.
 ///
 /// Each case gets a fresh store from `makeStore`, reading a ``ManualTokenClock`` that
 /// starts at the current time, and closes it when done. Failures are recorded with Swift
@@ -132,6 +150,7 @@ extension TokenStoreConformance {
         ConformanceCase(name: "accessTokenIfNewer", body: AccessTokenCases.ifNewer),
         ConformanceCase(name: "accessTokenBatch", body: AccessTokenCases.batch),
         ConformanceCase(name: "accessTokenFields", body: AccessTokenCases.fields),
+        ConformanceCase(name: "accessTokenConcurrentUpserts", body: AccessTokenCases.concurrentUpserts),
         ConformanceCase(name: "accessTokenListingPages", body: ListingCases.pages),
         ConformanceCase(name: "accessTokenListingUnderInserts", body: ListingCases.underInserts),
         ConformanceCase(name: "listingInvalidLimit", body: ListingCases.invalidLimit),

@@ -9,7 +9,7 @@ final class FaultyStore: TokenStore {
     enum Fault: String, CaseIterable, Sendable {
         case takeKeepsToken, ignoresExpiry, listingSkipsPageEdge, overwriteResetsCreatedAt
         case ifNewerAlwaysWrites, deleteReportsFalse, secretInErrors, closeIsNoOp, countsIgnoreDeletes
-        case takeRace
+        case takeRace, racyIfNewer
     }
 
     let base: InMemoryTokenStore
@@ -73,6 +73,16 @@ final class FaultyStore: TokenStore {
             return try await base.saveAccessToken(token, policy: policy)
         case .ifNewerAlwaysWrites:
             return try await base.saveAccessToken(token, policy: .overwrite)
+        case .racyIfNewer:
+            // Read, wait, then write: not one atomic step. Newer tokens wait less, so older
+            // ones that read the same stored token land last.
+            let existing = try await base.accessToken(for: token.key)
+            if let existing {
+                let newer = Int(token.updatedAt.timeIntervalSince(existing.updatedAt).rounded())
+                try await Task.sleep(for: .milliseconds(max(0, 60 - 2 * newer)))
+            }
+            if policy == .ifNewer, let existing, token.updatedAt <= existing.updatedAt { return false }
+            return try await base.saveAccessToken(token, policy: .overwrite)
         case .secretInErrors where token.userID == "err":
             throw TokenStoreError(.internal, store: displayName, operation: "saveAccessToken", message: "bad \(token.secret)")
         default:
@@ -131,6 +141,7 @@ struct ConformanceDetectsFaultsTests {
         (.closeIsNoOp, "closeThenCall"),
         (.countsIgnoreDeletes, "counts"),
         (.takeRace, "concurrentTake"),
+        (.racyIfNewer, "accessTokenConcurrentUpserts"),
     ]
 
     @Test("a fault makes its case fail", arguments: expectations)
@@ -138,6 +149,23 @@ struct ConformanceDetectsFaultsTests {
         let suite = TokenStoreConformance(name: "faulty") { clock in FaultyStore(fault: fault, clock: clock) }
         await withKnownIssue("\(fault) must be reported by \(caseName)") {
             try await suite.run(case: caseName)
+        }
+    }
+
+    @Test("cross-process takes fail when workers cannot reach the storage or are missing")
+    func crossProcessFailures() async throws {
+        // Each worker opens its own private memory store: nobody wins any token.
+        let unreachable = TokenStoreConformance(name: "memory", capabilities: .init(crossProcessURL: "memory:")) { clock in
+            InMemoryTokenStore(clock: clock)
+        }
+        await withKnownIssue("workers over other storage must not find the tokens") {
+            try await unreachable.run(case: "crossProcessTake")
+        }
+        let missing = TokenStoreConformance(
+            name: "memory", capabilities: .init(crossProcessURL: "memory:", workerExecutable: "/nonexistent/worker")
+        ) { clock in InMemoryTokenStore(clock: clock) }
+        await withKnownIssue("a missing worker is reported") {
+            try await missing.run(case: "crossProcessTake")
         }
     }
 

@@ -8,7 +8,7 @@ struct FileConformanceTests {
     @Test("conformance case, every store over one directory, takes raced across processes",
           arguments: TokenStoreConformance.caseNames)
     func conformance(caseName: String) async throws {
-        let directory = TemporaryDirectory("conformance")
+        let directory = StoreTestDirectory("conformance")
         defer { directory.remove() }
         try await TokenStoreConformance(
             name: "file",
@@ -20,7 +20,7 @@ struct FileConformanceTests {
 
     @Test("conformance through the registry's file: URL")
     func throughRegistry() async throws {
-        let directory = TemporaryDirectory("registry")
+        let directory = StoreTestDirectory("registry")
         defer { directory.remove() }
         try await TokenStoreConformance(name: "file-url") { clock in
             try await TokenStoreRegistry.shared.open("file://" + directory.path, options: TokenStoreOptions(clock: clock))

@@ -19,7 +19,7 @@ struct FileTokenStoreTests {
 
     @Test("files are 0600 and directories 0700")
     func permissions() async throws {
-        let directory = TemporaryDirectory("perm")
+        let directory = StoreTestDirectory("perm")
         defer { directory.remove() }
         let nested = directory.path + "/deeper/store"
         let store = try FileTokenStore(directory: nested)
@@ -40,7 +40,7 @@ struct FileTokenStoreTests {
 
     @Test("a directory group or others can write to is refused", arguments: [0o770, 0o702, 0o777, 0o720])
     func refusesSharedDirectory(mode: Int) async throws {
-        let directory = TemporaryDirectory("shared")
+        let directory = StoreTestDirectory("shared")
         defer { directory.remove() }
         try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: false)
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: directory.path)
@@ -52,7 +52,7 @@ struct FileTokenStoreTests {
 
     @Test("a shared subdirectory is refused too")
     func refusesSharedSubdirectory() async throws {
-        let directory = TemporaryDirectory("sub")
+        let directory = StoreTestDirectory("sub")
         defer { directory.remove() }
         try await FileTokenStore(directory: directory.path).close()
         try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path + "/access")
@@ -63,7 +63,7 @@ struct FileTokenStoreTests {
 
     @Test("a path that is a file is refused")
     func refusesFile() async throws {
-        let directory = TemporaryDirectory("file")
+        let directory = StoreTestDirectory("file")
         defer { directory.remove() }
         #expect(FileManager.default.createFile(atPath: directory.path, contents: Data("x".utf8)))
         let error = try #require(throws: TokenStoreError.self) { try FileTokenStore(directory: directory.path) }
@@ -72,7 +72,7 @@ struct FileTokenStoreTests {
 
     @Test("no temp or claim files are left behind; record names are hex")
     func noTempFiles() async throws {
-        let directory = TemporaryDirectory("temp")
+        let directory = StoreTestDirectory("temp")
         defer { directory.remove() }
         let store = try FileTokenStore(directory: directory.path)
         for index in 0..<20 {
@@ -99,7 +99,7 @@ struct FileTokenStoreTests {
     @Test("a corrupted or foreign record gives a typed error naming it; other keys keep working",
           arguments: ["{not json", "{\"hello\": \"world\"}", "", "\u{0}\u{1}binary"])
     func corruptedRecord(content: String) async throws {
-        let directory = TemporaryDirectory("corrupt")
+        let directory = StoreTestDirectory("corrupt")
         defer { directory.remove() }
         let store = try FileTokenStore(directory: directory.path)
         let good = Self.token("good")
@@ -142,9 +142,36 @@ struct FileTokenStoreTests {
         try await store.close()
     }
 
+    @Test("a record moved under another key's name is reported, not served")
+    func misplacedRecord() async throws {
+        let directory = StoreTestDirectory("moved")
+        defer { directory.remove() }
+        let store = try FileTokenStore(directory: directory.path)
+        let alice = Self.token("alice")
+        try await store.saveAccessToken(alice)
+        let alicePath = directory.path + "/access/70.616c696365.json"
+        let malloryPath = directory.path + "/access/70.6d616c6c6f7279.json"
+        try FileManager.default.copyItem(atPath: alicePath, toPath: malloryPath)
+        let error = await #expect(throws: TokenStoreError.self) {
+            _ = try await store.accessToken(for: AccessTokenKey(provider: "p", userID: "mallory"))
+        }
+        #expect(error?.code == .corruptedRecord && error?.record == malloryPath)
+        #expect(try await store.listAccessTokens(after: nil, limit: 10).tokens == [alice])
+
+        let request = RequestToken(provider: "p", token: "a", secret: "s", createdAt: Date())
+        try await store.saveRequestToken(request)
+        let moved = directory.path + "/request/62.json"
+        try FileManager.default.moveItem(atPath: directory.path + "/request/61.json", toPath: moved)
+        let takeError = await #expect(throws: TokenStoreError.self) { _ = try await store.takeRequestToken("b") }
+        #expect(takeError?.code == .corruptedRecord && takeError?.record == moved)
+        #expect(try await store.listRequestTokens(after: nil, limit: 10).tokens.isEmpty)
+        #expect(try await store.takeRequestToken("a") == nil)
+        try await store.close()
+    }
+
     @Test("files with other names are ignored")
     func foreignFilesIgnored() async throws {
-        let directory = TemporaryDirectory("foreign")
+        let directory = StoreTestDirectory("foreign")
         defer { directory.remove() }
         let store = try FileTokenStore(directory: directory.path)
         let token = Self.token("u")
@@ -161,7 +188,7 @@ struct FileTokenStoreTests {
 
     @Test("a newer schema version is refused, a damaged one is reported")
     func schemaVersion() async throws {
-        let directory = TemporaryDirectory("schema")
+        let directory = StoreTestDirectory("schema")
         defer { directory.remove() }
         let store = try FileTokenStore(directory: directory.path)
         #expect(try await store.schemaVersion() == 1)
@@ -179,7 +206,7 @@ struct FileTokenStoreTests {
 
     @Test("tokens survive reopening, and two stores over one directory see each other")
     func reopen() async throws {
-        let directory = TemporaryDirectory("reopen")
+        let directory = StoreTestDirectory("reopen")
         defer { directory.remove() }
         let first = try FileTokenStore(directory: directory.path)
         let second = try FileTokenStore(directory: directory.path + "/")
@@ -196,7 +223,7 @@ struct FileTokenStoreTests {
 
     @Test("keys too long for a file name are stored under a hash and still list in order")
     func longKeys() async throws {
-        let directory = TemporaryDirectory("long")
+        let directory = StoreTestDirectory("long")
         defer { directory.remove() }
         let store = try FileTokenStore(directory: directory.path)
         let tokens = [Self.token(String(repeating: "b", count: 300)), Self.token("a"), Self.token("c"),
@@ -221,7 +248,7 @@ struct FileTokenStoreTests {
 
     @Test("purge counts exactly the expired tokens of a private store")
     func purgeExact() async throws {
-        let directory = TemporaryDirectory("purge")
+        let directory = StoreTestDirectory("purge")
         defer { directory.remove() }
         let now = Date()
         let store = try FileTokenStore(directory: directory.path, configuration: .init(clock: TokenClock { now }))
@@ -240,6 +267,42 @@ struct FileTokenStoreTests {
     func badPaths() {
         for path in ["relative/dir", "", "/", "//"] {
             #expect(throws: TokenStoreError.self) { try FileTokenStore(directory: path) }
+        }
+    }
+}
+
+@Suite("FileTokenStore modes whatever the umask")
+struct FileTokenStoreUmaskTests {
+    /// Opens a store in a child process started under `umask 777`, which would leave
+    /// mode 000 without the explicit chmod; the test process's own umask (shared by
+    /// parallel tests) is never touched.
+    @Test("a store created under umask 777 is still 0700/0600")
+    func permissiveUmask() async throws {
+        let worker = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("tokenstore-test-worker").path
+        try #require(FileManager.default.isExecutableFile(atPath: worker), "tokenstore-test-worker beside the test binary")
+        let directory = StoreTestDirectory("umask")
+        defer { directory.remove() }
+        let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
+            Thread.detachNewThread {
+                do {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+                    process.arguments = ["-c", "umask 777; exec \"$0\" take \"$1\" < /dev/null > /dev/null", worker, "file://" + directory.path]
+                    try process.run()
+                    process.waitUntilExit()
+                    continuation.resume(returning: process.terminationStatus)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+        #expect(status == 0)
+        for path in [directory.path, directory.path + "/access", directory.path + "/request"] {
+            #expect(try FileTokenStoreTests.mode(path) == 0o700, "\(path)")
+        }
+        for path in [directory.path + "/schema-version", directory.path + "/lock"] {
+            #expect(try FileTokenStoreTests.mode(path) == 0o600, "\(path)")
         }
     }
 }

@@ -31,7 +31,7 @@ struct FileURLTests {
 
     @Test("the registry opens a file: URL with percent-decoding")
     func opensThroughRegistry() async throws {
-        let directory = TemporaryDirectory("url dir")
+        let directory = StoreTestDirectory("url dir")
         defer { directory.remove() }
         let encoded = directory.path.replacingOccurrences(of: " ", with: "%20")
         let store = try await TokenStoreRegistry.shared.open("file://" + encoded)

@@ -21,6 +21,17 @@ struct FileRecord: Codable {
     var updatedAt: Int64?
     var expiresAt: Int64?
 
+    /// A record with every field empty, filled in by ``FileRecordCodec``.
+    init(empty: Void) {
+        format = ""
+        kind = ""
+        provider = ""
+        token = ""
+        secret = ""
+        metadata = [:]
+        createdAt = 0
+    }
+
     init(_ token: AccessToken) {
         format = Self.formatName
         kind = "access"
@@ -49,13 +60,17 @@ struct FileRecord: Codable {
         expiresAt = TokenTimestamp.milliseconds(token.expiresAt)
     }
 
+    // The fallback reader for records ``FileRecordCodec`` does not take (e.g. written by
+    // hand with floating-point dates); shared, as it keeps no state between calls.
+    private static let decoder = JSONDecoder()
+
     func encoded() throws -> [UInt8] {
-        Array(try JSONEncoder().encode(self))
+        FileRecordCodec.encode(self)
     }
 
     /// Decodes `bytes` as a record of `kind`, or `nil` when they are not one.
     static func decode(_ bytes: [UInt8], kind: String) -> FileRecord? {
-        guard let record = try? JSONDecoder().decode(FileRecord.self, from: Data(bytes)),
+        guard let record = FileRecordCodec.decode(bytes) ?? (try? decoder.decode(FileRecord.self, from: Data(bytes))),
             record.format == formatName, record.kind == kind
         else { return nil }
         return record

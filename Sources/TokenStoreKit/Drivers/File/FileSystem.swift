@@ -31,8 +31,9 @@ enum FileSystem {
         var count = 0
         while true {
             if count == bytes.count { bytes.append(contentsOf: repeatElement(0, count: bytes.count)) }
-            let got = bytes.withUnsafeMutableBytes { buffer in
-                read(fd, buffer.baseAddress! + count, buffer.count - count)
+            let got = bytes.withUnsafeMutableBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return read(fd, base + count, buffer.count - count)
             }
             if got < 0 {
                 if errno == EINTR { continue }
@@ -61,13 +62,15 @@ enum FileSystem {
             if fchmod(fd, 0o600) != 0 { throw Failure(errno: errno, call: "fchmod", path: temp) }
             var written = 0
             while written < bytes.count {
-                let result = bytes.withUnsafeBytes { buffer in
-                    write(fd, buffer.baseAddress! + written, buffer.count - written)
+                let result = bytes.withUnsafeBytes { buffer -> Int in
+                    guard let base = buffer.baseAddress else { return 0 }
+                    return write(fd, base + written, buffer.count - written)
                 }
                 if result < 0 {
                     if errno == EINTR { continue }
                     throw Failure(errno: errno, call: "write", path: temp)
                 }
+                if result == 0 { throw Failure(errno: EIO, call: "write", path: temp) }
                 written += result
             }
             if fsync(fd) != 0 { throw Failure(errno: errno, call: "fsync", path: temp) }

@@ -11,10 +11,9 @@ extension FileTokenStore {
     }
 
     public func saveRequestToken(_ token: RequestToken) async throws {
-        let bytes = try FileRecord(token).encoded()
         let path = requestPath(token.token)
         try await onQueue("saveRequestToken") {
-            try FileSystem.writeAtomically(bytes, to: path, directory: self.requestDirectory)
+            try FileSystem.writeAtomically(FileRecord(token).encoded(), to: path, directory: self.requestDirectory)
             try FileSystem.syncDirectory(self.requestDirectory)
         }
     }
@@ -39,9 +38,11 @@ extension FileTokenStore {
                 throw self.corrupted(path, "takeRequestToken")
             }
             guard token.token == oauthToken else {
-                // Another token under the same hashed name: not ours to take.
                 FileSystem.restore(claim, to: path)
-                return nil
+                // Under a hashed name another token may share the file name; under a hex
+                // name the file holds a record that does not belong there.
+                if case .hashed = FileRecordNames.parseRequest((path as NSString).lastPathComponent) { return nil }
+                throw self.corrupted(path, "takeRequestToken")
             }
             _ = try FileSystem.unlinkIfPresent(claim)
             try FileSystem.syncDirectory(self.requestDirectory)
@@ -127,6 +128,12 @@ extension FileTokenStore {
                     if let after, !(after < key) { return }
                     guard page.admits(key) else { return }
                     if let record = self.readRequest(path, operation: "listRequestTokens"), !record.isExpired(at: now) {
+                        guard record.token == token else {
+                            self.logger.warning(
+                                "skipping a request token file whose record does not match its name",
+                                metadata: ["store": "\(self.displayName)", "file": "\(path)"])
+                            return
+                        }
                         page.insert(key, record)
                     }
                 case .hashed:

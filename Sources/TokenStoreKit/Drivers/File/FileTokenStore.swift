@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Dispatch
 import Foundation
 import Logging
@@ -11,8 +6,10 @@ import Synchronization
 /// A store in one directory of files (`file:///path/dir`), for one machine.
 ///
 /// Layout: `schema-version` (the number 1), `lock`, `access/<hex provider>.<hex user id>.json`
-/// and `request/<hex token>.json` (see the naming rules in the source: hex makes any key
-/// a safe file name). Files are created 0600 and directories 0700 whatever the umask, and
+/// and `request/<hex token>.json`, each a small JSON record. The hex of the key's UTF-8
+/// bytes makes any key, however hostile (`../x`, `/`, newlines), a safe file name; a key
+/// too long for a file name is stored as `h-<SHA-256 of the key>.json` with the key
+/// inside. Names of other shapes are not records and are ignored. Files are created 0600 and directories 0700 whatever the umask, and
 /// the store refuses a directory that group or others can write to.
 ///
 /// - Every write is atomic and durable: a temp file in the same directory is written,
@@ -25,6 +22,10 @@ import Synchronization
 ///   its file to the operation that reads it (`accessToken`, `takeRequestToken`); listings,
 ///   counts and purges skip it and log a warning, and every other key keeps working. Files
 ///   whose names are not record names (editor backups, notes) are ignored.
+///
+/// Size: listing and counting scan the directory, so each page costs time in proportion
+/// to the number of records (memory stays bounded by the page size). The file store suits
+/// one machine with up to some tens of thousands of tokens; beyond that use SQLite.
 ///
 /// Threads: writes, `take`, listings, counts and purges block (fsync takes milliseconds,
 /// a scan reads many files), so they run on the store's serial `DispatchQueue` and resume
@@ -54,6 +55,7 @@ public final class FileTokenStore: TokenStore {
 
     /// The directory holding the records.
     public let directory: String
+    /// `file://` followed by the directory.
     public let displayName: String
     let accessDirectory: String
     let requestDirectory: String

@@ -7,6 +7,10 @@ import Synchronization
 /// calling task's thread. `take` is atomic because lookup and removal happen under the
 /// same lock.
 ///
+/// Access tokens are also kept in a sorted array of keys, so a listing page costs
+/// O(log n + limit); an insert of a new key moves the keys after it (fine up to about a
+/// million tokens).
+///
 /// `memory:` opens a fresh, private store on each open. `memory:NAME` opens the store
 /// named `NAME`, shared by every open of the same name in this process (the storage lives
 /// until the process exits); closing one handle does not close the others.
@@ -27,6 +31,7 @@ public final class InMemoryTokenStore: TokenStore {
     private let storage: Storage
     private let clock: TokenClock
     private let isClosed = Atomic<Bool>(false)
+    /// `memory:` for a private store, `memory:NAME` for a shared one.
     public let displayName: String
 
     /// Creates an empty, private store.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A fresh path under the system temp directory (not created), removed by `remove()`.
-struct TemporaryDirectory {
+struct StoreTestDirectory {
     let path: String
 
     init(_ label: String = "store") {
