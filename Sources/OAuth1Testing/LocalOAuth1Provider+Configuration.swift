@@ -90,6 +90,8 @@ extension LocalOAuth1Provider {
         case omitCallbackConfirmed
         /// Wait this long before processing the request (to trigger client timeouts).
         case delay(Duration)
+        /// Answer `302 Found` with `Location: url` (a client must not re-send a signed request there).
+        case redirect(to: URL)
     }
 
     /// What approving a request token gives the browser and the app.

@@ -206,10 +206,12 @@ struct ClientErrorTests {
     @Test("a token endpoint that redirects is not followed")
     func redirectNotFollowed() async throws {
         try await DanceFixture.with { fixture in
-            fixture.provider.inject(.status(302, body: "", contentType: "text/plain"), at: .requestToken)
+            fixture.provider.inject(.redirect(to: fixture.provider.protectedResourceURL), at: .requestToken)
             let error = try #require(await oauthError { _ = try await fixture.client.requestToken() })
             #expect(error.code == .providerRejected)
             #expect(error.httpStatus == 302)
+            // The signed request was not re-sent to the Location.
+            #expect(fixture.provider.requestCount(at: .protectedResource) == 0)
         }
     }
 }
