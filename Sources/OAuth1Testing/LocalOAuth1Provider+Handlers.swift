@@ -20,6 +20,11 @@ extension LocalOAuth1Provider {
         case .redirect(let url):
             return HTTPResponse(
                 statusCode: .found, headers: Self.headers(["Location": url.absoluteString, "Content-Type": "text/plain"]))
+        case .trickle(let interval):
+            let body = Array("oauth_token=trickled&oauth_token_secret=trickled&oauth_callback_confirmed=true".utf8)
+            return HTTPResponse(
+                statusCode: .ok, headers: Self.headers(["Content-Type": "application/x-www-form-urlencoded"]),
+                body: HTTPBodySequence(from: TrickledBytes(bytes: body, interval: interval), count: body.count, suggestedBufferSize: 1))
         case .delay(let duration):
             try? await Task.sleep(for: duration)
         case .omitCallbackConfirmed, nil:

@@ -91,6 +91,16 @@ struct ClientErrorTests {
         }
     }
 
+    @Test("a provider that trickles its answer past the timeout: timedOut, though never idle")
+    func trickledAnswer() async throws {
+        try await DanceFixture.with(timeout: .seconds(1)) { fixture in
+            // One byte every 100 ms: URLSession's idle timeout never fires; the whole answer takes ~8 s.
+            fixture.provider.inject(.trickle(interval: .milliseconds(100)), at: .requestToken)
+            let error = try #require(await oauthError { _ = try await fixture.client.requestToken() })
+            #expect(error.code == .timedOut)
+        }
+    }
+
     @Test("cancelling the task cancels the request")
     func cancellation() async throws {
         try await DanceFixture.with { fixture in
