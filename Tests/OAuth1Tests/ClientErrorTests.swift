@@ -167,6 +167,8 @@ struct ClientErrorTests {
             let temporary = try await fixture.client.requestToken()
             let error = try #require(await oauthError { _ = try await fixture.client.accessToken(temporary: temporary, verifier: "") })
             #expect(error.code == .missingVerifier)
+            let blank = try #require(await oauthError { _ = try await fixture.client.accessToken(temporary: temporary, verifier: " \n") })
+            #expect(blank.code == .missingVerifier)
             #expect(fixture.provider.requestCount(at: .accessToken) == 0)
         }
     }

@@ -59,6 +59,16 @@ struct DanceTests {
         }
     }
 
+    @Test("a PIN pasted with surrounding whitespace is accepted")
+    func pastedPIN() async throws {
+        try await DanceFixture.with(callback: .outOfBand) { fixture in
+            let temporary = try await fixture.client.requestToken()
+            let approval = try fixture.provider.approve(requestToken: temporary.token)
+            let access = try await fixture.client.accessToken(temporary: temporary, verifier: "  \(approval.verifier)\n")
+            #expect(fixture.provider.isValidAccessToken(access.credentials.token))
+        }
+    }
+
     @Test("the authorize page shows the PIN for oob")
     func outOfBandPage() async throws {
         try await DanceFixture.with(callback: .outOfBand) { fixture in
