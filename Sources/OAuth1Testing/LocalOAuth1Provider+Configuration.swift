@@ -90,6 +90,11 @@ extension LocalOAuth1Provider {
         case omitCallbackConfirmed
         /// Wait this long before processing the request (to trigger client timeouts).
         case delay(Duration)
+        /// Answer `302 Found` with `Location: url` (a client must not re-send a signed request there).
+        case redirect(to: URL)
+        /// Answer 200 with a valid-looking token body, sent one byte per `interval`, so the
+        /// connection never goes idle but the whole answer takes long (total-timeout tests).
+        case trickle(interval: Duration)
     }
 
     /// What approving a request token gives the browser and the app.

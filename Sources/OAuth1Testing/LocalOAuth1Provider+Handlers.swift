@@ -17,6 +17,14 @@ extension LocalOAuth1Provider {
                 body: Data(body.utf8))
         case .malformedBody:
             return HTTPResponse(statusCode: .ok, headers: Self.headers(["Content-Type": "text/html"]), body: Data("<html>maintenance</html>".utf8))
+        case .redirect(let url):
+            return HTTPResponse(
+                statusCode: .found, headers: Self.headers(["Location": url.absoluteString, "Content-Type": "text/plain"]))
+        case .trickle(let interval):
+            let body = Array("oauth_token=trickled&oauth_token_secret=trickled&oauth_callback_confirmed=true".utf8)
+            return HTTPResponse(
+                statusCode: .ok, headers: Self.headers(["Content-Type": "application/x-www-form-urlencoded"]),
+                body: HTTPBodySequence(from: TrickledBytes(bytes: body, interval: interval), count: body.count, suggestedBufferSize: 1))
         case .delay(let duration):
             try? await Task.sleep(for: duration)
         case .omitCallbackConfirmed, nil:
@@ -50,11 +58,14 @@ extension LocalOAuth1Provider {
         guard let token = try? OAuth1NonceGenerator.secureRandom.next(), let secret = try? OAuth1NonceGenerator.secureRandom.next() else {
             return Self.problem(500, "internal_error")
         }
+        let query = URLComponents(url: request.url, resolvingAgainstBaseURL: true)?.percentEncodedQuery ?? ""
+        let accessType = (try? OAuth1PercentEncoding.parseForm(query))?.first(named: "x_auth_access_type")
         let ttl = configuration.requestTokenTimeToLive.components.seconds
         let expiresAt = configuration.clock.now() + ttl
         state.withLock {
             $0.pending[token] = LocalOAuth1ProviderState.PendingToken(
-                secret: secret, consumerKey: verified.consumerKey, callback: callback, expiresAt: expiresAt)
+                secret: secret, consumerKey: verified.consumerKey, callback: callback, expiresAt: expiresAt,
+                accessType: accessType)
         }
         var fields = [OAuth1Parameter(name: "oauth_token", value: token), OAuth1Parameter(name: "oauth_token_secret", value: secret)]
         if !omitConfirmation { fields.append(OAuth1Parameter(name: "oauth_callback_confirmed", value: "true")) }
@@ -95,21 +106,26 @@ extension LocalOAuth1Provider {
             return Self.problem(500, "internal_error")
         }
         // Single use: the request token is removed whether or not the verifier matches.
+        var accessType: String?
         let outcome: String? = state.withLock { state in
             guard let pending = state.pending.removeValue(forKey: token) else { return "token_used" }
             guard pending.consumerKey == verified.consumerKey else { return "token_rejected" }
             guard !pending.denied, let expected = pending.verifier else { return "permission_denied" }
             guard expected == verifier else { return "verifier_invalid" }
-            state.issued[newToken] = LocalOAuth1ProviderState.IssuedToken(secret: newSecret, consumerKey: pending.consumerKey)
+            let user = pending.user ?? configuration.user
+            accessType = pending.accessType
+            state.issued[newToken] = LocalOAuth1ProviderState.IssuedToken(
+                secret: newSecret, consumerKey: pending.consumerKey, user: user)
             return nil
         }
         if let outcome { return Self.problem(401, outcome) }
+        let user = state.withLock { $0.issued[newToken]?.user } ?? configuration.user
         return Self.form([
             OAuth1Parameter(name: "oauth_token", value: newToken),
             OAuth1Parameter(name: "oauth_token_secret", value: newSecret),
-            OAuth1Parameter(name: "user_id", value: configuration.user.id),
-            OAuth1Parameter(name: "screen_name", value: configuration.user.screenName),
-        ])
+            OAuth1Parameter(name: "user_id", value: user.id),
+            OAuth1Parameter(name: "screen_name", value: user.screenName),
+        ] + (accessType.map { [OAuth1Parameter(name: "x_auth_access_type", value: $0)] } ?? []))
     }
 
     private func protectedResource(_ request: OAuth1HTTPRequest) -> HTTPResponse {
@@ -117,8 +133,8 @@ extension LocalOAuth1Provider {
         switch verify(request, tokenSecret: issuedSecret, requireToken: true) {
         case .failure:
             return Self.json(401, #"{"errors":[{"code":89,"message":"Invalid or expired token."}]}"#)
-        case .success:
-            let user = configuration.user
+        case .success(let verified):
+            let user = verified.token.flatMap { token in state.withLock { $0.issued[token]?.user } } ?? configuration.user
             let body = try? JSONSerialization.data(
                 withJSONObject: ["id_str": user.id, "screen_name": user.screenName, "method": request.method],
                 options: [.sortedKeys])

@@ -10,10 +10,15 @@ struct LocalOAuth1ProviderState: Sendable {
         var expiresAt: Int64
         var verifier: String?
         var denied = false
+        /// Who approved; `nil` until approved (the configured user by default).
+        var user: LocalOAuth1Provider.User?
+        /// `x_auth_access_type` of the request-token request, echoed with the access token.
+        var accessType: String?
     }
     struct IssuedToken: Sendable {
         var secret: String
         var consumerKey: String
+        var user: LocalOAuth1Provider.User
     }
 
     var pending: [String: PendingToken] = [:]

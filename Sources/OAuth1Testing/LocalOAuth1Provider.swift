@@ -21,7 +21,7 @@ import Synchronization
 /// `POST /oauth/access_token`, and a protected resource `/1.1/account/verify_credentials.json`.
 /// The authorize endpoint approves at once for the configured ``Configuration/user``: it
 /// redirects (302) to the callback with `oauth_token` and `oauth_verifier`, or for `oob`
-/// shows the PIN. Tests can also call ``approve(requestToken:)`` and ``deny(requestToken:)``.
+/// shows the PIN. Tests can also call ``approve(requestToken:asUser:)`` and ``deny(requestToken:)``.
 ///
 /// Requests are checked as a strict provider would: unknown consumers, unaccepted methods,
 /// timestamps outside the window, reused nonces, bad signatures, unknown or reused tokens
@@ -34,12 +34,17 @@ public final class LocalOAuth1Provider: Sendable {
     let state: Mutex<LocalOAuth1ProviderState>
     private let server: HTTPServer
     private let serverTask: Task<Void, Never>
+    private let reference: ProviderReference
 
-    private init(baseURL: URL, configuration: Configuration, server: HTTPServer, serverTask: Task<Void, Never>) {
+    private init(
+        baseURL: URL, configuration: Configuration, server: HTTPServer, serverTask: Task<Void, Never>,
+        reference: ProviderReference
+    ) {
         self.baseURL = baseURL
         self.configuration = configuration
         self.server = server
         self.serverTask = serverTask
+        self.reference = reference
         self.state = Mutex(LocalOAuth1ProviderState())
     }
 
@@ -72,7 +77,8 @@ public final class LocalOAuth1Provider: Sendable {
             serverTask.cancel()
             throw OAuth1Error(.transportFailure, message: "the local provider could not find its listening port")
         }
-        let provider = LocalOAuth1Provider(baseURL: url, configuration: configuration, server: server, serverTask: serverTask)
+        let provider = LocalOAuth1Provider(
+            baseURL: url, configuration: configuration, server: server, serverTask: serverTask, reference: holder)
         holder.provider = provider
         return provider
     }
@@ -81,6 +87,9 @@ public final class LocalOAuth1Provider: Sendable {
     public func stop() async {
         await server.stop()
         serverTask.cancel()
+        // The routes reach the provider through `reference`; clearing it breaks the
+        // provider -> server -> route -> provider cycle so a stopped provider is freed.
+        reference.provider = nil
     }
 
     /// Endpoints pointing at this provider.
@@ -107,11 +116,15 @@ public final class LocalOAuth1Provider: Sendable {
         state.withLock { $0.requestCounts[endpoint, default: 0] }
     }
 
-    /// Approves `requestToken` as the configured user would at the authorize page.
+    /// Approves `requestToken` as a user would at the authorize page.
     ///
+    /// - Parameters:
+    ///   - requestToken: the `oauth_token` of the request token to approve.
+    ///   - user: who approves; its id and screen name come back with the access token and
+    ///     from the protected resource. The configured ``Configuration/user`` by default.
     /// - Returns: the verifier and the callback URL the browser would be sent to.
     /// - Throws: ``OAuth1Error/Code/invalidRequest`` when the token is unknown or expired.
-    public func approve(requestToken: String) throws -> Approval {
+    public func approve(requestToken: String, asUser user: User? = nil) throws -> Approval {
         let now = configuration.clock.now()
         let verifier = try OAuth1NonceGenerator.secureRandom.next()
         let callback: String = try state.withLock { state in
@@ -119,6 +132,7 @@ public final class LocalOAuth1Provider: Sendable {
                 throw OAuth1Error(.invalidRequest, message: "unknown or expired request token")
             }
             pending.verifier = verifier
+            pending.user = user ?? configuration.user
             state.pending[requestToken] = pending
             return pending.callback
         }

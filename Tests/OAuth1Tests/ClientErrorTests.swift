@@ -91,6 +91,16 @@ struct ClientErrorTests {
         }
     }
 
+    @Test("a provider that trickles its answer past the timeout: timedOut, though never idle")
+    func trickledAnswer() async throws {
+        try await DanceFixture.with(timeout: .seconds(1)) { fixture in
+            // One byte every 100 ms: URLSession's idle timeout never fires; the whole answer takes ~8 s.
+            fixture.provider.inject(.trickle(interval: .milliseconds(100)), at: .requestToken)
+            let error = try #require(await oauthError { _ = try await fixture.client.requestToken() })
+            #expect(error.code == .timedOut)
+        }
+    }
+
     @Test("cancelling the task cancels the request")
     func cancellation() async throws {
         try await DanceFixture.with { fixture in
@@ -157,6 +167,8 @@ struct ClientErrorTests {
             let temporary = try await fixture.client.requestToken()
             let error = try #require(await oauthError { _ = try await fixture.client.accessToken(temporary: temporary, verifier: "") })
             #expect(error.code == .missingVerifier)
+            let blank = try #require(await oauthError { _ = try await fixture.client.accessToken(temporary: temporary, verifier: " \n") })
+            #expect(blank.code == .missingVerifier)
             #expect(fixture.provider.requestCount(at: .accessToken) == 0)
         }
     }
@@ -206,10 +218,12 @@ struct ClientErrorTests {
     @Test("a token endpoint that redirects is not followed")
     func redirectNotFollowed() async throws {
         try await DanceFixture.with { fixture in
-            fixture.provider.inject(.status(302, body: "", contentType: "text/plain"), at: .requestToken)
+            fixture.provider.inject(.redirect(to: fixture.provider.protectedResourceURL), at: .requestToken)
             let error = try #require(await oauthError { _ = try await fixture.client.requestToken() })
             #expect(error.code == .providerRejected)
             #expect(error.httpStatus == 302)
+            // The signed request was not re-sent to the Location.
+            #expect(fixture.provider.requestCount(at: .protectedResource) == 0)
         }
     }
 }

@@ -22,6 +22,8 @@ struct ClientRedactionTests {
                 String(describing: callback), String(reflecting: callback),
                 String(describing: failure as Any), String(reflecting: failure as Any),
                 String(describing: fixture.client.signer(for: access.credentials)),
+                String(describing: fixture.client), Self.dumped(fixture.client),
+                Self.dumped(temporary), Self.dumped(access), Self.dumped(callback), Self.dumped(failure as Any),
             ]
             let secrets = [DanceFixture.consumerSecret, temporary.secret, access.credentials.secret, approval.verifier]
             for text in texts {
@@ -31,5 +33,12 @@ struct ClientRedactionTests {
             }
             #expect(failure?.code == .providerRejected)
         }
+    }
+
+    /// What `dump` prints, which walks the reflection mirrors.
+    static func dumped(_ value: Any) -> String {
+        var text = ""
+        dump(value, to: &text)
+        return text
     }
 }

@@ -59,6 +59,16 @@ struct DanceTests {
         }
     }
 
+    @Test("a PIN pasted with surrounding whitespace is accepted")
+    func pastedPIN() async throws {
+        try await DanceFixture.with(callback: .outOfBand) { fixture in
+            let temporary = try await fixture.client.requestToken()
+            let approval = try fixture.provider.approve(requestToken: temporary.token)
+            let access = try await fixture.client.accessToken(temporary: temporary, verifier: "  \(approval.verifier)\n")
+            #expect(fixture.provider.isValidAccessToken(access.credentials.token))
+        }
+    }
+
     @Test("the authorize page shows the PIN for oob")
     func outOfBandPage() async throws {
         try await DanceFixture.with(callback: .outOfBand) { fixture in
@@ -75,7 +85,40 @@ struct DanceTests {
         try await DanceFixture.with { fixture in
             let temporary = try await fixture.client.requestToken(
                 accessType: "read", extraParameters: [OAuth1Parameter(name: "lang", value: "en gb")])
-            #expect(!temporary.token.isEmpty)
+            let approval = try fixture.provider.approve(requestToken: temporary.token)
+            let access = try await fixture.client.accessToken(temporary: temporary, verifier: approval.verifier)
+            // The local provider echoes the access type it received with the access token.
+            #expect(access.accessType == "read")
+        }
+    }
+
+    @Test("the user who approves is the one the access token and the protected resource name")
+    func approveAsUser() async throws {
+        try await DanceFixture.with(callback: .outOfBand) { fixture in
+            let temporary = try await fixture.client.requestToken()
+            let alice = LocalOAuth1Provider.User(id: "42", screenName: "alice")
+            let approval = try fixture.provider.approve(requestToken: temporary.token, asUser: alice)
+            let access = try await fixture.client.accessToken(temporary: temporary, verifier: approval.verifier)
+            #expect(access.userID == "42")
+            #expect(access.screenName == "alice")
+            let response = try await fixture.client.send(
+                OAuth1HTTPRequest(url: fixture.provider.protectedResourceURL), token: access.credentials)
+            let json = try #require(try JSONSerialization.jsonObject(with: response.body) as? [String: String])
+            #expect(json["screen_name"] == "alice")
+        }
+    }
+
+    @Test("a protected resource refuses a request token and a forged access token")
+    func protectedResourceRefusesWrongTokens() async throws {
+        try await DanceFixture.with(callback: .outOfBand) { fixture in
+            let temporary = try await fixture.client.requestToken()
+            let url = fixture.provider.protectedResourceURL
+            let withRequestToken = try await fixture.client.send(OAuth1HTTPRequest(url: url), token: temporary.credentials)
+            #expect(withRequestToken.status == 401)
+            let forged = try await fixture.client.send(
+                OAuth1HTTPRequest(url: url), token: TokenCredentials(token: "forged", secret: "guess"))
+            #expect(forged.status == 401)
+            #expect(String(decoding: forged.body, as: UTF8.self).contains("Invalid or expired token."))
         }
     }
 

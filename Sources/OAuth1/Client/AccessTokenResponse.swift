@@ -1,8 +1,11 @@
 /// The provider's answer to the access-token request: token credentials plus whatever
 /// else it returned (`user_id`, `screen_name`, ...).
 ///
-/// ``description`` never shows the token secret.
-public struct AccessTokenResponse: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+/// ``description``, ``debugDescription`` and the reflection mirror (`dump`) never show the
+/// token secret.
+public struct AccessTokenResponse: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     /// `oauth_token` and `oauth_token_secret`.
     public var credentials: TokenCredentials
     /// Every other field of the response, in order.
@@ -29,5 +32,8 @@ public struct AccessTokenResponse: Sendable, Hashable, CustomStringConvertible, 
     }
     public var debugDescription: String {
         description.dropLast() + ", extra fields: \(extraParameters.map(\.name)))"
+    }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["credentials": credentials, "extraParameters": extraParameters], displayStyle: .struct)
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// let callback = try OAuth1Callback(url: request.url)   // throws .userDenied on `denied=`
 /// try callback.validate(matches: temporaryCredentials)  // throws .tokenMismatch
 /// ```
-public struct OAuth1Callback: Sendable, Hashable, CustomStringConvertible {
+public struct OAuth1Callback: Sendable, Hashable, CustomStringConvertible, CustomReflectable {
     /// `oauth_token`: the request token the user authorized.
     public var token: String
     /// `oauth_verifier`: proof of the authorization, exchanged for the access token.
@@ -76,6 +76,9 @@ public struct OAuth1Callback: Sendable, Hashable, CustomStringConvertible {
 
     /// The verifier is a one-time credential, so it is not shown.
     public var description: String { "OAuth1Callback(token: \(token), verifier: <redacted>)" }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["token": token, "verifier": "<redacted>"], displayStyle: .struct)
+    }
 
     static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
         let a = Array(lhs.utf8)

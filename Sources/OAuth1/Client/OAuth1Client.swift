@@ -136,10 +136,12 @@ public struct OAuth1Client: Sendable {
     /// - Parameters:
     ///   - temporary: the request token obtained by ``requestToken(accessType:extraParameters:)``.
     ///   - verifier: `oauth_verifier` from the callback, or the PIN of the out-of-band flow.
+    ///     Surrounding whitespace and newlines (a PIN pasted into a terminal) are dropped.
     /// - Throws: ``OAuth1Error``: ``OAuth1Error/Code/providerRejected``,
     ///   ``OAuth1Error/Code/malformedResponse``, ``OAuth1Error/Code/missingVerifier`` for an
     ///   empty verifier, or a transport error.
     public func accessToken(temporary: TemporaryCredentials, verifier: String) async throws -> AccessTokenResponse {
+        let verifier = verifier.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !verifier.isEmpty else {
             throw OAuth1Error(.missingVerifier, message: "the oauth_verifier (or PIN) is empty")
         }

@@ -55,17 +55,29 @@ enum ProviderErrorBody {
     }
 
     /// The text of the first `<tag ...>text</tag>`, with the five predefined entities decoded.
+    ///
+    /// `<error` must be followed by `>`, `/` or whitespace, so `<errors>` is not taken for
+    /// `<error>` (Twitter's XML wraps `<error code="32">` elements in `<errors>`).
     private static func element(_ tag: String, in text: String) -> String? {
-        guard let open = text.range(of: "<\(tag)", options: .caseInsensitive),
-            let openEnd = text[open.upperBound...].firstIndex(of: ">"),
-            text[open.upperBound..<openEnd].allSatisfy({ $0 != "<" }),
-            let close = text.range(of: "</\(tag)>", options: .caseInsensitive, range: text.index(after: openEnd)..<text.endIndex)
-        else { return nil }
-        let raw = text[text.index(after: openEnd)..<close.lowerBound]
-        let value = raw.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
-            .replacingOccurrences(of: "&amp;", with: "&").trimmingCharacters(in: .whitespacesAndNewlines)
-        return value.isEmpty ? nil : value
+        var searchStart = text.startIndex
+        while let open = text.range(of: "<\(tag)", options: .caseInsensitive, range: searchStart..<text.endIndex) {
+            searchStart = open.upperBound
+            guard let next = text[open.upperBound...].first, next == ">" || next == "/" || next.isWhitespace,
+                let openEnd = text[open.upperBound...].firstIndex(of: ">"),
+                !text[open.upperBound..<openEnd].contains("<")
+            else { continue }
+            if text[text.index(before: openEnd)] == "/" { continue }  // `<error/>`: empty
+            guard
+                let close = text.range(
+                    of: "</\(tag)>", options: .caseInsensitive, range: text.index(after: openEnd)..<text.endIndex)
+            else { return nil }
+            let raw = text[text.index(after: openEnd)..<close.lowerBound]
+            let value = raw.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+                .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
+                .replacingOccurrences(of: "&amp;", with: "&").trimmingCharacters(in: .whitespacesAndNewlines)
+            return value.isEmpty ? nil : value
+        }
+        return nil
     }
 
     private static func form(_ text: String) -> String? {

@@ -1,7 +1,9 @@
 /// A request token (RFC 5849 "temporary credentials") as the provider issued it.
 ///
-/// ``description`` never shows ``secret``.
-public struct TemporaryCredentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+/// ``description``, ``debugDescription`` and the reflection mirror (`dump`) never show ``secret``.
+public struct TemporaryCredentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     /// `oauth_token`.
     public var token: String
     /// `oauth_token_secret`.
@@ -27,5 +29,13 @@ public struct TemporaryCredentials: Sendable, Hashable, CustomStringConvertible,
     }
     public var debugDescription: String {
         description.dropLast() + ", extra fields: \(extraParameters.map(\.name)))"
+    }
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "token": token, "secret": "<redacted>", "callbackConfirmed": callbackConfirmed,
+                "extraParameters": extraParameters,
+            ], displayStyle: .struct)
     }
 }

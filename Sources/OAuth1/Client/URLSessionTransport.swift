@@ -10,6 +10,10 @@ import Foundation
 /// response, which ``OAuth1Client`` reports as ``OAuth1Error/Code/providerRejected``.
 /// Following it would re-send a signed request to a URL the signature was not made for.
 /// Cancelling the calling task cancels the request and throws ``OAuth1Error/Code/cancelled``.
+///
+/// The timeout bounds the whole exchange, not only the idle time between bytes (which is all
+/// `URLRequest.timeoutInterval` measures): a provider that trickles its answer still fails
+/// with ``OAuth1Error/Code/timedOut`` once the timeout has passed.
 public final class URLSessionTransport: OAuth1Transport {
     private let session: URLSession
 
@@ -31,23 +35,34 @@ public final class URLSessionTransport: OAuth1Transport {
         for (name, value) in request.headers { urlRequest.addValue(value, forHTTPHeaderField: name) }
         urlRequest.httpBody = request.body
         let box = TaskBox()
+        // Cancels the data task when the whole exchange outlives `timeout`.
+        let watchdog = Task {
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { box.cancel(expired: true) }
+        }
+        defer { watchdog.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<OAuth1HTTPResponse, any Error>) in
                 let task = session.dataTask(with: urlRequest) { data, response, error in
-                    continuation.resume(with: Self.result(data: data, response: response, error: error, url: request.url))
+                    continuation.resume(
+                        with: Self.result(data: data, response: response, error: error, url: request.url, expired: box.expired))
                 }
                 box.start(task)
             }
         } onCancel: {
-            box.cancel()
+            box.cancel(expired: false)
         }
     }
 
-    private static func result(data: Data?, response: URLResponse?, error: (any Error)?, url: URL) -> Result<OAuth1HTTPResponse, any Error> {
+    private static func result(
+        data: Data?, response: URLResponse?, error: (any Error)?, url: URL, expired: Bool
+    ) -> Result<OAuth1HTTPResponse, any Error> {
         if let error {
             let nsError = error as NSError
             let host = url.host ?? "the provider"
             switch (nsError.domain, nsError.code) {
+            case (NSURLErrorDomain, NSURLErrorCancelled) where expired:
+                return .failure(OAuth1Error(.timedOut, message: "no complete response from \(host) within the timeout"))
             case (NSURLErrorDomain, NSURLErrorCancelled):
                 return .failure(OAuth1Error(.cancelled, message: "the request to \(host) was cancelled"))
             case (NSURLErrorDomain, NSURLErrorTimedOut):
@@ -73,6 +88,14 @@ private final class TaskBox: @unchecked Sendable {
     private let lock = NSLock()
     private var task: URLSessionDataTask?
     private var cancelled = false
+    private var timedOut = false
+
+    /// Whether the watchdog, not the caller, cancelled the task.
+    var expired: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return timedOut
+    }
 
     func start(_ task: URLSessionDataTask) {
         lock.lock()
@@ -85,8 +108,9 @@ private final class TaskBox: @unchecked Sendable {
         if cancelled { task.cancel() }
     }
 
-    func cancel() {
+    func cancel(expired: Bool) {
         lock.lock()
+        if !cancelled { timedOut = expired }
         cancelled = true
         let task = self.task
         lock.unlock()
