@@ -1,0 +1,355 @@
+import CTokenStoreHiredis
+import Dispatch
+import Glibc
+import Logging
+import Synchronization
+import TokenStoreKit
+
+/// One non-blocking hiredis connection.
+///
+/// Commands are encoded into a reused buffer, written with `send(MSG_NOSIGNAL)` (hiredis
+/// writes with `write`, which raises SIGPIPE on a dead peer), and replies are parsed by
+/// hiredis's reader (`redisBufferRead` + `redisGetReplyFromReader`). Waiting goes through
+/// ``SocketWaiter``: a short inline spin, then the shared epoll thread; a cooperative
+/// thread never blocks in a socket call and a loopback reply costs no thread hop.
+///
+/// `@unchecked Sendable` is sound because the mutable state (the `redisContext`, the
+/// write buffer) is only touched by the task the ``ConnectionPool`` lends the
+/// connection to, one task at a time, with the pool's lock ordering each hand-over;
+/// `isBroken` and the closed flag are atomics; and `close()` is called by the pool once,
+/// after the last lease ended.
+final class HiredisConnection: PooledConnection, @unchecked Sendable {
+    private let context: UnsafeMutablePointer<redisContext>
+    private let fd: Int32
+    private var writer = RESPWriter()
+    private let broken = Atomic<Bool>(false)
+    private let closed = Atomic<Bool>(false)
+    private let store: String
+    private let commandTimeout: Duration
+    /// The server replied `WRONGPASS`/`NOAUTH` during the handshake; used for messages.
+    let endpoint: RedisTokenStore.Endpoint
+
+    var isBroken: Bool { broken.load(ordering: .acquiring) }
+
+    private init(context: UnsafeMutablePointer<redisContext>, endpoint: RedisTokenStore.Endpoint, store: String, commandTimeout: Duration) {
+        self.context = context
+        self.fd = context.pointee.fd
+        self.endpoint = endpoint
+        self.store = store
+        self.commandTimeout = commandTimeout
+    }
+
+    deinit {
+        if !closed.exchange(true, ordering: .acquiringAndReleasing) { redisFree(context) }
+    }
+
+    func close() async {
+        closeNow()
+    }
+
+    /// Frees the context (closing the socket, which never blocks without SO_LINGER).
+    func closeNow() {
+        broken.store(true, ordering: .releasing)
+        if !closed.exchange(true, ordering: .acquiringAndReleasing) { redisFree(context) }
+    }
+
+    private func markBroken() {
+        broken.store(true, ordering: .releasing)
+    }
+
+    /// Whether an idle connection was closed by the server (restart, `timeout`, `CLIENT
+    /// KILL`): an idle connection has nothing to read, so readable means EOF or junk.
+    /// One `poll` with zero timeout.
+    func isStale() -> Bool {
+        if isBroken { return true }
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&pfd, 1, 0)
+        if ready != 0 {
+            markBroken()
+            return true
+        }
+        return false
+    }
+
+    // MARK: Commands
+
+    /// Sends the commands `build` writes as one pipeline and returns one reply per command.
+    /// Error replies are returned as ``RedisReply/error(_:)``, not thrown.
+    ///
+    /// - Throws: ``TokenStoreError`` (`unavailable` for I/O failures, `timedOut` past the
+    ///   command timeout, `internal` for protocol errors; the connection is then broken),
+    ///   or `CancellationError`.
+    func pipeline(_ build: (inout RESPWriter) -> Void) async throws -> [RedisReply] {
+        try await pipeline(deadline: .now + commandTimeout, build)
+    }
+
+    func pipeline(deadline: ContinuousClock.Instant, _ build: (inout RESPWriter) -> Void) async throws -> [RedisReply] {
+        guard !isBroken else { throw failure(.unavailable, "the connection was closed after an earlier failure") }
+        writer.reset()
+        build(&writer)
+        let expected = writer.commandCount
+        try await send(deadline: deadline)
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(expected)
+        while replies.count < expected {
+            replies.append(try await readReply(deadline: deadline))
+        }
+        return replies
+    }
+
+    /// One command, one reply.
+    func command(_ build: (inout RESPWriter) -> Void) async throws -> RedisReply {
+        guard !isBroken else { throw failure(.unavailable, "the connection was closed after an earlier failure") }
+        let deadline = ContinuousClock.now + commandTimeout
+        writer.reset()
+        build(&writer)
+        try await send(deadline: deadline)
+        return try await readReply(deadline: deadline)
+    }
+
+    private func send(deadline: ContinuousClock.Instant) async throws {
+        var offset = 0
+        let total = writer.bytes.count
+        while offset < total {
+            let sent = writer.bytes.withUnsafeBytes { buffer in
+                Glibc.send(fd, buffer.baseAddress! + offset, total - offset, Int32(MSG_NOSIGNAL))
+            }
+            if sent > 0 {
+                offset += sent
+                continue
+            }
+            let code = errno
+            if sent < 0 && code == EINTR { continue }
+            if sent < 0 && (code == EAGAIN || code == EWOULDBLOCK) {
+                try await wait(.writable, deadline: deadline, spin: .zero)
+                continue
+            }
+            markBroken()
+            throw failure(.unavailable, "sending to the server failed: " + Self.describe(errno: code))
+        }
+    }
+
+    private func readReply(deadline: ContinuousClock.Instant) async throws -> RedisReply {
+        while true {
+            if let reply = try takeParsedReply() { return reply }
+            do {
+                try await SocketWaiter.shared.wait(for: .readable, on: fd, deadline: deadline)
+            } catch .failed {
+                // A hang-up may still leave bytes to read (half a reply, then EOF): read
+                // them so the error says what happened.
+                try readAvailable()
+                if let reply = try takeParsedReply() { return reply }
+                markBroken()
+                throw failure(.unavailable, "the server closed the connection before replying")
+            } catch .timedOut {
+                markBroken()
+                throw failure(.timedOut, "no reply within the command timeout of \(commandTimeout) (the connection was closed; raise command_timeout if the server is slow)")
+            } catch .cancelled {
+                markBroken()
+                throw CancellationError()
+            }
+            try readAvailable()
+        }
+    }
+
+    private func readAvailable() throws {
+        if redisBufferRead(context) != REDIS_OK {
+            markBroken()
+            if context.pointee.err == REDIS_ERR_EOF {
+                throw failure(.unavailable, "the server closed the connection (restarting, or it dropped this client)")
+            }
+            throw failure(.unavailable, "reading from the server failed: " + errorText())
+        }
+    }
+
+    private func takeParsedReply() throws -> RedisReply? {
+        var raw: UnsafeMutableRawPointer?
+        if redisGetReplyFromReader(context, &raw) != REDIS_OK {
+            markBroken()
+            throw failure(.internal, "the server sent bytes that are not the Redis protocol: " + errorText())
+        }
+        guard let raw else { return nil }
+        let reply = RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self))
+        freeReplyObject(raw)
+        return reply
+    }
+
+    private func wait(_ interest: SocketInterest, deadline: ContinuousClock.Instant, spin: Duration) async throws {
+        do {
+            try await SocketWaiter.shared.wait(for: interest, on: fd, deadline: deadline, spin: spin)
+        } catch .timedOut {
+            markBroken()
+            throw failure(.timedOut, "the server did not accept data within the timeout")
+        } catch .cancelled {
+            markBroken()
+            throw CancellationError()
+        } catch .failed(let code) {
+            markBroken()
+            throw failure(.unavailable, "the connection failed: " + (code == 0 ? "hang-up" : Self.describe(errno: code)))
+        }
+    }
+
+    private func errorText() -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { raw in
+            let bytes = raw.prefix(while: { $0 != 0 })
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    private func failure(_ code: TokenStoreError.Code, _ message: String) -> TokenStoreError {
+        TokenStoreError(code, store: store, operation: "command", message: message + " (\(endpoint))")
+    }
+
+    static func describe(errno code: Int32) -> String {
+        guard let text = strerror(code) else { return "errno \(code)" }
+        return String(cString: text)
+    }
+}
+
+// MARK: - Connecting
+
+extension HiredisConnection {
+    /// Opens a connection: non-blocking connect, then `AUTH`, `SELECT` and `PING` in one
+    /// round trip, all within `connectTimeout`.
+    ///
+    /// - Throws: ``TokenStoreError``: `unavailable` (refused, unreachable), `timedOut`,
+    ///   `authenticationFailed`, `misconfigured` (no such database).
+    static func connect(_ configuration: RedisTokenStore.Configuration, store: String) async throws -> HiredisConnection {
+        let deadline = ContinuousClock.now + configuration.connectTimeout
+        let endpoint = configuration.endpoint
+        func fail(_ code: TokenStoreError.Code, _ message: String) -> TokenStoreError {
+            TokenStoreError(code, store: store, operation: "connect", message: message)
+        }
+        let rawContext: UnsafeMutablePointer<redisContext>?
+        switch endpoint {
+        case .tcp(let host, let port):
+            let address = try await numericAddress(host, fail: fail)
+            rawContext = redisConnectNonBlock(address, Int32(port))
+        case .unixSocket(let path):
+            rawContext = redisConnectUnixNonBlock(path)
+        }
+        guard let rawContext else { throw fail(.unavailable, "hiredis could not allocate a context") }
+        let connection = HiredisConnection(
+            context: rawContext, endpoint: endpoint, store: store, commandTimeout: configuration.commandTimeout)
+        if rawContext.pointee.err != 0 {
+            let text = connection.errorText()
+            connection.closeNow()
+            throw fail(.unavailable, "cannot connect to \(endpoint): \(text)")
+        }
+        do {
+            try await connection.finishConnecting(deadline: deadline)
+            try await connection.handshake(configuration, deadline: deadline)
+        } catch let error as TokenStoreError {
+            connection.closeNow()
+            var error = error
+            error.operation = "connect"
+            throw error
+        } catch {
+            connection.closeNow()
+            throw error
+        }
+        return connection
+    }
+
+    private func finishConnecting(deadline: ContinuousClock.Instant) async throws {
+        do {
+            try await SocketWaiter.shared.wait(for: .writable, on: fd, deadline: deadline, spin: .microseconds(20))
+        } catch .timedOut {
+            throw failure(.timedOut, "connecting took longer than the connect timeout")
+        } catch .cancelled {
+            throw CancellationError()
+        } catch .failed {
+            // Fall through: SO_ERROR below names the reason.
+        }
+        var socketError: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(fd, SOL_SOCKET, SO_ERROR, &socketError, &length) != 0 { socketError = errno }
+        if socketError != 0 {
+            throw failure(.unavailable, "cannot connect: " + Self.describe(errno: socketError))
+        }
+        if case .tcp = endpoint { _ = redisEnableKeepAlive(context) }
+    }
+
+    private func handshake(_ configuration: RedisTokenStore.Configuration, deadline: ContinuousClock.Instant) async throws {
+        let replies = try await pipeline(deadline: deadline) { out in
+            if let password = configuration.password {
+                if let user = configuration.username {
+                    out.command(3)
+                    out.argument("AUTH")
+                    out.argument(user)
+                    out.argument(password)
+                } else {
+                    out.command(2)
+                    out.argument("AUTH")
+                    out.argument(password)
+                }
+            }
+            if configuration.database != 0 {
+                out.command(2)
+                out.argument("SELECT")
+                out.argument(configuration.database)
+            }
+            out.command(1)
+            out.argument("PING")
+        }
+        var index = 0
+        if configuration.password != nil {
+            if let message = replies[index].errorMessage {
+                var error = RedisServerError.error(message, store: store, operation: "connect")
+                error.code = .authenticationFailed
+                throw error
+            }
+            index += 1
+        }
+        if configuration.database != 0 {
+            if let message = replies[index].errorMessage {
+                throw TokenStoreError(
+                    .misconfigured, store: store, operation: "connect",
+                    message: "SELECT \(configuration.database) failed: the server replied: \(RedisServerError.sanitize(message)) (check the database number in the URL; the server's `databases` setting bounds it)")
+            }
+            index += 1
+        }
+        if let message = replies[index].errorMessage {
+            var error = RedisServerError.error(message, store: store, operation: "connect")
+            if message.uppercased().hasPrefix("NOAUTH") {
+                error.message += "; the server requires a password and the URL has none"
+            }
+            throw error
+        }
+    }
+
+    /// `host` as a numeric address. Names are resolved by `getaddrinfo` on a Dispatch
+    /// queue, since it may block on DNS; only connects pay that hop.
+    private static func numericAddress(_ host: String, fail: (TokenStoreError.Code, String) -> TokenStoreError) async throws -> String {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1 { return host }
+        let result: Result<String, TokenStoreError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: resolve(host))
+            }
+        }
+        switch result {
+        case .success(let address): return address
+        case .failure(let error): throw fail(error.code, error.message)
+        }
+    }
+
+    private static func resolve(_ host: String) -> Result<String, TokenStoreError> {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, nil, &hints, &list)
+        defer { if let list { freeaddrinfo(list) } }
+        guard status == 0, let first = list else {
+            let reason = gai_strerror(status).map { String(cString: $0) } ?? "error \(status)"
+            return .failure(TokenStoreError(.unavailable, store: "", operation: "connect", message: "cannot resolve host '\(host)': \(reason)"))
+        }
+        var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        guard getnameinfo(first.pointee.ai_addr, first.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 else {
+            return .failure(TokenStoreError(.unavailable, store: "", operation: "connect", message: "cannot resolve host '\(host)'"))
+        }
+        return .success(String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+}
