@@ -23,7 +23,7 @@ public final class RedisTokenStore: TokenStore, Service {
     /// The store's URL without the password.
     public let displayName: String
     let configuration: Configuration
-    let keys: RedisKeyLayout
+    package let keys: RedisKeyLayout
     let pool: ConnectionPool<HiredisConnection>
     let logger: Logger
     let state: Mutex<State>
@@ -152,7 +152,7 @@ public final class RedisTokenStore: TokenStore, Service {
 
     /// The `redis_version` field of an `INFO server` reply ("" when missing).
     static func redisVersion(fromInfo info: String) -> String {
-        for line in info.split(whereSeparator: { $0 == "\r" || $0 == "\n" }) where line.hasPrefix("redis_version:") {
+        for line in info.split(whereSeparator: { $0.isNewline }) where line.hasPrefix("redis_version:") {
             return String(line.dropFirst("redis_version:".count))
         }
         return ""
@@ -171,7 +171,7 @@ public final class RedisTokenStore: TokenStore, Service {
     /// The server's version as seen at open, e.g. `7.0.15`.
     public var serverVersion: String { state.withLock { $0.serverVersion } }
 
-    var usesGetDel: Bool { state.withLock { $0.hasGetDel } }
+    package var usesGetDel: Bool { state.withLock { $0.hasGetDel } }
 
     func scriptHash(_ index: Int) -> String? {
         state.withLock { index < $0.scriptHashes.count ? $0.scriptHashes[index] : nil }

@@ -24,7 +24,8 @@ extension RedisTokenStore.Configuration {
     /// - Throws: ``TokenStoreError`` with ``TokenStoreError/Code/misconfigured`` naming
     ///   what is wrong (never the password).
     public init(url: String, clock: TokenClock = .system, logger: Logger? = nil) throws(TokenStoreError) {
-        let shown = StoreURLRedaction.redact(url)
+        let redacted = StoreURLRedaction.redact(url)
+        let shown = redacted.count > 200 ? String(redacted.prefix(200)) + "..." : redacted
         func fail(_ message: String) -> TokenStoreError {
             TokenStoreError(.misconfigured, store: shown, operation: "open", message: message)
         }

@@ -1,46 +1,46 @@
 /// Encodes commands in the Redis protocol (RESP2 arrays of bulk strings) into a buffer a
 /// connection reuses, so a command costs no allocation once the buffer has grown.
 /// Arguments are binary-safe: any bytes, including NUL and CRLF.
-struct RESPWriter {
-    private(set) var bytes: [UInt8] = []
+package struct RESPWriter {
+    package private(set) var bytes: [UInt8] = []
     /// Commands written since the last ``reset()``; each gets one reply.
     private(set) var commandCount = 0
 
-    init() {
+    package init() {
         bytes.reserveCapacity(1024)
     }
 
-    mutating func reset() {
+    package mutating func reset() {
         bytes.removeAll(keepingCapacity: true)
         commandCount = 0
     }
 
     /// Starts a command of `count` arguments (the command name included).
-    mutating func command(_ count: Int) {
+    package mutating func command(_ count: Int) {
         bytes.append(UInt8(ascii: "*"))
         appendDecimal(count)
         appendCRLF()
         commandCount += 1
     }
 
-    mutating func argument(_ text: StaticString) {
+    package mutating func argument(_ text: StaticString) {
         text.withUTF8Buffer { argument($0) }
     }
 
-    mutating func argument(_ text: String) {
+    package mutating func argument(_ text: String) {
         var text = text
         text.withUTF8 { argument($0) }
     }
 
-    mutating func argument(_ value: Int64) {
+    package mutating func argument(_ value: Int64) {
         argument(String(value))
     }
 
-    mutating func argument(_ value: Int) {
+    package mutating func argument(_ value: Int) {
         argument(String(value))
     }
 
-    mutating func argument(_ data: some Collection<UInt8>) {
+    package mutating func argument(_ data: some Collection<UInt8>) {
         bytes.append(UInt8(ascii: "$"))
         appendDecimal(data.count)
         appendCRLF()
@@ -49,7 +49,7 @@ struct RESPWriter {
     }
 
     /// One argument made of `head` followed by the UTF-8 of `tail` (a key under a prefix).
-    mutating func argument(_ head: [UInt8], _ tail: String) {
+    package mutating func argument(_ head: [UInt8], _ tail: String) {
         bytes.append(UInt8(ascii: "$"))
         appendDecimal(head.count + tail.utf8.count)
         appendCRLF()

@@ -1,7 +1,7 @@
 import CTokenStoreHiredis
 
 /// A reply copied out of hiredis's `redisReply` so it outlives `freeReplyObject`.
-enum RedisReply: Sendable, Equatable {
+package enum RedisReply: Sendable, Equatable {
     case bulk([UInt8])
     case status(String)
     case error(String)

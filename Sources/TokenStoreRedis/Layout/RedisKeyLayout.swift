@@ -16,15 +16,15 @@ import TokenStoreKit
 /// user id. UTF-8 never contains 0xFF, so the encoding is unambiguous and byte order of
 /// members equals ``AccessTokenKey`` order. Records live under `rt:`/`at:` and indexes
 /// under `idx:`, so no token or user id can name an index key.
-struct RedisKeyLayout: Sendable {
-    let schema: [UInt8]
-    let requestTokenPrefix: [UInt8]
-    let requestExpiryIndex: [UInt8]
-    let requestLexIndex: [UInt8]
-    let accessTokenPrefix: [UInt8]
-    let accessIndex: [UInt8]
+package struct RedisKeyLayout: Sendable {
+    package let schema: [UInt8]
+    package let requestTokenPrefix: [UInt8]
+    package let requestExpiryIndex: [UInt8]
+    package let requestLexIndex: [UInt8]
+    package let accessTokenPrefix: [UInt8]
+    package let accessIndex: [UInt8]
 
-    init(prefix: String) {
+    package init(prefix: String) {
         let tag = Array("{\(prefix)}:".utf8)
         schema = tag + Array("schema".utf8)
         requestTokenPrefix = tag + Array("rt:".utf8)
@@ -35,14 +35,14 @@ struct RedisKeyLayout: Sendable {
     }
 
     /// Every fixed key, for tests and cleanup.
-    var fixedKeys: [[UInt8]] { [schema, requestExpiryIndex, requestLexIndex, accessIndex] }
+    package var fixedKeys: [[UInt8]] { [schema, requestExpiryIndex, requestLexIndex, accessIndex] }
 
-    func requestTokenKey(_ token: String) -> [UInt8] { requestTokenPrefix + Array(token.utf8) }
+    package func requestTokenKey(_ token: String) -> [UInt8] { requestTokenPrefix + Array(token.utf8) }
 
-    func accessTokenKey(member: [UInt8]) -> [UInt8] { accessTokenPrefix + member }
+    package func accessTokenKey(member: [UInt8]) -> [UInt8] { accessTokenPrefix + member }
 
     /// The index member of `key`, ordered like ``AccessTokenKey``.
-    static func member(of key: AccessTokenKey) -> [UInt8] {
+    package static func member(of key: AccessTokenKey) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(key.provider.utf8.count + key.userID.utf8.count + 1)
         for byte in key.provider.utf8 {
@@ -55,7 +55,7 @@ struct RedisKeyLayout: Sendable {
     }
 
     /// The key a member encodes, or `nil` for bytes no store wrote.
-    static func key(ofMember member: [UInt8]) -> AccessTokenKey? {
+    package static func key(ofMember member: [UInt8]) -> AccessTokenKey? {
         var provider: [UInt8] = []
         var index = 0
         while index < member.count {

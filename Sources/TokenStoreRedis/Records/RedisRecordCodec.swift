@@ -8,15 +8,15 @@ import TokenStoreKit
 /// `GETDEL` and `SET ... PX`), so its fields are written as netstrings
 /// (`<length>:<bytes>,`), name then value, starting with `v` = `1`: unambiguous for any
 /// bytes and still readable. Free-form metadata entries are fields named `m:<name>`.
-enum RedisRecordCodec {
+package enum RedisRecordCodec {
     /// Why a stored value could not be decoded; never carries the value itself.
-    struct DecodeFailure: Error {
-        var reason: String
+    package struct DecodeFailure: Error {
+        package var reason: String
     }
 
     // MARK: Request tokens
 
-    static func encode(_ token: RequestToken) -> [UInt8] {
+    package static func encode(_ token: RequestToken) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(96 + token.secret.utf8.count + token.token.utf8.count)
         func field(_ name: String, _ value: String) {
@@ -36,7 +36,7 @@ enum RedisRecordCodec {
         return out
     }
 
-    static func decodeRequestToken(_ bytes: [UInt8]) throws(DecodeFailure) -> RequestToken {
+    package static func decodeRequestToken(_ bytes: [UInt8]) throws(DecodeFailure) -> RequestToken {
         var fields: [String: String] = [:]
         var metadata: [String: String] = [:]
         var index = 0
@@ -103,7 +103,7 @@ enum RedisRecordCodec {
     // MARK: Access tokens
 
     /// The hash fields of `token` except `created_at`, which the upsert script decides.
-    static func hashFields(_ token: AccessToken) -> [(String, String)] {
+    package static func hashFields(_ token: AccessToken) -> [(String, String)] {
         var fields: [(String, String)] = [
             ("provider", token.provider), ("user_id", token.userID), ("token", token.token), ("secret", token.secret),
             ("updated_at", String(TokenTimestamp.milliseconds(token.updatedAt))),
@@ -115,7 +115,7 @@ enum RedisRecordCodec {
     }
 
     /// Decodes an `HGETALL` reply; `nil` when the hash does not exist (empty reply).
-    static func decodeAccessToken(_ reply: RedisReply) throws(DecodeFailure) -> AccessToken? {
+    package static func decodeAccessToken(_ reply: RedisReply) throws(DecodeFailure) -> AccessToken? {
         guard case .array(let items) = reply else { throw DecodeFailure(reason: "not a hash") }
         if items.isEmpty { return nil }
         guard items.count % 2 == 0 else { throw DecodeFailure(reason: "odd field count") }
