@@ -57,7 +57,11 @@ final class FakeRedisServer: Sendable {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
-        for fd in clients.withLock({ $0 }) { shutdown(fd, Int32(SHUT_RDWR)) }
+        // Under the lock: a client thread removes its descriptor before closing it, so
+        // this never shuts down a reused descriptor number.
+        clients.withLock { fds in
+            for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) }
+        }
     }
 
     private func acceptLoop() {
@@ -70,7 +74,12 @@ final class FakeRedisServer: Sendable {
     }
 
     private func serve(_ fd: Int32) {
-        defer { close(fd) }
+        defer {
+            clients.withLock { fds in
+                fds.removeAll { $0 == fd }
+                close(fd)
+            }
+        }
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
