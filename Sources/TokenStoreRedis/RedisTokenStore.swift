@@ -182,10 +182,15 @@ public final class RedisTokenStore: TokenStore, Service {
     /// Keeps `pool_min` connections open and closes idle ones until graceful shutdown or
     /// cancellation, then closes the store.
     public func run() async throws {
-        await withDiscardingTaskGroup { group in
+        await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.pool.run() }
-            try? await gracefulShutdown()
+            // Returns on graceful shutdown, or throws on cancellation.
+            group.addTask { try? await gracefulShutdown() }
+            // Whichever ends first (shutdown requested, or close() stopped the pool)
+            // closes the store, which makes the pool's run() return.
+            await group.next()
             try? await self.close()
+            group.cancelAll()
         }
     }
 

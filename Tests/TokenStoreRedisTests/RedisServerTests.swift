@@ -271,6 +271,14 @@ struct RedisServerTests {
             #expect(error?.code == .closed)
         }
 
+        @Test func runReturnsWhenTheStoreIsClosed() async throws {
+            let store = try await RedisTokenStore(url: Env.url(try Env.requireACLURL(), prefix: Env.randomPrefix()))
+            let service = Task { try await store.run() }
+            #expect(try await store.schemaVersion() == 1)
+            try await store.close()
+            try await service.value
+        }
+
         @Test func theRegistryOpensRedisURLs() async throws {
             let registry = TokenStoreRegistry(drivers: [RedisTokenStore.driver])
             let url = Env.url(try Env.requireACLURL(), prefix: Env.randomPrefix())
