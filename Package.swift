@@ -39,6 +39,8 @@ let package = Package(
         // No pkgConfig: hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM rejects
         // with a warning on every build; the shim includes <hiredis/hiredis.h> instead.
         .systemLibrary(name: "CTokenStoreHiredis", providers: [.apt(["libhiredis-dev"])]),
+        // Linux system headers (epoll, eventfd) that Glibc's Swift module leaves out.
+        .systemLibrary(name: "CTokenStoreSystem"),
 
         .target(
             name: "OAuth1",
@@ -74,6 +76,7 @@ let package = Package(
             dependencies: [
                 "OAuth1",
                 "CTokenStoreOpenSSL",
+                "CTokenStoreSystem",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),

@@ -1,6 +1,5 @@
-// INTERFACE STUB: implemented by the io work. Signatures are the contract the PostgreSQL
-// and Redis drivers code against; bodies are placeholders.
 import Logging
+import Synchronization
 
 /// A connection a ``ConnectionPool`` hands out to one caller at a time.
 package protocol PooledConnection: AnyObject, Sendable {
@@ -39,27 +38,259 @@ package final class ConnectionPool<Connection: PooledConnection>: Sendable {
         package init() {}
     }
 
+    /// What a waiting caller is handed: a connection, or a reserved slot to open one in.
+    private enum Grant {
+        case connection(Connection)
+        case slot
+    }
+
+    /// What ``acquire()`` can do at once.
+    private enum Immediate {
+        case connection(Connection)
+        case slot
+        case wait(UInt64)
+    }
+
+    /// What ``release(_:)`` does with a healthy connection.
+    private enum ReleaseOutcome {
+        case handedOver(Waiter)
+        case kept
+        case close
+    }
+
+    private struct Waiter {
+        var id: UInt64
+        var continuation: CheckedContinuation<Grant, any Error>
+    }
+
+    private struct Idle {
+        var connection: Connection
+        var since: ContinuousClock.Instant
+    }
+
+    private struct State {
+        /// Idle connections, most recently used last.
+        var idle: [Idle] = []
+        /// Open connections plus reserved slots being opened.
+        var open = 0
+        var waiters: [Waiter] = []
+        var nextWaiterID: UInt64 = 1
+        var cancelledEarly: Set<UInt64> = []
+        var isShutDown = false
+    }
+
+    private let configuration: Configuration
+    private let logger: Logger
+    private let factory: @Sendable () async throws -> Connection
+    private let state = Mutex(State())
+
     /// Creates a pool; `factory` opens one connection (and throws the driver's error).
     package init(
         configuration: Configuration,
         logger: Logger,
         factory: @escaping @Sendable () async throws -> Connection
-    ) {}
+    ) {
+        var configuration = configuration
+        configuration.maxConnections = max(1, configuration.maxConnections)
+        configuration.minConnections = min(max(0, configuration.minConnections), configuration.maxConnections)
+        self.configuration = configuration
+        self.logger = logger
+        self.factory = factory
+    }
 
     /// Lends a connection to `body` and takes it back afterwards, also when `body` throws.
     ///
-    /// - Throws: ``ConnectionPoolError``, the factory's error, or `body`'s error.
+    /// - Throws: ``ConnectionPoolError``, the factory's error, `CancellationError` when
+    ///   cancelled while waiting, or `body`'s error.
     package func withConnection<Result: Sendable>(
         _ body: (Connection) async throws -> Result
     ) async throws -> Result {
-        throw ConnectionPoolError.shutDown
+        let connection = try await acquire()
+        do {
+            let result = try await body(connection)
+            await release(connection)
+            return result
+        } catch {
+            await release(connection)
+            throw error
+        }
     }
 
-    /// Keeps `minConnections` open and closes idle ones until ``shutdown()``; optional:
-    /// the pool works without it, lazily.
-    package func run() async {}
+    /// Counts for tests and metrics: open connections (with slots being opened), idle ones, waiters.
+    package var statistics: (open: Int, idle: Int, waiting: Int) {
+        state.withLock { ($0.open, $0.idle.count, $0.waiters.count) }
+    }
 
-    /// Closes every connection, fails waiting callers with ``ConnectionPoolError/shutDown``,
-    /// and makes ``run()`` return. Safe to call twice.
-    package func shutdown() async {}
+    // MARK: Acquire and release
+
+    private func acquire() async throws -> Connection {
+        let immediate: Immediate = try state.withLock { state in
+            if state.isShutDown { throw ConnectionPoolError.shutDown }
+            if let idle = state.idle.popLast() { return .connection(idle.connection) }
+            if state.open < configuration.maxConnections {
+                state.open += 1
+                return .slot
+            }
+            defer { state.nextWaiterID += 1 }
+            return .wait(state.nextWaiterID)
+        }
+        switch immediate {
+        case .connection(let connection):
+            return connection
+        case .slot:
+            return try await openInReservedSlot()
+        case .wait(let id):
+            switch try await waitForGrant(id: id) {
+            case .connection(let connection): return connection
+            case .slot: return try await openInReservedSlot()
+            }
+        }
+    }
+
+    private func openInReservedSlot() async throws -> Connection {
+        do {
+            let connection = try await factory()
+            logger.debug("opened a pooled connection")
+            return connection
+        } catch {
+            freeSlot()
+            throw error
+        }
+    }
+
+    /// Gives a freed slot to the oldest waiter, or returns it to the pool.
+    private func freeSlot() {
+        let waiter: Waiter? = state.withLock { state in
+            if !state.isShutDown, !state.waiters.isEmpty {
+                return state.waiters.removeFirst()
+            }
+            state.open -= 1
+            return nil
+        }
+        waiter?.continuation.resume(returning: .slot)
+    }
+
+    private func waitForGrant(id: UInt64) async throws -> Grant {
+        let timeout = configuration.acquireTimeout
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            guard !Task.isCancelled else { return }
+            self?.failWaiter(id: id, with: ConnectionPoolError.acquireTimedOut)
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
+                let rejection: (any Error)? = state.withLock { state in
+                    if state.cancelledEarly.remove(id) != nil { return CancellationError() }
+                    if state.isShutDown { return ConnectionPoolError.shutDown }
+                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    return nil
+                }
+                if let rejection { continuation.resume(throwing: rejection) }
+            }
+        } onCancel: {
+            failWaiter(id: id, with: CancellationError(), rememberIfAbsent: true)
+        }
+    }
+
+    private func failWaiter(id: UInt64, with error: any Error, rememberIfAbsent: Bool = false) {
+        let waiter: Waiter? = state.withLock { state in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else {
+                if rememberIfAbsent { state.cancelledEarly.insert(id) }
+                return nil
+            }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.continuation.resume(throwing: error)
+    }
+
+    private func release(_ connection: Connection) async {
+        if connection.isBroken {
+            logger.debug("closing a broken pooled connection")
+            await connection.close()
+            freeSlot()
+            return
+        }
+        let outcome: ReleaseOutcome = state.withLock { state in
+            if state.isShutDown {
+                state.open -= 1
+                return .close
+            }
+            if !state.waiters.isEmpty { return .handedOver(state.waiters.removeFirst()) }
+            state.idle.append(Idle(connection: connection, since: .now))
+            return .kept
+        }
+        switch outcome {
+        case .handedOver(let waiter): waiter.continuation.resume(returning: .connection(connection))
+        case .kept: break
+        case .close: await connection.close()
+        }
+    }
+
+    // MARK: Lifecycle
+
+    /// Keeps `minConnections` open and closes idle ones until ``shutdown()`` or until the
+    /// calling task is cancelled (which shuts the pool down). Optional: the pool works
+    /// without it, lazily.
+    package func run() async {
+        let interval = min(Duration.seconds(1), configuration.idleTimeout / 2)
+        while !Task.isCancelled, !state.withLock({ $0.isShutDown }) {
+            await openMinimum()
+            await closeIdle()
+            try? await Task.sleep(for: interval)
+        }
+        await shutdown()
+    }
+
+    private func openMinimum() async {
+        while true {
+            let reserved = state.withLock { state -> Bool in
+                guard !state.isShutDown, state.open < configuration.minConnections else { return false }
+                state.open += 1
+                return true
+            }
+            guard reserved else { return }
+            do {
+                let connection = try await factory()
+                await release(connection)
+            } catch {
+                freeSlot()
+                logger.debug("could not open a minimum pool connection; retrying later", metadata: ["error": "\(error)"])
+                return
+            }
+        }
+    }
+
+    private func closeIdle() async {
+        let cutoff = ContinuousClock.now.advanced(by: .zero - configuration.idleTimeout)
+        let stale: [Connection] = state.withLock { state in
+            var stale: [Connection] = []
+            // Oldest first; keep at least minConnections open.
+            while let oldest = state.idle.first, oldest.since < cutoff, state.open > configuration.minConnections {
+                state.idle.removeFirst()
+                state.open -= 1
+                stale.append(oldest.connection)
+            }
+            return stale
+        }
+        for connection in stale { await connection.close() }
+        if !stale.isEmpty { logger.debug("closed idle pooled connections", metadata: ["count": "\(stale.count)"]) }
+    }
+
+    /// Closes every idle connection, fails waiting callers with ``ConnectionPoolError/shutDown``,
+    /// closes leased connections when they come back, and makes ``run()`` return. Safe to
+    /// call twice.
+    package func shutdown() async {
+        let (idle, waiters): ([Idle], [Waiter]) = state.withLock { state in
+            state.isShutDown = true
+            defer {
+                state.open -= state.idle.count
+                state.idle.removeAll()
+                state.waiters.removeAll()
+            }
+            return (state.idle, state.waiters)
+        }
+        for waiter in waiters { waiter.continuation.resume(throwing: ConnectionPoolError.shutDown) }
+        for entry in idle { await entry.connection.close() }
+    }
 }

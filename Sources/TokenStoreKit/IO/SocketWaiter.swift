@@ -1,10 +1,18 @@
-// INTERFACE STUB: implemented by the io work. Signatures are the contract the PostgreSQL
-// and Redis drivers code against; bodies are placeholders.
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What a caller waits for on a non-blocking socket.
 package enum SocketInterest: Sendable {
     case readable
     case writable
+
+    var pollEvents: Int16 {
+        switch self {
+        case .readable: Int16(POLLIN)
+        case .writable: Int16(POLLOUT)
+        }
+    }
 }
 
 /// Why waiting for a socket ended without it becoming ready.
@@ -13,19 +21,28 @@ package enum SocketWaitError: Error, Sendable, Equatable {
     case timedOut
     /// The waiting task was cancelled.
     case cancelled
-    /// `poll`/`epoll` reported an error or hang-up on the descriptor (errno, or 0 for HUP/ERR).
+    /// The descriptor is not open (`POLLNVAL`), or registering it failed (the errno).
     case failed(errno: Int32)
 }
 
 /// Waits for non-blocking sockets without parking Swift's cooperative threads.
 ///
-/// `wait` first polls the descriptor inline for a short bounded spin (a loopback reply
-/// usually arrives within it, and resuming inline avoids the ~27 us hop of a continuation
-/// resumed from another thread), then registers it with one shared epoll thread and
-/// suspends until ready, the deadline, or cancellation.
+/// ``wait(for:on:deadline:spin:)`` first polls the descriptor inline for a short bounded
+/// spin: a loopback reply usually arrives within it, and returning inline avoids the
+/// ~27 us hop of a continuation resumed from another thread. Otherwise it registers the
+/// descriptor with one shared epoll thread and suspends until the descriptor is ready, the
+/// deadline passes, or the task is cancelled.
+///
+/// A hang-up or error condition on the socket counts as ready: the caller's next read or
+/// write sees the EOF or the error and reports it in its own terms.
+///
+/// One descriptor may have only one waiter at a time (drivers hold a connection
+/// exclusively while they wait on it).
 package final class SocketWaiter: Sendable {
-    /// The process-wide waiter, backed by one epoll thread started on first use.
+    /// The process-wide waiter; its epoll thread starts on the first wait that parks.
     package static let shared = SocketWaiter()
+
+    private let loop = EpollLoop()
 
     private init() {}
 
@@ -33,7 +50,7 @@ package final class SocketWaiter: Sendable {
     ///
     /// - Parameters:
     ///   - spin: how long to poll inline before parking on the epoll thread; `.zero`
-    ///     parks at once.
+    ///     parks at once (after one non-blocking check).
     ///   - deadline: when to give up with ``SocketWaitError/timedOut``.
     package func wait(
         for interest: SocketInterest,
@@ -41,6 +58,31 @@ package final class SocketWaiter: Sendable {
         deadline: ContinuousClock.Instant,
         spin: Duration = .microseconds(60)
     ) async throws(SocketWaitError) {
-        throw .failed(errno: 0)
+        if try Self.pollSpinning(fd: fd, events: interest.pollEvents, spin: spin, deadline: deadline) { return }
+        if Task.isCancelled { throw .cancelled }
+        if ContinuousClock.now >= deadline { throw .timedOut }
+        try await loop.wait(fd: fd, interest: interest, deadline: deadline)
+    }
+
+    /// Polls without blocking until ready or `spin` has passed; `true` when ready.
+    private static func pollSpinning(
+        fd: Int32, events: Int16, spin: Duration, deadline: ContinuousClock.Instant
+    ) throws(SocketWaitError) -> Bool {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let spinEnd = min(start.advanced(by: spin), deadline)
+        var iteration = 0
+        while true {
+            var descriptor = pollfd(fd: fd, events: events, revents: 0)
+            let result = poll(&descriptor, 1, 0)
+            if result > 0 {
+                if descriptor.revents & Int16(POLLNVAL) != 0 { throw .failed(errno: EBADF) }
+                return true
+            }
+            if result < 0 && errno != EINTR { throw .failed(errno: errno) }
+            iteration += 1
+            // Reading the clock costs about as much as a poll; check it every few rounds.
+            if iteration % 4 == 0 || spin == .zero, clock.now >= spinEnd { return false }
+        }
     }
 }

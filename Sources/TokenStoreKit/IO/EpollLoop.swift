@@ -1,0 +1,174 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import CTokenStoreSystem
+import Foundation
+import Synchronization
+
+/// One thread blocked in `epoll_wait` on behalf of every parked socket waiter.
+///
+/// A waiter is a registration id in ``State/waiters``; whoever removes it from the table
+/// (the epoll thread on readiness or timeout, or the cancellation handler) resumes its
+/// continuation, so each is resumed exactly once. Registrations use `EPOLLONESHOT`; an
+/// `EEXIST` on add (a stale one-shot entry for a reused descriptor) becomes a modify.
+final class EpollLoop: Sendable {
+    private struct Waiter {
+        var fd: Int32
+        var deadline: ContinuousClock.Instant
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var epollFD: Int32 = -1
+        var wakeFD: Int32 = -1
+        var started = false
+        var nextID: UInt64 = 1
+        var waiters: [UInt64: Waiter] = [:]
+        /// Ids whose cancellation ran before they were registered.
+        var cancelledEarly: Set<UInt64> = []
+        /// When the epoll thread plans to wake up at the latest.
+        var plannedWake: ContinuousClock.Instant?
+    }
+
+    private let state = Mutex(State())
+    /// The id used in the epoll set for the wake-up eventfd.
+    private static let wakeID: UInt64 = 0
+
+    func wait(fd: Int32, interest: SocketInterest, deadline: ContinuousClock.Instant) async throws(SocketWaitError) {
+        let id = state.withLock { state -> UInt64 in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        do {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    register(id: id, fd: fd, interest: interest, deadline: deadline, continuation: continuation)
+                }
+            } onCancel: {
+                cancel(id: id)
+            }
+        } catch let error as SocketWaitError {
+            throw error
+        } catch {
+            throw .cancelled
+        }
+    }
+
+    private func register(
+        id: UInt64, fd: Int32, interest: SocketInterest, deadline: ContinuousClock.Instant,
+        continuation: CheckedContinuation<Void, any Error>
+    ) {
+        let outcome: SocketWaitError? = state.withLock { state in
+            if state.cancelledEarly.remove(id) != nil { return .cancelled }
+            if !state.started {
+                if let error = start(&state) { return error }
+            }
+            var event = epoll_event()
+            event.events = (interest == .readable ? EPOLLIN.rawValue : EPOLLOUT.rawValue) | EPOLLONESHOT.rawValue
+                | EPOLLRDHUP.rawValue
+            event.data.u64 = id
+            if epoll_ctl(state.epollFD, EPOLL_CTL_ADD, fd, &event) != 0 {
+                guard errno == EEXIST, epoll_ctl(state.epollFD, EPOLL_CTL_MOD, fd, &event) == 0 else {
+                    return .failed(errno: errno)
+                }
+            }
+            state.waiters[id] = Waiter(fd: fd, deadline: deadline, continuation: continuation)
+            // Wake the thread only when it would otherwise sleep past this deadline.
+            if state.plannedWake.map({ deadline < $0 }) ?? true {
+                state.plannedWake = deadline
+                var one: UInt64 = 1
+                _ = Glibc.write(state.wakeFD, &one, 8)
+            }
+            return nil
+        }
+        if let outcome { continuation.resume(throwing: outcome) }
+    }
+
+    private func cancel(id: UInt64) {
+        let waiter: Waiter? = state.withLock { state in
+            guard let waiter = state.waiters.removeValue(forKey: id) else {
+                // Not registered yet (or already finished: then the id is never used again).
+                state.cancelledEarly.insert(id)
+                return nil
+            }
+            _ = epoll_ctl(state.epollFD, EPOLL_CTL_DEL, waiter.fd, nil)
+            return waiter
+        }
+        waiter?.continuation.resume(throwing: SocketWaitError.cancelled)
+    }
+
+    /// Creates the epoll set and the wake-up eventfd and starts the thread.
+    private func start(_ state: inout State) -> SocketWaitError? {
+        let epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epollFD >= 0 else { return .failed(errno: errno) }
+        let wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        guard wakeFD >= 0 else {
+            let code = errno
+            close(epollFD)
+            return .failed(errno: code)
+        }
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.u64 = Self.wakeID
+        guard epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event) == 0 else {
+            let code = errno
+            close(epollFD)
+            close(wakeFD)
+            return .failed(errno: code)
+        }
+        state.epollFD = epollFD
+        state.wakeFD = wakeFD
+        state.started = true
+        // The thread lives as long as the process: the loop belongs to `SocketWaiter.shared`.
+        let thread = Thread { [self, epollFD, wakeFD] in
+            self.run(epollFD: epollFD, wakeFD: wakeFD)
+        }
+        thread.name = "tokenstore-epoll"
+        thread.stackSize = 256 * 1024
+        thread.start()
+        return nil
+    }
+
+    /// The loop the thread runs: wait, resume ready waiters, expire overdue ones.
+    private func run(epollFD: Int32, wakeFD: Int32) {
+        var events = [epoll_event](repeating: epoll_event(), count: 64)
+        while true {
+            let timeout = state.withLock { state -> Int32 in
+                let earliest = state.waiters.values.map(\.deadline).min()
+                state.plannedWake = earliest
+                guard let earliest else { return -1 }
+                let remaining = ContinuousClock.now.duration(to: earliest)
+                if remaining <= .zero { return 0 }
+                // Round up so a timed-out wait never fires before its deadline.
+                let milliseconds = remaining.components.seconds * 1000 + (remaining.components.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+                return Int32(clamping: milliseconds)
+            }
+            let count = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, Int32($0.count), timeout) }
+            var ready: [CheckedContinuation<Void, any Error>] = []
+            var expired: [CheckedContinuation<Void, any Error>] = []
+            state.withLock { state in
+                if count > 0 {
+                    for index in 0..<Int(count) {
+                        let id = events[index].data.u64
+                        if id == Self.wakeID {
+                            var value: UInt64 = 0
+                            _ = Glibc.read(wakeFD, &value, 8)
+                            continue
+                        }
+                        guard let waiter = state.waiters.removeValue(forKey: id) else { continue }
+                        _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, waiter.fd, nil)
+                        ready.append(waiter.continuation)
+                    }
+                }
+                let now = ContinuousClock.now
+                for (id, waiter) in state.waiters where waiter.deadline <= now {
+                    state.waiters.removeValue(forKey: id)
+                    _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, waiter.fd, nil)
+                    expired.append(waiter.continuation)
+                }
+            }
+            for continuation in ready { continuation.resume() }
+            for continuation in expired { continuation.resume(throwing: SocketWaitError.timedOut) }
+        }
+    }
+}
