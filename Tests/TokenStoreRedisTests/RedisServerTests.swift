@@ -17,29 +17,32 @@ struct RedisServerTests {
     // MARK: Conformance
 
     @Suite("Conformance") struct Conformance {
-        func runConformance(name: String, baseURL: String) async throws {
+        func runConformance(name: String, baseURL: String, case caseName: String) async throws {
             let prefix = Env.randomPrefix()
             let url = Env.url(baseURL, prefix: prefix)
             try await TokenStoreConformance(name: name) { clock in
                 try await RedisTokenStore(url: url, options: TokenStoreOptions(clock: clock))
-            }.run()
+            }.run(case: caseName)
             let cleaner = try await RedisTokenStore(url: url)
             try await Env.removeKeys(prefix: prefix, using: cleaner)
             try await cleaner.close()
         }
 
-        @Test func tcpWithACLUser() async throws {
-            try await runConformance(name: "redis (ACL user)", baseURL: try Env.requireACLURL())
+        @Test(arguments: TokenStoreConformance.caseNames)
+        func tcpWithACLUser(case caseName: String) async throws {
+            try await runConformance(name: "redis (ACL user)", baseURL: try Env.requireACLURL(), case: caseName)
         }
 
-        @Test func tcpWithPasswordOnly() async throws {
-            try await runConformance(name: "redis (password)", baseURL: try Env.requirePasswordURL())
+        @Test(arguments: TokenStoreConformance.caseNames)
+        func tcpWithPasswordOnly(case caseName: String) async throws {
+            try await runConformance(name: "redis (password)", baseURL: try Env.requirePasswordURL(), case: caseName)
         }
 
-        @Test func unixSocket() async throws {
+        @Test(arguments: TokenStoreConformance.caseNames)
+        func unixSocket(case caseName: String) async throws {
             let path = try Env.requireSocketPath()
             let password = try #require(Env.password(in: try Env.requirePasswordURL()))
-            try await runConformance(name: "redis (unix socket)", baseURL: "redis+unix://:\(password)@\(path)?db=0")
+            try await runConformance(name: "redis (unix socket)", baseURL: "redis+unix://:\(password)@\(path)?db=0", case: caseName)
         }
     }
 
