@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -27,6 +28,12 @@ public final class RedisTokenStore: TokenStore, Service {
     let pool: ConnectionPool<HiredisConnection>
     let logger: Logger
     let state: Mutex<State>
+    /// Calls holding a connection right now; above ``spinningCallers`` a reply wait parks
+    /// at once instead of spinning, leaving the cooperative threads to other callers.
+    private let callsInFlight = Atomic<Int>(0)
+    /// One spinning caller per core: more would keep the cooperative threads busy polling
+    /// while other callers' replies wait to be read.
+    static let spinningCallers = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     struct State {
         var closed = false
@@ -222,6 +229,9 @@ public final class RedisTokenStore: TokenStore, Service {
             do {
                 return try await pool.withConnection { connection in
                     if connection.isStale() { throw StaleConnection() }
+                    let active = callsInFlight.add(1, ordering: .relaxed).newValue
+                    defer { callsInFlight.subtract(1, ordering: .relaxed) }
+                    connection.spin = active <= Self.spinningCallers ? .microseconds(60) : .zero
                     return try await body(connection)
                 }
             } catch is StaleConnection {

@@ -26,6 +26,8 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     private let closed = Atomic<Bool>(false)
     private let store: String
     private let commandTimeout: Duration
+    /// How long a reply wait polls inline before parking; set by the store per lease.
+    var spin: Duration = .microseconds(60)
     /// The server replied `WRONGPASS`/`NOAUTH` during the handshake; used for messages.
     let endpoint: RedisTokenStore.Endpoint
 
@@ -133,7 +135,7 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
         while true {
             if let reply = try takeParsedReply() { return reply }
             do {
-                try await SocketWaiter.shared.wait(for: .readable, on: fd, deadline: deadline)
+                try await SocketWaiter.shared.wait(for: .readable, on: fd, deadline: deadline, spin: spin)
             } catch .failed {
                 // A hang-up may still leave bytes to read (half a reply, then EOF): read
                 // them so the error says what happened.
