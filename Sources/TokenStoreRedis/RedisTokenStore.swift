@@ -186,13 +186,26 @@ public final class RedisTokenStore: TokenStore, Service {
 
     // MARK: Lifecycle
 
-    /// Keeps `pool_min` connections open and closes idle ones until graceful shutdown or
-    /// cancellation, then closes the store.
+    /// Keeps `pool_min` connections open, closes idle ones, and every minute purges the
+    /// index entries of expired request tokens, until graceful shutdown or cancellation;
+    /// then closes the store.
     public func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.pool.run() }
             // Returns on graceful shutdown, or throws on cancellation.
             group.addTask { try? await gracefulShutdown() }
+            group.addTask {
+                while (try? await Task.sleep(for: Self.purgeInterval)) != nil {
+                    do {
+                        let removed = try await self.purgeExpiredRequestTokens()
+                        if removed > 0 {
+                            self.logger.debug("purged expired request tokens", metadata: ["store": "\(self.displayName)", "count": "\(removed)"])
+                        }
+                    } catch {
+                        self.logger.notice("periodic purge failed", metadata: ["store": "\(self.displayName)", "error": "\(error)"])
+                    }
+                }
+            }
             // Whichever ends first (shutdown requested, or close() stopped the pool)
             // closes the store, which makes the pool's run() return.
             await group.next()
@@ -200,6 +213,9 @@ public final class RedisTokenStore: TokenStore, Service {
             group.cancelAll()
         }
     }
+
+    /// How often ``run()`` purges expired request tokens' index entries.
+    static let purgeInterval: Duration = .seconds(60)
 
     /// Closes every connection; later calls throw ``TokenStoreError/Code/closed``.
     public func close() async throws {
