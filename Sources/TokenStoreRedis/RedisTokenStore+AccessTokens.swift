@@ -28,13 +28,11 @@ extension RedisTokenStore {
             while !pending.isEmpty {
                 let batch = pending
                 let scriptHash = hash
-                let replies = try await withConnection(operation) { connection in
-                    try await connection.pipeline { out in
-                        for index in batch {
-                            Self.writeScriptCall(
-                                &out, index: Self.upsertScript, hash: scriptHash, keys: calls[index].keys,
-                                arguments: calls[index].arguments)
-                        }
+                let replies = try await roundTrip(operation) { out in
+                    for index in batch {
+                        Self.writeScriptCall(
+                            &out, index: Self.upsertScript, hash: scriptHash, keys: calls[index].keys,
+                            arguments: calls[index].arguments)
                     }
                 }
                 pending = []
@@ -80,12 +78,10 @@ extension RedisTokenStore {
     public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
         let operation = "accessToken"
         let hashKey = keys.accessTokenKey(member: RedisKeyLayout.member(of: key))
-        let reply = try await withConnection(operation) { connection in
-            try await connection.command { out in
-                out.command(2)
-                out.argument("HGETALL")
-                out.argument(hashKey)
-            }
+        let reply = try await roundTripCommand(operation) { out in
+            out.command(2)
+            out.argument("HGETALL")
+            out.argument(hashKey)
         }
         return try decodeAccessToken(reply, operation: operation, key: key)
     }
@@ -95,20 +91,18 @@ extension RedisTokenStore {
         let operation = "deleteAccessToken"
         let member = RedisKeyLayout.member(of: key)
         let keys = self.keys
-        let replies = try await withConnection(operation) { connection in
-            try await connection.pipeline { out in
-                out.command(1)
-                out.argument("MULTI")
-                out.command(2)
-                out.argument("DEL")
-                out.argument(keys.accessTokenKey(member: member))
-                out.command(3)
-                out.argument("ZREM")
-                out.argument(keys.accessIndex)
-                out.argument(member)
-                out.command(1)
-                out.argument("EXEC")
-            }
+        let replies = try await roundTrip(operation) { out in
+            out.command(1)
+            out.argument("MULTI")
+            out.command(2)
+            out.argument("DEL")
+            out.argument(keys.accessTokenKey(member: member))
+            out.command(3)
+            out.argument("ZREM")
+            out.argument(keys.accessIndex)
+            out.argument(member)
+            out.command(1)
+            out.argument("EXEC")
         }
         try checkTransaction(replies, operation: operation, record: "access token \(key)")
         guard case .array(let results) = replies[3], case .integer(let deleted) = results.first else {
@@ -123,28 +117,24 @@ extension RedisTokenStore {
         let pageSize = min(limit, Self.maxPage)
         let keys = self.keys
         let start: [UInt8] = cursor.map { [UInt8(ascii: "(")] + RedisKeyLayout.member(of: $0) } ?? [UInt8(ascii: "-")]
-        let reply = try await withConnection(operation) { connection in
-            try await connection.command { out in
-                out.command(7)
-                out.argument("ZRANGEBYLEX")
-                out.argument(keys.accessIndex)
-                out.argument(start)
-                out.argument("+")
-                out.argument("LIMIT")
-                out.argument("0")
-                out.argument(pageSize + 1)
-            }
+        let reply = try await roundTripCommand(operation) { out in
+            out.command(7)
+            out.argument("ZRANGEBYLEX")
+            out.argument(keys.accessIndex)
+            out.argument(start)
+            out.argument("+")
+            out.argument("LIMIT")
+            out.argument("0")
+            out.argument(pageSize + 1)
         }
         let members = try bulkArray(reply, operation: operation)
         let pageMembers = Array(members.prefix(pageSize))
         if pageMembers.isEmpty { return AccessTokenPage(tokens: [], nextCursor: nil) }
-        let hashes = try await withConnection(operation) { connection in
-            try await connection.pipeline { out in
-                for member in pageMembers {
-                    out.command(2)
-                    out.argument("HGETALL")
-                    out.argument(keys.accessTokenKey(member: member))
-                }
+        let hashes = try await roundTrip(operation) { out in
+            for member in pageMembers {
+                out.command(2)
+                out.argument("HGETALL")
+                out.argument(keys.accessTokenKey(member: member))
             }
         }
         var tokens: [AccessToken] = []

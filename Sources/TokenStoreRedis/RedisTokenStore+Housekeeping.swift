@@ -5,17 +5,15 @@ extension RedisTokenStore {
         let operation = "counts"
         let keys = self.keys
         let now = nowMilliseconds()
-        let replies = try await withConnection(operation) { connection in
-            try await connection.pipeline { out in
-                out.command(4)
-                out.argument("ZCOUNT")
-                out.argument(keys.requestExpiryIndex)
-                out.argument("(" + String(now))
-                out.argument("+inf")
-                out.command(2)
-                out.argument("ZCARD")
-                out.argument(keys.accessIndex)
-            }
+        let replies = try await roundTrip(operation) { out in
+            out.command(4)
+            out.argument("ZCOUNT")
+            out.argument(keys.requestExpiryIndex)
+            out.argument("(" + String(now))
+            out.argument("+inf")
+            out.command(2)
+            out.argument("ZCARD")
+            out.argument(keys.accessIndex)
         }
         guard case .integer(let requests) = replies[0] else { throw unexpected(operation, replies[0]) }
         guard case .integer(let accesses) = replies[1] else { throw unexpected(operation, replies[1]) }
@@ -24,12 +22,10 @@ extension RedisTokenStore {
 
     public func schemaVersion() async throws -> Int {
         let key = keys.schema
-        let reply = try await withConnection("schemaVersion") { connection in
-            try await connection.command { out in
-                out.command(2)
-                out.argument("GET")
-                out.argument(key)
-            }
+        let reply = try await roundTripCommand("schemaVersion") { out in
+            out.command(2)
+            out.argument("GET")
+            out.argument(key)
         }
         return try schemaVersion(from: reply, operation: "schemaVersion")
     }

@@ -14,29 +14,27 @@ extension RedisTokenStore {
         // and the server agree on how long the token has left.
         let timeToLive = max(1, expires - nowMilliseconds())
         let record = RedisRecordCodec.encode(token)
-        let replies = try await withConnection("saveRequestToken") { connection in
-            try await connection.pipeline { out in
-                out.command(1)
-                out.argument("MULTI")
-                out.command(5)
-                out.argument("SET")
-                out.argument(keys.requestTokenPrefix, token.token)
-                out.argument(record)
-                out.argument("PX")
-                out.argument(timeToLive)
-                out.command(4)
-                out.argument("ZADD")
-                out.argument(keys.requestExpiryIndex)
-                out.argument(expires)
-                out.argument(token.token)
-                out.command(4)
-                out.argument("ZADD")
-                out.argument(keys.requestLexIndex)
-                out.argument("0")
-                out.argument(token.token)
-                out.command(1)
-                out.argument("EXEC")
-            }
+        let replies = try await roundTrip("saveRequestToken") { out in
+            out.command(1)
+            out.argument("MULTI")
+            out.command(5)
+            out.argument("SET")
+            out.argument(keys.requestTokenPrefix, token.token)
+            out.argument(record)
+            out.argument("PX")
+            out.argument(timeToLive)
+            out.command(4)
+            out.argument("ZADD")
+            out.argument(keys.requestExpiryIndex)
+            out.argument(expires)
+            out.argument(token.token)
+            out.command(4)
+            out.argument("ZADD")
+            out.argument(keys.requestLexIndex)
+            out.argument("0")
+            out.argument(token.token)
+            out.command(1)
+            out.argument("EXEC")
         }
         try checkTransaction(replies, operation: "saveRequestToken", record: "request token \(token.token)")
     }
@@ -46,10 +44,8 @@ extension RedisTokenStore {
         let record = "request token \(oauthToken)"
         let value: RedisReply
         if usesGetDel {
-            let replies = try await withConnection(operation) { connection in
-                try await connection.pipeline { out in
-                    self.writeTakeTransaction(&out, oauthToken)
-                }
+            let replies = try await roundTrip(operation) { out in
+                self.writeTakeTransaction(&out, oauthToken)
             }
             if let message = replies[1].errorMessage, message.lowercased().contains("unknown command") {
                 // The server was replaced by one older than 6.2: use the script from now on.
@@ -103,17 +99,15 @@ extension RedisTokenStore {
         var removed = 0
         while true {
             let keys = self.keys
-            let reply = try await withConnection(operation) { connection in
-                try await connection.command { out in
-                    out.command(7)
-                    out.argument("ZRANGEBYSCORE")
-                    out.argument(keys.requestExpiryIndex)
-                    out.argument("-inf")
-                    out.argument(now)
-                    out.argument("LIMIT")
-                    out.argument("0")
-                    out.argument(500)
-                }
+            let reply = try await roundTripCommand(operation) { out in
+                out.command(7)
+                out.argument("ZRANGEBYSCORE")
+                out.argument(keys.requestExpiryIndex)
+                out.argument("-inf")
+                out.argument(now)
+                out.argument("LIMIT")
+                out.argument("0")
+                out.argument(500)
             }
             let members = try bulkArray(reply, operation: operation)
             if members.isEmpty { return removed }
@@ -138,26 +132,22 @@ extension RedisTokenStore {
         while true {
             let batch = pageSize + 1 - collected.count
             let startBound = start
-            let reply = try await withConnection(operation) { connection in
-                try await connection.command { out in
-                    out.command(7)
-                    out.argument("ZRANGEBYLEX")
-                    out.argument(keys.requestLexIndex)
-                    out.argument(startBound)
-                    out.argument("+")
-                    out.argument("LIMIT")
-                    out.argument("0")
-                    out.argument(batch)
-                }
+            let reply = try await roundTripCommand(operation) { out in
+                out.command(7)
+                out.argument("ZRANGEBYLEX")
+                out.argument(keys.requestLexIndex)
+                out.argument(startBound)
+                out.argument("+")
+                out.argument("LIMIT")
+                out.argument("0")
+                out.argument(batch)
             }
             let members = try bulkArray(reply, operation: operation)
             if members.isEmpty { break }
-            let values = try await withConnection(operation) { connection in
-                try await connection.command { out in
-                    out.command(1 + members.count)
-                    out.argument("MGET")
-                    for member in members { out.argument(keys.requestTokenPrefix + member) }
-                }
+            let values = try await roundTripCommand(operation) { out in
+                out.command(1 + members.count)
+                out.argument("MGET")
+                for member in members { out.argument(keys.requestTokenPrefix + member) }
             }
             guard case .array(let items) = values, items.count == members.count else { throw unexpected(operation, values) }
             for (member, item) in zip(members, items) {

@@ -7,16 +7,12 @@ extension RedisTokenStore {
         _ index: Int, operation: String, record: String?, keys: [[UInt8]], arguments: [[UInt8]]
     ) async throws -> RedisReply {
         let hash = scriptHash(index)
-        var reply = try await withConnection(operation) { connection in
-            try await connection.command { out in
-                Self.writeScriptCall(&out, index: index, hash: hash, keys: keys, arguments: arguments)
-            }
+        var reply = try await roundTripCommand(operation) { out in
+            Self.writeScriptCall(&out, index: index, hash: hash, keys: keys, arguments: arguments)
         }
         if let message = reply.errorMessage, message.hasPrefix("NOSCRIPT") {
-            reply = try await withConnection(operation) { connection in
-                try await connection.command { out in
-                    Self.writeScriptCall(&out, index: index, hash: nil, keys: keys, arguments: arguments)
-                }
+            reply = try await roundTripCommand(operation) { out in
+                Self.writeScriptCall(&out, index: index, hash: nil, keys: keys, arguments: arguments)
             }
         }
         if let message = reply.errorMessage {

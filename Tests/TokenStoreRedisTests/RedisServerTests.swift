@@ -87,6 +87,34 @@ struct RedisServerTests {
             try await Env.removeKeys(prefix: prefix, using: store)
         }
 
+        @Test func manyConcurrentCallersGetTheirOwnReplies() async throws {
+            // More callers than connections: calls are batched into shared pipelines, and
+            // every caller must still get exactly its own replies.
+            try await Env.withStore(url: try Env.requireACLURL(), extra: "pool_max=2") { store, _ in
+                let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for worker in 0..<48 {
+                        group.addTask {
+                            var bad = 0
+                            for round in 0..<10 {
+                                let name = "w\(worker)-\(round)"
+                                let request = Self.requestToken(name)
+                                try await store.saveRequestToken(request)
+                                let access = Self.accessToken("conc", name, secret: "s-\(name)")
+                                try await store.saveAccessToken(access)
+                                if try await store.accessToken(for: access.key) != access { bad += 1 }
+                                if try await store.takeRequestToken(name) != request { bad += 1 }
+                                if try await store.takeRequestToken(name) != nil { bad += 1 }
+                            }
+                            return bad
+                        }
+                    }
+                    return try await group.reduce(0, +)
+                }
+                #expect(mismatches == 0)
+                #expect(try await store.counts() == TokenCounts(requestTokens: 0, accessTokens: 480))
+            }
+        }
+
         @Test func expiryFollowsTheStoreClockAndTheServer() async throws {
             let stepping = SteppingClock()
             try await Env.withStore(url: try Env.requireACLURL(), clock: stepping.clock) { store, _ in

@@ -99,6 +99,13 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
         return replies
     }
 
+    /// Sends requests other callers encoded, as one pipeline; returns `replyCount` replies.
+    func pipeline(encoded requests: [(bytes: [UInt8], commands: Int)]) async throws -> [RedisReply] {
+        try await pipeline(deadline: .now + commandTimeout) { out in
+            for request in requests { out.append(encoded: request.bytes, commands: request.commands) }
+        }
+    }
+
     /// One command, one reply.
     func command(_ build: (inout RESPWriter) -> Void) async throws -> RedisReply {
         guard !isBroken else { throw failure(.unavailable, "the connection was closed after an earlier failure") }

@@ -15,6 +15,12 @@ package struct RESPWriter {
         commandCount = 0
     }
 
+    /// Appends commands another writer encoded (`commands` of them).
+    package mutating func append(encoded: [UInt8], commands: Int) {
+        bytes.append(contentsOf: encoded)
+        commandCount += commands
+    }
+
     /// Starts a command of `count` arguments (the command name included).
     package mutating func command(_ count: Int) {
         bytes.append(UInt8(ascii: "*"))
