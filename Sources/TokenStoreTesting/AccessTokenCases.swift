@@ -59,7 +59,7 @@ enum AccessTokenCases {
         let wroteSame = try await c.store.saveAccessToken(same, policy: .ifNewer)
         c.check(!wroteSame, ".ifNewer wrote a token with an equal updatedAt")
         let afterOlder = try await c.store.accessToken(for: stored.key)
-        c.checkEqual(afterOlder?.secret, stored.secret, ".ifNewer replaced the stored token with an older one")
+        c.check(afterOlder?.secret == stored.secret, ".ifNewer replaced the stored token with an older one")
 
         var newer = stored
         newer.secret = "newer-\(UUID())"
@@ -67,7 +67,7 @@ enum AccessTokenCases {
         let wroteNewer = try await c.store.saveAccessToken(newer, policy: .ifNewer)
         c.check(wroteNewer, ".ifNewer did not write a newer token")
         let afterNewer = try await c.store.accessToken(for: stored.key)
-        c.checkEqual(afterNewer?.secret, newer.secret, ".ifNewer did not store the newer token")
+        c.check(afterNewer?.secret == newer.secret, ".ifNewer did not store the newer token")
         c.checkEqual(afterNewer?.updatedAt, newer.updatedAt, ".ifNewer stored another updatedAt")
 
         let fresh = c.accessToken(userID: "fresh")
@@ -97,7 +97,7 @@ enum AccessTokenCases {
         for (index, token) in mixed.enumerated() {
             let stored = try await c.store.accessToken(for: token.key)
             let expectedSecret = index < 2 ? first[index].secret : token.secret
-            c.checkEqual(stored?.secret, expectedSecret, "batch token \(token.key) after .ifNewer")
+            c.check(stored?.secret == expectedSecret, "batch token \(token.key) after .ifNewer")
         }
         let overwritten = try await c.store.saveAccessTokens(mixed, policy: .overwrite)
         c.checkEqual(overwritten, mixed.count, "saveAccessTokens(.overwrite) must write every token")

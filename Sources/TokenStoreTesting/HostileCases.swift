@@ -68,7 +68,7 @@ enum HostileCases {
         let read = try await c.store.accessToken(for: token.key)
         c.checkEqual(read, token, "hostile values did not roundtrip")
         let listed = try await c.walkAccessTokens(limit: 10)
-        c.checkEqual(listed, [token], "listing changed hostile values")
+        c.check(listed == [token], "listing changed hostile values")
     }
 
     static func large(_ c: ConformanceContext) async throws {
