@@ -102,6 +102,7 @@ package final class ConnectionPool<Connection: PooledConnection>: Sendable {
     ///
     /// - Throws: ``ConnectionPoolError``, the factory's error, `CancellationError` when
     ///   cancelled while waiting, or `body`'s error.
+    @discardableResult
     package func withConnection<Result: Sendable>(
         _ body: (Connection) async throws -> Result
     ) async throws -> Result {
