@@ -3,6 +3,7 @@ import TokenStoreKit
 extension RedisTokenStore {
     private static let upsertScript = 0
 
+    /// Upserts with one Lua script: the `ifNewer` check, `createdAt` kept, index updated.
     @discardableResult
     public func saveAccessToken(_ token: AccessToken, policy: WritePolicy) async throws -> Bool {
         let written = try await saveAccessTokens([token], policy: policy, operation: "saveAccessToken")
@@ -75,6 +76,7 @@ extension RedisTokenStore {
         }
     }
 
+    /// Reads the token's hash with `HGETALL`.
     public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
         let operation = "accessToken"
         let hashKey = keys.accessTokenKey(member: RedisKeyLayout.member(of: key))
@@ -86,6 +88,7 @@ extension RedisTokenStore {
         return try decodeAccessToken(reply, operation: operation, key: key)
     }
 
+    /// Deletes the hash and its index entry in one `MULTI`/`EXEC`.
     @discardableResult
     public func deleteAccessToken(for key: AccessTokenKey) async throws -> Bool {
         let operation = "deleteAccessToken"
@@ -111,6 +114,8 @@ extension RedisTokenStore {
         return deleted > 0
     }
 
+    /// Pages through the access-token index (`ZRANGEBYLEX`), then reads the hashes in one
+    /// pipeline.
     public func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage {
         let operation = "listAccessTokens"
         try checkLimit(limit, operation)

@@ -1,6 +1,7 @@
 import TokenStoreKit
 
 extension RedisTokenStore {
+    /// `ZCOUNT` of unexpired request tokens and `ZCARD` of access tokens, in one round trip.
     public func counts() async throws -> TokenCounts {
         let operation = "counts"
         let keys = self.keys
@@ -20,6 +21,9 @@ extension RedisTokenStore {
         return TokenCounts(requestTokens: Int(requests), accessTokens: Int(accesses))
     }
 
+    /// The value of `{prefix}:schema` (0 when missing).
+    ///
+    /// - Throws: ``TokenStoreError`` with `schemaTooNew` above this code's version.
     public func schemaVersion() async throws -> Int {
         let key = keys.schema
         let reply = try await roundTripCommand("schemaVersion") { out in

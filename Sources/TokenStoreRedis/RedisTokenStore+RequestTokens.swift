@@ -7,6 +7,8 @@ extension RedisTokenStore {
     /// with a cursor.
     static let maxPage = 1000
 
+    /// Saves the record with `SET ... PX` (expiry relative to the store's clock) and adds
+    /// it to both request-token indexes, in one `MULTI`/`EXEC`.
     public func saveRequestToken(_ token: RequestToken) async throws {
         let keys = self.keys
         let expires = TokenTimestamp.milliseconds(token.expiresAt)
@@ -39,6 +41,8 @@ extension RedisTokenStore {
         try checkTransaction(replies, operation: "saveRequestToken", record: "request token \(token.token)")
     }
 
+    /// Takes the token atomically: `GETDEL` plus index removal in `MULTI`/`EXEC` on Redis
+    /// 6.2+, a Lua script before that. Returns `nil` for a token expired by the store's clock.
     public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
         let operation = "takeRequestToken"
         let record = "request token \(oauthToken)"
@@ -93,6 +97,8 @@ extension RedisTokenStore {
         out.argument("EXEC")
     }
 
+    /// Removes request tokens whose expiry score has passed, 500 per script call, and the
+    /// index entries of records the server already expired.
     public func purgeExpiredRequestTokens() async throws -> Int {
         let operation = "purgeExpiredRequestTokens"
         let now = nowMilliseconds()
@@ -121,6 +127,7 @@ extension RedisTokenStore {
         }
     }
 
+    /// Pages through the lexicographic index (`ZRANGEBYLEX`), skipping expired tokens.
     public func listRequestTokens(after cursor: String?, limit: Int) async throws -> RequestTokenPage {
         let operation = "listRequestTokens"
         try checkLimit(limit, operation)
