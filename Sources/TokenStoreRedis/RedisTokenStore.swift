@@ -1,12 +1,304 @@
-// STUB: implemented by the Redis driver work.
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
 import TokenStoreKit
 
-/// The Redis driver.
-public final class RedisTokenStore: Sendable {
-    /// The driver for `redis:` URLs; register it with `TokenStoreRegistry.shared.register(_:)`.
+/// A ``TokenStore`` on Redis (5.0 or later; ACL users need 6.0), through the system
+/// hiredis 0.14 with non-blocking sockets and a connection pool.
+///
+/// ```swift
+/// let store = try await RedisTokenStore(url: "redis://app:secret@10.0.0.5:6379/0?prefix=myapp")
+/// try await store.saveRequestToken(token)
+/// ```
+///
+/// Every key lives under the hash tag `{prefix}` (see `Docs/redis.md` for the layout), so
+/// a store maps to one Redis Cluster slot and every operation is one atomic step:
+/// `MULTI`/`EXEC` or a Lua script. Request tokens expire on the server (`SET ... PX`);
+/// `take` uses `GETDEL` (Redis 6.2+, detected once at open) or a Lua script on older
+/// servers.
+///
+/// The store works without ``run()``; run it in a `ServiceGroup` to keep `pool_min`
+/// connections open and to close the pool on graceful shutdown.
+public final class RedisTokenStore: TokenStore, Service {
+    /// The store's URL without the password.
+    public let displayName: String
+    let configuration: Configuration
+    package let keys: RedisKeyLayout
+    let pool: ConnectionPool<HiredisConnection>
+    let logger: Logger
+    let state: Mutex<State>
+    /// Calls holding a connection right now; above ``spinningCallers`` a reply wait parks
+    /// at once instead of spinning, leaving the cooperative threads to other callers.
+    private let callsInFlight = Atomic<Int>(0)
+    /// Coalesces concurrent single-round-trip calls into pipelines. Two leaders keep one
+    /// pipeline in flight while the next one gathers; measured on 2 cores, 16 callers got
+    /// 1.5-3x the throughput of one connection per caller.
+    let batcher = RedisBatcher(leaders: 2)
+    /// One spinning caller per core: more would keep the cooperative threads busy polling
+    /// while other callers' replies wait to be read.
+    static let spinningCallers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    struct State {
+        var closed = false
+        /// Whether the server has `GETDEL` (6.2+).
+        var hasGetDel: Bool
+        /// SHA1 of each script in ``RedisScripts/all`` order, from `SCRIPT LOAD`.
+        var scriptHashes: [String]
+        /// The server's `redis_version`.
+        var serverVersion: String
+    }
+
+    /// The driver for `redis:`, `redis+unix:` and `unix:` URLs; register it with
+    /// `TokenStoreRegistry.shared.register(RedisTokenStore.driver)`.
     public static var driver: TokenStoreDriver {
-        TokenStoreDriver(schemes: ["redis"], summary: "Redis") { url, _ in
-            throw TokenStoreError(.unsupported, store: url, operation: "open", message: "not implemented yet")
+        TokenStoreDriver(
+            schemes: ["redis", "redis+unix", "unix"],
+            summary: "Redis 5+ (redis://[user:password@]host:port/db?prefix=..., redis+unix:///path/redis.sock)"
+        ) { url, options in
+            try await RedisTokenStore(url: url, options: options)
+        }
+    }
+
+    /// Opens a store from a URL (see ``Configuration/init(url:clock:logger:)`` for the form
+    /// and its parameters).
+    ///
+    /// - Parameters:
+    ///   - url: `redis://[user:password@]host[:port][/db][?prefix=...&pool_max=...]` or
+    ///     `redis+unix:///path/redis.sock?db=0`.
+    ///   - options: the clock and logger.
+    /// - Throws: ``TokenStoreError``: `misconfigured` for a bad URL or database,
+    ///   `authenticationFailed`, `unavailable`, `timedOut`, `schemaTooNew`.
+    public convenience init(url: String, options: TokenStoreOptions = TokenStoreOptions()) async throws {
+        let configuration = try Configuration(url: url, clock: options.clock, logger: options.logger)
+        try await self.init(configuration: configuration)
+    }
+
+    /// Opens a store: connects once to check the credentials and database, detects the
+    /// server version, loads the scripts and checks (or writes) the schema version key.
+    ///
+    /// - Throws: ``TokenStoreError``: `misconfigured`, `authenticationFailed`,
+    ///   `unavailable`, `timedOut`, `schemaTooNew`, `corruptedRecord` (a schema key that is
+    ///   not a number).
+    public init(configuration: Configuration) async throws {
+        try configuration.validate()
+        let name = configuration.description
+        var poolConfiguration = ConnectionPool<HiredisConnection>.Configuration()
+        poolConfiguration.maxConnections = configuration.maxConnections
+        poolConfiguration.minConnections = configuration.minConnections
+        poolConfiguration.acquireTimeout = configuration.poolTimeout
+        let logger = configuration.logger
+        let pool = ConnectionPool<HiredisConnection>(configuration: poolConfiguration, logger: logger) {
+            do {
+                let connection = try await HiredisConnection.connect(configuration, store: name)
+                logger.debug("redis connection opened", metadata: ["store": "\(name)"])
+                return connection
+            } catch {
+                logger.warning("redis connect failed", metadata: ["store": "\(name)", "error": "\(error)"])
+                throw error
+            }
+        }
+        self.displayName = name
+        self.configuration = configuration
+        self.keys = RedisKeyLayout(prefix: configuration.prefix)
+        self.pool = pool
+        self.logger = logger
+        self.state = Mutex(State(hasGetDel: false, scriptHashes: [], serverVersion: ""))
+        do {
+            try await prepare()
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
+    }
+
+    /// The server checks done once per store.
+    private func prepare() async throws {
+        let keys = self.keys
+        let replies = try await roundTrip("open") { out in
+            out.command(2)
+            out.argument("INFO")
+            out.argument("server")
+            out.command(4)
+            out.argument("SET")
+            out.argument(keys.schema)
+            out.argument(String(Self.schemaVersion))
+            out.argument("NX")
+            out.command(2)
+            out.argument("GET")
+            out.argument(keys.schema)
+            for script in RedisScripts.all {
+                out.command(3)
+                out.argument("SCRIPT")
+                out.argument("LOAD")
+                out.argument(script)
+            }
+        }
+        for reply in replies {
+            if let message = reply.errorMessage { throw RedisServerError.error(message, store: displayName, operation: "open") }
+        }
+        guard case .bulk(let info) = replies[0] else { throw unexpected("open", replies[0]) }
+        let version = Self.redisVersion(fromInfo: String(decoding: info, as: UTF8.self))
+        _ = try schemaVersion(from: replies[2], operation: "open")
+        var hashes: [String] = []
+        for reply in replies[3...] {
+            guard case .bulk(let sha) = reply else { throw unexpected("open", reply) }
+            hashes.append(String(decoding: sha, as: UTF8.self))
+        }
+        let hasGetDel = !configuration.forceScriptedTake && Self.version(version, atLeast: [6, 2])
+        state.withLock {
+            $0.serverVersion = version
+            $0.hasGetDel = hasGetDel
+            $0.scriptHashes = hashes
+        }
+        logger.debug(
+            "redis store opened",
+            metadata: ["store": "\(displayName)", "server": "\(version)", "take": "\(hasGetDel ? "GETDEL" : "lua")"])
+    }
+
+    /// The schema version this code writes and reads.
+    static let schemaVersion = 1
+
+    /// The `redis_version` field of an `INFO server` reply ("" when missing).
+    static func redisVersion(fromInfo info: String) -> String {
+        for line in info.split(whereSeparator: { $0.isNewline }) where line.hasPrefix("redis_version:") {
+            return String(line.dropFirst("redis_version:".count))
+        }
+        return ""
+    }
+
+    /// Whether a dotted version is at least `minimum` (unparsable counts as old).
+    static func version(_ version: String, atLeast minimum: [Int]) -> Bool {
+        let parts = version.split(separator: ".").map { Int($0) ?? 0 }
+        for (index, required) in minimum.enumerated() {
+            let part = index < parts.count ? parts[index] : 0
+            if part != required { return part > required }
+        }
+        return true
+    }
+
+    /// The server's version as seen at open, e.g. `7.0.15`.
+    public var serverVersion: String { state.withLock { $0.serverVersion } }
+
+    package var usesGetDel: Bool { state.withLock { $0.hasGetDel } }
+
+    func scriptHash(_ index: Int) -> String? {
+        state.withLock { index < $0.scriptHashes.count ? $0.scriptHashes[index] : nil }
+    }
+
+    // MARK: Lifecycle
+
+    /// Keeps `pool_min` connections open, closes idle ones, and every minute purges the
+    /// index entries of expired request tokens, until graceful shutdown or cancellation;
+    /// then closes the store.
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.pool.run() }
+            // Returns on graceful shutdown, or throws on cancellation.
+            group.addTask { try? await gracefulShutdown() }
+            group.addTask {
+                while (try? await Task.sleep(for: Self.purgeInterval)) != nil {
+                    do {
+                        let removed = try await self.purgeExpiredRequestTokens()
+                        if removed > 0 {
+                            self.logger.debug("purged expired request tokens", metadata: ["store": "\(self.displayName)", "count": "\(removed)"])
+                        }
+                    } catch {
+                        self.logger.notice("periodic purge failed", metadata: ["store": "\(self.displayName)", "error": "\(error)"])
+                    }
+                }
+            }
+            // Whichever ends first (shutdown requested, or close() stopped the pool)
+            // closes the store, which makes the pool's run() return.
+            await group.next()
+            try? await self.close()
+            group.cancelAll()
+        }
+    }
+
+    /// How often ``run()`` purges expired request tokens' index entries.
+    static let purgeInterval: Duration = .seconds(60)
+
+    /// Closes every connection; later calls throw ``TokenStoreError/Code/closed``.
+    public func close() async throws {
+        let wasClosed = state.withLock { state in
+            defer { state.closed = true }
+            return state.closed
+        }
+        guard !wasClosed else { return }
+        await pool.shutdown()
+        logger.debug("redis store closed", metadata: ["store": "\(displayName)"])
+    }
+
+    // MARK: Plumbing
+
+    /// Lends a live connection to `body`, mapping pool failures to typed errors and naming
+    /// `operation` in every error. An idle connection the server closed meanwhile (a
+    /// restart) is detected before use and replaced, so the first call after a restart
+    /// succeeds.
+    func withConnection<Result: Sendable>(
+        _ operation: String, _ body: (HiredisConnection) async throws -> Result
+    ) async throws -> Result {
+        if state.withLock({ $0.closed }) {
+            throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
+        }
+        var staleSeen = 0
+        while true {
+            do {
+                return try await pool.withConnection { connection in
+                    if connection.isStale() { throw StaleConnection() }
+                    let active = callsInFlight.add(1, ordering: .relaxed).newValue
+                    defer { callsInFlight.subtract(1, ordering: .relaxed) }
+                    connection.spin = active <= Self.spinningCallers ? .microseconds(60) : .zero
+                    return try await body(connection)
+                }
+            } catch is StaleConnection {
+                staleSeen += 1
+                logger.debug("redis connection closed by the server; replacing it", metadata: ["store": "\(displayName)"])
+                if staleSeen > configuration.maxConnections {
+                    throw TokenStoreError(
+                        .unavailable, store: displayName, operation: operation,
+                        message: "every pooled connection was closed by the server")
+                }
+            } catch let error as ConnectionPoolError {
+                switch error {
+                case .acquireTimedOut:
+                    throw TokenStoreError(
+                        .timedOut, store: displayName, operation: operation,
+                        message: "no connection became free within pool_timeout (\(configuration.poolTimeout)); all \(configuration.maxConnections) are busy (raise pool_max or pool_timeout)")
+                case .shutDown:
+                    throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
+                }
+            } catch var error as TokenStoreError {
+                error.operation = operation
+                throw error
+            }
+        }
+    }
+
+    private struct StaleConnection: Error {}
+
+    func unexpected(_ operation: String, _ reply: RedisReply, record: String? = nil) -> TokenStoreError {
+        if let message = reply.errorMessage {
+            return RedisServerError.error(message, store: displayName, operation: operation, record: record)
+        }
+        let kind: String
+        switch reply {
+        case .bulk: kind = "a bulk string"
+        case .status(let text): kind = "status '\(RedisServerError.sanitize(text))'"
+        case .integer: kind = "an integer"
+        case .null: kind = "nil"
+        case .array(let items): kind = "an array of \(items.count)"
+        case .error: kind = "an error"
+        }
+        return TokenStoreError(.internal, store: displayName, operation: operation, message: "unexpected reply: \(kind)", record: record)
+    }
+
+    func nowMilliseconds() -> Int64 { TokenTimestamp.milliseconds(configuration.clock.now()) }
+
+    func checkLimit(_ limit: Int, _ operation: String) throws {
+        guard limit >= 1 else {
+            throw TokenStoreError(.invalidArgument, store: displayName, operation: operation, message: "limit must be at least 1, got \(limit)")
         }
     }
 }

@@ -1,0 +1,154 @@
+import Logging
+import TokenStoreKit
+
+extension RedisTokenStore {
+    /// Where the Redis server listens.
+    public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
+        /// A TCP host (name, IPv4 or IPv6 address) and port.
+        case tcp(host: String, port: Int)
+        /// A unix domain socket path.
+        case unixSocket(path: String)
+
+        public var description: String {
+            switch self {
+            case .tcp(let host, let port):
+                return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            case .unixSocket(let path):
+                return path
+            }
+        }
+    }
+
+    /// Everything a ``RedisTokenStore`` needs to connect; the URL form is parsed by
+    /// ``init(url:clock:logger:)``.
+    ///
+    /// ``description`` never shows ``password``.
+    public struct Configuration: Sendable, CustomStringConvertible {
+        /// The server's address.
+        public var endpoint: Endpoint
+        /// The ACL user for `AUTH user password` (Redis 6+); `nil` authenticates the
+        /// `default` user with ``password`` alone.
+        public var username: String?
+        /// The password; `nil` sends no `AUTH`. Never logged or printed.
+        public var password: String?
+        /// The logical database selected with `SELECT` (default 0).
+        public var database: Int
+        /// The namespace of every key, used as the Redis Cluster hash tag: `{prefix}:...`.
+        /// Must be non-empty and contain no `{`, `}` or control characters (default
+        /// `tokenstore`).
+        public var prefix: String
+        /// The most connections open at once (default 16).
+        public var maxConnections: Int
+        /// Connections kept open while ``RedisTokenStore/run()`` runs (default 0).
+        public var minConnections: Int
+        /// How long a call waits for a free connection before ``TokenStoreError/Code/timedOut``
+        /// (default 5 s).
+        public var poolTimeout: Duration
+        /// How long connecting, including `AUTH` and `SELECT`, may take (default 5 s).
+        public var connectTimeout: Duration
+        /// How long one command or pipeline may wait for its reply (default 5 s). A
+        /// connection that times out is closed, since a half-read reply makes it unusable.
+        public var commandTimeout: Duration
+        /// Where the store reads the current time for expiry and timestamps.
+        public var clock: TokenClock
+        /// Where connects, reconnects and failures are logged; never receives secrets.
+        public var logger: Logger
+        /// Test hook: take request tokens with the Lua script even on servers with `GETDEL`.
+        package var forceScriptedTake = false
+
+        /// Creates a configuration; every parameter but `endpoint` has the documented default.
+        public init(
+            endpoint: Endpoint,
+            username: String? = nil,
+            password: String? = nil,
+            database: Int = 0,
+            prefix: String = "tokenstore",
+            maxConnections: Int = 16,
+            minConnections: Int = 0,
+            poolTimeout: Duration = .seconds(5),
+            connectTimeout: Duration = .seconds(5),
+            commandTimeout: Duration = .seconds(5),
+            clock: TokenClock = .system,
+            logger: Logger = Logger(label: "tokenstore.redis", factory: { _ in SwiftLogNoOpLogHandler() })
+        ) {
+            self.endpoint = endpoint
+            self.username = username
+            self.password = password
+            self.database = database
+            self.prefix = prefix
+            self.maxConnections = maxConnections
+            self.minConnections = minConnections
+            self.poolTimeout = poolTimeout
+            self.connectTimeout = connectTimeout
+            self.commandTimeout = commandTimeout
+            self.clock = clock
+            self.logger = logger
+        }
+
+        /// The store's display name: a `redis://` or `redis+unix://` URL without the password.
+        public var description: String {
+            var userInfo = ""
+            if let username {
+                userInfo = Self.percentEncode(username) + (password == nil ? "@" : ":***@")
+            } else if password != nil {
+                userInfo = ":***@"
+            }
+            let query = prefix == "tokenstore" ? "" : "prefix=" + Self.percentEncode(prefix)
+            switch endpoint {
+            case .tcp:
+                return "redis://\(userInfo)\(endpoint)/\(database)" + (query.isEmpty ? "" : "?" + query)
+            case .unixSocket(let path):
+                var params = ["db=\(database)"]
+                if !query.isEmpty { params.append(query) }
+                return "redis+unix://\(userInfo)\(path)?" + params.joined(separator: "&")
+            }
+        }
+
+        static func percentEncode(_ text: String) -> String {
+            var out = ""
+            for byte in text.utf8 {
+                let c = Character(Unicode.Scalar(byte))
+                if byte < 0x80, c.isLetter || c.isNumber || "-._~".contains(c) {
+                    out.append(c)
+                } else {
+                    out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+                }
+            }
+            return out
+        }
+
+        /// Checks the values a URL or a caller may have got wrong.
+        func validate() throws(TokenStoreError) {
+            func fail(_ message: String) -> TokenStoreError {
+                TokenStoreError(.misconfigured, store: description, operation: "open", message: message)
+            }
+            if prefix.isEmpty || prefix.utf8.count > 200
+                || prefix.unicodeScalars.contains(where: { $0 == "{" || $0 == "}" || $0.value < 0x20 || $0.value == 0x7F })
+            {
+                throw fail("prefix must be 1-200 characters without '{', '}' or control characters (it becomes the hash tag {prefix})")
+            }
+            if database < 0 || database > 1_000_000 { throw fail("database must be a non-negative integer, got \(database)") }
+            if maxConnections < 1 || maxConnections > 10_000 { throw fail("pool_max must be between 1 and 10000, got \(maxConnections)") }
+            if minConnections < 0 || minConnections > maxConnections {
+                throw fail("pool_min must be between 0 and pool_max (\(maxConnections)), got \(minConnections)")
+            }
+            for (name, value) in [("pool_timeout", poolTimeout), ("connect_timeout", connectTimeout), ("command_timeout", commandTimeout)] {
+                if value <= .zero || value > .seconds(3600) { throw fail("\(name) must be above 0 and at most 3600 seconds, got \(value)") }
+            }
+            switch endpoint {
+            case .tcp(let host, let port):
+                if host.isEmpty || host.utf8.contains(0) { throw fail("the host is empty or contains a NUL byte") }
+                if port < 1 || port > 65535 { throw fail("port must be between 1 and 65535, got \(port)") }
+            case .unixSocket(let path):
+                if !path.hasPrefix("/") || path.utf8.contains(0) { throw fail("a unix socket path must be absolute and contain no NUL byte") }
+                if path.utf8.count > 107 { throw fail("a unix socket path must be at most 107 bytes (sun_path), got \(path.utf8.count)") }
+            }
+        }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import Logging
+import TokenStoreKit
+
+extension RedisTokenStore.Configuration {
+    /// The query parameters a store URL may carry.
+    static let urlParameters = [
+        "prefix", "db", "user", "password", "pool_max", "pool_min", "pool_timeout", "connect_timeout", "command_timeout",
+    ]
+
+    /// Parses a store URL.
+    ///
+    /// Forms:
+    /// - `redis://[user:password@]host[:port][/db][?params]`; `redis://:password@host`
+    ///   authenticates the `default` user; a lone `redis://password@host` is a password,
+    ///   as in redis-cli. IPv6 hosts in brackets: `redis://[::1]:6379`.
+    /// - `redis+unix:///path/redis.sock[?db=N&params]` or `unix:///path/redis.sock`;
+    ///   credentials as `redis+unix://user:password@/path/redis.sock`.
+    ///
+    /// Parameters: `prefix`, `db`, `user`, `password`, `pool_max`, `pool_min`, and the
+    /// timeouts `pool_timeout`, `connect_timeout`, `command_timeout` in seconds (`2.5`)
+    /// or with a unit (`250ms`, `3s`). User info and values are percent-decoded.
+    ///
+    /// - Throws: ``TokenStoreError`` with ``TokenStoreError/Code/misconfigured`` naming
+    ///   what is wrong (never the password).
+    public init(url: String, clock: TokenClock = .system, logger: Logger? = nil) throws(TokenStoreError) {
+        let redacted = StoreURLRedaction.redact(url)
+        let shown = redacted.count > 200 ? String(redacted.prefix(200)) + "..." : redacted
+        func fail(_ message: String) -> TokenStoreError {
+            TokenStoreError(.misconfigured, store: shown, operation: "open", message: message)
+        }
+        guard let schemeEnd = url.range(of: "://") else {
+            throw fail("a Redis URL looks like redis://[user:password@]host:port/db or redis+unix:///path/redis.sock")
+        }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        let isUnix: Bool
+        switch scheme {
+        case "redis": isUnix = false
+        case "redis+unix", "unix": isUnix = true
+        case "rediss":
+            throw fail("TLS (rediss://) is not supported by the system hiredis 0.14; run a TLS proxy such as stunnel or HAProxy on loopback and connect with redis://")
+        default:
+            throw fail("unknown scheme '\(scheme)'; use redis://, redis+unix:// or unix://")
+        }
+        var rest = url[schemeEnd.upperBound...]
+        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
+        var queryText: Substring = ""
+        if let question = rest.firstIndex(of: "?") {
+            queryText = rest[rest.index(after: question)...]
+            rest = rest[..<question]
+        }
+
+        var username: String?
+        var password: String?
+        let authorityEnd = isUnix ? (rest.firstIndex(of: "/") ?? rest.endIndex) : (rest.firstIndex(of: "/") ?? rest.endIndex)
+        var authority = rest[..<authorityEnd]
+        let path = rest[authorityEnd...]
+        if let at = authority.lastIndex(of: "@") {
+            let userInfo = authority[..<at]
+            authority = authority[authority.index(after: at)...]
+            if let colon = userInfo.firstIndex(of: ":") {
+                let user = try Self.percentDecode(userInfo[..<colon], what: "the user name", fail: fail)
+                username = user.isEmpty ? nil : user
+                password = try Self.percentDecode(userInfo[userInfo.index(after: colon)...], what: "the password", fail: fail)
+            } else if !userInfo.isEmpty {
+                password = try Self.percentDecode(userInfo, what: "the password", fail: fail)
+            }
+        }
+
+        var database: Int?
+        let endpoint: RedisTokenStore.Endpoint
+        if isUnix {
+            guard authority.isEmpty else {
+                throw fail("a unix socket URL has no host: redis+unix:///path/redis.sock (three slashes)")
+            }
+            let socketPath = try Self.percentDecode(path, what: "the socket path", fail: fail)
+            guard socketPath.hasPrefix("/"), socketPath.count > 1 else {
+                throw fail("a unix socket URL needs an absolute path: redis+unix:///path/redis.sock")
+            }
+            endpoint = .unixSocket(path: socketPath)
+        } else {
+            var host = "127.0.0.1"
+            var port = 6379
+            var hostPort = authority
+            if hostPort.hasPrefix("[") {
+                guard let close = hostPort.firstIndex(of: "]") else { throw fail("an IPv6 host needs a closing ']'") }
+                host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
+                hostPort = hostPort[hostPort.index(after: close)...]
+                if !hostPort.isEmpty {
+                    guard hostPort.hasPrefix(":") else { throw fail("unexpected text after the IPv6 host") }
+                    port = try Self.port(hostPort.dropFirst(), fail: fail)
+                }
+            } else {
+                if let colon = hostPort.lastIndex(of: ":") {
+                    port = try Self.port(hostPort[hostPort.index(after: colon)...], fail: fail)
+                    hostPort = hostPort[..<colon]
+                }
+                if !hostPort.isEmpty { host = try Self.percentDecode(hostPort, what: "the host", fail: fail) }
+            }
+            guard !host.isEmpty, host.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0 != "/" && $0 != "@" }) else {
+                throw fail("the host is empty or contains spaces, control characters, '/' or '@'")
+            }
+            endpoint = .tcp(host: host, port: port)
+            let dbText = path.drop(while: { $0 == "/" })
+            if !dbText.isEmpty {
+                guard let value = Int(dbText), value >= 0 else {
+                    throw fail("the path names the database as a number, e.g. redis://host:6379/0; got '\(Self.clip(dbText))'")
+                }
+                database = value
+            }
+        }
+
+        let defaults = RedisTokenStore.Configuration(endpoint: endpoint)
+        var config = defaults
+        config.username = username
+        config.password = password
+        var seen = Set<String>()
+        for pair in queryText.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(parts[0]).lowercased()
+            let value = try Self.percentDecode(parts.count > 1 ? parts[1] : "", what: "parameter \(Self.clip(name))", fail: fail)
+            guard Self.urlParameters.contains(name) else {
+                throw fail("unknown parameter '\(Self.clip(name))'; valid parameters: " + Self.urlParameters.joined(separator: ", "))
+            }
+            guard seen.insert(name).inserted else { throw fail("parameter '\(name)' given twice") }
+            switch name {
+            case "prefix": config.prefix = value
+            case "db":
+                guard let number = Int(value), number >= 0 else { throw fail("db must be a non-negative integer, got '\(Self.clip(value))'") }
+                if let database, database != number { throw fail("the database is given both in the path (\(database)) and as db=\(number)") }
+                database = number
+            case "user":
+                if username != nil { throw fail("the user is given both before '@' and as user=") }
+                config.username = value.isEmpty ? nil : value
+            case "password":
+                if password != nil { throw fail("the password is given both before '@' and as password=") }
+                config.password = value
+            case "pool_max": config.maxConnections = try Self.integer(value, name: name, fail: fail)
+            case "pool_min": config.minConnections = try Self.integer(value, name: name, fail: fail)
+            case "pool_timeout": config.poolTimeout = try Self.duration(value, name: name, fail: fail)
+            case "connect_timeout": config.connectTimeout = try Self.duration(value, name: name, fail: fail)
+            case "command_timeout": config.commandTimeout = try Self.duration(value, name: name, fail: fail)
+            default: break
+            }
+        }
+        config.database = database ?? 0
+        config.clock = clock
+        if let logger { config.logger = logger }
+        do {
+            try config.validate()
+        } catch {
+            throw fail(error.message)
+        }
+        self = config
+    }
+
+    /// At most 40 characters of user input, for messages.
+    static func clip(_ text: some StringProtocol) -> String {
+        let clean = String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) })
+        return clean.count > 40 ? String(clean.prefix(40)) + "..." : clean
+    }
+
+    static func port(_ text: Substring, fail: (String) -> TokenStoreError) throws(TokenStoreError) -> Int {
+        guard !text.isEmpty, text.utf8.count <= 5, let port = Int(text), (1...65535).contains(port) else {
+            throw fail("the port must be a number between 1 and 65535, got '\(clip(text))'")
+        }
+        return port
+    }
+
+    static func integer(_ text: String, name: String, fail: (String) -> TokenStoreError) throws(TokenStoreError) -> Int {
+        guard let value = Int(text) else { throw fail("\(name) must be an integer, got '\(clip(text))'") }
+        return value
+    }
+
+    /// Seconds (`2`, `0.25`) or a number with `ms` or `s`.
+    static func duration(_ text: String, name: String, fail: (String) -> TokenStoreError) throws(TokenStoreError) -> Duration {
+        var number = Substring(text)
+        var scale = 1.0
+        if number.hasSuffix("ms") {
+            number = number.dropLast(2)
+            scale = 0.001
+        } else if number.hasSuffix("s") {
+            number = number.dropLast()
+        }
+        guard let value = Double(number), value.isFinite, value > 0, value * scale <= 3600 else {
+            throw fail("\(name) must be a positive number of seconds up to 3600 (e.g. 2.5, 250ms, 3s), got '\(clip(text))'")
+        }
+        return .milliseconds(Int64((value * scale * 1000).rounded(.up)))
+    }
+
+    static func percentDecode(_ text: Substring, what: String, fail: (String) -> TokenStoreError) throws(TokenStoreError) -> String {
+        guard text.contains("%") else { return String(text) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    throw fail("\(what) has a malformed percent escape")
+                }
+                bytes.append(high << 4 | low)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        guard let decoded = String(validating: bytes, as: UTF8.self) else {
+            throw fail("\(what) is not valid UTF-8 after percent-decoding")
+        }
+        return decoded
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

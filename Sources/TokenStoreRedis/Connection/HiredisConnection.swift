@@ -1,0 +1,216 @@
+import CTokenStoreHiredis
+import Dispatch
+import Glibc
+import Logging
+import Synchronization
+import TokenStoreKit
+
+/// One non-blocking hiredis connection.
+///
+/// Commands are encoded into a reused buffer, written with `send(MSG_NOSIGNAL)` (hiredis
+/// writes with `write`, which raises SIGPIPE on a dead peer), and replies are parsed by
+/// hiredis's reader (`redisBufferRead` + `redisGetReplyFromReader`). Waiting goes through
+/// ``SocketWaiter``: a short inline spin, then the shared epoll thread; a cooperative
+/// thread never blocks in a socket call and a loopback reply costs no thread hop.
+///
+/// `@unchecked Sendable` is sound because the mutable state (the `redisContext`, the
+/// write buffer) is only touched by the task the ``ConnectionPool`` lends the
+/// connection to, one task at a time, with the pool's lock ordering each hand-over;
+/// `isBroken` and the closed flag are atomics; and `close()` is called by the pool once,
+/// after the last lease ended.
+final class HiredisConnection: PooledConnection, @unchecked Sendable {
+    let context: UnsafeMutablePointer<redisContext>
+    let fd: Int32
+    private var writer = RESPWriter()
+    private let broken = Atomic<Bool>(false)
+    private let closed = Atomic<Bool>(false)
+    let store: String
+    private let commandTimeout: Duration
+    /// How long a reply wait polls inline before parking; set by the store per lease.
+    var spin: Duration = .microseconds(60)
+    /// Where this connection goes; named in error messages.
+    let endpoint: RedisTokenStore.Endpoint
+
+    var isBroken: Bool { broken.load(ordering: .acquiring) }
+
+    init(context: UnsafeMutablePointer<redisContext>, endpoint: RedisTokenStore.Endpoint, store: String, commandTimeout: Duration) {
+        self.context = context
+        self.fd = context.pointee.fd
+        self.endpoint = endpoint
+        self.store = store
+        self.commandTimeout = commandTimeout
+    }
+
+    deinit {
+        if !closed.exchange(true, ordering: .acquiringAndReleasing) { redisFree(context) }
+    }
+
+    func close() async {
+        closeNow()
+    }
+
+    /// Frees the context (closing the socket, which never blocks without SO_LINGER).
+    func closeNow() {
+        broken.store(true, ordering: .releasing)
+        if !closed.exchange(true, ordering: .acquiringAndReleasing) { redisFree(context) }
+    }
+
+    private func markBroken() {
+        broken.store(true, ordering: .releasing)
+    }
+
+    /// Whether an idle connection was closed by the server (restart, `timeout`, `CLIENT
+    /// KILL`): an idle connection has nothing to read, so readable means EOF or junk.
+    /// One `poll` with zero timeout.
+    func isStale() -> Bool {
+        if isBroken { return true }
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&pfd, 1, 0)
+        if ready != 0 {
+            markBroken()
+            return true
+        }
+        return false
+    }
+
+    // MARK: Commands
+
+    /// Sends the commands `build` writes as one pipeline and returns one reply per command.
+    /// Error replies are returned as ``RedisReply/error(_:)``, not thrown.
+    ///
+    /// - Throws: ``TokenStoreError`` (`unavailable` for I/O failures, `timedOut` past the
+    ///   command timeout, `internal` for protocol errors; the connection is then broken),
+    ///   or `CancellationError`.
+    func pipeline(_ build: (inout RESPWriter) -> Void) async throws -> [RedisReply] {
+        try await pipeline(deadline: .now + commandTimeout, build)
+    }
+
+    func pipeline(deadline: ContinuousClock.Instant, _ build: (inout RESPWriter) -> Void) async throws -> [RedisReply] {
+        guard !isBroken else { throw failure(.unavailable, "the connection was closed after an earlier failure") }
+        writer.reset()
+        build(&writer)
+        let expected = writer.commandCount
+        try await send(deadline: deadline)
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(expected)
+        while replies.count < expected {
+            replies.append(try await readReply(deadline: deadline))
+        }
+        return replies
+    }
+
+    /// Sends requests other callers encoded, as one pipeline; returns `replyCount` replies.
+    func pipeline(encoded requests: [(bytes: [UInt8], commands: Int)]) async throws -> [RedisReply] {
+        try await pipeline(deadline: .now + commandTimeout) { out in
+            for request in requests { out.append(encoded: request.bytes, commands: request.commands) }
+        }
+    }
+
+    /// One command, one reply.
+    func command(_ build: (inout RESPWriter) -> Void) async throws -> RedisReply {
+        guard !isBroken else { throw failure(.unavailable, "the connection was closed after an earlier failure") }
+        let deadline = ContinuousClock.now + commandTimeout
+        writer.reset()
+        build(&writer)
+        try await send(deadline: deadline)
+        return try await readReply(deadline: deadline)
+    }
+
+    private func send(deadline: ContinuousClock.Instant) async throws {
+        var offset = 0
+        let total = writer.bytes.count
+        while offset < total {
+            let sent = writer.bytes.withUnsafeBytes { buffer in
+                Glibc.send(fd, buffer.baseAddress! + offset, total - offset, Int32(MSG_NOSIGNAL))
+            }
+            if sent > 0 {
+                offset += sent
+                continue
+            }
+            let code = errno
+            if sent < 0 && code == EINTR { continue }
+            if sent < 0 && (code == EAGAIN || code == EWOULDBLOCK) {
+                try await wait(.writable, deadline: deadline, spin: .zero)
+                continue
+            }
+            markBroken()
+            throw failure(.unavailable, "sending to the server failed: " + Self.describe(errno: code))
+        }
+    }
+
+    private func readReply(deadline: ContinuousClock.Instant) async throws -> RedisReply {
+        while true {
+            if let reply = try takeParsedReply() { return reply }
+            do {
+                try await SocketWaiter.shared.wait(for: .readable, on: fd, deadline: deadline, spin: spin)
+            } catch .failed {
+                // A hang-up may still leave bytes to read (half a reply, then EOF): read
+                // them so the error says what happened.
+                try readAvailable()
+                if let reply = try takeParsedReply() { return reply }
+                markBroken()
+                throw failure(.unavailable, "the server closed the connection before replying")
+            } catch .timedOut {
+                markBroken()
+                throw failure(.timedOut, "no reply within the command timeout of \(commandTimeout) (the connection was closed; raise command_timeout if the server is slow)")
+            } catch .cancelled {
+                markBroken()
+                throw CancellationError()
+            }
+            try readAvailable()
+        }
+    }
+
+    private func readAvailable() throws {
+        if redisBufferRead(context) != REDIS_OK {
+            markBroken()
+            if context.pointee.err == REDIS_ERR_EOF {
+                throw failure(.unavailable, "the server closed the connection (restarting, or it dropped this client)")
+            }
+            throw failure(.unavailable, "reading from the server failed: " + errorText())
+        }
+    }
+
+    private func takeParsedReply() throws -> RedisReply? {
+        var raw: UnsafeMutableRawPointer?
+        if redisGetReplyFromReader(context, &raw) != REDIS_OK {
+            markBroken()
+            throw failure(.internal, "the server sent bytes that are not the Redis protocol: " + errorText())
+        }
+        guard let raw else { return nil }
+        let reply = RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self))
+        freeReplyObject(raw)
+        return reply
+    }
+
+    private func wait(_ interest: SocketInterest, deadline: ContinuousClock.Instant, spin: Duration) async throws {
+        do {
+            try await SocketWaiter.shared.wait(for: interest, on: fd, deadline: deadline, spin: spin)
+        } catch .timedOut {
+            markBroken()
+            throw failure(.timedOut, "the server did not accept data within the timeout")
+        } catch .cancelled {
+            markBroken()
+            throw CancellationError()
+        } catch .failed(let code) {
+            markBroken()
+            throw failure(.unavailable, "the connection failed: " + (code == 0 ? "hang-up" : Self.describe(errno: code)))
+        }
+    }
+
+    func errorText() -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { raw in
+            let bytes = raw.prefix(while: { $0 != 0 })
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    func failure(_ code: TokenStoreError.Code, _ message: String) -> TokenStoreError {
+        TokenStoreError(code, store: store, operation: "command", message: message + " (\(endpoint))")
+    }
+
+    static func describe(errno code: Int32) -> String {
+        guard let text = strerror(code) else { return "errno \(code)" }
+        return String(cString: text)
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import TokenStoreKit
+
+/// Maps `-ERR`-style replies to typed errors, keeping only the server's own words.
+enum RedisServerError {
+    /// The server's message without anything that could echo an argument (Redis appends
+    /// "with args beginning with: ..." to unknown-command errors), control characters
+    /// removed, at most 200 characters.
+    static func sanitize(_ message: String) -> String {
+        var text = Substring(message)
+        if let echo = text.range(of: ", with args beginning with") ?? text.range(of: "with args beginning with") {
+            text = text[..<echo.lowerBound]
+        }
+        let clean = String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : Character($0) })
+        return clean.count > 200 ? String(clean.prefix(200)) + "..." : clean
+    }
+
+    /// The code a server error reply maps to, by its leading error word.
+    static func code(for message: String) -> TokenStoreError.Code {
+        let word = message.prefix(while: { $0 != " " }).uppercased()
+        switch word {
+        case "NOAUTH", "WRONGPASS": return .authenticationFailed
+        case "NOPERM": return .permissionDenied
+        case "LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN", "OOM", "MISCONF": return .unavailable
+        case "MOVED", "ASK", "CROSSSLOT": return .misconfigured
+        default:
+            let lowered = message.lowercased()
+            if lowered.contains("invalid password") || lowered.contains("invalid username-password") { return .authenticationFailed }
+            if lowered.contains("db index") { return .misconfigured }
+            return .internal
+        }
+    }
+
+    static func error(_ message: String, store: String, operation: String, record: String? = nil) -> TokenStoreError {
+        let code = code(for: message)
+        var text = "the server replied: " + sanitize(message)
+        switch code {
+        case .authenticationFailed: text += " (check the user and password in the store URL)"
+        case .permissionDenied: text += " (the ACL user lacks a command or key pattern this store needs: ~{prefix}:* and @read @write @scripting @keyspace)"
+        case .misconfigured where message.uppercased().hasPrefix("MOVED") || message.uppercased().hasPrefix("ASK"):
+            text += " (this driver does not follow cluster redirects: connect to the node owning the prefix's slot, or through a cluster proxy)"
+        default: break
+        }
+        return TokenStoreError(code, store: store, operation: operation, message: text, record: record)
+    }
+}

@@ -1,0 +1,79 @@
+import TokenStoreKit
+
+/// The keys of one store, all under the Redis Cluster hash tag `{prefix}` so every key an
+/// operation touches (a record and its indexes) hashes to one slot.
+///
+/// ```
+/// {prefix}:schema          string  schema version ("1")
+/// {prefix}:rt:<token>      string  a request token record, expired by the server (PX)
+/// {prefix}:idx:rt:expiry   zset    score = expiresAt (ms), member = token: count, purge
+/// {prefix}:idx:rt:lex      zset    score 0, member = token: keyset listing (ZRANGEBYLEX)
+/// {prefix}:at:<member>     hash    an access token's fields
+/// {prefix}:idx:at          zset    score 0, member = <member>: count, keyset listing
+/// ```
+///
+/// `<member>` is the provider with each NUL byte written as NUL 0xFF, then a NUL, then the
+/// user id. UTF-8 never contains 0xFF, so the encoding is unambiguous and byte order of
+/// members equals ``AccessTokenKey`` order. Records live under `rt:`/`at:` and indexes
+/// under `idx:`, so no token or user id can name an index key.
+package struct RedisKeyLayout: Sendable {
+    package let schema: [UInt8]
+    package let requestTokenPrefix: [UInt8]
+    package let requestExpiryIndex: [UInt8]
+    package let requestLexIndex: [UInt8]
+    package let accessTokenPrefix: [UInt8]
+    package let accessIndex: [UInt8]
+
+    package init(prefix: String) {
+        let tag = Array("{\(prefix)}:".utf8)
+        schema = tag + Array("schema".utf8)
+        requestTokenPrefix = tag + Array("rt:".utf8)
+        requestExpiryIndex = tag + Array("idx:rt:expiry".utf8)
+        requestLexIndex = tag + Array("idx:rt:lex".utf8)
+        accessTokenPrefix = tag + Array("at:".utf8)
+        accessIndex = tag + Array("idx:at".utf8)
+    }
+
+    /// Every fixed key, for tests and cleanup.
+    package var fixedKeys: [[UInt8]] { [schema, requestExpiryIndex, requestLexIndex, accessIndex] }
+
+    package func requestTokenKey(_ token: String) -> [UInt8] { requestTokenPrefix + Array(token.utf8) }
+
+    package func accessTokenKey(member: [UInt8]) -> [UInt8] { accessTokenPrefix + member }
+
+    /// The index member of `key`, ordered like ``AccessTokenKey``.
+    package static func member(of key: AccessTokenKey) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(key.provider.utf8.count + key.userID.utf8.count + 1)
+        for byte in key.provider.utf8 {
+            bytes.append(byte)
+            if byte == 0 { bytes.append(0xFF) }
+        }
+        bytes.append(0)
+        bytes.append(contentsOf: key.userID.utf8)
+        return bytes
+    }
+
+    /// The key a member encodes, or `nil` for bytes no store wrote.
+    package static func key(ofMember member: [UInt8]) -> AccessTokenKey? {
+        var provider: [UInt8] = []
+        var index = 0
+        while index < member.count {
+            let byte = member[index]
+            if byte == 0 {
+                if index + 1 < member.count, member[index + 1] == 0xFF {
+                    provider.append(0)
+                    index += 2
+                    continue
+                }
+                guard let providerText = String(validating: provider, as: UTF8.self),
+                    let userText = String(validating: member[(index + 1)...], as: UTF8.self)
+                else { return nil }
+                return AccessTokenKey(provider: providerText, userID: userText)
+            }
+            provider.append(byte)
+            index += 1
+        }
+        return nil
+    }
+}

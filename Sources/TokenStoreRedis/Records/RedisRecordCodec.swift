@@ -1,0 +1,146 @@
+import Foundation
+import TokenStoreKit
+
+/// Turns tokens into the values stored in Redis and back.
+///
+/// Both kinds are lists of named fields. An access token is a hash with those fields, so
+/// `HGETALL` in redis-cli shows it plainly. A request token must be one string (for
+/// `GETDEL` and `SET ... PX`), so its fields are written as netstrings
+/// (`<length>:<bytes>,`), name then value, starting with `v` = `1`: unambiguous for any
+/// bytes and still readable. Free-form metadata entries are fields named `m:<name>`.
+package enum RedisRecordCodec {
+    /// Why a stored value could not be decoded; never carries the value itself.
+    package struct DecodeFailure: Error {
+        package var reason: String
+    }
+
+    // MARK: Request tokens
+
+    package static func encode(_ token: RequestToken) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(96 + token.secret.utf8.count + token.token.utf8.count)
+        func field(_ name: String, _ value: String) {
+            netstring(name.utf8, into: &out)
+            netstring(value.utf8, into: &out)
+        }
+        field("v", "1")
+        field("provider", token.provider)
+        field("token", token.token)
+        field("secret", token.secret)
+        if let value = token.context.callbackURL { field("callback_url", value) }
+        if let value = token.context.returnTo { field("return_to", value) }
+        if let value = token.context.sessionBinding { field("session_binding", value) }
+        field("created_at", String(TokenTimestamp.milliseconds(token.createdAt)))
+        field("expires_at", String(TokenTimestamp.milliseconds(token.expiresAt)))
+        for (name, value) in token.context.metadata.sorted(by: { $0.key < $1.key }) { field("m:" + name, value) }
+        return out
+    }
+
+    package static func decodeRequestToken(_ bytes: [UInt8]) throws(DecodeFailure) -> RequestToken {
+        var fields: [String: String] = [:]
+        var metadata: [String: String] = [:]
+        var index = 0
+        var first = true
+        while index < bytes.count {
+            let name = try readNetstring(bytes, &index)
+            guard index < bytes.count else { throw DecodeFailure(reason: "a field name without a value") }
+            let value = try readNetstring(bytes, &index)
+            if first {
+                guard name == "v" else { throw DecodeFailure(reason: "no version field") }
+                guard value == "1" else { throw DecodeFailure(reason: "record version \(value.prefix(8)) is newer than this code") }
+                first = false
+                continue
+            }
+            if name.hasPrefix("m:") {
+                metadata[String(name.dropFirst(2))] = value
+            } else {
+                fields[name] = value
+            }
+        }
+        guard !first else { throw DecodeFailure(reason: "empty record") }
+        guard let provider = fields["provider"], let token = fields["token"], let secret = fields["secret"],
+            let created = fields["created_at"].flatMap({ Int64($0) }), let expires = fields["expires_at"].flatMap({ Int64($0) })
+        else { throw DecodeFailure(reason: "a required field is missing or malformed") }
+        return RequestToken(
+            provider: provider, token: token, secret: secret,
+            context: RequestTokenContext(
+                callbackURL: fields["callback_url"], returnTo: fields["return_to"],
+                sessionBinding: fields["session_binding"], metadata: metadata),
+            createdAt: Date(milliseconds: created), expiresAt: Date(milliseconds: expires))
+    }
+
+    private static func netstring(_ bytes: String.UTF8View, into out: inout [UInt8]) {
+        out.append(contentsOf: String(bytes.count).utf8)
+        out.append(UInt8(ascii: ":"))
+        out.append(contentsOf: bytes)
+        out.append(UInt8(ascii: ","))
+    }
+
+    private static func readNetstring(_ bytes: [UInt8], _ index: inout Int) throws(DecodeFailure) -> String {
+        var length = 0
+        var digits = 0
+        while index < bytes.count, bytes[index] != UInt8(ascii: ":") {
+            let byte = bytes[index]
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 10 else {
+                throw DecodeFailure(reason: "malformed length")
+            }
+            length = length * 10 + Int(byte - UInt8(ascii: "0"))
+            digits += 1
+            index += 1
+        }
+        guard digits > 0, index < bytes.count else { throw DecodeFailure(reason: "malformed length") }
+        index += 1
+        guard length <= bytes.count - index - 1, bytes[index + length] == UInt8(ascii: ",") else {
+            throw DecodeFailure(reason: "truncated field")
+        }
+        guard let text = String(validating: bytes[index..<(index + length)], as: UTF8.self) else {
+            throw DecodeFailure(reason: "a field is not UTF-8")
+        }
+        index += length + 1
+        return text
+    }
+
+    // MARK: Access tokens
+
+    /// The hash fields of `token` except `created_at`, which the upsert script decides.
+    package static func hashFields(_ token: AccessToken) -> [(String, String)] {
+        var fields: [(String, String)] = [
+            ("provider", token.provider), ("user_id", token.userID), ("token", token.token), ("secret", token.secret),
+            ("updated_at", String(TokenTimestamp.milliseconds(token.updatedAt))),
+        ]
+        if let value = token.screenName { fields.append(("screen_name", value)) }
+        if let value = token.accessType { fields.append(("access_type", value)) }
+        for (name, value) in token.metadata.sorted(by: { $0.key < $1.key }) { fields.append(("m:" + name, value)) }
+        return fields
+    }
+
+    /// Decodes an `HGETALL` reply; `nil` when the hash does not exist (empty reply).
+    package static func decodeAccessToken(_ reply: RedisReply) throws(DecodeFailure) -> AccessToken? {
+        guard case .array(let items) = reply else { throw DecodeFailure(reason: "not a hash") }
+        if items.isEmpty { return nil }
+        guard items.count % 2 == 0 else { throw DecodeFailure(reason: "odd field count") }
+        var fields: [String: String] = [:]
+        var metadata: [String: String] = [:]
+        var index = 0
+        while index < items.count {
+            guard case .bulk(let nameBytes) = items[index], case .bulk(let valueBytes) = items[index + 1],
+                let name = String(validating: nameBytes, as: UTF8.self),
+                let value = String(validating: valueBytes, as: UTF8.self)
+            else { throw DecodeFailure(reason: "a field is not UTF-8") }
+            if name.hasPrefix("m:") {
+                metadata[String(name.dropFirst(2))] = value
+            } else {
+                fields[name] = value
+            }
+            index += 2
+        }
+        guard let provider = fields["provider"], let userID = fields["user_id"], let token = fields["token"],
+            let secret = fields["secret"], let created = fields["created_at"].flatMap({ Int64($0) }),
+            let updated = fields["updated_at"].flatMap({ Int64($0) })
+        else { throw DecodeFailure(reason: "a required field is missing or malformed") }
+        return AccessToken(
+            provider: provider, userID: userID, token: token, secret: secret,
+            screenName: fields["screen_name"], accessType: fields["access_type"],
+            createdAt: Date(milliseconds: created), updatedAt: Date(milliseconds: updated), metadata: metadata)
+    }
+}

@@ -1,0 +1,171 @@
+import TokenStoreKit
+
+extension RedisTokenStore {
+    private static let upsertScript = 0
+
+    /// Upserts with one Lua script: the `ifNewer` check, `createdAt` kept, index updated.
+    @discardableResult
+    public func saveAccessToken(_ token: AccessToken, policy: WritePolicy) async throws -> Bool {
+        let written = try await saveAccessTokens([token], policy: policy, operation: "saveAccessToken")
+        return written == 1
+    }
+
+    /// Saves all tokens in one pipeline of upsert scripts (one round trip per 500 tokens).
+    /// Each token is written atomically; the batch as a whole is not a transaction.
+    @discardableResult
+    public func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy) async throws -> Int {
+        try await saveAccessTokens(tokens, policy: policy, operation: "saveAccessTokens")
+    }
+
+    private func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy, operation: String) async throws -> Int {
+        var written = 0
+        var start = 0
+        while start < tokens.count {
+            let chunk = tokens[start..<min(start + 500, tokens.count)]
+            start += chunk.count
+            let calls = chunk.map(upsertCall(policy: policy))
+            var hash = scriptHash(Self.upsertScript)
+            var pending = Array(calls.indices)
+            while !pending.isEmpty {
+                let batch = pending
+                let scriptHash = hash
+                let replies = try await roundTrip(operation) { out in
+                    for index in batch {
+                        Self.writeScriptCall(
+                            &out, index: Self.upsertScript, hash: scriptHash, keys: calls[index].keys,
+                            arguments: calls[index].arguments)
+                    }
+                }
+                pending = []
+                for (index, reply) in zip(batch, replies) {
+                    switch reply {
+                    case .integer(let value):
+                        written += Int(value)
+                    case .error(let message) where message.hasPrefix("NOSCRIPT") && scriptHash != nil:
+                        pending.append(index)
+                    default:
+                        throw unexpected(operation, reply, record: "access token \(calls[index].key)")
+                    }
+                }
+                hash = nil
+            }
+        }
+        return written
+    }
+
+    private struct UpsertCall {
+        var key: AccessTokenKey
+        var keys: [[UInt8]]
+        var arguments: [[UInt8]]
+    }
+
+    private func upsertCall(policy: WritePolicy) -> (AccessToken) -> UpsertCall {
+        { token in
+            let member = RedisKeyLayout.member(of: token.key)
+            var arguments: [[UInt8]] = [
+                Array((policy == .ifNewer ? "ifNewer" : "overwrite").utf8), member,
+                Array(String(TokenTimestamp.milliseconds(token.updatedAt)).utf8),
+                Array(String(TokenTimestamp.milliseconds(token.createdAt)).utf8),
+            ]
+            for (name, value) in RedisRecordCodec.hashFields(token) {
+                arguments.append(Array(name.utf8))
+                arguments.append(Array(value.utf8))
+            }
+            return UpsertCall(
+                key: token.key, keys: [self.keys.accessTokenKey(member: member), self.keys.accessIndex], arguments: arguments)
+        }
+    }
+
+    /// Reads the token's hash with `HGETALL`.
+    public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
+        let operation = "accessToken"
+        let hashKey = keys.accessTokenKey(member: RedisKeyLayout.member(of: key))
+        let reply = try await roundTripCommand(operation) { out in
+            out.command(2)
+            out.argument("HGETALL")
+            out.argument(hashKey)
+        }
+        return try decodeAccessToken(reply, operation: operation, key: key)
+    }
+
+    /// Deletes the hash and its index entry in one `MULTI`/`EXEC`.
+    @discardableResult
+    public func deleteAccessToken(for key: AccessTokenKey) async throws -> Bool {
+        let operation = "deleteAccessToken"
+        let member = RedisKeyLayout.member(of: key)
+        let keys = self.keys
+        let replies = try await roundTrip(operation) { out in
+            out.command(1)
+            out.argument("MULTI")
+            out.command(2)
+            out.argument("DEL")
+            out.argument(keys.accessTokenKey(member: member))
+            out.command(3)
+            out.argument("ZREM")
+            out.argument(keys.accessIndex)
+            out.argument(member)
+            out.command(1)
+            out.argument("EXEC")
+        }
+        try checkTransaction(replies, operation: operation, record: "access token \(key)")
+        guard case .array(let results) = replies[3], case .integer(let deleted) = results.first else {
+            throw unexpected(operation, replies[3])
+        }
+        return deleted > 0
+    }
+
+    /// Pages through the access-token index (`ZRANGEBYLEX`), then reads the hashes in one
+    /// pipeline.
+    public func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage {
+        let operation = "listAccessTokens"
+        try checkLimit(limit, operation)
+        let pageSize = min(limit, Self.maxPage)
+        let keys = self.keys
+        let start: [UInt8] = cursor.map { [UInt8(ascii: "(")] + RedisKeyLayout.member(of: $0) } ?? [UInt8(ascii: "-")]
+        let reply = try await roundTripCommand(operation) { out in
+            out.command(7)
+            out.argument("ZRANGEBYLEX")
+            out.argument(keys.accessIndex)
+            out.argument(start)
+            out.argument("+")
+            out.argument("LIMIT")
+            out.argument("0")
+            out.argument(pageSize + 1)
+        }
+        let members = try bulkArray(reply, operation: operation)
+        let pageMembers = Array(members.prefix(pageSize))
+        if pageMembers.isEmpty { return AccessTokenPage(tokens: [], nextCursor: nil) }
+        let hashes = try await roundTrip(operation) { out in
+            for member in pageMembers {
+                out.command(2)
+                out.argument("HGETALL")
+                out.argument(keys.accessTokenKey(member: member))
+            }
+        }
+        var tokens: [AccessToken] = []
+        tokens.reserveCapacity(pageMembers.count)
+        for (member, hash) in zip(pageMembers, hashes) {
+            guard let key = RedisKeyLayout.key(ofMember: member) else {
+                throw TokenStoreError(
+                    .corruptedRecord, store: displayName, operation: operation,
+                    message: "an access-token index member is not a provider/user pair written by this driver",
+                    record: "index member of \(member.count) bytes")
+            }
+            // A token deleted between the two round trips is simply not listed.
+            if let token = try decodeAccessToken(hash, operation: operation, key: key) { tokens.append(token) }
+        }
+        let next = members.count > pageSize ? pageMembers.last.flatMap(RedisKeyLayout.key(ofMember:)) : nil
+        return AccessTokenPage(tokens: tokens, nextCursor: next)
+    }
+
+    func decodeAccessToken(_ reply: RedisReply, operation: String, key: AccessTokenKey) throws -> AccessToken? {
+        if reply.errorMessage != nil { throw unexpected(operation, reply, record: "access token \(key)") }
+        do {
+            return try RedisRecordCodec.decodeAccessToken(reply)
+        } catch {
+            throw TokenStoreError(
+                .corruptedRecord, store: displayName, operation: operation,
+                message: "the stored access token cannot be decoded: \(error.reason)", record: "access token \(key)")
+        }
+    }
+}

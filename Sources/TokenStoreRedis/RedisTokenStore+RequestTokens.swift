@@ -1,0 +1,209 @@
+import Synchronization
+import Logging
+import TokenStoreKit
+
+extension RedisTokenStore {
+    /// The largest page fetched from Redis at once; bigger limits return shorter pages
+    /// with a cursor.
+    static let maxPage = 1000
+
+    /// Saves the record with `SET ... PX` (expiry relative to the store's clock) and adds
+    /// it to both request-token indexes, in one `MULTI`/`EXEC`.
+    public func saveRequestToken(_ token: RequestToken) async throws {
+        let keys = self.keys
+        let expires = TokenTimestamp.milliseconds(token.expiresAt)
+        // The server expires the record relative to the store's clock, so a manual clock
+        // and the server agree on how long the token has left.
+        let timeToLive = max(1, expires - nowMilliseconds())
+        let record = RedisRecordCodec.encode(token)
+        let replies = try await roundTrip("saveRequestToken") { out in
+            out.command(1)
+            out.argument("MULTI")
+            out.command(5)
+            out.argument("SET")
+            out.argument(keys.requestTokenPrefix, token.token)
+            out.argument(record)
+            out.argument("PX")
+            out.argument(timeToLive)
+            out.command(4)
+            out.argument("ZADD")
+            out.argument(keys.requestExpiryIndex)
+            out.argument(expires)
+            out.argument(token.token)
+            out.command(4)
+            out.argument("ZADD")
+            out.argument(keys.requestLexIndex)
+            out.argument("0")
+            out.argument(token.token)
+            out.command(1)
+            out.argument("EXEC")
+        }
+        try checkTransaction(replies, operation: "saveRequestToken", record: "request token \(token.token)")
+    }
+
+    /// Takes the token atomically: `GETDEL` plus index removal in `MULTI`/`EXEC` on Redis
+    /// 6.2+, a Lua script before that. Returns `nil` for a token expired by the store's clock.
+    public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
+        let operation = "takeRequestToken"
+        let record = "request token \(oauthToken)"
+        let value: RedisReply
+        if usesGetDel {
+            let replies = try await roundTrip(operation) { out in
+                self.writeTakeTransaction(&out, oauthToken)
+            }
+            if let message = replies[1].errorMessage, message.lowercased().contains("unknown command") {
+                // The server was replaced by one older than 6.2: use the script from now on.
+                state.withLock { $0.hasGetDel = false }
+                logger.notice("redis server lacks GETDEL; taking request tokens with a Lua script", metadata: ["store": "\(displayName)"])
+                return try await takeRequestToken(oauthToken)
+            }
+            try checkTransaction(replies, operation: operation, record: record)
+            guard case .array(let results) = replies[4], results.count == 3 else { throw unexpected(operation, replies[4], record: record) }
+            value = results[0]
+        } else {
+            value = try await evalScript(
+                1, operation: operation, record: record,
+                keys: [keys.requestTokenKey(oauthToken), keys.requestExpiryIndex, keys.requestLexIndex],
+                arguments: [Array(oauthToken.utf8)])
+        }
+        switch value {
+        case .null:
+            return nil
+        case .bulk(let bytes):
+            let token = try decodeRequestToken(bytes, operation: operation, record: record)
+            // The server may not have expired it yet (or the store's clock runs ahead of
+            // the server's): expiry is decided by the store's clock.
+            return token.isExpired(at: configuration.clock.now()) ? nil : token
+        default:
+            throw unexpected(operation, value, record: record)
+        }
+    }
+
+    private func writeTakeTransaction(_ out: inout RESPWriter, _ token: String) {
+        out.command(1)
+        out.argument("MULTI")
+        out.command(2)
+        out.argument("GETDEL")
+        out.argument(keys.requestTokenPrefix, token)
+        out.command(3)
+        out.argument("ZREM")
+        out.argument(keys.requestExpiryIndex)
+        out.argument(token)
+        out.command(3)
+        out.argument("ZREM")
+        out.argument(keys.requestLexIndex)
+        out.argument(token)
+        out.command(1)
+        out.argument("EXEC")
+    }
+
+    /// Removes request tokens whose expiry score has passed, 500 per script call, and the
+    /// index entries of records the server already expired.
+    public func purgeExpiredRequestTokens() async throws -> Int {
+        let operation = "purgeExpiredRequestTokens"
+        let now = nowMilliseconds()
+        var removed = 0
+        while true {
+            let keys = self.keys
+            let reply = try await roundTripCommand(operation) { out in
+                out.command(7)
+                out.argument("ZRANGEBYSCORE")
+                out.argument(keys.requestExpiryIndex)
+                out.argument("-inf")
+                out.argument(now)
+                out.argument("LIMIT")
+                out.argument("0")
+                out.argument(500)
+            }
+            let members = try bulkArray(reply, operation: operation)
+            if members.isEmpty { return removed }
+            var scriptKeys = [keys.requestExpiryIndex, keys.requestLexIndex]
+            scriptKeys.append(contentsOf: members.map { keys.requestTokenPrefix + $0 })
+            let count = try await evalScript(
+                2, operation: operation, record: nil, keys: scriptKeys, arguments: [Array(String(now).utf8)] + members)
+            guard case .integer(let n) = count else { throw unexpected(operation, count) }
+            removed += Int(n)
+            if members.count < 500 { return removed }
+        }
+    }
+
+    /// Pages through the lexicographic index (`ZRANGEBYLEX`), skipping expired tokens.
+    public func listRequestTokens(after cursor: String?, limit: Int) async throws -> RequestTokenPage {
+        let operation = "listRequestTokens"
+        try checkLimit(limit, operation)
+        let pageSize = min(limit, Self.maxPage)
+        let now = configuration.clock.now()
+        let keys = self.keys
+        var collected: [RequestToken] = []
+        var start: [UInt8] = cursor.map { [UInt8(ascii: "(")] + Array($0.utf8) } ?? [UInt8(ascii: "-")]
+        while true {
+            let batch = pageSize + 1 - collected.count
+            let startBound = start
+            let reply = try await roundTripCommand(operation) { out in
+                out.command(7)
+                out.argument("ZRANGEBYLEX")
+                out.argument(keys.requestLexIndex)
+                out.argument(startBound)
+                out.argument("+")
+                out.argument("LIMIT")
+                out.argument("0")
+                out.argument(batch)
+            }
+            let members = try bulkArray(reply, operation: operation)
+            if members.isEmpty { break }
+            let values = try await roundTripCommand(operation) { out in
+                out.command(1 + members.count)
+                out.argument("MGET")
+                for member in members { out.argument(keys.requestTokenPrefix + member) }
+            }
+            guard case .array(let items) = values, items.count == members.count else { throw unexpected(operation, values) }
+            for (member, item) in zip(members, items) {
+                guard case .bulk(let bytes) = item else { continue }
+                let record = "request token \(String(decoding: member, as: UTF8.self))"
+                let token = try decodeRequestToken(bytes, operation: operation, record: record)
+                if !token.isExpired(at: now) { collected.append(token) }
+            }
+            if collected.count > pageSize {
+                let page = Array(collected.prefix(pageSize))
+                return RequestTokenPage(tokens: page, nextCursor: page.last?.token)
+            }
+            if members.count < batch { break }
+            start = [UInt8(ascii: "(")] + (members.last ?? [])
+        }
+        return RequestTokenPage(tokens: collected, nextCursor: nil)
+    }
+
+    func decodeRequestToken(_ bytes: [UInt8], operation: String, record: String) throws -> RequestToken {
+        do {
+            return try RedisRecordCodec.decodeRequestToken(bytes)
+        } catch {
+            throw TokenStoreError(
+                .corruptedRecord, store: displayName, operation: operation,
+                message: "the stored request token cannot be decoded: \(error.reason)", record: record)
+        }
+    }
+
+    /// Checks a `MULTI` ... `EXEC` pipeline: every queued command accepted, `EXEC` ran.
+    func checkTransaction(_ replies: [RedisReply], operation: String, record: String?) throws {
+        for reply in replies.dropLast() {
+            if let message = reply.errorMessage {
+                throw RedisServerError.error(message, store: displayName, operation: operation, record: record)
+            }
+        }
+        guard let exec = replies.last else { throw unexpected(operation, .null, record: record) }
+        guard case .array(let results) = exec else { throw unexpected(operation, exec, record: record) }
+        for result in results {
+            if let message = result.errorMessage {
+                throw RedisServerError.error(message, store: displayName, operation: operation, record: record)
+            }
+        }
+    }
+
+    func bulkArray(_ reply: RedisReply, operation: String) throws -> [[UInt8]] {
+        guard case .array(let items) = reply else { throw unexpected(operation, reply) }
+        return try items.map { item in
+            guard case .bulk(let bytes) = item else { throw unexpected(operation, item) }
+            return bytes
+        }
+    }
+}

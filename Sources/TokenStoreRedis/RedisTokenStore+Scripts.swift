@@ -1,0 +1,40 @@
+import TokenStoreKit
+
+extension RedisTokenStore {
+    /// Runs script `index` of ``RedisScripts/all`` by `EVALSHA`, or by `EVAL` when the
+    /// server lost it (`NOSCRIPT`). Error replies are thrown as typed errors.
+    func evalScript(
+        _ index: Int, operation: String, record: String?, keys: [[UInt8]], arguments: [[UInt8]]
+    ) async throws -> RedisReply {
+        let hash = scriptHash(index)
+        var reply = try await roundTripCommand(operation) { out in
+            Self.writeScriptCall(&out, index: index, hash: hash, keys: keys, arguments: arguments)
+        }
+        if let message = reply.errorMessage, message.hasPrefix("NOSCRIPT") {
+            reply = try await roundTripCommand(operation) { out in
+                Self.writeScriptCall(&out, index: index, hash: nil, keys: keys, arguments: arguments)
+            }
+        }
+        if let message = reply.errorMessage {
+            throw RedisServerError.error(message, store: displayName, operation: operation, record: record)
+        }
+        return reply
+    }
+
+    /// `EVALSHA hash` when `hash` is known, else `EVAL source`.
+    static func writeScriptCall(
+        _ out: inout RESPWriter, index: Int, hash: String?, keys: [[UInt8]], arguments: [[UInt8]]
+    ) {
+        out.command(3 + keys.count + arguments.count)
+        if let hash {
+            out.argument("EVALSHA")
+            out.argument(hash)
+        } else {
+            out.argument("EVAL")
+            out.argument(RedisScripts.all[index])
+        }
+        out.argument(keys.count)
+        for key in keys { out.argument(key) }
+        for argument in arguments { out.argument(argument) }
+    }
+}
