@@ -124,7 +124,7 @@ let package = Package(
         // Spawned by the conformance suite to race `take` across processes.
         .executableTarget(
             name: "tokenstore-test-worker",
-            dependencies: ["TokenStoreKit", "TokenStoreSQLite"],
+            dependencies: ["TokenStoreKit", "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis"],
             swiftSettings: strictSettings),
 
         .testTarget(
@@ -141,11 +141,11 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStorePostgresTests",
-            dependencies: ["TokenStorePostgres", "TokenStoreTesting"],
+            dependencies: ["TokenStorePostgres", "TokenStoreTesting", "tokenstore-test-worker"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreRedisTests",
-            dependencies: ["TokenStoreRedis", "TokenStoreTesting"],
+            dependencies: ["TokenStoreRedis", "TokenStoreTesting", "tokenstore-test-worker"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreCLITests",

@@ -7,6 +7,8 @@
 // `won HEX_TOKEN` per token it got, then `done`. Any error prints `error ...`, exit 1.
 import Foundation
 import TokenStoreKit
+import TokenStorePostgres
+import TokenStoreRedis
 import TokenStoreSQLite
 
 func unhex(_ text: String) -> String? {
@@ -35,6 +37,8 @@ let hexTokens = Array(arguments.dropFirst(2))
 
 do {
     TokenStoreRegistry.shared.register(SQLiteTokenStore.driver)
+    TokenStoreRegistry.shared.register(PostgresTokenStore.driver)
+    TokenStoreRegistry.shared.register(RedisTokenStore.driver)
     let store = try await TokenStoreRegistry.shared.open(url)
     say("ready")
     _ = readLine()
