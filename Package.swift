@@ -133,7 +133,9 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreKitTests",
-            dependencies: ["TokenStoreKit", "TokenStoreTesting", "OAuth1Testing", "tokenstore-test-worker"],
+            dependencies: [
+                "TokenStoreKit", "TokenStoreTesting", "OAuth1", "OAuth1Testing", "TokenStoreSQLite", "tokenstore-test-worker",
+            ],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreSQLiteTests",

@@ -1,0 +1,63 @@
+import Foundation
+import OAuth1
+import Testing
+import TokenStoreKit
+import TokenStoreSQLite
+
+/// The README's quick start, compiled here. `readmeShowsThisCode` keeps the two identical.
+private func readmeQuickStart(consumerKey: String, consumerSecret: String) async throws {
+    // snippet: quick-start
+    // At startup: the store every worker shares and the client for the provider.
+    TokenStoreRegistry.shared.register(SQLiteTokenStore.driver)
+    let store = try await TokenStoreRegistry.shared.open("sqlite:///var/lib/myapp/tokens.db")
+    let client = OAuth1Client(
+        credentials: ClientCredentials(key: consumerKey, secret: consumerSecret),
+        callback: .url(URL(string: "https://myapp.example/auth/twitter/callback")!),
+        endpoints: .twitter)
+    let flow = AuthorizationFlow(provider: "twitter", client: client, store: store)
+
+    // GET /auth/twitter: answer 302 with the returned URL as Location.
+    func beginSignIn(sessionID: String) async throws -> URL {
+        let start = try await flow.begin(session: .browser(sessionID: sessionID), returnTo: "/settings")
+        return start.authorizationURL
+    }
+
+    // GET /auth/twitter/callback?oauth_token=...&oauth_verifier=...
+    func completeSignIn(callbackURL: URL, sessionID: String) async throws -> AccessTokenKey {
+        let done = try await flow.complete(callback: callbackURL, session: .browser(sessionID: sessionID))
+        return done.key  // (provider, user id): keep it with the user's account
+    }
+
+    // Later, in any process: a signed API call with the stored access token.
+    func postStatus(_ text: String, as key: AccessTokenKey) async throws -> OAuth1HTTPResponse {
+        var request = OAuth1HTTPRequest(
+            method: "POST", url: URL(string: "https://api.twitter.com/1.1/statuses/update.json")!)
+        request.setHeader("Content-Type", "application/x-www-form-urlencoded")
+        request.body = Data(("status=" + OAuth1PercentEncoding.encode(text)).utf8)
+        return try await flow.send(request, as: key)
+    }
+    // end snippet
+    _ = (beginSignIn, completeSignIn, postStatus)
+}
+
+@Suite("README")
+struct ReadmeSnippetTests {
+    @Test("the quick start in README.md is the code compiled above")
+    func readmeShowsThisCode() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
+
+        let marker = try #require(readme.range(of: "<!-- snippet: quick-start -->\n```swift\n"))
+        let end = try #require(readme.range(of: "\n```", range: marker.upperBound..<readme.endIndex))
+        let shown = String(readme[marker.upperBound..<end.lowerBound])
+
+        let begin = try #require(source.range(of: "    // snippet: quick-start\n"))
+        let stop = try #require(source.range(of: "\n    // end snippet", range: begin.upperBound..<source.endIndex))
+        let compiled = source[begin.upperBound..<stop.lowerBound]
+            .split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }
+            .joined(separator: "\n")
+        #expect(shown == compiled)
+    }
+}
