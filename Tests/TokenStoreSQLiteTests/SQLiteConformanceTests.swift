@@ -41,4 +41,14 @@ struct SQLiteConformanceTests {
             try await SQLiteTokenStore(path: ":memory:", configuration: .init(clock: clock))
         }.run(case: caseName)
     }
+
+    @Test("the authorization flow with a SQLite store")
+    func authorizationFlow() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.path + "/flow.db"
+        try await AuthorizationFlowConformance(name: "sqlite") { clock in
+            try await SQLiteTokenStore(path: path, configuration: .init(clock: clock))
+        }.run()
+    }
 }
