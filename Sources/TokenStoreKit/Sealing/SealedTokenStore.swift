@@ -73,20 +73,20 @@ public final class SealedTokenStore: TokenStore {
         sealed.secret = try seal(
             token.secret, kind: "request", provider: token.provider, id: token.token,
             operation: "saveRequestToken", record: Self.record(token))
-        try await wrapped.saveRequestToken(sealed)
+        try await relabel { try await $0.saveRequestToken(sealed) }
     }
 
     public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
-        guard let token = try await wrapped.takeRequestToken(oauthToken) else { return nil }
+        guard let token = try await relabel({ try await $0.takeRequestToken(oauthToken) }) else { return nil }
         return try open(token, operation: "takeRequestToken")
     }
 
     public func purgeExpiredRequestTokens() async throws -> Int {
-        try await wrapped.purgeExpiredRequestTokens()
+        try await relabel { try await $0.purgeExpiredRequestTokens() }
     }
 
     public func listRequestTokens(after cursor: String?, limit: Int) async throws -> RequestTokenPage {
-        var page = try await wrapped.listRequestTokens(after: cursor, limit: limit)
+        var page = try await relabel { try await $0.listRequestTokens(after: cursor, limit: limit) }
         page.tokens = try page.tokens.map { try open($0, operation: "listRequestTokens") }
         return page
     }
@@ -95,40 +95,52 @@ public final class SealedTokenStore: TokenStore {
 
     @discardableResult
     public func saveAccessToken(_ token: AccessToken, policy: WritePolicy) async throws -> Bool {
-        try await wrapped.saveAccessToken(seal(token, operation: "saveAccessToken"), policy: policy)
+        let sealed = try seal(token, operation: "saveAccessToken")
+        return try await relabel { try await $0.saveAccessToken(sealed, policy: policy) }
     }
 
     @discardableResult
     public func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy) async throws -> Int {
         let sealed = try tokens.map { try seal($0, operation: "saveAccessTokens") }
-        return try await wrapped.saveAccessTokens(sealed, policy: policy)
+        return try await relabel { try await $0.saveAccessTokens(sealed, policy: policy) }
     }
 
     public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
-        guard let token = try await wrapped.accessToken(for: key) else { return nil }
+        guard let token = try await relabel({ try await $0.accessToken(for: key) }) else { return nil }
         return try open(token, operation: "accessToken")
     }
 
     @discardableResult
     public func deleteAccessToken(for key: AccessTokenKey) async throws -> Bool {
-        try await wrapped.deleteAccessToken(for: key)
+        try await relabel { try await $0.deleteAccessToken(for: key) }
     }
 
     public func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage {
-        var page = try await wrapped.listAccessTokens(after: cursor, limit: limit)
+        var page = try await relabel { try await $0.listAccessTokens(after: cursor, limit: limit) }
         page.tokens = try page.tokens.map { try open($0, operation: "listAccessTokens") }
         return page
     }
 
     // MARK: Housekeeping
 
-    public func counts() async throws -> TokenCounts { try await wrapped.counts() }
+    public func counts() async throws -> TokenCounts { try await relabel { try await $0.counts() } }
 
-    public func schemaVersion() async throws -> Int { try await wrapped.schemaVersion() }
+    public func schemaVersion() async throws -> Int { try await relabel { try await $0.schemaVersion() } }
 
-    public func close() async throws { try await wrapped.close() }
+    public func close() async throws { try await relabel { try await $0.close() } }
 
     // MARK: Sealing
+
+    /// Runs `body` on the wrapped store, naming this store in its errors so callers see the
+    /// ``displayName`` they know.
+    private func relabel<Result>(_ body: (any TokenStore) async throws -> Result) async throws -> Result {
+        do {
+            return try await body(wrapped)
+        } catch var error as TokenStoreError {
+            error.store = displayName
+            throw error
+        }
+    }
 
     static func record(_ token: RequestToken) -> String { "request token \(token.provider)/\(token.token)" }
     static func record(_ token: AccessToken) -> String { "access token \(token.provider)/\(token.userID)" }
