@@ -8,7 +8,7 @@ public struct TokenStoreCommand: AsyncParsableCommand {
         commandName: "tokenstore",
         abstract: "OAuth 1.0a signing and token storage tools.",
         subcommands: [
-            SignCommand.self, DemoCommand.self, AuthorizeCommand.self, RequestCommand.self, KeygenCommand.self,
+            SignCommand.self, DemoCommand.self, AuthorizeCommand.self, RequestCommand.self, KeygenCommand.self, RekeyCommand.self,
         ])
 
     public init() {}

@@ -133,7 +133,7 @@ public final class SealedTokenStore: TokenStore {
 
     /// Runs `body` on the wrapped store, naming this store in its errors so callers see the
     /// ``displayName`` they know.
-    private func relabel<Result>(_ body: (any TokenStore) async throws -> Result) async throws -> Result {
+    func relabel<Result>(_ body: (any TokenStore) async throws -> Result) async throws -> Result {
         do {
             return try await body(wrapped)
         } catch var error as TokenStoreError {
@@ -173,7 +173,7 @@ public final class SealedTokenStore: TokenStore {
         return opened
     }
 
-    private func open(_ token: AccessToken, operation: String) throws -> AccessToken {
+    func open(_ token: AccessToken, operation: String) throws -> AccessToken {
         var opened = token
         opened.secret = try open(
             token.secret, kind: "access", provider: token.provider, id: token.userID,
