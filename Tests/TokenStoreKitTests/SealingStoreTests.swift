@@ -204,4 +204,34 @@ struct SealingStoreTests {
             #expect(try await store.accessToken(provider: "twitter", userID: "u\(index)")?.secret == secret)
         }
     }
+
+    /// Secrets of every length mod 3 round-trip (the payload's base64url tail cases), and
+    /// the payload is unpadded base64url.
+    @Test func everyPayloadLengthRoundTrips() async throws {
+        let inner = InMemoryTokenStore()
+        let store = SealedTokenStore(wrapping: inner, keys: try SealingFixtures.ring("k1"))
+        for length in 0..<40 {
+            let secret = String(repeating: "s", count: length)
+            try await store.saveAccessToken(SealingFixtures.accessToken(userID: "u\(length)", secret: secret))
+            let raw = try #require(try await inner.accessToken(provider: "twitter", userID: "u\(length)")).secret
+            let payload = raw.dropFirst("tsv1:k1:".count)
+            #expect(payload.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+            #expect(payload.count == ((12 + length + 16) * 4 + 2) / 3)
+            #expect(try await store.accessToken(provider: "twitter", userID: "u\(length)")?.secret == secret)
+        }
+    }
+
+    /// Keys in standard base64 and base64url, padded or not, decode alike; non-canonical
+    /// spellings are refused.
+    @Test func keyBase64Spellings() throws {
+        let material = (0..<32).map { UInt8(255 - $0) }
+        let standard = Data(material).base64EncodedString()
+        let url = standard.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        for spelling in [standard, url, String(standard.dropLast()), String(url.dropLast())] {
+            #expect(try SealingKey(id: "k", base64: spelling) == SealingKey(id: "k", material: material))
+        }
+        for bad in [standard + "=", "=" + standard, String(standard.dropLast(2)) + "B=", standard + "A"] {
+            #expect(throws: SealingKeyError.self) { _ = try SealingKey(id: "k", base64: bad) }
+        }
+    }
 }

@@ -87,7 +87,7 @@ enum SealedSecret {
         defer { EVP_CIPHER_CTX_free(context) }
         let initialize = encrypt ? EVP_EncryptInit_ex : EVP_DecryptInit_ex
         let update = encrypt ? EVP_EncryptUpdate : EVP_DecryptUpdate
-        guard initialize(context, EVP_aes_256_gcm(), nil, nil, nil) == 1,
+        guard initialize(context, SealingCipher.aes256GCM.pointer, nil, nil, nil) == 1,
               EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_IVLEN, Int32(nonce.count), nil) == 1,
               initialize(context, nil, nil, key, nonce) == 1
         else { return nil }
