@@ -81,7 +81,7 @@ enum SealedSecret {
     /// One AES-256-GCM pass. Encrypting returns (ciphertext, tag); decrypting checks `tag`
     /// and returns (plaintext, []), or `nil` when authentication fails.
     private static func aesGCM(
-        encrypt: Bool, key: [UInt8], nonce: [UInt8], aad: [UInt8], input: [UInt8], tag: [UInt8]?
+        encrypt: Bool, key: SealingKeyMaterial, nonce: [UInt8], aad: [UInt8], input: [UInt8], tag: [UInt8]?
     ) -> ([UInt8], [UInt8])? {
         guard let context = EVP_CIPHER_CTX_new() else { return nil }
         defer { EVP_CIPHER_CTX_free(context) }
@@ -89,7 +89,7 @@ enum SealedSecret {
         let update = encrypt ? EVP_EncryptUpdate : EVP_DecryptUpdate
         guard initialize(context, SealingCipher.aes256GCM.pointer, nil, nil, nil) == 1,
               EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_IVLEN, Int32(nonce.count), nil) == 1,
-              initialize(context, nil, nil, key, nonce) == 1
+              key.withBytes({ initialize(context, nil, nil, $0.baseAddress, nonce) }) == 1
         else { return nil }
         var length: Int32 = 0
         if !aad.isEmpty {

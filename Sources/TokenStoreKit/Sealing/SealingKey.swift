@@ -5,8 +5,10 @@ import Foundation
 /// it makes.
 ///
 /// The material never appears in ``description``, `debugDescription` or a reflection
-/// mirror. It lives in an ordinary Swift array and is not zeroed when released: a process
-/// memory dump can still reveal it (see the threat model in the README).
+/// mirror. It is kept in a buffer of its own that is wiped (`OPENSSL_cleanse`) when the last
+/// copy of the key is released; the arrays and strings it was made from are the caller's
+/// to clear, and a memory dump of a running process still reveals live keys.
+/// Equality compares ids and material (in constant time); hashing uses the id only.
 public struct SealingKey: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
     CustomReflectable
 {
@@ -15,7 +17,7 @@ public struct SealingKey: Sendable, Hashable, CustomStringConvertible, CustomDeb
 
     /// The key's id: 1-64 characters of `A-Z a-z 0-9 . _ -`.
     public let id: String
-    let material: [UInt8]
+    let material: SealingKeyMaterial
 
     /// Creates a key from its id and 32 bytes of material.
     ///
@@ -28,7 +30,7 @@ public struct SealingKey: Sendable, Hashable, CustomStringConvertible, CustomDeb
                 .wrongKeyLength, "key '\(id)' has \(material.count) bytes; AES-256 needs \(Self.byteCount)")
         }
         self.id = id
-        self.material = material
+        self.material = SealingKeyMaterial(material)
     }
 
     /// Creates a key from its id and base64 (or base64url) material.
@@ -36,9 +38,10 @@ public struct SealingKey: Sendable, Hashable, CustomStringConvertible, CustomDeb
     /// - Throws: ``SealingKeyError`` when the id or the material is invalid.
     public init(id: String, base64: String) throws {
         try Self.validate(id: id)
-        guard let bytes = SealingBase64.decode(base64) else {
+        guard var bytes = SealingBase64.decode(base64) else {
             throw SealingKeyError(.invalidBase64, "key '\(id)' is not valid base64")
         }
+        defer { bytes.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) } }
         try self.init(id: id, material: bytes)
     }
 
@@ -47,13 +50,22 @@ public struct SealingKey: Sendable, Hashable, CustomStringConvertible, CustomDeb
     /// - Throws: ``SealingKeyError`` when the id is invalid or the generator fails.
     public static func generate(id: String) throws -> SealingKey {
         var bytes = [UInt8](repeating: 0, count: byteCount)
+        defer { bytes.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) } }
         let status = bytes.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(byteCount)) }
         guard status == 1 else { throw SealingKeyError(.randomFailed, "RAND_bytes failed; no key was made") }
         return try SealingKey(id: id, material: bytes)
     }
 
     /// The key as a key-file line, `id base64key`. This is the one place material is shown.
-    public var keyFileLine: String { "\(id) \(Data(material).base64EncodedString())" }
+    public var keyFileLine: String {
+        "\(id) \(material.withBytes { Data(buffer: $0) }.base64EncodedString())"
+    }
+
+    public static func == (lhs: SealingKey, rhs: SealingKey) -> Bool {
+        lhs.id == rhs.id && lhs.material.isEqual(to: rhs.material)
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
 
     public var description: String { "SealingKey(\(id), material: <redacted>)" }
     public var debugDescription: String { description }
