@@ -16,7 +16,8 @@ import Synchronization
 ///
 /// Reading a record that cannot be opened (unknown key id, wrong key, tampered or moved
 /// ciphertext) throws ``TokenStoreError`` with code ``TokenStoreError/Code/sealing`` whose
-/// ``TokenStoreError/record`` names the record; a garbage secret is never returned.
+/// ``TokenStoreError/record`` names the record; a garbage secret is never returned. A
+/// listing fails as a whole when one record of the page does not open.
 ///
 /// A plain (unsealed) secret is refused the same way unless `allowPlaintext` is `true`;
 /// then it is returned as stored and counted in ``plaintextReads``, so a later re-seal can
