@@ -11,7 +11,29 @@ public struct StoreOptions: ParsableArguments, Sendable {
                 "Default: sqlite://$XDG_DATA_HOME/tokenstore/tokens.db (or ~/.local/share/tokenstore/tokens.db)."))
     public var store: String?
 
+    @Option(
+        name: .customLong("sealing-keys"),
+        help: ArgumentHelp(
+            "A key file (mode 0600): seal token secrets with AES-256-GCM.",
+            discussion:
+                "One 'id base64key' per line, first is primary; see `tokenstore keygen`. Without the flag, "
+                + "$\(SealingKeyRing.environmentVariable)='id:base64key,...' seals too.",
+            valueName: "FILE"))
+    public var sealingKeys: String?
+
     public init() {}
+
+    /// The sealing keys: the `--sealing-keys` file, else `TOKENSTORE_SEALING_KEYS`, else `nil`.
+    ///
+    /// - Throws: ``CLIFailure`` with the key error's message (never key material).
+    public func sealingKeyRing(environment: [String: String]) throws -> SealingKeyRing? {
+        do {
+            if let sealingKeys, !sealingKeys.isEmpty { return try SealingKeyRing.load(keyFile: sealingKeys) }
+            return try SealingKeyRing.fromEnvironment(environment)
+        } catch let error as SealingKeyError {
+            throw CLIFailure("sealing keys: \(error)")
+        }
+    }
 
     /// The store URL to open: the flag, or the default user store (its directory created 0700).
     ///
@@ -21,13 +43,16 @@ public struct StoreOptions: ParsableArguments, Sendable {
         return try StoreLocation.defaultUserStoreURL(environment: environment)
     }
 
-    /// Opens the store, every driver registered.
+    /// Opens the store, every driver registered, sealed when sealing keys are configured.
     ///
-    /// - Throws: ``CLIFailure`` with the store error's message.
+    /// - Throws: ``CLIFailure`` with the store or key error's message.
     public func open(environment: [String: String]) async throws -> any TokenStore {
         let url = try url(environment: environment)
+        let keys = try sealingKeyRing(environment: environment)
         do {
-            return try await StoreDrivers.open(url)
+            let store = try await StoreDrivers.open(url)
+            guard let keys else { return store }
+            return SealedTokenStore(wrapping: store, keys: keys)
         } catch let error as TokenStoreError {
             throw CLIFailure(error.description)
         }

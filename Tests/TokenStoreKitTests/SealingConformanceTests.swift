@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+import TokenStoreKit
+import TokenStoreTesting
+
+/// The store and flow conformance suites through ``SealedTokenStore`` over memory and file
+/// stores: sealing must change nothing a caller can observe.
+@Suite("Sealed store conformance")
+struct SealingConformanceTests {
+    @Test("sealed memory store", arguments: TokenStoreConformance.caseNames)
+    func memory(caseName: String) async throws {
+        let keys = try SealingFixtures.ring("k2", "k1")
+        try await TokenStoreConformance(name: "sealed-memory") { clock in
+            SealedTokenStore(wrapping: InMemoryTokenStore(clock: clock), keys: keys)
+        }.run(case: caseName)
+    }
+
+    @Test("sealed file store", arguments: TokenStoreConformance.caseNames)
+    func file(caseName: String) async throws {
+        let directory = StoreTestDirectory("sealed-conformance")
+        defer { directory.remove() }
+        let keys = try SealingFixtures.ring("k1")
+        try await TokenStoreConformance(name: "sealed-file") { clock in
+            SealedTokenStore(
+                wrapping: try FileTokenStore(directory: directory.path, configuration: .init(clock: clock)), keys: keys)
+        }.run(case: caseName)
+    }
+
+    @Test("sealed store opened by URL through the registry")
+    func throughRegistry() async throws {
+        let directory = StoreTestDirectory("sealed-registry")
+        defer { directory.remove() }
+        let keys = try SealingFixtures.ring("k1")
+        try await TokenStoreConformance(name: "sealed-file-url") { clock in
+            try await SealedTokenStore.open("file://" + directory.path, keys: keys, options: TokenStoreOptions(clock: clock))
+        }.run()
+    }
+
+    @Test("authorization flow over a sealed memory store")
+    func flowMemory() async throws {
+        let keys = try SealingFixtures.ring("k1")
+        try await AuthorizationFlowConformance(name: "sealed-memory") { clock in
+            SealedTokenStore(wrapping: InMemoryTokenStore(clock: clock), keys: keys)
+        }.run()
+    }
+
+    @Test("authorization flow over a sealed file store")
+    func flowFile() async throws {
+        let directory = StoreTestDirectory("sealed-flow")
+        defer { directory.remove() }
+        let keys = try SealingFixtures.ring("k1")
+        try await AuthorizationFlowConformance(name: "sealed-file") { clock in
+            SealedTokenStore(
+                wrapping: try FileTokenStore(directory: directory.path, configuration: .init(clock: clock)), keys: keys)
+        }.run()
+    }
+}
+
+/// Keys and tokens shared by the sealing tests.
+enum SealingFixtures {
+    /// A key whose material is derived from its id, so two rings with the same id agree.
+    static func key(_ id: String, salt: UInt8 = 0) throws -> SealingKey {
+        let seed = id.utf8.reduce(salt) { $0 &+ $1 }
+        return try SealingKey(id: id, material: (0..<32).map { UInt8(truncatingIfNeeded: Int(seed) &* 31 &+ $0) })
+    }
+
+    static func ring(_ ids: String...) throws -> SealingKeyRing {
+        try SealingKeyRing(keys: ids.map { try key($0) })
+    }
+
+    static func accessToken(provider: String = "twitter", userID: String = "u1", secret: String) -> AccessToken {
+        AccessToken(
+            provider: provider, userID: userID, token: "tok-\(userID)", secret: secret,
+            createdAt: Date(timeIntervalSince1970: 1_700_000_000))
+    }
+
+    static func requestToken(token: String = "rt1", secret: String) -> RequestToken {
+        RequestToken(
+            provider: "twitter", token: token, secret: secret, createdAt: Date(),
+            timeToLive: .seconds(600))
+    }
+}
