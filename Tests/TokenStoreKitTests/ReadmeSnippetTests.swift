@@ -40,24 +40,40 @@ private func readmeQuickStart(consumerKey: String, consumerSecret: String) async
     _ = (beginSignIn, completeSignIn, postStatus)
 }
 
+/// The README's sealing example, compiled here.
+private func readmeSealing(url: String) async throws -> any TokenStore {
+    // snippet: sealing
+    let keys = try SealingKeyRing.load(keyFile: "/etc/myapp/sealing.keys")
+    let store = SealedTokenStore(wrapping: try await TokenStoreRegistry.shared.open(url), keys: keys)
+    // end snippet
+    return store
+}
+
 @Suite("README")
 struct ReadmeSnippetTests {
-    @Test("the quick start in README.md is the code compiled above")
-    func readmeShowsThisCode() throws {
+    @Test("every swift snippet marked in README.md is code compiled above", arguments: ["quick-start", "sealing"])
+    func readmeShowsThisCode(snippet: String) throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
         let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
 
-        let marker = try #require(readme.range(of: "<!-- snippet: quick-start -->\n```swift\n"))
+        let marker = try #require(readme.range(of: "<!-- snippet: \(snippet) -->\n```swift\n"))
         let end = try #require(readme.range(of: "\n```", range: marker.upperBound..<readme.endIndex))
         let shown = String(readme[marker.upperBound..<end.lowerBound])
 
-        let begin = try #require(source.range(of: "    // snippet: quick-start\n"))
+        let begin = try #require(source.range(of: "    // snippet: \(snippet)\n"))
         let stop = try #require(source.range(of: "\n    // end snippet", range: begin.upperBound..<source.endIndex))
         let compiled = source[begin.upperBound..<stop.lowerBound]
             .split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }
             .joined(separator: "\n")
         #expect(shown == compiled)
+    }
+
+    @Test("every snippet marker in README.md is checked")
+    func everySnippetIsChecked() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme.components(separatedBy: "<!-- snippet: ").count - 1 == 2)
     }
 }
