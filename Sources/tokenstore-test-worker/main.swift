@@ -1,2 +1,57 @@
-// STUB: implemented by the store-kit work (cross-process take races for the conformance suite).
-print("tokenstore-test-worker: not implemented")
+// Races `take` against other processes for the conformance suite's cross-process case.
+//
+//     tokenstore-test-worker take URL HEX_TOKEN...
+//
+// Opens URL through the registry, prints `ready`, waits for a line on standard input so
+// every worker starts racing at once, takes every token (all concurrently), prints
+// `won HEX_TOKEN` per token it got, then `done`. Any error prints `error ...`, exit 1.
+import Foundation
+import TokenStoreKit
+import TokenStoreSQLite
+
+func unhex(_ text: String) -> String? {
+    var bytes: [UInt8] = []
+    var index = text.startIndex
+    while index < text.endIndex {
+        let next = text.index(index, offsetBy: 2, limitedBy: text.endIndex) ?? text.endIndex
+        guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
+        bytes.append(byte)
+        index = next
+    }
+    return String(validating: bytes, as: UTF8.self)
+}
+
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard arguments.count >= 2, arguments[0] == "take" else {
+    say("error usage: tokenstore-test-worker take URL HEX_TOKEN...")
+    exit(2)
+}
+let url = arguments[1]
+let hexTokens = Array(arguments.dropFirst(2))
+
+do {
+    TokenStoreRegistry.shared.register(SQLiteTokenStore.driver)
+    let store = try await TokenStoreRegistry.shared.open(url)
+    say("ready")
+    _ = readLine()
+    let won = try await withThrowingTaskGroup(of: String?.self) { group in
+        for hexToken in hexTokens {
+            guard let token = unhex(hexToken) else { continue }
+            group.addTask { try await store.takeRequestToken(token) == nil ? nil : hexToken }
+        }
+        var won: [String] = []
+        for try await result in group { if let result { won.append(result) } }
+        return won
+    }
+    for hexToken in won { say("won " + hexToken) }
+    try await store.close()
+    say("done")
+    exit(0)
+} catch {
+    say("error \(error)")
+    exit(1)
+}

@@ -1,0 +1,46 @@
+import Foundation
+import Synchronization
+
+extension FileTokenStore {
+    /// Counts request tokens that have not expired (reading each, skipping damaged ones)
+    /// and access token records by file name (a damaged access record still counts).
+    public func counts() async throws -> TokenCounts {
+        let now = clock.now()
+        return try await onQueue("counts") {
+            var access = 0
+            try FileSystem.forEachEntry(self.accessDirectory) { name in
+                if case .other = FileRecordNames.parseAccess(name) { return }
+                access += 1
+            }
+            var requests = 0
+            try FileSystem.forEachEntry(self.requestDirectory) { name in
+                if case .other = FileRecordNames.parseRequest(name) { return }
+                if let token = self.readRequest(self.requestDirectory + "/" + name, operation: "counts"), !token.isExpired(at: now) {
+                    requests += 1
+                }
+            }
+            return TokenCounts(requestTokens: requests, accessTokens: access)
+        }
+    }
+
+    /// The schema version of the directory, read when the store was opened (1).
+    public func schemaVersion() async throws -> Int {
+        if closed { throw closedError("schemaVersion") }
+        return Self.currentSchemaVersion
+    }
+
+    /// Closes the lock file after the writes already queued. Later calls throw
+    /// ``TokenStoreError/Code/closed``; closing twice is harmless.
+    public func close() async throws {
+        markClosed()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                self.lockFile.withLock { fd in
+                    if let descriptor = fd { FileSystem.closeDescriptor(descriptor) }
+                    fd = nil
+                }
+                continuation.resume()
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import Logging
+
+extension FileTokenStore {
+    func requestPath(_ token: String) -> String {
+        requestDirectory + "/" + FileRecordNames.request(token)
+    }
+
+    func claimPath() -> String {
+        requestDirectory + "/.claim-" + UUID().uuidString
+    }
+
+    public func saveRequestToken(_ token: RequestToken) async throws {
+        let bytes = try FileRecord(token).encoded()
+        let path = requestPath(token.token)
+        try await onQueue("saveRequestToken") {
+            try FileSystem.writeAtomically(bytes, to: path, directory: self.requestDirectory)
+            try FileSystem.syncDirectory(self.requestDirectory)
+        }
+    }
+
+    public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
+        let path = requestPath(oauthToken)
+        let now = clock.now()
+        return try await onQueue("takeRequestToken") {
+            // The rename is the atomic step: one caller, in any process, moves the record
+            // to its private claim; every other rename finds nothing.
+            let claim = self.claimPath()
+            guard try FileSystem.renameIfPresent(path, claim) else { return nil }
+            let bytes: [UInt8]
+            do {
+                bytes = try FileSystem.readFile(claim) ?? []
+            } catch {
+                FileSystem.restore(claim, to: path)
+                throw error
+            }
+            guard let token = FileRecord.decode(bytes, kind: "request")?.requestToken else {
+                FileSystem.restore(claim, to: path)
+                throw self.corrupted(path, "takeRequestToken")
+            }
+            guard token.token == oauthToken else {
+                // Another token under the same hashed name: not ours to take.
+                FileSystem.restore(claim, to: path)
+                return nil
+            }
+            _ = try FileSystem.unlinkIfPresent(claim)
+            try FileSystem.syncDirectory(self.requestDirectory)
+            return token.isExpired(at: now) ? nil : token
+        }
+    }
+
+    public func purgeExpiredRequestTokens() async throws -> Int {
+        let now = clock.now()
+        return try await onQueue("purgeExpiredRequestTokens") {
+            var purged = 0
+            var expired: [String] = []
+            var leftovers: [String] = []
+            try FileSystem.forEachEntry(self.requestDirectory) { name in
+                let path = self.requestDirectory + "/" + name
+                if name.hasPrefix(".tmp-") || name.hasPrefix(".claim-") {
+                    // Left by a process that died mid-write or mid-take.
+                    if let age = FileSystem.age(path), age > 3600 { leftovers.append(path) }
+                    return
+                }
+                guard case .other = FileRecordNames.parseRequest(name) else {
+                    if let token = self.readRequest(path, operation: "purgeExpiredRequestTokens"), token.isExpired(at: now) {
+                        expired.append(path)
+                    }
+                    return
+                }
+            }
+            for path in expired {
+                // Claim first, then check again: a save may have replaced it meanwhile.
+                let claim = self.claimPath()
+                guard try FileSystem.renameIfPresent(path, claim) else { continue }
+                let bytes = try FileSystem.readFile(claim) ?? []
+                if let token = FileRecord.decode(bytes, kind: "request")?.requestToken, token.isExpired(at: now) {
+                    _ = try FileSystem.unlinkIfPresent(claim)
+                    purged += 1
+                } else {
+                    FileSystem.restore(claim, to: path)
+                }
+            }
+            for path in leftovers { _ = try? FileSystem.unlinkIfPresent(path) }
+            if purged > 0 || !leftovers.isEmpty { try FileSystem.syncDirectory(self.requestDirectory) }
+            return purged
+        }
+    }
+
+    /// Reads a request record for a scan; logs and returns `nil` for a damaged one.
+    func readRequest(_ path: String, operation: String) -> RequestToken? {
+        do {
+            guard let bytes = try FileSystem.readFile(path) else { return nil }
+            if let token = FileRecord.decode(bytes, kind: "request")?.requestToken { return token }
+            logger.warning(
+                "skipping a request token file that is not a record of this store",
+                metadata: ["store": "\(displayName)", "operation": "\(operation)", "file": "\(path)"])
+        } catch {
+            logger.warning(
+                "skipping an unreadable request token file",
+                metadata: ["store": "\(displayName)", "operation": "\(operation)", "file": "\(path)", "error": "\(error)"])
+        }
+        return nil
+    }
+
+    public func listRequestTokens(after cursor: String?, limit: Int) async throws -> RequestTokenPage {
+        guard limit >= 1 else {
+            if closed { throw closedError("listRequestTokens") }
+            throw TokenStoreError(
+                .invalidArgument, store: displayName, operation: "listRequestTokens",
+                message: "limit must be at least 1, got \(limit)")
+        }
+        let now = clock.now()
+        let limit = min(limit, FileTokenStore.maxPageSize)
+        return try await onQueue("listRequestTokens") {
+            let after = cursor.map(ByteOrderedString.init)
+            // The `limit + 1` smallest names above the cursor; one extra tells whether
+            // another page follows. Memory stays at one page whatever the store's size.
+            var page = BoundedSmallest<ByteOrderedString, RequestToken>(capacity: limit + 1)
+            try FileSystem.forEachEntry(self.requestDirectory) { name in
+                let path = self.requestDirectory + "/" + name
+                switch FileRecordNames.parseRequest(name) {
+                case .other:
+                    return
+                case .named(let token, _):
+                    let key = ByteOrderedString(token)
+                    if let after, !(after < key) { return }
+                    guard page.admits(key) else { return }
+                    if let record = self.readRequest(path, operation: "listRequestTokens"), !record.isExpired(at: now) {
+                        page.insert(key, record)
+                    }
+                case .hashed:
+                    guard let record = self.readRequest(path, operation: "listRequestTokens"), !record.isExpired(at: now)
+                    else { return }
+                    let key = ByteOrderedString(record.token)
+                    if let after, !(after < key) { return }
+                    page.insert(key, record)
+                }
+            }
+            var tokens = page.values
+            let more = tokens.count > limit
+            if more { tokens.removeLast() }
+            return RequestTokenPage(tokens: tokens, nextCursor: more ? tokens.last?.token : nil)
+        }
+    }
+}
+
+/// The `capacity` smallest keys seen, with their values, in ascending order.
+struct BoundedSmallest<Key: Comparable, Value> {
+    let capacity: Int
+    private(set) var keys: [Key] = []
+    private(set) var values: [Value] = []
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Whether `key` would be kept (so a caller can skip reading a file for it).
+    func admits(_ key: Key) -> Bool {
+        keys.count < capacity || (keys.last.map { key < $0 } ?? true)
+    }
+
+    mutating func insert(_ key: Key, _ value: Value) {
+        guard admits(key) else { return }
+        var low = 0
+        var high = keys.count
+        while low < high {
+            let mid = (low + high) / 2
+            if keys[mid] < key { low = mid + 1 } else { high = mid }
+        }
+        keys.insert(key, at: low)
+        values.insert(value, at: low)
+        if keys.count > capacity {
+            keys.removeLast()
+            values.removeLast()
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+import TokenStoreKit
+import TokenStoreTesting
+
+@Suite("FileTokenStore conformance")
+struct FileConformanceTests {
+    @Test("conformance case, every store over one directory, takes raced across processes",
+          arguments: TokenStoreConformance.caseNames)
+    func conformance(caseName: String) async throws {
+        let directory = TemporaryDirectory("conformance")
+        defer { directory.remove() }
+        try await TokenStoreConformance(
+            name: "file",
+            capabilities: .init(crossProcessURL: "file://" + directory.path)
+        ) { clock in
+            try FileTokenStore(directory: directory.path, configuration: .init(clock: clock))
+        }.run(case: caseName)
+    }
+
+    @Test("conformance through the registry's file: URL")
+    func throughRegistry() async throws {
+        let directory = TemporaryDirectory("registry")
+        defer { directory.remove() }
+        try await TokenStoreConformance(name: "file-url") { clock in
+            try await TokenStoreRegistry.shared.open("file://" + directory.path, options: TokenStoreOptions(clock: clock))
+        }.run()
+    }
+}
