@@ -10,3 +10,8 @@ public enum SQLiteMigrations {
         SchemaMigration(version: 1, name: "0001_create_tokens", utf8: PackageResources._001_create_tokens_sql),
     ]
 }
+
+extension SQLiteMigrations {
+    /// The highest version this build knows.
+    public static var latestVersion: Int { all.map(\.version).max() ?? 0 }
+}

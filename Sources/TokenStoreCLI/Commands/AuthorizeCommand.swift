@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import OAuth1
+import TokenStoreKit
+
+/// `tokenstore authorize`: the desktop (PIN, `oob`) dance for a real provider, like
+/// `twurl authorize`, storing the access token.
+public struct AuthorizeCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "authorize",
+        abstract: "Authorize an account with the desktop (PIN) flow and store its access token.",
+        discussion: """
+            Prints the provider's authorize URL, reads the PIN the provider shows from standard \
+            input, exchanges it for the access token and stores that under (provider id, user id).
+
+              export TOKENSTORE_CONSUMER_KEY=... TOKENSTORE_CONSUMER_SECRET=...
+              tokenstore authorize --provider twitter
+              tokenstore authorize --provider-id example --request-token-url https://example.com/oauth/request_token \\
+                --authorize-url https://example.com/oauth/authorize --access-token-url https://example.com/oauth/access_token
+            """)
+
+    @OptionGroup public var storeOptions: StoreOptions
+    @OptionGroup public var consumer: ConsumerOptions
+
+    @Option(help: "A provider preset (twitter); also the default provider id.")
+    public var provider: String?
+
+    @Option(
+        name: .customLong("provider-id"),
+        help: "The provider id tokens are stored under (default: the preset name or the request-token URL's host).")
+    public var providerID: String?
+
+    @Option(
+        name: .customLong("request-token-url"), help: "The provider's request-token (temporary credentials) endpoint.")
+    public var requestTokenURL: String?
+
+    @Option(name: .customLong("authorize-url"), help: "The provider's authorize page.")
+    public var authorizeURL: String?
+
+    @Option(name: .customLong("access-token-url"), help: "The provider's access-token endpoint.")
+    public var accessTokenURL: String?
+
+    @Option(
+        name: .customLong("access-type"),
+        help: "x_auth_access_type to ask for (read, write), when the provider supports it.")
+    public var accessType: String?
+
+    public init() {}
+
+    public func run() async throws {
+        try await execute(console: .standard)
+    }
+
+    /// The provider presets `--provider` accepts.
+    static let presets: [String: OAuth1ProviderEndpoints] = ["twitter": .twitter, "x": .twitter]
+
+    /// Runs the command with `console`'s streams and environment.
+    ///
+    /// - Throws: ``CLIFailure`` with a message for the user.
+    public func execute(console: CLIConsole) async throws {
+        let (endpoints, id) = try resolveProvider()
+        let credentials = try consumer.credentials(environment: console.environment)
+        let client = OAuth1Client(credentials: credentials, callback: .outOfBand, endpoints: endpoints)
+
+        let completion = try await storeOptions.withStore(environment: console.environment) { store in
+            let flow = AuthorizationFlow(provider: id, client: client, store: store)
+            return try await CLIErrors.reporting {
+                let start = try await flow.begin(session: .outOfBand, accessType: accessType)
+                console.print("Open this URL in a browser and authorize the app:")
+                console.print()
+                console.print("  \(start.authorizationURL.absoluteString)")
+                console.print()
+                console.writeOutput("Then enter the PIN the provider shows: ")
+                guard let pin = console.readLine(), !pin.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw CLIFailure("no PIN on standard input; run `tokenstore authorize` again and type the PIN")
+                }
+                let done = try await flow.completeOutOfBand(requestToken: start.requestToken, verifier: pin)
+                console.print()
+                console.print("Stored the access token in \(store.displayName)")
+                return done
+            }
+        }
+        let token = completion.accessToken
+        console.print("  provider:    \(token.provider)")
+        console.print("  user id:     \(token.userID)")
+        console.print("  screen name: \(token.screenName ?? "(none returned)")")
+        console.print("  token:       \(token.token) (the secret is stored, never printed)")
+        console.print()
+        console.print("Try: tokenstore request --provider \(token.provider) --user \(token.userID) URL")
+    }
+
+    /// The endpoints and the provider id from `--provider` or the three URL flags.
+    func resolveProvider() throws -> (OAuth1ProviderEndpoints, String) {
+        let urls = [requestTokenURL, authorizeURL, accessTokenURL]
+        if let provider, urls.allSatisfy({ $0 == nil }) {
+            guard let preset = Self.presets[provider.lowercased()] else {
+                throw CLIFailure(
+                    "unknown provider preset '\(provider)' (known: \(Self.presets.keys.sorted().joined(separator: ", "))); "
+                        + "or give --request-token-url, --authorize-url and --access-token-url")
+            }
+            return (preset, providerID ?? provider.lowercased())
+        }
+        guard let requestTokenURL, let authorizeURL, let accessTokenURL else {
+            throw CLIFailure(
+                "give --provider twitter, or all of --request-token-url, --authorize-url and --access-token-url")
+        }
+        let requestToken = try Self.endpoint(requestTokenURL, flag: "--request-token-url")
+        let authorize = try Self.endpoint(authorizeURL, flag: "--authorize-url")
+        let accessToken = try Self.endpoint(accessTokenURL, flag: "--access-token-url")
+        let id = providerID ?? provider ?? requestToken.host ?? "provider"
+        return (
+            OAuth1ProviderEndpoints(
+                requestTokenURL: requestToken, authorizeURL: authorize, accessTokenURL: accessToken), id
+        )
+    }
+
+    static func endpoint(_ text: String, flag: String) throws -> URL {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
+            url.host != nil
+        else {
+            throw CLIFailure("\(flag) '\(text)' is not an http or https URL")
+        }
+        return url
+    }
+}

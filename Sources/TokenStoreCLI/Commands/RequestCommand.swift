@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import OAuth1
+import TokenStoreKit
+
+/// `tokenstore request`: a signed HTTP request on behalf of a stored user, like `twurl`.
+public struct RequestCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "request",
+        abstract: "Send an OAuth 1.0a signed HTTP request with a stored access token.",
+        discussion: """
+            Loads the access token of --user at --provider from the store, signs the request \
+            with it and the consumer credentials, sends it and prints the status and the body.
+
+              tokenstore request --provider twitter --user 12345 https://api.x.com/1.1/account/verify_credentials.json
+              tokenstore request --provider twitter --user 12345 -X POST -d status=hello https://api.x.com/1.1/statuses/update.json
+            """)
+
+    @OptionGroup public var storeOptions: StoreOptions
+    @OptionGroup public var consumer: ConsumerOptions
+
+    @Option(help: "The provider id the token is stored under, e.g. twitter.")
+    public var provider: String
+
+    @Option(help: "The user id the token is stored under.")
+    public var user: String
+
+    @Option(
+        name: .customShort("X"),
+        help: ArgumentHelp("The HTTP method (default GET, or POST with -d).", valueName: "METHOD"))
+    public var method: String?
+
+    @Option(
+        name: .customShort("d"),
+        help: ArgumentHelp(
+            "A form field NAME=VALUE (decoded; split at the first '='); repeatable.", valueName: "NAME=VALUE"))
+    public var data: [String] = []
+
+    @Argument(help: "The request URL, query included.")
+    public var url: String
+
+    public init() {}
+
+    public func run() async throws {
+        try await execute(console: .standard)
+    }
+
+    /// Runs the command with `console`'s streams and environment.
+    ///
+    /// - Throws: ``CLIFailure`` with a message for the user; the status is printed even
+    ///   when it is not a success.
+    public func execute(console: CLIConsole) async throws {
+        let request = try makeRequest()
+        let credentials = try consumer.credentials(environment: console.environment)
+        let key = AccessTokenKey(provider: provider, userID: user)
+        let token = try await storeOptions.withStore(environment: console.environment) { store in
+            let found: AccessToken?
+            do {
+                found = try await store.accessToken(for: key)
+            } catch let error as TokenStoreError {
+                throw CLIFailure(error.description)
+            }
+            guard let found else {
+                throw CLIFailure(
+                    "no access token for \(key) in \(store.displayName); run `tokenstore authorize` first "
+                        + "(or check --provider, --user and --store)")
+            }
+            return found
+        }
+
+        let signer = OAuth1Signer(
+            client: credentials, token: TokenCredentials(token: token.token, secret: token.secret))
+        let response: OAuth1HTTPResponse
+        do {
+            response = try await URLSessionTransport.shared.send(try signer.sign(request), timeout: .seconds(30))
+        } catch let error as OAuth1Error {
+            throw CLIFailure("\(request.method) \(request.url.absoluteString) failed: \(error.description)")
+        }
+        console.print("HTTP \(response.status)")
+        console.print(String(decoding: response.body, as: UTF8.self))
+    }
+
+    /// The unsigned request from the arguments.
+    func makeRequest() throws -> OAuth1HTTPRequest {
+        guard let target = URL(string: url), let scheme = target.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", target.host != nil
+        else {
+            throw CLIFailure("'\(url)' is not an http or https URL")
+        }
+        var fields: [OAuth1Parameter] = []
+        for pair in data {
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                throw CLIFailure("-d expects NAME=VALUE, got '\(pair)'")
+            }
+            fields.append(OAuth1Parameter(String(pair[..<equals]), String(pair[pair.index(after: equals)...])))
+        }
+        let verb = (method ?? (fields.isEmpty ? "GET" : "POST")).uppercased()
+        guard !verb.isEmpty, verb.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+            throw CLIFailure("-X expects an HTTP method such as GET or POST, got '\(method ?? "")'")
+        }
+        var request = OAuth1HTTPRequest(method: verb, url: target)
+        if !fields.isEmpty {
+            request.body = Data(OAuth1PercentEncoding.formEncode(fields).utf8)
+            request.setHeader("Content-Type", "application/x-www-form-urlencoded")
+        }
+        return request
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Synchronization
+
+/// Where a command reads its input and writes its output, injectable so tests run the
+/// commands in-process with a scripted standard input and captured output.
+public struct CLIConsole: Sendable {
+    /// Writes to standard output (the text is written as given; add newlines yourself).
+    public var writeOutput: @Sendable (String) -> Void
+    /// Writes to standard error.
+    public var writeError: @Sendable (String) -> Void
+    /// Reads one line from standard input without its newline, or `nil` at end of input.
+    public var readLine: @Sendable () -> String?
+    /// The process environment (consumer key and secret, `XDG_DATA_HOME`, `HOME`).
+    public var environment: [String: String]
+
+    /// Creates a console from its parts.
+    public init(
+        writeOutput: @escaping @Sendable (String) -> Void,
+        writeError: @escaping @Sendable (String) -> Void,
+        readLine: @escaping @Sendable () -> String?,
+        environment: [String: String]
+    ) {
+        self.writeOutput = writeOutput
+        self.writeError = writeError
+        self.readLine = readLine
+        self.environment = environment
+    }
+
+    /// The process's standard streams and environment.
+    public static var standard: CLIConsole {
+        CLIConsole(
+            writeOutput: { text in FileHandle.standardOutput.write(Data(text.utf8)) },
+            writeError: { text in FileHandle.standardError.write(Data(text.utf8)) },
+            readLine: { Swift.readLine(strippingNewline: true) },
+            environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// Writes `line` and a newline to standard output.
+    public func print(_ line: String = "") { writeOutput(line + "\n") }
+
+    /// Writes `line` and a newline to standard error.
+    public func printError(_ line: String) { writeError(line + "\n") }
+}
+
+/// A console whose output is kept in memory and whose input is a fixed list of lines.
+public final class CapturedConsole: Sendable {
+    private struct State {
+        var output = ""
+        var error = ""
+        var input: [String]
+    }
+    private let state: Mutex<State>
+
+    /// The environment the console reports.
+    public let environment: [String: String]
+
+    /// Creates a console that answers reads with `input`, one line each, then end of input.
+    public init(input: [String] = [], environment: [String: String] = [:]) {
+        self.state = Mutex(State(input: input))
+        self.environment = environment
+    }
+
+    /// Everything written to standard output so far.
+    public var output: String { state.withLock { $0.output } }
+    /// Everything written to standard error so far.
+    public var error: String { state.withLock { $0.error } }
+
+    /// The console to hand to a command.
+    public var console: CLIConsole {
+        CLIConsole(
+            writeOutput: { text in self.state.withLock { $0.output += text } },
+            writeError: { text in self.state.withLock { $0.error += text } },
+            readLine: {
+                self.state.withLock { state in state.input.isEmpty ? nil : state.input.removeFirst() }
+            },
+            environment: environment)
+    }
+}

@@ -1,0 +1,27 @@
+import TokenStoreKit
+import TokenStorePostgres
+import TokenStoreRedis
+import TokenStoreSQLite
+
+/// The drivers `tokenstore` knows, registered once so every `--store URL` accepts any of
+/// their schemes (`memory:`, `file:`, `sqlite:`, `postgres:`, `postgresql:`, `redis:`).
+public enum StoreDrivers {
+    /// Registers the SQLite, PostgreSQL and Redis drivers with `registry` (the memory and
+    /// file drivers are built in). Registering twice is harmless.
+    public static func registerAll(in registry: TokenStoreRegistry = .shared) {
+        registry.register(SQLiteTokenStore.driver)
+        registry.register(PostgresTokenStore.driver)
+        registry.register(RedisTokenStore.driver)
+    }
+
+    /// Registers every driver and opens the store `url` names.
+    ///
+    /// - Throws: ``TokenStoreError`` from the registry or the driver (an unknown scheme's
+    ///   message lists the registered ones).
+    public static func open(_ url: String, options: TokenStoreOptions = TokenStoreOptions()) async throws
+        -> any TokenStore
+    {
+        registerAll()
+        return try await TokenStoreRegistry.shared.open(url, options: options)
+    }
+}

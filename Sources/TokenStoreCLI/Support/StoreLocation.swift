@@ -1,0 +1,58 @@
+import Foundation
+
+/// Where `tokenstore` keeps tokens when no `--store` is given.
+public enum StoreLocation {
+    /// The directory of the user's token store: `$XDG_DATA_HOME/tokenstore`, or
+    /// `~/.local/share/tokenstore` when `XDG_DATA_HOME` is unset or not absolute (the XDG
+    /// base directory rule).
+    ///
+    /// - Throws: ``CLIFailure`` when neither `XDG_DATA_HOME` nor `HOME` is usable.
+    public static func userDataDirectory(environment: [String: String]) throws -> String {
+        if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
+            return (xdg as NSString).appendingPathComponent("tokenstore")
+        }
+        guard let home = environment["HOME"], home.hasPrefix("/") else {
+            throw CLIFailure(
+                "cannot find a data directory: neither XDG_DATA_HOME nor HOME is an absolute path; "
+                    + "pass --store URL (e.g. --store sqlite:///path/tokens.db)")
+        }
+        return (home as NSString).appendingPathComponent(".local/share/tokenstore")
+    }
+
+    /// The default store URL, `sqlite://<data dir>/tokens.db`, creating the directory with
+    /// mode 0700 (and tightening an existing one to 0700) so other users cannot read it.
+    ///
+    /// - Throws: ``CLIFailure`` when the directory cannot be created.
+    public static func defaultUserStoreURL(environment: [String: String]) throws -> String {
+        let directory = try userDataDirectory(environment: environment)
+        try makePrivateDirectory(directory)
+        return "sqlite://" + (directory as NSString).appendingPathComponent("tokens.db")
+    }
+
+    /// A fresh private temporary directory for the demo's store.
+    ///
+    /// - Throws: ``CLIFailure`` when it cannot be created.
+    public static func makeTemporaryDirectory(prefix: String = "tokenstore-demo") throws -> String {
+        let path = (NSTemporaryDirectory() as NSString)
+            .appendingPathComponent("\(prefix)-\(UUID().uuidString.lowercased())")
+        do {
+            // Not intermediate: creation fails rather than reuse a directory someone made first.
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw CLIFailure("cannot create a temporary directory \(path): \(error.localizedDescription)")
+        }
+        return path
+    }
+
+    /// Creates `path` and its parents, then sets it to 0700.
+    static func makePrivateDirectory(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
+        } catch {
+            throw CLIFailure("cannot create the store directory \(path): \(error.localizedDescription)")
+        }
+    }
+}

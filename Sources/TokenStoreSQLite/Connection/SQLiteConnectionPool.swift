@@ -1,0 +1,167 @@
+import Synchronization
+import TokenStoreKit
+
+/// The connections of one store and the rule for running a call on one of them.
+///
+/// **Fast path.** A call tries each connection's lock without waiting and, on the first it
+/// gets, runs its statements right there on the calling task's thread. The connections
+/// keep a busy timeout of 0, so a lock held by another connection or process returns
+/// `SQLITE_BUSY` at once instead of sleeping: a fast-path call never waits for anything
+/// but the disk pages it reads or writes (WAL with `synchronous=NORMAL` does not fsync on
+/// commit, and checkpoints run elsewhere, see ``SQLiteCheckpointer``). No thread hop, no
+/// allocation beyond the results.
+///
+/// **Writers and readers.** Writes use the first connection only, so tasks of this
+/// process that write at once queue on its lock (a FIFO handoff on its queue) rather than
+/// on SQLite's file lock, whose busy handler polls with sleeps. Reads prefer the other
+/// connections and run in parallel with the writer (WAL). `SQLITE_BUSY` on the fast path
+/// then comes only from other processes (or a restarting checkpoint).
+///
+/// **Slow path.** When SQLite reports `SQLITE_BUSY`, or every connection is in use, the
+/// call moves to the connection's serial `DispatchQueue`, which waits for the lock and
+/// retries with the configured busy timeout. Only that dedicated thread ever sleeps.
+final class SQLiteConnectionPool: Sendable {
+    let slots: [SQLiteConnectionSlot]
+    /// Where reads look for a free connection: the readers first, the writer last.
+    private let readSlots: [SQLiteConnectionSlot]
+    /// The connections reads wait for when all are busy (the writer only when alone).
+    private let readWaitSlots: [SQLiteConnectionSlot]
+    let checkpointer: SQLiteCheckpointer?
+    let displayName: String
+    let busyTimeout: Duration
+    private let busyTimeoutMilliseconds: Int32
+    private let isClosed = Atomic<Bool>(false)
+    private let nextSlot = Atomic<Int>(0)
+
+    /// How many times a call sweeps the locks before it hops to a queue.
+    private static let sweeps = 2
+
+    init(slots: [SQLiteConnectionSlot], checkpointer: SQLiteCheckpointer?, displayName: String, busyTimeout: Duration) {
+        self.slots = slots
+        self.readSlots = slots.count > 1 ? Array(slots.dropFirst()) + [slots[0]] : slots
+        self.readWaitSlots = slots.count > 1 ? Array(slots.dropFirst()) : slots
+        self.checkpointer = checkpointer
+        self.displayName = displayName
+        self.busyTimeout = busyTimeout
+        self.busyTimeoutMilliseconds = Self.milliseconds(busyTimeout)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int32 {
+        let (seconds, attoseconds) = duration.components
+        let total = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: max(0, total))
+    }
+
+    private enum InlineOutcome<R: Sendable>: Sendable {
+        case finished(Result<R, any Error>)
+        case busy
+        case closed
+    }
+
+    /// Runs `body` on a connection, inline when possible (see the type's documentation).
+    ///
+    /// `body` must leave no transaction open and must be safe to run again from the start
+    /// after it threw a busy ``SQLiteError`` (it did nothing then). `inline: false` skips
+    /// the fast path, for work that is long by nature (large batches, scans).
+    func run<R: Sendable>(
+        _ operation: String,
+        access: SQLiteAccess,
+        inline: Bool,
+        _ body: @escaping @Sendable (SQLiteConnection) throws -> R
+    ) async throws -> R {
+        try await run(operation, access: access, inline: inline, SQLiteClosureOperation(body: body))
+    }
+
+    /// Runs `work` like ``run(_:access:inline:_:)``; a struct, so the fast path allocates
+    /// no closure context.
+    func run<Work: SQLiteOperation>(
+        _ operation: String, access: SQLiteAccess, inline: Bool, _ work: Work
+    ) async throws -> Work.Output {
+        typealias R = Work.Output
+        if isClosed.load(ordering: .relaxed) { throw closedError(operation) }
+        var target: SQLiteConnectionSlot?
+        sweep: for _ in 0..<(inline ? Self.sweeps : 0) {
+            for slot in access == .write ? slots[0..<1] : readSlots[...] {
+                let outcome = slot.state.withLockIfAvailable { connection -> InlineOutcome<R> in
+                    guard let connection else { return .closed }
+                    do {
+                        return .finished(.success(try work.run(on: connection)))
+                    } catch let error as SQLiteError where error.isBusy {
+                        return .busy
+                    } catch {
+                        return .finished(.failure(error))
+                    }
+                }
+                switch outcome {
+                case nil:
+                    continue
+                case .finished(let result)?:
+                    do { return try result.get() } catch { throw storeError(error, operation: operation) }
+                case .busy?:
+                    target = slot
+                    break sweep
+                case .closed?:
+                    throw closedError(operation)
+                }
+            }
+        }
+        let slot =
+            target ?? (access == .write
+                ? slots[0] : readWaitSlots[nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue % readWaitSlots.count])
+        let result: R?
+        do {
+            result = try await slot.runOffPool(busyTimeoutMilliseconds: busyTimeoutMilliseconds, work)
+        } catch {
+            throw storeError(error, operation: operation)
+        }
+        guard let result else { throw closedError(operation) }
+        return result
+    }
+
+    /// Closes every connection, each on its own queue. Later calls throw `closed`.
+    func close() async {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        for slot in slots { await slot.close() }
+        await checkpointer?.close()
+    }
+
+    func closedError(_ operation: String) -> TokenStoreError {
+        TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
+    }
+
+    /// `error` as the ``TokenStoreError`` a caller sees.
+    func storeError(_ error: any Error, operation: String) -> any Error {
+        switch error {
+        case let error as TokenStoreError:
+            return error
+        case let error as SQLiteError:
+            return error.storeError(store: displayName, operation: operation, busyTimeout: busyTimeout)
+        case let error as SQLiteCorruptRow:
+            return TokenStoreError(
+                .corruptedRecord, store: displayName, operation: operation,
+                message: "a stored row cannot be decoded: \(error.problem); delete or repair it", record: error.record)
+        default:
+            return TokenStoreError(
+                .internal, store: displayName, operation: operation, message: "unexpected error", underlying: nil)
+        }
+    }
+}
+
+/// Whether a call writes (first connection only) or only reads (any connection).
+enum SQLiteAccess: Sendable {
+    case read
+    case write
+}
+
+/// Work on one connection. It must leave no transaction open and be safe to run again
+/// from the start after throwing a busy ``SQLiteError`` (it changed nothing then).
+protocol SQLiteOperation: Sendable {
+    associatedtype Output: Sendable
+    func run(on connection: SQLiteConnection) throws -> Output
+}
+
+/// A closure as an ``SQLiteOperation``, for the calls off the hot path.
+struct SQLiteClosureOperation<Output: Sendable>: SQLiteOperation {
+    let body: @Sendable (SQLiteConnection) throws -> Output
+    func run(on connection: SQLiteConnection) throws -> Output { try body(connection) }
+}

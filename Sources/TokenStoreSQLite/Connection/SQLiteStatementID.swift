@@ -1,0 +1,77 @@
+/// Every statement the driver runs, prepared once per connection on first use.
+///
+/// The SQL texts are constants: no value is ever spliced in, so no error message or log
+/// line can carry data.
+enum SQLiteStatementID: Int, CaseIterable {
+    case saveRequestToken
+    case takeRequestToken
+    case purgeRequestTokens
+    case listRequestTokensFirst
+    case listRequestTokensAfter
+    case saveAccessTokenOverwrite
+    case saveAccessTokenIfNewer
+    case getAccessToken
+    case deleteAccessToken
+    case listAccessTokensFirst
+    case listAccessTokensAfter
+    case counts
+    case schemaVersion
+    case begin
+    case commit
+    case rollback
+
+    /// Columns of a request-token row, in the order ``SQLiteConnection/requestToken(_:)``
+    /// reads them.
+    static let requestColumns =
+        "token, provider, secret, callback_url, return_to, session_binding, metadata, created_at, expires_at"
+    /// Columns of an access-token row, in the order ``SQLiteConnection/accessToken(_:)``
+    /// reads them.
+    static let accessColumns =
+        "provider, user_id, token, secret, screen_name, access_type, created_at, updated_at, metadata"
+
+    var sql: String {
+        switch self {
+        case .saveRequestToken:
+            "INSERT OR REPLACE INTO request_tokens (\(Self.requestColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        case .takeRequestToken:
+            "DELETE FROM request_tokens WHERE token = ?1 AND expires_at > ?2 RETURNING \(Self.requestColumns)"
+        case .purgeRequestTokens:
+            "DELETE FROM request_tokens WHERE expires_at <= ?1"
+        case .listRequestTokensFirst:
+            "SELECT \(Self.requestColumns) FROM request_tokens WHERE expires_at > ?2 ORDER BY token LIMIT ?3"
+        case .listRequestTokensAfter:
+            "SELECT \(Self.requestColumns) FROM request_tokens WHERE token > ?1 AND expires_at > ?2 ORDER BY token LIMIT ?3"
+        case .saveAccessTokenOverwrite:
+            Self.upsert(condition: "")
+        case .saveAccessTokenIfNewer:
+            Self.upsert(condition: " WHERE excluded.updated_at > access_tokens.updated_at")
+        case .getAccessToken:
+            "SELECT \(Self.accessColumns) FROM access_tokens WHERE provider = ?1 AND user_id = ?2"
+        case .deleteAccessToken:
+            "DELETE FROM access_tokens WHERE provider = ?1 AND user_id = ?2"
+        case .listAccessTokensFirst:
+            "SELECT \(Self.accessColumns) FROM access_tokens ORDER BY provider, user_id LIMIT ?3"
+        case .listAccessTokensAfter:
+            "SELECT \(Self.accessColumns) FROM access_tokens WHERE (provider, user_id) > (?1, ?2) "
+                + "ORDER BY provider, user_id LIMIT ?3"
+        case .counts:
+            "SELECT (SELECT count(*) FROM request_tokens WHERE expires_at > ?1), (SELECT count(*) FROM access_tokens)"
+        case .schemaVersion:
+            "SELECT coalesce(max(version), 0) FROM schema_migrations"
+        case .begin:
+            "BEGIN IMMEDIATE"
+        case .commit:
+            "COMMIT"
+        case .rollback:
+            "ROLLBACK"
+        }
+    }
+
+    /// The upsert: an existing row keeps its `created_at`.
+    private static func upsert(condition: String) -> String {
+        "INSERT INTO access_tokens (\(accessColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+            + "ON CONFLICT (provider, user_id) DO UPDATE SET token = excluded.token, secret = excluded.secret, "
+            + "screen_name = excluded.screen_name, access_type = excluded.access_type, "
+            + "updated_at = excluded.updated_at, metadata = excluded.metadata" + condition
+    }
+}

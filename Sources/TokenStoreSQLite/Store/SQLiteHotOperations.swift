@@ -1,0 +1,64 @@
+import TokenStoreKit
+
+// The hot calls as structs rather than closures: the fast path passes them by value and
+// allocates no closure context (see `SQLiteConnectionPool.run(_:inline:_:)`).
+
+/// `accessToken(for:)`.
+struct GetAccessToken: SQLiteOperation {
+    let key: AccessTokenKey
+
+    func run(on connection: SQLiteConnection) throws -> AccessToken? {
+        let statement = try connection.statement(.getAccessToken)
+        defer { connection.finish(statement) }
+        try connection.bind(statement, 1, key.provider)
+        try connection.bind(statement, 2, key.userID)
+        guard try connection.step(statement) else { return nil }
+        return try connection.accessToken(statement, key: key)
+    }
+}
+
+/// `saveAccessToken(_:policy:)`.
+struct SaveAccessToken: SQLiteOperation {
+    let token: AccessToken
+    let policy: WritePolicy
+
+    func run(on connection: SQLiteConnection) throws -> Bool {
+        let statement = try connection.statement(policy == .overwrite ? .saveAccessTokenOverwrite : .saveAccessTokenIfNewer)
+        defer { connection.finish(statement) }
+        try connection.bindAccessToken(statement, token)
+        while try connection.step(statement) {}
+        return connection.changes > 0
+    }
+}
+
+/// `saveRequestToken(_:)`.
+struct SaveRequestToken: SQLiteOperation {
+    let token: RequestToken
+
+    func run(on connection: SQLiteConnection) throws {
+        let statement = try connection.statement(.saveRequestToken)
+        defer { connection.finish(statement) }
+        try connection.bindRequestToken(statement, token)
+        while try connection.step(statement) {}
+    }
+}
+
+/// `takeRequestToken(_:)`: one `DELETE ... RETURNING`, atomic across connections and
+/// processes (the row is deleted by whichever statement gets the write lock first).
+struct TakeRequestToken: SQLiteOperation {
+    let oauthToken: String
+    let nowMilliseconds: Int64
+
+    func run(on connection: SQLiteConnection) throws -> RequestToken? {
+        let statement = try connection.statement(.takeRequestToken)
+        defer { connection.finish(statement) }
+        try connection.bind(statement, 1, oauthToken)
+        connection.bind(statement, 2, nowMilliseconds)
+        guard try connection.step(statement) else { return nil }
+        let token = Result { () throws(SQLiteCorruptRow) in try connection.requestToken(statement) }
+        // Step to the end so the delete completes before the statement is reset; a
+        // corrupt row is still removed (it could never be taken otherwise).
+        while try connection.step(statement) {}
+        return try token.get()
+    }
+}

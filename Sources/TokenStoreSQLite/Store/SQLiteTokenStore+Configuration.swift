@@ -1,0 +1,56 @@
+import Logging
+import TokenStoreKit
+
+extension SQLiteTokenStore {
+    /// How a ``SQLiteTokenStore`` opens and uses its database.
+    public struct Configuration: Sendable {
+        /// Where the store reads the current time (expiry checks).
+        public var clock: TokenClock
+        /// Receives migrations and checkpoint events; never a secret.
+        public var logger: Logger
+        /// How long a call waits for a lock held by another connection or process before
+        /// it throws ``TokenStoreError/Code/timedOut``. The wait happens on the
+        /// connection's own thread, never on a cooperative thread. Default 5 seconds.
+        public var busyTimeout: Duration
+        /// Connections to a database file (at least 1; default 4). WAL lets them all read
+        /// at once while one writes; calls from concurrent tasks each take a free one.
+        /// `:memory:` always uses one connection (each would be a separate database).
+        public var connections: Int
+        /// What a commit waits for; see ``Durability``.
+        public var durability: Durability
+        /// WAL size, in pages, past which a background passive checkpoint copies the WAL
+        /// into the database. Default 1000 (about 4 MiB), SQLite's own default.
+        public var checkpointThresholdPages: Int
+
+        /// Creates a configuration.
+        public init(
+            clock: TokenClock = .system,
+            logger: Logger = Logger(label: "tokenstore.sqlite", factory: { _ in SwiftLogNoOpLogHandler() }),
+            busyTimeout: Duration = .seconds(5),
+            connections: Int = 4,
+            durability: Durability = .normal,
+            checkpointThresholdPages: Int = 1000
+        ) {
+            self.clock = clock
+            self.logger = logger
+            self.busyTimeout = busyTimeout
+            self.connections = connections
+            self.durability = durability
+            self.checkpointThresholdPages = checkpointThresholdPages
+        }
+    }
+
+    /// What a commit waits for before it returns. The journal is always WAL.
+    public enum Durability: Sendable, Hashable {
+        /// `synchronous=NORMAL`: a commit appends to the WAL without fsync; the WAL is
+        /// synced at checkpoints. A power loss or OS crash can lose the last transactions
+        /// before the previous checkpoint sync, but never corrupts the database; an app
+        /// crash loses nothing. The usual choice for WAL and the default: a commit costs
+        /// microseconds instead of an fsync.
+        case normal
+        /// `synchronous=FULL`: every commit fsyncs the WAL, so a committed token survives
+        /// power loss. Each write then waits for the disk (typically 0.1 to 10 ms), so
+        /// writes run on the connection's own thread, one thread hop each.
+        case full
+    }
+}

@@ -1,0 +1,79 @@
+import Dispatch
+import Foundation
+import OAuth1
+import OAuth1Testing
+import Testing
+import TokenStoreKit
+@testable import TokenStoreCLI
+
+/// Separate processes: the `tokenstore authorize` binary stores a token (the PIN written
+/// to its standard input through a pipe), then the `tokenstore request` binary signs
+/// with it from the same SQLite file.
+@Suite struct AuthorizeBinaryTests {
+    /// Reads `handle` off the cooperative pool until `text` holds `marker` or the stream ends.
+    static func read(_ handle: FileHandle, until marker: String) async -> String {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var text = ""
+                while !text.contains(marker) {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    text += String(decoding: chunk, as: UTF8.self)
+                }
+                continuation.resume(returning: text)
+            }
+        }
+    }
+
+    @Test func authorizeBinaryThenRequestBinary() async throws {
+        let binary = try #require(DemoCommandTests.tokenstoreBinary(), "the tokenstore executable was not found")
+        let consumer = AuthorizeRequestFlowTests.consumer
+        let provider = try await AuthorizeRequestFlowTests.provider()
+        defer { Task { await provider.stop() } }
+        let directory = try StoreLocation.makeTemporaryDirectory(prefix: "tokenstore-bin-test")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = "sqlite://\(directory)/tokens.db"
+
+        let authorize = Process()
+        authorize.executableURL = binary
+        authorize.arguments = ["authorize", "--store", store] + AuthorizeRequestFlowTests.endpointFlags(provider)
+        authorize.environment = AuthorizeRequestFlowTests.environment
+        let input = Pipe()
+        let output = Pipe()
+        authorize.standardInput = input
+        authorize.standardOutput = output
+        authorize.standardError = Pipe()
+        try authorize.run()
+
+        let prompt = await Self.read(output.fileHandleForReading, until: "PIN")
+        let line = try #require(prompt.split(separator: "\n").first { $0.contains("/oauth/authorize?") })
+        let url = try #require(URL(string: line.trimmingCharacters(in: .whitespaces)))
+        let query = try #require(URLComponents(url: url, resolvingAgainstBaseURL: false)?.percentEncodedQuery)
+        let token = try #require(try OAuth1PercentEncoding.parseForm(query).first(named: "oauth_token"))
+        let approval = try provider.approve(requestToken: token)
+        input.fileHandleForWriting.write(Data((approval.verifier + "\n").utf8))
+        try input.fileHandleForWriting.close()
+        let rest = await Self.read(output.fileHandleForReading, until: "\u{0}")
+        authorize.waitUntilExit()
+        #expect(authorize.terminationStatus == 0)
+        #expect(rest.contains("user id:     4242"))
+
+        let (status, body, _) = try DemoCommandTests.run(
+            binary,
+            [
+                "request", "--store", store, "--provider", "local", "--user", "4242",
+                "--consumer-key", consumer.key, provider.protectedResourceURL.absoluteString,
+            ],
+            environment: [ConsumerOptions.secretVariable: consumer.secret])
+        #expect(status == 0)
+        #expect(body.hasPrefix("HTTP 200"))
+        #expect(body.contains("cli_user"))
+
+        let (missing, _, error) = try DemoCommandTests.run(
+            binary,
+            ["request", "--store", store, "--provider", "local", "--user", "nobody", "https://e.example/"],
+            environment: AuthorizeRequestFlowTests.environment)
+        #expect(missing != 0)
+        #expect(error.contains("no access token for local/nobody"))
+    }
+}

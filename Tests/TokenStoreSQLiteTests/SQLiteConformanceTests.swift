@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+import TokenStoreKit
+import TokenStoreSQLite
+import TokenStoreTesting
+
+/// The conformance suite, one test per case, against a database file (raced by worker
+/// processes through its URL), a file with a single connection (writer and readers
+/// share it), and `:memory:`.
+@Suite("SQLite conformance")
+struct SQLiteConformanceTests {
+    @Test("a database file, shared with other processes", arguments: TokenStoreConformance.caseNames)
+    func file(caseName: String) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.path + "/tokens.db"
+        try await TokenStoreConformance(
+            name: "sqlite-file",
+            capabilities: .init(crossProcessURL: "sqlite://" + path)
+        ) { clock in
+            try await SQLiteTokenStore(path: path, configuration: .init(clock: clock))
+        }.run(case: caseName)
+    }
+
+    @Test("a database file with one connection", arguments: TokenStoreConformance.caseNames)
+    func singleConnection(caseName: String) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.path + "/tokens.db"
+        try await TokenStoreConformance(
+            name: "sqlite-file-1",
+            capabilities: .init(crossProcessURL: "sqlite://" + path + "?connections=1")
+        ) { clock in
+            try await SQLiteTokenStore(path: path, configuration: .init(clock: clock, connections: 1))
+        }.run(case: caseName)
+    }
+
+    @Test("an in-memory database", arguments: TokenStoreConformance.caseNames)
+    func memory(caseName: String) async throws {
+        try await TokenStoreConformance(name: "sqlite-memory") { clock in
+            try await SQLiteTokenStore(path: ":memory:", configuration: .init(clock: clock))
+        }.run(case: caseName)
+    }
+}

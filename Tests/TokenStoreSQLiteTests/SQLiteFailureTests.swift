@@ -1,0 +1,93 @@
+import Foundation
+import Synchronization
+import Testing
+import TokenStoreKit
+import TokenStoreSQLite
+
+@Suite("SQLite failures")
+struct SQLiteFailureTests {
+    @Test("a corrupted row is a corruptedRecord naming its key; other rows still work")
+    func corruptedRow() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.path + "/t.db"
+        let store = try await SQLiteTokenStore(path: path)
+        try await store.saveAccessToken(sampleAccessToken(userID: "good"))
+        let raw = try RawSQLite(path: path)
+        try raw.execute(
+            "INSERT INTO access_tokens VALUES ('twitter', 'bad-json', 't', 'hush-secret', NULL, NULL, 1, 1, 'not json')")
+        try raw.execute(
+            "INSERT INTO access_tokens VALUES ('twitter', 'bad-date', 't', 'hush-secret', NULL, NULL, 'yesterday', 1, NULL)")
+        try raw.execute(
+            "INSERT INTO access_tokens VALUES ('twitter', 'bad-utf8', 't', 'hush-secret', CAST(X'C328' AS TEXT), NULL, 1, 1, NULL)")
+        try raw.execute(
+            "INSERT INTO request_tokens VALUES ('bad-rt', 'p', 'hush-secret', NULL, NULL, NULL, '[1]', 1, 9999999999999)")
+        for userID in ["bad-json", "bad-date", "bad-utf8"] {
+            let error = await #expect(throws: TokenStoreError.self) {
+                _ = try await store.accessToken(provider: "twitter", userID: userID)
+            }
+            #expect(error?.code == .corruptedRecord)
+            #expect(error?.record?.contains("twitter/\(userID)") == true)
+            #expect(error?.operation == "accessToken")
+            #expect(error.map { String(reflecting: $0) }?.contains("hush-secret") == false)
+        }
+        let requestError = await #expect(throws: TokenStoreError.self) { _ = try await store.takeRequestToken("bad-rt") }
+        #expect(requestError?.code == .corruptedRecord)
+        #expect(requestError?.record?.contains("bad-rt") == true)
+        #expect(try await store.accessToken(provider: "twitter", userID: "good") != nil)
+        #expect(try await store.deleteAccessToken(for: AccessTokenKey(provider: "twitter", userID: "bad-json")))
+    }
+
+    @Test("a database locked by another process times out without parking the cooperative pool")
+    func busyTimesOut() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.path + "/t.db"
+        let store = try await SQLiteTokenStore(path: path, configuration: .init(busyTimeout: .milliseconds(300)))
+        let kept = sampleAccessToken(userID: "kept")
+        try await store.saveAccessToken(kept)
+
+        // Another connection (as another process would) takes the write lock and keeps it.
+        let locker = try RawSQLite(path: path)
+        try locker.execute("BEGIN IMMEDIATE")
+        try locker.execute("DELETE FROM access_tokens")
+
+        // A heartbeat counts its ticks. If the blocked calls below parked cooperative
+        // threads (this machine has 2), it could not tick until they returned.
+        let ticks = Atomic<Int>(0)
+        let stop = Atomic<Bool>(false)
+        let heartbeat = Task {
+            while !stop.load(ordering: .relaxed) {
+                ticks.add(1, ordering: .relaxed)
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        let secret = "do-not-print-me"
+        let codes = await withTaskGroup(of: TokenStoreError.Code?.self) { group in
+            for index in 0..<4 {
+                group.addTask {
+                    do {
+                        try await store.saveAccessToken(sampleAccessToken(userID: "blocked\(index)", secret: secret))
+                        return nil
+                    } catch let error as TokenStoreError {
+                        #expect(!String(reflecting: error).contains(secret))
+                        return error.code
+                    } catch {
+                        return .internal
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let ticksWhileBlocked = ticks.load(ordering: .relaxed)
+        stop.store(true, ordering: .relaxed)
+        await heartbeat.value
+        #expect(codes == Array(repeating: TokenStoreError.Code.timedOut, count: 4))
+        #expect(ticksWhileBlocked > 2, "the heartbeat did not run while calls waited for the lock")
+        // WAL: readers are not blocked by the writer, and see the last committed state.
+        #expect(try await store.accessToken(for: kept.key) == kept)
+
+        try locker.execute("ROLLBACK")
+        #expect(try await store.saveAccessToken(sampleAccessToken(userID: "after")))
+    }
+}
