@@ -42,14 +42,16 @@ enum PostgresRowCodec {
             createdAt: Date(milliseconds: created), updatedAt: Date(milliseconds: updated), metadata: metadata)
     }
 
+    // JSONEncoder/JSONDecoder rather than JSONSerialization: the latter drops U+FEFF
+    // inside strings when parsing (swift-corelibs-foundation), which would corrupt values.
     static func metadataJSON(_ metadata: [String: String]) throws -> String {
-        let data = try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(metadata), as: UTF8.self)
     }
 
     static func metadataDictionary(_ json: String) -> [String: String]? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) else { return nil }
-        return object as? [String: String]
+        try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))
     }
 
     /// Text values PostgreSQL cannot hold (NUL) are refused up front with a clear error.
