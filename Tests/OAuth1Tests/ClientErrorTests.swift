@@ -193,8 +193,10 @@ struct ClientErrorTests {
             let staleError = try #require(await oauthError { _ = try await stale.requestToken() })
             #expect(staleError.providerMessage == "oauth_problem=timestamp_refused")
 
+            // One timestamp for both requests: a nonce is unique per (consumer, timestamp).
             var replaying = fixture.client
             replaying.nonce = .fixed("same-nonce")
+            replaying.clock = .fixed(OAuth1Clock.system.now())
             _ = try await replaying.requestToken()
             let replayError = try #require(await oauthError { _ = try await replaying.requestToken() })
             #expect(replayError.providerMessage == "oauth_problem=nonce_used")

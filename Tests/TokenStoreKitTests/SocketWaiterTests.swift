@@ -12,6 +12,9 @@ import Testing
 final class SocketPair: Sendable {
     let left: Int32
     let right: Int32
+    /// Whether `right` was closed early; closing a descriptor twice could close another
+    /// test's socket that reused the number.
+    private let rightClosed = Mutex(false)
 
     init() throws {
         var fds: [Int32] = [0, 0]
@@ -28,11 +31,17 @@ final class SocketPair: Sendable {
         _ = Glibc.write(right, &value, 1)
     }
 
-    func closeRight() { Glibc.close(right) }
+    func closeRight() {
+        let first = rightClosed.withLock { closed in
+            defer { closed = true }
+            return !closed
+        }
+        if first { Glibc.close(right) }
+    }
 
     deinit {
         Glibc.close(left)
-        Glibc.close(right)
+        closeRight()
     }
 }
 
@@ -174,6 +183,6 @@ final class LockedBox<Value: Sendable>: Sendable {
 }
 
 extension SocketPair {
-    /// Closes the peer end only (the pair's deinit closes it again harmlessly: EBADF).
+    /// Closes the peer end only.
     func closeRightForTest() { closeRight() }
 }

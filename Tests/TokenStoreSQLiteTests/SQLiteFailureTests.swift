@@ -54,18 +54,23 @@ struct SQLiteFailureTests {
 
         // A heartbeat counts its ticks. If the blocked calls below parked cooperative
         // threads (this machine has 2), it could not tick until they returned.
-        let ticks = Atomic<Int>(0)
-        let stop = Atomic<Bool>(false)
+        let beat = Heartbeat()
         let heartbeat = Task {
-            while !stop.load(ordering: .relaxed) {
-                ticks.add(1, ordering: .relaxed)
+            while !beat.stop.load(ordering: .relaxed) {
+                beat.ticks.add(1, ordering: .relaxed)
                 try? await Task.sleep(for: .milliseconds(5))
             }
         }
         let secret = "do-not-print-me"
+        // Ticks counted when the first blocked call returns: had the calls parked both
+        // cooperative threads, the heartbeat could not have ticked before that.
         let codes = await withTaskGroup(of: TokenStoreError.Code?.self) { group in
             for index in 0..<4 {
                 group.addTask {
+                    defer {
+                        let now = beat.ticks.load(ordering: .relaxed)
+                        beat.ticksAtFirstReturn.withLock { if $0 == nil { $0 = now } }
+                    }
                     do {
                         try await store.saveAccessToken(sampleAccessToken(userID: "blocked\(index)", secret: secret))
                         return nil
@@ -79,8 +84,8 @@ struct SQLiteFailureTests {
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
-        let ticksWhileBlocked = ticks.load(ordering: .relaxed)
-        stop.store(true, ordering: .relaxed)
+        let ticksWhileBlocked = beat.ticksAtFirstReturn.withLock { $0 } ?? 0
+        beat.stop.store(true, ordering: .relaxed)
         await heartbeat.value
         #expect(codes == Array(repeating: TokenStoreError.Code.timedOut, count: 4))
         #expect(ticksWhileBlocked > 2, "the heartbeat did not run while calls waited for the lock")
@@ -90,4 +95,12 @@ struct SQLiteFailureTests {
         try locker.execute("ROLLBACK")
         #expect(try await store.saveAccessToken(sampleAccessToken(userID: "after")))
     }
+}
+
+/// Counters shared by the heartbeat task and the blocked calls.
+final class Heartbeat: Sendable {
+    let ticks = Atomic<Int>(0)
+    let stop = Atomic<Bool>(false)
+    /// Ticks counted when the first blocked call returned.
+    let ticksAtFirstReturn = Mutex<Int?>(nil)
 }

@@ -18,7 +18,6 @@ public final class InMemoryTokenStore: TokenStore {
 
     struct State: Sendable {
         var requests: [String: RequestToken] = [:]
-        var requestOrder = SortedKeys<ByteOrderedString>()
         var access: [AccessTokenKey: AccessToken] = [:]
         var accessOrder = SortedKeys<AccessTokenKey>()
     }
@@ -84,9 +83,7 @@ public final class InMemoryTokenStore: TokenStore {
     public func saveRequestToken(_ token: RequestToken) async throws {
         try checkOpen("saveRequestToken")
         storage.state.withLock { state in
-            if state.requests.updateValue(token, forKey: token.token) == nil {
-                state.requestOrder.insert(ByteOrderedString(token.token))
-            }
+            state.requests[token.token] = token
         }
     }
 
@@ -95,7 +92,6 @@ public final class InMemoryTokenStore: TokenStore {
         let now = clock.now()
         return storage.state.withLock { state in
             guard let token = state.requests.removeValue(forKey: oauthToken) else { return nil }
-            state.requestOrder.remove(ByteOrderedString(oauthToken))
             return token.isExpired(at: now) ? nil : token
         }
     }
@@ -107,7 +103,6 @@ public final class InMemoryTokenStore: TokenStore {
             let expired = state.requests.values.filter { $0.isExpired(at: now) }
             for token in expired {
                 state.requests.removeValue(forKey: token.token)
-                state.requestOrder.remove(ByteOrderedString(token.token))
             }
             return expired.count
         }
@@ -118,16 +113,21 @@ public final class InMemoryTokenStore: TokenStore {
         guard limit >= 1 else { throw invalidLimit("listRequestTokens", limit) }
         let now = clock.now()
         return storage.state.withLock { state in
-            let keys = state.requestOrder.keys
-            var index = cursor.map { state.requestOrder.upperBound(ByteOrderedString($0)) } ?? 0
-            var page: [RequestToken] = []
-            while index < keys.count, page.count < limit {
-                if let token = state.requests[keys[index].value], !token.isExpired(at: now) {
-                    page.append(token)
-                }
-                index += 1
+            // Request tokens are listed only by migrations, so they keep no sorted index
+            // (which would make every take O(n)); a page scans and keeps the smallest names.
+            let after = cursor.map(ByteOrderedString.init)
+            // At most 10,000 per page, so a huge limit cannot make the scan quadratic.
+            let limit = min(limit, 10_000)
+            let capacity = limit + 1
+            var smallest = BoundedSmallest<ByteOrderedString, RequestToken>(capacity: capacity)
+            for (name, token) in state.requests where !token.isExpired(at: now) {
+                let key = ByteOrderedString(name)
+                if let after, !(after < key) { continue }
+                if smallest.admits(key) { smallest.insert(key, token) }
             }
-            let more = index < keys.count && page.count == limit
+            var page = smallest.values
+            let more = page.count > limit
+            if more { page.removeLast() }
             return RequestTokenPage(tokens: page, nextCursor: more ? page.last?.token : nil)
         }
     }
