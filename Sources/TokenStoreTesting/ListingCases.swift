@@ -18,6 +18,12 @@ enum ListingCases {
             c.checkEqual(listed.map(\.key), expected.map(\.key), "listing with limit \(limit) must give every token once, in key order")
             c.check(listed == expected, "listed tokens differ from saved ones in some field (limit \(limit))")
         }
+        // From the very start (other tokens may share the storage): at most `limit`, ascending.
+        let first = try await c.store.listAccessTokens(after: nil, limit: 3)
+        c.check(first.tokens.count <= 3, "a first page of limit 3 held \(first.tokens.count) tokens")
+        c.check(zip(first.tokens, first.tokens.dropFirst()).allSatisfy { $0.key < $1.key }, "the first page is not ascending")
+        let firstRequests = try await c.store.listRequestTokens(after: nil, limit: 3)
+        c.check(firstRequests.tokens.count <= 3, "a first request token page of limit 3 held \(firstRequests.tokens.count)")
         // A cursor that names no stored key starts right after it.
         let page = try await c.store.listAccessTokens(after: AccessTokenKey(provider: c.prefix + "a", userID: "0~"), limit: 2)
         c.checkEqual(page.tokens.map(\.key.userID), ["1", "10"], "listing after a key that is not stored")

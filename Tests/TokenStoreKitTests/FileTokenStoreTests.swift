@@ -243,3 +243,39 @@ struct FileTokenStoreTests {
         }
     }
 }
+
+@Suite("FileTokenStore modes whatever the umask")
+struct FileTokenStoreUmaskTests {
+    /// Opens a store in a child process started under `umask 777`, which would leave
+    /// mode 000 without the explicit chmod; the test process's own umask (shared by
+    /// parallel tests) is never touched.
+    @Test("a store created under umask 777 is still 0700/0600")
+    func permissiveUmask() async throws {
+        let worker = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("tokenstore-test-worker").path
+        try #require(FileManager.default.isExecutableFile(atPath: worker), "tokenstore-test-worker beside the test binary")
+        let directory = TemporaryDirectory("umask")
+        defer { directory.remove() }
+        let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
+            Thread.detachNewThread {
+                do {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+                    process.arguments = ["-c", "umask 777; exec \"$0\" take \"$1\" < /dev/null > /dev/null", worker, "file://" + directory.path]
+                    try process.run()
+                    process.waitUntilExit()
+                    continuation.resume(returning: process.terminationStatus)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+        #expect(status == 0)
+        for path in [directory.path, directory.path + "/access", directory.path + "/request"] {
+            #expect(try FileTokenStoreTests.mode(path) == 0o700, "\(path)")
+        }
+        for path in [directory.path + "/schema-version", directory.path + "/lock"] {
+            #expect(try FileTokenStoreTests.mode(path) == 0o600, "\(path)")
+        }
+    }
+}

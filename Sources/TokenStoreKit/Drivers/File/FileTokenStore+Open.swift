@@ -108,8 +108,13 @@ extension FileTokenStore {
                     continuation.resume(returning: try body())
                 } catch let failure as FileSystem.Failure {
                     continuation.resume(throwing: self.error(failure, operation))
-                } catch {
+                } catch let error as TokenStoreError {
                     continuation.resume(throwing: error)
+                } catch {
+                    // Only encoding can get here; keep the contract of one error type.
+                    continuation.resume(throwing: TokenStoreError(
+                        .internal, store: self.displayName, operation: operation,
+                        message: "unexpected \(type(of: error)) while encoding a record"))
                 }
             }
         }

@@ -11,10 +11,9 @@ extension FileTokenStore {
     }
 
     public func saveRequestToken(_ token: RequestToken) async throws {
-        let bytes = try FileRecord(token).encoded()
         let path = requestPath(token.token)
         try await onQueue("saveRequestToken") {
-            try FileSystem.writeAtomically(bytes, to: path, directory: self.requestDirectory)
+            try FileSystem.writeAtomically(FileRecord(token).encoded(), to: path, directory: self.requestDirectory)
             try FileSystem.syncDirectory(self.requestDirectory)
         }
     }
