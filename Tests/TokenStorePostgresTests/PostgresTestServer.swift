@@ -42,14 +42,22 @@ enum PostgresTestServer {
         return "postgres://\(user):\(password)@\(encoded):\(port)\(components.path)?schema=\(schema)"
     }
 
-    /// Runs the control script (`stop`, `start`) to simulate an outage.
-    static func control(_ action: String) throws {
+    /// Runs the control script (`stop`, `start`) to simulate an outage, waiting for it on a
+    /// dispatch thread so no cooperative thread blocks.
+    static func control(_ action: String) async throws {
         let script = try #require(control, "TOKENSTORE_TEST_POSTGRES_CONTROL must be set")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: script)
         process.arguments = [action]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "postgres control \(action) failed")
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        #expect(status == 0, "postgres control \(action) failed")
     }
 }
+
+/// Every test that talks to the throwaway server, one at a time: the outage test stops the
+/// server, so nothing else may run while it does.
+@Suite("PostgreSQL server", .enabled(if: PostgresTestServer.available), .serialized)
+struct PostgresServerTests {}
