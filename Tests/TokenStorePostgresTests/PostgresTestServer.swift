@@ -49,9 +49,18 @@ enum PostgresTestServer {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: script)
         process.arguments = [action]
+        // Foundation's terminationHandler never fired under the test runner here: wait on a
+        // dispatch thread instead (not a cooperative one).
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
+            DispatchQueue.global().async {
+                do {
+                    try process.run()
+                    process.waitUntilExit()
+                    continuation.resume(returning: process.terminationStatus)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
         }
         #expect(status == 0, "postgres control \(action) failed")
     }
