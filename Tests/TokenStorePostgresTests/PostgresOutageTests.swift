@@ -7,7 +7,8 @@ import TokenStoreKit
 /// Stops and restarts the shared throwaway server; ``PostgresServerTests`` is serialized,
 /// so no other PostgreSQL test runs meanwhile.
 extension PostgresServerTests {
-    @Suite("PostgreSQL outage and recovery")
+    // Known to hang here in the last run (under investigation): the limit turns a hang into a failure.
+    @Suite("PostgreSQL outage and recovery", .timeLimit(.minutes(1)))
     struct Outage {
         @Test("calls fail fast with unavailable while the server is down and succeed after it restarts")
         func restart() async throws {
