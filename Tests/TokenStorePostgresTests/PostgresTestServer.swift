@@ -1,4 +1,8 @@
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Testing
 import TokenStoreKit
 
@@ -42,24 +46,36 @@ enum PostgresTestServer {
         return "postgres://\(user):\(password)@\(encoded):\(port)\(components.path)?schema=\(schema)"
     }
 
-    /// Runs the control script (`stop`, `start`) to simulate an outage, waiting for it on a
-    /// dispatch thread so no cooperative thread blocks.
+    /// Runs the control script (`stop`, `start`) to simulate an outage, on a thread of its
+    /// own so no cooperative thread blocks. posix_spawn + waitpid rather than Foundation's
+    /// Process, which did not reap the script under the test runner (it stayed a zombie and
+    /// `waitUntilExit` never returned); the child gets default signal handling so the server
+    /// it starts still obeys SIGTERM at cleanup.
     static func control(_ action: String) async throws {
         let script = try #require(control, "TOKENSTORE_TEST_POSTGRES_CONTROL must be set")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: script)
-        process.arguments = [action]
-        // Foundation's terminationHandler never fired under the test runner here: wait on a
-        // dispatch thread instead (not a cooperative one).
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                do {
-                    try process.run()
-                    process.waitUntilExit()
-                    continuation.resume(returning: process.terminationStatus)
-                } catch {
-                    continuation.resume(throwing: error)
+        let status: Int32 = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                var pid: pid_t = 0
+                let argv: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup(action), nil]
+                defer { for pointer in argv { free(pointer) } }
+                var attributes = posix_spawnattr_t()
+                posix_spawnattr_init(&attributes)
+                defer { posix_spawnattr_destroy(&attributes) }
+                var empty = sigset_t()
+                sigemptyset(&empty)
+                var defaults = sigset_t()
+                sigemptyset(&defaults)
+                for signal in [SIGTERM, SIGINT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+                posix_spawnattr_setsigmask(&attributes, &empty)
+                posix_spawnattr_setsigdefault(&attributes, &defaults)
+                posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+                guard posix_spawn(&pid, script, nil, &attributes, argv, environ) == 0 else {
+                    continuation.resume(returning: -1)
+                    return
                 }
+                var raw: Int32 = 0
+                while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+                continuation.resume(returning: (raw >> 8) & 0xFF)
             }
         }
         #expect(status == 0, "postgres control \(action) failed")

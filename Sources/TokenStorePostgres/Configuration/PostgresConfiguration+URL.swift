@@ -98,12 +98,18 @@ extension PostgresTokenStore.Configuration {
         if let libpqTimeout = Self.connectTimeoutSeconds(in: libpqText) { connectTimeout = .seconds(libpqTimeout) }
     }
 
-    /// The URL or keyword string with passwords masked.
+    /// The URL or keyword string with passwords masked. A keyword string is rebuilt from
+    /// its parsed pairs; one that does not parse is not echoed at all (a malformed quote
+    /// could otherwise reveal the rest of a password).
     static func redact(_ text: String) -> String {
         if text.contains("://") { return StoreURLRedaction.redact(text) }
-        // Keyword strings: mask password=... (quoted or not).
-        guard let range = text.range(of: #"password\s*=\s*('([^'\\]|\\.)*'|\S*)"#, options: .regularExpression) else { return text }
-        return text.replacingCharacters(in: range, with: "password=***")
+        let unparsed = TokenStoreError(.misconfigured, store: "", operation: "", message: "")
+        guard let pairs = try? keywordPairs(text, misconfigured: { _ in unparsed }) else {
+            return "postgres:(malformed keyword string)"
+        }
+        return pairs.map { key, value in
+            key.lowercased().contains("password") ? "\(key)=***" : "\(key)=\(value)"
+        }.joined(separator: " ")
     }
 
     /// `key=value` pairs of a libpq keyword string (values may be single-quoted with `\` escapes).

@@ -92,15 +92,15 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         return try await collectResult(deadline: deadline)
     }
 
-    /// Whether the server has closed this idle connection (e.g. it restarted): an idle
-    /// connection has nothing to read, so readable or hung up means it is gone.
+    /// Whether this idle connection can no longer be trusted: the server closed it (restart,
+    /// failover, idle timeout) or sent something unasked. An idle connection has nothing to
+    /// read, and a server that terminates sessions sends an error and then closes; either
+    /// part may arrive first, so anything readable means "replace it" (a rare async notice
+    /// only costs a reconnect).
     func looksClosedByServer() -> Bool {
         guard let handle, PQstatus(handle) == CONNECTION_OK else { return true }
         var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-        guard poll(&descriptor, 1, 0) > 0 else { return false }
-        // Notices or a termination message: let libpq read them and check the state.
-        _ = PQconsumeInput(handle)
-        return PQstatus(handle) != CONNECTION_OK || descriptor.revents & Int16(POLLHUP | POLLERR) != 0
+        return poll(&descriptor, 1, 0) != 0
     }
 
     func close() async {
