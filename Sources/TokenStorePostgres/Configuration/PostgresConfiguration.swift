@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import TokenStoreKit
+
+extension PostgresTokenStore {
+    /// How to reach the server and how to pool connections.
+    ///
+    /// Build one from a URL with ``init(url:options:)``, or set the libpq parameters directly.
+    public struct Configuration: Sendable {
+        /// libpq connection parameters as keyword/value pairs (`host`, `port`, `dbname`,
+        /// `user`, `password`, `sslmode`, ...); see the libpq documentation's "Parameter Key
+        /// Words". A URL or keyword string may also be given as `dbname` with its own
+        /// parameters: libpq expands it.
+        public var connectionParameters: [(String, String)]
+        /// The PostgreSQL schema holding the tables (created on open). Default `tokenstore`.
+        public var schema: String
+        /// Connections kept open when idle. Default 0.
+        public var minConnections: Int
+        /// The most connections open at once. Default 8.
+        public var maxConnections: Int
+        /// How long an idle connection above the minimum stays open. Default 60 seconds.
+        public var idleTimeout: Duration
+        /// How long a call waits for a free connection before ``TokenStoreError/Code/timedOut``. Default 5 seconds.
+        public var acquireTimeout: Duration
+        /// How long opening a connection may take. Default 10 seconds.
+        public var connectTimeout: Duration
+        /// How long one statement may run, enforced by the server (`statement_timeout`)
+        /// and by the client. Default 10 seconds.
+        public var statementTimeout: Duration
+        /// Where expiry checks and timestamps read the time.
+        public var clock: TokenClock
+        /// Where connects, reconnects and migrations are logged (never passwords).
+        public var logger: Logger
+        /// The name used in errors and logs, without the password.
+        public var displayName: String
+
+        /// Creates a configuration from libpq keyword/value pairs.
+        public init(
+            connectionParameters: [(String, String)],
+            schema: String = "tokenstore",
+            displayName: String? = nil,
+            clock: TokenClock = .system,
+            logger: Logger = Logger(label: "tokenstore.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+        ) {
+            self.connectionParameters = connectionParameters
+            self.schema = schema
+            self.minConnections = 0
+            self.maxConnections = 8
+            self.idleTimeout = .seconds(60)
+            self.acquireTimeout = .seconds(5)
+            self.connectTimeout = .seconds(10)
+            self.statementTimeout = .seconds(10)
+            self.clock = clock
+            self.logger = logger
+            self.displayName =
+                displayName
+                ?? "postgres:"
+                + connectionParameters.filter { !["password", "dbname"].contains($0.0) }.map { "\($0.0)=\($0.1)" }
+                .joined(separator: " ")
+        }
+    }
+}

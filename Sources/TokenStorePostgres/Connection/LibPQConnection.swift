@@ -1,0 +1,220 @@
+import CTokenStoreLibPQ
+import Foundation
+import TokenStoreKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One PostgreSQL connection driven through libpq's non-blocking API.
+///
+/// Every wait for the socket goes through `SocketWaiter`: a short inline spin (a loopback
+/// reply usually arrives within it, so no thread hop), then a park on the shared epoll
+/// thread. No libpq call here blocks: the socket is non-blocking and results are read only
+/// once `PQisBusy` says they are complete.
+///
+/// `@unchecked Sendable`: the `PGconn` is used by one task at a time. The pool lends a
+/// connection to a single caller and takes it back only when that caller is done, so
+/// no two threads ever touch the handle concurrently; `close()` runs only after the last
+/// lease (pool contract) or from `deinit`.
+final class LibPQConnection: PooledConnection, @unchecked Sendable {
+    private var handle: OpaquePointer?
+    private var prepared: Set<String> = []
+    var brokenFlag = false
+
+    var isBroken: Bool { brokenFlag || handle == nil }
+
+    private init(handle: OpaquePointer) {
+        self.handle = handle
+    }
+
+    deinit {
+        if let handle { PQfinish(handle) }
+    }
+
+    /// Opens a connection with libpq keyword/value parameters, within `deadline`.
+    static func connect(parameters: [(String, String)], deadline: ContinuousClock.Instant) async throws(LibPQFailure)
+        -> LibPQConnection
+    {
+        let handle: OpaquePointer? = withCStringArrays(parameters) { keywords, values in
+            // expand_dbname = 1: a URL or keyword string given as `dbname` is expanded by libpq.
+            PQconnectStartParams(keywords, values, 1)
+        }
+        guard let handle else {
+            throw LibPQFailure(kind: .connection, message: "out of memory starting a connection")
+        }
+        let connection = LibPQConnection(handle: handle)
+        guard PQstatus(handle) != CONNECTION_BAD else {
+            throw LibPQFailure(kind: .connection, message: connection.errorMessage)
+        }
+        // Start as if the last poll asked to write (libpq's documented first step).
+        var status = PGRES_POLLING_WRITING
+        while true {
+            switch status {
+            case PGRES_POLLING_OK:
+                guard PQsetnonblocking(handle, 1) == 0 else {
+                    throw LibPQFailure(kind: .connection, message: connection.errorMessage)
+                }
+                return connection
+            case PGRES_POLLING_FAILED:
+                throw LibPQFailure(kind: .connection, message: connection.errorMessage)
+            case PGRES_POLLING_READING:
+                try await connection.waitForSocket(.readable, deadline: deadline)
+            default:
+                try await connection.waitForSocket(.writable, deadline: deadline)
+            }
+            status = PQconnectPoll(handle)
+        }
+    }
+
+    /// Runs a prepared statement (preparing it on this connection the first time).
+    func execute(
+        statement name: String, sql: String, parameters: [String?], deadline: ContinuousClock.Instant
+    ) async throws(LibPQFailure) -> LibPQRows {
+        guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
+        if !prepared.contains(name) {
+            let sent = PQsendPrepare(handle, name, sql, Int32(parameters.count), nil)
+            try await finishSending(sent, deadline: deadline)
+            _ = try await collectResult(deadline: deadline)
+            prepared.insert(name)
+        }
+        let sent = withOptionalCStrings(parameters) { values in
+            PQsendQueryPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
+        }
+        try await finishSending(sent, deadline: deadline)
+        return try await collectResult(deadline: deadline)
+    }
+
+    /// Runs one SQL text without parameters (may hold several statements: BEGIN, migrations).
+    func execute(sql: String, deadline: ContinuousClock.Instant) async throws(LibPQFailure) -> LibPQRows {
+        guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
+        try await finishSending(PQsendQuery(handle, sql), deadline: deadline)
+        return try await collectResult(deadline: deadline)
+    }
+
+    /// Whether this idle connection can no longer be trusted: the server closed it (restart,
+    /// failover, idle timeout) or sent something unasked. An idle connection has nothing to
+    /// read, and a server that terminates sessions sends an error and then closes; either
+    /// part may arrive first, so anything readable means "replace it" (a rare async notice
+    /// only costs a reconnect).
+    func looksClosedByServer() -> Bool {
+        guard let handle, PQstatus(handle) == CONNECTION_OK else { return true }
+        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) != 0
+    }
+
+    func close() async {
+        if let handle { PQfinish(handle) }
+        handle = nil
+    }
+
+    // MARK: I/O
+
+    private func finishSending(_ sent: Int32, deadline: ContinuousClock.Instant) async throws(LibPQFailure) {
+        guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
+        guard sent == 1 else { throw broken() }
+        while true {
+            let flushed = PQflush(handle)
+            if flushed == 0 { return }
+            if flushed < 0 { throw broken() }
+            // The socket's send buffer is full: wait until it drains (reading input meanwhile
+            // keeps the server from blocking on us).
+            try await waitForSocket(.writable, deadline: deadline)
+            if PQconsumeInput(handle) == 0 { throw broken() }
+        }
+    }
+
+    /// Reads until the query's results are complete and returns the first one's rows.
+    private func collectResult(deadline: ContinuousClock.Instant) async throws(LibPQFailure) -> LibPQRows {
+        guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
+        var first: LibPQRows?
+        var failure: LibPQFailure?
+        while true {
+            while PQisBusy(handle) != 0 {
+                try await waitForSocket(.readable, deadline: deadline)
+                if PQconsumeInput(handle) == 0 { throw broken() }
+            }
+            guard let result = PQgetResult(handle) else { break }
+            defer { PQclear(result) }
+            switch PQresultStatus(result) {
+            case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+                if first == nil { first = LibPQRows(copying: result) }
+            default:
+                if failure == nil { failure = Self.serverFailure(result) }
+            }
+        }
+        if let failure {
+            if PQstatus(handle) != CONNECTION_OK { brokenFlag = true }
+            throw failure
+        }
+        if PQstatus(handle) != CONNECTION_OK { throw broken() }
+        return first ?? LibPQRows(rows: [], affected: 0)
+    }
+
+    private func waitForSocket(_ interest: SocketInterest, deadline: ContinuousClock.Instant) async throws(LibPQFailure) {
+        guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
+        let fd = PQsocket(handle)
+        guard fd >= 0 else { throw broken() }
+        do {
+            try await SocketWaiter.shared.wait(for: interest, on: fd, deadline: deadline)
+        } catch {
+            // A half-finished exchange leaves the protocol state unknown: never reuse it.
+            brokenFlag = true
+            switch error {
+            case .timedOut: throw LibPQFailure(kind: .timeout, message: "no answer from the server in time")
+            case .cancelled: throw LibPQFailure(kind: .cancelled, message: "cancelled")
+            case .failed(let code): throw LibPQFailure(kind: .connection, message: "socket error \(code)")
+            }
+        }
+    }
+
+    private func broken() -> LibPQFailure {
+        brokenFlag = true
+        return LibPQFailure(kind: .connection, message: errorMessage)
+    }
+
+    private var errorMessage: String {
+        guard let handle, let text = PQerrorMessage(handle) else { return "unknown libpq error" }
+        let message = String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
+        return message.isEmpty ? "the connection was lost" : message
+    }
+
+    private static func serverFailure(_ result: OpaquePointer) -> LibPQFailure {
+        let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+        let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+        let text = primary ?? String(cString: PQresultErrorMessage(result))
+        return LibPQFailure(kind: .server, sqlState: state, message: text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
+
+extension LibPQRows {
+    init(rows: [[String?]], affected: Int) {
+        self.rows = rows
+        self.affected = affected
+    }
+}
+
+/// Calls `body` with NULL-terminated C string arrays of the keys and values.
+private func withCStringArrays<R>(
+    _ pairs: [(String, String)], _ body: (UnsafePointer<UnsafePointer<CChar>?>, UnsafePointer<UnsafePointer<CChar>?>) -> R
+) -> R {
+    let keys = pairs.map { strdup($0.0) }
+    let values = pairs.map { strdup($0.1) }
+    defer {
+        keys.forEach { free($0) }
+        values.forEach { free($0) }
+    }
+    let keyPointers = keys.map { UnsafePointer($0) } + [nil]
+    let valuePointers = values.map { UnsafePointer($0) } + [nil]
+    return keyPointers.withUnsafeBufferPointer { k in
+        valuePointers.withUnsafeBufferPointer { v in body(k.baseAddress!, v.baseAddress!) }
+    }
+}
+
+/// Calls `body` with a C array of the values (NULL for `nil`).
+private func withOptionalCStrings<R>(_ values: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+    let copies = values.map { $0.map { strdup($0) } ?? nil }
+    defer { copies.forEach { free($0) } }
+    let pointers = copies.map { $0.map { UnsafePointer($0) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}

@@ -1,0 +1,75 @@
+import TokenStoreKit
+
+/// Turns libpq and server failures into ``TokenStoreError``s a user can act on.
+enum PostgresErrorMapping {
+    static func error(for failure: LibPQFailure, store: String, operation: String) -> TokenStoreError {
+        let message = failure.message
+        switch failure.kind {
+        case .timeout:
+            return TokenStoreError(.timedOut, store: store, operation: operation, message: "the server did not answer in time")
+        case .cancelled:
+            return TokenStoreError(.timedOut, store: store, operation: operation, message: "the call was cancelled")
+        case .connection:
+            return connectionError(message, store: store, operation: operation)
+        case .server:
+            return serverError(failure, store: store, operation: operation)
+        }
+    }
+
+    private static func connectionError(_ message: String, store: String, operation: String) -> TokenStoreError {
+        let lowered = message.lowercased()
+        let underlying = LibPQMessage(text: message)
+        if lowered.contains("password authentication failed") || lowered.contains("no password supplied")
+            || lowered.contains("authentication failed") || lowered.contains("password is required")
+        {
+            return TokenStoreError(
+                .authenticationFailed, store: store, operation: operation,
+                message: "the server rejected the user or password in the store URL: \(message)", underlying: underlying)
+        }
+        if lowered.contains("database") && lowered.contains("does not exist") {
+            return TokenStoreError(
+                .misconfigured, store: store, operation: operation,
+                message: "the database named in the store URL does not exist: \(message)", underlying: underlying)
+        }
+        if lowered.contains("ssl") || lowered.contains("tls") {
+            return TokenStoreError(
+                .misconfigured, store: store, operation: operation,
+                message: "TLS was required (sslmode) but could not be used with this server: \(message)", underlying: underlying)
+        }
+        if lowered.contains("timeout expired") {
+            return TokenStoreError(.timedOut, store: store, operation: operation, message: "connecting timed out: \(message)", underlying: underlying)
+        }
+        return TokenStoreError(
+            .unavailable, store: store, operation: operation, message: "the server cannot be reached: \(message)", underlying: underlying)
+    }
+
+    private static func serverError(_ failure: LibPQFailure, store: String, operation: String) -> TokenStoreError {
+        let state = failure.sqlState ?? ""
+        let message = "\(failure.message) (SQLSTATE \(state.isEmpty ? "unknown" : state))"
+        let underlying = LibPQMessage(text: message)
+        switch state {
+        case "28P01", "28000":
+            return TokenStoreError(.authenticationFailed, store: store, operation: operation, message: message, underlying: underlying)
+        case "3D000":
+            return TokenStoreError(.misconfigured, store: store, operation: operation, message: message, underlying: underlying)
+        case "57014":
+            return TokenStoreError(.timedOut, store: store, operation: operation, message: "the statement timed out: \(message)", underlying: underlying)
+        case "42501":
+            return TokenStoreError(.permissionDenied, store: store, operation: operation, message: message, underlying: underlying)
+        case _ where state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53"):
+            return TokenStoreError(.unavailable, store: store, operation: operation, message: message, underlying: underlying)
+        case "42P01", "3F000":
+            return TokenStoreError(
+                .misconfigured, store: store, operation: operation,
+                message: "the token tables are missing; was the schema dropped? \(message)", underlying: underlying)
+        default:
+            return TokenStoreError(.internal, store: store, operation: operation, message: message, underlying: underlying)
+        }
+    }
+}
+
+/// libpq's message text as an underlying error (libpq never includes the password).
+struct LibPQMessage: Error, Sendable, CustomStringConvertible {
+    let text: String
+    var description: String { text }
+}

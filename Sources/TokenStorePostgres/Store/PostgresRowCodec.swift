@@ -1,0 +1,64 @@
+import Foundation
+import TokenStoreKit
+
+/// Converts tokens to statement parameters and result rows back to tokens.
+enum PostgresRowCodec {
+    static func parameters(_ token: RequestToken) throws -> [String?] {
+        [
+            token.token, token.provider, token.secret, token.context.callbackURL, token.context.returnTo,
+            token.context.sessionBinding, try metadataJSON(token.context.metadata),
+            String(TokenTimestamp.milliseconds(token.createdAt)), String(TokenTimestamp.milliseconds(token.expiresAt)),
+        ]
+    }
+
+    static func parameters(_ token: AccessToken) throws -> [String?] {
+        [
+            token.provider, token.userID, token.token, token.secret, token.screenName, token.accessType,
+            try metadataJSON(token.metadata), String(TokenTimestamp.milliseconds(token.createdAt)),
+            String(TokenTimestamp.milliseconds(token.updatedAt)),
+        ]
+    }
+
+    /// Decodes a row of ``PostgresStatements/requestColumns``; `nil` when it is malformed.
+    static func requestToken(_ row: [String?]) -> RequestToken? {
+        guard row.count == 9, let token = row[0], let provider = row[1], let secret = row[2],
+            let metadata = row[6].flatMap(metadataDictionary), let created = row[7].flatMap({ Int64($0) }),
+            let expires = row[8].flatMap({ Int64($0) })
+        else { return nil }
+        return RequestToken(
+            provider: provider, token: token, secret: secret,
+            context: RequestTokenContext(callbackURL: row[3], returnTo: row[4], sessionBinding: row[5], metadata: metadata),
+            createdAt: Date(milliseconds: created), expiresAt: Date(milliseconds: expires))
+    }
+
+    /// Decodes a row of ``PostgresStatements/accessColumns``; `nil` when it is malformed.
+    static func accessToken(_ row: [String?]) -> AccessToken? {
+        guard row.count == 9, let provider = row[0], let userID = row[1], let token = row[2], let secret = row[3],
+            let metadata = row[6].flatMap(metadataDictionary), let created = row[7].flatMap({ Int64($0) }),
+            let updated = row[8].flatMap({ Int64($0) })
+        else { return nil }
+        return AccessToken(
+            provider: provider, userID: userID, token: token, secret: secret, screenName: row[4], accessType: row[5],
+            createdAt: Date(milliseconds: created), updatedAt: Date(milliseconds: updated), metadata: metadata)
+    }
+
+    // JSONEncoder/JSONDecoder rather than JSONSerialization: the latter drops U+FEFF
+    // inside strings when parsing (swift-corelibs-foundation), which would corrupt values.
+    static func metadataJSON(_ metadata: [String: String]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(metadata), as: UTF8.self)
+    }
+
+    static func metadataDictionary(_ json: String) -> [String: String]? {
+        try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))
+    }
+
+    /// Text values PostgreSQL cannot hold (NUL) are refused up front with a clear error.
+    static func checkStorable(_ values: [String?], store: String, operation: String) throws {
+        for value in values where value?.contains("\u{0}") == true {
+            throw TokenStoreError(
+                .invalidArgument, store: store, operation: operation, message: "PostgreSQL text cannot hold the NUL character")
+        }
+    }
+}

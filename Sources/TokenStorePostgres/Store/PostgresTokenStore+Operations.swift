@@ -1,0 +1,146 @@
+import Foundation
+import TokenStoreKit
+
+extension PostgresTokenStore {
+    // MARK: Request tokens
+
+    public func saveRequestToken(_ token: RequestToken) async throws {
+        let parameters = try PostgresRowCodec.parameters(token)
+        try PostgresRowCodec.checkStorable(parameters, store: displayName, operation: "saveRequestToken")
+        _ = try await run(statements.saveRequestToken, parameters, operation: "saveRequestToken")
+    }
+
+    public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
+        guard !oauthToken.contains("\u{0}") else { return nil }
+        let rows = try await run(statements.takeRequestToken, [oauthToken], operation: "takeRequestToken")
+        guard let row = rows.rows.first else { return nil }
+        guard let token = PostgresRowCodec.requestToken(row) else {
+            throw corrupted("takeRequestToken", record: "request token \(oauthToken)")
+        }
+        return token.isExpired(at: configuration.clock.now()) ? nil : token
+    }
+
+    public func purgeExpiredRequestTokens() async throws -> Int {
+        try await run(statements.purgeRequestTokens, [now()], operation: "purgeExpiredRequestTokens").affected
+    }
+
+    public func listRequestTokens(after cursor: String?, limit: Int) async throws -> RequestTokenPage {
+        try checkLimit(limit, operation: "listRequestTokens")
+        let rows: LibPQRows
+        if let cursor {
+            rows = try await run(statements.listRequestTokensAfter, [cursor, now(), String(limit)], operation: "listRequestTokens", idempotent: true)
+        } else {
+            rows = try await run(statements.listRequestTokensFirst, [now(), String(limit)], operation: "listRequestTokens", idempotent: true)
+        }
+        let tokens = try rows.rows.map { row in
+            guard let token = PostgresRowCodec.requestToken(row) else {
+                throw corrupted("listRequestTokens", record: "request token \(row.first.flatMap { $0 } ?? "?")")
+            }
+            return token
+        }
+        return RequestTokenPage(tokens: tokens, nextCursor: tokens.count == limit ? tokens.last?.token : nil)
+    }
+
+    // MARK: Access tokens
+
+    @discardableResult
+    public func saveAccessToken(_ token: AccessToken, policy: WritePolicy) async throws -> Bool {
+        let parameters = try PostgresRowCodec.parameters(token)
+        try PostgresRowCodec.checkStorable(parameters, store: displayName, operation: "saveAccessToken")
+        let statement = policy == .overwrite ? statements.saveAccessTokenOverwrite : statements.saveAccessTokenIfNewer
+        return try await run(statement, parameters, operation: "saveAccessToken").affected > 0
+    }
+
+    /// Saves the batch in one transaction on one connection.
+    @discardableResult
+    public func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy) async throws -> Int {
+        guard !tokens.isEmpty else { return 0 }
+        let batch = try tokens.map { token in
+            let parameters = try PostgresRowCodec.parameters(token)
+            try PostgresRowCodec.checkStorable(parameters, store: displayName, operation: "saveAccessTokens")
+            return parameters
+        }
+        let statement = policy == .overwrite ? statements.saveAccessTokenOverwrite : statements.saveAccessTokenIfNewer
+        return try await withConnection("saveAccessTokens") { connection, deadline throws(LibPQFailure) in
+            _ = try await connection.execute(sql: "BEGIN", deadline: deadline)
+            var written = 0
+            do throws(LibPQFailure) {
+                for parameters in batch {
+                    written += try await connection.execute(
+                        statement: statement.name, sql: statement.sql, parameters: parameters, deadline: deadline
+                    ).affected
+                }
+                _ = try await connection.execute(sql: "COMMIT", deadline: deadline)
+            } catch let failure {
+                if !connection.isBroken { _ = try? await connection.execute(sql: "ROLLBACK", deadline: deadline) }
+                throw failure
+            }
+            return written
+        }
+    }
+
+    public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
+        guard !key.provider.contains("\u{0}"), !key.userID.contains("\u{0}") else { return nil }
+        let rows = try await run(statements.accessToken, [key.provider, key.userID], operation: "accessToken", idempotent: true)
+        guard let row = rows.rows.first else { return nil }
+        guard let token = PostgresRowCodec.accessToken(row) else { throw corrupted("accessToken", record: "access token \(key)") }
+        return token
+    }
+
+    @discardableResult
+    public func deleteAccessToken(for key: AccessTokenKey) async throws -> Bool {
+        guard !key.provider.contains("\u{0}"), !key.userID.contains("\u{0}") else { return false }
+        return try await run(statements.deleteAccessToken, [key.provider, key.userID], operation: "deleteAccessToken").affected > 0
+    }
+
+    public func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage {
+        try checkLimit(limit, operation: "listAccessTokens")
+        let rows: LibPQRows
+        if let cursor {
+            rows = try await run(
+                statements.listAccessTokensAfter, [cursor.provider, cursor.userID, String(limit)], operation: "listAccessTokens",
+                idempotent: true)
+        } else {
+            rows = try await run(statements.listAccessTokensFirst, [String(limit)], operation: "listAccessTokens", idempotent: true)
+        }
+        let tokens = try rows.rows.map { row in
+            guard let token = PostgresRowCodec.accessToken(row) else {
+                throw corrupted("listAccessTokens", record: "access token \(row.first.flatMap { $0 } ?? "?")/\(row.dropFirst().first.flatMap { $0 } ?? "?")")
+            }
+            return token
+        }
+        return AccessTokenPage(tokens: tokens, nextCursor: tokens.count == limit ? tokens.last?.key : nil)
+    }
+
+    // MARK: Housekeeping
+
+    public func counts() async throws -> TokenCounts {
+        let rows = try await run(statements.counts, [now()], operation: "counts", idempotent: true)
+        guard let row = rows.rows.first, row.count == 2, let requests = row[0].flatMap({ Int($0) }),
+            let accesses = row[1].flatMap({ Int($0) })
+        else { throw corrupted("counts", record: nil) }
+        return TokenCounts(requestTokens: requests, accessTokens: accesses)
+    }
+
+    public func schemaVersion() async throws -> Int {
+        let rows = try await run(statements.schemaVersion, [], operation: "schemaVersion", idempotent: true)
+        guard let value = rows.rows.first?.first.flatMap({ $0 }).flatMap({ Int($0) }) else {
+            throw corrupted("schemaVersion", record: "schema_migrations")
+        }
+        return value
+    }
+
+    // MARK: Helpers
+
+    private func now() -> String { String(TokenTimestamp.milliseconds(configuration.clock.now())) }
+
+    private func checkLimit(_ limit: Int, operation: String) throws {
+        guard limit >= 1 else {
+            throw TokenStoreError(.invalidArgument, store: displayName, operation: operation, message: "limit must be at least 1, got \(limit)")
+        }
+    }
+
+    private func corrupted(_ operation: String, record: String?) -> TokenStoreError {
+        TokenStoreError(.corruptedRecord, store: displayName, operation: operation, message: "a stored row cannot be decoded", record: record)
+    }
+}

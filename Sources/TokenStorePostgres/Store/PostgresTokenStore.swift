@@ -1,0 +1,157 @@
+import Foundation
+import Logging
+import Synchronization
+import TokenStoreKit
+
+/// A ``TokenStore`` on PostgreSQL through libpq, for many workers on many machines.
+///
+/// ```swift
+/// let store = try await PostgresTokenStore(url: "postgres://app:secret@db.internal/app?pool_max=16")
+/// ```
+///
+/// - Every fixed query is a prepared statement, prepared once per pooled connection.
+/// - `take` is `DELETE ... RETURNING`, atomic under any contention.
+/// - The tables live in their own schema (`tokenstore` by default, `?schema=` to change it),
+///   created and migrated on open under an advisory lock, so many workers starting together
+///   migrate once. A database migrated by a newer version gives ``TokenStoreError/Code/schemaTooNew``.
+/// - Connections are pooled (``Configuration/maxConnections``); a connection the server
+///   closed (restart, failover) is detected before use and replaced, so calls succeed
+///   again after an outage without the app doing anything. During the outage calls fail
+///   fast with ``TokenStoreError/Code/unavailable``.
+/// - No libpq call blocks a Swift cooperative thread: sockets are non-blocking and waits
+///   go through a short inline poll, then a shared epoll thread.
+///
+/// Run it in a `ServiceGroup` (it conforms to `Service`) to keep `pool_min` connections
+/// open and close idle ones; without that the pool works lazily. Call ``close()`` when done.
+public final class PostgresTokenStore: TokenStore, Sendable {
+    public let displayName: String
+    let configuration: Configuration
+    let statements: PostgresStatements
+    let pool: ConnectionPool<LibPQConnection>
+    private let isClosed = Mutex(false)
+
+    /// The driver for `postgres:` and `postgresql:` URLs.
+    public static var driver: TokenStoreDriver {
+        TokenStoreDriver(schemes: ["postgres", "postgresql"], summary: "PostgreSQL through libpq") { url, options in
+            try await PostgresTokenStore(url: url, options: options)
+        }
+    }
+
+    /// Opens a store from a `postgres://` URL or libpq keyword string (see
+    /// ``Configuration/init(url:options:)``), connects once and migrates the schema.
+    public convenience init(url: String, options: TokenStoreOptions = TokenStoreOptions()) async throws {
+        try await self.init(configuration: Configuration(url: url, options: options))
+    }
+
+    /// Opens a store: connects once (so a wrong password or database fails here) and
+    /// applies pending migrations.
+    ///
+    /// - Throws: ``TokenStoreError``: ``TokenStoreError/Code/unavailable``,
+    ///   ``TokenStoreError/Code/authenticationFailed``, ``TokenStoreError/Code/misconfigured``
+    ///   (unknown database, TLS required but unavailable), ``TokenStoreError/Code/timedOut``,
+    ///   ``TokenStoreError/Code/schemaTooNew``.
+    public init(configuration: Configuration) async throws {
+        self.configuration = configuration
+        displayName = configuration.displayName
+        statements = PostgresStatements(schema: configuration.schema)
+        var poolConfiguration = ConnectionPool<LibPQConnection>.Configuration()
+        poolConfiguration.minConnections = configuration.minConnections
+        poolConfiguration.maxConnections = configuration.maxConnections
+        poolConfiguration.idleTimeout = configuration.idleTimeout
+        poolConfiguration.acquireTimeout = configuration.acquireTimeout
+        let parameters = [("application_name", "swift-tokenstore")] + configuration.connectionParameters
+        let connectTimeout = configuration.connectTimeout
+        let statementTimeout = configuration.statementTimeout
+        let logger = configuration.logger
+        let name = configuration.displayName
+        pool = ConnectionPool(configuration: poolConfiguration, logger: logger) {
+            let connection = try await LibPQConnection.connect(parameters: parameters, deadline: .now + connectTimeout)
+            let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+            _ = try await connection.execute(sql: "SET statement_timeout = \(milliseconds)", deadline: .now + connectTimeout)
+            logger.debug("connected", metadata: ["store": "\(name)"])
+            return connection
+        }
+        do {
+            try await migrate()
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
+    }
+
+    /// Closes every connection. Later calls throw ``TokenStoreError/Code/closed``.
+    public func close() async throws {
+        isClosed.withLock { $0 = true }
+        await pool.shutdown()
+    }
+
+    // MARK: Running statements
+
+    /// Runs `body` on a pooled connection, mapping failures to ``TokenStoreError``.
+    ///
+    /// A connection the server closed while idle is replaced before use. A read
+    /// (`idempotent`) that loses its connection mid-call is retried once on a fresh one;
+    /// a write never is, since it may have run.
+    func withConnection<Result: Sendable>(
+        _ operation: String,
+        idempotent: Bool = false,
+        _ body: (LibPQConnection, ContinuousClock.Instant) async throws(LibPQFailure) -> Result
+    ) async throws -> Result {
+        guard !isClosed.withLock({ $0 }) else {
+            throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
+        }
+        var staleSkips = 0
+        var retried = false
+        while true {
+            do {
+                return try await pool.withConnection { connection in
+                    if connection.looksClosedByServer() {
+                        connection.markBroken()
+                        throw StaleConnection()
+                    }
+                    let deadline = ContinuousClock.now + configuration.statementTimeout + .seconds(1)
+                    do {
+                        return try await body(connection, deadline)
+                    } catch {
+                        throw error
+                    }
+                }
+            } catch is StaleConnection {
+                staleSkips += 1
+                configuration.logger.info("replacing a connection the server closed", metadata: ["store": "\(displayName)"])
+                if staleSkips > configuration.maxConnections + 1 {
+                    throw TokenStoreError(.unavailable, store: displayName, operation: operation, message: "the server keeps closing connections")
+                }
+            } catch let failure as LibPQFailure {
+                if failure.kind == .connection, idempotent, !retried {
+                    retried = true
+                    continue
+                }
+                throw PostgresErrorMapping.error(for: failure, store: displayName, operation: operation)
+            } catch ConnectionPoolError.acquireTimedOut {
+                throw TokenStoreError(
+                    .timedOut, store: displayName, operation: operation,
+                    message: "no pooled connection became free within \(configuration.acquireTimeout) (pool_max \(configuration.maxConnections))")
+            } catch ConnectionPoolError.shutDown {
+                throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
+            }
+        }
+    }
+
+    /// Runs a prepared statement.
+    func run(
+        _ statement: PostgresStatements.Statement, _ parameters: [String?], operation: String, idempotent: Bool = false
+    ) async throws -> LibPQRows {
+        try await withConnection(operation, idempotent: idempotent) { connection, deadline throws(LibPQFailure) in
+            try await connection.execute(statement: statement.name, sql: statement.sql, parameters: parameters, deadline: deadline)
+        }
+    }
+}
+
+/// Thrown inside a lease when the connection turned out to be closed by the server.
+struct StaleConnection: Error {}
+
+extension LibPQConnection {
+    /// Marks the connection so the pool closes it instead of reusing it.
+    func markBroken() { brokenFlag = true }
+}
