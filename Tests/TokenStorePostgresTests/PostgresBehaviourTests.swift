@@ -72,6 +72,23 @@ extension PostgresServerTests {
             #expect(error.code == .unavailable)
         }
 
+        @Test("a host name (resolved off the cooperative pool) connects like an address")
+        func hostName() async throws {
+            var components = try #require(URLComponents(string: try PostgresTestServer.requireURL()))
+            components.host = "localhost"
+            let url = try #require(components.string) + "?schema=t_hostname_\(UInt32.random(in: 0...UInt32.max))"
+            let store = try await PostgresTokenStore(url: url)
+            #expect(try await store.schemaVersion() == 1)
+            try await store.close()
+        }
+
+        @Test("an unknown host name: unavailable, naming the host")
+        func unknownHost() async throws {
+            let error = try #require(await storeError { _ = try await PostgresTokenStore(url: "postgres://u:p@no-such-host.invalid/db") })
+            #expect(error.code == .unavailable)
+            #expect(error.description.contains("no-such-host.invalid"))
+        }
+
         @Test("sslmode=require against a server without TLS: misconfigured, saying TLS")
         func tlsRequired() async throws {
             let base = try PostgresTestServer.requireURL()

@@ -36,11 +36,20 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
     static func connect(parameters: [(String, String)], deadline: ContinuousClock.Instant) async throws(LibPQFailure)
         -> LibPQConnection
     {
-        let handle: OpaquePointer? = withCStringArrays(parameters) { keywords, values in
-            // expand_dbname = 1: a URL or keyword string given as `dbname` is expanded by libpq.
-            PQconnectStartParams(keywords, values, 1)
+        // PQconnectStartParams resolves the host name (getaddrinfo), which can block for as
+        // long as DNS takes, so it runs on a dispatch thread, never a cooperative one: one
+        // hop per new connection, which the pool makes rare. The rest of the handshake is
+        // non-blocking, driven through SocketWaiter.
+        let started: StartedHandle = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let handle = withCStringArrays(parameters) { keywords, values in
+                    // expand_dbname = 1: a URL or keyword string given as `dbname` is expanded by libpq.
+                    PQconnectStartParams(keywords, values, 1)
+                }
+                continuation.resume(returning: StartedHandle(handle: handle))
+            }
         }
-        guard let handle else {
+        guard let handle = started.handle else {
             throw LibPQFailure(kind: .connection, message: "out of memory starting a connection")
         }
         let connection = LibPQConnection(handle: handle)
@@ -185,6 +194,12 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         let text = primary ?? String(cString: PQresultErrorMessage(result))
         return LibPQFailure(kind: .server, sqlState: state, message: text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
+}
+
+/// A `PGconn` handed from the dispatch thread that started it to the connecting task.
+/// `@unchecked Sendable`: the thread that created it never touches it again.
+private struct StartedHandle: @unchecked Sendable {
+    let handle: OpaquePointer?
 }
 
 extension LibPQRows {
