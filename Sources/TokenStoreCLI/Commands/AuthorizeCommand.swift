@@ -71,7 +71,13 @@ public struct AuthorizeCommand: AsyncParsableCommand {
                 console.print("  \(start.authorizationURL.absoluteString)")
                 console.print()
                 console.writeOutput("Then enter the PIN the provider shows: ")
-                guard let pin = console.readLine(), !pin.trimmingCharacters(in: .whitespaces).isEmpty else {
+                // Waiting for a person to type blocks; do it on a thread of its own, not a
+                // cooperative one.
+                let readLine = console.readLine
+                let typed: String? = await withCheckedContinuation { continuation in
+                    Thread.detachNewThread { continuation.resume(returning: readLine()) }
+                }
+                guard let pin = typed, !pin.trimmingCharacters(in: .whitespaces).isEmpty else {
                     throw CLIFailure("no PIN on standard input; run `tokenstore authorize` again and type the PIN")
                 }
                 let done = try await flow.completeOutOfBand(requestToken: start.requestToken, verifier: pin)
