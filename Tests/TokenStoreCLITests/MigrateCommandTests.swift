@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Testing
+import TokenStoreKit
+
+@testable import TokenStoreCLI
+
+@Suite struct MigrateCommandTests {
+    static func run(_ arguments: [String]) async throws -> String {
+        let captured = CapturedConsole()
+        let command = try #require(try TokenStoreCommand.parseAsRoot(["migrate"] + arguments) as? MigrateCommand)
+        try await command.execute(console: captured.console)
+        return captured.output
+    }
+
+    /// SQLite -> file: dry run writes nothing; the copy keeps a newer destination token; twice is identical.
+    @Test func sqliteToFileCopiesKeepsNewerAndIsIdempotent() async throws {
+        let directory = try StoreLocation.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let from = "sqlite://" + directory + "/tokens.db"
+        let to = "file://" + directory + "/dest"
+        let base = Date(timeIntervalSince1970: 1_700_000_000)
+        let source = try await StoreDrivers.open(from)
+        let tokens = (0..<7).map { index in
+            AccessToken(provider: "p\(index % 2)", userID: "u\(index)", token: "t\(index)", secret: "s\(index)", createdAt: base)
+        }
+        _ = try await source.saveAccessTokens(tokens, policy: .overwrite)
+        try await source.close()
+        let destination = try await StoreDrivers.open(to)
+        let newer = AccessToken(provider: "p0", userID: "u0", token: "newer", secret: "n", createdAt: base.addingTimeInterval(60))
+        _ = try await destination.saveAccessTokens([newer], policy: .overwrite)
+        try await destination.close()
+
+        let dry = try await Self.run(["--from", from, "--to", to, "--batch-size", "3", "--dry-run"])
+        #expect(dry.contains("Would copy 7 access token(s)"))
+        var check = try await StoreDrivers.open(to)
+        #expect(try await check.counts().accessTokens == 1)
+        try await check.close()
+
+        for _ in 0..<2 {
+            let output = try await Self.run(["--from", from, "--to", to, "--batch-size", "3"])
+            #expect(output.contains("Copied 7 access token(s)"))
+        }
+        check = try await StoreDrivers.open(to)
+        let page = try await check.listAccessTokens(after: nil, limit: 100)
+        try await check.close()
+        #expect(page.tokens.count == 7)
+        #expect(page.tokens.first { $0.userID == "u0" }?.token == "newer")
+        #expect(page.tokens.first { $0.userID == "u5" }?.token == "t5")
+    }
+}
