@@ -48,4 +48,31 @@ import TokenStoreKit
         #expect(page.tokens.first { $0.userID == "u0" }?.token == "newer")
         #expect(page.tokens.first { $0.userID == "u5" }?.token == "t5")
     }
+
+    /// memory -> SQLite with --verify passes; a changed destination token fails with exit 3.
+    @Test func verifyPassesThenDetectsAChangedToken() async throws {
+        let directory = try StoreLocation.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let from = "file://" + directory + "/src"
+        let to = "sqlite://" + directory + "/dest.db"
+        let base = Date(timeIntervalSince1970: 1_700_000_000)
+        let source = try await StoreDrivers.open(from)
+        _ = try await source.saveAccessTokens(
+            (0..<5).map { AccessToken(provider: "p", userID: "u\($0)", token: "t\($0)", secret: "s\($0)", createdAt: base) },
+            policy: .overwrite)
+        try await source.close()
+        let output = try await Self.run(["--from", from, "--to", to, "--verify", "--batch-size", "2"])
+        #expect(output.contains("Verified"))
+
+        let destination = try await StoreDrivers.open(to)
+        _ = try await destination.saveAccessTokens(
+            [AccessToken(provider: "p", userID: "u3", token: "changed", secret: "x", createdAt: base.addingTimeInterval(9))],
+            policy: .overwrite)
+        try await destination.close()
+        let captured = CapturedConsole()
+        let command = try #require(
+            try TokenStoreCommand.parseAsRoot(["migrate", "--from", from, "--to", to, "--verify"]) as? MigrateCommand)
+        await #expect(throws: ExitCode(3)) { try await command.execute(console: captured.console) }
+        #expect(captured.error.contains("userID=u3"))
+    }
 }

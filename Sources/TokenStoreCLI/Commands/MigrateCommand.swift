@@ -4,7 +4,7 @@ import TokenStoreKit
 
 /// `tokenstore migrate --from URL --to URL`: copies tokens page by page between two stores.
 ///
-/// Exit codes: 0 success, 1 failure, 2 usage error. Access tokens are written with
+/// Exit codes: 0 success, 1 failure, 2 usage error, 3 verification mismatch. Access tokens are written with
 /// `.ifNewer` (a newer destination token survives) unless `--overwrite`; request tokens keep
 /// their own `expiresAt` and already-expired ones are skipped.
 public struct MigrateCommand: AsyncParsableCommand {
@@ -32,6 +32,9 @@ public struct MigrateCommand: AsyncParsableCommand {
 
     @Flag(name: .customLong("overwrite"), help: "Overwrite destination access tokens even when they are newer.")
     public var overwrite = false
+
+    @Flag(name: .customLong("verify"), help: "After copying, compare every source access token with the destination; exit 3 on a difference.")
+    public var verify = false
 
     @Flag(name: .customLong("dry-run"), help: "Count what would be copied; write nothing.")
     public var dryRun = false
@@ -62,18 +65,42 @@ public struct MigrateCommand: AsyncParsableCommand {
         }
         do {
             let (access, request) = try await copy(source: source, destination: destination)
+            let mismatch = verify && !dryRun && only != .requestTokens
+                ? try await Self.firstDifference(source: source, destination: destination, pageSize: batchSize) : nil
             try? await source.close()
             try? await destination.close()
             let verb = dryRun ? "Would copy" : "Copied"
             console.print(
                 "\(verb) \(access) access token(s) and \(request) request token(s) from "
                     + "\(StoreURLRedaction.redact(from)) to \(StoreURLRedaction.redact(to))")
+            if let mismatch {
+                console.printError("Verification failed: \(mismatch)")
+                throw ExitCode(3)
+            }
+            if verify, !dryRun, only != .requestTokens { console.print("Verified: every source access token is in the destination") }
         } catch {
             try? await source.close()
             try? await destination.close()
             if let error = error as? TokenStoreError { throw CLIFailure(error.description) }
             throw error
         }
+    }
+
+    /// Looks every source access token up in the destination (order-independent) and
+    /// names the first whose content differs; `nil` when all match.
+    static func firstDifference(source: any TokenStore, destination: any TokenStore, pageSize: Int) async throws -> String? {
+        var cursor: AccessTokenKey?
+        repeat {
+            let page = try await source.listAccessTokens(after: cursor, limit: pageSize)
+            for token in page.tokens {
+                let copy = try await destination.accessToken(for: token.key)
+                if copy != token {
+                    return "access token provider=\(token.provider) userID=\(token.userID) differs in the destination"
+                }
+            }
+            cursor = page.nextCursor
+        } while cursor != nil
+        return nil
     }
 
     private static func open(_ url: String) async throws -> any TokenStore {
