@@ -75,4 +75,23 @@ import TokenStoreKit
         await #expect(throws: ExitCode(3)) { try await command.execute(console: captured.console) }
         #expect(captured.error.contains("userID=u3"))
     }
+
+    /// The built binary: file -> SQLite with --verify exits 0; a bad batch size is a usage error (64, EX_USAGE).
+    @Test func builtBinaryFileToSQLite() async throws {
+        let binary = try #require(DemoCommandTests.tokenstoreBinary(), "the tokenstore executable was not found beside the tests")
+        let directory = try StoreLocation.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let from = "file://" + directory + "/src"
+        let to = "sqlite://" + directory + "/dest.db"
+        let source = try await StoreDrivers.open(from)
+        _ = try await source.saveAccessTokens(
+            (0..<4).map { AccessToken(provider: "p", userID: "u\($0)", token: "t\($0)", secret: "s\($0)", createdAt: Date()) },
+            policy: .overwrite)
+        try await source.close()
+        let (status, output, _) = try DemoCommandTests.run(binary, ["migrate", "--from", from, "--to", to, "--verify"])
+        #expect(status == 0)
+        #expect(output.contains("Copied 4 access token(s)"))
+        let (usage, _, _) = try DemoCommandTests.run(binary, ["migrate", "--from", from, "--to", to, "--batch-size", "0"])
+        #expect(usage == 64)
+    }
 }

@@ -4,7 +4,8 @@ import TokenStoreKit
 
 /// `tokenstore migrate --from URL --to URL`: copies tokens page by page between two stores.
 ///
-/// Exit codes: 0 success, 1 failure, 2 usage error, 3 verification mismatch. Access tokens are written with
+/// Exit codes: 0 success, 1 failure, 3 verification mismatch, 64 usage error (EX_USAGE).
+/// Access tokens are written with
 /// `.ifNewer` (a newer destination token survives) unless `--overwrite`; request tokens keep
 /// their own `expiresAt` and already-expired ones are skipped.
 public struct MigrateCommand: AsyncParsableCommand {
