@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import TokenStoreKit
+
+/// `tokenstore stats URL`: counts by kind and provider, oldest/newest update, schema version.
+public struct StatsCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Print a store's token counts by kind and provider, oldest/newest update and schema version.")
+
+    @Argument(help: "The token store URL: sqlite:///path/tokens.db, file:///dir, postgres://..., redis://..., memory:NAME")
+    public var url: String
+
+    @Flag(name: .customLong("json"), help: "Print one JSON object instead of text.")
+    public var json = false
+
+    public init() {}
+
+    public func run() async throws {
+        try await execute(console: .standard)
+    }
+
+    /// Reads the store at ``url`` page by page (memory stays flat) and reports on `console`.
+    ///
+    /// - Throws: ``CLIFailure`` when the store cannot be opened or read.
+    public func execute(console: CLIConsole) async throws {
+        let store: any TokenStore
+        do {
+            store = try await StoreDrivers.open(url)
+        } catch let error as TokenStoreError {
+            throw CLIFailure(error.description)
+        }
+        do {
+            let report = try await Self.collect(store)
+            try? await store.close()
+            console.print(json ? report.json() : report.text(store: StoreURLRedaction.redact(url)))
+        } catch let error as TokenStoreError {
+            try? await store.close()
+            throw CLIFailure(error.description)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
+    struct Report {
+        var requestTokens = 0
+        var accessTokens = 0
+        var byProvider: [String: Int] = [:]
+        var oldest: Date?
+        var newest: Date?
+        var schemaVersion = 0
+
+        func text(store: String) -> String {
+            var lines = ["Store: \(store)", "Schema version: \(schemaVersion)",
+                "Request tokens (unexpired): \(requestTokens)", "Access tokens: \(accessTokens)"]
+            for provider in byProvider.keys.sorted() {
+                lines.append("  \(provider): \(byProvider[provider] ?? 0)")
+            }
+            lines.append("Oldest update: \(oldest.map(Self.format) ?? "-")")
+            lines.append("Newest update: \(newest.map(Self.format) ?? "-")")
+            return lines.joined(separator: "\n")
+        }
+
+        func json() -> String {
+            var object: [String: Any] = [
+                "schemaVersion": schemaVersion, "requestTokens": requestTokens,
+                "accessTokens": accessTokens, "accessTokensByProvider": byProvider,
+            ]
+            if let oldest { object["oldestUpdatedAt"] = Self.format(oldest) }
+            if let newest { object["newestUpdatedAt"] = Self.format(newest) }
+            guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
+                return "{}"
+            }
+            return String(decoding: data, as: UTF8.self)
+        }
+
+        static func format(_ date: Date) -> String {
+            date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        }
+    }
+
+    static func collect(_ store: any TokenStore) async throws -> Report {
+        var report = Report()
+        report.schemaVersion = try await store.schemaVersion()
+        report.requestTokens = try await store.counts().requestTokens
+        var cursor: AccessTokenKey?
+        repeat {
+            let page = try await store.listAccessTokens(after: cursor, limit: 500)
+            for token in page.tokens {
+                report.accessTokens += 1
+                report.byProvider[token.provider, default: 0] += 1
+                if report.oldest.map({ token.updatedAt < $0 }) ?? true { report.oldest = token.updatedAt }
+                if report.newest.map({ token.updatedAt > $0 }) ?? true { report.newest = token.updatedAt }
+            }
+            cursor = page.nextCursor
+        } while cursor != nil
+        return report
+    }
+}
