@@ -7,7 +7,7 @@ public struct TokenStoreCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tokenstore",
         abstract: "OAuth 1.0a signing and token storage tools.",
-subcommands: [
+        subcommands: [
             SignCommand.self, DemoCommand.self, AuthorizeCommand.self, RequestCommand.self,
             MigrateCommand.self, PurgeCommand.self, StatsCommand.self, KeygenCommand.self, RekeyCommand.self,
         ])
