@@ -11,7 +11,8 @@ extension PostgresServerTests {
         @Test("the store contract over TCP")
         func tcp() async throws {
             let url = try PostgresTestServer.urlWithFreshSchema()
-            try await TokenStoreConformance(name: "postgres", capabilities: .init(crossProcessURL: nil)) { clock in
+            // Worker processes open the same URL, so `take` is raced across processes too.
+            try await TokenStoreConformance(name: "postgres", capabilities: .init(crossProcessURL: url)) { clock in
                 try await PostgresTokenStore(url: url, options: TokenStoreOptions(clock: clock))
             }.run()
         }
@@ -22,6 +23,15 @@ extension PostgresServerTests {
             let url = try PostgresTestServer.socketURL(schema: String(schema))
             try await TokenStoreConformance(name: "postgres-socket") { clock in
                 try await PostgresTokenStore(url: url, options: TokenStoreOptions(clock: clock))
+            }.run()
+        }
+
+        @Test("the store contract with secrets sealed")
+        func sealed() async throws {
+            let url = try PostgresTestServer.urlWithFreshSchema()
+            let keys = try SealingKeyRing(keys: [SealingKey.generate(id: "k1")])
+            try await TokenStoreConformance(name: "postgres-sealed") { clock in
+                SealedTokenStore(wrapping: try await PostgresTokenStore(url: url, options: TokenStoreOptions(clock: clock)), keys: keys)
             }.run()
         }
 

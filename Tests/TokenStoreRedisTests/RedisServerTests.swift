@@ -40,6 +40,19 @@ struct RedisServerTests {
         }
 
         @Test(arguments: TokenStoreConformance.caseNames)
+        func sealed(case caseName: String) async throws {
+            let prefix = Env.randomPrefix()
+            let url = Env.url(try Env.requireACLURL(), prefix: prefix)
+            let keys = try SealingKeyRing(keys: [SealingKey.generate(id: "k1")])
+            try await TokenStoreConformance(name: "redis (sealed)") { clock in
+                SealedTokenStore(wrapping: try await RedisTokenStore(url: url, options: TokenStoreOptions(clock: clock)), keys: keys)
+            }.run(case: caseName)
+            let cleaner = try await RedisTokenStore(url: url)
+            try await Env.removeKeys(prefix: prefix, using: cleaner)
+            try await cleaner.close()
+        }
+
+        @Test(arguments: TokenStoreConformance.caseNames)
         func unixSocket(case caseName: String) async throws {
             let path = try Env.requireSocketPath()
             let password = try #require(Env.password(in: try Env.requirePasswordURL()))
