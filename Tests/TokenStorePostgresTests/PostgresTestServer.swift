@@ -1,10 +1,7 @@
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 import Testing
 import TokenStoreKit
+import TokenStoreTesting
 
 @testable import TokenStorePostgres
 
@@ -46,38 +43,10 @@ enum PostgresTestServer {
         return "postgres://\(user):\(password)@\(encoded):\(port)\(components.path)?schema=\(schema)"
     }
 
-    /// Runs the control script (`stop`, `start`) to simulate an outage, on a thread of its
-    /// own so no cooperative thread blocks. posix_spawn + waitpid rather than Foundation's
-    /// Process, which did not reap the script under the test runner (it stayed a zombie and
-    /// `waitUntilExit` never returned); the child gets default signal handling so the server
-    /// it starts still obeys SIGTERM at cleanup.
+    /// Runs the control script (`stop`, `start`) to simulate an outage.
     static func control(_ action: String) async throws {
         let script = try #require(control, "TOKENSTORE_TEST_POSTGRES_CONTROL must be set")
-        let status: Int32 = await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var pid: pid_t = 0
-                let argv: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup(action), nil]
-                defer { for pointer in argv { free(pointer) } }
-                var attributes = posix_spawnattr_t()
-                posix_spawnattr_init(&attributes)
-                defer { posix_spawnattr_destroy(&attributes) }
-                var empty = sigset_t()
-                sigemptyset(&empty)
-                var defaults = sigset_t()
-                sigemptyset(&defaults)
-                for signal in [SIGTERM, SIGINT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
-                posix_spawnattr_setsigmask(&attributes, &empty)
-                posix_spawnattr_setsigdefault(&attributes, &defaults)
-                posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-                guard posix_spawn(&pid, script, nil, &attributes, argv, environ) == 0 else {
-                    continuation.resume(returning: -1)
-                    return
-                }
-                var raw: Int32 = 0
-                while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
-                continuation.resume(returning: (raw >> 8) & 0xFF)
-            }
-        }
+        let status = await ServerControl.run(script, action)
         #expect(status == 0, "postgres control \(action) failed")
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 import Testing
 import TokenStoreKit
 import TokenStoreRedis
+import TokenStoreTesting
 
 /// The throwaway servers `Scripts/test-servers` starts, read from the environment.
 enum RedisTestEnvironment {
@@ -90,35 +91,7 @@ enum RedisTestEnvironment {
     /// Runs the control script without blocking a cooperative thread.
     static func runControl(_ command: String) async throws {
         let script = try #require(control, "TOKENSTORE_TEST_REDIS_CONTROL is not set; run the tests under Scripts/test-servers")
-        let status: Int32 = await withCheckedContinuation { continuation in
-            // posix_spawn + waitpid on a thread of its own: waitpid blocks, and Foundation's
-            // Process did not reap the script reliably here.
-            Thread.detachNewThread {
-                var pid: pid_t = 0
-                let argv: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup(command), nil]
-                defer { for pointer in argv { free(pointer) } }
-                // The child (and the redis-server it starts) must not inherit this thread's
-                // blocked signals, or the server would ignore SIGTERM at cleanup.
-                var attributes = posix_spawnattr_t()
-                posix_spawnattr_init(&attributes)
-                defer { posix_spawnattr_destroy(&attributes) }
-                var empty = sigset_t()
-                sigemptyset(&empty)
-                var defaults = sigset_t()
-                sigemptyset(&defaults)
-                for signal in [SIGTERM, SIGINT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
-                posix_spawnattr_setsigmask(&attributes, &empty)
-                posix_spawnattr_setsigdefault(&attributes, &defaults)
-                posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-                guard posix_spawn(&pid, script, nil, &attributes, argv, environ) == 0 else {
-                    continuation.resume(returning: -1)
-                    return
-                }
-                var raw: Int32 = 0
-                while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
-                continuation.resume(returning: (raw >> 8) & 0xFF)
-            }
-        }
+        let status = await ServerControl.run(script, command)
         #expect(status == 0, "\(script) \(command) failed")
     }
 }
