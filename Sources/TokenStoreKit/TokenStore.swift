@@ -26,6 +26,14 @@ public protocol TokenStore: Sendable {
     /// ``RequestToken/token`` is replaced.
     func saveRequestToken(_ token: RequestToken) async throws
 
+    /// Saves many request tokens, each keeping its own ``RequestToken/expiresAt``; SQL
+    /// drivers do it in one transaction, Redis in one pipeline. Used by migration. The
+    /// default implementation saves them one by one.
+    ///
+    /// - Returns: how many were written.
+    @discardableResult
+    func saveRequestTokens(_ tokens: [RequestToken]) async throws -> Int
+
     /// Returns the unexpired request token named `oauthToken` and deletes it, atomically.
     ///
     /// - Returns: the token, or `nil` when it is unknown, already taken or expired.
@@ -83,6 +91,15 @@ public protocol TokenStore: Sendable {
 }
 
 extension TokenStore {
+    /// Saves each token with ``saveRequestToken(_:)``.
+    @discardableResult
+    public func saveRequestTokens(_ tokens: [RequestToken]) async throws -> Int {
+        for token in tokens {
+            try await saveRequestToken(token)
+        }
+        return tokens.count
+    }
+
     /// Saves each token with ``saveAccessToken(_:policy:)``.
     @discardableResult
     public func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy) async throws -> Int {

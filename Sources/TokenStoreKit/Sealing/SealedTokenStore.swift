@@ -77,6 +77,18 @@ public final class SealedTokenStore: TokenStore {
         try await relabel { try await $0.saveRequestToken(sealed) }
     }
 
+    @discardableResult
+    public func saveRequestTokens(_ tokens: [RequestToken]) async throws -> Int {
+        let sealed = try tokens.map { token in
+            var sealed = token
+            sealed.secret = try seal(
+                token.secret, kind: "request", provider: token.provider, id: token.token,
+                operation: "saveRequestTokens", record: Self.record(token))
+            return sealed
+        }
+        return try await relabel { try await $0.saveRequestTokens(sealed) }
+    }
+
     public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
         guard let token = try await relabel({ try await $0.takeRequestToken(oauthToken) }) else { return nil }
         return try open(token, operation: "takeRequestToken")
