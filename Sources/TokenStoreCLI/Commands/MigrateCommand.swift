@@ -1,17 +1,27 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import TokenStoreKit
 
-/// `tokenstore migrate --from URL --to URL`: copies tokens page by page between two stores.
+/// `tokenstore migrate --from URL --to URL`: copies tokens between two stores in cursor
+/// pages and batches, resumable from a checkpoint, optionally verified by a digest walk.
 ///
-/// Exit codes: 0 success, 1 failure, 3 verification mismatch, 64 usage error (EX_USAGE).
-/// Access tokens are written with
-/// `.ifNewer` (a newer destination token survives) unless `--overwrite`; request tokens keep
-/// their own `expiresAt` and already-expired ones are skipped.
+/// The work is done by ``TokenMigration``; this command adds the checkpoint file, signal
+/// handling, progress display and exit statuses (see ``MigrateExitCode`` and Docs/migrate.md).
 public struct MigrateCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Copy tokens from one store to another in cursor pages and batches.")
+        abstract: "Copy tokens from one store to another in cursor pages and batches.",
+        discussion: """
+            Access tokens are written only when newer than the destination's (unless --overwrite); \
+            request tokens keep their expiry and expired ones are skipped, so running twice is safe. \
+            A checkpoint is saved after each committed batch ($XDG_STATE_HOME/tokenstore/ or \
+            ~/.local/state/tokenstore/, or --checkpoint FILE); after Ctrl-C, kill or a store error, \
+            run the same command with --resume. Sealed secrets are copied as stored and checked \
+            with --sealing-keys before each batch is written.
+
+            \(MigrateExitCode.help)
+            """)
 
     /// Which kinds of token to copy.
     public enum Only: String, ExpressibleByArgument, Sendable {
@@ -25,7 +35,7 @@ public struct MigrateCommand: AsyncParsableCommand {
     @Option(name: .customLong("to"), help: "The destination store URL.")
     public var to: String
 
-    @Option(name: .customLong("batch-size"), help: "Tokens per page and per write batch (default 500).")
+    @Option(name: .customLong("batch-size"), help: "Tokens per page and per write batch.")
     public var batchSize = 500
 
     @Option(name: .customLong("only"), help: "Copy only access-tokens or request-tokens.")
@@ -34,11 +44,40 @@ public struct MigrateCommand: AsyncParsableCommand {
     @Flag(name: .customLong("overwrite"), help: "Overwrite destination access tokens even when they are newer.")
     public var overwrite = false
 
-    @Flag(name: .customLong("verify"), help: "After copying, compare every source access token with the destination; exit 3 on a difference.")
+    @Flag(
+        name: .customLong("verify"),
+        help: "After copying, compare counts and SHA-256 digests of both sides; exit 3 on a difference.")
     public var verify = false
 
-    @Flag(name: .customLong("dry-run"), help: "Count what would be copied; write nothing.")
+    @Flag(name: .customLong("dry-run"), help: "Read and check everything; write nothing.")
     public var dryRun = false
+
+    @Flag(name: .customLong("resume"), help: "Continue after the checkpoint of an interrupted run.")
+    public var resume = false
+
+    @Option(
+        name: .customLong("checkpoint"),
+        help: ArgumentHelp("The checkpoint file (default: one per run in $XDG_STATE_HOME/tokenstore/).", valueName: "FILE"))
+    public var checkpoint: String?
+
+    @Option(
+        name: .customLong("sealing-keys"),
+        help: ArgumentHelp(
+            "A key file that opens sealed source secrets (else $\(SealingKeyRing.environmentVariable)).",
+            valueName: "FILE"))
+    public var sealingKeys: String?
+
+    @Flag(name: .customLong("unseal"), help: "Write sealed secrets plain in the destination (needs the keys).")
+    public var unseal = false
+
+    @Flag(name: .customLong("seal"), help: "Seal every secret under the primary key on the way (needs the keys).")
+    public var seal = false
+
+    @Option(name: .customLong("progress-interval"), help: "Seconds between progress lines when stderr is not a terminal.")
+    public var progressInterval = 5.0
+
+    @Flag(name: .customLong("quiet"), help: "No progress output.")
+    public var quiet = false
 
     public init() {}
 
@@ -46,16 +85,36 @@ public struct MigrateCommand: AsyncParsableCommand {
         guard (1...100_000).contains(batchSize) else {
             throw ValidationError("--batch-size must be between 1 and 100000")
         }
+        if seal && unseal { throw ValidationError("--seal and --unseal exclude each other") }
+        if resume && dryRun { throw ValidationError("--dry-run writes nothing, so it has nothing to --resume") }
+        guard progressInterval > 0 else { throw ValidationError("--progress-interval must be positive") }
     }
 
     public func run() async throws {
-        try await execute(console: .standard)
+        let terminal = MigrateTerminal(isTerminal: isatty(STDERR_FILENO) == 1)
+        let signals = MigrateSignals(control: terminal.control, console: .standard)
+        defer { signals.cancel() }
+        try await execute(console: .standard, terminal: terminal)
     }
 
-    /// Runs the migration and prints a summary on `console`.
+    /// The way secrets are handled, from the flags.
+    var secretHandling: TokenMigration.SecretHandling { seal ? .seal : unseal ? .unseal : .verbatim }
+
+    /// Runs the migration: summary on `console`'s stdout, progress and problems on its stderr.
     ///
-    /// - Throws: ``CLIFailure`` when a store cannot be opened, read or written.
-    public func execute(console: CLIConsole) async throws {
+    /// - Parameter terminal: whether stderr is a terminal and the control signals stop.
+    /// - Throws: ``CLIFailure`` (exit 1) when nothing can be resumed; `ExitCode(4)` after an
+    ///   interruption or a mid-run failure with a checkpoint saved; `ExitCode(3)` when
+    ///   `--verify` finds a difference.
+    public func execute(console: CLIConsole, terminal: MigrateTerminal = MigrateTerminal()) async throws {
+        var keyOptions = StoreOptions()
+        keyOptions.sealingKeys = sealingKeys
+        let keys = try keyOptions.sealingKeyRing(environment: console.environment)
+        if secretHandling != .verbatim, keys == nil {
+            throw CLIFailure(
+                "--\(secretHandling.rawValue) needs sealing keys: pass --sealing-keys FILE or set "
+                    + SealingKeyRing.environmentVariable)
+        }
         let source = try await Self.open(from)
         let destination: any TokenStore
         do {
@@ -64,44 +123,101 @@ public struct MigrateCommand: AsyncParsableCommand {
             try? await source.close()
             throw error
         }
+        var migration = TokenMigration(from: source, to: destination)
+        migration.sourceName = from
+        migration.destinationName = to
+        migration.batchSize = batchSize
+        migration.kinds = only.map { $0 == .accessTokens ? .accessTokens : .requestTokens } ?? .all
+        migration.policy = overwrite ? .overwrite : .ifNewer
+        migration.dryRun = dryRun
+        migration.secrets = secretHandling
+        migration.keys = keys
         do {
-            let (access, request) = try await copy(source: source, destination: destination)
-            let mismatch = verify && !dryRun && only != .requestTokens
-                ? try await Self.firstDifference(source: source, destination: destination, pageSize: batchSize) : nil
-            try? await source.close()
-            try? await destination.close()
-            let verb = dryRun ? "Would copy" : "Copied"
-            console.print(
-                "\(verb) \(access) access token(s) and \(request) request token(s) from "
-                    + "\(StoreURLRedaction.redact(from)) to \(StoreURLRedaction.redact(to))")
-            if let mismatch {
-                console.printError("Verification failed: \(mismatch)")
-                throw ExitCode(3)
-            }
-            if verify, !dryRun, only != .requestTokens { console.print("Verified: every source access token is in the destination") }
+            try await run(migration, console: console, terminal: terminal)
         } catch {
             try? await source.close()
             try? await destination.close()
-            if let error = error as? TokenStoreError { throw CLIFailure(error.description) }
             throw error
+        }
+        try? await source.close()
+        try? await destination.close()
+    }
+
+    private func run(_ migration: TokenMigration, console: CLIConsole, terminal: MigrateTerminal) async throws {
+        let session = MigrateCheckpointSession(
+            file: try MigrateCheckpointLocation.file(
+                for: migration.initialCheckpoint, explicit: checkpoint, environment: console.environment))
+        let resumeFrom = dryRun ? nil : try session.start(initial: migration.initialCheckpoint, resume: resume, console: console)
+        let display = MigrateProgressDisplay(
+            console: console, isTerminal: terminal.isTerminal, interval: progressInterval, quiet: quiet)
+        let summary: MigrationSummary
+        do {
+            summary = try await migration.run(
+                resume: resumeFrom, control: terminal.control,
+                checkpoint: session.handler, progress: display.update)
+            display.finish()
+        } catch {
+            display.finish()
+            throw session.failure(Self.message(error), console: console)
+        }
+        if summary.interrupted { throw session.interrupted(console: console) }
+        if !dryRun { session.finish(console: console) }
+        console.print(Self.summaryLine(summary, dryRun: dryRun, from: from, to: to))
+        if summary.resumedAfter > 0 {
+            console.print("Resumed after \(summary.resumedAfter) token(s) from the checkpoint; this run read \(summary.readThisRun)")
+        }
+        guard verify, !dryRun else { return }
+        let verification: MigrationVerification
+        do {
+            verification = try await migration.verify()
+        } catch {
+            throw CLIFailure("verify: " + Self.message(error))
+        }
+        Self.printVerification(verification, console: console)
+        guard verification.matches else {
+            console.printError(
+                "Verification failed: \(verification.differenceCount) record(s) differ; first: "
+                    + verification.differences.map(\.description).joined(separator: "; "))
+            throw ExitCode(MigrateExitCode.verificationMismatch)
+        }
+        console.print("Verified: source and destination hold the same tokens")
+    }
+
+    static func summaryLine(_ summary: MigrationSummary, dryRun: Bool, from: String, to: String) -> String {
+        let counts = summary.counts
+        let requestCopied = counts.requestRead - counts.requestSkipped
+        let stores = "from \(StoreURLRedaction.redact(from)) to \(StoreURLRedaction.redact(to))"
+        if dryRun {
+            return "Would copy \(counts.accessRead) access token(s) and \(requestCopied) request token(s) "
+                + "(\(counts.requestSkipped) expired) \(stores); dry run, nothing written"
+        }
+        let rate = summary.seconds > 0 ? Int((Double(summary.readThisRun) / summary.seconds).rounded()) : 0
+        return "Copied \(counts.accessRead) access token(s) (\(counts.accessWritten) written, "
+            + "\(counts.accessRead - counts.accessWritten) kept: same or newer in the destination) and "
+            + "\(requestCopied) request token(s) (\(counts.requestSkipped) expired, skipped) \(stores) in "
+            + String(format: "%.2f", summary.seconds) + " s (\(rate) tokens/s)"
+    }
+
+    static func printVerification(_ verification: MigrationVerification, console: CLIConsole) {
+        let source = verification.source
+        let destination = verification.destination
+        console.print(
+            "Verify access tokens: source \(source.accessTokens) \(source.accessDigest), "
+                + "destination \(destination.accessTokens) \(destination.accessDigest)")
+        if let count = source.requestTokens, let digest = source.requestDigest,
+           let otherCount = destination.requestTokens, let otherDigest = destination.requestDigest
+        {
+            console.print("Verify request tokens: source \(count) \(digest), destination \(otherCount) \(otherDigest)")
         }
     }
 
-    /// Looks every source access token up in the destination (order-independent) and
-    /// names the first whose content differs; `nil` when all match.
-    static func firstDifference(source: any TokenStore, destination: any TokenStore, pageSize: Int) async throws -> String? {
-        var cursor: AccessTokenKey?
-        repeat {
-            let page = try await source.listAccessTokens(after: cursor, limit: pageSize)
-            for token in page.tokens {
-                let copy = try await destination.accessToken(for: token.key)
-                if copy != token {
-                    return "access token provider=\(token.provider) userID=\(token.userID) differs in the destination"
-                }
-            }
-            cursor = page.nextCursor
-        } while cursor != nil
-        return nil
+    static func message(_ error: any Error) -> String {
+        switch error {
+        case let error as TokenStoreError: return error.description
+        case let error as CLIFailure: return error.message
+        case let error as MigrationCheckpointError: return error.description
+        default: return String(describing: error)
+        }
     }
 
     private static func open(_ url: String) async throws -> any TokenStore {
@@ -110,34 +226,5 @@ public struct MigrateCommand: AsyncParsableCommand {
         } catch let error as TokenStoreError {
             throw CLIFailure(error.description)
         }
-    }
-
-    private func copy(source: any TokenStore, destination: any TokenStore) async throws -> (Int, Int) {
-        var access = 0
-        var request = 0
-        if only != .requestTokens {
-            var cursor: AccessTokenKey?
-            repeat {
-                let page = try await source.listAccessTokens(after: cursor, limit: batchSize)
-                if !dryRun, !page.tokens.isEmpty {
-                    _ = try await destination.saveAccessTokens(page.tokens, policy: overwrite ? .overwrite : .ifNewer)
-                }
-                access += page.tokens.count
-                cursor = page.nextCursor
-            } while cursor != nil
-        }
-        if only != .accessTokens {
-            var cursor: String?
-            repeat {
-                let page = try await source.listRequestTokens(after: cursor, limit: batchSize)
-                let now = Date()
-                for token in page.tokens where token.expiresAt > now {
-                    if !dryRun { try await destination.saveRequestToken(token) }
-                    request += 1
-                }
-                cursor = page.nextCursor
-            } while cursor != nil
-        }
-        return (access, request)
     }
 }

@@ -1,18 +1,25 @@
 import ArgumentParser
+import Glibc
 import TokenStoreKit
 
-/// `tokenstore rekey [URL]`: re-seals every access token under the primary sealing key.
+/// `tokenstore rekey [URL]`: re-seals every record under the primary sealing key,
+/// resumable like `migrate`.
 public struct RekeyCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "rekey",
-        abstract: "Re-seal every access token under the primary sealing key.",
+        abstract: "Re-seal every token under the primary sealing key.",
         discussion: """
             Reads the store page by page and re-writes each access token not yet sealed under \
             the primary key (the first key of --sealing-keys or TOKENSTORE_SEALING_KEYS), keeping \
-            its timestamps; then counts the records still under other keys. Running it again \
-            skips what is done. With --allow-plaintext it also seals a plain store in place. \
-            Request tokens are left alone: they expire within minutes. Run it while no \
-            re-authorization is in flight: a token re-written meanwhile could be overwritten.
+            its timestamps; request tokens are taken and saved again re-sealed with the same \
+            expiry (unless --skip-request-tokens): a callback arriving for one in the instant \
+            between take and save finds it missing. Then it counts the records still under \
+            other keys (expect zero). A checkpoint is saved after each page; after Ctrl-C, kill \
+            or a store error run the same command with --resume. With --allow-plaintext it \
+            seals a plain store in place. Run it while no re-authorization is in flight: an \
+            access token re-written meanwhile could be overwritten.
+
+            \(MigrateExitCode.help)
             """)
 
     @Argument(help: "The store URL (or use --store).")
@@ -26,17 +33,33 @@ public struct RekeyCommand: AsyncParsableCommand {
     @Option(help: "Records per page.")
     var pageSize = 500
 
+    @Flag(help: "Leave request tokens as they are (they expire within minutes).")
+    var skipRequestTokens = false
+
+    @Flag(help: "Continue after the checkpoint of an interrupted run.")
+    var resume = false
+
+    @Option(help: ArgumentHelp("The checkpoint file (default: one per run in $XDG_STATE_HOME/tokenstore/).", valueName: "FILE"))
+    var checkpoint: String?
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
     public init() {}
 
     public func run() async throws {
-        try await execute(console: .standard)
+        let terminal = MigrateTerminal(isTerminal: isatty(STDERR_FILENO) == 1)
+        let signals = MigrateSignals(control: terminal.control, console: .standard)
+        defer { signals.cancel() }
+        try await execute(console: .standard, terminal: terminal)
     }
 
     /// Re-seals the store and prints the report on `console`.
     ///
     /// - Throws: ``CLIFailure`` when no keys are configured, the store cannot be opened, or
-    ///   a record does not open (the message names it).
-    public func execute(console: CLIConsole) async throws {
+    ///   a record does not open before anything was checkpointed (the message names it);
+    ///   `ExitCode(4)` after an interruption or a later failure (resume with `--resume`).
+    public func execute(console: CLIConsole, terminal: MigrateTerminal = MigrateTerminal()) async throws {
         guard pageSize >= 1 else { throw CLIFailure("rekey: --page-size must be at least 1") }
         var options = storeOptions
         if let url { options.store = url }
@@ -53,15 +76,38 @@ public struct RekeyCommand: AsyncParsableCommand {
         }
         let store = SealedTokenStore(wrapping: inner, keys: keys, allowPlaintext: allowPlaintext)
         do {
-            let report = try await store.resealAccessTokens(pageSize: pageSize)
+            let report = try await reseal(store, location: location, console: console, terminal: terminal)
             try? await store.close()
             console.print("\(store.displayName): primary key \(keys.primary.id): \(report)")
-        } catch let error as TokenStoreError {
-            try? await store.close()
-            throw CLIFailure("rekey: \(error.description)")
         } catch {
             try? await store.close()
             throw error
         }
+    }
+
+    private func reseal(
+        _ store: SealedTokenStore, location: String, console: CLIConsole, terminal: MigrateTerminal
+    ) async throws -> ResealReport {
+        let initial = store.resealCheckpoint(storeName: location, includeRequestTokens: !skipRequestTokens)
+        let session = MigrateCheckpointSession(
+            file: try MigrateCheckpointLocation.file(for: initial, explicit: checkpoint, environment: console.environment))
+        let resumeFrom = try session.start(initial: initial, resume: resume, console: console)
+        let display = MigrateProgressDisplay(console: console, isTerminal: terminal.isTerminal, interval: 5, quiet: quiet)
+        let report: ResealReport
+        do {
+            report = try await store.reseal(
+                pageSize: pageSize, includeRequestTokens: !skipRequestTokens, storeName: location, resume: resumeFrom,
+                control: terminal.control, checkpoint: session.handler, progress: display.update)
+            display.finish()
+        } catch {
+            display.finish()
+            throw session.failure("rekey: " + MigrateCommand.message(error), console: console)
+        }
+        if report.interrupted {
+            console.print("\(store.displayName): primary key \(store.keys.primary.id): \(report)")
+            throw session.interrupted(console: console)
+        }
+        session.finish(console: console)
+        return report
     }
 }

@@ -158,7 +158,7 @@ public final class SealedTokenStore: TokenStore {
     static func record(_ token: RequestToken) -> String { "request token \(token.provider)/\(token.token)" }
     static func record(_ token: AccessToken) -> String { "access token \(token.provider)/\(token.userID)" }
 
-    private func seal(_ token: AccessToken, operation: String) throws -> AccessToken {
+    func seal(_ token: AccessToken, operation: String) throws -> AccessToken {
         var sealed = token
         sealed.secret = try seal(
             token.secret, kind: "access", provider: token.provider, id: token.userID,
@@ -166,7 +166,7 @@ public final class SealedTokenStore: TokenStore {
         return sealed
     }
 
-    private func seal(
+    func seal(
         _ secret: String, kind: String, provider: String, id: String, operation: String, record: String
     ) throws -> String {
         guard let sealed = SealedSecret.seal(secret, key: keys.primary, kind: kind, provider: provider, id: id)
@@ -178,7 +178,7 @@ public final class SealedTokenStore: TokenStore {
         return sealed
     }
 
-    private func open(_ token: RequestToken, operation: String) throws -> RequestToken {
+    func open(_ token: RequestToken, operation: String) throws -> RequestToken {
         var opened = token
         opened.secret = try open(
             token.secret, kind: "request", provider: token.provider, id: token.token,
