@@ -67,4 +67,53 @@ struct SealingResealTests {
             #expect(error.record == "access token p/u000")
         }
     }
+
+    @Test func resealsRequestTokensKeepingExpiryAndResumesAfterAStop() async throws {
+        let inner = InMemoryTokenStore()
+        let old = SealedTokenStore(wrapping: inner, keys: try SealingFixtures.ring("k1"))
+        let tokens = try await Self.fill(old, count: 17)
+        let requests = (0..<5).map { index in
+            RequestToken(
+                provider: "p", token: "rt\(index)", secret: "request-secret-\(index)", createdAt: Date(),
+                expiresAt: Date().addingTimeInterval(Double(300 + index)))
+        }
+        try await old.saveRequestTokens(requests)
+
+        let rotated = SealedTokenStore(wrapping: inner, keys: try SealingFixtures.ring("k2", "k1"))
+        let control = MigrationControl()
+        let stopped = try await rotated.reseal(
+            pageSize: 4, control: control, progress: { progress in if progress.counts.read >= 8 { control.requestStop() } })
+        #expect(stopped.interrupted && stopped.resealed == 8)
+        let checkpoint = try #require(stopped.checkpoint)
+        #expect(checkpoint.operation == .rekey && checkpoint.accessCursor?.userID == "u007")
+
+        let other = SealedTokenStore(wrapping: inner, keys: try SealingFixtures.ring("k3", "k2", "k1"))
+        await #expect(throws: TokenStoreError.self) { _ = try await other.reseal(pageSize: 4, resume: checkpoint) }
+
+        let report = try await rotated.reseal(pageSize: 4, resume: checkpoint)
+        #expect(!report.interrupted)
+        #expect(report.resealed == 17 && report.alreadyPrimary == 0)
+        #expect(report.requestResealed == 5 && report.requestGone == 0)
+        #expect(report.remainingOnOtherKeys == 0 && report.requestRemainingOnOtherKeys == 0)
+        #expect(report.description.contains("0 access tokens still under other keys"))
+
+        let rawRequests = try await inner.listRequestTokens(after: nil, limit: 10).tokens
+        #expect(rawRequests.allSatisfy { $0.secret.hasPrefix("tsv1:k2:") })
+        let onlyNew = SealedTokenStore(wrapping: inner, keys: try SealingFixtures.ring("k2"))
+        #expect(try await onlyNew.listAccessTokens(after: nil, limit: 100).tokens == tokens)
+        for request in requests {
+            #expect(try await onlyNew.takeRequestToken(request.token) == request)
+        }
+    }
+
+    @Test func aRequestTokenThatDoesNotOpenIsNeverTaken() async throws {
+        let inner = InMemoryTokenStore()
+        let unknown = SealedTokenStore(wrapping: inner, keys: try SealingFixtures.ring("k0"))
+        try await unknown.saveRequestToken(
+            RequestToken(provider: "p", token: "rt", secret: "s", createdAt: Date(), timeToLive: .seconds(300)))
+        let store = SealedTokenStore(wrapping: inner, keys: try SealingFixtures.ring("k2", "k1"))
+        let error = await #expect(throws: TokenStoreError.self) { _ = try await store.reseal() }
+        #expect(error?.record == "request token p/rt")
+        #expect(try await inner.counts().requestTokens == 1)
+    }
 }
