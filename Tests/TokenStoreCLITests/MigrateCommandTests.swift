@@ -7,7 +7,7 @@ import TokenStoreKit
 
 @Suite struct MigrateCommandTests {
     static func run(_ arguments: [String]) async throws -> String {
-        let captured = CapturedConsole()
+        let captured = CapturedConsole(environment: ["XDG_STATE_HOME": NSTemporaryDirectory() + "tokenstore-migrate-tests"])
         let command = try #require(try TokenStoreCommand.parseAsRoot(["migrate"] + arguments) as? MigrateCommand)
         try await command.execute(console: captured.console)
         return captured.output
@@ -69,11 +69,12 @@ import TokenStoreKit
             [AccessToken(provider: "p", userID: "u3", token: "changed", secret: "x", createdAt: base.addingTimeInterval(9))],
             policy: .overwrite)
         try await destination.close()
-        let captured = CapturedConsole()
+        let captured = CapturedConsole(environment: ["XDG_STATE_HOME": directory + "/state"])
         let command = try #require(
             try TokenStoreCommand.parseAsRoot(["migrate", "--from", from, "--to", to, "--verify"]) as? MigrateCommand)
         await #expect(throws: ExitCode(3)) { try await command.execute(console: captured.console) }
-        #expect(captured.error.contains("userID=u3"))
+        #expect(captured.error.contains("content differs: access token p/u3"))
+        #expect(!captured.error.contains("s3") && !captured.output.contains("s3"))
     }
 
     /// The built binary: file -> SQLite with --verify exits 0; a bad batch size is a usage error (64, EX_USAGE).
