@@ -125,32 +125,37 @@ import TokenStoreKit
         #expect(try FileManager.default.contentsOfDirectory(atPath: stateDirectory).isEmpty)
     }
 
-    /// A store that goes away mid-run: the driver's error, the checkpoint kept, exit 4.
+    /// A store that goes away mid-run (a registered third-party driver): the driver's
+    /// error, the checkpoint kept, exit 4; `--resume` against the recovered store finishes.
     @Test func aFailingDestinationKeepsTheCheckpointAndExitsFour() async throws {
+        TokenStoreRegistry.shared.register(MigrateFlakyStore.driver)
         let directory = try StoreLocation.makeTemporaryDirectory(prefix: "tokenstore-migrate-fail")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let environment = ["XDG_STATE_HOME": directory + "/state"]
         let from = "sqlite://\(directory)/source.db"
-        let destinationDirectory = directory + "/destination"
-        let to = "file://" + destinationDirectory
-        try await MigrateFixture.fill(from, access: 20, request: 0)
+        let name = UUID().uuidString
+        try await MigrateFixture.fill(from, access: 20, request: 3)
         let checkpoint = directory + "/checkpoint.json"
-        // After the first batch the destination directory becomes unwritable.
-        let control = MigrationControl()
-        control.requestStop()
-        _ = try await Self.migrate(
-            ["--from", from, "--to", to, "--batch-size", "5", "--checkpoint", checkpoint], environment: environment,
-            terminal: MigrateTerminal(control: control))
-        #expect(try MigrationCheckpointFile(path: checkpoint).load()?.counts.read == 5)
-        try FileManager.default.setAttributes([.posixPermissions: 0o500], ofItemAtPath: destinationDirectory)
-        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: destinationDirectory) }
-        guard getuid() != 0 else { return }  // root ignores the mode
+        let arguments = ["--from", from, "--batch-size", "5", "--checkpoint", checkpoint]
 
         let (failed, error) = try await Self.migrate(
-            ["--from", from, "--to", to, "--batch-size", "5", "--checkpoint", checkpoint, "--resume"], environment: environment)
+            arguments + ["--to", "flaky:\(name)?fail_after=2"], environment: environment)
         #expect((error as? ExitCode) == ExitCode(MigrateExitCode.interrupted))
-        #expect(failed.error.contains("Error: "))
-        #expect(failed.error.contains("continue with --resume"))
-        #expect(try MigrationCheckpointFile(path: checkpoint).load()?.counts.read == 5)
+        #expect(failed.error.contains("Error: ") && failed.error.contains("the server went away"))
+        #expect(failed.error.contains("failed after 10 token(s)") && failed.error.contains("continue with --resume"))
+        #expect(try MigrationCheckpointFile(path: checkpoint).load()?.counts.read == 10)
+
+        // The first batch failing leaves nothing to resume: exit 1.
+        let (_, early) = try await Self.migrate(
+            ["--from", from, "--batch-size", "5", "--to", "flaky:other-\(name)?fail_after=0",
+             "--checkpoint", directory + "/other.json"], environment: environment)
+        #expect(early is CLIFailure)
+
+        // A fresh handle (the server is back) counts batches from zero: the two left succeed.
+        let (resumed, resumeError) = try await Self.migrate(
+            ["--from", from, "--batch-size", "5", "--checkpoint", checkpoint, "--resume", "--verify",
+             "--to", "flaky:\(name)?fail_after=2"], environment: environment)
+        #expect(resumeError == nil, "\(resumed.error)")
+        #expect(resumed.output.contains("Resumed after 10 token(s)") && resumed.output.contains("Verified"))
     }
 }
