@@ -73,8 +73,11 @@ import TokenStoreKit
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/state/tokenstore")) ?? []
         #expect(leftovers.isEmpty)
 
-        let (copied, error) = try await Self.migrate(["--from", from, "--to", to, "--only", "request-tokens"], environment: environment)
+        let (copied, error) = try await Self.migrate(
+            ["--from", from, "--to", to, "--only", "request-tokens", "--verify"], environment: environment)
         #expect(error == nil)
+        #expect(copied.output.contains("Verify request tokens: source 6 ") && !copied.output.contains("Verify access tokens"))
+        #expect(copied.output.contains("Verified"))
         #expect(copied.output.contains("Copied 0 access token(s)") && copied.output.contains("and 6 request token(s)"))
         let source = try await StoreDrivers.open(from)
         let destination = try await StoreDrivers.open(to)

@@ -173,7 +173,7 @@ public struct MigrateCommand: AsyncParsableCommand {
         } catch {
             throw CLIFailure("verify: " + Self.message(error))
         }
-        Self.printVerification(verification, console: console)
+        Self.printVerification(verification, accessTokens: only != .requestTokens, console: console)
         guard verification.matches else {
             console.printError(
                 "Verification failed: \(verification.differenceCount) record(s) differ; first: "
@@ -198,12 +198,14 @@ public struct MigrateCommand: AsyncParsableCommand {
             + String(format: "%.2f", summary.seconds) + " s (\(rate) tokens/s)"
     }
 
-    static func printVerification(_ verification: MigrationVerification, console: CLIConsole) {
+    static func printVerification(_ verification: MigrationVerification, accessTokens: Bool, console: CLIConsole) {
         let source = verification.source
         let destination = verification.destination
-        console.print(
-            "Verify access tokens: source \(source.accessTokens) \(source.accessDigest), "
-                + "destination \(destination.accessTokens) \(destination.accessDigest)")
+        if accessTokens {
+            console.print(
+                "Verify access tokens: source \(source.accessTokens) \(source.accessDigest), "
+                    + "destination \(destination.accessTokens) \(destination.accessDigest)")
+        }
         if let count = source.requestTokens, let digest = source.requestDigest,
            let otherCount = destination.requestTokens, let otherDigest = destination.requestDigest
         {
