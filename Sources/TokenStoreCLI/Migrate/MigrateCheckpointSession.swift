@@ -51,9 +51,9 @@ final class MigrateCheckpointSession: Sendable {
     }
 
     /// Saves `checkpoint`; handed to the engine.
-    var handler: @Sendable (MigrationCheckpoint) throws -> Void {
+    var handler: @Sendable (MigrationCheckpoint) async throws -> Void {
         { checkpoint in
-            try self.file.save(checkpoint)
+            try await self.file.persist(checkpoint)
             self.saved.withLock { $0 = checkpoint }
         }
     }

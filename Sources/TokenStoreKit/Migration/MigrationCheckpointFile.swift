@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Glibc
 
@@ -110,6 +111,20 @@ public struct MigrationCheckpointFile: Sendable {
             Glibc.close(directoryDescriptor)
         }
     }
+
+    /// ``save(_:)`` on a private dispatch queue, so its `fsync` never parks a Swift
+    /// cooperative thread; what a migration's checkpoint handler should call.
+    ///
+    /// - Throws: ``MigrationCheckpointError`` naming the failed step.
+    public func persist(_ checkpoint: MigrationCheckpoint) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Self.queue.async {
+                continuation.resume(with: Result { try save(checkpoint) })
+            }
+        }
+    }
+
+    private static let queue = DispatchQueue(label: "tokenstore.migration.checkpoint")
 
     /// Deletes the checkpoint; a missing file is fine.
     ///

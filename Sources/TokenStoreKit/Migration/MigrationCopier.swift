@@ -5,7 +5,7 @@ struct MigrationCopier {
     let migration: TokenMigration
     var state: MigrationCheckpoint
     let control: MigrationControl
-    let checkpoint: @Sendable (MigrationCheckpoint) throws -> Void
+    let checkpoint: @Sendable (MigrationCheckpoint) async throws -> Void
     let progress: @Sendable (MigrationProgress) -> Void
     let secrets: MigrationSecrets
     var total = 0
@@ -15,7 +15,7 @@ struct MigrationCopier {
 
     init(
         migration: TokenMigration, state: MigrationCheckpoint, control: MigrationControl,
-        checkpoint: @escaping @Sendable (MigrationCheckpoint) throws -> Void,
+        checkpoint: @escaping @Sendable (MigrationCheckpoint) async throws -> Void,
         progress: @escaping @Sendable (MigrationProgress) -> Void
     ) {
         self.migration = migration
@@ -77,7 +77,7 @@ struct MigrationCopier {
             state.counts.accessRead += page.tokens.count
             readThisRun += page.tokens.count
             if let cursor = next ?? page.tokens.last?.key { state.accessCursor = MigrationCheckpoint.Key(cursor) }
-            try commit(wrote: !page.tokens.isEmpty)
+            try await commit(wrote: !page.tokens.isEmpty)
             guard next != nil else { return true }
             if control.isStopRequested { return false }
             guard let nextPage = try await following else { return true }
@@ -109,7 +109,7 @@ struct MigrationCopier {
             state.counts.requestRead += page.tokens.count
             readThisRun += page.tokens.count
             if let cursor = next ?? page.tokens.last?.token { state.requestCursor = cursor }
-            try commit(wrote: !page.tokens.isEmpty)
+            try await commit(wrote: !page.tokens.isEmpty)
             guard next != nil else { return true }
             if control.isStopRequested { return false }
             guard let nextPage = try await following else { return true }
@@ -118,10 +118,10 @@ struct MigrationCopier {
     }
 
     /// Saves the checkpoint after a committed batch and reports progress.
-    private mutating func commit(wrote: Bool) throws {
+    private mutating func commit(wrote: Bool) async throws {
         if wrote, !migration.dryRun {
             state.savedAt = Date()
-            try checkpoint(state)
+            try await checkpoint(state)
             lastSaved = state
         }
         progress(MigrationProgress(phase: state.phase, counts: state.counts, total: total, readThisRun: readThisRun))

@@ -6,7 +6,7 @@ import Foundation
 /// ```swift
 /// var migration = TokenMigration(from: source, to: destination)
 /// migration.batchSize = 1000
-/// let summary = try await migration.run(checkpoint: { try file.save($0) })
+/// let summary = try await migration.run(checkpoint: { try await file.persist($0) })
 /// ```
 ///
 /// - Memory stays flat: at most the page being written and the next page (read while the
@@ -106,7 +106,7 @@ public struct TokenMigration: Sendable {
     public func run(
         resume: MigrationCheckpoint? = nil,
         control: MigrationControl = MigrationControl(),
-        checkpoint: @escaping @Sendable (MigrationCheckpoint) throws -> Void = { _ in },
+        checkpoint: @escaping @Sendable (MigrationCheckpoint) async throws -> Void = { _ in },
         progress: @escaping @Sendable (MigrationProgress) -> Void = { _ in }
     ) async throws -> MigrationSummary {
         try validate(resume: resume)

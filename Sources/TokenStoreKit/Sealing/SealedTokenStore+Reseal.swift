@@ -112,7 +112,7 @@ extension SealedTokenStore {
         storeName: String? = nil,
         resume: MigrationCheckpoint? = nil,
         control: MigrationControl = MigrationControl(),
-        checkpoint: @escaping @Sendable (MigrationCheckpoint) throws -> Void = { _ in },
+        checkpoint: @escaping @Sendable (MigrationCheckpoint) async throws -> Void = { _ in },
         progress: @escaping @Sendable (MigrationProgress) -> Void = { _ in }
     ) async throws -> ResealReport {
         guard pageSize >= 1 else {
@@ -132,12 +132,6 @@ extension SealedTokenStore {
         var readThisRun = 0
         let counts = try await counts()
         let total = counts.accessTokens + (includeRequestTokens ? counts.requestTokens : 0)
-        func commit(_ state: inout MigrationCheckpoint) throws {
-            state.savedAt = Date()
-            try checkpoint(state)
-            lastSaved = state
-            progress(MigrationProgress(phase: state.phase, counts: state.counts, total: total, readThisRun: readThisRun))
-        }
 
         if state.phase == .accessTokens {
             var cursor = state.accessCursor?.accessTokenKey
@@ -157,7 +151,12 @@ extension SealedTokenStore {
                 readThisRun += page.tokens.count
                 cursor = page.nextCursor
                 if let next = cursor ?? page.tokens.last?.key { state.accessCursor = MigrationCheckpoint.Key(next) }
-                if !page.tokens.isEmpty { try commit(&state) }
+                if !page.tokens.isEmpty {
+                    state.savedAt = Date()
+                    try await checkpoint(state)
+                    lastSaved = state
+                    progress(MigrationProgress(phase: state.phase, counts: state.counts, total: total, readThisRun: readThisRun))
+                }
                 if cursor != nil, control.isStopRequested {
                     return report(state, includeRequestTokens, interrupted: true, checkpoint: lastSaved)
                 }
@@ -186,7 +185,12 @@ extension SealedTokenStore {
                 readThisRun += page.tokens.count
                 cursor = page.nextCursor
                 if let next = cursor ?? page.tokens.last?.token { state.requestCursor = next }
-                if !page.tokens.isEmpty { try commit(&state) }
+                if !page.tokens.isEmpty {
+                    state.savedAt = Date()
+                    try await checkpoint(state)
+                    lastSaved = state
+                    progress(MigrationProgress(phase: state.phase, counts: state.counts, total: total, readThisRun: readThisRun))
+                }
                 if cursor != nil, control.isStopRequested {
                     return report(state, includeRequestTokens, interrupted: true, checkpoint: lastSaved)
                 }
