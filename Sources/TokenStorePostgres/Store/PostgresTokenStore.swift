@@ -29,6 +29,8 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     let statements: PostgresStatements
     let pool: ConnectionPool<LibPQConnection>
     private let isClosed = Mutex(false)
+    /// Closed while a store opened without migrating lacks migrations.
+    let schemaGate = SchemaGate(status: nil)
 
     /// The driver for `postgres:` and `postgresql:` URLs.
     public static var driver: TokenStoreDriver {
@@ -72,7 +74,11 @@ public final class PostgresTokenStore: TokenStore, Sendable {
             return connection
         }
         do {
-            try await migrate()
+            if configuration.migrateSchemaOnOpen {
+                try await migrate(operation: "open")
+            } else {
+                schemaGate.update(try await schemaStatus())
+            }
         } catch {
             await pool.shutdown()
             throw error
@@ -92,14 +98,17 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     /// A connection the server closed while idle is replaced before use. A read
     /// (`idempotent`) that loses its connection mid-call is retried once on a fresh one;
     /// a write never is, since it may have run.
+    /// Token operations (`gated`) first check that the schema is the one this build needs.
     func withConnection<Result: Sendable>(
         _ operation: String,
         idempotent: Bool = false,
+        gated: Bool = true,
         _ body: (LibPQConnection, ContinuousClock.Instant) async throws(LibPQFailure) -> Result
     ) async throws -> Result {
         guard !isClosed.withLock({ $0 }) else {
             throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
         }
+        if gated { try schemaGate.check(store: displayName, operation: operation) }
         var staleSkips = 0
         var retried = false
         while true {
