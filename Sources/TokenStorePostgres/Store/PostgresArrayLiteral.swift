@@ -17,9 +17,13 @@ enum PostgresArrayLiteral {
                 continue
             }
             literal.append("\"")
-            for character in value.unicodeScalars {
-                if character == "\\" || character == "\"" { literal.unicodeScalars.append("\\") }
-                literal.unicodeScalars.append(character)
+            if value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }) {
+                for character in value.unicodeScalars {
+                    if character == "\\" || character == "\"" { literal.unicodeScalars.append("\\") }
+                    literal.unicodeScalars.append(character)
+                }
+            } else {
+                literal.append(value)
             }
             literal.append("\"")
         }
