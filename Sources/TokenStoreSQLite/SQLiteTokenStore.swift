@@ -7,7 +7,8 @@ import TokenStoreKit
 /// processes, or `:memory:`.
 ///
 /// The database runs in WAL mode (readers never wait for the writer), with the schema from
-/// `Migrations/sqlite`, applied on open. A call runs its prepared statement directly on
+/// `Migrations/sqlite`, applied on open unless ``Configuration/migrateSchemaOnOpen`` is
+/// `false` (then see ``SchemaManagedTokenStore``: ``schemaStatus()`` and ``upgradeSchema()``). A call runs its prepared statement directly on
 /// the calling task's thread when a connection is free and no other process holds a lock
 /// it needs; otherwise it moves to the connection's own thread, which waits up to
 /// ``Configuration/busyTimeout``. No call parks a cooperative thread.
@@ -40,7 +41,8 @@ public final class SQLiteTokenStore: TokenStore {
     /// long CPU and I/O work that should not hold a cooperative thread.
     static let inlineRowLimit = 256
 
-    /// Opens (creating when missing, mode 0600) the database at `path` and migrates it.
+    /// Opens (creating when missing, mode 0600) the database at `path` and migrates it
+    /// (unless ``Configuration/migrateSchemaOnOpen`` is `false`).
     ///
     /// - Parameters:
     ///   - path: a file path (relative paths resolve against the current directory) or

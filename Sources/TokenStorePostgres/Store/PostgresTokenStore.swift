@@ -14,6 +14,10 @@ import TokenStoreKit
 /// - The tables live in their own schema (`tokenstore` by default, `?schema=` to change it),
 ///   created and migrated on open under an advisory lock, so many workers starting together
 ///   migrate once. A database migrated by a newer version gives ``TokenStoreError/Code/schemaTooNew``.
+///   With ``Configuration/migrateSchemaOnOpen`` `false` the schema is left as found:
+///   ``schemaStatus()`` reports it and ``upgradeSchema()`` applies what is pending.
+/// - ``saveAccessTokens(_:policy:)`` and ``saveRequestTokens(_:)`` write a batch with one
+///   `INSERT ... SELECT FROM unnest(...)` per 1000 rows, in one transaction.
 /// - Connections are pooled (``Configuration/maxConnections``); a connection the server
 ///   closed (restart, failover) is detected before use and replaced, so calls succeed
 ///   again after an outage without the app doing anything. During the outage calls fail
@@ -46,7 +50,7 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     }
 
     /// Opens a store: connects once (so a wrong password or database fails here) and
-    /// applies pending migrations.
+    /// applies pending migrations (unless ``Configuration/migrateSchemaOnOpen`` is `false`).
     ///
     /// - Throws: ``TokenStoreError``: ``TokenStoreError/Code/unavailable``,
     ///   ``TokenStoreError/Code/authenticationFailed``, ``TokenStoreError/Code/misconfigured``
