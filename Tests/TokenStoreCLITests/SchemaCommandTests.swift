@@ -37,6 +37,12 @@ import TokenStoreKit
         #expect(pending.output.contains("Pending migrations:"))
         #expect(pending.output.contains("0001_create_tokens"))
         #expect(pending.output.contains("tokenstore schema upgrade"))
+        let pendingJSON = try await run(["schema", "status", url, "--json", "--check"])
+        #expect(pendingJSON.exit == 2)
+        let pendingObject = try #require(
+            try JSONSerialization.jsonObject(with: Data(pendingJSON.output.utf8)) as? [String: Any])
+        #expect((pendingObject["pending"] as? [[String: Any]])?.map { $0["version"] as? Int } == [1])
+        #expect(pendingObject["upToDate"] as? Bool == false)
         // Without --check the same status exits 0.
         #expect(try await run(["schema", "status", url]).exit == 0)
 
@@ -52,6 +58,14 @@ import TokenStoreKit
         let appliedLine = try #require(current.output.split(separator: "\n").first { $0.contains("0001_create_tokens") })
         #expect(appliedLine.contains(String(Calendar(identifier: .gregorian).component(.year, from: Date()))))
         #expect(current.output.contains("up to date"))
+
+        let json = try await run(["schema", "status", url, "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        #expect(object["currentVersion"] as? Int == 1)
+        #expect(object["upToDate"] as? Bool == true)
+        #expect(object["versioned"] as? Bool == true)
+        #expect((object["applied"] as? [[String: Any]])?.first?["name"] as? String == "0001_create_tokens")
+        #expect((object["pending"] as? [Any])?.isEmpty == true)
 
         let again = try await run(["schema", "upgrade", url])
         #expect(again.output.contains("already up to date"))

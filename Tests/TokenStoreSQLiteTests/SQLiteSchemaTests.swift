@@ -86,6 +86,22 @@ struct SQLiteSchemaTests {
         try await reopened.close()
     }
 
+    @Test("a refused store serves again once its status shows another process upgraded it")
+    func statusAfterAnotherUpgrade() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.path + "/tokens.db"
+        let behind = try await openUnmigrated(path)
+        await #expect(throws: TokenStoreError.self) { try await behind.counts() }
+        let other = try await SQLiteTokenStore(path: path)
+        try await other.close()
+        // Still refused until it looks again.
+        await #expect(throws: TokenStoreError.self) { try await behind.counts() }
+        #expect(try await behind.schemaStatus().isUpToDate)
+        #expect(try await behind.counts().accessTokens == 0)
+        try await behind.close()
+    }
+
     @Test("the registry honours migrateSchemaOnOpen for sqlite: URLs")
     func registryOption() async throws {
         let directory = try TemporaryDirectory()

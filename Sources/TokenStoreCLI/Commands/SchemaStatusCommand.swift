@@ -23,6 +23,9 @@ public struct SchemaStatusCommand: AsyncParsableCommand {
         help: "Exit 2 when migrations are pending and 3 when the store is newer than this build (for deploy scripts).")
     public var check = false
 
+    @Flag(name: .customLong("json"), help: "Print one JSON object instead of the table.")
+    public var json = false
+
     public init() {}
 
     public func run() async throws {
@@ -37,12 +40,16 @@ public struct SchemaStatusCommand: AsyncParsableCommand {
         let outcome = try await target.withUnmigratedStore(environment: console.environment) { store, name in
             guard let managed = store as? any SchemaManagedTokenStore else {
                 let version = try await store.schemaVersion()
-                console.print("Store: \(name)")
-                console.print("This store has no versioned schema (schema version \(version)): there is nothing to migrate.")
+                if json {
+                    console.print(Self.json(["store": name, "versioned": false, "currentVersion": version, "upToDate": true]))
+                } else {
+                    console.print("Store: \(name)")
+                    console.print("This store has no versioned schema (schema version \(version)): there is nothing to migrate.")
+                }
                 return Int32(0)
             }
             let status = try await managed.schemaStatus()
-            console.print(Self.render(status, store: name))
+            console.print(json ? Self.json(Self.object(status, store: name)) : Self.render(status, store: name))
             if status.isNewerThanBuild { return 3 }
             return status.pending.isEmpty ? 0 : 2
         }
@@ -76,6 +83,24 @@ public struct SchemaStatusCommand: AsyncParsableCommand {
             lines.append("Run `tokenstore schema upgrade URL` to apply \(status.pending.count == 1 ? "it" : "them").")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The status as the `--json` object.
+    static func object(_ status: SchemaStatus, store: String) -> [String: Any] {
+        [
+            "store": store, "versioned": true, "currentVersion": status.currentVersion,
+            "knownVersion": status.knownVersion, "upToDate": status.isUpToDate,
+            "newerThanBuild": status.isNewerThanBuild,
+            "applied": status.applied.map {
+                ["version": $0.version, "name": $0.name, "appliedAt": StatsCommand.Report.format($0.appliedAt)] as [String: Any]
+            },
+            "pending": status.pending.map { ["version": $0.version, "name": $0.name] as [String: Any] },
+        ]
+    }
+
+    static func json(_ object: [String: Any]) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Left-aligned columns, two spaces apart, indented by two.

@@ -4,7 +4,9 @@ import TokenStorePostgresMigrations
 
 extension PostgresTokenStore: SchemaManagedTokenStore {
     /// Reads the store schema's `schema_migrations` (none when it was never migrated) and
-    /// compares it with `Migrations/postgres`. Changes nothing.
+    /// compares it with `Migrations/postgres`. Changes nothing in the database; a store
+    /// whose token operations were refused serves them again once the status is up to
+    /// date (another process upgraded it).
     ///
     /// - Throws: ``TokenStoreError`` when the server cannot be reached or read.
     public func schemaStatus() async throws -> SchemaStatus {
@@ -27,7 +29,9 @@ extension PostgresTokenStore: SchemaManagedTokenStore {
             }
             return SchemaStatus.AppliedMigration(version: version, name: name, appliedAt: Date(milliseconds: milliseconds))
         }
-        return SchemaStatus(applied: applied, known: PostgresMigrations.all)
+        let status = SchemaStatus(applied: applied, known: PostgresMigrations.all)
+        if !schemaGate.allowsOperations { schemaGate.update(status) }
+        return status
     }
 
     /// Applies the pending migrations in one transaction under the same advisory lock as

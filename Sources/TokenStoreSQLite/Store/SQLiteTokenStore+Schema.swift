@@ -4,13 +4,17 @@ import TokenStoreSQLiteMigrations
 
 extension SQLiteTokenStore: SchemaManagedTokenStore {
     /// Reads `schema_migrations` (none when the database was never migrated) and compares
-    /// it with `Migrations/sqlite`. Changes nothing.
+    /// it with `Migrations/sqlite`. Changes nothing in the database; a store whose token
+    /// operations were refused serves them again once the status is up to date (another
+    /// process upgraded it).
     ///
     /// - Throws: ``TokenStoreError`` when the database cannot be read.
     public func schemaStatus() async throws -> SchemaStatus {
-        try await pool.run("schemaStatus", access: .read, inline: false) { connection in
+        let status = try await pool.run("schemaStatus", access: .read, inline: false) { connection in
             try SQLiteMigrator.status(connection, migrations: SQLiteMigrations.all)
         }
+        if !schemaGate.allowsOperations { schemaGate.update(status) }
+        return status
     }
 
     /// Applies the pending migrations in one `BEGIN IMMEDIATE` transaction (another
