@@ -7,7 +7,8 @@ import TokenStoreKit
 /// processes, or `:memory:`.
 ///
 /// The database runs in WAL mode (readers never wait for the writer), with the schema from
-/// `Migrations/sqlite`, applied on open. A call runs its prepared statement directly on
+/// `Migrations/sqlite`, applied on open unless ``Configuration/migrateSchemaOnOpen`` is
+/// `false` (then see ``SchemaManagedTokenStore``: ``schemaStatus()`` and ``upgradeSchema()``). A call runs its prepared statement directly on
 /// the calling task's thread when a connection is free and no other process holds a lock
 /// it needs; otherwise it moves to the connection's own thread, which waits up to
 /// ``Configuration/busyTimeout``. No call parks a cooperative thread.
@@ -28,16 +29,20 @@ import TokenStoreKit
 public final class SQLiteTokenStore: TokenStore {
     /// `sqlite:///absolute/path.db` or `sqlite::memory:`.
     public let displayName: String
-    private let pool: SQLiteConnectionPool
-    private let clock: TokenClock
+    let pool: SQLiteConnectionPool
+    let clock: TokenClock
+    let logger: Logger
+    /// Closed while a store opened without migrating lacks migrations.
+    let schemaGate: SchemaGate
     /// Writes go to the connection's thread when each commit waits for an fsync.
-    private let inlineWrites: Bool
+    let inlineWrites: Bool
 
     /// Batches and pages above this size run on the connection's thread: they are
     /// long CPU and I/O work that should not hold a cooperative thread.
-    private static let inlineRowLimit = 256
+    static let inlineRowLimit = 256
 
-    /// Opens (creating when missing, mode 0600) the database at `path` and migrates it.
+    /// Opens (creating when missing, mode 0600) the database at `path` and migrates it
+    /// (unless ``Configuration/migrateSchemaOnOpen`` is `false`).
     ///
     /// - Parameters:
     ///   - path: a file path (relative paths resolve against the current directory) or
@@ -60,6 +65,8 @@ public final class SQLiteTokenStore: TokenStore {
         self.displayName = displayName
         self.pool = opened.pool
         self.clock = configuration.clock
+        self.logger = configuration.logger
+        self.schemaGate = SchemaGate(status: opened.unmigratedStatus)
         self.inlineWrites = configuration.durability == .normal
         configuration.logger.debug(
             "opened SQLite store",
@@ -72,7 +79,7 @@ public final class SQLiteTokenStore: TokenStore {
         return FileManager.default.currentDirectoryPath + "/" + path
     }
 
-    private var nowMilliseconds: Int64 { TokenTimestamp.milliseconds(clock.now()) }
+    var nowMilliseconds: Int64 { TokenTimestamp.milliseconds(clock.now()) }
 
     private func invalidLimit(_ limit: Int, operation: String) -> TokenStoreError {
         TokenStoreError(.invalidArgument, store: displayName, operation: operation, message: "page limit \(limit) is below 1")
@@ -81,16 +88,19 @@ public final class SQLiteTokenStore: TokenStore {
     // MARK: Request tokens
 
     public func saveRequestToken(_ token: RequestToken) async throws {
+        try schemaGate.check(store: displayName, operation: "saveRequestToken")
         try await pool.run("saveRequestToken", access: .write, inline: inlineWrites, SaveRequestToken(token: token))
     }
 
     public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
+        try schemaGate.check(store: displayName, operation: "takeRequestToken")
         let now = nowMilliseconds
         return try await pool.run(
             "takeRequestToken", access: .write, inline: inlineWrites, TakeRequestToken(oauthToken: oauthToken, nowMilliseconds: now))
     }
 
     public func purgeExpiredRequestTokens() async throws -> Int {
+        try schemaGate.check(store: displayName, operation: "purgeExpiredRequestTokens")
         let now = nowMilliseconds
         // Unbounded work: always on the connection's thread.
         return try await pool.run("purgeExpiredRequestTokens", access: .write, inline: false) { connection in
@@ -103,6 +113,7 @@ public final class SQLiteTokenStore: TokenStore {
     }
 
     public func listRequestTokens(after cursor: String?, limit: Int) async throws -> RequestTokenPage {
+        try schemaGate.check(store: displayName, operation: "listRequestTokens")
         guard limit >= 1 else { throw invalidLimit(limit, operation: "listRequestTokens") }
         let now = nowMilliseconds
         return try await pool.run("listRequestTokens", access: .read, inline: limit <= Self.inlineRowLimit) { connection in
@@ -123,12 +134,14 @@ public final class SQLiteTokenStore: TokenStore {
 
     @discardableResult
     public func saveAccessToken(_ token: AccessToken, policy: WritePolicy) async throws -> Bool {
-        try await pool.run("saveAccessToken", access: .write, inline: inlineWrites, SaveAccessToken(token: token, policy: policy))
+        try schemaGate.check(store: displayName, operation: "saveAccessToken")
+        return try await pool.run("saveAccessToken", access: .write, inline: inlineWrites, SaveAccessToken(token: token, policy: policy))
     }
 
     /// Saves `tokens` in one transaction: all or none are written.
     @discardableResult
     public func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy) async throws -> Int {
+        try schemaGate.check(store: displayName, operation: "saveAccessTokens")
         guard !tokens.isEmpty else { return 0 }
         let inline = inlineWrites && tokens.count <= Self.inlineRowLimit
         return try await pool.run("saveAccessTokens", access: .write, inline: inline) { connection in
@@ -152,12 +165,14 @@ public final class SQLiteTokenStore: TokenStore {
     }
 
     public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
-        try await pool.run("accessToken", access: .read, inline: true, GetAccessToken(key: key))
+        try schemaGate.check(store: displayName, operation: "accessToken")
+        return try await pool.run("accessToken", access: .read, inline: true, GetAccessToken(key: key))
     }
 
     @discardableResult
     public func deleteAccessToken(for key: AccessTokenKey) async throws -> Bool {
-        try await pool.run("deleteAccessToken", access: .write, inline: inlineWrites) { connection in
+        try schemaGate.check(store: displayName, operation: "deleteAccessToken")
+        return try await pool.run("deleteAccessToken", access: .write, inline: inlineWrites) { connection in
             let statement = try connection.statement(.deleteAccessToken)
             defer { connection.finish(statement) }
             try connection.bind(statement, 1, key.provider)
@@ -168,6 +183,7 @@ public final class SQLiteTokenStore: TokenStore {
     }
 
     public func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage {
+        try schemaGate.check(store: displayName, operation: "listAccessTokens")
         guard limit >= 1 else { throw invalidLimit(limit, operation: "listAccessTokens") }
         return try await pool.run("listAccessTokens", access: .read, inline: limit <= Self.inlineRowLimit) { connection in
             let statement = try connection.statement(cursor == nil ? .listAccessTokensFirst : .listAccessTokensAfter)
@@ -189,6 +205,7 @@ public final class SQLiteTokenStore: TokenStore {
 
     /// Counts with two index scans: on the connection's thread for large stores.
     public func counts() async throws -> TokenCounts {
+        try schemaGate.check(store: displayName, operation: "counts")
         let now = nowMilliseconds
         return try await pool.run("counts", access: .read, inline: false) { connection in
             let statement = try connection.statement(.counts)
@@ -201,7 +218,8 @@ public final class SQLiteTokenStore: TokenStore {
     }
 
     public func schemaVersion() async throws -> Int {
-        try await pool.run("schemaVersion", access: .read, inline: true) { connection in
+        if !schemaGate.allowsOperations { return try await schemaStatus().currentVersion }
+        return try await pool.run("schemaVersion", access: .read, inline: true) { connection in
             let statement = try connection.statement(.schemaVersion)
             defer { connection.finish(statement) }
             guard try connection.step(statement) else { return 0 }

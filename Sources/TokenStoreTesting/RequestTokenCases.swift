@@ -114,4 +114,61 @@ enum RequestTokenCases {
             c.checkEqual(Set(listed), Set(tokens), "listed request tokens differ from the saved ones (limit \(limit))")
         }
     }
+
+    /// `saveRequestTokens`: each token keeps its own expiry, an existing token is replaced,
+    /// a name given twice ends as the later token, an already expired token is never
+    /// returned, an empty batch writes nothing, hostile values roundtrip, counts are right.
+    static func batch(_ c: ConformanceContext) async throws {
+        let empty = try await c.store.saveRequestTokens([])
+        c.checkEqual(empty, 0, "saveRequestTokens of no tokens")
+
+        let existing = c.requestToken("batch-existing", ttl: .seconds(3600))
+        try await c.store.saveRequestToken(existing)
+        var replacement = c.requestToken("batch-existing", ttl: .seconds(120), context: RequestTokenContext(returnTo: "/replaced"))
+        replacement.secret = "replaced-\(UUID())"
+        let short = c.requestToken("batch-short", ttl: .seconds(60))
+        let long = c.requestToken("batch-long", ttl: .seconds(7200))
+        let expired = RequestToken(
+            provider: c.prefix + "provider", token: c.prefix + "batch-expired", secret: "rs-\(UUID())",
+            createdAt: c.clock.now.addingTimeInterval(-600), expiresAt: c.clock.now.addingTimeInterval(-1))
+        let twiceFirst = c.requestToken("batch-twice", ttl: .seconds(60))
+        var twiceSecond = c.requestToken("batch-twice", ttl: .seconds(3000), context: RequestTokenContext(callbackURL: "https://second"))
+        twiceSecond.secret = "second-\(UUID())"
+        let hostile = HostileCases.hostile.enumerated().map { index, value in
+            RequestToken(
+                provider: value, token: c.prefix + "batch-h\(index)-" + value, secret: value + "-secret",
+                context: RequestTokenContext(
+                    callbackURL: value, returnTo: value, sessionBinding: value, metadata: [value: value, "k\(index)": ""]),
+                createdAt: c.clock.now, timeToLive: .seconds(900))
+        }
+        let batch = [short, replacement, long, expired, twiceFirst, twiceSecond] + hostile
+        let written = try await c.store.saveRequestTokens(batch)
+        c.checkEqual(written, batch.count, "saveRequestTokens must report every token of the batch as written")
+
+        let live = [short, replacement, long, twiceSecond] + hostile
+        let listed = try await c.walkRequestTokens(limit: 7)
+        c.checkEqual(listed.count, live.count, "listing after a batch: count of unexpired tokens")
+        c.checkEqual(Set(listed), Set(live), "listing after a batch differs from the saved tokens (replaced, last of a name, expiry)")
+        let counted = try await c.store.counts().requestTokens
+        c.check(counted >= live.count, "counts after a batch: \(counted) request tokens, expected at least \(live.count)")
+        let takenExpired = try await c.store.takeRequestToken(expired.token)
+        c.check(takenExpired == nil, "a token saved already expired in a batch was returned")
+
+        // Each token keeps its own expiresAt: at +60 s the short one and the first of the
+        // twice-named pair would be gone; the others are still there.
+        c.clock.set(short.expiresAt)
+        let takenShort = try await c.store.takeRequestToken(short.token)
+        c.check(takenShort == nil, "a batch token was returned at its expiresAt")
+        let takenReplacement = try await c.store.takeRequestToken(replacement.token)
+        c.checkEqual(takenReplacement, replacement, "a batch did not replace the existing token (or changed its expiresAt)")
+        let takenTwice = try await c.store.takeRequestToken(twiceSecond.token)
+        c.checkEqual(takenTwice, twiceSecond, "a name given twice in one batch did not end as the later token")
+        for token in hostile {
+            let taken = try await c.store.takeRequestToken(token.token)
+            c.checkEqual(taken, token, "batch request token \(token.token.debugDescription) did not roundtrip")
+        }
+        c.clock.set(long.expiresAt.addingTimeInterval(-0.001))
+        let takenLong = try await c.store.takeRequestToken(long.token)
+        c.checkEqual(takenLong, long, "a batch token 1 ms before its expiresAt was not returned")
+    }
 }

@@ -21,7 +21,7 @@ import TokenStoreKit
 ///
 /// The cases (``caseNames``): request tokens (`requestTokenRoundTrip`, `requestTokenTakeOnce`,
 /// `requestTokenUnknown`, `requestTokenReplace`, `requestTokenExpiry`, `requestTokenPurge`,
-/// `requestTokenListing`), races (`concurrentTake`: 32 tasks on each of 6 tokens;
+/// `requestTokenListing`, `requestTokenBatch`), races (`concurrentTake`: 32 tasks on each of 6 tokens;
 /// `crossProcessTake`: 4 `tokenstore-test-worker` processes, only with
 /// ``Capabilities/crossProcessURL``), access tokens (`accessTokenUpsert`,
 /// `accessTokenGetDelete`, `accessTokenIfNewer`, `accessTokenBatch`, `accessTokenFields`,
@@ -143,6 +143,7 @@ extension TokenStoreConformance {
         ConformanceCase(name: "requestTokenExpiry", body: RequestTokenCases.expiry),
         ConformanceCase(name: "requestTokenPurge", body: RequestTokenCases.purge),
         ConformanceCase(name: "requestTokenListing", body: RequestTokenCases.listing),
+        ConformanceCase(name: "requestTokenBatch", body: RequestTokenCases.batch),
         ConformanceCase(name: "concurrentTake", body: TakeRaceCases.concurrentTake),
         ConformanceCase(name: "crossProcessTake", body: TakeRaceCases.crossProcessTake),
         ConformanceCase(name: "accessTokenUpsert", body: AccessTokenCases.upsert),

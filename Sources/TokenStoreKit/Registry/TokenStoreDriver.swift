@@ -29,10 +29,20 @@ public struct TokenStoreOptions: Sendable {
     public var clock: TokenClock
     /// Where the store logs connects, reconnects and migrations. Never receives secrets.
     public var logger: Logger
+    /// Whether a store with a versioned schema (SQLite, PostgreSQL) applies pending
+    /// migrations when opened (default `true`). `false` leaves the schema as found, for
+    /// `tokenstore schema status`; token operations then throw until
+    /// ``SchemaManagedTokenStore/upgradeSchema()`` runs, when migrations are pending.
+    public var migrateSchemaOnOpen: Bool
 
     /// Creates options; the default logger discards everything.
-    public init(clock: TokenClock = .system, logger: Logger = Logger(label: "tokenstore", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    public init(
+        clock: TokenClock = .system,
+        logger: Logger = Logger(label: "tokenstore", factory: { _ in SwiftLogNoOpLogHandler() }),
+        migrateSchemaOnOpen: Bool = true
+    ) {
         self.clock = clock
         self.logger = logger
+        self.migrateSchemaOnOpen = migrateSchemaOnOpen
     }
 }

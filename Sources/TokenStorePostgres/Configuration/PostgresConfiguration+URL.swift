@@ -68,6 +68,7 @@ extension PostgresTokenStore.Configuration {
         PQconninfoFree(parsed)
 
         self.init(connectionParameters: [("dbname", libpqText)], displayName: redacted, clock: options.clock, logger: options.logger)
+        self.migrateSchemaOnOpen = options.migrateSchemaOnOpen
         if let schema = own["schema"] {
             guard !schema.isEmpty, schema.utf8.count <= 63, !schema.contains("\u{0}") else {
                 throw misconfigured("schema must be 1 to 63 bytes")

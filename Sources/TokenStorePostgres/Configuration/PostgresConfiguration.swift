@@ -33,6 +33,10 @@ extension PostgresTokenStore {
         public var logger: Logger
         /// The name used in errors and logs, without the password.
         public var displayName: String
+        /// Whether opening applies pending migrations (default `true`). With `false` the
+        /// schema is left as found (see ``SchemaManagedTokenStore``): token operations
+        /// throw until ``PostgresTokenStore/upgradeSchema()`` runs, when migrations are pending.
+        public var migrateSchemaOnOpen: Bool
 
         /// Creates a configuration from libpq keyword/value pairs.
         public init(
@@ -52,6 +56,7 @@ extension PostgresTokenStore {
             self.statementTimeout = .seconds(10)
             self.clock = clock
             self.logger = logger
+            self.migrateSchemaOnOpen = true
             self.displayName =
                 displayName
                 ?? "postgres:"

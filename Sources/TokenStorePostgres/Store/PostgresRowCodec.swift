@@ -42,12 +42,44 @@ enum PostgresRowCodec {
             createdAt: Date(milliseconds: created), updatedAt: Date(milliseconds: updated), metadata: metadata)
     }
 
-    // JSONEncoder/JSONDecoder rather than JSONSerialization: the latter drops U+FEFF
-    // inside strings when parsing (swift-corelibs-foundation), which would corrupt values.
+    // Written by hand rather than with JSONEncoder (a fresh encoder per row dominated the
+    // cost of bulk writes) or JSONSerialization (which drops U+FEFF inside strings). Keys
+    // sorted by UTF-8 bytes; PostgreSQL's jsonb re-normalizes anyway.
     static func metadataJSON(_ metadata: [String: String]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(metadata), as: UTF8.self)
+        guard !metadata.isEmpty else { return "{}" }
+        var json = "{"
+        for (index, key) in metadata.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+            if index > 0 { json.append(",") }
+            appendJSONString(key, to: &json)
+            json.append(":")
+            appendJSONString(metadata[key] ?? "", to: &json)
+        }
+        json.append("}")
+        return json
+    }
+
+    /// `text` as a JSON string literal: `"` and `\` escaped, control characters as `\u00XX`.
+    private static func appendJSONString(_ text: String, to json: inout String) {
+        json.append("\"")
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            json.append(text)
+            json.append("\"")
+            return
+        }
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": json.append("\\\"")
+            case "\\": json.append("\\\\")
+            case "\n": json.append("\\n")
+            case "\r": json.append("\\r")
+            case "\t": json.append("\\t")
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                json.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
+            default: json.unicodeScalars.append(scalar)
+            }
+        }
+        json.append("\"")
     }
 
     static func metadataDictionary(_ json: String) -> [String: String]? {

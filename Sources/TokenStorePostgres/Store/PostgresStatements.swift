@@ -18,6 +18,9 @@ struct PostgresStatements: Sendable {
     let listRequestTokensAfter: Statement
     let saveAccessTokenOverwrite: Statement
     let saveAccessTokenIfNewer: Statement
+    let saveRequestTokens: Statement
+    let saveAccessTokensOverwrite: Statement
+    let saveAccessTokensIfNewer: Statement
     let accessToken: Statement
     let deleteAccessToken: Statement
     let listAccessTokensFirst: Statement
@@ -50,14 +53,40 @@ struct PostgresStatements: Sendable {
         listRequestTokensAfter = Statement(
             name: "ts_list_rt",
             sql: "SELECT \(Self.requestColumns) FROM \(request) WHERE token > $1 AND expires_at > $2 ORDER BY token LIMIT $3")
-        let upsert = """
-            INSERT INTO \(access) (provider, user_id, token, secret, screen_name, access_type, metadata, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)
+        let accessConflict = """
             ON CONFLICT (provider, user_id) DO UPDATE SET token = EXCLUDED.token, secret = EXCLUDED.secret,
                 screen_name = EXCLUDED.screen_name, access_type = EXCLUDED.access_type,
                 metadata = EXCLUDED.metadata, updated_at = EXCLUDED.updated_at
             """
+        let upsert = """
+            INSERT INTO \(access) (provider, user_id, token, secret, screen_name, access_type, metadata, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)
+            \(accessConflict)
+            """
         saveAccessTokenOverwrite = Statement(name: "ts_save_at", sql: upsert)
+        // The bulk forms: one row per element of nine array parameters (text array literals).
+        let accessBulk = """
+            INSERT INTO \(access) (provider, user_id, token, secret, screen_name, access_type, metadata, created_at, updated_at)
+            SELECT r.p, r.u, r.t, r.s, r.sn, r.at, r.m::jsonb, r.c, r.up
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[])
+                AS r(p, u, t, s, sn, at, m, c, up)
+            \(accessConflict)
+            """
+        saveAccessTokensOverwrite = Statement(name: "ts_save_at_bulk", sql: accessBulk)
+        saveAccessTokensIfNewer = Statement(
+            name: "ts_save_at_bulk_newer", sql: accessBulk + " WHERE EXCLUDED.updated_at > \(access).updated_at")
+        saveRequestTokens = Statement(
+            name: "ts_save_rt_bulk",
+            sql: """
+                INSERT INTO \(request) (token, provider, secret, callback_url, return_to, session_binding, metadata, created_at, expires_at)
+                SELECT r.t, r.p, r.s, r.cb, r.rt, r.sb, r.m::jsonb, r.c, r.e
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[])
+                    AS r(t, p, s, cb, rt, sb, m, c, e)
+                ON CONFLICT (token) DO UPDATE SET provider = EXCLUDED.provider, secret = EXCLUDED.secret,
+                    callback_url = EXCLUDED.callback_url, return_to = EXCLUDED.return_to,
+                    session_binding = EXCLUDED.session_binding, metadata = EXCLUDED.metadata,
+                    created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+                """)
         saveAccessTokenIfNewer = Statement(
             name: "ts_save_at_newer", sql: upsert + " WHERE EXCLUDED.updated_at > \(access).updated_at")
         accessToken = Statement(

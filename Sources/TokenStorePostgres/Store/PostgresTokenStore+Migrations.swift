@@ -6,14 +6,17 @@ import TokenStorePostgresMigrations
 extension PostgresTokenStore {
     /// Applies the migrations the schema lacks, in one transaction, under an advisory lock
     /// so that many processes opening a fresh database together migrate it once.
-    func migrate() async throws {
+    ///
+    /// - Returns: the migrations applied.
+    @discardableResult
+    func migrate(operation: String) async throws -> [SchemaMigration] {
         let schema = PostgresStatements.quote(configuration.schema)
         let known = PostgresMigrations.all
         let newest = known.map(\.version).max() ?? 0
         let lockKey = "hashtext(\(Self.literal("swift-tokenstore:" + configuration.schema)))"
         let logger = configuration.logger
         let name = displayName
-        let outcome: MigrationOutcome = try await withConnection("migrate") { connection, _ throws(LibPQFailure) in
+        let outcome: MigrationOutcome = try await withConnection(operation, gated: false) { connection, _ throws(LibPQFailure) in
             let deadline = ContinuousClock.now + .seconds(120)
             _ = try await connection.execute(sql: "BEGIN", deadline: deadline)
             do throws(LibPQFailure) {
@@ -31,14 +34,14 @@ extension PostgresTokenStore {
                     _ = try await connection.execute(sql: "ROLLBACK", deadline: deadline)
                     return .tooNew(current)
                 }
-                var applied: [String] = []
+                var applied: [SchemaMigration] = []
                 for migration in known.sorted(by: { $0.version < $1.version }) where migration.version > current {
                     _ = try await connection.execute(sql: "SET LOCAL search_path TO \(schema)", deadline: deadline)
                     _ = try await connection.execute(sql: migration.sql, deadline: deadline)
                     _ = try await connection.execute(
                         sql: "INSERT INTO \(schema).schema_migrations (version, name) VALUES (\(migration.version), \(Self.literal(migration.name)))",
                         deadline: deadline)
-                    applied.append(migration.name)
+                    applied.append(migration)
                 }
                 _ = try await connection.execute(sql: "COMMIT", deadline: deadline)
                 return .applied(applied)
@@ -50,18 +53,21 @@ extension PostgresTokenStore {
         switch outcome {
         case .tooNew(let version):
             throw TokenStoreError(
-                .schemaTooNew, store: displayName, operation: "open",
+                .schemaTooNew, store: displayName, operation: operation,
                 message: "the database schema is at version \(version) but this build knows up to \(newest); upgrade swift-tokenstore")
-        case .applied(let names):
-            if !names.isEmpty {
-                logger.info("applied schema migrations", metadata: ["store": "\(name)", "migrations": "\(names.joined(separator: ", "))"])
+        case .applied(let migrations):
+            if !migrations.isEmpty {
+                logger.info(
+                    "applied schema migrations",
+                    metadata: ["store": "\(name)", "migrations": "\(migrations.map(\.name).joined(separator: ", "))"])
             }
+            return migrations
         }
     }
 
     private enum MigrationOutcome: Sendable {
         case tooNew(Int)
-        case applied([String])
+        case applied([SchemaMigration])
     }
 
     /// `text` as a SQL string literal.

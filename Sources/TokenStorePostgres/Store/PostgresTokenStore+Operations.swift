@@ -51,34 +51,6 @@ extension PostgresTokenStore {
         return try await run(statement, parameters, operation: "saveAccessToken").affected > 0
     }
 
-    /// Saves the batch in one transaction on one connection.
-    @discardableResult
-    public func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy) async throws -> Int {
-        guard !tokens.isEmpty else { return 0 }
-        let batch = try tokens.map { token in
-            let parameters = try PostgresRowCodec.parameters(token)
-            try PostgresRowCodec.checkStorable(parameters, store: displayName, operation: "saveAccessTokens")
-            return parameters
-        }
-        let statement = policy == .overwrite ? statements.saveAccessTokenOverwrite : statements.saveAccessTokenIfNewer
-        return try await withConnection("saveAccessTokens") { connection, deadline throws(LibPQFailure) in
-            _ = try await connection.execute(sql: "BEGIN", deadline: deadline)
-            var written = 0
-            do throws(LibPQFailure) {
-                for parameters in batch {
-                    written += try await connection.execute(
-                        statement: statement.name, sql: statement.sql, parameters: parameters, deadline: deadline
-                    ).affected
-                }
-                _ = try await connection.execute(sql: "COMMIT", deadline: deadline)
-            } catch let failure {
-                if !connection.isBroken { _ = try? await connection.execute(sql: "ROLLBACK", deadline: deadline) }
-                throw failure
-            }
-            return written
-        }
-    }
-
     public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
         guard !key.provider.contains("\u{0}"), !key.userID.contains("\u{0}") else { return nil }
         let rows = try await run(statements.accessToken, [key.provider, key.userID], operation: "accessToken", idempotent: true)
@@ -123,6 +95,7 @@ extension PostgresTokenStore {
     }
 
     public func schemaVersion() async throws -> Int {
+        if !schemaGate.allowsOperations { return try await schemaStatus().currentVersion }
         let rows = try await run(statements.schemaVersion, [], operation: "schemaVersion", idempotent: true)
         guard let value = rows.rows.first?.first.flatMap({ $0 }).flatMap({ Int($0) }) else {
             throw corrupted("schemaVersion", record: "schema_migrations")

@@ -14,6 +14,10 @@ import TokenStoreKit
 /// - The tables live in their own schema (`tokenstore` by default, `?schema=` to change it),
 ///   created and migrated on open under an advisory lock, so many workers starting together
 ///   migrate once. A database migrated by a newer version gives ``TokenStoreError/Code/schemaTooNew``.
+///   With ``Configuration/migrateSchemaOnOpen`` `false` the schema is left as found:
+///   ``schemaStatus()`` reports it and ``upgradeSchema()`` applies what is pending.
+/// - ``saveAccessTokens(_:policy:)`` and ``saveRequestTokens(_:)`` write a batch with one
+///   `INSERT ... SELECT FROM unnest(...)` per 1000 rows, in one transaction.
 /// - Connections are pooled (``Configuration/maxConnections``); a connection the server
 ///   closed (restart, failover) is detected before use and replaced, so calls succeed
 ///   again after an outage without the app doing anything. During the outage calls fail
@@ -29,6 +33,8 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     let statements: PostgresStatements
     let pool: ConnectionPool<LibPQConnection>
     private let isClosed = Mutex(false)
+    /// Closed while a store opened without migrating lacks migrations.
+    let schemaGate = SchemaGate(status: nil)
 
     /// The driver for `postgres:` and `postgresql:` URLs.
     public static var driver: TokenStoreDriver {
@@ -44,7 +50,7 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     }
 
     /// Opens a store: connects once (so a wrong password or database fails here) and
-    /// applies pending migrations.
+    /// applies pending migrations (unless ``Configuration/migrateSchemaOnOpen`` is `false`).
     ///
     /// - Throws: ``TokenStoreError``: ``TokenStoreError/Code/unavailable``,
     ///   ``TokenStoreError/Code/authenticationFailed``, ``TokenStoreError/Code/misconfigured``
@@ -72,7 +78,11 @@ public final class PostgresTokenStore: TokenStore, Sendable {
             return connection
         }
         do {
-            try await migrate()
+            if configuration.migrateSchemaOnOpen {
+                try await migrate(operation: "open")
+            } else {
+                schemaGate.update(try await schemaStatus())
+            }
         } catch {
             await pool.shutdown()
             throw error
@@ -92,14 +102,17 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     /// A connection the server closed while idle is replaced before use. A read
     /// (`idempotent`) that loses its connection mid-call is retried once on a fresh one;
     /// a write never is, since it may have run.
+    /// Token operations (`gated`) first check that the schema is the one this build needs.
     func withConnection<Result: Sendable>(
         _ operation: String,
         idempotent: Bool = false,
+        gated: Bool = true,
         _ body: (LibPQConnection, ContinuousClock.Instant) async throws(LibPQFailure) -> Result
     ) async throws -> Result {
         guard !isClosed.withLock({ $0 }) else {
             throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
         }
+        if gated { try schemaGate.check(store: displayName, operation: operation) }
         var staleSkips = 0
         var retried = false
         while true {

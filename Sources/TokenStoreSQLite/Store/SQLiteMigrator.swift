@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import TokenStoreKit
 
@@ -7,7 +8,7 @@ enum SQLiteMigrator {
     /// database at once, the second waits (busy timeout) for the first to commit, then
     /// finds every migration recorded and applies none.
     ///
-    /// - Returns: the schema version after migrating.
+    /// - Returns: the schema version after migrating and the migrations applied.
     /// - Throws: ``TokenStoreError/Code/schemaTooNew`` when the database records a version
     ///   this build does not know; ``SQLiteError`` from SQLite.
     static func migrate(
@@ -15,8 +16,9 @@ enum SQLiteMigrator {
         migrations: [SchemaMigration],
         nowMilliseconds: Int64,
         store: String,
+        operation: String = "open",
         logger: Logger
-    ) throws -> Int {
+    ) throws -> (version: Int, applied: [SchemaMigration]) {
         try connection.execute("BEGIN IMMEDIATE")
         do {
             try connection.execute(
@@ -32,10 +34,11 @@ enum SQLiteMigrator {
             let known = migrations.map(\.version).max() ?? 0
             if let newest = applied.max(), newest > known {
                 throw TokenStoreError(
-                    .schemaTooNew, store: store, operation: "open",
+                    .schemaTooNew, store: store, operation: operation,
                     message: "the database is at schema version \(newest) but this build knows versions up to \(known); "
                         + "upgrade swift-tokenstore (a newer version migrated this database)")
             }
+            var done: [SchemaMigration] = []
             for migration in migrations.sorted(by: { $0.version < $1.version }) where !applied.contains(migration.version) {
                 try connection.execute(migration.sql)
                 try connection.withStatement(
@@ -47,12 +50,38 @@ enum SQLiteMigrator {
                     while try connection.step(statement) {}
                 }
                 logger.info("applied migration", metadata: ["store": "\(store)", "migration": "\(migration.name)"])
+                done.append(migration)
             }
             try connection.execute("COMMIT")
-            return max(known, applied.max() ?? 0)
+            return (max(known, applied.max() ?? 0), done)
         } catch {
             try? connection.execute("ROLLBACK")
             throw error
         }
+    }
+}
+
+extension SQLiteMigrator {
+    /// Reads the recorded migrations without changing anything: a database never
+    /// migrated (no `schema_migrations` table) has none.
+    static func status(_ connection: SQLiteConnection, migrations: [SchemaMigration]) throws -> SchemaStatus {
+        let hasTable = try connection.withStatement(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ) { statement in try connection.step(statement) }
+        guard hasTable else { return SchemaStatus(applied: [], known: migrations) }
+        let applied = try connection.withStatement(
+            "SELECT version, name, applied_at FROM schema_migrations ORDER BY version"
+        ) { statement in
+            var rows: [SchemaStatus.AppliedMigration] = []
+            while try connection.step(statement) {
+                let name = (try? connection.text(statement, 1, column: "name")) ?? nil
+                rows.append(
+                    SchemaStatus.AppliedMigration(
+                        version: Int(sqlite3Int(statement, 0)), name: name ?? "?",
+                        appliedAt: Date(milliseconds: sqlite3Int(statement, 2))))
+            }
+            return rows
+        }
+        return SchemaStatus(applied: applied, known: migrations)
     }
 }

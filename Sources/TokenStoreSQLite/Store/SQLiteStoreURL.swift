@@ -94,7 +94,8 @@ extension SQLiteTokenStore {
             summary: "SQLite database file: sqlite:///path/tokens.db, sqlite:relative.db, sqlite::memory:"
         ) { url, options in
             let parsed = try SQLiteStoreURL.parse(url)
-            var configuration = Configuration(clock: options.clock, logger: options.logger)
+            var configuration = Configuration(
+                clock: options.clock, logger: options.logger, migrateSchemaOnOpen: options.migrateSchemaOnOpen)
             if let milliseconds = parsed.busyTimeoutMilliseconds {
                 configuration.busyTimeout = .milliseconds(milliseconds)
             }

@@ -21,6 +21,10 @@ extension SQLiteTokenStore {
         /// WAL size, in pages, past which a background passive checkpoint copies the WAL
         /// into the database. Default 1000 (about 4 MiB), SQLite's own default.
         public var checkpointThresholdPages: Int
+        /// Whether opening applies pending migrations (default `true`). With `false` the
+        /// schema is left as found (see ``SchemaManagedTokenStore``): token operations
+        /// throw until ``SQLiteTokenStore/upgradeSchema()`` runs, when migrations are pending.
+        public var migrateSchemaOnOpen: Bool
 
         /// Creates a configuration.
         public init(
@@ -29,7 +33,8 @@ extension SQLiteTokenStore {
             busyTimeout: Duration = .seconds(5),
             connections: Int = 4,
             durability: Durability = .normal,
-            checkpointThresholdPages: Int = 1000
+            checkpointThresholdPages: Int = 1000,
+            migrateSchemaOnOpen: Bool = true
         ) {
             self.clock = clock
             self.logger = logger
@@ -37,6 +42,7 @@ extension SQLiteTokenStore {
             self.connections = connections
             self.durability = durability
             self.checkpointThresholdPages = checkpointThresholdPages
+            self.migrateSchemaOnOpen = migrateSchemaOnOpen
         }
     }
 

@@ -11,6 +11,8 @@ extension SQLiteTokenStore {
     struct Opened: Sendable {
         var pool: SQLiteConnectionPool
         var schemaVersion: Int
+        /// The schema as found, when the store did not migrate on open.
+        var unmigratedStatus: SchemaStatus?
     }
 
     /// Opens the connections, sets WAL and migrates. Blocking: runs on a dispatch queue.
@@ -23,10 +25,20 @@ extension SQLiteTokenStore {
             let first = try SQLiteConnection(path: path)
             first.setBusyTimeout(milliseconds: busyMilliseconds)
             if !isMemory { try enableWAL(first, busyTimeout: configuration.busyTimeout, displayName: displayName, configuration: configuration) }
-            let version = try SQLiteMigrator.migrate(
-                first, migrations: SQLiteMigrations.all,
-                nowMilliseconds: TokenTimestamp.milliseconds(configuration.clock.now()),
-                store: displayName, logger: configuration.logger)
+            let version: Int
+            let unmigratedStatus: SchemaStatus?
+            if configuration.migrateSchemaOnOpen {
+                version = try SQLiteMigrator.migrate(
+                    first, migrations: SQLiteMigrations.all,
+                    nowMilliseconds: TokenTimestamp.milliseconds(configuration.clock.now()),
+                    store: displayName, logger: configuration.logger
+                ).version
+                unmigratedStatus = nil
+            } else {
+                let status = try SQLiteMigrator.status(first, migrations: SQLiteMigrations.all)
+                version = status.currentVersion
+                unmigratedStatus = status
+            }
             let checkpointer: SQLiteCheckpointer?
             if isMemory {
                 checkpointer = nil
@@ -50,7 +62,7 @@ extension SQLiteTokenStore {
             let pool = SQLiteConnectionPool(
                 slots: slots, checkpointer: checkpointer, displayName: displayName,
                 busyTimeout: configuration.busyTimeout)
-            return Opened(pool: pool, schemaVersion: version)
+            return Opened(pool: pool, schemaVersion: version, unmigratedStatus: unmigratedStatus)
         } catch let error as SQLiteError {
             throw error.storeError(store: displayName, operation: "open", busyTimeout: configuration.busyTimeout)
         }

@@ -92,6 +92,16 @@ public final class InMemoryTokenStore: TokenStore {
         }
     }
 
+    /// Saves the batch under one lock: no other call sees half of it.
+    @discardableResult
+    public func saveRequestTokens(_ tokens: [RequestToken]) async throws -> Int {
+        try checkOpen("saveRequestTokens")
+        storage.state.withLock { state in
+            for token in tokens { state.requests[token.token] = token }
+        }
+        return tokens.count
+    }
+
     public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
         try checkOpen("takeRequestToken")
         let now = clock.now()

@@ -1,0 +1,30 @@
+import TokenStoreKit
+
+extension SQLiteTokenStore {
+    /// Saves `tokens` in one transaction with the prepared statement reused: all or none
+    /// are written. A token named twice ends as the later one.
+    ///
+    /// - Returns: how many were written (every token: request tokens are always replaced).
+    @discardableResult
+    public func saveRequestTokens(_ tokens: [RequestToken]) async throws -> Int {
+        try schemaGate.check(store: displayName, operation: "saveRequestTokens")
+        guard !tokens.isEmpty else { return 0 }
+        let inline = inlineWrites && tokens.count <= Self.inlineRowLimit
+        return try await pool.run("saveRequestTokens", access: .write, inline: inline) { connection in
+            try connection.run(.begin)
+            do {
+                let statement = try connection.statement(.saveRequestToken)
+                for token in tokens {
+                    defer { connection.finish(statement) }
+                    try connection.bindRequestToken(statement, token)
+                    while try connection.step(statement) {}
+                }
+                try connection.run(.commit)
+                return tokens.count
+            } catch {
+                _ = try? connection.run(.rollback)
+                throw error
+            }
+        }
+    }
+}

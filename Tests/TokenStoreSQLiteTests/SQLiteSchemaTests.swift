@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+import TokenStoreKit
+import TokenStoreSQLiteMigrations
+import TokenStoreTesting
+
+@testable import TokenStoreSQLite
+
+/// `SchemaManagedTokenStore` on SQLite: a store opened without migrating, its status,
+/// explicit upgrades, and the errors of a store whose schema is behind or too new.
+@Suite("SQLite schema status and upgrade")
+struct SQLiteSchemaTests {
+    private func openUnmigrated(_ path: String, clock: TokenClock = .system) async throws -> SQLiteTokenStore {
+        try await SQLiteTokenStore(path: path, configuration: .init(clock: clock, migrateSchemaOnOpen: false))
+    }
+
+    @Test("a fresh database opened without migrating shows 0001 pending and refuses token operations")
+    func freshDatabaseIsPending() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let store = try await openUnmigrated(directory.path + "/tokens.db")
+        let status = try await store.schemaStatus()
+        #expect(status.applied.isEmpty)
+        #expect(status.pending.map(\.version) == [1])
+        #expect(status.pending.map(\.name) == ["0001_create_tokens"])
+        #expect(status.currentVersion == 0)
+        #expect(status.knownVersion == SQLiteMigrations.latestVersion)
+        #expect(!status.isUpToDate)
+        #expect(try await store.schemaVersion() == 0)
+
+        let error = await #expect(throws: TokenStoreError.self) {
+            try await store.saveAccessToken(AccessToken(provider: "p", userID: "u", token: "t", secret: "s", createdAt: Date()))
+        }
+        #expect(error?.code == .misconfigured)
+        #expect(error?.operation == "saveAccessToken")
+        #expect(error?.message.contains("tokenstore schema upgrade") == true)
+        #expect(error?.message.contains("no such table") == false)
+        for call in [
+            { _ = try await store.takeRequestToken("x") },
+            { _ = try await store.counts() },
+            { _ = try await store.listAccessTokens(after: nil, limit: 10) },
+            { _ = try await store.saveRequestTokens([]) },
+        ] as [@Sendable () async throws -> Void] {
+            let refused = await #expect(throws: TokenStoreError.self) { try await call() }
+            #expect(refused?.message.contains("tokenstore schema upgrade") == true)
+        }
+        // Status reads never created the table.
+        let again = try await store.schemaStatus()
+        #expect(again.pending.count == 1)
+        try await store.close()
+    }
+
+    @Test("upgrade applies 0001, status then shows it applied, a second upgrade applies nothing")
+    func upgradeThenStatus() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.path + "/tokens.db"
+        let clock = ManualTokenClock()
+        let store = try await openUnmigrated(path, clock: clock.clock)
+        let applied = try await store.upgradeSchema()
+        #expect(applied.map(\.version) == [1])
+        #expect(applied.map(\.name) == ["0001_create_tokens"])
+
+        let status = try await store.schemaStatus()
+        #expect(status.pending.isEmpty)
+        #expect(status.isUpToDate)
+        #expect(status.currentVersion == 1)
+        #expect(status.applied.map(\.version) == [1])
+        #expect(status.applied.first?.name == "0001_create_tokens")
+        #expect(status.applied.first?.appliedAt == TokenTimestamp.normalized(clock.now))
+
+        // The same handle works now, without reopening.
+        let token = AccessToken(provider: "p", userID: "u", token: "t", secret: "s", createdAt: clock.now)
+        try await store.saveAccessToken(token)
+        #expect(try await store.accessToken(for: token.key) == token)
+        #expect(try await store.schemaVersion() == 1)
+
+        let second = try await store.upgradeSchema()
+        #expect(second.isEmpty)
+        try await store.close()
+
+        // Reopened without migrating, an up-to-date database serves tokens at once.
+        let reopened = try await openUnmigrated(path)
+        #expect(try await reopened.accessToken(for: token.key) == token)
+        #expect(try await reopened.schemaStatus().isUpToDate)
+        try await reopened.close()
+    }
+
+    @Test("a refused store serves again once its status shows another process upgraded it")
+    func statusAfterAnotherUpgrade() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.path + "/tokens.db"
+        let behind = try await openUnmigrated(path)
+        await #expect(throws: TokenStoreError.self) { try await behind.counts() }
+        let other = try await SQLiteTokenStore(path: path)
+        try await other.close()
+        // Still refused until it looks again.
+        await #expect(throws: TokenStoreError.self) { try await behind.counts() }
+        #expect(try await behind.schemaStatus().isUpToDate)
+        #expect(try await behind.counts().accessTokens == 0)
+        try await behind.close()
+    }
+
+    @Test("the registry honours migrateSchemaOnOpen for sqlite: URLs")
+    func registryOption() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let registry = TokenStoreRegistry()
+        registry.register(SQLiteTokenStore.driver)
+        let url = "sqlite://" + directory.path + "/tokens.db"
+        let store = try await registry.open(url, options: TokenStoreOptions(migrateSchemaOnOpen: false))
+        let managed = try #require(store as? any SchemaManagedTokenStore)
+        #expect(try await managed.schemaStatus().pending.count == 1)
+        try await store.close()
+        let migrated = try await registry.open(url)
+        #expect(try await migrated.schemaVersion() == 1)
+        try await migrated.close()
+    }
+
+    @Test("concurrent upgrades of one file apply each migration once")
+    func concurrentUpgrades() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.path + "/tokens.db"
+        var stores: [SQLiteTokenStore] = []
+        for _ in 0..<4 { stores.append(try await openUnmigrated(path)) }
+        let applied = try await withThrowingTaskGroup(of: Int.self) { group in
+            for store in stores { group.addTask { try await store.upgradeSchema().count } }
+            return try await group.reduce(0, +)
+        }
+        #expect(applied == 1)
+        for store in stores {
+            #expect(try await store.schemaStatus().applied.count == 1)
+            try await store.close()
+        }
+        let raw = try RawSQLite(path: path)
+        #expect(try raw.rows("SELECT count(*) FROM schema_migrations") == [["1"]])
+    }
+
+    @Test("a database migrated by a newer build: status says so, operations and upgrade throw schemaTooNew")
+    func tooNew() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.path + "/tokens.db"
+        try await SQLiteTokenStore(path: path).close()
+        try RawSQLite(path: path).execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, '0099_future', 0)")
+
+        let opening = await #expect(throws: TokenStoreError.self) { try await SQLiteTokenStore(path: path) }
+        #expect(opening?.code == .schemaTooNew)
+
+        let store = try await openUnmigrated(path)
+        let status = try await store.schemaStatus()
+        #expect(status.isNewerThanBuild)
+        #expect(status.currentVersion == 99)
+        #expect(status.pending.isEmpty)
+        let refused = await #expect(throws: TokenStoreError.self) { try await store.counts() }
+        #expect(refused?.code == .schemaTooNew)
+        let upgrade = await #expect(throws: TokenStoreError.self) { try await store.upgradeSchema() }
+        #expect(upgrade?.code == .schemaTooNew)
+        #expect(upgrade?.operation == "upgradeSchema")
+        try await store.close()
+    }
+}
