@@ -10,6 +10,7 @@ public struct TokenStoreCommand: AsyncParsableCommand {
         subcommands: [
             SignCommand.self, DemoCommand.self, AuthorizeCommand.self, RequestCommand.self,
             MigrateCommand.self, PurgeCommand.self, StatsCommand.self, KeygenCommand.self, RekeyCommand.self,
+            BenchCommand.self,
         ])
 
     public init() {}
