@@ -79,6 +79,10 @@ import TokenStoreKit
         #expect(text.contains("a&lt;b&gt;&amp;&quot;c&quot;&apos;"))
         #expect(text.contains("µs") && text.contains("share of operations (%)"))
         #expect(text.contains("stroke-dasharray"))
+        // Colours are plain #RRGGBB values.
+        let colours = text.matches(of: /stroke="(#[^"]*)"/).map { String($0.output.1) }
+        #expect(!colours.isEmpty)
+        #expect(colours.allSatisfy { $0.wholeMatch(of: /#[0-9A-Fa-f]{6}/) != nil }, "\(Set(colours))")
     }
 
     @Test func failedOperationsAreCountedAndReportedWithExitCode3() async throws {
@@ -113,6 +117,16 @@ import TokenStoreKit
         }
         #expect(captured.output.isEmpty)
         #expect(!captured.error.contains("hunter2"))
+    }
+
+    @Test func anUnwritableHistogramPathFailsBeforeTheRun() async throws {
+        let captured = CapturedConsole()
+        let path = "/nonexistent-\(UUID().uuidString)/latency.svg"
+        await #expect(throws: CLIFailure.self) {
+            try await Self.command([Self.uniqueMemoryURL("svgfail"), "--count", "10", "--histogram", path])
+                .execute(console: captured.console)
+        }
+        #expect(captured.error.isEmpty && captured.output.isEmpty)
     }
 
     @Test func anInterruptedRunCleansUpAndExitsWith130() async throws {

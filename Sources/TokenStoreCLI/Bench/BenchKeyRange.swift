@@ -17,6 +17,8 @@ struct BenchKeyRange: Sendable {
     let keys: [AccessTokenKey]
     /// Random secrets the written tokens carry (a pool, so no random generation is timed).
     let secrets: [String]
+    /// Random text that makes the access tokens' `oauth_token` values unique to the run.
+    let tokenSalt: String
 
     /// A fresh range with `keyCount` access-token keys.
     init(keyCount: Int) {
@@ -26,6 +28,7 @@ struct BenchKeyRange: Sendable {
         requestPrefix = Self.requestTokenPrefix + Self.hex(system.next()) + "-"
         keys = (0..<max(1, keyCount)).map { AccessTokenKey(provider: provider, userID: "u\($0)") }
         secrets = (0..<64).map { _ in Self.hex(system.next()) + Self.hex(system.next()) }
+        tokenSalt = Self.hex(system.next())
     }
 
     /// The name of request token number `index`.

@@ -6,7 +6,7 @@ import Foundation
 /// Hand-written text: every name that comes from input is XML-escaped.
 enum BenchSVGRenderer {
     /// Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
-    static let palette = ["##0072B2", "##D55E00", "##009E73", "##CC79A7", "##E69F00", "##56B4E9", "##000000", "##999933"]
+    static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999933"]
     static let width = 960.0
     static let left = 90.0
     static let right = 30.0

@@ -28,7 +28,7 @@ struct BenchStoreRunner: Sendable {
         let now = Date()
         tokens = range.keys.enumerated().map { index, key in
             AccessToken(
-                provider: key.provider, userID: key.userID, token: "at-\(index)-" + range.secrets[index % 7],
+                provider: key.provider, userID: key.userID, token: "at-\(index)-" + range.tokenSalt,
                 secret: range.secrets[index % range.secrets.count], screenName: "bench-user-\(index)",
                 accessType: "read-write", createdAt: now)
         }
@@ -37,15 +37,17 @@ struct BenchStoreRunner: Sendable {
     /// Prepares the range, runs every workload, cleans up.
     func run() async -> BenchStoreResult {
         var result = BenchStoreResult(store: name, operations: [], provider: range.provider)
+        // Only a run that needs the access tokens writes them, so only it deletes them.
+        let usesAccessTokens = settings.operations.contains { $0 != .take }
         do {
-            try await seed()
+            try await seed(writing: usesAccessTokens)
             for operation in settings.operations where !interruption.isRequested {
                 result.operations.append(await measure(operation))
             }
         } catch {
             result.failure = "could not prepare the bench tokens: " + BenchPhaseOutcome.message(of: error)
         }
-        let (failures, firstError) = await cleanUp()
+        let (failures, firstError) = await cleanUp(accessTokens: usesAccessTokens)
         result.cleanupFailures = failures
         result.cleanupError = firstError
         return result
@@ -53,12 +55,11 @@ struct BenchStoreRunner: Sendable {
 
     /// Writes the access tokens `get`, `put` and `mixed` use (not timed), after checking
     /// that the random provider is unused.
-    private func seed() async throws {
+    private func seed(writing: Bool) async throws {
         guard let first = range.keys.first, try await store.accessToken(for: first) == nil else {
             throw BenchStepError(description: "the random provider \(range.provider) already holds tokens; refusing to touch it")
         }
-        let needed = settings.operations.contains { $0 != .take }
-        guard needed else { return }
+        guard writing else { return }
         progress("writing \(tokens.count) access tokens under provider \(range.provider)")
         var start = 0
         while start < tokens.count {
@@ -96,11 +97,11 @@ struct BenchStoreRunner: Sendable {
 
     /// Deletes every access token of the range and takes every request token the ledger
     /// holds, `concurrency` at a time. Never interrupted: it is what an interruption waits for.
-    private func cleanUp() async -> (failures: Int, firstError: String?) {
+    private func cleanUp(accessTokens: Bool) async -> (failures: Int, firstError: String?) {
         let leftovers = ledger.drain()
-        progress("cleaning up (\(range.keys.count) access tokens, \(leftovers.count) request tokens)")
+        let keys = accessTokens ? range.keys : []
+        progress("cleaning up (\(keys.count) access tokens, \(leftovers.count) request tokens)")
         let store = self.store
-        let keys = range.keys
         let work = keys.count + leftovers.count
         let lanes = max(1, min(settings.concurrency, 16))
         return await withTaskGroup(of: (Int, String?).self) { group in

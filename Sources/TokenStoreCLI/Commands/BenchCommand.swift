@@ -118,6 +118,13 @@ public struct BenchCommand: AsyncParsableCommand {
     public func execute(console: CLIConsole, interruption: BenchInterruption = BenchInterruption()) async throws {
         let settings = try settings()
         let ring = try sealingKeyRing(environment: console.environment)
+        if let histogram {
+            // Fail before a long run rather than after it.
+            let directory = (histogram as NSString).deletingLastPathComponent
+            guard FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory) else {
+                throw CLIFailure("cannot write the histogram to \(histogram): its directory is missing or not writable")
+            }
+        }
         let stores = try await openAll(ring: ring)
         var results: [BenchStoreResult] = []
         for (index, (name, store)) in stores.enumerated() {
