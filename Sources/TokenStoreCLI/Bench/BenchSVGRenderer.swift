@@ -51,13 +51,24 @@ enum BenchSVGRenderer {
             (index, result, result.operations.first { $0.operation == operation })
         }
         let measured = series.compactMap { $0.2 }.filter { $0.count > 0 }
-        let plotTop = top + 40
+        let plotTop = top + 48
         let plotBottom = plotTop + plotHeight
         let plotRight = width - right
         var out: [String] = []
         out.append(##"<g class="panel" data-operation="\##(operation.rawValue)">"##)
         out.append(
             ##"<text x="\##(format(left))" y="\##(format(top + 24))" font-size="14" font-weight="bold">\##(operation.rawValue): \##(escape(caption(operation)))</text>"##)
+        // The figures next to the picture: p50 / p99 per store, in the store's colour.
+        var summary = ##"<text x="\##(format(left))" y="\##(format(top + 40))" font-size="11">p50 / p99:"##
+        for (index, _, result) in series {
+            let colour = palette[index % palette.count]
+            let figures = result.flatMap { $0.count > 0 ? $0 : nil }.map {
+                BenchFormat.micros($0.histogram.value(atQuantile: 0.5)) + " / "
+                    + BenchFormat.micros($0.histogram.value(atQuantile: 0.99)) + " µs"
+            } ?? "no data"
+            summary += ##"  <tspan fill="\##(colour)">\##(index + 1): \##(escape(figures))</tspan>"##
+        }
+        out.append(summary + "</text>")
         out.append(
             ##"<rect x="\##(format(left))" y="\##(format(plotTop))" width="\##(format(plotRight - left))" height="\##(format(plotHeight))" fill="none" stroke="#888888"/>"##)
 
@@ -133,7 +144,7 @@ enum BenchSVGRenderer {
                     let micros = Double(measuredResult.histogram.value(atQuantile: quantile)) / 1000
                     let px = x(micros)
                     out.append(
-                        ##"<line class="marker" x1="\##(format(px))" y1="\##(format(plotTop))" x2="\##(format(px))" y2="\##(format(plotBottom))" stroke-width="1.5" stroke-dasharray="\##(dash)">"##)
+                        ##"<line class="marker" x1="\##(format(px))" y1="\##(format(plotTop))" x2="\##(format(px))" y2="\##(format(plotBottom))" stroke-width="1.5" stroke-opacity="0.7" stroke-dasharray="\##(dash)">"##)
                     out.append(
                         "<title>\(escape("\(index + 1): \(result.store) \(label) = \(BenchFormat.micros(UInt64(micros * 1000))) µs"))</title></line>")
                 }
