@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Testing
 import TokenStoreKit
 
@@ -102,6 +103,34 @@ import TokenStoreKit
         #expect(captured.output.contains("100 get error(s); first: get: ") && captured.output.contains("injected failure"))
         let store = try await StoreDrivers.open(url)
         #expect(try await store.counts() == TokenCounts(requestTokens: 0, accessTokens: 0))
+    }
+
+    @Test func anOccupiedRangeIsRefusedAndNothingIsDeleted() async throws {
+        TokenStoreRegistry.shared.register(BenchFlakyStore.driver)
+        let name = "occupied-\(UUID().uuidString)"
+        let captured = CapturedConsole()
+        await #expect(throws: ExitCode(1)) {
+            try await Self.command(["benchflaky:" + name, "--count", "20"]).execute(console: captured.console)
+        }
+        #expect(captured.output.contains("already holds tokens; refusing to touch it"))
+        #expect(BenchFlakyStore.deletes.withLock { $0[name] } == nil)
+    }
+
+    @Test func aStoreThatRefusesWritesIsReportedAndTheNextStoreStillRuns() async throws {
+        TokenStoreRegistry.shared.register(BenchFlakyStore.driver)
+        let name = "readonly-\(UUID().uuidString)"
+        let captured = CapturedConsole()
+        await #expect(throws: ExitCode(1)) {
+            try await Self.command(["benchflaky:" + name, Self.uniqueMemoryURL("after"), "--count", "20", "--json"])
+                .execute(console: captured.console)
+        }
+        let document = try BenchTestSupport.decode(captured.output)
+        #expect(document.stores.count == 2)
+        #expect(document.stores[0].failure?.contains("read-only") == true)
+        #expect(document.stores[0].operations.isEmpty)
+        #expect(document.stores[1].failure == nil && document.stores[1].operations.count == 4)
+        // The seeding may have written part of the range: clean-up still deletes every key.
+        #expect(BenchFlakyStore.deletes.withLock { $0[name] } == 1000)
     }
 
     @Test func aStoreThatCannotBeOpenedFailsBeforeAnythingRunsWithoutItsPassword() async throws {

@@ -37,29 +37,35 @@ struct BenchStoreRunner: Sendable {
     /// Prepares the range, runs every workload, cleans up.
     func run() async -> BenchStoreResult {
         var result = BenchStoreResult(store: name, operations: [], provider: range.provider)
-        // Only a run that needs the access tokens writes them, so only it deletes them.
-        let usesAccessTokens = settings.operations.contains { $0 != .take }
+        // Only a run that checked the range is free and needs the access tokens writes
+        // them, so only it deletes them.
+        var ownsAccessTokens = false
         do {
-            try await seed(writing: usesAccessTokens)
+            try await checkRangeIsFree()
+            ownsAccessTokens = settings.operations.contains { $0 != .take }
+            if ownsAccessTokens { try await seed() }
             for operation in settings.operations where !interruption.isRequested {
                 result.operations.append(await measure(operation))
             }
         } catch {
             result.failure = "could not prepare the bench tokens: " + BenchPhaseOutcome.message(of: error)
         }
-        let (failures, firstError) = await cleanUp(accessTokens: usesAccessTokens)
+        let (failures, firstError) = await cleanUp(accessTokens: ownsAccessTokens)
         result.cleanupFailures = failures
         result.cleanupError = firstError
         return result
     }
 
-    /// Writes the access tokens `get`, `put` and `mixed` use (not timed), after checking
-    /// that the random provider is unused.
-    private func seed(writing: Bool) async throws {
+    /// Makes sure the random provider holds no token (64 random bits make a clash
+    /// practically impossible; this makes it impossible to overwrite one).
+    private func checkRangeIsFree() async throws {
         guard let first = range.keys.first, try await store.accessToken(for: first) == nil else {
             throw BenchStepError(description: "the random provider \(range.provider) already holds tokens; refusing to touch it")
         }
-        guard writing else { return }
+    }
+
+    /// Writes the access tokens `get`, `put` and `mixed` use (not timed).
+    private func seed() async throws {
         progress("writing \(tokens.count) access tokens under provider \(range.provider)")
         var start = 0
         while start < tokens.count {
