@@ -24,35 +24,37 @@ public struct BenchCommand: AsyncParsableCommand {
             64 usage error; 130 interrupted (143 on SIGTERM).
             """)
 
-    @Argument(help: "Store URLs: memory:, file:///dir, sqlite:///path/tokens.db, postgres://..., redis://...")
-    public var urls: [String] = []
+    @Argument(
+        help: ArgumentHelp(
+            "Store URLs: memory:, file:///dir, sqlite:///path/tokens.db, postgres://..., redis://...", valueName: "url"))
+    public var urls: [String]
 
-    @Option(name: .customLong("operations"), help: "Comma-separated workloads to run, in order: put,get,take,mixed.")
+    @Option(name: .customLong("operations"), help: ArgumentHelp("Comma-separated workloads to run, in order.", valueName: "list"))
     public var operations = "put,get,take,mixed"
 
-    @Option(name: .customLong("duration"), help: "Seconds each operation is measured (default 5; excludes --count).")
+    @Option(name: .customLong("duration"), help: ArgumentHelp("Seconds each operation is measured (default 5; excludes --count).", valueName: "seconds"))
     public var duration: Double?
 
-    @Option(name: .customLong("count"), help: "Operations measured per workload instead of a duration.")
+    @Option(name: .customLong("count"), help: ArgumentHelp("Operations measured per workload instead of a duration.", valueName: "n"))
     public var count: Int?
 
-    @Option(name: .customLong("concurrency"), help: "Tasks calling the store at once (default 4).")
+    @Option(name: .customLong("concurrency"), help: ArgumentHelp("Tasks calling the store at once.", valueName: "tasks"))
     public var concurrency = 4
 
     @Option(
         name: .customLong("warmup"),
         help: ArgumentHelp(
             "Warm-up per operation, not measured: a time (2s, 500ms) or a number of operations.",
-            discussion: "Default: 1s with --duration, a tenth of --count with --count."))
+            discussion: "Default: 1s with --duration, a tenth of --count with --count.", valueName: "time|n"))
     public var warmup: String?
 
-    @Option(name: .customLong("keys"), help: "Access tokens get, put and mixed spread over (default 1000).")
+    @Option(name: .customLong("keys"), help: ArgumentHelp("Access tokens get, put and mixed spread over.", valueName: "n"))
     public var keys = 1000
 
     @Flag(name: .customLong("json"), help: "Print one JSON document instead of the table.")
     public var json = false
 
-    @Option(name: .customLong("histogram"), help: "Also draw the latency distributions into this SVG file.", completion: .file(extensions: ["svg"]))
+    @Option(name: .customLong("histogram"), help: ArgumentHelp("Also draw the latency distributions into this SVG file.", valueName: "FILE.svg"), completion: .file(extensions: ["svg"]))
     public var histogram: String?
 
     @Option(
