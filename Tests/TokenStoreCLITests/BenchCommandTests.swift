@@ -119,11 +119,19 @@ import TokenStoreKit
     @Test func aStoreThatRefusesWritesIsReportedAndTheNextStoreStillRuns() async throws {
         TokenStoreRegistry.shared.register(BenchFlakyStore.driver)
         let name = "readonly-\(UUID().uuidString)"
+        let directory = try BenchTestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let svg = directory + "/latency.svg"
         let captured = CapturedConsole()
         await #expect(throws: ExitCode(1)) {
-            try await Self.command(["benchflaky:" + name, Self.uniqueMemoryURL("after"), "--count", "20", "--json"])
-                .execute(console: captured.console)
+            try await Self.command([
+                "benchflaky:" + name, Self.uniqueMemoryURL("after"), "--count", "20", "--json", "--histogram", svg,
+            ]).execute(console: captured.console)
         }
+        // The picture still draws: the failed store's series say so instead of a curve.
+        let data = try Data(contentsOf: URL(fileURLWithPath: svg))
+        #expect(try BenchTestSupport.svgSeries(data).count == 8)
+        #expect(String(decoding: data, as: UTF8.self).contains("1: no successful operations"))
         let document = try BenchTestSupport.decode(captured.output)
         #expect(document.stores.count == 2)
         #expect(document.stores[0].failure?.contains("read-only") == true)
