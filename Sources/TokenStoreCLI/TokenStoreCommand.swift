@@ -11,6 +11,7 @@ public struct TokenStoreCommand: AsyncParsableCommand {
             SignCommand.self, DemoCommand.self, AuthorizeCommand.self, RequestCommand.self,
             MigrateCommand.self, PurgeCommand.self, StatsCommand.self, KeygenCommand.self, RekeyCommand.self,
             SchemaCommand.self,
+            BenchCommand.self,
         ])
 
     public init() {}

@@ -1,0 +1,103 @@
+import Dispatch
+import Foundation
+import Testing
+import TokenStoreKit
+
+@testable import TokenStoreCLI
+
+/// The built `tokenstore bench` binary on SQLite and file stores.
+@Suite struct BenchBinaryTests {
+    @Test func sqliteAndFileSideBySideAsJSONAndSVGLeaveTheirTokensAlone() async throws {
+        let directory = try BenchTestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let sqlite = "sqlite://\(directory)/tokens.db"
+        let file = "file://\(directory)/files"
+        let svg = directory + "/latency.svg"
+        let bystanders = BenchTestSupport.Bystanders.make()
+        try await bystanders.save(into: sqlite)
+        try await bystanders.save(into: file)
+
+        let (status, output, error) = try await BenchTestSupport.runBinary([
+            "bench", sqlite, file, "--json", "--count", "60", "--concurrency", "2", "--keys", "20", "--warmup", "5",
+            "--histogram", svg,
+        ])
+        #expect(status == 0, "stderr: \(error)")
+        let document = try BenchTestSupport.decode(output)
+        BenchTestSupport.expectComplete(document, operations: ["put", "get", "take", "mixed"], stores: 2)
+        #expect(document.stores.map(\.store) == [sqlite, file])
+
+        let series = try BenchTestSupport.svgSeries(try Data(contentsOf: URL(fileURLWithPath: svg)))
+        #expect(series.count == 8)
+        for operation in ["put", "get", "take", "mixed"] {
+            #expect(series.filter { $0.operation == operation }.map(\.store) == [sqlite, file])
+        }
+        try await bystanders.expectAlone(in: sqlite)
+        try await bystanders.expectAlone(in: file)
+        #expect(!output.contains("real-secret") && !error.contains("real-secret"))
+    }
+
+    @Test func tableOnSQLiteParses() async throws {
+        let directory = try BenchTestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let sqlite = "sqlite://\(directory)/tokens.db"
+        let (status, output, error) = try await BenchTestSupport.runBinary([
+            "bench", sqlite, "--duration", "0.3", "--warmup", "50ms", "--operations", "get,mixed",
+        ])
+        #expect(status == 0, "stderr: \(error)")
+        let rows = BenchTestSupport.tableRows(output)
+        #expect(rows.first == BenchTableRenderer.columns)
+        #expect(rows.dropFirst().map { $0[0] } == ["get", "mixed"])
+        for row in rows.dropFirst() {
+            #expect(row[1] == "1:sqlite")
+            let numbers = row[2...].compactMap(Double.init)
+            #expect(numbers.count == 7)
+            #expect(numbers[0] > 0 && numbers[5] > 0 && numbers[6] == 0, "\(row)")
+            #expect(numbers[1] <= numbers[2] && numbers[2] <= numbers[3] && numbers[3] <= numbers[4], "\(row)")
+        }
+        #expect(error.contains("cleaning up"))
+    }
+
+    @Test func anUnopenableStoreExitsWith1AndNamesIt() async throws {
+        let (status, output, error) = try await BenchTestSupport.runBinary([
+            "bench", "memory:", "sqlite:///nonexistent-dir-\(UUID().uuidString)/x.db?password=hunter2", "--count", "5",
+        ])
+        #expect(status == 1)
+        #expect(output.isEmpty)
+        #expect(error.contains("cannot open store 2"))
+        #expect(!error.contains("hunter2"))
+    }
+
+    @Test func ctrlCStopsTheRunDeletesTheBenchTokensAndExitsWith130() async throws {
+        let binary = try #require(DemoCommandTests.tokenstoreBinary(), "the tokenstore executable was not found")
+        let directory = try BenchTestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let sqlite = "sqlite://\(directory)/tokens.db"
+        let bystanders = BenchTestSupport.Bystanders.make()
+        try await bystanders.save(into: sqlite)
+
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["bench", sqlite, "--duration", "120", "--warmup", "0", "--operations", "take,mixed", "--json"]
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        let progress = await AuthorizeBinaryTests.read(stderr.fileHandleForReading, until: "take (")
+        #expect(progress.contains("take ("))
+        try await Task.sleep(for: .milliseconds(300))
+        process.interrupt()
+        let output = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let data = stdout.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+            }
+        }
+        #expect(process.terminationStatus == 130)
+        let document = try BenchTestSupport.decode(output)
+        #expect(document.interrupted)
+        #expect(document.stores.first?.cleanupFailures == 0)
+        try await bystanders.expectAlone(in: sqlite)
+    }
+}
