@@ -88,10 +88,10 @@ int floors_redis_put(floors_redis *r, const char *provider, const char *user_id,
     memcpy(member + strlen(provider) + 1, user_id, strlen(user_id));
     int created_length = snprintf(created, sizeof created, "%" PRId64, created_ms);
     int updated_length = snprintf(updated, sizeof updated, "%" PRId64, updated_ms);
-    const char *argv[20];
-    size_t lengths[20];
+    const char *argv[32];
+    size_t lengths[32];
     int argc = 0;
-#define ARG(bytes, n) do { argv[argc] = (bytes); lengths[argc] = (n); argc++; } while (0)
+#define ARG(bytes, n) do { if (argc == 32) return floors_fail("too many arguments"); argv[argc] = (bytes); lengths[argc] = (n); argc++; } while (0)
 #define TEXT(s) ARG(s, strlen(s))
     TEXT("EVALSHA"); ARG(r->sha, 40); TEXT("2");
     ARG(key, key_length); ARG(index, index_length);
