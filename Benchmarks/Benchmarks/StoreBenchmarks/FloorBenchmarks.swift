@@ -70,7 +70,9 @@ func registerFloorBenchmarks(_ name: String, getsPerCaller: Int, _ floor: FloorO
     let pool = Holder<[CHandle]>()
     Benchmark(
         "\(name) get, \(callers) callers x \(getsPerCaller) [C floor, \(callers) threads]",
-        configuration: .init(metrics: BenchmarkSettings.concurrentMetrics, maxDuration: .seconds(3))
+        configuration: .init(
+            metrics: BenchmarkSettings.concurrentMetrics, units: [BenchmarkSettings.operationsPerSecond: .count],
+            maxDuration: .seconds(3))
     ) { benchmark in
         let handles = try pool.get()
         benchmark.startMeasurement()

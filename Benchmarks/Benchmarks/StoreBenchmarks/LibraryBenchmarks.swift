@@ -46,7 +46,9 @@ func registerLibraryBenchmarks(
     let callers = Concurrency.callers
     Benchmark(
         "\(name) get, \(callers) callers x \(getsPerCaller)",
-        configuration: .init(metrics: BenchmarkSettings.concurrentMetrics, maxDuration: .seconds(3))
+        configuration: .init(
+            metrics: BenchmarkSettings.concurrentMetrics, units: [BenchmarkSettings.operationsPerSecond: .count],
+            maxDuration: .seconds(3))
     ) { benchmark in
         let store = try store.get()
         benchmark.startMeasurement()
