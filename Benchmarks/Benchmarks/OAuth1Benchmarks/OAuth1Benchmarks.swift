@@ -10,7 +10,8 @@ import OAuth1
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: BenchmarkSettings.metrics,
-        maxDuration: .seconds(2)
+        maxDuration: .seconds(2),
+        maxIterations: BenchmarkSettings.maxIterations
     )
 
     let url = URL(string: SigningFixture.url)!

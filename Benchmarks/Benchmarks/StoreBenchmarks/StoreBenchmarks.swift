@@ -9,7 +9,8 @@ import TokenStoreSQLite
 /// put / get / take / get with 16 callers for every driver, each server driver next to its
 /// raw C floor (`[C floor]`), so a library figure reads as a ratio from one run.
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(metrics: BenchmarkSettings.metrics, maxDuration: .seconds(2))
+    Benchmark.defaultConfiguration = .init(
+        metrics: BenchmarkSettings.metrics, maxDuration: .seconds(2), maxIterations: BenchmarkSettings.maxIterations)
 
     registerLibraryBenchmarks("memory", getsPerCaller: 500) { InMemoryTokenStore() }
     registerLibraryBenchmarks("file", getsPerCaller: 100) {
