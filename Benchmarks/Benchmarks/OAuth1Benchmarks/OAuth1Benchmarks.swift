@@ -1,27 +1,30 @@
 import Benchmark
+import CFloors
 import Foundation
 import OAuth1
 
 /// Signing a typical API request: ten parameters across query and form body, fixed clock
-/// and nonce so every iteration does the same work.
+/// and nonce so every iteration does the same work. Next to it, the floors: the same
+/// HMAC-SHA1 signing written in C (`floors_oauth_sign_hmac_sha1`) and the raw OpenSSL HMAC
+/// of the same base string.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .throughput, .mallocCountTotal],
-        maxDuration: .seconds(2)
+        metrics: BenchmarkSettings.metrics,
+        maxDuration: .seconds(2),
+        maxIterations: BenchmarkSettings.maxIterations
     )
 
-    let url = URL(string: "https://api.example.com/1.1/statuses/update.json?include_entities=true&trim_user=1&tweet_mode=extended")!
-    let form = "status=Hello%20Ladies%20%2B%20Gentlemen%2C%20a%20signed%20OAuth%20request%21&lat=37.7821120598956&long=-122.400612831116&place_id=5a110d312052166f&display_coordinates=true&in_reply_to=1234567890"
-    var request = OAuth1HTTPRequest(method: "POST", url: url, body: Data(form.utf8))
+    let url = URL(string: SigningFixture.url)!
+    var request = OAuth1HTTPRequest(method: "POST", url: url, body: Data(SigningFixture.form.utf8))
     request.headers.setHeader("Content-Type", "application/x-www-form-urlencoded")
 
     func signer(_ method: SignatureMethod) -> OAuth1Signer {
         OAuth1Signer(
-            client: ClientCredentials(key: "xvz1evFS4wEEPTGEFPHBog", secret: "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw"),
-            token: TokenCredentials(token: "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb", secret: "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE"),
+            client: ClientCredentials(key: SigningFixture.consumerKey, secret: SigningFixture.consumerSecret),
+            token: TokenCredentials(token: SigningFixture.token, secret: SigningFixture.tokenSecret),
             method: method,
-            clock: .fixed(1_318_622_958),
-            nonce: .fixed("kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg"))
+            clock: .fixed(SigningFixture.timestamp),
+            nonce: .fixed(SigningFixture.nonce))
     }
 
     for method in [SignatureMethod.hmacSHA1, .hmacSHA256, .hmacSHA512, .plaintext] {
@@ -33,6 +36,32 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The C floor must produce the header the library produces, or the ratio means nothing.
+    let expected = (try? signer(.hmacSHA1).signatureDetails(for: request).authorizationHeader) ?? ""
+    let floorHeader = SigningFixture.signInC()
+    if floorHeader != expected {
+        print("warning: the C signing floor disagrees with OAuth1Signer:\n  C:     \(floorHeader ?? "nil")\n  Swift: \(expected)")
+    }
+    Benchmark("sign HMAC-SHA1, 10 parameters [C floor]") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(SigningFixture.CStrings.shared.sign())
+        }
+    }
+
+    let baseString = (try? signer(.hmacSHA1).signatureDetails(for: request).baseString) ?? ""
+    let key = SigningFixture.consumerSecret + "&" + SigningFixture.tokenSecret
+    Benchmark("HMAC-SHA1 of the base string [OpenSSL floor]") { benchmark in
+        var digest = [UInt8](repeating: 0, count: 20)
+        for _ in benchmark.scaledIterations {
+            key.utf8.withContiguousStorageIfAvailable { key in
+                baseString.utf8.withContiguousStorageIfAvailable { message in
+                    _ = floors_hmac_sha1(key.baseAddress, key.count, message.baseAddress, message.count, &digest)
+                }
+            }
+            blackHole(digest)
+        }
+    }
+
     let text = "Hello Ladies + Gentlemen, a signed OAuth request! ☃ ~ /?#[]@"
     Benchmark("percent-encode 60 characters") { benchmark in
         for _ in benchmark.scaledIterations {
@@ -40,7 +69,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    let parameters = try! OAuth1PercentEncoding.parseForm(form + "&include_entities=true&trim_user=1&tweet_mode=extended")
+    let parameters = try! OAuth1PercentEncoding.parseForm(SigningFixture.form + "&include_entities=true&trim_user=1&tweet_mode=extended")
     Benchmark("signature base string, 10 parameters") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try SignatureBaseString.make(method: "POST", url: url, parameters: parameters))

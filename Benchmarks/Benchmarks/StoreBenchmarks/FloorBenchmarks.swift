@@ -1,0 +1,100 @@
+import Benchmark
+import CFloors
+import Foundation
+
+/// The operations of one C floor, so the four floor benchmarks of every server share one
+/// registration. Each call returns the C function's result (negative on failure).
+struct FloorOperations: Sendable {
+    var open: @Sendable () throws -> CHandle
+    var close: @Sendable (CHandle) -> Void
+    var put: @Sendable (CHandle) -> Int32
+    var get: @Sendable (CHandle) -> Int32
+    var saveRequest: @Sendable (CHandle, UnsafePointer<CChar>) -> Int32
+    var take: @Sendable (CHandle, UnsafePointer<CChar>) -> Int32
+    /// Runs `gets` gets on each handle, one thread per handle; elapsed nanoseconds or -1.
+    var concurrentGet: @Sendable ([CHandle], Int) -> Int64
+}
+
+/// The fixture's strings as C strings, made once: a C server holds its strings this way.
+enum CFixture {
+    nonisolated(unsafe) static let provider = strdup(Fixtures.provider)!
+    nonisolated(unsafe) static let userID = strdup(Fixtures.userID)!
+    nonisolated(unsafe) static let token = strdup(Fixtures.token)!
+    nonisolated(unsafe) static let secret = strdup(Fixtures.secret)!
+    nonisolated(unsafe) static let screenName = strdup(Fixtures.screenName)!
+    nonisolated(unsafe) static let accessType = strdup(Fixtures.accessType)!
+    nonisolated(unsafe) static let callbackURL = strdup(Fixtures.callbackURL)!
+}
+
+func floorError(_ what: String) -> BenchmarkSetupError {
+    BenchmarkSetupError(description: "\(what): \(String(cString: floors_last_error()))")
+}
+
+/// Registers the floor twins of `registerLibraryBenchmarks`: `"<name> put [C floor]"` etc.
+func registerFloorBenchmarks(_ name: String, getsPerCaller: Int, _ floor: FloorOperations) {
+    let single = Holder<CHandle>()
+    let setup: @Sendable () async throws -> Void = {
+        let handle = try floor.open()
+        guard floor.put(handle) >= 0 else { throw floorError("\(name) floor put") }
+        single.set(handle)
+    }
+    let teardown: @Sendable () async throws -> Void = {
+        if let handle = try? single.get() { floor.close(handle) }
+        single.set(nil)
+    }
+
+    Benchmark("\(name) put [C floor]") { benchmark in
+        let handle = try single.get()
+        benchmark.startMeasurement()
+        guard floor.put(handle) >= 0 else { throw floorError("\(name) floor put") }
+    } setup: { try await setup() } teardown: { try await teardown() }
+
+    Benchmark("\(name) get [C floor]") { benchmark in
+        let handle = try single.get()
+        benchmark.startMeasurement()
+        guard floor.get(handle) == 1 else { throw floorError("\(name) floor get") }
+    } setup: { try await setup() } teardown: { try await teardown() }
+
+    Benchmark("\(name) take [C floor]") { benchmark in
+        let handle = try single.get()
+        let tokenName = strdup(Fixtures.nextRequestTokenName(name + "-floor"))!
+        defer { free(tokenName) }
+        guard floor.saveRequest(handle, tokenName) >= 0 else { throw floorError("\(name) floor save request") }
+        benchmark.startMeasurement()
+        let taken = floor.take(handle, tokenName)
+        benchmark.stopMeasurement()
+        guard taken == 1 else { throw floorError("\(name) floor take") }
+    } setup: { try await setup() } teardown: { try await teardown() }
+
+    let callers = Concurrency.callers
+    let pool = Holder<[CHandle]>()
+    Benchmark(
+        "\(name) get, \(callers) callers x \(getsPerCaller) [C floor, \(callers) threads]",
+        configuration: .init(
+            metrics: BenchmarkSettings.concurrentMetrics, units: [BenchmarkSettings.operationsPerSecond: .count],
+            maxDuration: .seconds(3))
+    ) { benchmark in
+        let handles = try pool.get()
+        benchmark.startMeasurement()
+        let nanoseconds = floor.concurrentGet(handles, getsPerCaller)
+        benchmark.stopMeasurement()
+        guard nanoseconds > 0 else { throw floorError("\(name) floor concurrent get") }
+        benchmark.measurement(
+            BenchmarkSettings.operationsPerSecond,
+            BenchmarkSettings.rate(callers * getsPerCaller, .nanoseconds(nanoseconds)))
+    } setup: {
+        var handles: [CHandle] = []
+        for _ in 0..<callers { handles.append(try floor.open()) }
+        guard floor.put(handles[0]) >= 0 else { throw floorError("\(name) floor put") }
+        pool.set(handles)
+    } teardown: {
+        for handle in (try? pool.get()) ?? [] { floor.close(handle) }
+        pool.set(nil)
+    }
+}
+
+/// Calls `body` with `handles` as a C array of the floor's pointer type.
+func withPointers<T, R>(_ handles: [CHandle], as type: T.Type, _ body: (UnsafePointer<OpaquePointer?>) -> R) -> R {
+    let pointers: [OpaquePointer?] = handles.map { $0.pointer }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

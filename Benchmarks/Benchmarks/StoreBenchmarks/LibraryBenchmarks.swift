@@ -1,0 +1,72 @@
+import Benchmark
+import Foundation
+import TokenStoreKit
+
+/// Registers put, get, take (single caller) and get with 16 concurrent callers for one
+/// store, opened once in `setup` and closed in `teardown`.
+func registerLibraryBenchmarks(
+    _ name: String, getsPerCaller: Int, open: @escaping @Sendable () async throws -> any TokenStore
+) {
+    let store = Holder<any TokenStore>()
+    let setup: @Sendable () async throws -> Void = {
+        let opened = try await open()
+        try await opened.saveAccessToken(Fixtures.accessToken)
+        store.set(opened)
+    }
+    let teardown: @Sendable () async throws -> Void = {
+        if let opened = try? store.get() { try await opened.close() }
+        store.set(nil)
+    }
+
+    Benchmark("\(name) put") { benchmark in
+        let store = try store.get()
+        benchmark.startMeasurement()
+        try await store.saveAccessToken(Fixtures.accessToken)
+    } setup: { try await setup() } teardown: { try await teardown() }
+
+    Benchmark("\(name) get") { benchmark in
+        let store = try store.get()
+        benchmark.startMeasurement()
+        guard try await store.accessToken(for: Fixtures.key) != nil else {
+            throw BenchmarkSetupError(description: "\(name): the token is missing")
+        }
+    } setup: { try await setup() } teardown: { try await teardown() }
+
+    // The save is outside the measured region: only the take is timed.
+    Benchmark("\(name) take") { benchmark in
+        let store = try store.get()
+        let tokenName = Fixtures.nextRequestTokenName(name)
+        try await store.saveRequestToken(Fixtures.requestToken(tokenName))
+        benchmark.startMeasurement()
+        let taken = try await store.takeRequestToken(tokenName)
+        benchmark.stopMeasurement()
+        guard taken != nil else { throw BenchmarkSetupError(description: "\(name): the request token was not taken") }
+    } setup: { try await setup() } teardown: { try await teardown() }
+
+    let callers = Concurrency.callers
+    Benchmark(
+        "\(name) get, \(callers) callers x \(getsPerCaller)",
+        configuration: .init(
+            metrics: BenchmarkSettings.concurrentMetrics, units: [BenchmarkSettings.operationsPerSecond: .count],
+            maxDuration: .seconds(3))
+    ) { benchmark in
+        let store = try store.get()
+        benchmark.startMeasurement()
+        let began = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<callers {
+                group.addTask {
+                    for _ in 0..<getsPerCaller {
+                        guard try await store.accessToken(for: Fixtures.key) != nil else {
+                            throw BenchmarkSetupError(description: "\(name): the token is missing")
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = began.duration(to: .now)
+        benchmark.stopMeasurement()
+        benchmark.measurement(BenchmarkSettings.operationsPerSecond, BenchmarkSettings.rate(callers * getsPerCaller, elapsed))
+    } setup: { try await setup() } teardown: { try await teardown() }
+}
