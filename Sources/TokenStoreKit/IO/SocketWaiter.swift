@@ -1,6 +1,8 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+import Foundation
+import Synchronization
 
 /// What a caller waits for on a non-blocking socket.
 package enum SocketInterest: Sendable {
@@ -33,6 +35,10 @@ package enum SocketWaitError: Error, Sendable, Equatable {
 /// descriptor with one shared epoll thread and suspends until the descriptor is ready, the
 /// deadline passes, or the task is cancelled.
 ///
+/// Fewer waits spin at once than there are cores (at least one): the others park at once,
+/// leaving a core to the epoll thread, the other callers and, on a small machine, the
+/// server itself. ``ReplySpin`` sizes a connection's spin from its observed replies.
+///
 /// A hang-up or error condition on the socket counts as ready: the caller's next read or
 /// write sees the EOF or the error and reports it in its own terms.
 ///
@@ -43,6 +49,11 @@ package final class SocketWaiter: Sendable {
     package static let shared = SocketWaiter()
 
     private let loop = EpollLoop()
+    /// Waits spinning right now. Capped below the core count: on a small machine the
+    /// server under test, the epoll thread and other callers need a core too, and a second
+    /// spinner only delays the replies it waits for.
+    private let spinners = Atomic<Int>(0)
+    private let maximumSpinners = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
 
     private init() {}
 
@@ -58,10 +69,32 @@ package final class SocketWaiter: Sendable {
         deadline: ContinuousClock.Instant,
         spin: Duration = .microseconds(60)
     ) async throws(SocketWaitError) {
-        if try Self.pollSpinning(fd: fd, events: interest.pollEvents, spin: spin, deadline: deadline) { return }
+        let spinning = spin > .zero && claimSpinner()
+        let ready: Bool
+        do {
+            ready = try Self.pollSpinning(fd: fd, events: interest.pollEvents, spin: spinning ? spin : .zero, deadline: deadline)
+        } catch {
+            if spinning { spinners.subtract(1, ordering: .relaxed) }
+            throw error
+        }
+        // The slot is released before parking: only inline polling counts.
+        if spinning { spinners.subtract(1, ordering: .relaxed) }
+        if ready { return }
         if Task.isCancelled { throw .cancelled }
         if ContinuousClock.now >= deadline { throw .timedOut }
         try await loop.wait(fd: fd, interest: interest, deadline: deadline)
+    }
+
+    /// Takes a spinner slot when one is free.
+    private func claimSpinner() -> Bool {
+        var current = spinners.load(ordering: .relaxed)
+        while current < maximumSpinners {
+            let (exchanged, original) = spinners.compareExchange(
+                expected: current, desired: current + 1, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+        return false
     }
 
     /// Polls without blocking until ready or `spin` has passed; `true` when ready.

@@ -20,6 +20,8 @@ import TokenStoreKit
 final class LibPQConnection: PooledConnection, @unchecked Sendable {
     private var handle: OpaquePointer?
     private var prepared: Set<String> = []
+    /// How long reply waits poll inline, learned from this connection's replies.
+    private var replySpin = ReplySpin()
     var brokenFlag = false
 
     var isBroken: Bool { brokenFlag || handle == nil }
@@ -64,6 +66,10 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
                 guard PQsetnonblocking(handle, 1) == 0 else {
                     throw LibPQFailure(kind: .connection, message: connection.errorMessage)
                 }
+                // libpq prints server notices ("relation ... already exists, skipping")
+                // to the process's stderr by default: a library must not write into its
+                // host's output. Errors still arrive as results.
+                _ = PQsetNoticeProcessor(handle, { _, _ in }, nil)
                 return connection
             case PGRES_POLLING_FAILED:
                 throw LibPQFailure(kind: .connection, message: connection.errorMessage)
@@ -87,11 +93,14 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
             _ = try await collectResult(deadline: deadline)
             prepared.insert(name)
         }
+        let started = ContinuousClock.now
         let sent = withOptionalCStrings(parameters) { values in
             PQsendQueryPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
         }
         try await finishSending(sent, deadline: deadline)
-        return try await collectResult(deadline: deadline)
+        let rows = try await collectResult(deadline: deadline)
+        replySpin.record(ContinuousClock.now - started)
+        return rows
     }
 
     /// Runs one SQL text without parameters (may hold several statements: BEGIN, migrations).
@@ -140,7 +149,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         var failure: LibPQFailure?
         while true {
             while PQisBusy(handle) != 0 {
-                try await waitForSocket(.readable, deadline: deadline)
+                try await waitForSocket(.readable, deadline: deadline, spin: replySpin.budget)
                 if PQconsumeInput(handle) == 0 { throw broken() }
             }
             guard let result = PQgetResult(handle) else { break }
@@ -160,12 +169,14 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         return first ?? LibPQRows(rows: [], affected: 0)
     }
 
-    private func waitForSocket(_ interest: SocketInterest, deadline: ContinuousClock.Instant) async throws(LibPQFailure) {
+    private func waitForSocket(
+        _ interest: SocketInterest, deadline: ContinuousClock.Instant, spin: Duration = .microseconds(60)
+    ) async throws(LibPQFailure) {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
         let fd = PQsocket(handle)
         guard fd >= 0 else { throw broken() }
         do {
-            try await SocketWaiter.shared.wait(for: interest, on: fd, deadline: deadline)
+            try await SocketWaiter.shared.wait(for: interest, on: fd, deadline: deadline, spin: spin)
         } catch {
             // A half-finished exchange leaves the protocol state unknown: never reuse it.
             brokenFlag = true
