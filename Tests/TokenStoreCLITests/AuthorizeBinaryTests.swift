@@ -54,11 +54,10 @@ import TokenStoreKit
         input.fileHandleForWriting.write(Data((approval.verifier + "\n").utf8))
         try input.fileHandleForWriting.close()
         let rest = await Self.read(output.fileHandleForReading, until: "\u{0}")
-        authorize.waitUntilExit()
-        #expect(authorize.terminationStatus == 0)
+        #expect(await DemoCommandTests.waitForExit(authorize) == 0)
         #expect(rest.contains("user id:     4242"))
 
-        let (status, body, _) = try DemoCommandTests.run(
+        let (status, body, _) = try await DemoCommandTests.run(
             binary,
             [
                 "request", "--store", store, "--provider", "local", "--user", "4242",
@@ -69,7 +68,7 @@ import TokenStoreKit
         #expect(body.hasPrefix("HTTP 200"))
         #expect(body.contains("cli_user"))
 
-        let (missing, _, error) = try DemoCommandTests.run(
+        let (missing, _, error) = try await DemoCommandTests.run(
             binary,
             ["request", "--store", store, "--provider", "local", "--user", "nobody", "https://e.example/"],
             environment: AuthorizeRequestFlowTests.environment)

@@ -111,21 +111,13 @@ enum BenchTestSupport {
         }
     }
 
-    /// Runs the tokenstore binary on a dispatch thread (it waits for the process) and
+    /// Runs the tokenstore binary (waiting off the cooperative pool) and
     /// returns its status, standard output and standard error.
     static func runBinary(_ arguments: [String], environment: [String: String]? = nil) async throws
         -> (status: Int32, output: String, error: String)
     {
         let binary = try #require(DemoCommandTests.tokenstoreBinary(), "the tokenstore executable was not found")
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                do {
-                    continuation.resume(returning: try DemoCommandTests.run(binary, arguments, environment: environment))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
+        return try await DemoCommandTests.run(binary, arguments, environment: environment)
     }
 
     /// The `series` groups of an SVG, parsed as XML: (operation, store) of each.

@@ -1,3 +1,4 @@
+import Dispatch
 import ArgumentParser
 import Foundation
 import Testing
@@ -62,36 +63,64 @@ import TokenStoreKit
     }
 
     /// The real entry point: exit status 0 and the steps on stdout; non-zero with a message.
-    @Test func builtBinary() throws {
+    @Test func builtBinary() async throws {
         let binary = try #require(Self.tokenstoreBinary(), "the tokenstore executable was not found beside the tests")
         let directory = try StoreLocation.makeTemporaryDirectory(prefix: "tokenstore-demo-bin")
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
-        let (status, output, _) = try Self.run(binary, ["demo", "--store", "sqlite://\(directory)/tokens.db"])
+        let (status, output, _) = try await Self.run(binary, ["demo", "--store", "sqlite://\(directory)/tokens.db"])
         #expect(status == 0)
         #expect(output.contains("HTTP 200"))
 
-        let (failed, _, error) = try Self.run(binary, ["demo", "--store", "nosuch://x"])
+        let (failed, _, error) = try await Self.run(binary, ["demo", "--store", "nosuch://x"])
         #expect(failed != 0)
         #expect(error.contains("Error:") && error.contains("nosuch"))
     }
 
-    static func run(_ binary: URL, _ arguments: [String], environment: [String: String]? = nil) throws
+    /// Runs `binary` to its end and returns status, standard output and standard error.
+    ///
+    /// The waiting happens on dispatch threads, never on a cooperative one: a test that
+    /// blocked the pool for the seconds a child runs would stall every other test of the
+    /// process (and make their timeouts fire). Both pipes are drained at once, so a child
+    /// that fills its stderr pipe cannot deadlock against a reader stuck on stdout.
+    static func run(_ binary: URL, _ arguments: [String], environment: [String: String]? = nil) async throws
         -> (Int32, String, String)
     {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         if let environment { process.environment = environment }
+        process.standardInput = FileHandle.nullDevice
         let stdout = Pipe()
         let stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        async let out = drain(stdout.fileHandleForReading)
+        async let err = drain(stderr.fileHandleForReading)
+        let (output, error) = await (out, err)
+        let status = await waitForExit(process)
+        return (status, output, error)
+    }
+
+    /// Reads `handle` to its end on a dispatch thread.
+    static func drain(_ handle: FileHandle) async -> String {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let data = handle.readDataToEndOfFile()
+                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+            }
+        }
+    }
+
+    /// Waits for `process` to end on a dispatch thread and returns its status.
+    static func waitForExit(_ process: Process) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                process.waitUntilExit()
+                continuation.resume(returning: process.terminationStatus)
+            }
+        }
     }
 
     static func tokenstoreBinary() -> URL? {

@@ -89,10 +89,10 @@ import TokenStoreKit
             (0..<4).map { AccessToken(provider: "p", userID: "u\($0)", token: "t\($0)", secret: "s\($0)", createdAt: Date()) },
             policy: .overwrite)
         try await source.close()
-        let (status, output, _) = try DemoCommandTests.run(binary, ["migrate", "--from", from, "--to", to, "--verify"])
+        let (status, output, _) = try await DemoCommandTests.run(binary, ["migrate", "--from", from, "--to", to, "--verify"])
         #expect(status == 0)
         #expect(output.contains("Copied 4 access token(s)"))
-        let (usage, _, _) = try DemoCommandTests.run(binary, ["migrate", "--from", from, "--to", to, "--batch-size", "0"])
+        let (usage, _, _) = try await DemoCommandTests.run(binary, ["migrate", "--from", from, "--to", to, "--batch-size", "0"])
         #expect(usage == 64)
     }
 }

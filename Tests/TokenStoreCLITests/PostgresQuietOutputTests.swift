@@ -14,15 +14,15 @@ import Testing
         return url != nil || isCI
     }
 
-    @Test(.enabled(if: available)) func reopeningAStorePrintsNoServerNotices() throws {
+    @Test(.enabled(if: available)) func reopeningAStorePrintsNoServerNotices() async throws {
         let binary = try #require(DemoCommandTests.tokenstoreBinary(), "the tokenstore executable was not found")
         let base = try #require(Self.url, "TOKENSTORE_TEST_POSTGRES_URL must be set (Scripts/test starts a server)")
         let schema = "q_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         let store = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)"
 
-        let (created, _, _) = try DemoCommandTests.run(binary, ["stats", store])
+        let (created, _, _) = try await DemoCommandTests.run(binary, ["stats", store])
         #expect(created == 0)
-        let (status, output, error) = try DemoCommandTests.run(binary, ["stats", store])
+        let (status, output, error) = try await DemoCommandTests.run(binary, ["stats", store])
         #expect(status == 0)
         #expect(!error.contains("NOTICE"), "stderr carried a server notice: \(error)")
         #expect(!output.contains("NOTICE"))

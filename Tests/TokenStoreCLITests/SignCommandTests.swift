@@ -158,7 +158,7 @@ import TokenStoreCLI
     }
 
     /// Runs the built `tokenstore` binary: the real entry point, exit status and stdout.
-    @Test func builtBinaryEndToEnd() throws {
+    @Test func builtBinaryEndToEnd() async throws {
         let binary = try #require(Self.tokenstoreBinary(), "the tokenstore executable was not found beside the tests")
         let process = Process()
         process.executableURL = binary
@@ -171,10 +171,8 @@ import TokenStoreCLI
         process.standardOutput = stdout
         process.standardError = Pipe()
         try process.run()
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let text = String(decoding: data, as: UTF8.self)
+        let text = await DemoCommandTests.drain(stdout.fileHandleForReading)
+        #expect(await DemoCommandTests.waitForExit(process) == 0)
         #expect(try Self.jsonObject(text)["signature"] == "MdpQcU8iPSUjWoN/UDMsK2sui9I=")
         #expect(!text.contains(Self.consumerSecret) && !text.contains("pfkkdhi9sl3r4s00"))
 
@@ -185,8 +183,7 @@ import TokenStoreCLI
         failing.standardOutput = Pipe()
         failing.standardError = Pipe()
         try failing.run()
-        failing.waitUntilExit()
-        #expect(failing.terminationStatus != 0)
+        #expect(await DemoCommandTests.waitForExit(failing) != 0)
     }
 
     static func tokenstoreBinary() -> URL? {
