@@ -67,7 +67,9 @@ struct ConnectionPoolTests {
 
     @Test("never more than max connections leased at once")
     func maxRespected() async throws {
-        let (pool, factory) = makePool(max: 3)
+        // A generous acquire timeout: this test is about the bound, and on a loaded 2-core
+        // machine 50 queued callers may wait longer than the default 5 s.
+        let (pool, factory) = makePool(max: 3, acquireTimeout: .seconds(120))
         let leased = LockedBox((current: 0, peak: 0))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<50 {
@@ -206,14 +208,21 @@ struct ConnectionPoolTests {
         let runner = Task { await pool.run() }
         while pool.statistics.idle < 1 { try await Task.sleep(for: .milliseconds(5)) }
         #expect(factory.connections.count == 1)
-        // Lease three at once so two more open, then let them idle out.
+        // Lease three at once (each holds its connection until all three hold one) so two
+        // more open, then let them idle out.
+        let holding = LockedBox(0)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<3 {
-                group.addTask { try await pool.withConnection { _ in try await Task.sleep(for: .milliseconds(20)) } }
+                group.addTask {
+                    try await pool.withConnection { _ in
+                        holding.withLock { $0 += 1 }
+                        while holding.value < 3 { try await Task.sleep(for: .milliseconds(2)) }
+                    }
+                }
             }
             try await group.waitForAll()
         }
-        #expect(pool.statistics.open == 3)
+        #expect(factory.connections.count == 3)
         while pool.statistics.open > 1 { try await Task.sleep(for: .milliseconds(20)) }
         #expect(pool.statistics.open == 1)
         await pool.shutdown()

@@ -4,15 +4,14 @@ import TokenStoreKit
 
 @testable import TokenStorePostgres
 
-/// Stops and restarts the shared throwaway server; ``PostgresServerTests`` is serialized,
-/// so no other PostgreSQL test runs meanwhile.
+/// Stops and restarts the outage server, a second throwaway server no other test uses.
 extension PostgresServerTests {
     // Known to hang here in the last run (under investigation): the limit turns a hang into a failure.
     @Suite("PostgreSQL outage and recovery", .timeLimit(.minutes(1)))
     struct Outage {
         @Test("calls fail fast with unavailable while the server is down and succeed after it restarts")
         func restart() async throws {
-            let store = try await PostgresTokenStore(url: try PostgresTestServer.urlWithFreshSchema(extra: "&pool_max=4"))
+            let store = try await PostgresTokenStore(url: try PostgresTestServer.urlWithFreshSchema(extra: "&pool_max=4", outageServer: true))
             let key = AccessTokenKey(provider: "outage", userID: "1")
             try await store.saveAccessToken(AccessToken(provider: "outage", userID: "1", token: "t", secret: "s", createdAt: Date()))
             // Warm several pooled connections so stale ones must be detected.

@@ -9,6 +9,9 @@ import TokenStoreTesting
 enum PostgresTestServer {
     static let url = ProcessInfo.processInfo.environment["TOKENSTORE_TEST_POSTGRES_URL"]
     static let socketDirectory = ProcessInfo.processInfo.environment["TOKENSTORE_TEST_POSTGRES_SOCKET_DIR"]
+    /// A second server only the outage test talks to (stopping the shared one would fail
+    /// the suites of other targets running at the same time), and its control script.
+    static let outageURL = ProcessInfo.processInfo.environment["TOKENSTORE_TEST_POSTGRES_OUTAGE_URL"]
     static let control = ProcessInfo.processInfo.environment["TOKENSTORE_TEST_POSTGRES_CONTROL"]
     static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
 
@@ -24,9 +27,11 @@ enum PostgresTestServer {
         try #require(url, "TOKENSTORE_TEST_POSTGRES_URL must be set (Scripts/test starts a server); CI never skips")
     }
 
-    /// `url` with a fresh random schema, so each test has its own tables.
-    static func urlWithFreshSchema(extra: String = "") throws -> String {
-        let base = try requireURL()
+    /// `url` (or the outage server's) with a fresh random schema, so each test has its own tables.
+    static func urlWithFreshSchema(extra: String = "", outageServer: Bool = false) throws -> String {
+        let base = outageServer
+            ? try #require(outageURL, "TOKENSTORE_TEST_POSTGRES_OUTAGE_URL must be set (Scripts/test starts it)")
+            : try requireURL()
         let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         return base + (base.contains("?") ? "&" : "?") + "schema=\(schema)" + extra
     }

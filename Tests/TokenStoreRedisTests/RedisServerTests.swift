@@ -386,7 +386,7 @@ struct RedisServerTests {
 
         @Test(.timeLimit(.minutes(1)))
         func serverRestartIsUnavailableThenRecovers() async throws {
-            let url = try Env.requireACLURL()
+            let url = try Env.requireOutageURL()
             let handler = CapturingLogHandler()
             let prefix = Env.randomPrefix()
             let store = try await RedisTokenStore(

@@ -43,7 +43,7 @@ struct SQLiteFailureTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
-        let store = try await SQLiteTokenStore(path: path, configuration: .init(busyTimeout: .milliseconds(300)))
+        let store = try await SQLiteTokenStore(path: path, configuration: .init(busyTimeout: .seconds(1)))
         let kept = sampleAccessToken(userID: "kept")
         try await store.saveAccessToken(kept)
 

@@ -69,7 +69,17 @@ enum BenchPhaseRunner {
                 group.addTask {
                     var result = WorkerResult()
                     var random = BenchRandom()
+                    var sinceYield = 0
                     while !interruption.isRequested {
+                        // A store that answers without suspending (memory, SQLite's inline
+                        // path) would otherwise keep every cooperative thread busy for the
+                        // whole phase, starving the signal handling, the progress line and,
+                        // in-process, everything else.
+                        sinceYield += 1
+                        if sinceYield == 64 {
+                            sinceYield = 0
+                            await Task.yield()
+                        }
                         if let deadline, clock.now >= deadline { break }
                         let ticket = tickets.next.wrappingAdd(1, ordering: .relaxed).oldValue
                         if let limit, ticket >= limit { break }

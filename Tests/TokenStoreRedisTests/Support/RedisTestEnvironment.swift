@@ -15,7 +15,10 @@ enum RedisTestEnvironment {
     static var passwordURL: String? { environment["TOKENSTORE_TEST_REDIS_PASSWORD_URL"] }
     /// The server's unix socket path.
     static var socketPath: String? { environment["TOKENSTORE_TEST_REDIS_SOCKET"] }
-    /// A script taking `stop`, `start` or `restart`.
+    /// A second server (ACL user) only the restart test talks to: stopping the shared one
+    /// would fail the suites of other targets running at the same time.
+    static var outageURL: String? { environment["TOKENSTORE_TEST_REDIS_OUTAGE_URL"] }
+    /// A script taking `stop`, `start` or `restart` for the outage server.
     static var control: String? { environment["TOKENSTORE_TEST_REDIS_CONTROL"] }
 
     static var isCI: Bool { environment["CI"] == "true" }
@@ -29,6 +32,10 @@ enum RedisTestEnvironment {
 
     static func requireACLURL() throws -> String {
         try #require(aclURL, "TOKENSTORE_TEST_REDIS_URL is not set; run the tests under Scripts/test-servers")
+    }
+
+    static func requireOutageURL() throws -> String {
+        try #require(outageURL, "TOKENSTORE_TEST_REDIS_OUTAGE_URL is not set; run the tests under Scripts/test-servers")
     }
 
     static func requirePasswordURL() throws -> String {
