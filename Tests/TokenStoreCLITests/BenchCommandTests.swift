@@ -194,6 +194,7 @@ import TokenStoreKit
         try await Self.command([url, "--count", "50", "--json"]).execute(console: captured.console)
         let document = try BenchTestSupport.decode(captured.output)
         BenchTestSupport.expectComplete(document, operations: ["put", "get", "take", "mixed"], stores: 1)
+        #expect(document.stores.first?.store == url + " (sealed)")
         let store = try await StoreDrivers.open(url)
         #expect(try await store.counts() == TokenCounts(requestTokens: 0, accessTokens: 0))
 

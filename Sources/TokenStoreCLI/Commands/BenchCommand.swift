@@ -180,7 +180,13 @@ public struct BenchCommand: AsyncParsableCommand {
             let name = StoreURLRedaction.redact(url)
             do {
                 let store = try await StoreDrivers.open(url)
-                opened.append((name, ring.map { SealedTokenStore(wrapping: store, keys: $0) } ?? store))
+                // Named as sealed in the table, the JSON and the picture: a sealed run is
+                // not comparable with a plain one.
+                if let ring {
+                    opened.append((name + " (sealed)", SealedTokenStore(wrapping: store, keys: ring)))
+                } else {
+                    opened.append((name, store))
+                }
             } catch {
                 for (_, store) in opened { try? await store.close() }
                 let reason = (error as? TokenStoreError)?.description ?? String(describing: error)
