@@ -179,7 +179,10 @@ enum BenchSVGRenderer {
     /// Numbers for attributes: at most two decimals, no exponent.
     static func format(_ value: Double) -> String {
         let rounded = (value * 100).rounded() / 100
-        return rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.2f", rounded)
+        if rounded == rounded.rounded() { return String(Int(rounded)) }
+        var text = String(format: "%.2f", rounded)
+        while text.hasSuffix("0") { text.removeLast() }  // 37.50 -> 37.5
+        return text
     }
 
     /// Text and attribute values with `& < > " '` escaped.
