@@ -8,15 +8,10 @@ public enum MigrateCheckpointLocation {
     ///
     /// - Throws: ``CLIFailure`` when neither `XDG_STATE_HOME` nor `HOME` is an absolute path.
     public static func directory(environment: [String: String]) throws -> String {
-        if let xdg = environment["XDG_STATE_HOME"], xdg.hasPrefix("/") {
-            return (xdg as NSString).appendingPathComponent("tokenstore")
-        }
-        guard let home = environment["HOME"], home.hasPrefix("/") else {
-            throw CLIFailure(
-                "cannot find a state directory for the checkpoint: neither XDG_STATE_HOME nor HOME is an "
-                    + "absolute path; pass --checkpoint FILE")
-        }
-        return (home as NSString).appendingPathComponent(".local/state/tokenstore")
+        try StoreLocation.xdgDirectory(
+            "XDG_STATE_HOME", fallback: ".local/state", environment: environment,
+            hint: "cannot find a state directory for the checkpoint: neither XDG_STATE_HOME nor HOME is an "
+                + "absolute path; pass --checkpoint FILE")
     }
 
     /// The checkpoint file for `initial`'s run: `explicit` when given, else the default

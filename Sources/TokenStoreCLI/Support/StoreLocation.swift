@@ -8,15 +8,24 @@ public enum StoreLocation {
     ///
     /// - Throws: ``CLIFailure`` when neither `XDG_DATA_HOME` nor `HOME` is usable.
     public static func userDataDirectory(environment: [String: String]) throws -> String {
-        if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
+        try xdgDirectory(
+            "XDG_DATA_HOME", fallback: ".local/share", environment: environment,
+            hint: "cannot find a data directory: neither XDG_DATA_HOME nor HOME is an absolute path; "
+                + "pass --store URL (e.g. --store sqlite:///path/tokens.db)")
+    }
+
+    /// `$variable/tokenstore`, or `~/fallback/tokenstore` when the variable is unset or not
+    /// absolute (the XDG base directory rule).
+    ///
+    /// - Throws: ``CLIFailure`` with `hint` when neither the variable nor `HOME` is absolute.
+    static func xdgDirectory(
+        _ variable: String, fallback: String, environment: [String: String], hint: String
+    ) throws -> String {
+        if let xdg = environment[variable], xdg.hasPrefix("/") {
             return (xdg as NSString).appendingPathComponent("tokenstore")
         }
-        guard let home = environment["HOME"], home.hasPrefix("/") else {
-            throw CLIFailure(
-                "cannot find a data directory: neither XDG_DATA_HOME nor HOME is an absolute path; "
-                    + "pass --store URL (e.g. --store sqlite:///path/tokens.db)")
-        }
-        return (home as NSString).appendingPathComponent(".local/share/tokenstore")
+        guard let home = environment["HOME"], home.hasPrefix("/") else { throw CLIFailure(hint) }
+        return (home as NSString).appendingPathComponent(fallback + "/tokenstore")
     }
 
     /// The default store URL, `sqlite://<data dir>/tokens.db`, creating the directory with

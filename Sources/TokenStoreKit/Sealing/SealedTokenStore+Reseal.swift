@@ -178,7 +178,14 @@ extension SealedTokenStore {
                         continue
                     }
                     if SealedSecret.keyID(of: taken.secret) == nil { state.counts.plaintext += 1 }
-                    try await saveRequestToken(try open(taken, operation: "reseal"))
+                    do {
+                        try await saveRequestToken(try open(taken, operation: "reseal"))
+                    } catch {
+                        // Put the record back as it was rather than lose a sign-in in flight;
+                        // if the store is gone this fails too and the error says why.
+                        try? await wrapped.saveRequestToken(taken)
+                        throw error
+                    }
                     state.counts.requestWritten += 1
                 }
                 state.counts.requestRead += page.tokens.count
