@@ -9,7 +9,7 @@ extension SignatureMethod {
 
     private static func hmac(_ name: String, _ digest: OpenSSLDigest, bodyHash: BodyHashAlgorithm) -> SignatureMethod {
         SignatureMethod(
-            name: name, bodyHash: bodyHash,
+            name: name, bodyHash: bodyHash, builtinHMAC: digest,
             sign: { baseString, clientSecret, tokenSecret in
                 let key = signingKey(clientSecret: clientSecret, tokenSecret: tokenSecret)
                 return Data(try OpenSSLCrypto.hmac(digest, key: key, message: baseString)).base64EncodedString()

@@ -28,6 +28,9 @@ public struct SignatureMethod: Sendable, CustomStringConvertible, CustomDebugStr
     public let bodyHash: BodyHashAlgorithm?
     private let signer: Sign
     private let verifier: Verify
+    /// Set for the built-in HMAC methods, so the signer can run the HMAC over its own byte
+    /// buffer instead of through a `String` base string (same bytes, same result).
+    let builtinHMAC: OpenSSLDigest?
 
     /// Creates a user-defined signature method.
     ///
@@ -52,8 +55,16 @@ public struct SignatureMethod: Sendable, CustomStringConvertible, CustomDebugStr
     ///   - sign: Computes the signature. Throw ``OAuth1Error`` on failure.
     ///   - verify: Checks a received signature; must not leak timing on secret data.
     public init(name: String, bodyHash: BodyHashAlgorithm? = nil, sign: @escaping Sign, verify: @escaping Verify) {
+        self.init(name: name, bodyHash: bodyHash, builtinHMAC: nil, sign: sign, verify: verify)
+    }
+
+    init(
+        name: String, bodyHash: BodyHashAlgorithm?, builtinHMAC: OpenSSLDigest?, sign: @escaping Sign,
+        verify: @escaping Verify
+    ) {
         self.name = name
         self.bodyHash = bodyHash
+        self.builtinHMAC = builtinHMAC
         self.signer = sign
         self.verifier = verify
     }
