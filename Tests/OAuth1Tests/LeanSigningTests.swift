@@ -217,6 +217,27 @@ import Testing
         }
     }
 
+    /// Requests past the writer's stack buffer (it moves to the heap) and past the
+    /// insertion-sort cutoff (many pairs) still match.
+    @Test func largeRequestsMatch() throws {
+        var random = Random(state: 42)
+        let signer = OAuth1Signer(
+            client: ClientCredentials(key: "key", secret: "s€cret"), token: TokenCredentials(token: "t", secret: "ts"),
+            realm: "r", clock: .fixed(7), nonce: .fixed("n"))
+        for pairs in [40, 300] {
+            let url = try #require(
+                URL(string: "https://example.com/p?" + Self.randomPairs(&random, count: pairs, names: Self.sharedNames)))
+            var request = OAuth1HTTPRequest(
+                method: "POST", url: url,
+                body: Data(("big=" + Self.formComponent(String(repeating: "☃ &x", count: 3000), &random)).utf8))
+            request.setHeader("Content-Type", "application/x-www-form-urlencoded")
+            let lean = try signer.leanAuthorizationHeader(
+                for: request, extraProtocolParameters: [], hasFormBody: request.hasFormBody)
+            #expect(lean != nil)
+            #expect(Self.expectSameResult(signer, request, caseName: "\(pairs) pairs"))
+        }
+    }
+
     @Test func benchmarkShapedRequestTakesTheLeanPath() throws {
         let url = try #require(
             URL(string: "https://api.example.com/1.1/statuses/update.json?include_entities=true&trim_user=1"))

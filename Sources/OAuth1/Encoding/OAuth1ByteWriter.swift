@@ -3,18 +3,29 @@
 /// `[UInt8].append` checks uniqueness and capacity on every byte; here the capacity is
 /// ensured once per segment (`reserve`) and bytes are stored unchecked. Offsets, not
 /// pointers, are kept across writes, so growing (which moves the bytes) is safe.
-/// The owner must call ``release()`` exactly once.
+/// It starts in caller-provided (typically stack) memory and moves to the heap only if it
+/// outgrows it. The owner must call ``release()`` exactly once.
 struct OAuth1ByteWriter {
     private(set) var base: UnsafeMutablePointer<UInt8>
     private(set) var capacity: Int
     private(set) var count = 0
+    private var ownsBase = false
 
-    init(capacity: Int) {
-        self.capacity = max(capacity, 64)
-        self.base = .allocate(capacity: self.capacity)
+    /// A writer over `initial`, which must outlive it.
+    init(initial: UnsafeMutableBufferPointer<UInt8>) {
+        if let start = initial.baseAddress, initial.count > 0 {
+            base = start
+            capacity = initial.count
+        } else {
+            base = .allocate(capacity: 256)
+            capacity = 256
+            ownsBase = true
+        }
     }
 
-    func release() { base.deallocate() }
+    func release() {
+        if ownsBase { base.deallocate() }
+    }
 
     /// Makes room for `extra` more bytes.
     @inline(__always)
@@ -26,9 +37,10 @@ struct OAuth1ByteWriter {
         let newCapacity = max(needed, capacity * 2)
         let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         moved.update(from: base, count: count)
-        base.deallocate()
+        if ownsBase { base.deallocate() }
         base = moved
         capacity = newCapacity
+        ownsBase = true
     }
 
     /// Stores one byte; the caller has reserved room for it.
