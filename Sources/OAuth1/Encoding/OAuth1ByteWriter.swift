@@ -3,29 +3,21 @@
 /// `[UInt8].append` checks uniqueness and capacity on every byte; here the capacity is
 /// ensured once per segment (`reserve`) and bytes are stored unchecked. Offsets, not
 /// pointers, are kept across writes, so growing (which moves the bytes) is safe.
-/// It starts in caller-provided (typically stack) memory and moves to the heap only if it
-/// outgrows it. The owner must call ``release()`` exactly once.
+/// The owner must call ``release()`` exactly once.
+///
+/// The buffer is on the heap: `withUnsafeTemporaryAllocation` above 1 KiB asks the runtime
+/// for the thread's stack bounds, which costs more than the one malloc it would save.
 struct OAuth1ByteWriter {
     private(set) var base: UnsafeMutablePointer<UInt8>
     private(set) var capacity: Int
     private(set) var count = 0
-    private var ownsBase = false
 
-    /// A writer over `initial`, which must outlive it.
-    init(initial: UnsafeMutableBufferPointer<UInt8>) {
-        if let start = initial.baseAddress, initial.count > 0 {
-            base = start
-            capacity = initial.count
-        } else {
-            base = .allocate(capacity: 256)
-            capacity = 256
-            ownsBase = true
-        }
+    init(capacity: Int) {
+        self.capacity = max(capacity, 64)
+        self.base = .allocate(capacity: self.capacity)
     }
 
-    func release() {
-        if ownsBase { base.deallocate() }
-    }
+    func release() { base.deallocate() }
 
     /// Makes room for `extra` more bytes.
     @inline(__always)
@@ -37,10 +29,9 @@ struct OAuth1ByteWriter {
         let newCapacity = max(needed, capacity * 2)
         let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         moved.update(from: base, count: count)
-        if ownsBase { base.deallocate() }
+        base.deallocate()
         base = moved
         capacity = newCapacity
-        ownsBase = true
     }
 
     /// Stores one byte; the caller has reserved room for it.

@@ -66,83 +66,83 @@ extension OAuth1Signer {
         // Upper bound of the parameter count: one per '&'-separated segment, plus protocol ones.
         let spanBound =
             Self.segmentBound(query) + Self.segmentBound(body) + 8 + extraProtocolParameters.count
-        let rawLength = url.count + body.count + method.count + (realm?.count ?? 0)
-        // Stack memory for the common request; a larger one continues on the heap.
-        let stackBytes = min(10 * rawLength + 1024, 8192)
-        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: stackBytes) { initial in
-            var writer = OAuth1ByteWriter(initial: initial)
-            defer { writer.release() }
-            return try withUnsafeTemporaryAllocation(of: EncodedSpan.self, capacity: spanBound) { spans in
-                var spanCount = 0
-                guard Self.appendForm(query, to: &writer, spans: spans, count: &spanCount),
-                    Self.appendForm(body, to: &writer, spans: spans, count: &spanCount)
-                else { return nil }
+        let rawLength =
+            url.count + body.count + method.count + (realm?.count ?? 0) + client.key.utf8.count
+            + client.secret.utf8.count + (token.map { $0.token.utf8.count + $0.secret.utf8.count } ?? 0)
+        // Room for the worst case of the common request: every byte escaped, then escaped
+        // again in the base string; a larger one grows the buffer once or twice.
+        var writer = OAuth1ByteWriter(capacity: 10 * rawLength + 512)
+        defer { writer.release() }
+        return try withUnsafeTemporaryAllocation(of: EncodedSpan.self, capacity: spanBound) { spans in
+            var spanCount = 0
+            guard Self.appendForm(query, to: &writer, spans: spans, count: &spanCount),
+                Self.appendForm(body, to: &writer, spans: spans, count: &spanCount)
+            else { return nil }
 
-                // From here on the detailed path would fail or succeed exactly as this one does.
-                let protocolParameters = try protocolParameters(
-                    for: request, extraProtocolParameters: extraProtocolParameters, hasFormBody: hasFormBody)
-                for parameter in protocolParameters {
-                    let nameStart = writer.count
-                    writer.appendEncoded(parameter.name)
-                    let valueStart = writer.count
-                    writer.appendEncoded(parameter.value)
-                    spans[spanCount] = EncodedSpan(nameStart: nameStart, valueStart: valueStart, valueEnd: writer.count)
-                    spanCount += 1
-                }
-                let sorted = UnsafeMutableBufferPointer(rebasing: spans[..<spanCount])
-                Self.sort(sorted, in: writer)
-
-                let baseStart = writer.count
-                writeBaseString(method: method, url: url, uri: uri, spans: sorted, to: &writer)
-                let baseString = baseStart..<writer.count
-
-                let signature: Range<Int>
-                var signatureText = ""
-                if let digest = self.method.builtinHMAC {
-                    signature = try Self.appendHMAC(
-                        digest, baseString: baseString, clientSecret: client.secret,
-                        tokenSecret: token?.secret ?? "", to: &writer)
-                } else {
-                    signatureText = try self.method.sign(
-                        baseString: String(decoding: writer.bytes(baseString), as: UTF8.self),
-                        clientSecret: client.secret, tokenSecret: token?.secret ?? "")
-                    signature = writer.count..<writer.count
-                }
-
-                let headerStart = writer.count
-                writer.append(ascii: "OAuth ")
-                var first = true
-                if let realm {
-                    writer.append(ascii: "realm=\"")
-                    writer.reserve(2 * realm.count + 1)
-                    for byte in realm {
-                        if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") { writer.put(UInt8(ascii: "\\")) }
-                        writer.put(byte)
-                    }
-                    writer.put(UInt8(ascii: "\""))
-                    first = false
-                }
-                for parameter in protocolParameters {
-                    if !first { writer.append(ascii: ", ") }
-                    first = false
-                    writer.appendEncoded(parameter.name)
-                    writer.append(ascii: "=\"")
-                    writer.appendEncoded(parameter.value)
-                    writer.append(ascii: "\"")
-                }
-                if !first { writer.append(ascii: ", ") }
-                writer.append(ascii: "oauth_signature=\"")
-                if signature.isEmpty {
-                    writer.appendEncoded(signatureText)
-                } else {
-                    // The signature's own bytes sit in the buffer: encode from offsets, as
-                    // `appendEncoded` may move the buffer while reading from it.
-                    writer.reserve(3 * signature.count)
-                    for index in signature { writer.putEncoded(writer.base[index]) }
-                }
-                writer.append(ascii: "\"")
-                return String(decoding: writer.bytes(headerStart..<writer.count), as: UTF8.self)
+            // From here on the detailed path would fail or succeed exactly as this one does.
+            let protocolParameters = try protocolParameters(
+                for: request, extraProtocolParameters: extraProtocolParameters, hasFormBody: hasFormBody)
+            for parameter in protocolParameters {
+                let nameStart = writer.count
+                writer.appendEncoded(parameter.name)
+                let valueStart = writer.count
+                writer.appendEncoded(parameter.value)
+                spans[spanCount] = EncodedSpan(nameStart: nameStart, valueStart: valueStart, valueEnd: writer.count)
+                spanCount += 1
             }
+            let sorted = UnsafeMutableBufferPointer(rebasing: spans[..<spanCount])
+            Self.sort(sorted, in: writer)
+
+            let baseStart = writer.count
+            writeBaseString(method: method, url: url, uri: uri, spans: sorted, to: &writer)
+            let baseString = baseStart..<writer.count
+
+            let signature: Range<Int>
+            var signatureText = ""
+            if let digest = self.method.builtinHMAC {
+                signature = try Self.appendHMAC(
+                    digest, baseString: baseString, clientSecret: client.secret,
+                    tokenSecret: token?.secret ?? "", to: &writer)
+            } else {
+                signatureText = try self.method.sign(
+                    baseString: String(decoding: writer.bytes(baseString), as: UTF8.self),
+                    clientSecret: client.secret, tokenSecret: token?.secret ?? "")
+                signature = writer.count..<writer.count
+            }
+
+            let headerStart = writer.count
+            writer.append(ascii: "OAuth ")
+            var first = true
+            if let realm {
+                writer.append(ascii: "realm=\"")
+                writer.reserve(2 * realm.count + 1)
+                for byte in realm {
+                    if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") { writer.put(UInt8(ascii: "\\")) }
+                    writer.put(byte)
+                }
+                writer.put(UInt8(ascii: "\""))
+                first = false
+            }
+            for parameter in protocolParameters {
+                if !first { writer.append(ascii: ", ") }
+                first = false
+                writer.appendEncoded(parameter.name)
+                writer.append(ascii: "=\"")
+                writer.appendEncoded(parameter.value)
+                writer.append(ascii: "\"")
+            }
+            if !first { writer.append(ascii: ", ") }
+            writer.append(ascii: "oauth_signature=\"")
+            if signature.isEmpty {
+                writer.appendEncoded(signatureText)
+            } else {
+                // The signature's own bytes sit in the buffer: encode from offsets, as
+                // `appendEncoded` may move the buffer while reading from it.
+                writer.reserve(3 * signature.count)
+                for index in signature { writer.putEncoded(writer.base[index]) }
+            }
+            writer.append(ascii: "\"")
+            return String(decoding: writer.bytes(headerStart..<writer.count), as: UTF8.self)
         }
     }
 
