@@ -256,3 +256,22 @@ import Testing
         }
     }
 }
+
+@Suite struct LeanSigningProviderTests {
+    @Test func systemClockAndRandomNonceVerifyAtTheProvider() throws {
+        let consumer = ClientCredentials(key: "conformance-consumer", secret: "consumer-secret-" + UUID().uuidString)
+        let token = TokenCredentials(token: "t-" + UUID().uuidString, secret: "s-" + UUID().uuidString)
+        for (url, tokenOrNil) in [
+            ("https://provider.conformance.invalid/1/me?include=all", token),
+            ("https://provider.conformance.invalid/oauth/request_token", nil),
+        ] {
+            let signer = OAuth1Signer(client: consumer, token: tokenOrNil)
+            let request = OAuth1HTTPRequest(method: "POST", url: try #require(URL(string: url)))
+            let signed = try signer.sign(request, extraProtocolParameters: [OAuth1Parameter("oauth_callback", "oob")])
+            let received = try OAuth1ReceivedRequest(signed)
+            #expect(
+                received.verify(method: .hmacSHA1, clientSecret: consumer.secret, tokenSecret: tokenOrNil?.secret ?? ""),
+                "\(signed.header(named: "Authorization") ?? "") base \(received.baseString)")
+        }
+    }
+}
