@@ -209,6 +209,17 @@ import Testing
             ("GET", "https://example.com/?oauth_signature=abc&oauth_signature&a", nil, nil),
             ("GET", "HTTP://EXAMPLE.COM:80/Path?B=2&a=1#x", nil, nil),
         ]
+        // Relative URLs resolve against their base; Unicode hosts and paths are encoded by URL.
+        var requests: [OAuth1HTTPRequest] = []
+        if let base = URL(string: "https://Example.com/api/v1/"), let relative = URL(string: "items?b=2&a=1", relativeTo: base) {
+            requests.append(OAuth1HTTPRequest(method: "GET", url: relative))
+        }
+        for text in ["https://bücher.example/straße?q=ä ö", "https://example.com/a b?x=1 2&y=%2B+"] {
+            if let url = URL(string: text) { requests.append(OAuth1HTTPRequest(method: "GET", url: url)) }
+        }
+        for (index, request) in requests.enumerated() {
+            #expect(Self.expectSameResult(signer, request, caseName: "URL \(index)"))
+        }
         for (index, (method, urlText, contentType, body)) in cases.enumerated() {
             guard let url = URL(string: urlText) else { continue }
             var request = OAuth1HTTPRequest(method: method, url: url, body: body)

@@ -266,7 +266,7 @@ extension OAuth1Signer {
         var authorityEnd = authorityStart
         while authorityEnd < count, !isOneOf(url[authorityEnd], "/", "?", "#") { authorityEnd += 1 }
         var pathEnd = authorityEnd
-        while pathEnd < count, !isOneOf(url[pathEnd], "?", "#", "#") { pathEnd += 1 }
+        while pathEnd < count, url[pathEnd] != UInt8(ascii: "?"), url[pathEnd] != UInt8(ascii: "#") { pathEnd += 1 }
         var query: Range<Int>?
         if pathEnd < count, url[pathEnd] == UInt8(ascii: "?") {
             var queryEnd = pathEnd + 1
