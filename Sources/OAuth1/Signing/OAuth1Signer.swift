@@ -144,7 +144,7 @@ public struct OAuth1Signer: Sendable, CustomStringConvertible, CustomDebugString
         for request: OAuth1HTTPRequest, extraProtocolParameters: [OAuth1Parameter], hasFormBody: Bool
     ) throws -> [OAuth1Parameter] {
         var protocolParameters: [OAuth1Parameter] = []
-        protocolParameters.reserveCapacity(8 + extraProtocolParameters.count)
+        protocolParameters.reserveCapacity(9 + extraProtocolParameters.count)  // + oauth_signature
         protocolParameters.append(OAuth1Parameter("oauth_consumer_key", client.key))
         if let token { protocolParameters.append(OAuth1Parameter("oauth_token", token.token)) }
         protocolParameters.append(OAuth1Parameter("oauth_signature_method", method.name))
