@@ -1,8 +1,9 @@
 import CTokenStoreOpenSSL
 import Foundation
 
-/// The signer's hot path: the `Authorization` header that ``OAuth1Signer/signatureDetails(for:extraProtocolParameters:)``
-/// would produce, computed in one byte buffer without building the details.
+/// The signer's hot path: the `Authorization` header that
+/// ``OAuth1Signer/signatureDetails(for:extraProtocolParameters:)`` would produce, computed
+/// in one byte buffer without building the details.
 ///
 /// Query and form pairs are decoded and re-encoded byte by byte straight into the buffer
 /// (never as `String`s), sorted as encoded byte ranges (RFC 5849 section 3.4.1.3.2), and
@@ -62,7 +63,8 @@ extension OAuth1Signer {
         method: UnsafeBufferPointer<UInt8>, body: UnsafeBufferPointer<UInt8>, realm: UnsafeBufferPointer<UInt8>?,
         extraProtocolParameters: [OAuth1Parameter], hasFormBody: Bool
     ) throws -> String? {
-        let query = uri.query.map { UnsafeBufferPointer(rebasing: url[$0]) } ?? UnsafeBufferPointer(start: nil, count: 0)
+        let query =
+            uri.query.map { UnsafeBufferPointer(rebasing: url[$0]) } ?? UnsafeBufferPointer(start: nil, count: 0)
         // Upper bound of the parameter count: one per '&'-separated segment, plus protocol ones.
         let spanBound =
             Self.segmentBound(query) + Self.segmentBound(body) + 8 + extraProtocolParameters.count
@@ -93,19 +95,25 @@ extension OAuth1Signer {
             let sorted = UnsafeMutableBufferPointer(rebasing: spans[..<spanCount])
             Self.sort(sorted, in: writer)
 
-            let baseStart = writer.count
-            writeBaseString(method: method, url: url, uri: uri, spans: sorted, to: &writer)
-            let baseString = baseStart..<writer.count
-
             let signature: Range<Int>
             var signatureText = ""
-            if let digest = self.method.builtinHMAC {
+            switch self.method.builtin {
+            case .plaintext:
+                // The signature is the signing key; the base string is not needed (its only
+                // failure, the URL, was ruled out above).
+                signature = Self.appendSigningKey(
+                    clientSecret: client.secret, tokenSecret: token?.secret ?? "", to: &writer)
+            case .hmac(let digest):
+                let baseStart = writer.count
+                writeBaseString(method: method, url: url, uri: uri, spans: sorted, to: &writer)
                 signature = try Self.appendHMAC(
-                    digest, baseString: baseString, clientSecret: client.secret,
+                    digest, baseString: baseStart..<writer.count, clientSecret: client.secret,
                     tokenSecret: token?.secret ?? "", to: &writer)
-            } else {
+            case nil:
+                let baseStart = writer.count
+                writeBaseString(method: method, url: url, uri: uri, spans: sorted, to: &writer)
                 signatureText = try self.method.sign(
-                    baseString: String(decoding: writer.bytes(baseString), as: UTF8.self),
+                    baseString: String(decoding: writer.bytes(baseStart..<writer.count), as: UTF8.self),
                     clientSecret: client.secret, tokenSecret: token?.secret ?? "")
                 signature = writer.count..<writer.count
             }
@@ -194,17 +202,24 @@ extension OAuth1Signer {
         }
     }
 
+    /// Appends `encode(clientSecret)&encode(tokenSecret)` (section 3.4.2); returns where.
+    private static func appendSigningKey(
+        clientSecret: String, tokenSecret: String, to writer: inout OAuth1ByteWriter
+    ) -> Range<Int> {
+        let start = writer.count
+        writer.appendEncoded(clientSecret)
+        writer.append(ascii: "&")
+        writer.appendEncoded(tokenSecret)
+        return start..<writer.count
+    }
+
     /// HMAC of the base string under `encode(clientSecret)&encode(tokenSecret)`, written as
     /// base64 (the value of `oauth_signature`); returns where it was written.
     private static func appendHMAC(
         _ digest: OpenSSLDigest, baseString: Range<Int>, clientSecret: String, tokenSecret: String,
         to writer: inout OAuth1ByteWriter
     ) throws -> Range<Int> {
-        let keyStart = writer.count
-        writer.appendEncoded(clientSecret)
-        writer.append(ascii: "&")
-        writer.appendEncoded(tokenSecret)
-        let key = keyStart..<writer.count
+        let key = appendSigningKey(clientSecret: clientSecret, tokenSecret: tokenSecret, to: &writer)
         guard key.count <= Int(Int32.max) else {
             throw OAuth1Error(.invalidRequest, message: "the HMAC key is too long")
         }
@@ -306,7 +321,9 @@ extension OAuth1Signer {
                 value = value * 10 + Int(byte - UInt8(ascii: "0"))
             }
             guard value <= 65535 else { return nil }
-            if !(isScheme(url, 0..<colon, "http") && value == 80) && !(isScheme(url, 0..<colon, "https") && value == 443) {
+            let isDefault =
+                (isScheme(url, 0..<colon, "http") && value == 80) || (isScheme(url, 0..<colon, "https") && value == 443)
+            if !isDefault {
                 port = value
             }
         }
@@ -377,7 +394,8 @@ extension OAuth1Signer {
             var byte = text[index]
             index += 1
             if byte == UInt8(ascii: "%") {
-                guard index + 1 < range.upperBound, let high = hexValue(text[index]), let low = hexValue(text[index + 1])
+                guard index + 1 < range.upperBound, let high = hexValue(text[index]),
+                    let low = hexValue(text[index + 1])
                 else { return false }
                 byte = high << 4 | low
                 index += 2
