@@ -116,24 +116,8 @@ public struct OAuth1Signer: Sendable, CustomStringConvertible, CustomDebugString
             throw OAuth1Error(.invalidRequest, message: "the realm contains a control character")
         }
         let requestParameters = try SignatureBaseString.requestParameters(of: request)
-
-        var protocolParameters: [OAuth1Parameter] = []
-        protocolParameters.reserveCapacity(9 + extraProtocolParameters.count)
-        protocolParameters.append(OAuth1Parameter("oauth_consumer_key", client.key))
-        if let token { protocolParameters.append(OAuth1Parameter("oauth_token", token.token)) }
-        protocolParameters.append(OAuth1Parameter("oauth_signature_method", method.name))
-        protocolParameters.append(OAuth1Parameter("oauth_timestamp", String(clock.now())))
-        protocolParameters.append(OAuth1Parameter("oauth_nonce", try nonce.next()))
-        if includeVersion { protocolParameters.append(OAuth1Parameter("oauth_version", "1.0")) }
-        for extra in extraProtocolParameters where extra.name != "oauth_signature" {
-            protocolParameters.removeAll { $0.name == extra.name }
-            protocolParameters.append(extra)
-        }
-        if includeBodyHash, let algorithm = method.bodyHash, let body = request.body, !request.hasFormBody,
-            !protocolParameters.contains(where: { $0.name == "oauth_body_hash" })
-        {
-            protocolParameters.append(OAuth1Parameter("oauth_body_hash", try algorithm.hash(body)))
-        }
+        var protocolParameters = try protocolParameters(
+            for: request, extraProtocolParameters: extraProtocolParameters, hasFormBody: request.hasFormBody)
 
         let normalized = SignatureBaseString.normalizedParameters(requestParameters + protocolParameters)
         let baseString =
@@ -154,6 +138,31 @@ public struct OAuth1Signer: Sendable, CustomStringConvertible, CustomDebugString
             authorizationHeader: OAuth1AuthorizationHeader.make(protocolParameters: protocolParameters, realm: realm))
     }
 
+    /// The protocol parameters to sign and send, in order, without `oauth_signature`.
+    /// Shared by the detailed and the lean path so both sign the same list.
+    func protocolParameters(
+        for request: OAuth1HTTPRequest, extraProtocolParameters: [OAuth1Parameter], hasFormBody: Bool
+    ) throws -> [OAuth1Parameter] {
+        var protocolParameters: [OAuth1Parameter] = []
+        protocolParameters.reserveCapacity(9 + extraProtocolParameters.count)  // + oauth_signature
+        protocolParameters.append(OAuth1Parameter("oauth_consumer_key", client.key))
+        if let token { protocolParameters.append(OAuth1Parameter("oauth_token", token.token)) }
+        protocolParameters.append(OAuth1Parameter("oauth_signature_method", method.name))
+        protocolParameters.append(OAuth1Parameter("oauth_timestamp", String(clock.now())))
+        protocolParameters.append(OAuth1Parameter("oauth_nonce", try nonce.next()))
+        if includeVersion { protocolParameters.append(OAuth1Parameter("oauth_version", "1.0")) }
+        for extra in extraProtocolParameters where extra.name != "oauth_signature" {
+            protocolParameters.removeAll { $0.name == extra.name }
+            protocolParameters.append(extra)
+        }
+        if includeBodyHash, let algorithm = method.bodyHash, let body = request.body, !hasFormBody,
+            !protocolParameters.contains(where: { $0.name == "oauth_body_hash" })
+        {
+            protocolParameters.append(OAuth1Parameter("oauth_body_hash", try algorithm.hash(body)))
+        }
+        return protocolParameters
+    }
+
     /// Signs `request` and returns it with the protocol parameters placed per ``placement``.
     ///
     /// - ``SignaturePlacement/authorizationHeader``: sets `Authorization`.
@@ -170,11 +179,20 @@ public struct OAuth1Signer: Sendable, CustomStringConvertible, CustomDebugString
     public func sign(_ request: OAuth1HTTPRequest, extraProtocolParameters: [OAuth1Parameter] = []) throws
         -> OAuth1HTTPRequest
     {
-        if placement == .formBody, let body = request.body, !body.isEmpty, !request.hasFormBody {
+        let hasFormBody = request.hasFormBody
+        if placement == .formBody, let body = request.body, !body.isEmpty, !hasFormBody {
             throw OAuth1Error(
                 .invalidRequest,
                 message: "the form-body placement needs an application/x-www-form-urlencoded body; "
                     + "use the Authorization header for other bodies")
+        }
+        if placement == .authorizationHeader,
+            let header = try leanAuthorizationHeader(
+                for: request, extraProtocolParameters: extraProtocolParameters, hasFormBody: hasFormBody)
+        {
+            var signed = request
+            signed.setHeader("Authorization", header)
+            return signed
         }
         let details = try signatureDetails(for: request, extraProtocolParameters: extraProtocolParameters)
         var signed = request

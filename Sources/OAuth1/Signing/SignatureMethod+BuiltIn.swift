@@ -9,7 +9,7 @@ extension SignatureMethod {
 
     private static func hmac(_ name: String, _ digest: OpenSSLDigest, bodyHash: BodyHashAlgorithm) -> SignatureMethod {
         SignatureMethod(
-            name: name, bodyHash: bodyHash,
+            name: name, bodyHash: bodyHash, builtin: .hmac(digest),
             sign: { baseString, clientSecret, tokenSecret in
                 let key = signingKey(clientSecret: clientSecret, tokenSecret: tokenSecret)
                 return Data(try OpenSSLCrypto.hmac(digest, key: key, message: baseString)).base64EncodedString()
@@ -31,7 +31,7 @@ extension SignatureMethod {
     /// PLAINTEXT (RFC 5849 section 3.4.4): the signature is the signing key itself, so use it
     /// only over TLS. It has no body hash: the body hash draft calls one pointless here.
     public static let plaintext = SignatureMethod(
-        name: "PLAINTEXT", bodyHash: nil,
+        name: "PLAINTEXT", bodyHash: nil, builtin: .plaintext,
         sign: { _, clientSecret, tokenSecret in signingKey(clientSecret: clientSecret, tokenSecret: tokenSecret) },
         verify: { signature, _, clientSecret, tokenSecret in
             OpenSSLCrypto.constantTimeEqual(signingKey(clientSecret: clientSecret, tokenSecret: tokenSecret), signature)

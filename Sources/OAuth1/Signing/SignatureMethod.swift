@@ -28,6 +28,17 @@ public struct SignatureMethod: Sendable, CustomStringConvertible, CustomDebugStr
     public let bodyHash: BodyHashAlgorithm?
     private let signer: Sign
     private let verifier: Verify
+    /// Set for the built-in HMAC and PLAINTEXT methods, so the signer can compute the
+    /// signature in its own byte buffer instead of through `String`s (same bytes, same result).
+    let builtin: Builtin?
+
+    /// The built-in computations the signer may run directly.
+    enum Builtin: Sendable {
+        /// HMAC over the base string with `encode(clientSecret)&encode(tokenSecret)`.
+        case hmac(OpenSSLDigest)
+        /// The signing key itself.
+        case plaintext
+    }
 
     /// Creates a user-defined signature method.
     ///
@@ -52,8 +63,16 @@ public struct SignatureMethod: Sendable, CustomStringConvertible, CustomDebugStr
     ///   - sign: Computes the signature. Throw ``OAuth1Error`` on failure.
     ///   - verify: Checks a received signature; must not leak timing on secret data.
     public init(name: String, bodyHash: BodyHashAlgorithm? = nil, sign: @escaping Sign, verify: @escaping Verify) {
+        self.init(name: name, bodyHash: bodyHash, builtin: nil, sign: sign, verify: verify)
+    }
+
+    init(
+        name: String, bodyHash: BodyHashAlgorithm?, builtin: Builtin?, sign: @escaping Sign,
+        verify: @escaping Verify
+    ) {
         self.name = name
         self.bodyHash = bodyHash
+        self.builtin = builtin
         self.signer = sign
         self.verifier = verify
     }
