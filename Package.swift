@@ -151,7 +151,7 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreCLITests",
-            dependencies: ["TokenStoreCLI", "tokenstore"],
+            dependencies: ["TokenStoreCLI", "TokenStoreTesting", "tokenstore"],
             swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,7 @@ import Dispatch
 import ArgumentParser
 import Foundation
 import Testing
+import TokenStoreTesting
 import TokenStoreKit
 
 @testable import TokenStoreCLI
@@ -79,28 +80,21 @@ import TokenStoreKit
 
     /// Runs `binary` to its end and returns status, standard output and standard error.
     ///
-    /// The waiting happens on dispatch threads, never on a cooperative one: a test that
-    /// blocked the pool for the seconds a child runs would stall every other test of the
-    /// process (and make their timeouts fire). Both pipes are drained at once, so a child
-    /// that fills its stderr pipe cannot deadlock against a reader stuck on stdout.
+    /// Spawned and reaped through ``SpawnedProcess`` (Foundation's `Process` now and then
+    /// left a child unreaped under the test runner, hanging the run); output goes through
+    /// files, and the wait happens off the cooperative pool.
     static func run(_ binary: URL, _ arguments: [String], environment: [String: String]? = nil) async throws
         -> (Int32, String, String)
     {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        process.standardInput = FileHandle.nullDevice
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        async let out = drain(stdout.fileHandleForReading)
-        async let err = drain(stderr.fileHandleForReading)
-        let (output, error) = await (out, err)
-        let status = await waitForExit(process)
-        return (status, output, error)
+        let directory = try StoreLocation.makeTemporaryDirectory(prefix: "tokenstore-run")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let child = try SpawnedProcess.spawn(
+            binary.path, arguments, environment: environment,
+            standardOutput: directory + "/out", standardError: directory + "/err")
+        let outcome = await child.wait()
+        let output = (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? ""
+        let error = (try? String(contentsOfFile: directory + "/err", encoding: .utf8)) ?? ""
+        return (outcome.status, output, error)
     }
 
     /// Reads `handle` to its end on a dispatch thread.

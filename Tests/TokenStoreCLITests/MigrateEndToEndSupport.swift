@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TokenStoreTesting
 import TokenStoreKit
 
 @testable import TokenStoreCLI
@@ -121,31 +122,19 @@ enum MigrateFixture {
         let run = UUID().uuidString
         let outPath = "\(directory)/out-\(run)"
         let errPath = "\(directory)/err-\(run)"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        let (ended, continuation) = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in
-            continuation.yield()
-            continuation.finish()
-        }
-        try process.run()
+        let child = try SpawnedProcess.spawn(
+            binary.path, arguments, environment: environment, standardOutput: outPath, standardError: errPath)
+        let ended: Task<SpawnedProcess.Outcome, Never> = Task { await child.wait() }
         do {
-            try await during(process.processIdentifier)
+            try await during(child.pid)
         } catch {
-            kill(process.processIdentifier, SIGKILL)
-            for await _ in ended {}
+            child.send(SIGKILL)
+            _ = await ended.value
             throw error
         }
-        for await _ in ended {}
+        let outcome = await ended.value
         return Outcome(
-            status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
+            status: outcome.status, signalled: outcome.signal != nil,
             output: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
             error: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
