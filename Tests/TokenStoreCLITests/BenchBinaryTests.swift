@@ -1,6 +1,8 @@
 import Dispatch
 import Foundation
+import Glibc
 import Testing
+import TokenStoreTesting
 import TokenStoreKit
 
 @testable import TokenStoreCLI
@@ -75,26 +77,23 @@ import TokenStoreKit
         let bystanders = BenchTestSupport.Bystanders.make()
         try await bystanders.save(into: sqlite)
 
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["bench", sqlite, "--duration", "120", "--warmup", "0", "--operations", "take,mixed", "--json"]
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let progress = await AuthorizeBinaryTests.read(stderr.fileHandleForReading, until: "take (")
+        let outPath = directory + "/out"
+        let errPath = directory + "/err"
+        let child = try SpawnedProcess.spawn(
+            binary.path, ["bench", sqlite, "--duration", "120", "--warmup", "0", "--operations", "take,mixed", "--json"],
+            standardOutput: outPath, standardError: errPath)
+        let ended = Task { await child.wait() }
+        // Wait (at most a minute) until the measured take phase has begun.
+        var progress = ""
+        for _ in 0..<600 where !progress.contains("take (") {
+            try await Task.sleep(for: .milliseconds(100))
+            progress = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        }
         #expect(progress.contains("take ("))
         try await Task.sleep(for: .milliseconds(300))
-        process.interrupt()
-        let output = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let data = stdout.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
-            }
-        }
-        #expect(process.terminationStatus == 130)
+        child.send(SIGINT)
+        #expect(await ended.value.status == 130)
+        let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         let document = try BenchTestSupport.decode(output)
         #expect(document.interrupted)
         #expect(document.stores.first?.cleanupFailures == 0)
