@@ -132,6 +132,22 @@ final class SQLiteConnection {
 
     // MARK: Binding
 
+    /// Binds `bytes` without SQLite copying them (`SQLITE_STATIC`): the caller keeps them
+    /// alive and unchanged until ``finish(_:)`` clears the binding. Saves the malloc and
+    /// copy of a transient binding on the hot point reads.
+    func bindBorrowed(_ statement: OpaquePointer, _ index: Int32, _ bytes: UnsafeBufferPointer<UInt8>) throws(SQLiteError) {
+        let rc: Int32
+        if let base = bytes.baseAddress {
+            rc = sqlite3_bind_text64(
+                statement, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self),
+                sqlite3_uint64(bytes.count), nil, UInt8(SQLITE_UTF8))
+        } else {
+            // An empty buffer may have no address, and a nil pointer would bind NULL.
+            rc = sqlite3_bind_text(statement, index, "", 0, sqliteTransient)
+        }
+        guard rc == SQLITE_OK else { throw SQLiteError(code: rc, db: db) }
+    }
+
     func bind(_ statement: OpaquePointer, _ index: Int32, _ value: String) throws(SQLiteError) {
         var value = value
         let rc = value.withUTF8 { bytes -> Int32 in
