@@ -67,6 +67,7 @@ struct ConnectionPoolDeadlineTests {
                 for await _ in release.stream { break }
             }
         }
+        while pool.statistics.open < 1 { try await Task.sleep(for: .milliseconds(1)) }
         let waiter = Task {
             // Served once the holder lets go; then keeps the connection past its own
             // deadline, which the sweeper wakes up for.
