@@ -33,7 +33,7 @@ struct SaveAccessToken: SQLiteOperation {
     func run(on connection: SQLiteConnection) throws -> Bool {
         let statement = try connection.statement(policy == .overwrite ? .saveAccessTokenOverwrite : .saveAccessTokenIfNewer)
         defer { connection.finish(statement) }
-        try connection.bindAccessToken(statement, token)
+        try connection.bindAccessTokenBorrowed(statement, token)
         while try connection.step(statement) {}
         return connection.changes > 0
     }
