@@ -37,6 +37,17 @@ final class RedisBatcher: Sendable {
         self.leaders = max(1, leaders)
     }
 
+    /// Takes a leader slot when one is free, without suspending; `false` when the call
+    /// must queue (then ``turn(bytes:commands:)``). Lets a lone caller skip encoding its
+    /// request twice and the continuation of a turn.
+    func tryLead() -> Bool {
+        state.withLock { state in
+            guard state.leaders < leaders else { return false }
+            state.leaders += 1
+            return true
+        }
+    }
+
     /// Waits for this call's turn: `.lead` at once when a leader slot is free.
     func turn(bytes: [UInt8], commands: Int) async -> Turn {
         await withCheckedContinuation { continuation in
