@@ -249,7 +249,7 @@ public final class RedisTokenStore: TokenStore, Service {
                     if connection.isStale() { throw StaleConnection() }
                     let active = callsInFlight.add(1, ordering: .relaxed).newValue
                     defer { callsInFlight.subtract(1, ordering: .relaxed) }
-                    connection.mayWaitInline = active <= Self.spinningCallers
+                    connection.mayWaitInline = active <= Self.spinningCallers && !batcher.hasCompany
                     return try await body(connection)
                 }
             } catch is StaleConnection {
