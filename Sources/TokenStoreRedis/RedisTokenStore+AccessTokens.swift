@@ -23,17 +23,16 @@ extension RedisTokenStore {
         while start < tokens.count {
             let chunk = tokens[start..<min(start + 500, tokens.count)]
             start += chunk.count
-            let calls = chunk.map(upsertCall(policy: policy))
+            let calls = chunk.map { UpsertCall(token: $0, member: RedisKeyLayout.member(of: $0.key)) }
             var hash = scriptHash(Self.upsertScript)
             var pending = Array(calls.indices)
+            let keys = self.keys
             while !pending.isEmpty {
                 let batch = pending
                 let scriptHash = hash
                 let replies = try await roundTrip(operation) { out in
                     for index in batch {
-                        Self.writeScriptCall(
-                            &out, index: Self.upsertScript, hash: scriptHash, keys: calls[index].keys,
-                            arguments: calls[index].arguments)
+                        Self.writeUpsert(&out, calls[index], policy: policy, hash: scriptHash, keys: keys)
                     }
                 }
                 pending = []
@@ -44,7 +43,7 @@ extension RedisTokenStore {
                     case .error(let message) where message.hasPrefix("NOSCRIPT") && scriptHash != nil:
                         pending.append(index)
                     default:
-                        throw unexpected(operation, reply, record: "access token \(calls[index].key)")
+                        throw unexpected(operation, reply, record: "access token \(calls[index].token.key)")
                     }
                 }
                 hash = nil
@@ -54,25 +53,64 @@ extension RedisTokenStore {
     }
 
     private struct UpsertCall {
-        var key: AccessTokenKey
-        var keys: [[UInt8]]
-        var arguments: [[UInt8]]
+        var token: AccessToken
+        var member: [UInt8]
     }
 
-    private func upsertCall(policy: WritePolicy) -> (AccessToken) -> UpsertCall {
-        { token in
-            let member = RedisKeyLayout.member(of: token.key)
-            var arguments: [[UInt8]] = [
-                Array((policy == .ifNewer ? "ifNewer" : "overwrite").utf8), member,
-                Array(String(TokenTimestamp.milliseconds(token.updatedAt)).utf8),
-                Array(String(TokenTimestamp.milliseconds(token.createdAt)).utf8),
-            ]
-            for (name, value) in RedisRecordCodec.hashFields(token) {
-                arguments.append(Array(name.utf8))
-                arguments.append(Array(value.utf8))
+    /// Writes the upsert script call for one token straight into `out` (KEYS: hash, index;
+    /// ARGV: policy, member, updated, created, then the fields of
+    /// ``RedisRecordCodec/hashFields(_:)`` in that order), without building an array per
+    /// argument.
+    private static func writeUpsert(
+        _ out: inout RESPWriter, _ call: UpsertCall, policy: WritePolicy, hash: String?, keys: RedisKeyLayout
+    ) {
+        let token = call.token
+        var fields = 5 + token.metadata.count
+        if token.screenName != nil { fields += 1 }
+        if token.accessType != nil { fields += 1 }
+        out.command(3 + 2 + 4 + 2 * fields)
+        if let hash {
+            out.argument("EVALSHA")
+            out.argument(hash)
+        } else {
+            out.argument("EVAL")
+            out.argument(RedisScripts.all[upsertScript])
+        }
+        out.argument(2)
+        out.argument(keys.accessTokenPrefix, call.member)
+        out.argument(keys.accessIndex)
+        if policy == .ifNewer {
+            out.argument("ifNewer")
+        } else {
+            out.argument("overwrite")
+        }
+        out.argument(call.member)
+        let updated = TokenTimestamp.milliseconds(token.updatedAt)
+        out.argument(updated)
+        out.argument(TokenTimestamp.milliseconds(token.createdAt))
+        out.argument("provider")
+        out.argument(token.provider)
+        out.argument("user_id")
+        out.argument(token.userID)
+        out.argument("token")
+        out.argument(token.token)
+        out.argument("secret")
+        out.argument(token.secret)
+        out.argument("updated_at")
+        out.argument(updated)
+        if let value = token.screenName {
+            out.argument("screen_name")
+            out.argument(value)
+        }
+        if let value = token.accessType {
+            out.argument("access_type")
+            out.argument(value)
+        }
+        if !token.metadata.isEmpty {
+            for (name, value) in token.metadata.sorted(by: { $0.key < $1.key }) {
+                out.argument("m:" + name)
+                out.argument(value)
             }
-            return UpsertCall(
-                key: token.key, keys: [self.keys.accessTokenKey(member: member), self.keys.accessIndex], arguments: arguments)
         }
     }
 

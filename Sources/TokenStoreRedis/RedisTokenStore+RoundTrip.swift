@@ -5,6 +5,17 @@ extension RedisTokenStore {
     /// Sends the commands `build` writes and returns one reply per command, in one round
     /// trip, batched with concurrent calls (see ``RedisBatcher``).
     func roundTrip(_ operation: String, _ build: (inout RESPWriter) -> Void) async throws -> [RedisReply] {
+        if batcher.tryLead() {
+            let followers = batcher.takeFollowers()
+            if followers.isEmpty {
+                // Alone: encode straight into the connection's buffer.
+                defer { batcher.finishLeading() }
+                return try await withConnection(operation) { connection in try await connection.pipeline(build) }
+            }
+            var writer = RESPWriter()
+            build(&writer)
+            return try await lead(operation, bytes: writer.bytes, commands: writer.commandCount, followers: followers)
+        }
         var writer = RESPWriter()
         build(&writer)
         let bytes = writer.bytes
@@ -18,7 +29,7 @@ extension RedisTokenStore {
                 throw error
             }
         case .lead:
-            return try await lead(operation, bytes: bytes, commands: commands)
+            return try await lead(operation, bytes: bytes, commands: commands, followers: batcher.takeFollowers())
         }
     }
 
@@ -29,9 +40,12 @@ extension RedisTokenStore {
         return reply
     }
 
-    private func lead(_ operation: String, bytes: [UInt8], commands: Int) async throws -> [RedisReply] {
+    /// Runs this call's request and the `followers'` in one pipeline, then hands each
+    /// follower its replies. Ends the leader turn.
+    private func lead(
+        _ operation: String, bytes: [UInt8], commands: Int, followers: [RedisBatcher.Waiter]
+    ) async throws -> [RedisReply] {
         defer { batcher.finishLeading() }
-        let followers = batcher.takeFollowers()
         var requests = [(bytes: bytes, commands: commands)]
         requests.reserveCapacity(followers.count + 1)
         for follower in followers { requests.append((follower.bytes, follower.commands)) }

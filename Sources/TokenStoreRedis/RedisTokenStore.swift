@@ -35,9 +35,9 @@ public final class RedisTokenStore: TokenStore, Service {
     /// pipeline in flight while the next one gathers; measured on 2 cores, 16 callers got
     /// 1.5-3x the throughput of one connection per caller.
     let batcher = RedisBatcher(leaders: 2)
-    /// One spinning caller per core: more would keep the cooperative threads busy polling
-    /// while other callers' replies wait to be read.
-    static let spinningCallers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Fewer callers waiting inline than cores (at least one): more would keep the
+    /// cooperative threads busy waiting while other callers' replies wait to be read.
+    static let spinningCallers = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
 
     struct State {
         var closed = false
@@ -249,7 +249,7 @@ public final class RedisTokenStore: TokenStore, Service {
                     if connection.isStale() { throw StaleConnection() }
                     let active = callsInFlight.add(1, ordering: .relaxed).newValue
                     defer { callsInFlight.subtract(1, ordering: .relaxed) }
-                    connection.spin = active <= Self.spinningCallers ? .microseconds(60) : .zero
+                    connection.mayWaitInline = active <= Self.spinningCallers && !batcher.hasCompany
                     return try await body(connection)
                 }
             } catch is StaleConnection {

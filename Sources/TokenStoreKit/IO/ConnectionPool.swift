@@ -61,6 +61,9 @@ package final class ConnectionPool<Connection: PooledConnection>: Sendable {
     private struct Waiter {
         var id: UInt64
         var continuation: CheckedContinuation<Grant, any Error>
+        /// When the wait fails with ``ConnectionPoolError/acquireTimedOut``. Every waiter
+        /// gets the same timeout, so the queue is ordered by deadline too.
+        var deadline: ContinuousClock.Instant
     }
 
     private struct Idle {
@@ -77,6 +80,8 @@ package final class ConnectionPool<Connection: PooledConnection>: Sendable {
         var nextWaiterID: UInt64 = 1
         var cancelledEarly: Set<UInt64> = []
         var isShutDown = false
+        /// Whether the task that times out waiters is running (see ``sweepExpiredWaiters()``).
+        var sweeperRunning = false
     }
 
     private let configuration: Configuration
@@ -172,25 +177,52 @@ package final class ConnectionPool<Connection: PooledConnection>: Sendable {
     }
 
     private func waitForGrant(id: UInt64) async throws -> Grant {
-        let timeout = configuration.acquireTimeout
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            guard !Task.isCancelled else { return }
-            self?.failWaiter(id: id, with: ConnectionPoolError.acquireTimedOut)
-        }
-        defer { timer.cancel() }
+        let deadline = ContinuousClock.now.advanced(by: configuration.acquireTimeout)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
+                var startSweeper = false
                 let rejection: (any Error)? = state.withLock { state in
                     if state.cancelledEarly.remove(id) != nil { return CancellationError() }
                     if state.isShutDown { return ConnectionPoolError.shutDown }
-                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    state.waiters.append(Waiter(id: id, continuation: continuation, deadline: deadline))
+                    if !state.sweeperRunning {
+                        state.sweeperRunning = true
+                        startSweeper = true
+                    }
                     return nil
                 }
                 if let rejection { continuation.resume(throwing: rejection) }
+                if startSweeper {
+                    Task { [weak self] in await self?.sweepExpiredWaiters() }
+                }
             }
         } onCancel: {
             failWaiter(id: id, with: CancellationError(), rememberIfAbsent: true)
+        }
+    }
+
+    /// Fails waiters whose deadline passed with ``ConnectionPoolError/acquireTimedOut``,
+    /// sleeping until the oldest waiter's deadline, and returns once no one waits.
+    ///
+    /// One task per pool, started by the first waiter when none runs: a timer task per
+    /// waiting caller cost a task, a sleep and a cancellation on every contended acquire.
+    private func sweepExpiredWaiters() async {
+        while true {
+            let now = ContinuousClock.now
+            let (expired, next): ([Waiter], ContinuousClock.Instant?) = state.withLock { state in
+                var expired: [Waiter] = []
+                while let first = state.waiters.first, first.deadline <= now {
+                    expired.append(state.waiters.removeFirst())
+                }
+                guard !state.isShutDown, let first = state.waiters.first else {
+                    state.sweeperRunning = false
+                    return (expired, nil)
+                }
+                return (expired, first.deadline)
+            }
+            for waiter in expired { waiter.continuation.resume(throwing: ConnectionPoolError.acquireTimedOut) }
+            guard let next else { return }
+            try? await Task.sleep(until: next, tolerance: .milliseconds(1), clock: .continuous)
         }
     }
 

@@ -1,3 +1,4 @@
+import CTokenStoreSystem
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -29,9 +30,11 @@ package enum SocketWaitError: Error, Sendable, Equatable {
 
 /// Waits for non-blocking sockets without parking Swift's cooperative threads.
 ///
-/// ``wait(for:on:deadline:spin:)`` first polls the descriptor inline for a short bounded
-/// spin: a loopback reply usually arrives within it, and returning inline avoids the
-/// ~27 us hop of a continuation resumed from another thread. Otherwise it registers the
+/// ``wait(for:on:deadline:spin:)`` first waits for the descriptor inline for a short bounded
+/// spin (polling and yielding the core, then one `ppoll` bounded by the rest of the spin):
+/// a loopback reply usually arrives within it, and returning inline avoids the ~27 us hop
+/// of a continuation resumed from another thread. A cooperative thread is held at most
+/// `spin` (``ReplySpin/ceiling`` for the drivers). Otherwise it registers the
 /// descriptor with one shared epoll thread and suspends until the descriptor is ready, the
 /// deadline passes, or the task is cancelled.
 ///
@@ -97,13 +100,23 @@ package final class SocketWaiter: Sendable {
         return false
     }
 
-    /// Polls without blocking until ready or `spin` has passed; `true` when ready.
+    /// Waits inline until ready or `spin` has passed; `true` when ready.
+    ///
+    /// The first half polls without blocking, yielding the core between polls: a reply
+    /// that comes quickly is seen at once, and a server or caller waiting for this core
+    /// (on a small machine, often the one producing the reply) gets to run. The second
+    /// half blocks in one bounded `ppoll`, so a slower reply neither burns the core nor
+    /// pays a hop. Measured on 2 cores against a local server, this beat a pure busy
+    /// spin (p99 and 16-caller throughput) and a pure bounded block (p50).
     private static func pollSpinning(
         fd: Int32, events: Int16, spin: Duration, deadline: ContinuousClock.Instant
     ) throws(SocketWaitError) -> Bool {
+        if spin == .zero {
+            return try pollBounded(fd: fd, events: events, spin: .zero, deadline: deadline)
+        }
         let clock = ContinuousClock()
-        let start = clock.now
-        let spinEnd = min(start.advanced(by: spin), deadline)
+        let half = spin / 2
+        let spinEnd = min(clock.now.advanced(by: half), deadline)
         var iteration = 0
         while true {
             var descriptor = pollfd(fd: fd, events: events, revents: 0)
@@ -113,9 +126,45 @@ package final class SocketWaiter: Sendable {
                 return true
             }
             if result < 0 && errno != EINTR { throw .failed(errno: errno) }
+            sched_yield()
             iteration += 1
             // Reading the clock costs about as much as a poll; check it every few rounds.
-            if iteration % 4 == 0 || spin == .zero, clock.now >= spinEnd { return false }
+            if iteration % 4 == 0, clock.now >= spinEnd {
+                return try pollBounded(fd: fd, events: events, spin: half, deadline: deadline)
+            }
+        }
+    }
+
+    /// One `ppoll` blocking at most `spin` (and never past `deadline`); `true` when ready.
+    ///
+    /// Blocking rather than busy-polling leaves the core to whoever produces the reply (on
+    /// a small machine, often the server itself) and wakes within microseconds of the
+    /// reply arriving. It parks the calling cooperative thread, so `spin` stays small
+    /// (``ReplySpin/ceiling``) and only a capped number of waits block at once.
+    private static func pollBounded(
+        fd: Int32, events: Int16, spin: Duration, deadline: ContinuousClock.Instant
+    ) throws(SocketWaitError) -> Bool {
+        var nanoseconds = 0
+        if spin > .zero {
+            let remaining = deadline - ContinuousClock.now
+            let bounded = min(spin, remaining)
+            if bounded > .zero {
+                let (seconds, attoseconds) = bounded.components
+                nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+            }
+        }
+        while true {
+            var revents: Int16 = 0
+            let result = tokenstore_poll_nanoseconds(fd, events, nanoseconds, &revents)
+            if result > 0 {
+                if revents & Int16(POLLNVAL) != 0 { throw .failed(errno: EBADF) }
+                return true
+            }
+            if result == 0 { return false }
+            // Interrupted: the remaining time is unknown without a clock read; one more
+            // non-blocking look is enough (the caller parks next).
+            if errno != EINTR { throw .failed(errno: errno) }
+            nanoseconds = 0
         }
     }
 }

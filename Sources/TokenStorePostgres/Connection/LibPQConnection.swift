@@ -23,6 +23,10 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
     /// How long reply waits poll inline, learned from this connection's replies.
     private var replySpin = ReplySpin()
     var brokenFlag = false
+    /// Parameter values as C strings, back to back, and the pointers to them: reused by
+    /// every statement so sending one allocates nothing once they have grown.
+    private var parameterBytes = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private var parameterPointers = UnsafeMutableBufferPointer<UnsafePointer<CChar>?>(start: nil, count: 0)
 
     var isBroken: Bool { brokenFlag || handle == nil }
 
@@ -32,6 +36,46 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
 
     deinit {
         if let handle { PQfinish(handle) }
+        parameterBytes.deallocate()
+        parameterPointers.deallocate()
+    }
+
+    /// Calls `body` with a C array of `values` (NULL for `nil`), built in the reused
+    /// buffers. libpq copies the values into its output buffer before `body` returns, and
+    /// the bytes are wiped afterwards (they may hold token secrets).
+    private func withParameters<R>(_ values: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+        var total = 0
+        for value in values { total += (value?.utf8.count ?? 0) + 1 }
+        if total > parameterBytes.count {
+            parameterBytes.deallocate()
+            parameterBytes = .allocate(byteCount: max(total, 2 * parameterBytes.count, 512), alignment: 1)
+        }
+        if values.count > parameterPointers.count {
+            parameterPointers.deallocate()
+            parameterPointers = .allocate(capacity: max(values.count, 16))
+        }
+        guard let bytes = parameterBytes.baseAddress, let pointers = parameterPointers.baseAddress else {
+            return body(nil)
+        }
+        var position = 0
+        for (index, value) in values.enumerated() {
+            guard var value else {
+                pointers[index] = nil
+                continue
+            }
+            let start = bytes + position
+            let count = value.withUTF8 { source -> Int in
+                if let base = source.baseAddress, source.count > 0 {
+                    start.copyMemory(from: base, byteCount: source.count)
+                }
+                return source.count
+            }
+            start.storeBytes(of: 0, toByteOffset: count, as: UInt8.self)
+            pointers[index] = UnsafePointer(start.assumingMemoryBound(to: CChar.self))
+            position += count + 1
+        }
+        defer { memset(bytes, 0, position) }
+        return body(UnsafePointer(pointers))
     }
 
     /// Opens a connection with libpq keyword/value parameters, within `deadline`.
@@ -94,7 +138,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
             prepared.insert(name)
         }
         let started = ContinuousClock.now
-        let sent = withOptionalCStrings(parameters) { values in
+        let sent = withParameters(parameters) { values in
             PQsendQueryPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
         }
         try await finishSending(sent, deadline: deadline)
@@ -235,12 +279,4 @@ private func withCStringArrays<R>(
     return keyPointers.withUnsafeBufferPointer { k in
         valuePointers.withUnsafeBufferPointer { v in body(k.baseAddress!, v.baseAddress!) }
     }
-}
-
-/// Calls `body` with a C array of the values (NULL for `nil`).
-private func withOptionalCStrings<R>(_ values: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
-    let copies = values.map { $0.map { strdup($0) } ?? nil }
-    defer { copies.forEach { free($0) } }
-    let pointers = copies.map { $0.map { UnsafePointer($0) } }
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
 }

@@ -83,12 +83,21 @@ enum PostgresRowCodec {
     }
 
     static func metadataDictionary(_ json: String) -> [String: String]? {
-        try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))
+        // Most tokens carry no metadata, and jsonb prints an empty object as exactly `{}`:
+        // skip the decoder (and its allocations) for it.
+        if json.utf8.elementsEqual("{}".utf8) { return [:] }
+        return try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))
+    }
+
+    /// Whether `text` holds a NUL; a byte scan (`String.contains` goes through Foundation).
+    @inline(__always)
+    static func hasNUL(_ text: String) -> Bool {
+        text.utf8.contains(0)
     }
 
     /// Text values PostgreSQL cannot hold (NUL) are refused up front with a clear error.
     static func checkStorable(_ values: [String?], store: String, operation: String) throws {
-        for value in values where value?.contains("\u{0}") == true {
+        for value in values where value.map(hasNUL) == true {
             throw TokenStoreError(
                 .invalidArgument, store: store, operation: operation, message: "PostgreSQL text cannot hold the NUL character")
         }

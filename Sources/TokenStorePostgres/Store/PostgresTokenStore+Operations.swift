@@ -11,7 +11,7 @@ extension PostgresTokenStore {
     }
 
     public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
-        guard !oauthToken.contains("\u{0}") else { return nil }
+        guard !PostgresRowCodec.hasNUL(oauthToken) else { return nil }
         let rows = try await run(statements.takeRequestToken, [oauthToken], operation: "takeRequestToken")
         guard let row = rows.rows.first else { return nil }
         guard let token = PostgresRowCodec.requestToken(row) else {
@@ -52,7 +52,7 @@ extension PostgresTokenStore {
     }
 
     public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
-        guard !key.provider.contains("\u{0}"), !key.userID.contains("\u{0}") else { return nil }
+        guard !PostgresRowCodec.hasNUL(key.provider), !PostgresRowCodec.hasNUL(key.userID) else { return nil }
         let rows = try await run(statements.accessToken, [key.provider, key.userID], operation: "accessToken", idempotent: true)
         guard let row = rows.rows.first else { return nil }
         guard let token = PostgresRowCodec.accessToken(row) else { throw corrupted("accessToken", record: "access token \(key)") }
@@ -61,7 +61,7 @@ extension PostgresTokenStore {
 
     @discardableResult
     public func deleteAccessToken(for key: AccessTokenKey) async throws -> Bool {
-        guard !key.provider.contains("\u{0}"), !key.userID.contains("\u{0}") else { return false }
+        guard !PostgresRowCodec.hasNUL(key.provider), !PostgresRowCodec.hasNUL(key.userID) else { return false }
         return try await run(statements.deleteAccessToken, [key.provider, key.userID], operation: "deleteAccessToken").affected > 0
     }
 

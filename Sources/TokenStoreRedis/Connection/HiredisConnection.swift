@@ -26,8 +26,11 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     private let closed = Atomic<Bool>(false)
     let store: String
     private let commandTimeout: Duration
-    /// How long a reply wait polls inline before parking; set by the store per lease.
-    var spin: Duration = .microseconds(60)
+    /// Whether reply waits may poll inline before parking; set by the store per lease.
+    var mayWaitInline = true
+    /// How long a reply wait polls inline, learned from this connection's replies.
+    private var replySpin = ReplySpin()
+    private var spin: Duration { mayWaitInline ? replySpin.budget : .zero }
     /// Where this connection goes; named in error messages.
     let endpoint: RedisTokenStore.Endpoint
 
@@ -90,12 +93,14 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
         writer.reset()
         build(&writer)
         let expected = writer.commandCount
+        let started = ContinuousClock.now
         try await send(deadline: deadline)
         var replies: [RedisReply] = []
         replies.reserveCapacity(expected)
         while replies.count < expected {
             replies.append(try await readReply(deadline: deadline))
         }
+        replySpin.record(ContinuousClock.now - started)
         return replies
     }
 
@@ -112,8 +117,11 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
         let deadline = ContinuousClock.now + commandTimeout
         writer.reset()
         build(&writer)
+        let started = ContinuousClock.now
         try await send(deadline: deadline)
-        return try await readReply(deadline: deadline)
+        let reply = try await readReply(deadline: deadline)
+        replySpin.record(ContinuousClock.now - started)
+        return reply
     }
 
     private func send(deadline: ContinuousClock.Instant) async throws {

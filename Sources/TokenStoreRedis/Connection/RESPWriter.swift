@@ -64,6 +64,16 @@ package struct RESPWriter {
         appendCRLF()
     }
 
+    /// One argument made of `head` followed by `tail` (a key under a prefix).
+    package mutating func argument(_ head: [UInt8], _ tail: [UInt8]) {
+        bytes.append(UInt8(ascii: "$"))
+        appendDecimal(head.count + tail.count)
+        appendCRLF()
+        bytes.append(contentsOf: head)
+        bytes.append(contentsOf: tail)
+        appendCRLF()
+    }
+
     private mutating func appendCRLF() {
         bytes.append(13)
         bytes.append(10)

@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 /// Coalesces concurrent single-round-trip calls of one store into pipelines.
@@ -37,6 +38,17 @@ final class RedisBatcher: Sendable {
         self.leaders = max(1, leaders)
     }
 
+    /// Takes a leader slot when one is free, without suspending; `false` when the call
+    /// must queue (then ``turn(bytes:commands:)``). Lets a lone caller skip encoding its
+    /// request twice and the continuation of a turn.
+    func tryLead() -> Bool {
+        state.withLock { state in
+            guard state.leaders < leaders else { return false }
+            state.leaders += 1
+            return true
+        }
+    }
+
     /// Waits for this call's turn: `.lead` at once when a leader slot is free.
     func turn(bytes: [UInt8], commands: Int) async -> Turn {
         await withCheckedContinuation { continuation in
@@ -46,10 +58,32 @@ final class RedisBatcher: Sendable {
                     return true
                 }
                 state.waiting.append(Waiter(bytes: bytes, commands: commands, continuation: continuation))
+                lastQueued.store(Self.monotonicNanoseconds(), ordering: .relaxed)
                 return false
             }
             if lead { continuation.resume(returning: .lead) }
         }
+    }
+
+    /// Whether other calls are under way besides one leader's: then a reply wait should
+    /// park rather than hold a cooperative thread, which the others need to queue, be
+    /// resumed and encode (measured on 2 cores, 16 callers: ~26K -> 56-77K gets/s).
+    ///
+    /// Also true for a while after a call last had to queue: a leader that just took every
+    /// queued follower sees an empty queue, yet more calls are about to arrive.
+    var hasCompany: Bool {
+        if Self.monotonicNanoseconds() - lastQueued.load(ordering: .relaxed) < Self.companyWindowNanoseconds { return true }
+        return state.withLock { $0.leaders > 1 || !$0.waiting.isEmpty }
+    }
+
+    /// When a call last queued behind the leaders (``monotonicNanoseconds()``).
+    private let lastQueued = Atomic<Int64>(Int64.min / 2)
+    private static let companyWindowNanoseconds: Int64 = 2_000_000
+
+    private static func monotonicNanoseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 
     /// The queued requests a new leader carries.

@@ -115,32 +115,65 @@ package enum RedisRecordCodec {
     }
 
     /// Decodes an `HGETALL` reply; `nil` when the hash does not exist (empty reply).
+    ///
+    /// Field names are matched as bytes, straight into locals: no dictionary, and no
+    /// `String` for a name (this runs on every `accessToken(for:)`).
     package static func decodeAccessToken(_ reply: RedisReply) throws(DecodeFailure) -> AccessToken? {
         guard case .array(let items) = reply else { throw DecodeFailure(reason: "not a hash") }
         if items.isEmpty { return nil }
         guard items.count % 2 == 0 else { throw DecodeFailure(reason: "odd field count") }
-        var fields: [String: String] = [:]
+        var provider: String?
+        var userID: String?
+        var token: String?
+        var secret: String?
+        var screenName: String?
+        var accessType: String?
+        var created: String?
+        var updated: String?
         var metadata: [String: String] = [:]
         var index = 0
         while index < items.count {
-            guard case .bulk(let nameBytes) = items[index], case .bulk(let valueBytes) = items[index + 1],
-                let name = String(validating: nameBytes, as: UTF8.self),
+            guard case .bulk(let name) = items[index], case .bulk(let valueBytes) = items[index + 1],
                 let value = String(validating: valueBytes, as: UTF8.self)
             else { throw DecodeFailure(reason: "a field is not UTF-8") }
-            if name.hasPrefix("m:") {
-                metadata[String(name.dropFirst(2))] = value
-            } else {
-                fields[name] = value
-            }
             index += 2
+            if name.count >= 2, name[0] == UInt8(ascii: "m"), name[1] == UInt8(ascii: ":") {
+                guard let metadataName = String(validating: name[2...], as: UTF8.self) else {
+                    throw DecodeFailure(reason: "a field is not UTF-8")
+                }
+                metadata[metadataName] = value
+            } else if matches(name, "provider") {
+                provider = value
+            } else if matches(name, "user_id") {
+                userID = value
+            } else if matches(name, "token") {
+                token = value
+            } else if matches(name, "secret") {
+                secret = value
+            } else if matches(name, "screen_name") {
+                screenName = value
+            } else if matches(name, "access_type") {
+                accessType = value
+            } else if matches(name, "created_at") {
+                created = value
+            } else if matches(name, "updated_at") {
+                updated = value
+            } else if String(validating: name, as: UTF8.self) == nil {
+                // Unknown fields (a newer writer's) are ignored, but must still be text.
+                throw DecodeFailure(reason: "a field is not UTF-8")
+            }
         }
-        guard let provider = fields["provider"], let userID = fields["user_id"], let token = fields["token"],
-            let secret = fields["secret"], let created = fields["created_at"].flatMap({ Int64($0) }),
-            let updated = fields["updated_at"].flatMap({ Int64($0) })
+        guard let provider, let userID, let token, let secret, let created = created.flatMap({ Int64($0) }),
+            let updated = updated.flatMap({ Int64($0) })
         else { throw DecodeFailure(reason: "a required field is missing or malformed") }
         return AccessToken(
             provider: provider, userID: userID, token: token, secret: secret,
-            screenName: fields["screen_name"], accessType: fields["access_type"],
+            screenName: screenName, accessType: accessType,
             createdAt: Date(milliseconds: created), updatedAt: Date(milliseconds: updated), metadata: metadata)
+    }
+
+    @inline(__always)
+    private static func matches(_ bytes: [UInt8], _ name: StaticString) -> Bool {
+        bytes.count == name.utf8CodeUnitCount && name.withUTF8Buffer { bytes.elementsEqual($0) }
     }
 }

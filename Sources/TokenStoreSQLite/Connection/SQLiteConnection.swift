@@ -20,6 +20,12 @@ final class SQLiteConnection {
     private var currentBusyTimeout: Int32 = -1
     /// Keeps the WAL hook's context alive as long as the handle.
     private var walHookOwner: SQLiteCheckpointer?
+    /// Bytes of texts bound borrowed by ``bindBorrowedTexts(_:_:)``: one buffer reused by
+    /// every call, grown when a call needs more.
+    private var scratch: UnsafeMutableRawPointer?
+    private var scratchCapacity = 0
+    /// Bytes of `scratch` in use: zeroed by ``finish(_:)``, so no secret outlives the call.
+    private var scratchUsed = 0
 
     /// Opens `path` read-write, creating it when missing.
     init(path: String) throws(SQLiteError) {
@@ -35,7 +41,10 @@ final class SQLiteConnection {
         self.statements = Array(repeating: nil, count: SQLiteStatementID.allCases.count)
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        scratch?.deallocate()
+    }
 
     /// Finalizes every statement and closes the handle. Harmless when already closed.
     func close() {
@@ -90,6 +99,10 @@ final class SQLiteConnection {
     func finish(_ statement: OpaquePointer) {
         sqlite3_reset(statement)
         sqlite3_clear_bindings(statement)
+        if scratchUsed > 0, let scratch {
+            memset(scratch, 0, scratchUsed)
+            scratchUsed = 0
+        }
     }
 
     /// Steps `statement`: `true` for a row, `false` when done.
@@ -131,6 +144,63 @@ final class SQLiteConnection {
     }
 
     // MARK: Binding
+
+    /// Binds `bytes` without SQLite copying them (`SQLITE_STATIC`): the caller keeps them
+    /// alive and unchanged until ``finish(_:)`` clears the binding. Saves the malloc and
+    /// copy of a transient binding on the hot point reads.
+    func bindBorrowed(_ statement: OpaquePointer, _ index: Int32, _ bytes: UnsafeBufferPointer<UInt8>) throws(SQLiteError) {
+        let rc: Int32
+        if let base = bytes.baseAddress {
+            rc = sqlite3_bind_text64(
+                statement, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self),
+                sqlite3_uint64(bytes.count), nil, UInt8(SQLITE_UTF8))
+        } else {
+            // An empty buffer may have no address, and a nil pointer would bind NULL.
+            rc = sqlite3_bind_text(statement, index, "", 0, sqliteTransient)
+        }
+        guard rc == SQLITE_OK else { throw SQLiteError(code: rc, db: db) }
+    }
+
+    /// Binds `texts` to ?1, ?2, ... (`nil` as NULL) from the connection's scratch buffer,
+    /// so SQLite copies nothing and the call allocates nothing once the buffer has grown.
+    /// The bindings are valid until ``finish(_:)`` or the next call of this method, so the
+    /// caller steps and finishes `statement` before binding anything else this way.
+    func bindBorrowedTexts(_ statement: OpaquePointer, _ texts: [String?]) throws(SQLiteError) {
+        if scratchUsed > 0, let scratch {
+            memset(scratch, 0, scratchUsed)
+            scratchUsed = 0
+        }
+        var total = 0
+        for text in texts { total += text?.utf8.count ?? 0 }
+        if total > scratchCapacity {
+            scratch?.deallocate()
+            scratchCapacity = max(total, 2 * scratchCapacity, 256)
+            scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchCapacity, alignment: 1)
+        }
+        guard let scratch else {
+            // Only when every text is nil or empty and nothing was ever allocated.
+            for (offset, text) in texts.enumerated() { try bind(statement, Int32(offset + 1), text) }
+            return
+        }
+        var position = 0
+        for (offset, text) in texts.enumerated() {
+            let index = Int32(offset + 1)
+            guard var text else {
+                sqlite3_bind_null(statement, index)
+                continue
+            }
+            let start = scratch + position
+            let count = text.withUTF8 { source -> Int in
+                if let base = source.baseAddress, source.count > 0 {
+                    start.copyMemory(from: base, byteCount: source.count)
+                }
+                return source.count
+            }
+            try bindBorrowed(statement, index, UnsafeBufferPointer(start: start.assumingMemoryBound(to: UInt8.self), count: count))
+            position += count
+            scratchUsed = position
+        }
+    }
 
     func bind(_ statement: OpaquePointer, _ index: Int32, _ value: String) throws(SQLiteError) {
         var value = value

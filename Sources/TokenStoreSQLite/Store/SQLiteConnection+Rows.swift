@@ -25,6 +25,19 @@ extension SQLiteConnection {
         try bind(statement, 4, token.secret)
         try bind(statement, 5, token.screenName)
         try bind(statement, 6, token.accessType)
+        try bindAccessTokenRest(statement, token)
+    }
+
+    /// Binds `token` like ``bindAccessToken(_:_:)``, its texts borrowed from the
+    /// connection's scratch buffer (see ``bindBorrowedTexts(_:_:)``): for a single
+    /// statement that is stepped and finished before anything else is bound.
+    func bindAccessTokenBorrowed(_ statement: OpaquePointer, _ token: AccessToken) throws {
+        try bindBorrowedTexts(statement, [token.provider, token.userID, token.token, token.secret, token.screenName, token.accessType])
+        try bindAccessTokenRest(statement, token)
+    }
+
+    /// ?7...?9 of the access-token upserts.
+    private func bindAccessTokenRest(_ statement: OpaquePointer, _ token: AccessToken) throws {
         bind(statement, 7, TokenTimestamp.milliseconds(token.createdAt))
         bind(statement, 8, TokenTimestamp.milliseconds(token.updatedAt))
         try bind(statement, 9, try SQLiteMetadataCoding.encode(token.metadata))

@@ -9,11 +9,19 @@ struct GetAccessToken: SQLiteOperation {
 
     func run(on connection: SQLiteConnection) throws -> AccessToken? {
         let statement = try connection.statement(.getAccessToken)
-        defer { connection.finish(statement) }
-        try connection.bind(statement, 1, key.provider)
-        try connection.bind(statement, 2, key.userID)
-        guard try connection.step(statement) else { return nil }
-        return try connection.accessToken(statement, key: key)
+        var provider = key.provider
+        var userID = key.userID
+        // The key's bytes are bound borrowed: they stay valid inside these closures, and
+        // `finish` clears the bindings before the closures return.
+        return try provider.withUTF8 { provider in
+            try userID.withUTF8 { userID in
+                defer { connection.finish(statement) }
+                try connection.bindBorrowed(statement, 1, provider)
+                try connection.bindBorrowed(statement, 2, userID)
+                guard try connection.step(statement) else { return nil }
+                return try connection.accessToken(statement, key: key)
+            }
+        }
     }
 }
 
@@ -25,7 +33,7 @@ struct SaveAccessToken: SQLiteOperation {
     func run(on connection: SQLiteConnection) throws -> Bool {
         let statement = try connection.statement(policy == .overwrite ? .saveAccessTokenOverwrite : .saveAccessTokenIfNewer)
         defer { connection.finish(statement) }
-        try connection.bindAccessToken(statement, token)
+        try connection.bindAccessTokenBorrowed(statement, token)
         while try connection.step(statement) {}
         return connection.changes > 0
     }
@@ -51,14 +59,18 @@ struct TakeRequestToken: SQLiteOperation {
 
     func run(on connection: SQLiteConnection) throws -> RequestToken? {
         let statement = try connection.statement(.takeRequestToken)
-        defer { connection.finish(statement) }
-        try connection.bind(statement, 1, oauthToken)
-        connection.bind(statement, 2, nowMilliseconds)
-        guard try connection.step(statement) else { return nil }
-        let token = Result { () throws(SQLiteCorruptRow) in try connection.requestToken(statement) }
-        // Step to the end so the delete completes before the statement is reset; a
-        // corrupt row is still removed (it could never be taken otherwise).
-        while try connection.step(statement) {}
-        return try token.get()
+        var oauthToken = oauthToken
+        // Bound borrowed, like the key in `GetAccessToken`.
+        return try oauthToken.withUTF8 { oauthToken in
+            defer { connection.finish(statement) }
+            try connection.bindBorrowed(statement, 1, oauthToken)
+            connection.bind(statement, 2, nowMilliseconds)
+            guard try connection.step(statement) else { return nil }
+            let token = Result { () throws(SQLiteCorruptRow) in try connection.requestToken(statement) }
+            // Step to the end so the delete completes before the statement is reset; a
+            // corrupt row is still removed (it could never be taken otherwise).
+            while try connection.step(statement) {}
+            return try token.get()
+        }
     }
 }
