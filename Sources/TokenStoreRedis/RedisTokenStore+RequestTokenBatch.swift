@@ -24,22 +24,9 @@ extension RedisTokenStore {
                 out.argument("MULTI")
                 for token in chunk {
                     let expires = TokenTimestamp.milliseconds(token.expiresAt)
-                    out.command(5)
-                    out.argument("SET")
-                    out.argument(keys.requestTokenPrefix, token.token)
-                    out.argument(RedisRecordCodec.encode(token))
-                    out.argument("PX")
-                    out.argument(max(1, expires - now))
-                    out.command(4)
-                    out.argument("ZADD")
-                    out.argument(keys.requestExpiryIndex)
-                    out.argument(expires)
-                    out.argument(token.token)
-                    out.command(4)
-                    out.argument("ZADD")
-                    out.argument(keys.requestLexIndex)
-                    out.argument("0")
-                    out.argument(token.token)
+                    Self.appendSave(
+                        token, record: RedisRecordCodec.encode(token), expires: expires,
+                        timeToLive: max(1, expires - now), keys: keys, to: &out)
                 }
                 out.command(1)
                 out.argument("EXEC")

@@ -19,26 +19,34 @@ extension RedisTokenStore {
         let replies = try await roundTrip("saveRequestToken") { out in
             out.command(1)
             out.argument("MULTI")
-            out.command(5)
-            out.argument("SET")
-            out.argument(keys.requestTokenPrefix, token.token)
-            out.argument(record)
-            out.argument("PX")
-            out.argument(timeToLive)
-            out.command(4)
-            out.argument("ZADD")
-            out.argument(keys.requestExpiryIndex)
-            out.argument(expires)
-            out.argument(token.token)
-            out.command(4)
-            out.argument("ZADD")
-            out.argument(keys.requestLexIndex)
-            out.argument("0")
-            out.argument(token.token)
+            Self.appendSave(token, record: record, expires: expires, timeToLive: timeToLive, keys: keys, to: &out)
             out.command(1)
             out.argument("EXEC")
         }
         try checkTransaction(replies, operation: "saveRequestToken", record: "request token \(token.token)")
+    }
+
+    /// Appends the three commands that save one request token: `SET ... PX` and both index
+    /// entries (inside the caller's `MULTI`).
+    static func appendSave(
+        _ token: RequestToken, record: [UInt8], expires: Int64, timeToLive: Int64, keys: RedisKeyLayout, to out: inout RESPWriter
+    ) {
+        out.command(5)
+        out.argument("SET")
+        out.argument(keys.requestTokenPrefix, token.token)
+        out.argument(record)
+        out.argument("PX")
+        out.argument(timeToLive)
+        out.command(4)
+        out.argument("ZADD")
+        out.argument(keys.requestExpiryIndex)
+        out.argument(expires)
+        out.argument(token.token)
+        out.command(4)
+        out.argument("ZADD")
+        out.argument(keys.requestLexIndex)
+        out.argument("0")
+        out.argument(token.token)
     }
 
     /// Takes the token atomically: `GETDEL` plus index removal in `MULTI`/`EXEC` on Redis
