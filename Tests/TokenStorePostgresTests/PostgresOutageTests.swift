@@ -6,7 +6,7 @@ import TokenStoreKit
 
 /// Stops and restarts the outage server, a second throwaway server no other test uses.
 extension PostgresServerTests {
-    // Known to hang here in the last run (under investigation): the limit turns a hang into a failure.
+    // The time limit turns a hang (a reconnect that never gives up) into a failure.
     @Suite("PostgreSQL outage and recovery", .timeLimit(.minutes(1)))
     struct Outage {
         @Test("calls fail fast with unavailable while the server is down and succeed after it restarts")
