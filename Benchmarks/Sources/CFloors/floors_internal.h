@@ -15,4 +15,10 @@ typedef struct {
 
 void floors_copy(floors_sink *sink, const char *bytes, size_t length);
 
+/// Runs `gets` calls of `get` on each of `threads` threads (one connection each), released
+/// together by a barrier; returns the nanoseconds from release to the last join, or -1 when
+/// a call did not return 1.
+int64_t floors_concurrent_get(void *const *connections, int threads, int gets, const char *provider,
+                              const char *user_id, int (*get)(void *, const char *, const char *));
+
 #endif

@@ -116,45 +116,11 @@ int floors_pq_take(floors_pq *pq, const char *token) {
     return run(pq, "floor_take", 1, values);
 }
 
-typedef struct {
-    floors_pq *connection;
-    int gets;
-    const char *provider, *user_id;
-    pthread_barrier_t *start;
-    int failed;
-} pq_worker;
-
-static void *pq_work(void *argument) {
-    pq_worker *w = argument;
-    pthread_barrier_wait(w->start);
-    for (int i = 0; i < w->gets; i++) {
-        if (floors_pq_get(w->connection, w->provider, w->user_id) != 1) {
-            w->failed = 1;
-            break;
-        }
-    }
-    return NULL;
+static int pq_get_one(void *connection, const char *provider, const char *user_id) {
+    return floors_pq_get(connection, provider, user_id);
 }
 
 int64_t floors_pq_concurrent_get(floors_pq *const *connections, int threads, int gets,
                                   const char *provider, const char *user_id) {
-    if (threads < 1 || threads > 64) return floors_fail("threads must be 1...64");
-    pq_worker workers[64];
-    pthread_t ids[64];
-    pthread_barrier_t start;
-    pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
-    for (int i = 0; i < threads; i++) {
-        workers[i] = (pq_worker){connections[i], gets, provider, user_id, &start, 0};
-        pthread_create(&ids[i], NULL, pq_work, &workers[i]);
-    }
-    int64_t began = floors_now_ns();
-    pthread_barrier_wait(&start);
-    int failed = 0;
-    for (int i = 0; i < threads; i++) {
-        pthread_join(ids[i], NULL);
-        failed |= workers[i].failed;
-    }
-    int64_t elapsed = floors_now_ns() - began;
-    pthread_barrier_destroy(&start);
-    return failed ? floors_fail("a concurrent get failed") : elapsed;
+    return floors_concurrent_get((void *const *)connections, threads, gets, provider, user_id, pq_get_one);
 }

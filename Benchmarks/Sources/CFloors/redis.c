@@ -194,45 +194,11 @@ int floors_redis_take(floors_redis *r, const char *token) {
     return found;
 }
 
-typedef struct {
-    floors_redis *connection;
-    int gets;
-    const char *provider, *user_id;
-    pthread_barrier_t *start;
-    int failed;
-} redis_worker;
-
-static void *redis_work(void *argument) {
-    redis_worker *w = argument;
-    pthread_barrier_wait(w->start);
-    for (int i = 0; i < w->gets; i++) {
-        if (floors_redis_get(w->connection, w->provider, w->user_id) != 1) {
-            w->failed = 1;
-            break;
-        }
-    }
-    return NULL;
+static int redis_get_one(void *connection, const char *provider, const char *user_id) {
+    return floors_redis_get(connection, provider, user_id);
 }
 
 int64_t floors_redis_concurrent_get(floors_redis *const *connections, int threads, int gets,
                                   const char *provider, const char *user_id) {
-    if (threads < 1 || threads > 64) return floors_fail("threads must be 1...64");
-    redis_worker workers[64];
-    pthread_t ids[64];
-    pthread_barrier_t start;
-    pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
-    for (int i = 0; i < threads; i++) {
-        workers[i] = (redis_worker){connections[i], gets, provider, user_id, &start, 0};
-        pthread_create(&ids[i], NULL, redis_work, &workers[i]);
-    }
-    int64_t began = floors_now_ns();
-    pthread_barrier_wait(&start);
-    int failed = 0;
-    for (int i = 0; i < threads; i++) {
-        pthread_join(ids[i], NULL);
-        failed |= workers[i].failed;
-    }
-    int64_t elapsed = floors_now_ns() - began;
-    pthread_barrier_destroy(&start);
-    return failed ? floors_fail("a concurrent get failed") : elapsed;
+    return floors_concurrent_get((void *const *)connections, threads, gets, provider, user_id, redis_get_one);
 }
