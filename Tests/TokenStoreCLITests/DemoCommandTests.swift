@@ -97,16 +97,6 @@ import TokenStoreKit
         return (outcome.status, output, error)
     }
 
-    /// Reads `handle` to its end on a dispatch thread.
-    static func drain(_ handle: FileHandle) async -> String {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let data = handle.readDataToEndOfFile()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
-            }
-        }
-    }
-
     /// Waits for `process` to end on a dispatch thread and returns its status.
     static func waitForExit(_ process: Process) async -> Int32 {
         await withCheckedContinuation { continuation in

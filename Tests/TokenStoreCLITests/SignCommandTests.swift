@@ -159,43 +159,21 @@ import TokenStoreCLI
 
     /// Runs the built `tokenstore` binary: the real entry point, exit status and stdout.
     @Test func builtBinaryEndToEnd() async throws {
-        let binary = try #require(Self.tokenstoreBinary(), "the tokenstore executable was not found beside the tests")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = Self.leg3
-        process.environment = [
-            SignCommand.consumerSecretVariable: Self.consumerSecret,
-            SignCommand.tokenSecretVariable: "pfkkdhi9sl3r4s00",
-        ]
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        process.standardError = Pipe()
-        try process.run()
-        let text = await DemoCommandTests.drain(stdout.fileHandleForReading)
-        #expect(await DemoCommandTests.waitForExit(process) == 0)
+        let binary = try #require(DemoCommandTests.tokenstoreBinary(), "the tokenstore executable was not found beside the tests")
+        let (status, text, _) = try await DemoCommandTests.run(
+            binary, Self.leg3,
+            environment: [
+                SignCommand.consumerSecretVariable: Self.consumerSecret,
+                SignCommand.tokenSecretVariable: "pfkkdhi9sl3r4s00",
+            ])
+        #expect(status == 0)
         #expect(try Self.jsonObject(text)["signature"] == "MdpQcU8iPSUjWoN/UDMsK2sui9I=")
         #expect(!text.contains(Self.consumerSecret) && !text.contains("pfkkdhi9sl3r4s00"))
 
-        let failing = Process()
-        failing.executableURL = binary
-        failing.arguments = ["sign", "--url", "https://e.com/", "--consumer-key", "k", "--signature-method", "NOPE"]
-        failing.environment = [:]
-        failing.standardOutput = Pipe()
-        failing.standardError = Pipe()
-        try failing.run()
-        #expect(await DemoCommandTests.waitForExit(failing) != 0)
-    }
-
-    static func tokenstoreBinary() -> URL? {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
-        ]
-        for directory in candidates {
-            let url = directory.appendingPathComponent("tokenstore")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return nil
+        let (failing, _, _) = try await DemoCommandTests.run(
+            binary, ["sign", "--url", "https://e.com/", "--consumer-key", "k", "--signature-method", "NOPE"],
+            environment: [:])
+        #expect(failing != 0)
     }
 
     /// The published test-only key of the oauth.net wiki "TestCases" page; it protects nothing.
