@@ -62,6 +62,8 @@ struct CHandle: @unchecked Sendable {
 /// Callers and gets per caller of the concurrent benchmarks.
 enum Concurrency {
     static let callers = 16
+    /// Gets per sample of the single-caller loop benchmarks.
+    static let loopGets = 100
 }
 
 /// A fresh directory under the temporary directory.

@@ -43,6 +43,28 @@ func registerLibraryBenchmarks(
         guard taken != nil else { throw BenchmarkSetupError(description: "\(name): the request token was not taken") }
     } setup: { try await setup() } teardown: { try await teardown() }
 
+    // One task calling back to back: the per-call cost without the harness's hop before
+    // every sample (see `registerFloorBenchmarks`).
+    let loop = Concurrency.loopGets
+    Benchmark(
+        "\(name) get, 1 caller x \(loop) in a loop",
+        configuration: .init(
+            metrics: BenchmarkSettings.concurrentMetrics, units: [BenchmarkSettings.operationsPerSecond: .count],
+            maxDuration: .seconds(2))
+    ) { benchmark in
+        let store = try store.get()
+        benchmark.startMeasurement()
+        let began = ContinuousClock.now
+        for _ in 0..<loop {
+            guard try await store.accessToken(for: Fixtures.key) != nil else {
+                throw BenchmarkSetupError(description: "\(name): the token is missing")
+            }
+        }
+        let elapsed = began.duration(to: .now)
+        benchmark.stopMeasurement()
+        benchmark.measurement(BenchmarkSettings.operationsPerSecond, BenchmarkSettings.rate(loop, elapsed))
+    } setup: { try await setup() } teardown: { try await teardown() }
+
     let callers = Concurrency.callers
     Benchmark(
         "\(name) get, \(callers) callers x \(getsPerCaller)",
