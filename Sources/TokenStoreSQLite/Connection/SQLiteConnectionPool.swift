@@ -17,9 +17,10 @@ import TokenStoreKit
 /// connections and run in parallel with the writer (WAL). `SQLITE_BUSY` on the fast path
 /// then comes only from other processes (or a restarting checkpoint).
 ///
-/// **Slow path.** When SQLite reports `SQLITE_BUSY`, or every connection is in use, the
-/// call moves to the connection's serial `DispatchQueue`, which waits for the lock and
-/// retries with the configured busy timeout. Only that dedicated thread ever sleeps.
+/// **Slow path.** When SQLite reports `SQLITE_BUSY`, or every connection is in use, or (for
+/// writes) a `RESTART` checkpoint is pending on the writer's queue, the call moves to the
+/// connection's serial `DispatchQueue`, which waits for the lock and retries with the
+/// configured busy timeout. Only that dedicated thread ever sleeps.
 final class SQLiteConnectionPool: Sendable {
     let slots: [SQLiteConnectionSlot]
     /// Where reads look for a free connection: the readers first, the writer last.
@@ -80,7 +81,9 @@ final class SQLiteConnectionPool: Sendable {
         typealias R = Work.Output
         if isClosed.load(ordering: .relaxed) { throw closedError(operation) }
         var target: SQLiteConnectionSlot?
-        sweep: for _ in 0..<(inline ? Self.sweeps : 0) {
+        // Writes queue behind a restarting checkpoint rather than grow the WAL past it.
+        let fastPath = inline && !(access == .write && checkpointer?.holdsWriters == true)
+        sweep: for _ in 0..<(fastPath ? Self.sweeps : 0) {
             for slot in access == .write ? slots[0..<1] : readSlots[...] {
                 let outcome = slot.state.withLockIfAvailable { connection -> InlineOutcome<R> in
                     guard let connection else { return .closed }

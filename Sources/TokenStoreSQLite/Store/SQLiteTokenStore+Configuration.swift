@@ -19,7 +19,10 @@ extension SQLiteTokenStore {
         /// What a commit waits for; see ``Durability``.
         public var durability: Durability
         /// WAL size, in pages, past which a background passive checkpoint copies the WAL
-        /// into the database. Default 1000 (about 4 MiB), SQLite's own default.
+        /// into the database. Default 1000 (about 4 MiB), SQLite's own default. Under
+        /// steady writes a passive checkpoint cannot catch the WAL's tail: at twice this
+        /// size a restarting checkpoint runs instead and this process's writes wait for it
+        /// (off the cooperative pool), so the WAL file stays near that size.
         public var checkpointThresholdPages: Int
         /// Whether opening applies pending migrations (default `true`). With `false` the
         /// schema is left as found (see ``SchemaManagedTokenStore``): token operations

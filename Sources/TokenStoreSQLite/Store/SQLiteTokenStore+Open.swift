@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Glibc
 import Logging
+import Synchronization
 import TokenStoreKit
 import TokenStoreSQLiteMigrations
 
@@ -39,6 +40,7 @@ extension SQLiteTokenStore {
                 version = status.currentVersion
                 unmigratedStatus = status
             }
+            let writer = SQLiteConnectionSlot(connection: first, label: "tokenstore.sqlite.connection0")
             let checkpointer: SQLiteCheckpointer?
             if isMemory {
                 checkpointer = nil
@@ -48,12 +50,14 @@ extension SQLiteTokenStore {
                 // on it does nothing (and reports a WAL of -1 pages).
                 _ = try connection.scalarText("SELECT count(*) FROM sqlite_master")
                 checkpointer = SQLiteCheckpointer(
-                    connection: connection, thresholdPages: max(1, configuration.checkpointThresholdPages),
-                    busyTimeoutMilliseconds: busyMilliseconds,
+                    connection: connection, writer: writer,
+                    thresholdPages: max(1, configuration.checkpointThresholdPages), busyTimeoutMilliseconds: busyMilliseconds,
                     label: "tokenstore.sqlite.checkpoint", logger: configuration.logger)
             }
-            try configure(first, configuration: configuration, checkpointer: checkpointer)
-            var slots = [SQLiteConnectionSlot(connection: first, label: "tokenstore.sqlite.connection0")]
+            try writer.state.withLock { connection throws(SQLiteError) in
+                if let connection { try configure(connection, configuration: configuration, checkpointer: checkpointer) }
+            }
+            var slots = [writer]
             for index in 1..<count {
                 let connection = try SQLiteConnection(path: path)
                 try configure(connection, configuration: configuration, checkpointer: checkpointer)
