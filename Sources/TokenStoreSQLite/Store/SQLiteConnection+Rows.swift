@@ -12,7 +12,7 @@ extension SQLiteConnection {
         try bind(statement, 4, token.context.callbackURL)
         try bind(statement, 5, token.context.returnTo)
         try bind(statement, 6, token.context.sessionBinding)
-        try bind(statement, 7, try SQLiteMetadataCoding.encode(token.context.metadata))
+        try bind(statement, 7, SQLiteMetadataCoding.encode(token.context.metadata))
         bind(statement, 8, TokenTimestamp.milliseconds(token.createdAt))
         bind(statement, 9, TokenTimestamp.milliseconds(token.expiresAt))
     }
@@ -40,7 +40,7 @@ extension SQLiteConnection {
     private func bindAccessTokenRest(_ statement: OpaquePointer, _ token: AccessToken) throws {
         bind(statement, 7, TokenTimestamp.milliseconds(token.createdAt))
         bind(statement, 8, TokenTimestamp.milliseconds(token.updatedAt))
-        try bind(statement, 9, try SQLiteMetadataCoding.encode(token.metadata))
+        try bind(statement, 9, SQLiteMetadataCoding.encode(token.metadata))
     }
 
     /// The request token in the current row.
