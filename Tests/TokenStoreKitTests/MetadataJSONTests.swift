@@ -35,6 +35,8 @@ struct MetadataJSONTests {
             == ["e": "éÉ", "s": "😀", "esc": "\"\\/\u{8}\u{C}\n\r\t"])
         #expect(MetadataJSON.decode(#"{"a":"1","a":"2"}"#) == ["a": "2"])
         #expect(MetadataJSON.decode("{}") == [:])
+        #expect(MetadataJSON.decode("{ }") == [:])
+        #expect(MetadataJSON.encode([:]) == "{}")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for metadata in Self.tricky {

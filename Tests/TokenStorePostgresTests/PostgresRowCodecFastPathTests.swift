@@ -2,19 +2,10 @@ import Testing
 
 @testable import TokenStorePostgres
 
-/// The row codec's shortcuts must agree with the general paths they skip.
+/// The row codec's shortcuts must agree with the general paths they skip (metadata: see
+/// `MetadataJSONTests`).
 @Suite("PostgreSQL row codec fast paths")
 struct PostgresRowCodecFastPathTests {
-    @Test("empty metadata decodes to an empty dictionary, others through the decoder")
-    func metadata() throws {
-        #expect(PostgresRowCodec.metadataDictionary("{}") == [:])
-        #expect(PostgresRowCodec.metadataDictionary("{ }") == [:])
-        #expect(PostgresRowCodec.metadataDictionary(#"{"a": "b"}"#) == ["a": "b"])
-        #expect(PostgresRowCodec.metadataDictionary("{}x") == nil)
-        #expect(PostgresRowCodec.metadataDictionary(#"{"a": 1}"#) == nil)
-        #expect(try PostgresRowCodec.metadataJSON([:]) == "{}")
-    }
-
     @Test("NUL is found anywhere, including next to combining marks")
     func nul() {
         #expect(PostgresRowCodec.hasNUL("a\u{0}b"))
