@@ -34,18 +34,26 @@ final class EpollLoop: Sendable {
     /// The id used in the epoll set for the wake-up eventfd.
     private static let wakeID: UInt64 = 0
 
-    func wait(fd: Int32, interest: SocketInterest, deadline: ContinuousClock.Instant) async throws(SocketWaitError) {
+    func wait(
+        fd: Int32, interest: SocketInterest, deadline: ContinuousClock.Instant, cancellable: Bool = true
+    ) async throws(SocketWaitError) {
         let id = state.withLock { state -> UInt64 in
             defer { state.nextID += 1 }
             return state.nextID
         }
         do {
-            try await withTaskCancellationHandler {
+            if cancellable {
+                try await withTaskCancellationHandler {
+                    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                        register(id: id, fd: fd, interest: interest, deadline: deadline, continuation: continuation)
+                    }
+                } onCancel: {
+                    cancel(id: id)
+                }
+            } else {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                     register(id: id, fd: fd, interest: interest, deadline: deadline, continuation: continuation)
                 }
-            } onCancel: {
-                cancel(id: id)
             }
         } catch let error as SocketWaitError {
             throw error

@@ -28,6 +28,10 @@ extension LibPQConnection {
         _ statements: [PipelinedStatement], deadline: ContinuousClock.Instant
     ) async -> [Result<LibPQRows, LibPQFailure>] {
         var outcomes = [Result<LibPQRows, LibPQFailure>?](repeating: nil, count: statements.count)
+        // Other callers' statements ride along: this task's cancellation must not abandon
+        // them half-way; the deadline still bounds every wait.
+        waitsCancellable = false
+        defer { waitsCancellable = true }
         do throws(LibPQFailure) {
             guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
             for statement in statements {
@@ -119,7 +123,7 @@ extension LibPQConnection {
     private func nextPipelineResult(deadline: ContinuousClock.Instant) async throws(LibPQFailure) -> OpaquePointer? {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
         while PQisBusy(handle) != 0 {
-            try await waitForSocket(.readable, deadline: deadline, spin: replySpin.budget)
+            try await waitForSocket(.readable, deadline: deadline, spin: waitsInline ? replySpin.budget : .zero)
             if PQconsumeInput(handle) == 0 { throw broken() }
         }
         return PQgetResult(handle)

@@ -22,6 +22,12 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
     private var prepared: Set<String> = []
     /// How long reply waits poll inline, learned from this connection's replies.
     var replySpin = ReplySpin()
+    /// Whether reply waits may poll inline first (``replySpin``) or park at once; set by
+    /// the store for each lease from how busy it is.
+    var waitsInline = true
+    /// Whether waits end when the task is cancelled; `false` while a pipeline carries
+    /// other callers' statements (only the deadline ends those waits).
+    var waitsCancellable = true
     var brokenFlag = false
     /// Parameter values as C strings, back to back, and the pointers to them: reused by
     /// every statement so sending one allocates nothing once they have grown.
@@ -200,7 +206,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         var failure: LibPQFailure?
         while true {
             while PQisBusy(handle) != 0 {
-                try await waitForSocket(.readable, deadline: deadline, spin: replySpin.budget)
+                try await waitForSocket(.readable, deadline: deadline, spin: waitsInline ? replySpin.budget : .zero)
                 if PQconsumeInput(handle) == 0 { throw broken() }
             }
             guard let result = PQgetResult(handle) else { break }
@@ -227,7 +233,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         let fd = PQsocket(handle)
         guard fd >= 0 else { throw broken() }
         do {
-            try await SocketWaiter.shared.wait(for: interest, on: fd, deadline: deadline, spin: spin)
+            try await SocketWaiter.shared.wait(for: interest, on: fd, deadline: deadline, spin: spin, cancellable: waitsCancellable)
         } catch {
             // A half-finished exchange leaves the protocol state unknown: never reuse it.
             brokenFlag = true

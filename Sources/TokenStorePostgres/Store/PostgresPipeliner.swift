@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 /// Coalesces concurrent single-statement calls of one store into libpq pipelines.
@@ -75,6 +76,7 @@ final class PostgresPipeliner: Sendable {
                         return .lead
                     }
                     state.waiting.append(Follower(id: id, statement: statement, continuation: continuation))
+                    lastQueued.store(Self.monotonicNanoseconds(), ordering: .relaxed)
                     return .queued
                 }
                 switch start {
@@ -93,6 +95,38 @@ final class PostgresPipeliner: Sendable {
             }
             follower?.continuation.resume(throwing: CancellationError())
         }
+    }
+
+    /// Whether other calls are under way besides this one. Then a reply wait should park
+    /// on the epoll thread rather than poll inline: on a small machine the inline poll
+    /// takes a core the server and the other callers need (measured on 2 cores, 16
+    /// callers: most of the process's time went to poll and sched_yield, and parking
+    /// under company gave 10-20 % more gets/s than parking only when calls queue).
+    ///
+    /// Also true for 20 ms after a call last had to queue: a leader that just took every
+    /// queued follower may be alone for a moment, yet more calls are about to arrive
+    /// (a 2 ms window still left ~20 % of leases under 16 callers polling inline). A lone
+    /// caller never queues, so it always polls inline.
+    var hasCompany: Bool {
+        if active.load(ordering: .relaxed) > 1 { return true }
+        return Self.monotonicNanoseconds() - lastQueued.load(ordering: .relaxed) < Self.companyWindowNanoseconds
+    }
+
+    /// Calls inside ``enter()`` / ``leave()``.
+    private let active = Atomic<Int>(0)
+
+    /// Counts a call in for ``hasCompany``; pair with ``leave()``.
+    func enter() { active.add(1, ordering: .relaxed) }
+    func leave() { active.subtract(1, ordering: .relaxed) }
+
+    /// When a call last queued behind the leaders (``monotonicNanoseconds()``).
+    private let lastQueued = Atomic<Int64>(Int64.min / 2)
+    private static let companyWindowNanoseconds: Int64 = 20_000_000
+
+    private static func monotonicNanoseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 
     /// Statements that rode in another call's pipeline (for tests and metrics).

@@ -130,6 +130,7 @@ public final class PostgresTokenStore: TokenStore, Sendable {
                         throw StaleConnection()
                     }
                     let deadline = ContinuousClock.now + configuration.statementTimeout + .seconds(1)
+                    connection.waitsInline = !pipeliner.hasCompany
                     do {
                         return try await body(connection, deadline)
                     } catch {
@@ -164,6 +165,8 @@ public final class PostgresTokenStore: TokenStore, Sendable {
         _ statement: PostgresStatements.Statement, _ parameters: [String?], operation: String, idempotent: Bool = false
     ) async throws -> LibPQRows {
         let pipelined = PipelinedStatement(name: statement.name, sql: statement.sql, parameters: parameters, readOnly: idempotent)
+        pipeliner.enter()
+        defer { pipeliner.leave() }
         if pipeliner.tryLead() {
             return try await lead(pipelined, operation: operation, followers: pipeliner.takeFollowers())
         }
@@ -191,16 +194,14 @@ public final class PostgresTokenStore: TokenStore, Sendable {
         var statements = [statement]
         statements.reserveCapacity(followers.count + 1)
         for follower in followers { statements.append(follower.statement) }
-        // Others' statements ride along: the I/O runs in a task of its own so this call's
-        // cancellation cannot abandon them half-way.
-        let io = Task {
-            try await self.withConnection(operation) { connection, deadline throws(LibPQFailure) in
-                await connection.executePipeline(statements, deadline: deadline)
-            }
-        }
+        // Followers' statements ride along: the pipeline's waits ignore this task's
+        // cancellation (see ``LibPQConnection/executePipeline(_:deadline:)``), so running
+        // the I/O right here cannot abandon them.
         let outcomes: [Result<LibPQRows, LibPQFailure>]
         do {
-            outcomes = try await io.value
+            outcomes = try await withConnection(operation) { connection, deadline throws(LibPQFailure) in
+                await connection.executePipeline(statements, deadline: deadline)
+            }
         } catch {
             for follower in followers { follower.continuation.resume(returning: .done(.failure(error))) }
             return try await settle(.failure(error), of: statement, operation: operation)
