@@ -164,12 +164,22 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     func run(
         _ statement: PostgresStatements.Statement, _ parameters: [String?], operation: String, idempotent: Bool = false
     ) async throws -> LibPQRows {
-        let pipelined = PipelinedStatement(name: statement.name, sql: statement.sql, parameters: parameters, readOnly: idempotent)
         pipeliner.enter()
         defer { pipeliner.leave() }
         if pipeliner.tryLead() {
-            return try await lead(pipelined, operation: operation, followers: pipeliner.takeFollowers())
+            let followers = pipeliner.takeFollowers()
+            if followers.isEmpty {
+                // Alone: straight onto a connection, no extra async frames (each one costs
+                // task-allocator space, and past its first slab a malloc).
+                defer { pipeliner.finishLeading() }
+                return try await withConnection(operation, idempotent: idempotent) { connection, deadline throws(LibPQFailure) in
+                    try await connection.execute(statement: statement.name, sql: statement.sql, parameters: parameters, deadline: deadline)
+                }
+            }
+            let pipelined = PipelinedStatement(name: statement.name, sql: statement.sql, parameters: parameters, readOnly: idempotent)
+            return try await lead(pipelined, operation: operation, followers: followers)
         }
+        let pipelined = PipelinedStatement(name: statement.name, sql: statement.sql, parameters: parameters, readOnly: idempotent)
         let turn: PostgresPipeliner.Turn
         do {
             turn = try await pipeliner.turn(for: pipelined)
