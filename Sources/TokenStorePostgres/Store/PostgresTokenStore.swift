@@ -22,8 +22,16 @@ import TokenStoreKit
 ///   closed (restart, failover) is detected before use and replaced, so calls succeed
 ///   again after an outage without the app doing anything. During the outage calls fail
 ///   fast with ``TokenStoreError/Code/unavailable``.
+/// - Concurrent single-statement calls are pipelined: a call that finds a leader slot free
+///   runs alone on a pooled connection; calls arriving while the leaders are busy queue,
+///   and the next leader sends its statement and up to 64 queued ones in one write (libpq
+///   pipeline mode) and hands each caller its own result. A server error or an undecodable
+///   row fails only the call it belongs to; writes keep their own sync point, so no other
+///   call's failure can undo them; a lost connection fails every carried call with
+///   ``TokenStoreError/Code/unavailable`` (reads retry once on a fresh connection first).
+///   Transactions, batches and migrations never share a connection.
 /// - No libpq call blocks a Swift cooperative thread: sockets are non-blocking and waits
-///   go through a short inline poll, then a shared epoll thread.
+///   go through a short inline poll (only while a call is alone), then a shared epoll thread.
 ///
 /// Run it in a `ServiceGroup` (it conforms to `Service`) to keep `pool_min` connections
 /// open and close idle ones; without that the pool works lazily. Call ``close()`` when done.
