@@ -139,6 +139,28 @@ extension PostgresServerTests {
             try await store.close()
         }
 
+        @Test("the statement timeout applies to each pipelined statement on its own")
+        func statementTimeoutPerStatement() async throws {
+            let store = try await PostgresTokenStore(
+                url: try PostgresTestServer.urlWithFreshSchema(extra: "&pool_max=2&statement_timeout=0.3"))
+            let sleep = { (seconds: String) in
+                PipelinedStatement(name: "test_sleep", sql: "SELECT pg_sleep($1::float8)::text || $1", parameters: [seconds], readOnly: true)
+            }
+            // Four 0.1 s reads share a sync point: together longer than the timeout, each
+            // shorter. The 1 s read alone times out, and only it.
+            let statements = [sleep("0.1"), sleep("0.1"), sleep("0.1"), sleep("0.1"), sleep("1"), sleep("0.1")]
+            let outcomes = try await store.withConnection("test") { connection, deadline throws(LibPQFailure) in
+                await connection.executePipeline(statements, deadline: deadline)
+            }
+            for index in [0, 1, 2, 3, 5] { #expect((try? outcomes[index].get())?.rows.first?.first == "0.1", "statement \(index)") }
+            if case .failure(let failure) = outcomes[4] {
+                #expect(failure.sqlState == "57014")  // query_canceled by statement_timeout
+            } else {
+                Issue.record("the 1 s statement did not time out")
+            }
+            try await store.close()
+        }
+
         @Test("a cancelled caller queued behind the leaders gets an error, the others their rows")
         func cancelledWhileQueued() async throws {
             let store = try await Self.openStore()
