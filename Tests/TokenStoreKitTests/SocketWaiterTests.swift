@@ -108,6 +108,26 @@ struct SocketWaiterTests {
         try await waiter.wait(for: .readable, on: pair.left, deadline: .now + .seconds(5))
     }
 
+    @Test("a wait that is not cancellable outlives its task's cancellation; its deadline still ends it")
+    func notCancellable() async throws {
+        let pair = try SocketPair()
+        let waiter = self.waiter
+        let task = Task {
+            try await waiter.wait(for: .readable, on: pair.left, deadline: .now + .seconds(30), spin: .zero, cancellable: false)
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        task.cancel()
+        try await Task.sleep(for: .milliseconds(50))
+        pair.send()
+        try await task.value
+        let other = try SocketPair()
+        let cancelledTimeout = Task {
+            try await waiter.wait(for: .readable, on: other.left, deadline: .now + .milliseconds(100), spin: .zero, cancellable: false)
+        }
+        cancelledTimeout.cancel()
+        await #expect(throws: SocketWaitError.timedOut) { try await cancelledTimeout.value }
+    }
+
     @Test("a peer hang-up counts as ready, so the caller's read sees EOF")
     func hangUp() async throws {
         let pair = try SocketPair()

@@ -66,11 +66,15 @@ package final class SocketWaiter: Sendable {
     ///   - spin: how long to poll inline before parking on the epoll thread; `.zero`
     ///     parks at once (after one non-blocking check).
     ///   - deadline: when to give up with ``SocketWaitError/timedOut``.
+    ///   - cancellable: `false` when the wait serves other tasks too (a pipeline carrying
+    ///     other callers' requests): the task's cancellation is then ignored and only the
+    ///     deadline ends the wait.
     package func wait(
         for interest: SocketInterest,
         on fd: Int32,
         deadline: ContinuousClock.Instant,
-        spin: Duration = .microseconds(60)
+        spin: Duration = .microseconds(60),
+        cancellable: Bool = true
     ) async throws(SocketWaitError) {
         let spinning = spin > .zero && claimSpinner()
         let ready: Bool
@@ -83,9 +87,9 @@ package final class SocketWaiter: Sendable {
         // The slot is released before parking: only inline polling counts.
         if spinning { spinners.subtract(1, ordering: .relaxed) }
         if ready { return }
-        if Task.isCancelled { throw .cancelled }
+        if cancellable, Task.isCancelled { throw .cancelled }
         if ContinuousClock.now >= deadline { throw .timedOut }
-        try await loop.wait(fd: fd, interest: interest, deadline: deadline)
+        try await loop.wait(fd: fd, interest: interest, deadline: deadline, cancellable: cancellable)
     }
 
     /// Takes a spinner slot when one is free.

@@ -18,10 +18,16 @@ import TokenStoreKit
 /// no two threads ever touch the handle concurrently; `close()` runs only after the last
 /// lease (pool contract) or from `deinit`.
 final class LibPQConnection: PooledConnection, @unchecked Sendable {
-    private var handle: OpaquePointer?
+    private(set) var handle: OpaquePointer?
     private var prepared: Set<String> = []
     /// How long reply waits poll inline, learned from this connection's replies.
-    private var replySpin = ReplySpin()
+    var replySpin = ReplySpin()
+    /// Whether reply waits may poll inline first (``replySpin``) or park at once; set by
+    /// the store for each lease from how busy it is.
+    var waitsInline = true
+    /// Whether waits end when the task is cancelled; `false` while a pipeline carries
+    /// other callers' statements (only the deadline ends those waits).
+    var waitsCancellable = true
     var brokenFlag = false
     /// Parameter values as C strings, back to back, and the pointers to them: reused by
     /// every statement so sending one allocates nothing once they have grown.
@@ -43,7 +49,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
     /// Calls `body` with a C array of `values` (NULL for `nil`), built in the reused
     /// buffers. libpq copies the values into its output buffer before `body` returns, and
     /// the bytes are wiped afterwards (they may hold token secrets).
-    private func withParameters<R>(_ values: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+    func withParameters<R>(_ values: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
         var total = 0
         for value in values { total += (value?.utf8.count ?? 0) + 1 }
         if total > parameterBytes.count {
@@ -131,12 +137,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         statement name: String, sql: String, parameters: [String?], deadline: ContinuousClock.Instant
     ) async throws(LibPQFailure) -> LibPQRows {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
-        if !prepared.contains(name) {
-            let sent = PQsendPrepare(handle, name, sql, Int32(parameters.count), nil)
-            try await finishSending(sent, deadline: deadline)
-            _ = try await collectResult(deadline: deadline)
-            prepared.insert(name)
-        }
+        try await prepare(statement: name, sql: sql, parameterCount: parameters.count, deadline: deadline)
         let started = ContinuousClock.now
         let sent = withParameters(parameters) { values in
             PQsendQueryPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
@@ -145,6 +146,18 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         let rows = try await collectResult(deadline: deadline)
         replySpin.record(ContinuousClock.now - started)
         return rows
+    }
+
+    /// Prepares `name` on this connection unless it already was.
+    func prepare(
+        statement name: String, sql: String, parameterCount: Int, deadline: ContinuousClock.Instant
+    ) async throws(LibPQFailure) {
+        guard !prepared.contains(name) else { return }
+        guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
+        let sent = PQsendPrepare(handle, name, sql, Int32(parameterCount), nil)
+        try await finishSending(sent, deadline: deadline)
+        _ = try await collectResult(deadline: deadline)
+        prepared.insert(name)
     }
 
     /// Runs one SQL text without parameters (may hold several statements: BEGIN, migrations).
@@ -172,7 +185,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
 
     // MARK: I/O
 
-    private func finishSending(_ sent: Int32, deadline: ContinuousClock.Instant) async throws(LibPQFailure) {
+    func finishSending(_ sent: Int32, deadline: ContinuousClock.Instant) async throws(LibPQFailure) {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
         guard sent == 1 else { throw broken() }
         while true {
@@ -193,7 +206,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         var failure: LibPQFailure?
         while true {
             while PQisBusy(handle) != 0 {
-                try await waitForSocket(.readable, deadline: deadline, spin: replySpin.budget)
+                try await waitForSocket(.readable, deadline: deadline, spin: waitsInline ? replySpin.budget : .zero)
                 if PQconsumeInput(handle) == 0 { throw broken() }
             }
             guard let result = PQgetResult(handle) else { break }
@@ -213,14 +226,14 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         return first ?? LibPQRows(rows: [], affected: 0)
     }
 
-    private func waitForSocket(
+    func waitForSocket(
         _ interest: SocketInterest, deadline: ContinuousClock.Instant, spin: Duration = .microseconds(60)
     ) async throws(LibPQFailure) {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
         let fd = PQsocket(handle)
         guard fd >= 0 else { throw broken() }
         do {
-            try await SocketWaiter.shared.wait(for: interest, on: fd, deadline: deadline, spin: spin)
+            try await SocketWaiter.shared.wait(for: interest, on: fd, deadline: deadline, spin: spin, cancellable: waitsCancellable)
         } catch {
             // A half-finished exchange leaves the protocol state unknown: never reuse it.
             brokenFlag = true
@@ -232,7 +245,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         }
     }
 
-    private func broken() -> LibPQFailure {
+    func broken() -> LibPQFailure {
         brokenFlag = true
         return LibPQFailure(kind: .connection, message: errorMessage)
     }
@@ -243,7 +256,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         return message.isEmpty ? "the connection was lost" : message
     }
 
-    private static func serverFailure(_ result: OpaquePointer) -> LibPQFailure {
+    static func serverFailure(_ result: OpaquePointer) -> LibPQFailure {
         let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
         let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
         let text = primary ?? String(cString: PQresultErrorMessage(result))
