@@ -60,7 +60,9 @@ struct ConnectionPoolDeadlineTests {
 
     @Test("a waiter served before its deadline is not failed by the sweeper afterwards")
     func servedWaiterKeepsItsConnection() async throws {
-        let pool = makePool(acquireTimeout: .milliseconds(300))
+        // The holder must let go within the timeout even on a loaded runner (300 ms was
+        // seen to be too tight there); the waiter then holds on well past it.
+        let pool = makePool(acquireTimeout: .seconds(1))
         let release = AsyncStream<Void>.makeStream()
         let holder = Task {
             try await pool.withConnection { _ in
@@ -71,7 +73,7 @@ struct ConnectionPoolDeadlineTests {
         let waiter = Task {
             // Served once the holder lets go; then keeps the connection past its own
             // deadline, which the sweeper wakes up for.
-            try await pool.withConnection { _ in try await Task.sleep(for: .milliseconds(500)) }
+            try await pool.withConnection { _ in try await Task.sleep(for: .milliseconds(1500)) }
         }
         while pool.statistics.waiting < 1 { try await Task.sleep(for: .milliseconds(1)) }
         release.continuation.yield()
