@@ -47,8 +47,13 @@ extension SQLiteTokenStore {
             } else {
                 let connection = try SQLiteConnection(path: path)
                 // A connection opens the WAL on its first read; until then a checkpoint
-                // on it does nothing (and reports a WAL of -1 pages).
+                // on it does nothing (and reports a WAL of -1 pages). That read waits like
+                // the first connection's: another process closing its last connection
+                // holds the database exclusively for a moment (seen as SQLITE_BUSY when
+                // several processes open and close a new file at once).
+                connection.setBusyTimeout(milliseconds: busyMilliseconds)
                 _ = try connection.scalarText("SELECT count(*) FROM sqlite_master")
+                connection.setBusyTimeout(milliseconds: 0)
                 checkpointer = SQLiteCheckpointer(
                     connection: connection, writer: writer,
                     thresholdPages: max(1, configuration.checkpointThresholdPages), busyTimeoutMilliseconds: busyMilliseconds,
