@@ -114,16 +114,23 @@ extension RedisTokenStore {
         }
     }
 
-    /// Reads the token's hash with `HGETALL`.
+    /// Reads the token's hash with `HGETALL`, decoded in place from the reply buffer.
     public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
         let operation = "accessToken"
-        let hashKey = keys.accessTokenKey(member: RedisKeyLayout.member(of: key))
-        let reply = try await roundTripCommand(operation) { out in
+        let keys = self.keys
+        let read = try await roundTrip(operation) { out in
             out.command(2)
             out.argument("HGETALL")
-            out.argument(hashKey)
+            keys.writeAccessTokenKey(key, to: &out)
+        } decode: { parser, _ in
+            parser.accessTokenHash()
         }
-        return try decodeAccessToken(reply, operation: operation, key: key)
+        switch read {
+        case .found(let token): return token
+        case .missing: return nil
+        case .corrupt(let failure): throw corruptAccessToken(failure, operation: operation, key: key)
+        case .other(let reply): return try decodeAccessToken(reply, operation: operation, key: key)
+        }
     }
 
     /// Deletes the hash and its index entry in one `MULTI`/`EXEC`.
@@ -201,9 +208,13 @@ extension RedisTokenStore {
         do {
             return try RedisRecordCodec.decodeAccessToken(reply)
         } catch {
-            throw TokenStoreError(
-                .corruptedRecord, store: displayName, operation: operation,
-                message: "the stored access token cannot be decoded: \(error.reason)", record: "access token \(key)")
+            throw corruptAccessToken(error, operation: operation, key: key)
         }
+    }
+
+    private func corruptAccessToken(_ failure: RedisRecordCodec.DecodeFailure, operation: String, key: AccessTokenKey) -> TokenStoreError {
+        TokenStoreError(
+            .corruptedRecord, store: displayName, operation: operation,
+            message: "the stored access token cannot be decoded: \(failure.reason)", record: "access token \(key)")
     }
 }

@@ -74,6 +74,16 @@ package struct RESPWriter {
         appendCRLF()
     }
 
+    /// One argument of `length` bytes, which `write` appends to the buffer (exactly that
+    /// many): a key built in place, without an array of its own.
+    package mutating func argument(length: Int, _ write: (inout [UInt8]) -> Void) {
+        bytes.append(UInt8(ascii: "$"))
+        appendDecimal(length)
+        appendCRLF()
+        write(&bytes)
+        appendCRLF()
+    }
+
     private mutating func appendCRLF() {
         bytes.append(13)
         bytes.append(10)
