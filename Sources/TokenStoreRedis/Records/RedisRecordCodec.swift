@@ -37,6 +37,13 @@ package enum RedisRecordCodec {
     }
 
     package static func decodeRequestToken(_ bytes: [UInt8]) throws(DecodeFailure) -> RequestToken {
+        var result: Result<RequestToken, DecodeFailure> = .failure(DecodeFailure(reason: "empty record"))
+        bytes.withUnsafeBytes { raw in result = Result { () throws(DecodeFailure) in try decodeRequestToken(raw) } }
+        return try result.get()
+    }
+
+    /// Decodes a request-token record read in place (a reply buffer).
+    static func decodeRequestToken(_ bytes: UnsafeRawBufferPointer) throws(DecodeFailure) -> RequestToken {
         var fields: [String: String] = [:]
         var metadata: [String: String] = [:]
         var index = 0
@@ -76,7 +83,7 @@ package enum RedisRecordCodec {
         out.append(UInt8(ascii: ","))
     }
 
-    private static func readNetstring(_ bytes: [UInt8], _ index: inout Int) throws(DecodeFailure) -> String {
+    private static func readNetstring(_ bytes: UnsafeRawBufferPointer, _ index: inout Int) throws(DecodeFailure) -> String {
         var length = 0
         var digits = 0
         while index < bytes.count, bytes[index] != UInt8(ascii: ":") {
@@ -93,7 +100,7 @@ package enum RedisRecordCodec {
         guard length <= bytes.count - index - 1, bytes[index + length] == UInt8(ascii: ",") else {
             throw DecodeFailure(reason: "truncated field")
         }
-        guard let text = String(validating: bytes[index..<(index + length)], as: UTF8.self) else {
+        guard let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + length)]), as: UTF8.self) else {
             throw DecodeFailure(reason: "a field is not UTF-8")
         }
         index += length + 1
@@ -238,6 +245,36 @@ extension RESPParser {
             return .found(try fields.makeToken())
         } catch {
             return .corrupt(error)
+        }
+    }
+}
+
+/// What the `MULTI`, `GETDEL`, `ZREM`, `ZREM`, `EXEC` of a take returned.
+enum TakeRead: Sendable {
+    /// The transaction ran and there was no such record.
+    case missing
+    /// The transaction ran and took this record.
+    case record(Result<RequestToken, RedisRecordCodec.DecodeFailure>)
+    /// Anything else (an error reply, an aborted transaction): the replies, copied.
+    case replies([RedisReply])
+}
+
+extension RESPParser {
+    /// Reads a take transaction's replies, decoding the record straight from the buffer
+    /// when every reply is the expected shape.
+    mutating func takenRequestToken(_ count: Int) -> TakeRead {
+        var copied = self
+        guard count == 5 else { return .replies(copied.replies(count)) }
+        for _ in 0..<4 {
+            guard nextType == UInt8(ascii: "+") else { return .replies(copied.replies(count)) }
+            skip()
+        }
+        guard arrayHeader() == 3, case .some(let value) = bulk() else { return .replies(copied.replies(count)) }
+        guard let value else { return .missing }
+        do {
+            return .record(.success(try RedisRecordCodec.decodeRequestToken(value)))
+        } catch {
+            return .record(.failure(error))
         }
     }
 }
