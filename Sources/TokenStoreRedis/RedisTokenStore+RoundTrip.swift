@@ -31,7 +31,7 @@ extension RedisTokenStore {
             build(&writer)
             return try await lead(operation, request: writer.bytes, commands: writer.commandCount, decode: decode, followers: followers)
         }
-        var writer = RESPWriter()
+        var writer = RESPWriter(capacity: 256)
         build(&writer)
         let call = QueuedCall(request: writer.bytes, commands: writer.commandCount, decode: decode)
         switch await batcher.turn(call) {

@@ -6,8 +6,10 @@ package struct RESPWriter {
     /// Commands written since the last ``reset()``; each gets one reply.
     private(set) var commandCount = 0
 
-    package init() {
-        bytes.reserveCapacity(1024)
+    /// - Parameter capacity: bytes to reserve; a connection's writer keeps its buffer, a
+    ///   queued call's writer holds one small request.
+    package init(capacity: Int = 1024) {
+        bytes.reserveCapacity(capacity)
     }
 
     package mutating func reset() {

@@ -100,7 +100,7 @@ package enum RedisRecordCodec {
         guard length <= bytes.count - index - 1, bytes[index + length] == UInt8(ascii: ",") else {
             throw DecodeFailure(reason: "truncated field")
         }
-        guard let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + length)]), as: UTF8.self) else {
+        guard let text = String(utf8Bytes: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + length)])) else {
             throw DecodeFailure(reason: "a field is not UTF-8")
         }
         index += length + 1
@@ -166,11 +166,11 @@ package enum RedisRecordCodec {
         /// Takes one field. Unknown fields (a newer writer's) are ignored, but must still
         /// be text.
         package mutating func add(name: UnsafeRawBufferPointer, value valueBytes: UnsafeRawBufferPointer) throws(DecodeFailure) {
-            guard let value = String(validating: valueBytes, as: UTF8.self) else {
+            guard let value = String(utf8Bytes: valueBytes) else {
                 throw DecodeFailure(reason: "a field is not UTF-8")
             }
             if name.count >= 2, name[0] == UInt8(ascii: "m"), name[1] == UInt8(ascii: ":") {
-                guard let metadataName = String(validating: UnsafeRawBufferPointer(rebasing: name[2...]), as: UTF8.self) else {
+                guard let metadataName = String(utf8Bytes: UnsafeRawBufferPointer(rebasing: name[2...])) else {
                     throw DecodeFailure(reason: "a field is not UTF-8")
                 }
                 metadata[metadataName] = value
@@ -190,7 +190,7 @@ package enum RedisRecordCodec {
                 created = value
             } else if matches(name, "updated_at") {
                 updated = value
-            } else if String(validating: name, as: UTF8.self) == nil {
+            } else if String(utf8Bytes: name) == nil {
                 throw DecodeFailure(reason: "a field is not UTF-8")
             }
         }
