@@ -20,41 +20,42 @@ extension RedisTokenStore {
     private func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy, operation: String) async throws -> Int {
         var written = 0
         var start = 0
+        let keys = self.keys
         while start < tokens.count {
             let chunk = tokens[start..<min(start + 500, tokens.count)]
             start += chunk.count
-            let calls = chunk.map { UpsertCall(token: $0, member: RedisKeyLayout.member(of: $0.key)) }
             var hash = scriptHash(Self.upsertScript)
-            var pending = Array(calls.indices)
-            let keys = self.keys
-            while !pending.isEmpty {
-                let batch = pending
+            // The tokens to (re)send: `nil` for the whole chunk, so the common pass builds
+            // no index array.
+            var retry: [Int]?
+            while true {
+                let batch = retry
                 let scriptHash = hash
                 let replies = try await roundTrip(operation) { out in
-                    for index in batch {
-                        Self.writeUpsert(&out, calls[index], policy: policy, hash: scriptHash, keys: keys)
+                    if let batch {
+                        for index in batch { Self.writeUpsert(&out, chunk[index], policy: policy, hash: scriptHash, keys: keys) }
+                    } else {
+                        for token in chunk { Self.writeUpsert(&out, token, policy: policy, hash: scriptHash, keys: keys) }
                     }
                 }
-                pending = []
-                for (index, reply) in zip(batch, replies) {
+                var again: [Int] = []
+                for (position, reply) in replies.enumerated() {
+                    let index = batch?[position] ?? chunk.startIndex + position
                     switch reply {
                     case .integer(let value):
                         written += Int(value)
                     case .error(let message) where message.hasPrefix("NOSCRIPT") && scriptHash != nil:
-                        pending.append(index)
+                        again.append(index)
                     default:
-                        throw unexpected(operation, reply, record: "access token \(calls[index].token.key)")
+                        throw unexpected(operation, reply, record: "access token \(chunk[index].key)")
                     }
                 }
+                if again.isEmpty { break }
+                retry = again
                 hash = nil
             }
         }
         return written
-    }
-
-    private struct UpsertCall {
-        var token: AccessToken
-        var member: [UInt8]
     }
 
     /// Writes the upsert script call for one token straight into `out` (KEYS: hash, index;
@@ -62,9 +63,9 @@ extension RedisTokenStore {
     /// ``RedisRecordCodec/hashFields(_:)`` in that order), without building an array per
     /// argument.
     private static func writeUpsert(
-        _ out: inout RESPWriter, _ call: UpsertCall, policy: WritePolicy, hash: String?, keys: RedisKeyLayout
+        _ out: inout RESPWriter, _ token: AccessToken, policy: WritePolicy, hash: String?, keys: RedisKeyLayout
     ) {
-        let token = call.token
+        let key = token.key
         var fields = 5 + token.metadata.count
         if token.screenName != nil { fields += 1 }
         if token.accessType != nil { fields += 1 }
@@ -77,14 +78,14 @@ extension RedisTokenStore {
             out.argument(RedisScripts.all[upsertScript])
         }
         out.argument(2)
-        out.argument(keys.accessTokenPrefix, call.member)
+        keys.writeAccessTokenKey(key, to: &out)
         out.argument(keys.accessIndex)
         if policy == .ifNewer {
             out.argument("ifNewer")
         } else {
             out.argument("overwrite")
         }
-        out.argument(call.member)
+        RedisKeyLayout.writeMember(of: key, to: &out)
         let updated = TokenTimestamp.milliseconds(token.updatedAt)
         out.argument(updated)
         out.argument(TokenTimestamp.milliseconds(token.createdAt))

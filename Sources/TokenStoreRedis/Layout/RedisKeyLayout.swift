@@ -65,6 +65,11 @@ package struct RedisKeyLayout: Sendable {
         bytes.append(contentsOf: key.userID.utf8)
     }
 
+    /// Writes the index member of `key` as one argument, built in place.
+    static func writeMember(of key: AccessTokenKey, to out: inout RESPWriter) {
+        out.argument(length: memberLength(of: key)) { bytes in appendMember(of: key, to: &bytes) }
+    }
+
     /// Writes the access-token hash key of `key` as one argument, built in place.
     func writeAccessTokenKey(_ key: AccessTokenKey, to out: inout RESPWriter) {
         let prefix = accessTokenPrefix
