@@ -20,41 +20,42 @@ extension RedisTokenStore {
     private func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy, operation: String) async throws -> Int {
         var written = 0
         var start = 0
+        let keys = self.keys
         while start < tokens.count {
             let chunk = tokens[start..<min(start + 500, tokens.count)]
             start += chunk.count
-            let calls = chunk.map { UpsertCall(token: $0, member: RedisKeyLayout.member(of: $0.key)) }
             var hash = scriptHash(Self.upsertScript)
-            var pending = Array(calls.indices)
-            let keys = self.keys
-            while !pending.isEmpty {
-                let batch = pending
+            // The tokens to (re)send: `nil` for the whole chunk, so the common pass builds
+            // no index array.
+            var retry: [Int]?
+            while true {
+                let batch = retry
                 let scriptHash = hash
                 let replies = try await roundTrip(operation) { out in
-                    for index in batch {
-                        Self.writeUpsert(&out, calls[index], policy: policy, hash: scriptHash, keys: keys)
+                    if let batch {
+                        for index in batch { Self.writeUpsert(&out, chunk[index], policy: policy, hash: scriptHash, keys: keys) }
+                    } else {
+                        for token in chunk { Self.writeUpsert(&out, token, policy: policy, hash: scriptHash, keys: keys) }
                     }
                 }
-                pending = []
-                for (index, reply) in zip(batch, replies) {
+                var again: [Int] = []
+                for (position, reply) in replies.enumerated() {
+                    let index = batch?[position] ?? chunk.startIndex + position
                     switch reply {
                     case .integer(let value):
                         written += Int(value)
                     case .error(let message) where message.hasPrefix("NOSCRIPT") && scriptHash != nil:
-                        pending.append(index)
+                        again.append(index)
                     default:
-                        throw unexpected(operation, reply, record: "access token \(calls[index].token.key)")
+                        throw unexpected(operation, reply, record: "access token \(chunk[index].key)")
                     }
                 }
+                if again.isEmpty { break }
+                retry = again
                 hash = nil
             }
         }
         return written
-    }
-
-    private struct UpsertCall {
-        var token: AccessToken
-        var member: [UInt8]
     }
 
     /// Writes the upsert script call for one token straight into `out` (KEYS: hash, index;
@@ -62,9 +63,9 @@ extension RedisTokenStore {
     /// ``RedisRecordCodec/hashFields(_:)`` in that order), without building an array per
     /// argument.
     private static func writeUpsert(
-        _ out: inout RESPWriter, _ call: UpsertCall, policy: WritePolicy, hash: String?, keys: RedisKeyLayout
+        _ out: inout RESPWriter, _ token: AccessToken, policy: WritePolicy, hash: String?, keys: RedisKeyLayout
     ) {
-        let token = call.token
+        let key = token.key
         var fields = 5 + token.metadata.count
         if token.screenName != nil { fields += 1 }
         if token.accessType != nil { fields += 1 }
@@ -77,14 +78,14 @@ extension RedisTokenStore {
             out.argument(RedisScripts.all[upsertScript])
         }
         out.argument(2)
-        out.argument(keys.accessTokenPrefix, call.member)
+        keys.writeAccessTokenKey(key, to: &out)
         out.argument(keys.accessIndex)
         if policy == .ifNewer {
             out.argument("ifNewer")
         } else {
             out.argument("overwrite")
         }
-        out.argument(call.member)
+        RedisKeyLayout.writeMember(of: key, to: &out)
         let updated = TokenTimestamp.milliseconds(token.updatedAt)
         out.argument(updated)
         out.argument(TokenTimestamp.milliseconds(token.createdAt))
@@ -114,16 +115,23 @@ extension RedisTokenStore {
         }
     }
 
-    /// Reads the token's hash with `HGETALL`.
+    /// Reads the token's hash with `HGETALL`, decoded in place from the reply buffer.
     public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
         let operation = "accessToken"
-        let hashKey = keys.accessTokenKey(member: RedisKeyLayout.member(of: key))
-        let reply = try await roundTripCommand(operation) { out in
+        let keys = self.keys
+        let read = try await roundTrip(operation) { out in
             out.command(2)
             out.argument("HGETALL")
-            out.argument(hashKey)
+            keys.writeAccessTokenKey(key, to: &out)
+        } decode: { parser, _ in
+            parser.accessTokenHash()
         }
-        return try decodeAccessToken(reply, operation: operation, key: key)
+        switch read {
+        case .found(let token): return token
+        case .missing: return nil
+        case .corrupt(let failure): throw corruptAccessToken(failure, operation: operation, key: key)
+        case .other(let reply): return try decodeAccessToken(reply, operation: operation, key: key)
+        }
     }
 
     /// Deletes the hash and its index entry in one `MULTI`/`EXEC`.
@@ -201,9 +209,13 @@ extension RedisTokenStore {
         do {
             return try RedisRecordCodec.decodeAccessToken(reply)
         } catch {
-            throw TokenStoreError(
-                .corruptedRecord, store: displayName, operation: operation,
-                message: "the stored access token cannot be decoded: \(error.reason)", record: "access token \(key)")
+            throw corruptAccessToken(error, operation: operation, key: key)
         }
+    }
+
+    private func corruptAccessToken(_ failure: RedisRecordCodec.DecodeFailure, operation: String, key: AccessTokenKey) -> TokenStoreError {
+        TokenStoreError(
+            .corruptedRecord, store: displayName, operation: operation,
+            message: "the stored access token cannot be decoded: \(failure.reason)", record: "access token \(key)")
     }
 }

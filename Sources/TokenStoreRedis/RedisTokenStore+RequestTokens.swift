@@ -53,11 +53,28 @@ extension RedisTokenStore {
     /// 6.2+, a Lua script before that. Returns `nil` for a token expired by the store's clock.
     public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
         let operation = "takeRequestToken"
-        let record = "request token \(oauthToken)"
+        var record: String { "request token \(oauthToken)" }
         let value: RedisReply
         if usesGetDel {
-            let replies = try await roundTrip(operation) { out in
+            let read = try await roundTrip(operation) { out in
                 self.writeTakeTransaction(&out, oauthToken)
+            } decode: { parser, count in
+                parser.takenRequestToken(count)
+            }
+            let replies: [RedisReply]
+            switch read {
+            case .missing:
+                return nil
+            case .record(let decoded):
+                let token: RequestToken
+                do {
+                    token = try decoded.get()
+                } catch {
+                    throw corruptRequestToken(error, operation: operation, record: record)
+                }
+                return token.isExpired(at: configuration.clock.now()) ? nil : token
+            case .replies(let copied):
+                replies = copied
             }
             if let message = replies[1].errorMessage, message.lowercased().contains("unknown command") {
                 // The server was replaced by one older than 6.2: use the script from now on.
@@ -185,10 +202,14 @@ extension RedisTokenStore {
         do {
             return try RedisRecordCodec.decodeRequestToken(bytes)
         } catch {
-            throw TokenStoreError(
-                .corruptedRecord, store: displayName, operation: operation,
-                message: "the stored request token cannot be decoded: \(error.reason)", record: record)
+            throw corruptRequestToken(error, operation: operation, record: record)
         }
+    }
+
+    private func corruptRequestToken(_ failure: RedisRecordCodec.DecodeFailure, operation: String, record: String) -> TokenStoreError {
+        TokenStoreError(
+            .corruptedRecord, store: displayName, operation: operation,
+            message: "the stored request token cannot be decoded: \(failure.reason)", record: record)
     }
 
     /// Checks a `MULTI` ... `EXEC` pipeline: every queued command accepted, `EXEC` ran.

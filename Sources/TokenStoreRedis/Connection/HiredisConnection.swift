@@ -5,11 +5,12 @@ import Logging
 import Synchronization
 import TokenStoreKit
 
-/// One non-blocking hiredis connection.
+/// One non-blocking connection, opened by hiredis.
 ///
-/// Commands are encoded into a reused buffer, written with `send(MSG_NOSIGNAL)` (hiredis
-/// writes with `write`, which raises SIGPIPE on a dead peer), and replies are parsed by
-/// hiredis's reader (`redisBufferRead` + `redisGetReplyFromReader`). Waiting goes through
+/// Commands are encoded into a reused buffer and written with `send(MSG_NOSIGNAL)` (hiredis
+/// writes with `write`, which raises SIGPIPE on a dead peer). Replies are read with `recv`
+/// into a reused buffer and parsed there by ``RESPParser``: decoders take fields straight
+/// from it, with no allocation per reply element. Waiting goes through
 /// ``SocketWaiter``: a short inline spin, then the shared epoll thread; a cooperative
 /// thread never blocks in a socket call and a loopback reply costs no thread hop.
 ///
@@ -22,6 +23,9 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     let context: UnsafeMutablePointer<redisContext>
     let fd: Int32
     private var writer = RESPWriter()
+    /// Replies as read from the socket, parsed in place (hiredis's reader is not used: it
+    /// allocates an object per reply element).
+    private var input = InputBuffer()
     private let broken = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
     let store: String
@@ -46,6 +50,7 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
 
     deinit {
         if !closed.exchange(true, ordering: .acquiringAndReleasing) { redisFree(context) }
+        input.deallocate()
     }
 
     func close() async {
@@ -89,39 +94,37 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     }
 
     func pipeline(deadline: ContinuousClock.Instant, _ build: (inout RESPWriter) -> Void) async throws -> [RedisReply] {
+        try await exchange(deadline: deadline, build) { parser, count in parser.replies(count) }
+    }
+
+    /// One command, one reply.
+    func command(_ build: (inout RESPWriter) -> Void) async throws -> RedisReply {
+        try await exchange(deadline: .now + commandTimeout, build) { parser, _ in parser.reply() }
+    }
+
+    /// Sends the commands `build` writes as one pipeline, reads every reply into the
+    /// connection's buffer, and lets `consume` read them in place (all complete and
+    /// well-formed; `consume` gets the command count). Errors `consume` throws leave the
+    /// connection usable.
+    ///
+    /// - Throws: as ``pipeline(_:)``, or what `consume` throws.
+    func exchange<Result>(
+        deadline: ContinuousClock.Instant? = nil, _ build: (inout RESPWriter) -> Void,
+        consume: (inout RESPParser, Int) throws -> Result
+    ) async throws -> Result {
         guard !isBroken else { throw failure(.unavailable, "the connection was closed after an earlier failure") }
+        let deadline = deadline ?? .now + commandTimeout
         writer.reset()
         build(&writer)
         let expected = writer.commandCount
         let started = ContinuousClock.now
         try await send(deadline: deadline)
-        var replies: [RedisReply] = []
-        replies.reserveCapacity(expected)
-        while replies.count < expected {
-            replies.append(try await readReply(deadline: deadline))
-        }
+        let end = try await receive(replies: expected, deadline: deadline)
         replySpin.record(ContinuousClock.now - started)
-        return replies
-    }
-
-    /// Sends requests other callers encoded, as one pipeline; returns `replyCount` replies.
-    func pipeline(encoded requests: [(bytes: [UInt8], commands: Int)]) async throws -> [RedisReply] {
-        try await pipeline(deadline: .now + commandTimeout) { out in
-            for request in requests { out.append(encoded: request.bytes, commands: request.commands) }
-        }
-    }
-
-    /// One command, one reply.
-    func command(_ build: (inout RESPWriter) -> Void) async throws -> RedisReply {
-        guard !isBroken else { throw failure(.unavailable, "the connection was closed after an earlier failure") }
-        let deadline = ContinuousClock.now + commandTimeout
-        writer.reset()
-        build(&writer)
-        let started = ContinuousClock.now
-        try await send(deadline: deadline)
-        let reply = try await readReply(deadline: deadline)
-        replySpin.record(ContinuousClock.now - started)
-        return reply
+        // Every byte read belongs to these replies (checked in `receive`): drop them all.
+        defer { input.count = 0 }
+        var parser = RESPParser(UnsafeRawBufferPointer(start: input.base, count: end))
+        return try consume(&parser, expected)
     }
 
     private func send(deadline: ContinuousClock.Instant) async throws {
@@ -146,16 +149,36 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
         }
     }
 
-    private func readReply(deadline: ContinuousClock.Instant) async throws -> RedisReply {
+    /// Reads until `expected` complete replies are buffered; returns where they end.
+    private func receive(replies expected: Int, deadline: ContinuousClock.Instant) async throws -> Int {
+        var scanned = 0
+        var complete = 0
         while true {
-            if let reply = try takeParsedReply() { return reply }
+            while complete < expected {
+                let end: Int?
+                do {
+                    end = try RESPParser.replyEnd(in: UnsafeRawBufferPointer(start: input.base, count: input.count), from: scanned)
+                } catch {
+                    markBroken()
+                    throw failure(.internal, "the server sent bytes that are not the Redis protocol: " + error.reason)
+                }
+                guard let end else { break }
+                scanned = end
+                complete += 1
+            }
+            if complete == expected {
+                guard scanned == input.count else {
+                    markBroken()
+                    throw failure(.internal, "the server sent more replies than commands")
+                }
+                return scanned
+            }
             do {
                 try await SocketWaiter.shared.wait(for: .readable, on: fd, deadline: deadline, spin: spin)
             } catch .failed {
                 // A hang-up may still leave bytes to read (half a reply, then EOF): read
                 // them so the error says what happened.
-                try readAvailable()
-                if let reply = try takeParsedReply() { return reply }
+                if try readAvailable() { continue }
                 markBroken()
                 throw failure(.unavailable, "the server closed the connection before replying")
             } catch .timedOut {
@@ -165,30 +188,29 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
                 markBroken()
                 throw CancellationError()
             }
-            try readAvailable()
+            _ = try readAvailable()
         }
     }
 
-    private func readAvailable() throws {
-        if redisBufferRead(context) != REDIS_OK {
-            markBroken()
-            if context.pointee.err == REDIS_ERR_EOF {
+    /// Reads what the socket has into the input buffer; `false` when nothing was there.
+    private func readAvailable() throws -> Bool {
+        while true {
+            if input.count == input.capacity { input.grow() }
+            let received = recv(fd, input.base + input.count, input.capacity - input.count, 0)
+            if received > 0 {
+                input.count += received
+                return true
+            }
+            let code = errno
+            if received == 0 {
+                markBroken()
                 throw failure(.unavailable, "the server closed the connection (restarting, or it dropped this client)")
             }
-            throw failure(.unavailable, "reading from the server failed: " + errorText())
-        }
-    }
-
-    private func takeParsedReply() throws -> RedisReply? {
-        var raw: UnsafeMutableRawPointer?
-        if redisGetReplyFromReader(context, &raw) != REDIS_OK {
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK { return false }
             markBroken()
-            throw failure(.internal, "the server sent bytes that are not the Redis protocol: " + errorText())
+            throw failure(.unavailable, "reading from the server failed: " + Self.describe(errno: code))
         }
-        guard let raw else { return nil }
-        let reply = RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self))
-        freeReplyObject(raw)
-        return reply
     }
 
     private func wait(_ interest: SocketInterest, deadline: ContinuousClock.Instant, spin: Duration) async throws {

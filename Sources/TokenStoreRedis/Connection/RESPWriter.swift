@@ -6,8 +6,10 @@ package struct RESPWriter {
     /// Commands written since the last ``reset()``; each gets one reply.
     private(set) var commandCount = 0
 
-    package init() {
-        bytes.reserveCapacity(1024)
+    /// - Parameter capacity: bytes to reserve; a connection's writer keeps its buffer, a
+    ///   queued call's writer holds one small request.
+    package init(capacity: Int = 1024) {
+        bytes.reserveCapacity(capacity)
     }
 
     package mutating func reset() {
@@ -71,6 +73,16 @@ package struct RESPWriter {
         appendCRLF()
         bytes.append(contentsOf: head)
         bytes.append(contentsOf: tail)
+        appendCRLF()
+    }
+
+    /// One argument of `length` bytes, which `write` appends to the buffer (exactly that
+    /// many): a key built in place, without an array of its own.
+    package mutating func argument(length: Int, _ write: (inout [UInt8]) -> Void) {
+        bytes.append(UInt8(ascii: "$"))
+        appendDecimal(length)
+        appendCRLF()
+        write(&bytes)
         appendCRLF()
     }
 

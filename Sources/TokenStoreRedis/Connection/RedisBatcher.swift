@@ -6,26 +6,15 @@ import Synchronization
 /// Up to `leaders` calls at a time lease a connection themselves. A call arriving while
 /// all leader slots are taken queues its encoded request; the next leader to start takes
 /// every queued request with it, writes them after its own in one `send`, reads all the
-/// replies and hands each follower its slice. When a leader finishes it passes its slot
-/// to the oldest queued call. One caller alone pays one lock and no hop; under load, many
-/// calls share a syscall pair and a round trip. Each request's commands stay contiguous,
-/// so `MULTI`/`EXEC` blocks and scripts keep their atomicity.
+/// replies and has each follower's decoder read its replies in place from the
+/// connection's buffer, then resumes the follower with the result. When a leader
+/// finishes it passes its slot to the oldest queued call. One caller alone pays one lock
+/// and no hop; under load, many calls share a syscall pair and a round trip. Each
+/// request's commands stay contiguous, so `MULTI`/`EXEC` blocks and scripts keep their
+/// atomicity.
 final class RedisBatcher: Sendable {
-    enum Turn: Sendable {
-        /// Lease a connection and carry the queue.
-        case lead
-        /// A leader carried the request; here are its replies or the failure.
-        case done(Result<[RedisReply], any Error>)
-    }
-
-    struct Waiter {
-        var bytes: [UInt8]
-        var commands: Int
-        var continuation: CheckedContinuation<Turn, Never>
-    }
-
     private struct State {
-        var waiting: [Waiter] = []
+        var waiting: [any PipelinedCall] = []
         var leaders = 0
     }
 
@@ -39,8 +28,8 @@ final class RedisBatcher: Sendable {
     }
 
     /// Takes a leader slot when one is free, without suspending; `false` when the call
-    /// must queue (then ``turn(bytes:commands:)``). Lets a lone caller skip encoding its
-    /// request twice and the continuation of a turn.
+    /// must queue (then ``turn(_:)``). Lets a lone caller skip encoding its request twice
+    /// and the continuation of a turn.
     func tryLead() -> Bool {
         state.withLock { state in
             guard state.leaders < leaders else { return false }
@@ -49,19 +38,22 @@ final class RedisBatcher: Sendable {
         }
     }
 
-    /// Waits for this call's turn: `.lead` at once when a leader slot is free.
-    func turn(bytes: [UInt8], commands: Int) async -> Turn {
-        await withCheckedContinuation { continuation in
+    /// Waits for this call's turn: `.lead` at once when a leader slot is free, else
+    /// `.done` once a leader carried it (its outcome is then in `call`), or `.lead` when a
+    /// finishing leader hands it the slot.
+    func turn<Value: Sendable>(_ call: QueuedCall<Value>) async -> QueuedCall<Value>.Turn {
+        await withUnsafeContinuation { continuation in
+            call.continuation = continuation
             let lead = state.withLock { state -> Bool in
                 if state.leaders < leaders {
                     state.leaders += 1
                     return true
                 }
-                state.waiting.append(Waiter(bytes: bytes, commands: commands, continuation: continuation))
+                state.waiting.append(call)
                 lastQueued.store(Self.monotonicNanoseconds(), ordering: .relaxed)
                 return false
             }
-            if lead { continuation.resume(returning: .lead) }
+            if lead { call.resume(.lead) }
         }
     }
 
@@ -87,10 +79,14 @@ final class RedisBatcher: Sendable {
     }
 
     /// The queued requests a new leader carries.
-    func takeFollowers() -> [Waiter] {
+    func takeFollowers() -> [any PipelinedCall] {
         state.withLock { state in
             let count = min(state.waiting.count, Self.maxFollowers)
             guard count > 0 else { return [] }
+            if count == state.waiting.count {
+                defer { state.waiting = [] }
+                return state.waiting
+            }
             let taken = Array(state.waiting.prefix(count))
             state.waiting.removeFirst(count)
             return taken
@@ -99,13 +95,73 @@ final class RedisBatcher: Sendable {
 
     /// Ends a leader's turn: the oldest queued call inherits the slot.
     func finishLeading() {
-        let next = state.withLock { state -> Waiter? in
+        let next = state.withLock { state -> (any PipelinedCall)? in
             if state.waiting.isEmpty {
                 state.leaders -= 1
                 return nil
             }
             return state.waiting.removeFirst()
         }
-        next?.continuation.resume(returning: .lead)
+        next?.lead()
+    }
+}
+
+/// A call queued behind the leaders, as a leader sees it.
+protocol PipelinedCall: AnyObject, Sendable {
+    /// The call's encoded commands.
+    var request: [UInt8] { get }
+    var commands: Int { get }
+    /// Decodes this call's replies from the leader's connection buffer and resumes it.
+    func deliver(_ parser: inout RESPParser)
+    /// Resumes the call with the pipeline's failure.
+    func fail(_ error: any Error)
+    /// Resumes the call as a leader.
+    func lead()
+}
+
+/// One queued call: its request, its decoder, and where its leader puts the outcome.
+///
+/// `@unchecked Sendable`: `continuation` is set before the call is queued (the batcher's
+/// lock orders that before any leader sees it) and `outcome` is written by the one task
+/// that resumes the call, before resuming it; the call reads it after it resumed.
+final class QueuedCall<Value: Sendable>: PipelinedCall, @unchecked Sendable {
+    enum Turn: Sendable {
+        /// Lease a connection and carry the queue.
+        case lead
+        /// A leader carried the request; ``outcome`` holds the result.
+        case done
+    }
+
+    let request: [UInt8]
+    let commands: Int
+    private let decode: ReplyDecoder<Value>
+    fileprivate var continuation: UnsafeContinuation<Turn, Never>?
+    private(set) var outcome: Result<Value, any Error>?
+
+    init(request: [UInt8], commands: Int, decode: @escaping ReplyDecoder<Value>) {
+        self.request = request
+        self.commands = commands
+        self.decode = decode
+    }
+
+    func deliver(_ parser: inout RESPParser) {
+        outcome = .success(parser.decode(commands, with: decode))
+        resume(.done)
+    }
+
+    func fail(_ error: any Error) {
+        outcome = .failure(error)
+        resume(.done)
+    }
+
+    func lead() {
+        resume(.lead)
+    }
+
+    /// Resumes the call at most once.
+    fileprivate func resume(_ turn: Turn) {
+        let continuation = self.continuation
+        self.continuation = nil
+        continuation?.resume(returning: turn)
     }
 }

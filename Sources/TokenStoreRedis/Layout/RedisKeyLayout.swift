@@ -44,14 +44,39 @@ package struct RedisKeyLayout: Sendable {
     /// The index member of `key`, ordered like ``AccessTokenKey``.
     package static func member(of key: AccessTokenKey) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(key.provider.utf8.count + key.userID.utf8.count + 1)
+        bytes.reserveCapacity(memberLength(of: key))
+        appendMember(of: key, to: &bytes)
+        return bytes
+    }
+
+    /// The byte count of ``member(of:)``.
+    static func memberLength(of key: AccessTokenKey) -> Int {
+        var length = key.provider.utf8.count + key.userID.utf8.count + 1
+        for byte in key.provider.utf8 where byte == 0 { length += 1 }
+        return length
+    }
+
+    static func appendMember(of key: AccessTokenKey, to bytes: inout [UInt8]) {
         for byte in key.provider.utf8 {
             bytes.append(byte)
             if byte == 0 { bytes.append(0xFF) }
         }
         bytes.append(0)
         bytes.append(contentsOf: key.userID.utf8)
-        return bytes
+    }
+
+    /// Writes the index member of `key` as one argument, built in place.
+    static func writeMember(of key: AccessTokenKey, to out: inout RESPWriter) {
+        out.argument(length: memberLength(of: key)) { bytes in appendMember(of: key, to: &bytes) }
+    }
+
+    /// Writes the access-token hash key of `key` as one argument, built in place.
+    func writeAccessTokenKey(_ key: AccessTokenKey, to out: inout RESPWriter) {
+        let prefix = accessTokenPrefix
+        out.argument(length: prefix.count + Self.memberLength(of: key)) { bytes in
+            bytes.append(contentsOf: prefix)
+            Self.appendMember(of: key, to: &bytes)
+        }
     }
 
     /// The key a member encodes, or `nil` for bytes no store wrote.

@@ -37,6 +37,13 @@ package enum RedisRecordCodec {
     }
 
     package static func decodeRequestToken(_ bytes: [UInt8]) throws(DecodeFailure) -> RequestToken {
+        var result: Result<RequestToken, DecodeFailure> = .failure(DecodeFailure(reason: "empty record"))
+        bytes.withUnsafeBytes { raw in result = Result { () throws(DecodeFailure) in try decodeRequestToken(raw) } }
+        return try result.get()
+    }
+
+    /// Decodes a request-token record read in place (a reply buffer).
+    static func decodeRequestToken(_ bytes: UnsafeRawBufferPointer) throws(DecodeFailure) -> RequestToken {
         var fields: [String: String] = [:]
         var metadata: [String: String] = [:]
         var index = 0
@@ -76,7 +83,7 @@ package enum RedisRecordCodec {
         out.append(UInt8(ascii: ","))
     }
 
-    private static func readNetstring(_ bytes: [UInt8], _ index: inout Int) throws(DecodeFailure) -> String {
+    private static func readNetstring(_ bytes: UnsafeRawBufferPointer, _ index: inout Int) throws(DecodeFailure) -> String {
         var length = 0
         var digits = 0
         while index < bytes.count, bytes[index] != UInt8(ascii: ":") {
@@ -93,7 +100,7 @@ package enum RedisRecordCodec {
         guard length <= bytes.count - index - 1, bytes[index + length] == UInt8(ascii: ",") else {
             throw DecodeFailure(reason: "truncated field")
         }
-        guard let text = String(validating: bytes[index..<(index + length)], as: UTF8.self) else {
+        guard let text = String(utf8Bytes: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + length)])) else {
             throw DecodeFailure(reason: "a field is not UTF-8")
         }
         index += length + 1
@@ -115,30 +122,55 @@ package enum RedisRecordCodec {
     }
 
     /// Decodes an `HGETALL` reply; `nil` when the hash does not exist (empty reply).
-    ///
-    /// Field names are matched as bytes, straight into locals: no dictionary, and no
-    /// `String` for a name (this runs on every `accessToken(for:)`).
+    /// (The driver decodes in place with ``RESPParser/accessTokenHash()``; this form is for
+    /// replies already copied.)
     package static func decodeAccessToken(_ reply: RedisReply) throws(DecodeFailure) -> AccessToken? {
         guard case .array(let items) = reply else { throw DecodeFailure(reason: "not a hash") }
         if items.isEmpty { return nil }
         guard items.count % 2 == 0 else { throw DecodeFailure(reason: "odd field count") }
-        var provider: String?
-        var userID: String?
-        var token: String?
-        var secret: String?
-        var screenName: String?
-        var accessType: String?
-        var created: String?
-        var updated: String?
-        var metadata: [String: String] = [:]
+        var fields = AccessTokenFields()
         var index = 0
         while index < items.count {
-            guard case .bulk(let name) = items[index], case .bulk(let valueBytes) = items[index + 1],
-                let value = String(validating: valueBytes, as: UTF8.self)
-            else { throw DecodeFailure(reason: "a field is not UTF-8") }
+            guard case .bulk(let name) = items[index], case .bulk(let value) = items[index + 1] else {
+                throw DecodeFailure(reason: "a field is not UTF-8")
+            }
             index += 2
+            var failure: DecodeFailure?
+            name.withUnsafeBytes { name in
+                value.withUnsafeBytes { value in
+                    do throws(DecodeFailure) { try fields.add(name: name, value: value) } catch { failure = error }
+                }
+            }
+            if let failure { throw failure }
+        }
+        return try fields.makeToken()
+    }
+
+    /// The fields of an access-token hash, taken one by one as they are read.
+    ///
+    /// Field names are matched as bytes, straight into locals: no dictionary, and no
+    /// `String` for a name (this runs on every `accessToken(for:)`).
+    package struct AccessTokenFields {
+        private var provider: String?
+        private var userID: String?
+        private var token: String?
+        private var secret: String?
+        private var screenName: String?
+        private var accessType: String?
+        private var created: String?
+        private var updated: String?
+        private var metadata: [String: String] = [:]
+
+        package init() {}
+
+        /// Takes one field. Unknown fields (a newer writer's) are ignored, but must still
+        /// be text.
+        package mutating func add(name: UnsafeRawBufferPointer, value valueBytes: UnsafeRawBufferPointer) throws(DecodeFailure) {
+            guard let value = String(utf8Bytes: valueBytes) else {
+                throw DecodeFailure(reason: "a field is not UTF-8")
+            }
             if name.count >= 2, name[0] == UInt8(ascii: "m"), name[1] == UInt8(ascii: ":") {
-                guard let metadataName = String(validating: name[2...], as: UTF8.self) else {
+                guard let metadataName = String(utf8Bytes: UnsafeRawBufferPointer(rebasing: name[2...])) else {
                     throw DecodeFailure(reason: "a field is not UTF-8")
                 }
                 metadata[metadataName] = value
@@ -158,22 +190,91 @@ package enum RedisRecordCodec {
                 created = value
             } else if matches(name, "updated_at") {
                 updated = value
-            } else if String(validating: name, as: UTF8.self) == nil {
-                // Unknown fields (a newer writer's) are ignored, but must still be text.
+            } else if String(utf8Bytes: name) == nil {
                 throw DecodeFailure(reason: "a field is not UTF-8")
             }
         }
-        guard let provider, let userID, let token, let secret, let created = created.flatMap({ Int64($0) }),
-            let updated = updated.flatMap({ Int64($0) })
-        else { throw DecodeFailure(reason: "a required field is missing or malformed") }
-        return AccessToken(
-            provider: provider, userID: userID, token: token, secret: secret,
-            screenName: screenName, accessType: accessType,
-            createdAt: Date(milliseconds: created), updatedAt: Date(milliseconds: updated), metadata: metadata)
-    }
 
-    @inline(__always)
-    private static func matches(_ bytes: [UInt8], _ name: StaticString) -> Bool {
-        bytes.count == name.utf8CodeUnitCount && name.withUTF8Buffer { bytes.elementsEqual($0) }
+        /// The token the fields make.
+        package func makeToken() throws(DecodeFailure) -> AccessToken {
+            guard let provider, let userID, let token, let secret, let created = created.flatMap({ Int64($0) }),
+                let updated = updated.flatMap({ Int64($0) })
+            else { throw DecodeFailure(reason: "a required field is missing or malformed") }
+            return AccessToken(
+                provider: provider, userID: userID, token: token, secret: secret,
+                screenName: screenName, accessType: accessType,
+                createdAt: Date(milliseconds: created), updatedAt: Date(milliseconds: updated), metadata: metadata)
+        }
+
+        @inline(__always)
+        private func matches(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+            bytes.count == name.utf8CodeUnitCount && name.withUTF8Buffer { bytes.elementsEqual($0) }
+        }
+    }
+}
+
+/// What an `HGETALL` of an access token's hash held.
+enum AccessTokenRead: Sendable {
+    case found(AccessToken)
+    case missing
+    case corrupt(RedisRecordCodec.DecodeFailure)
+    /// Not a hash: an error reply, or something this driver never asks for.
+    case other(RedisReply)
+}
+
+extension RESPParser {
+    /// Reads an `HGETALL` reply straight from the buffer into an access token: only the
+    /// token's own Strings are allocated.
+    mutating func accessTokenHash() -> AccessTokenRead {
+        guard let count = arrayHeader() else { return .other(reply()) }
+        if count == 0 { return .missing }
+        guard count > 0 else { return .corrupt(RedisRecordCodec.DecodeFailure(reason: "not a hash")) }
+        guard count % 2 == 0 else { return .corrupt(RedisRecordCodec.DecodeFailure(reason: "odd field count")) }
+        var fields = RedisRecordCodec.AccessTokenFields()
+        for _ in 0..<(count / 2) {
+            guard case .some(.some(let name)) = bulk(), case .some(.some(let value)) = bulk() else {
+                return .corrupt(RedisRecordCodec.DecodeFailure(reason: "a field is not UTF-8"))
+            }
+            do {
+                try fields.add(name: name, value: value)
+            } catch {
+                return .corrupt(error)
+            }
+        }
+        do {
+            return .found(try fields.makeToken())
+        } catch {
+            return .corrupt(error)
+        }
+    }
+}
+
+/// What the `MULTI`, `GETDEL`, `ZREM`, `ZREM`, `EXEC` of a take returned.
+enum TakeRead: Sendable {
+    /// The transaction ran and there was no such record.
+    case missing
+    /// The transaction ran and took this record.
+    case record(Result<RequestToken, RedisRecordCodec.DecodeFailure>)
+    /// Anything else (an error reply, an aborted transaction): the replies, copied.
+    case replies([RedisReply])
+}
+
+extension RESPParser {
+    /// Reads a take transaction's replies, decoding the record straight from the buffer
+    /// when every reply is the expected shape.
+    mutating func takenRequestToken(_ count: Int) -> TakeRead {
+        var copied = self
+        guard count == 5 else { return .replies(copied.replies(count)) }
+        for _ in 0..<4 {
+            guard nextType == UInt8(ascii: "+") else { return .replies(copied.replies(count)) }
+            skip()
+        }
+        guard arrayHeader() == 3, case .some(let value) = bulk() else { return .replies(copied.replies(count)) }
+        guard let value else { return .missing }
+        do {
+            return .record(.success(try RedisRecordCodec.decodeRequestToken(value)))
+        } catch {
+            return .record(.failure(error))
+        }
     }
 }
