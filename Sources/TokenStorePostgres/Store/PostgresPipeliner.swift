@@ -1,13 +1,13 @@
-import Glibc
 import Synchronization
+import TokenStoreKit
 
 /// Coalesces concurrent single-statement calls of one store into libpq pipelines.
 ///
 /// Up to `leaders` calls at a time lease a connection themselves; a call that finds a
 /// leader slot free runs exactly as it would alone (one lock, no hop). A call arriving
 /// while all slots are taken queues its statement; the next leader takes up to
-/// ``maxFollowers`` queued statements with it, sends them after its own in one write, and
-/// hands each follower its result. When a leader finishes it passes its slot to the oldest
+/// ``LeaderQueue/maxFollowers`` queued statements with it, sends them after its own in one
+/// write, and hands each follower its result. When a leader finishes it passes its slot to the oldest
 /// queued call. Under load, many calls share a round trip, a send and a receive on both
 /// ends, where one connection per call would pay each of them per call.
 final class PostgresPipeliner: Sendable {
@@ -27,30 +27,22 @@ final class PostgresPipeliner: Sendable {
     }
 
     private struct State {
-        var waiting: [Follower] = []
-        var leaders = 0
+        var queue: LeaderQueue<Follower>
         var nextID: UInt64 = 1
         /// Ids whose cancellation ran before they queued.
         var cancelledEarly: Set<UInt64> = []
     }
 
-    private let state = Mutex(State())
-    private let leaders: Int
-    /// The most followers one leader carries, bounding a pipeline's size and latency.
-    static let maxFollowers = 64
+    private let state: Mutex<State>
 
     init(leaders: Int) {
-        self.leaders = max(1, leaders)
+        self.state = Mutex(State(queue: LeaderQueue(limit: leaders)))
     }
 
     /// Takes a leader slot when one is free, without suspending; `false` when the call
     /// must queue with ``turn(for:)``.
     func tryLead() -> Bool {
-        state.withLock { state in
-            guard state.leaders < leaders else { return false }
-            state.leaders += 1
-            return true
-        }
+        state.withLock { $0.queue.tryLead() }
     }
 
     /// Waits for this call's turn: `.lead` at once when a leader slot is free.
@@ -71,12 +63,10 @@ final class PostgresPipeliner: Sendable {
                 enum Start { case lead, queued, cancelled }
                 let start = state.withLock { state -> Start in
                     if state.cancelledEarly.remove(id) != nil { return .cancelled }
-                    if state.leaders < leaders {
-                        state.leaders += 1
+                    if state.queue.leadOrQueue(Follower(id: id, statement: statement, continuation: continuation)) {
                         return .lead
                     }
-                    state.waiting.append(Follower(id: id, statement: statement, continuation: continuation))
-                    lastQueued.store(Self.monotonicNanoseconds(), ordering: .relaxed)
+                    lastQueued.store(LeaderQueue<Follower>.monotonicNanoseconds(), ordering: .relaxed)
                     return .queued
                 }
                 switch start {
@@ -87,11 +77,11 @@ final class PostgresPipeliner: Sendable {
             }
         } onCancel: {
             let follower = state.withLock { state -> Follower? in
-                guard let index = state.waiting.firstIndex(where: { $0.id == id }) else {
+                guard let follower = state.queue.removeFollower(where: { $0.id == id }) else {
                     state.cancelledEarly.insert(id)
                     return nil
                 }
-                return state.waiting.remove(at: index)
+                return follower
             }
             follower?.continuation.resume(throwing: CancellationError())
         }
@@ -109,7 +99,7 @@ final class PostgresPipeliner: Sendable {
     /// caller never queues, so it always polls inline.
     var hasCompany: Bool {
         if active.load(ordering: .relaxed) > 1 { return true }
-        return Self.monotonicNanoseconds() - lastQueued.load(ordering: .relaxed) < Self.companyWindowNanoseconds
+        return LeaderQueue<Follower>.monotonicNanoseconds() - lastQueued.load(ordering: .relaxed) < Self.companyWindowNanoseconds
     }
 
     /// Calls inside ``enter()`` / ``leave()``.
@@ -119,15 +109,9 @@ final class PostgresPipeliner: Sendable {
     func enter() { active.add(1, ordering: .relaxed) }
     func leave() { active.subtract(1, ordering: .relaxed) }
 
-    /// When a call last queued behind the leaders (``monotonicNanoseconds()``).
+    /// When a call last queued behind the leaders (``LeaderQueue/monotonicNanoseconds()``).
     private let lastQueued = Atomic<Int64>(Int64.min / 2)
     private static let companyWindowNanoseconds: Int64 = 20_000_000
-
-    private static func monotonicNanoseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-    }
 
     /// Statements that rode in another call's pipeline (for tests and metrics).
     var followersCarried: Int { carried.load(ordering: .relaxed) }
@@ -135,25 +119,13 @@ final class PostgresPipeliner: Sendable {
 
     /// The queued statements a leader carries.
     func takeFollowers() -> [Follower] {
-        state.withLock { state in
-            let count = min(state.waiting.count, Self.maxFollowers)
-            guard count > 0 else { return [] }
-            carried.add(count, ordering: .relaxed)
-            let taken = Array(state.waiting.prefix(count))
-            state.waiting.removeFirst(count)
-            return taken
-        }
+        let taken = state.withLock { $0.queue.takeFollowers() }
+        if !taken.isEmpty { carried.add(taken.count, ordering: .relaxed) }
+        return taken
     }
 
     /// Ends a leader's turn: the oldest queued call inherits the slot.
     func finishLeading() {
-        let next = state.withLock { state -> Follower? in
-            if state.waiting.isEmpty {
-                state.leaders -= 1
-                return nil
-            }
-            return state.waiting.removeFirst()
-        }
-        next?.continuation.resume(returning: .lead)
+        state.withLock { $0.queue.finishLeading() }?.continuation.resume(returning: .lead)
     }
 }

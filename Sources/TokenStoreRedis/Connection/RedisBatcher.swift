@@ -1,5 +1,5 @@
-import Glibc
 import Synchronization
+import TokenStoreKit
 
 /// Coalesces concurrent single-round-trip calls of one store into pipelines.
 ///
@@ -13,29 +13,17 @@ import Synchronization
 /// request's commands stay contiguous, so `MULTI`/`EXEC` blocks and scripts keep their
 /// atomicity.
 final class RedisBatcher: Sendable {
-    private struct State {
-        var waiting: [any PipelinedCall] = []
-        var leaders = 0
-    }
-
-    private let state = Mutex(State())
-    private let leaders: Int
-    /// The most followers one leader carries, bounding a pipeline's size and latency.
-    static let maxFollowers = 64
+    private let state: Mutex<LeaderQueue<any PipelinedCall>>
 
     init(leaders: Int) {
-        self.leaders = max(1, leaders)
+        self.state = Mutex(LeaderQueue(limit: leaders))
     }
 
     /// Takes a leader slot when one is free, without suspending; `false` when the call
     /// must queue (then ``turn(_:)``). Lets a lone caller skip encoding its request twice
     /// and the continuation of a turn.
     func tryLead() -> Bool {
-        state.withLock { state in
-            guard state.leaders < leaders else { return false }
-            state.leaders += 1
-            return true
-        }
+        state.withLock { $0.tryLead() }
     }
 
     /// Waits for this call's turn: `.lead` at once when a leader slot is free, else
@@ -45,12 +33,8 @@ final class RedisBatcher: Sendable {
         await withUnsafeContinuation { continuation in
             call.continuation = continuation
             let lead = state.withLock { state -> Bool in
-                if state.leaders < leaders {
-                    state.leaders += 1
-                    return true
-                }
-                state.waiting.append(call)
-                lastQueued.store(Self.monotonicNanoseconds(), ordering: .relaxed)
+                if state.leadOrQueue(call) { return true }
+                lastQueued.store(LeaderQueue<any PipelinedCall>.monotonicNanoseconds(), ordering: .relaxed)
                 return false
             }
             if lead { call.resume(.lead) }
@@ -64,45 +48,23 @@ final class RedisBatcher: Sendable {
     /// Also true for a while after a call last had to queue: a leader that just took every
     /// queued follower sees an empty queue, yet more calls are about to arrive.
     var hasCompany: Bool {
-        if Self.monotonicNanoseconds() - lastQueued.load(ordering: .relaxed) < Self.companyWindowNanoseconds { return true }
+        let now = LeaderQueue<any PipelinedCall>.monotonicNanoseconds()
+        if now - lastQueued.load(ordering: .relaxed) < Self.companyWindowNanoseconds { return true }
         return state.withLock { $0.leaders > 1 || !$0.waiting.isEmpty }
     }
 
-    /// When a call last queued behind the leaders (``monotonicNanoseconds()``).
+    /// When a call last queued behind the leaders (``LeaderQueue/monotonicNanoseconds()``).
     private let lastQueued = Atomic<Int64>(Int64.min / 2)
     private static let companyWindowNanoseconds: Int64 = 2_000_000
 
-    private static func monotonicNanoseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-    }
-
     /// The queued requests a new leader carries.
     func takeFollowers() -> [any PipelinedCall] {
-        state.withLock { state in
-            let count = min(state.waiting.count, Self.maxFollowers)
-            guard count > 0 else { return [] }
-            if count == state.waiting.count {
-                defer { state.waiting = [] }
-                return state.waiting
-            }
-            let taken = Array(state.waiting.prefix(count))
-            state.waiting.removeFirst(count)
-            return taken
-        }
+        state.withLock { $0.takeFollowers() }
     }
 
     /// Ends a leader's turn: the oldest queued call inherits the slot.
     func finishLeading() {
-        let next = state.withLock { state -> (any PipelinedCall)? in
-            if state.waiting.isEmpty {
-                state.leaders -= 1
-                return nil
-            }
-            return state.waiting.removeFirst()
-        }
-        next?.lead()
+        state.withLock { $0.finishLeading() }?.lead()
     }
 }
 

@@ -1,0 +1,72 @@
+import Glibc
+
+/// The bookkeeping of a leader/follower call coalescer, shared by the Redis and PostgreSQL
+/// drivers: up to `limit` calls lead (each leases a connection), later ones queue as
+/// followers, a leader takes up to ``maxFollowers`` of them into its pipeline, and a
+/// finishing leader hands its slot to the oldest queued one.
+///
+/// A plain value: the driver keeps it under its own lock, beside whatever else it tracks,
+/// and resumes the continuations outside that lock.
+package struct LeaderQueue<Follower> {
+    /// The most followers one leader carries, bounding a pipeline's size and latency.
+    package static var maxFollowers: Int { 64 }
+
+    package private(set) var waiting: [Follower] = []
+    package private(set) var leaders = 0
+    private let limit: Int
+
+    package init(limit: Int) {
+        self.limit = max(1, limit)
+    }
+
+    /// Takes a leader slot when one is free.
+    package mutating func tryLead() -> Bool {
+        guard leaders < limit else { return false }
+        leaders += 1
+        return true
+    }
+
+    /// Takes a leader slot when one is free, else queues `follower`; `true` when it leads.
+    package mutating func leadOrQueue(_ follower: Follower) -> Bool {
+        if tryLead() { return true }
+        waiting.append(follower)
+        return false
+    }
+
+    /// The oldest queued followers, at most ``maxFollowers``, for a leader to carry.
+    package mutating func takeFollowers() -> [Follower] {
+        let count = min(waiting.count, Self.maxFollowers)
+        guard count > 0 else { return [] }
+        if count == waiting.count {
+            defer { waiting = [] }
+            return waiting
+        }
+        let taken = Array(waiting.prefix(count))
+        waiting.removeFirst(count)
+        return taken
+    }
+
+    /// Removes the first queued follower that matches, if any (a call cancelled while queued).
+    package mutating func removeFollower(where matches: (Follower) -> Bool) -> Follower? {
+        guard let index = waiting.firstIndex(where: matches) else { return nil }
+        return waiting.remove(at: index)
+    }
+
+    /// Ends a leader's turn: the oldest queued follower inherits the slot (resume it as a
+    /// leader), or the slot is freed.
+    package mutating func finishLeading() -> Follower? {
+        if waiting.isEmpty {
+            leaders -= 1
+            return nil
+        }
+        return waiting.removeFirst()
+    }
+
+    /// Nanoseconds on the monotonic clock, for "a call queued recently" windows: cheaper
+    /// than `ContinuousClock.now` arithmetic on every call.
+    package static func monotonicNanoseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+}
