@@ -27,6 +27,23 @@ extension BenchmarkSettings {
         [.wallClock, .mallocCountTotal, operationsPerSecond]
     }
 
+    /// A throughput benchmark's configuration: ``concurrentMetrics``, ops/s as a count.
+    static func throughput(maxDuration: Duration) -> Benchmark.Configuration {
+        .init(metrics: concurrentMetrics, units: [operationsPerSecond: .count], maxDuration: maxDuration)
+    }
+
+    /// Runs `operations` operations in `body` as the measured region and records their rate.
+    static func measureRate(
+        _ benchmark: Benchmark, operations: Int, _ body: () async throws -> Void
+    ) async throws {
+        benchmark.startMeasurement()
+        let began = ContinuousClock.now
+        try await body()
+        let elapsed = began.duration(to: .now)
+        benchmark.stopMeasurement()
+        benchmark.measurement(operationsPerSecond, rate(operations, elapsed))
+    }
+
     static func rate(_ operations: Int, _ elapsed: Duration) -> Int {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return seconds > 0 ? Int(Double(operations) / seconds) : 0

@@ -76,28 +76,21 @@ func registerFloorBenchmarks(_ name: String, getsPerCaller: Int, _ floor: FloorO
     let loop = Concurrency.loopGets
     Benchmark(
         "\(name) get, 1 caller x \(loop) in a loop [C floor]",
-        configuration: .init(
-            metrics: BenchmarkSettings.concurrentMetrics, units: [BenchmarkSettings.operationsPerSecond: .count],
-            maxDuration: .seconds(2))
+        configuration: BenchmarkSettings.throughput(maxDuration: .seconds(2))
     ) { (benchmark: Benchmark) async throws in
         let handle = try single.get()
-        benchmark.startMeasurement()
-        let began = ContinuousClock.now
-        for _ in 0..<loop {
-            guard floor.get(handle) == 1 else { throw floorError("\(name) floor get") }
+        try await BenchmarkSettings.measureRate(benchmark, operations: loop) {
+            for _ in 0..<loop {
+                guard floor.get(handle) == 1 else { throw floorError("\(name) floor get") }
+            }
         }
-        let elapsed = began.duration(to: .now)
-        benchmark.stopMeasurement()
-        benchmark.measurement(BenchmarkSettings.operationsPerSecond, BenchmarkSettings.rate(loop, elapsed))
     } setup: { try await setup() } teardown: { try await teardown() }
 
     let callers = Concurrency.callers
     let pool = Holder<[CHandle]>()
     Benchmark(
         "\(name) get, \(callers) callers x \(getsPerCaller) [C floor, \(callers) threads]",
-        configuration: .init(
-            metrics: BenchmarkSettings.concurrentMetrics, units: [BenchmarkSettings.operationsPerSecond: .count],
-            maxDuration: .seconds(3))
+        configuration: BenchmarkSettings.throughput(maxDuration: .seconds(3))
     ) { benchmark in
         let handles = try pool.get()
         benchmark.startMeasurement()

@@ -48,47 +48,37 @@ func registerLibraryBenchmarks(
     let loop = Concurrency.loopGets
     Benchmark(
         "\(name) get, 1 caller x \(loop) in a loop",
-        configuration: .init(
-            metrics: BenchmarkSettings.concurrentMetrics, units: [BenchmarkSettings.operationsPerSecond: .count],
-            maxDuration: .seconds(2))
+        configuration: BenchmarkSettings.throughput(maxDuration: .seconds(2))
     ) { benchmark in
         let store = try store.get()
-        benchmark.startMeasurement()
-        let began = ContinuousClock.now
-        for _ in 0..<loop {
-            guard try await store.accessToken(for: Fixtures.key) != nil else {
-                throw BenchmarkSetupError(description: "\(name): the token is missing")
+        try await BenchmarkSettings.measureRate(benchmark, operations: loop) {
+            for _ in 0..<loop {
+                guard try await store.accessToken(for: Fixtures.key) != nil else {
+                    throw BenchmarkSetupError(description: "\(name): the token is missing")
+                }
             }
         }
-        let elapsed = began.duration(to: .now)
-        benchmark.stopMeasurement()
-        benchmark.measurement(BenchmarkSettings.operationsPerSecond, BenchmarkSettings.rate(loop, elapsed))
     } setup: { try await setup() } teardown: { try await teardown() }
 
     let callers = Concurrency.callers
     Benchmark(
         "\(name) get, \(callers) callers x \(getsPerCaller)",
-        configuration: .init(
-            metrics: BenchmarkSettings.concurrentMetrics, units: [BenchmarkSettings.operationsPerSecond: .count],
-            maxDuration: .seconds(3))
+        configuration: BenchmarkSettings.throughput(maxDuration: .seconds(3))
     ) { benchmark in
         let store = try store.get()
-        benchmark.startMeasurement()
-        let began = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<callers {
-                group.addTask {
-                    for _ in 0..<getsPerCaller {
-                        guard try await store.accessToken(for: Fixtures.key) != nil else {
-                            throw BenchmarkSetupError(description: "\(name): the token is missing")
+        try await BenchmarkSettings.measureRate(benchmark, operations: callers * getsPerCaller) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<callers {
+                    group.addTask {
+                        for _ in 0..<getsPerCaller {
+                            guard try await store.accessToken(for: Fixtures.key) != nil else {
+                                throw BenchmarkSetupError(description: "\(name): the token is missing")
+                            }
                         }
                     }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
         }
-        let elapsed = began.duration(to: .now)
-        benchmark.stopMeasurement()
-        benchmark.measurement(BenchmarkSettings.operationsPerSecond, BenchmarkSettings.rate(callers * getsPerCaller, elapsed))
     } setup: { try await setup() } teardown: { try await teardown() }
 }
