@@ -1,12 +1,10 @@
-import Glibc
-
 /// The bookkeeping of a leader/follower call coalescer, shared by the Redis and PostgreSQL
 /// drivers: up to `limit` calls lead (each leases a connection), later ones queue as
 /// followers, a leader takes up to ``maxFollowers`` of them into its pipeline, and a
 /// finishing leader hands its slot to the oldest queued one.
 ///
 /// A plain value: the driver keeps it under its own lock, beside whatever else it tracks,
-/// and resumes the continuations outside that lock.
+/// and resumes the continuations outside that lock. ``RecentQueueing`` goes with it.
 package struct LeaderQueue<Follower> {
     /// The most followers one leader carries, bounding a pipeline's size and latency.
     package static var maxFollowers: Int { 64 }
@@ -60,13 +58,5 @@ package struct LeaderQueue<Follower> {
             return nil
         }
         return waiting.removeFirst()
-    }
-
-    /// Nanoseconds on the monotonic clock, for "a call queued recently" windows: cheaper
-    /// than `ContinuousClock.now` arithmetic on every call.
-    package static func monotonicNanoseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 }

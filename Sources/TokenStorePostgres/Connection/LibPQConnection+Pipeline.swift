@@ -83,7 +83,7 @@ extension LibPQConnection {
 
         var skipped: [Int] = []
         for item in expected {
-            guard let result = try await nextPipelineResult(deadline: deadline) else {
+            guard let result = try await nextResult(deadline: deadline) else {
                 throw pipelineOutOfStep()
             }
             let status = PQresultStatus(result)
@@ -112,21 +112,11 @@ extension LibPQConnection {
                 }
                 PQclear(result)
                 // A statement's results end with NULL.
-                while let extra = try await nextPipelineResult(deadline: deadline) { PQclear(extra) }
+                while let extra = try await nextResult(deadline: deadline) { PQclear(extra) }
             }
         }
         if PQstatus(handle) != CONNECTION_OK { throw broken() }
         return skipped
-    }
-
-    /// The next result, waiting for the socket while libpq has none complete.
-    private func nextPipelineResult(deadline: ContinuousClock.Instant) async throws(LibPQFailure) -> OpaquePointer? {
-        guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
-        while PQisBusy(handle) != 0 {
-            try await waitForSocket(.readable, deadline: deadline, spin: waitsInline ? replySpin.budget : .zero)
-            if PQconsumeInput(handle) == 0 { throw broken() }
-        }
-        return PQgetResult(handle)
     }
 
     /// The results did not arrive in the order sent: the connection cannot be trusted.

@@ -21,7 +21,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
     private(set) var handle: OpaquePointer?
     private var prepared: Set<String> = []
     /// How long reply waits poll inline, learned from this connection's replies.
-    var replySpin = ReplySpin()
+    private var replySpin = ReplySpin()
     /// Whether reply waits may poll inline first (``replySpin``) or park at once; set by
     /// the store for each lease from how busy it is.
     var waitsInline = true
@@ -204,12 +204,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
         var first: LibPQRows?
         var failure: LibPQFailure?
-        while true {
-            while PQisBusy(handle) != 0 {
-                try await waitForSocket(.readable, deadline: deadline, spin: waitsInline ? replySpin.budget : .zero)
-                if PQconsumeInput(handle) == 0 { throw broken() }
-            }
-            guard let result = PQgetResult(handle) else { break }
+        while let result = try await nextResult(deadline: deadline) {
             defer { PQclear(result) }
             switch PQresultStatus(result) {
             case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
@@ -226,7 +221,18 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         return first ?? LibPQRows(rows: [], affected: 0)
     }
 
-    func waitForSocket(
+    /// The next result of what was sent (`nil` once a query's results are all read),
+    /// waiting for the socket while libpq has none complete.
+    func nextResult(deadline: ContinuousClock.Instant) async throws(LibPQFailure) -> OpaquePointer? {
+        guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
+        while PQisBusy(handle) != 0 {
+            try await waitForSocket(.readable, deadline: deadline, spin: waitsInline ? replySpin.budget : .zero)
+            if PQconsumeInput(handle) == 0 { throw broken() }
+        }
+        return PQgetResult(handle)
+    }
+
+    private func waitForSocket(
         _ interest: SocketInterest, deadline: ContinuousClock.Instant, spin: Duration = .microseconds(60)
     ) async throws(LibPQFailure) {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }

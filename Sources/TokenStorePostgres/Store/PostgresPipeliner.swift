@@ -66,7 +66,7 @@ final class PostgresPipeliner: Sendable {
                     if state.queue.leadOrQueue(Follower(id: id, statement: statement, continuation: continuation)) {
                         return .lead
                     }
-                    lastQueued.store(LeaderQueue<Follower>.monotonicNanoseconds(), ordering: .relaxed)
+                    recentlyQueued.mark()
                     return .queued
                 }
                 switch start {
@@ -99,7 +99,7 @@ final class PostgresPipeliner: Sendable {
     /// caller never queues, so it always polls inline.
     var hasCompany: Bool {
         if active.load(ordering: .relaxed) > 1 { return true }
-        return LeaderQueue<Follower>.monotonicNanoseconds() - lastQueued.load(ordering: .relaxed) < Self.companyWindowNanoseconds
+        return recentlyQueued.isRecent
     }
 
     /// Calls inside ``enter()`` / ``leave()``.
@@ -109,9 +109,8 @@ final class PostgresPipeliner: Sendable {
     func enter() { active.add(1, ordering: .relaxed) }
     func leave() { active.subtract(1, ordering: .relaxed) }
 
-    /// When a call last queued behind the leaders (``LeaderQueue/monotonicNanoseconds()``).
-    private let lastQueued = Atomic<Int64>(Int64.min / 2)
-    private static let companyWindowNanoseconds: Int64 = 20_000_000
+    /// When a call last queued behind the leaders.
+    private let recentlyQueued = RecentQueueing(window: .milliseconds(20))
 
     /// Statements that rode in another call's pipeline (for tests and metrics).
     var followersCarried: Int { carried.load(ordering: .relaxed) }

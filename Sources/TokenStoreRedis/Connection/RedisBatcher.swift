@@ -34,7 +34,7 @@ final class RedisBatcher: Sendable {
             call.continuation = continuation
             let lead = state.withLock { state -> Bool in
                 if state.leadOrQueue(call) { return true }
-                lastQueued.store(LeaderQueue<any PipelinedCall>.monotonicNanoseconds(), ordering: .relaxed)
+                recentlyQueued.mark()
                 return false
             }
             if lead { call.resume(.lead) }
@@ -48,14 +48,12 @@ final class RedisBatcher: Sendable {
     /// Also true for a while after a call last had to queue: a leader that just took every
     /// queued follower sees an empty queue, yet more calls are about to arrive.
     var hasCompany: Bool {
-        let now = LeaderQueue<any PipelinedCall>.monotonicNanoseconds()
-        if now - lastQueued.load(ordering: .relaxed) < Self.companyWindowNanoseconds { return true }
+        if recentlyQueued.isRecent { return true }
         return state.withLock { $0.leaders > 1 || !$0.waiting.isEmpty }
     }
 
-    /// When a call last queued behind the leaders (``LeaderQueue/monotonicNanoseconds()``).
-    private let lastQueued = Atomic<Int64>(Int64.min / 2)
-    private static let companyWindowNanoseconds: Int64 = 2_000_000
+    /// When a call last queued behind the leaders.
+    private let recentlyQueued = RecentQueueing(window: .milliseconds(2))
 
     /// The queued requests a new leader carries.
     func takeFollowers() -> [any PipelinedCall] {
