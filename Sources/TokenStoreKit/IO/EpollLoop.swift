@@ -45,21 +45,24 @@ final class EpollLoop: Sendable {
         do {
             if cancellable {
                 try await withTaskCancellationHandler {
-                    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                        register(id: id, fd: fd, interest: interest, deadline: deadline, continuation: continuation)
-                    }
+                    try await park(id: id, fd: fd, interest: interest, deadline: deadline)
                 } onCancel: {
                     cancel(id: id)
                 }
             } else {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    register(id: id, fd: fd, interest: interest, deadline: deadline, continuation: continuation)
-                }
+                try await park(id: id, fd: fd, interest: interest, deadline: deadline)
             }
         } catch let error as SocketWaitError {
             throw error
         } catch {
             throw .cancelled
+        }
+    }
+
+    /// Suspends until the epoll thread (or a cancellation) resumes waiter `id`.
+    private func park(id: UInt64, fd: Int32, interest: SocketInterest, deadline: ContinuousClock.Instant) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            register(id: id, fd: fd, interest: interest, deadline: deadline, continuation: continuation)
         }
     }
 

@@ -3,7 +3,7 @@ import TokenStoreKit
 
 /// Converts tokens to statement parameters and result rows back to tokens.
 enum PostgresRowCodec {
-    static func parameters(_ token: RequestToken) throws -> [String?] {
+    static func parameters(_ token: RequestToken) -> [String?] {
         [
             token.token, token.provider, token.secret, token.context.callbackURL, token.context.returnTo,
             token.context.sessionBinding, MetadataJSON.encode(token.context.metadata),
@@ -11,7 +11,7 @@ enum PostgresRowCodec {
         ]
     }
 
-    static func parameters(_ token: AccessToken) throws -> [String?] {
+    static func parameters(_ token: AccessToken) -> [String?] {
         [
             token.provider, token.userID, token.token, token.secret, token.screenName, token.accessType,
             MetadataJSON.encode(token.metadata), String(TokenTimestamp.milliseconds(token.createdAt)),

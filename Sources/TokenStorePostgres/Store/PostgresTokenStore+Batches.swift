@@ -20,7 +20,7 @@ extension PostgresTokenStore {
             return 0
         }
         let rows = try tokens.map { token in
-            let parameters = try PostgresRowCodec.parameters(token)
+            let parameters = PostgresRowCodec.parameters(token)
             try PostgresRowCodec.checkStorable(parameters, store: displayName, operation: "saveAccessTokens")
             return parameters
         }
@@ -41,7 +41,7 @@ extension PostgresTokenStore {
             return 0
         }
         let rows = try tokens.map { token in
-            let parameters = try PostgresRowCodec.parameters(token)
+            let parameters = PostgresRowCodec.parameters(token)
             try PostgresRowCodec.checkStorable(parameters, store: displayName, operation: "saveRequestTokens")
             return parameters
         }

@@ -5,7 +5,7 @@ extension PostgresTokenStore {
     // MARK: Request tokens
 
     public func saveRequestToken(_ token: RequestToken) async throws {
-        let parameters = try PostgresRowCodec.parameters(token)
+        let parameters = PostgresRowCodec.parameters(token)
         try PostgresRowCodec.checkStorable(parameters, store: displayName, operation: "saveRequestToken")
         _ = try await run(statements.saveRequestToken, parameters, operation: "saveRequestToken")
     }
@@ -45,7 +45,7 @@ extension PostgresTokenStore {
 
     @discardableResult
     public func saveAccessToken(_ token: AccessToken, policy: WritePolicy) async throws -> Bool {
-        let parameters = try PostgresRowCodec.parameters(token)
+        let parameters = PostgresRowCodec.parameters(token)
         try PostgresRowCodec.checkStorable(parameters, store: displayName, operation: "saveAccessToken")
         let statement = policy == .overwrite ? statements.saveAccessTokenOverwrite : statements.saveAccessTokenIfNewer
         return try await run(statement, parameters, operation: "saveAccessToken").affected > 0

@@ -31,6 +31,7 @@ final class SQLiteCheckpointer: Sendable {
     /// The WAL's growth since the last checkpoint: one lock per commit, uncontended but for
     /// the moment a checkpoint finishes.
     private let growth: Mutex<SQLiteWALGrowth>
+    /// `growth`'s pending restart, mirrored so the check before every write takes no lock.
     private let restartPending = Atomic<Bool>(false)
     /// WAL size, in thresholds, from which checkpoints restart the WAL.
     static let restartFactor = 2
