@@ -10,6 +10,7 @@ import OAuth1
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: BenchmarkSettings.metrics,
+        timeUnits: .nanoseconds,
         maxDuration: .seconds(2),
         maxIterations: BenchmarkSettings.maxIterations
     )
