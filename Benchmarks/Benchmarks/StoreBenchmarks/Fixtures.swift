@@ -64,6 +64,10 @@ enum Concurrency {
     static let callers = 16
     /// Gets per sample of the single-caller loop benchmarks.
     static let loopGets = 100
+    /// Gets per caller in a sample of the server drivers' 16-caller benchmarks: enough
+    /// that a sample is mostly steady state (about 0.3 s), like the servers' own tools
+    /// measure, rather than the start and drain of 16 tasks.
+    static let serverGetsPerCaller = 1000
 }
 
 /// A fresh directory under the temporary directory.

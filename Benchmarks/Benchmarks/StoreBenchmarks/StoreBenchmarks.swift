@@ -95,11 +95,11 @@ func registerPostgres() {
         print("PostgreSQL benchmarks not registered: set TOKENSTORE_BENCH_POSTGRES_URL or TOKENSTORE_TEST_POSTGRES_URL (Scripts/test-servers exports the latter)")
         return
     }
-    registerLibraryBenchmarks("PostgreSQL", getsPerCaller: 100) { try await PostgresTokenStore(url: url) }
+    registerLibraryBenchmarks("PostgreSQL", getsPerCaller: Concurrency.serverGetsPerCaller) { try await PostgresTokenStore(url: url) }
     let conninfo = CString(url)
     let schema = CString("tokenstore")
     registerFloorBenchmarks(
-        "PostgreSQL", getsPerCaller: 100,
+        "PostgreSQL", getsPerCaller: Concurrency.serverGetsPerCaller,
         FloorOperations(
             open: {
                 guard let handle = floors_pq_open(conninfo.pointer, schema.pointer) else { throw floorError("PostgreSQL floor open") }
@@ -136,7 +136,7 @@ func registerRedis() {
         print("Redis benchmarks not registered: cannot parse the Redis URL")
         return
     }
-    registerLibraryBenchmarks("Redis", getsPerCaller: 100) { try await RedisTokenStore(url: url) }
+    registerLibraryBenchmarks("Redis", getsPerCaller: Concurrency.serverGetsPerCaller) { try await RedisTokenStore(url: url) }
     let cHost = CString(host)
     let port = Int32(components.port ?? 6379)
     let user = CString(components.user.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding ?? $0 })
@@ -146,7 +146,7 @@ func registerRedis() {
     let script = CString(RedisFloorFixture.upsertScript)
     let record = RedisFloorFixture.requestRecord
     registerFloorBenchmarks(
-        "Redis", getsPerCaller: 100,
+        "Redis", getsPerCaller: Concurrency.serverGetsPerCaller,
         FloorOperations(
             open: {
                 guard let handle = floors_redis_open(cHost.pointer, port, user.pointer, password.pointer, database, prefix.pointer, script.pointer) else {

@@ -175,7 +175,17 @@ public final class PostgresTokenStore: TokenStore, Sendable {
         pipeliner.enter()
         defer { pipeliner.leave() }
         if pipeliner.tryLead() {
-            let followers = pipeliner.takeFollowers()
+            var followers = pipeliner.takeFollowers()
+            if followers.isEmpty, pipeliner.hasCompany {
+                // Under load a free slot with an empty queue usually means this call's
+                // previous pipeline just finished: the callers it resumed are queued on the
+                // executor behind this task and about to call again. One yield lets them
+                // queue first, so they ride in this pipeline instead of this call going out
+                // alone and them waiting a whole round trip for the next leader. Measured on
+                // 2 cores, 16 callers: 2.3 -> 6.2 statements per send, 28-52 % more gets/s.
+                await Task.yield()
+                followers = pipeliner.takeFollowers()
+            }
             if followers.isEmpty {
                 // Alone: straight onto a connection, no extra async frames (each one costs
                 // task-allocator space, and past its first slab a malloc).
