@@ -3,8 +3,9 @@ import TokenStoreKit
 
 /// Coalesces concurrent single-statement calls of one store into libpq pipelines.
 ///
-/// Up to `leaders` calls at a time lease a connection themselves; a call that finds a
-/// leader slot free runs exactly as it would alone (one lock, no hop). A call arriving
+/// Up to `leaders` calls at a time lease a connection themselves; a lone call that finds a
+/// leader slot free runs exactly as it would alone (one lock, no hop; under load it yields
+/// once first, see `PostgresTokenStore.run`). A call arriving
 /// while all slots are taken queues its statement; the next leader takes up to
 /// ``LeaderQueue/maxFollowers`` queued statements with it, sends them after its own in one
 /// write, and hands each follower its result. When a leader finishes it passes its slot to the oldest
