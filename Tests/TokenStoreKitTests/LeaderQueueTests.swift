@@ -37,4 +37,19 @@ struct LeaderQueueTests {
         let none = queue.takeFollowers()
         #expect(none.isEmpty)
     }
+
+    @Test("followers a leader could not send go back to the head of the queue, and the slot passes to the first")
+    func requeue() {
+        var queue = LeaderQueue<Int>(limit: 1)
+        _ = queue.tryLead()
+        for id in 1...3 { _ = queue.leadOrQueue(id) }
+        let taken = queue.takeFollowers()
+        _ = queue.leadOrQueue(4)
+        queue.requeueFirst(taken)
+        #expect(queue.waiting == [1, 2, 3, 4])
+        let next = queue.finishLeading()
+        #expect(next == 1)
+        #expect(queue.leaders == 1)
+        #expect(queue.takeFollowers() == [2, 3, 4])
+    }
 }

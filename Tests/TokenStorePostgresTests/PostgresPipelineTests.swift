@@ -187,5 +187,69 @@ extension PostgresServerTests {
             }
             try await store.close()
         }
+
+        @Test("a leader cancelled while it waits for a connection passes its followers on instead of failing them")
+        func leaderCancelledBeforeSending() async throws {
+            // One connection and so one leader; the test holds the connection so that
+            // leaders wait for it.
+            let store = try await PostgresTokenStore(url: try PostgresTestServer.urlWithFreshSchema(extra: "&pool_max=1"))
+            _ = try await store.saveAccessTokens((0..<4).map(Self.token), policy: .overwrite)
+            func key(_ user: Int) -> AccessTokenKey { AccessTokenKey(provider: "pipe", userID: String(user)) }
+            func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
+                let end = ContinuousClock.now + .seconds(5)
+                while !condition() {
+                    guard ContinuousClock.now < end else { throw WaitTimedOut(what: what) }
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+            }
+            let (held, heldSignal) = AsyncStream<Void>.makeStream()
+            let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await store.withConnection("hold", gated: false) { _, _ throws(LibPQFailure) in
+                    heldSignal.yield()
+                    for await _ in release { break }
+                }
+            }
+            for await _ in held { break }
+
+            // A lone call takes the leader slot and waits for the connection; three more queue.
+            let lone = Task { try await store.accessToken(for: key(0)) }
+            try await Task.sleep(for: .milliseconds(50))
+            let first = Task { try await store.accessToken(for: key(1)) }
+            try await waitUntil("the first follower queues") { store.pipeliner.queuedCount == 1 }
+            let second = Task { try await store.accessToken(for: key(2)) }
+            let third = Task { try await store.accessToken(for: key(3)) }
+            try await waitUntil("three followers queue") { store.pipeliner.queuedCount == 3 }
+            let carried = store.pipeliner.followersCarried
+
+            // Cancelling the lone call hands the slot to `first`, which takes the other two and
+            // waits for the connection in turn; then `first` is cancelled too.
+            lone.cancel()
+            try await waitUntil("the first follower leads the other two") { store.pipeliner.followersCarried == carried + 2 }
+            first.cancel()
+            // The two it carried queue again and the second of them leads the third. (Had
+            // they been failed with the leader's cancellation, this never happens: the
+            // checks below then report their errors.)
+            try? await waitUntil("the second follower leads the third") { store.pipeliner.followersCarried == carried + 3 }
+
+            releaseSignal.yield()
+            try await holder.value
+            for (follower, user) in [(second, 2), (third, 3)] {
+                do {
+                    #expect(try await follower.value?.token == "token-\(user)")
+                } catch {
+                    Issue.record("a follower failed with its leader's cancellation: \(error)")
+                }
+            }
+            // The cancelled calls either failed or finished; neither may hang.
+            _ = await lone.result
+            _ = await first.result
+            try await store.close()
+        }
+
+        struct WaitTimedOut: Error, CustomStringConvertible {
+            let what: String
+            var description: String { "timed out waiting until \(what)" }
+        }
     }
 }

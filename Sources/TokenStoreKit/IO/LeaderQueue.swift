@@ -44,6 +44,13 @@ package struct LeaderQueue<Follower> {
         return taken
     }
 
+    /// Puts `followers` a leader took back at the head of the queue, in their order: the
+    /// leader could not send them (it was cancelled before it got a connection). Its
+    /// ``finishLeading()`` then hands the slot to the first of them.
+    package mutating func requeueFirst(_ followers: [Follower]) {
+        waiting.insert(contentsOf: followers, at: 0)
+    }
+
     /// Removes the first queued follower that matches, if any (a call cancelled while queued).
     package mutating func removeFollower(where matches: (Follower) -> Bool) -> Follower? {
         guard let index = waiting.firstIndex(where: matches) else { return nil }

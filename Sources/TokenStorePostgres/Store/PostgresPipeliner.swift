@@ -124,6 +124,16 @@ final class PostgresPipeliner: Sendable {
         return taken
     }
 
+    /// Queues `followers` again, first in line: their leader was cancelled before it got a
+    /// connection, so their statements never went out.
+    func requeue(_ followers: [Follower]) {
+        state.withLock { $0.queue.requeueFirst(followers) }
+        recentlyQueued.mark()
+    }
+
+    /// Calls waiting behind the leaders (for tests).
+    var queuedCount: Int { state.withLock { $0.queue.waiting.count } }
+
     /// Ends a leader's turn: the oldest queued call inherits the slot.
     func finishLeading() {
         state.withLock { $0.queue.finishLeading() }?.continuation.resume(returning: .lead)

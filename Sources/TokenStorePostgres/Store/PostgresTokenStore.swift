@@ -231,7 +231,15 @@ public final class PostgresTokenStore: TokenStore, Sendable {
                 await connection.executePipeline(statements, deadline: deadline)
             }
         } catch {
-            for follower in followers { follower.continuation.resume(returning: .done(.failure(error))) }
+            // Nothing was sent: `executePipeline` never throws, so this is the lease (waiting
+            // for a connection, connecting). When that failed because this call was
+            // cancelled, the failure is not the followers': they queue again, first in
+            // line, and the slot passes to the oldest of them (`finishLeading`).
+            if Task.isCancelled, error is CancellationError || (error as? TokenStoreError)?.code == .timedOut {
+                pipeliner.requeue(followers)
+            } else {
+                for follower in followers { follower.continuation.resume(returning: .done(.failure(error))) }
+            }
             return try await settle(.failure(error), of: statement, operation: operation)
         }
         for (follower, outcome) in zip(followers, outcomes.dropFirst()) {
