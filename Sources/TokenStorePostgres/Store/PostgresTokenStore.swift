@@ -29,6 +29,8 @@ import TokenStoreKit
 ///   row fails only the call it belongs to; writes keep their own sync point, so no other
 ///   call's failure can undo them; a lost connection fails every carried call with
 ///   ``TokenStoreError/Code/unavailable`` (reads retry once on a fresh connection first).
+///   A leader's cancellation never fails the calls it carries: once sent, its waits
+///   ignore it; before that (waiting for a connection), the carried calls queue again.
 ///   Transactions, batches and migrations never share a connection.
 /// - No libpq call blocks a Swift cooperative thread: sockets are non-blocking and waits
 ///   go through a short inline poll (only while a call is alone), then a shared epoll thread.
