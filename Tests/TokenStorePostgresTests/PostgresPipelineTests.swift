@@ -214,7 +214,7 @@ extension PostgresServerTests {
 
             // A lone call takes the leader slot and waits for the connection; three more queue.
             let lone = Task { try await store.accessToken(for: key(0)) }
-            try await Task.sleep(for: .milliseconds(50))
+            try await waitUntil("the lone call leads") { store.pipeliner.leaderCount == 1 }
             let first = Task { try await store.accessToken(for: key(1)) }
             try await waitUntil("the first follower queues") { store.pipeliner.queuedCount == 1 }
             let second = Task { try await store.accessToken(for: key(2)) }

@@ -131,8 +131,9 @@ final class PostgresPipeliner: Sendable {
         recentlyQueued.mark()
     }
 
-    /// Calls waiting behind the leaders (for tests).
+    /// Calls waiting behind the leaders, and leader slots taken (for tests).
     var queuedCount: Int { state.withLock { $0.queue.waiting.count } }
+    var leaderCount: Int { state.withLock { $0.queue.leaders } }
 
     /// Ends a leader's turn: the oldest queued call inherits the slot.
     func finishLeading() {
