@@ -234,10 +234,11 @@ public final class PostgresTokenStore: TokenStore, Sendable {
             }
         } catch {
             // Nothing was sent: `executePipeline` never throws, so this is the lease (waiting
-            // for a connection, connecting). When that failed because this call was
-            // cancelled, the failure is not the followers': they queue again, first in
-            // line, and the slot passes to the oldest of them (`finishLeading`).
-            if Task.isCancelled, error is CancellationError || (error as? TokenStoreError)?.code == .timedOut {
+            // for a connection, connecting). When this call was cancelled, the failure may
+            // be its cancellation, not the followers' fate: they queue again, first in line,
+            // and the slot passes to the oldest of them (`finishLeading`), whose own lease
+            // then tells them how things stand.
+            if Task.isCancelled {
                 pipeliner.requeue(followers)
             } else {
                 for follower in followers { follower.continuation.resume(returning: .done(.failure(error))) }
