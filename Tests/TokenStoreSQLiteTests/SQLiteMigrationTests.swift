@@ -32,8 +32,9 @@ struct SQLiteMigrationTests {
             for _ in 0..<6 {
                 group.addTask {
                     let store = try await SQLiteTokenStore(path: path)
-                    defer { Task { try await store.close() } }
-                    return try await store.schemaVersion()
+                    let version = try await store.schemaVersion()
+                    try await store.close()
+                    return version
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }

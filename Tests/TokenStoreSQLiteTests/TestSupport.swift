@@ -26,6 +26,8 @@ final class RawSQLite {
     init(path: String) throws {
         let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil)
         try #require(rc == SQLITE_OK, "sqlite3_open_v2 returned \(rc)")
+        // A store closing on another thread may briefly hold the database's locks.
+        sqlite3_busy_timeout(db, 5000)
     }
 
     deinit { sqlite3_close_v2(db) }
