@@ -23,7 +23,7 @@ extension PostgresServerTests {
             let rows = try await store.withConnection("test") { connection, deadline throws(LibPQFailure) in
                 try await connection.execute(sql: "SELECT count(*) FROM \(PostgresStatements.quote(store.configuration.schema)).schema_migrations", deadline: deadline)
             }
-            #expect(rows.rows.first?.first == "1")
+            #expect(rows.first?.first == "1")
             for store in stores { try await store.close() }
         }
 

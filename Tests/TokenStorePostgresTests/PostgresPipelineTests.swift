@@ -118,7 +118,7 @@ extension PostgresServerTests {
                 await connection.executePipeline(statements, deadline: deadline)
             }
             #expect(outcomes.count == statements.count)
-            func value(_ index: Int) -> String? { (try? outcomes[index].get())?.rows.first?.first ?? nil }
+            func value(_ index: Int) -> String? { (try? outcomes[index].get())?.first?.first ?? nil }
             func sqlState(_ index: Int) -> String? {
                 if case .failure(let failure) = outcomes[index] { return failure.sqlState }
                 return nil
@@ -134,7 +134,7 @@ extension PostgresServerTests {
             let rows = try await store.withConnection("test") { connection, deadline throws(LibPQFailure) in
                 try await connection.execute(sql: "SELECT count(*) FROM \(schema).schema_migrations WHERE version = 1000", deadline: deadline)
             }
-            #expect(rows.rows.first?.first == "1")
+            #expect(rows.first?.first == "1")
             #expect(try await store.counts() == TokenCounts(requestTokens: 0, accessTokens: 0))
             try await store.close()
         }
@@ -152,7 +152,7 @@ extension PostgresServerTests {
             let outcomes = try await store.withConnection("test") { connection, deadline throws(LibPQFailure) in
                 await connection.executePipeline(statements, deadline: deadline)
             }
-            for index in [0, 1, 2, 3, 5] { #expect((try? outcomes[index].get())?.rows.first?.first == "0.1", "statement \(index)") }
+            for index in [0, 1, 2, 3, 5] { #expect((try? outcomes[index].get())?.first?.first == "0.1", "statement \(index)") }
             if case .failure(let failure) = outcomes[4] {
                 #expect(failure.sqlState == "57014")  // query_canceled by statement_timeout
             } else {

@@ -51,7 +51,7 @@ package final class ConnectionPool<Connection: PooledConnection>: Sendable {
         case wait(UInt64)
     }
 
-    /// What ``release(_:)`` does with a healthy connection.
+    /// What ``giveBack(_:)`` does with a healthy connection.
     private enum ReleaseOutcome {
         case handedOver(Waiter)
         case kept
@@ -111,13 +111,21 @@ package final class ConnectionPool<Connection: PooledConnection>: Sendable {
     package func withConnection<Result: Sendable>(
         _ body: (Connection) async throws -> Result
     ) async throws -> Result {
-        let connection = try await acquire()
+        // The usual case, an idle connection taken and given back, runs synchronously: no
+        // async frame for acquire or release (each one is task-allocator space, and from a
+        // fresh task past the first slab a `malloc`).
+        let connection: Connection
+        if let idle = try takeIdle() {
+            connection = idle
+        } else {
+            connection = try await acquireSlowly()
+        }
         do {
             let result = try await body(connection)
-            await release(connection)
+            if !giveBack(connection) { await close(returned: connection) }
             return result
         } catch {
-            await release(connection)
+            if !giveBack(connection) { await close(returned: connection) }
             throw error
         }
     }
@@ -129,7 +137,17 @@ package final class ConnectionPool<Connection: PooledConnection>: Sendable {
 
     // MARK: Acquire and release
 
-    private func acquire() async throws -> Connection {
+    /// An idle connection, without suspending; `nil` when the caller must wait or open one.
+    private func takeIdle() throws -> Connection? {
+        try state.withLock { state in
+            if state.isShutDown { throw ConnectionPoolError.shutDown }
+            return state.idle.popLast()?.connection
+        }
+    }
+
+    /// Opens a connection in a free slot, or waits for one to be released.
+    @inline(never)
+    private func acquireSlowly() async throws -> Connection {
         let immediate: Immediate = try state.withLock { state in
             if state.isShutDown { throw ConnectionPoolError.shutDown }
             if let idle = state.idle.popLast() { return .connection(idle.connection) }
@@ -237,13 +255,11 @@ package final class ConnectionPool<Connection: PooledConnection>: Sendable {
         waiter?.continuation.resume(throwing: error)
     }
 
-    private func release(_ connection: Connection) async {
-        if connection.isBroken {
-            logger.debug("closing a broken pooled connection")
-            await connection.close()
-            freeSlot()
-            return
-        }
+    /// Takes a connection back without suspending: a healthy one into the idle list or
+    /// straight to the oldest waiter. `false` when the caller must ``close(returned:)`` it:
+    /// it is broken, or the pool was shut down (its slot is already given up then).
+    private func giveBack(_ connection: Connection) -> Bool {
+        if connection.isBroken { return false }
         let outcome: ReleaseOutcome = state.withLock { state in
             if state.isShutDown {
                 state.open -= 1
@@ -254,10 +270,24 @@ package final class ConnectionPool<Connection: PooledConnection>: Sendable {
             return .kept
         }
         switch outcome {
-        case .handedOver(let waiter): waiter.continuation.resume(returning: .connection(connection))
-        case .kept: break
-        case .close: await connection.close()
+        case .handedOver(let waiter):
+            waiter.continuation.resume(returning: .connection(connection))
+            return true
+        case .kept:
+            return true
+        case .close:
+            return false
         }
+    }
+
+    /// Closes a connection ``giveBack(_:)`` refused; a broken one's slot goes to the
+    /// oldest waiter, who opens a fresh connection in it.
+    @inline(never)
+    private func close(returned connection: Connection) async {
+        let broken = connection.isBroken
+        if broken { logger.debug("closing a broken pooled connection") }
+        await connection.close()
+        if broken { freeSlot() }
     }
 
     // MARK: Lifecycle
@@ -285,7 +315,7 @@ package final class ConnectionPool<Connection: PooledConnection>: Sendable {
             guard reserved else { return }
             do {
                 let connection = try await factory()
-                await release(connection)
+                if !giveBack(connection) { await close(returned: connection) }
             } catch {
                 freeSlot()
                 logger.debug("could not open a minimum pool connection; retrying later", metadata: ["error": "\(error)"])

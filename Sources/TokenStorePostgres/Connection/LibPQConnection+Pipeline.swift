@@ -3,12 +3,21 @@ import TokenStoreKit
 
 /// One single-statement call carried in a pipeline (see ``LibPQConnection/executePipeline(_:deadline:)``).
 struct PipelinedStatement: Sendable {
-    var name: String
-    var sql: String
+    var statement: PostgresStatements.Statement
     var parameters: [String?]
     /// Whether the statement only reads. Reads share a sync point; a write gets one right
     /// after it, so it commits on its own and a later failure cannot roll it back.
     var readOnly: Bool
+
+    init(_ statement: PostgresStatements.Statement, parameters: [String?], readOnly: Bool) {
+        self.statement = statement
+        self.parameters = parameters
+        self.readOnly = readOnly
+    }
+
+    init(name: String, sql: String, parameters: [String?], readOnly: Bool) {
+        self.init(PostgresStatements.Statement(name: name, sql: sql), parameters: parameters, readOnly: readOnly)
+    }
 }
 
 extension LibPQConnection {
@@ -35,8 +44,7 @@ extension LibPQConnection {
         do throws(LibPQFailure) {
             guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
             for statement in statements {
-                try await prepare(
-                    statement: statement.name, sql: statement.sql, parameterCount: statement.parameters.count, deadline: deadline)
+                try await prepare(statement.statement, parameterCount: statement.parameters.count, deadline: deadline)
             }
             guard PQenterPipelineMode(handle) == 1 else { throw broken() }
             var pending = Array(statements.indices)
@@ -68,9 +76,7 @@ extension LibPQConnection {
         expected.reserveCapacity(pending.count + 2)
         for (position, index) in pending.enumerated() {
             let statement = statements[index]
-            let sent = withParameters(statement.parameters) { values in
-                PQsendQueryPrepared(handle, statement.name, Int32(statement.parameters.count), values, nil, nil, 0)
-            }
+            let sent = sendPrepared(statement.statement, statement.parameters)
             guard sent == 1 else { throw broken() }
             expected.append(.statement(index))
             if !statement.readOnly || position == pending.count - 1 {

@@ -134,30 +134,36 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
 
     /// Runs a prepared statement (preparing it on this connection the first time).
     func execute(
-        statement name: String, sql: String, parameters: [String?], deadline: ContinuousClock.Instant
+        _ statement: PostgresStatements.Statement, parameters: [String?], deadline: ContinuousClock.Instant
     ) async throws(LibPQFailure) -> LibPQRows {
-        guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
-        try await prepare(statement: name, sql: sql, parameterCount: parameters.count, deadline: deadline)
+        try await prepare(statement, parameterCount: parameters.count, deadline: deadline)
         let started = ContinuousClock.now
-        let sent = withParameters(parameters) { values in
-            PQsendQueryPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
-        }
-        try await finishSending(sent, deadline: deadline)
+        try await finishSending(sendPrepared(statement, parameters), deadline: deadline)
         let rows = try await collectResult(deadline: deadline)
         replySpin.record(ContinuousClock.now - started)
         return rows
     }
 
-    /// Prepares `name` on this connection unless it already was.
+    /// Queues a prepared statement's execution in libpq's output buffer (`PQsendQueryPrepared`).
+    func sendPrepared(_ statement: PostgresStatements.Statement, _ parameters: [String?]) -> Int32 {
+        guard let handle else { return 0 }
+        return statement.cName.withUnsafeBufferPointer { name in
+            withParameters(parameters) { values in
+                PQsendQueryPrepared(handle, name.baseAddress, Int32(parameters.count), values, nil, nil, 0)
+            }
+        }
+    }
+
+    /// Prepares `statement` on this connection unless it already was.
     func prepare(
-        statement name: String, sql: String, parameterCount: Int, deadline: ContinuousClock.Instant
+        _ statement: PostgresStatements.Statement, parameterCount: Int, deadline: ContinuousClock.Instant
     ) async throws(LibPQFailure) {
-        guard !prepared.contains(name) else { return }
+        guard !prepared.contains(statement.name) else { return }
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
-        let sent = PQsendPrepare(handle, name, sql, Int32(parameterCount), nil)
+        let sent = PQsendPrepare(handle, statement.name, statement.sql, Int32(parameterCount), nil)
         try await finishSending(sent, deadline: deadline)
         _ = try await collectResult(deadline: deadline)
-        prepared.insert(name)
+        prepared.insert(statement.name)
     }
 
     /// Runs one SQL text without parameters (may hold several statements: BEGIN, migrations).
@@ -218,7 +224,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
             throw failure
         }
         if PQstatus(handle) != CONNECTION_OK { throw broken() }
-        return first ?? LibPQRows(rows: [], affected: 0)
+        return first ?? LibPQRows(affected: 0)
     }
 
     /// The next result of what was sent (`nil` once a query's results are all read),
@@ -274,13 +280,6 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
 /// `@unchecked Sendable`: the thread that created it never touches it again.
 private struct StartedHandle: @unchecked Sendable {
     let handle: OpaquePointer?
-}
-
-extension LibPQRows {
-    init(rows: [[String?]], affected: Int) {
-        self.rows = rows
-        self.affected = affected
-    }
 }
 
 /// Calls `body` with NULL-terminated C string arrays of the keys and values.

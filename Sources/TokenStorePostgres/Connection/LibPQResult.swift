@@ -1,32 +1,63 @@
 import CTokenStoreLibPQ
 
 /// The rows of one result, copied out of libpq (text format) before `PQclear`.
-struct LibPQRows: Sendable {
-    /// Each row's columns; `nil` is SQL NULL.
-    var rows: [[String?]]
+///
+/// Every value sits in one flat array, row after row: one allocation per result however
+/// many rows and columns it has (an array per row cost one more per call on every read).
+struct LibPQRows: RandomAccessCollection, Sendable {
+    /// Every row's columns back to back; `nil` is SQL NULL.
+    private let values: [String?]
+    /// Columns per row.
+    let columnCount: Int
     /// `PQcmdTuples`: rows affected by INSERT/UPDATE/DELETE.
-    var affected: Int
+    let affected: Int
+    let endIndex: Int
+
+    var startIndex: Int { 0 }
+
+    subscript(row: Int) -> LibPQRow {
+        LibPQRow(values: values, start: row * columnCount, count: columnCount)
+    }
 
     init(copying result: OpaquePointer) {
         let rowCount = Int(PQntuples(result))
         let columnCount = Int(PQnfields(result))
-        var rows: [[String?]] = []
-        rows.reserveCapacity(rowCount)
-        for row in 0..<rowCount {
-            var columns: [String?] = []
-            columns.reserveCapacity(columnCount)
-            for column in 0..<columnCount {
-                if PQgetisnull(result, Int32(row), Int32(column)) != 0 {
-                    columns.append(nil)
+        var values: [String?] = []
+        values.reserveCapacity(rowCount * columnCount)
+        for row in 0..<Int32(rowCount) {
+            for column in 0..<Int32(columnCount) {
+                if PQgetisnull(result, row, column) != 0 {
+                    values.append(nil)
                 } else {
-                    columns.append(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
+                    values.append(String(cString: PQgetvalue(result, row, column)))
                 }
             }
-            rows.append(columns)
         }
-        self.rows = rows
+        self.values = values
+        self.columnCount = columnCount
+        endIndex = rowCount
         affected = Int(String(cString: PQcmdTuples(result))) ?? 0
     }
+
+    /// A result without rows (a command that returned none).
+    init(affected: Int) {
+        values = []
+        columnCount = 0
+        endIndex = 0
+        self.affected = affected
+    }
+}
+
+/// One row of ``LibPQRows``: its columns in order, `nil` for SQL NULL.
+struct LibPQRow: RandomAccessCollection, Sendable {
+    fileprivate let values: [String?]
+    fileprivate let start: Int
+    let count: Int
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+
+    subscript(column: Int) -> String? { values[start + column] }
 }
 
 /// A failure reported by libpq or the server, before it is mapped to `TokenStoreError`.

@@ -20,7 +20,7 @@ enum PostgresRowCodec {
     }
 
     /// Decodes a row of ``PostgresStatements/requestColumns``; `nil` when it is malformed.
-    static func requestToken(_ row: [String?]) -> RequestToken? {
+    static func requestToken(_ row: LibPQRow) -> RequestToken? {
         guard row.count == 9, let token = row[0], let provider = row[1], let secret = row[2],
             let metadata = row[6].flatMap(MetadataJSON.decode), let created = row[7].flatMap({ Int64($0) }),
             let expires = row[8].flatMap({ Int64($0) })
@@ -32,7 +32,7 @@ enum PostgresRowCodec {
     }
 
     /// Decodes a row of ``PostgresStatements/accessColumns``; `nil` when it is malformed.
-    static func accessToken(_ row: [String?]) -> AccessToken? {
+    static func accessToken(_ row: LibPQRow) -> AccessToken? {
         guard row.count == 9, let provider = row[0], let userID = row[1], let token = row[2], let secret = row[3],
             let metadata = row[6].flatMap(MetadataJSON.decode), let created = row[7].flatMap({ Int64($0) }),
             let updated = row[8].flatMap({ Int64($0) })

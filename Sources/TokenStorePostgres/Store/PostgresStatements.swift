@@ -6,6 +6,15 @@ struct PostgresStatements: Sendable {
     struct Statement: Sendable {
         let name: String
         let sql: String
+        /// `name` as a C string, made once: a short Swift string handed to a C parameter
+        /// is copied into a fresh array on every call.
+        let cName: ContiguousArray<CChar>
+
+        init(name: String, sql: String) {
+            self.name = name
+            self.sql = sql
+            cName = name.utf8CString
+        }
     }
 
     static let requestColumns = "token, provider, secret, callback_url, return_to, session_binding, metadata::text, created_at, expires_at"

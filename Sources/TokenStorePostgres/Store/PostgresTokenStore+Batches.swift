@@ -78,17 +78,13 @@ extension PostgresTokenStore {
         let timeout = configuration.statementTimeout + .seconds(1)
         return try await withConnection(operation) { connection, deadline throws(LibPQFailure) in
             if parameterSets.count == 1 {
-                return try await connection.execute(
-                    statement: statement.name, sql: statement.sql, parameters: parameterSets[0], deadline: deadline
-                ).affected
+                return try await connection.execute(statement, parameters: parameterSets[0], deadline: deadline).affected
             }
             _ = try await connection.execute(sql: "BEGIN", deadline: deadline)
             var written = 0
             do throws(LibPQFailure) {
                 for parameters in parameterSets {
-                    written += try await connection.execute(
-                        statement: statement.name, sql: statement.sql, parameters: parameters, deadline: .now + timeout
-                    ).affected
+                    written += try await connection.execute(statement, parameters: parameters, deadline: .now + timeout).affected
                 }
                 _ = try await connection.execute(sql: "COMMIT", deadline: .now + timeout)
             } catch let failure {

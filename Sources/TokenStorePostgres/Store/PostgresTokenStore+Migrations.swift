@@ -29,7 +29,7 @@ extension PostgresTokenStore {
                         """, deadline: deadline)
                 let rows = try await connection.execute(
                     sql: "SELECT coalesce(max(version), 0) FROM \(schema).schema_migrations", deadline: deadline)
-                let current = rows.rows.first?.first.flatMap { $0 }.flatMap { Int($0) } ?? 0
+                let current = rows.first?.first.flatMap { $0 }.flatMap { Int($0) } ?? 0
                 if current > newest {
                     _ = try await connection.execute(sql: "ROLLBACK", deadline: deadline)
                     return .tooNew(current)

@@ -13,7 +13,7 @@ extension PostgresTokenStore {
     public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
         guard !PostgresRowCodec.hasNUL(oauthToken) else { return nil }
         let rows = try await run(statements.takeRequestToken, [oauthToken], operation: "takeRequestToken")
-        guard let row = rows.rows.first else { return nil }
+        guard let row = rows.first else { return nil }
         guard let token = PostgresRowCodec.requestToken(row) else {
             throw corrupted("takeRequestToken", record: "request token \(oauthToken)")
         }
@@ -32,7 +32,7 @@ extension PostgresTokenStore {
         } else {
             rows = try await run(statements.listRequestTokensFirst, [now(), String(limit)], operation: "listRequestTokens", idempotent: true)
         }
-        let tokens = try rows.rows.map { row in
+        let tokens = try rows.map { row in
             guard let token = PostgresRowCodec.requestToken(row) else {
                 throw corrupted("listRequestTokens", record: "request token \(row.first.flatMap { $0 } ?? "?")")
             }
@@ -54,7 +54,7 @@ extension PostgresTokenStore {
     public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
         guard !PostgresRowCodec.hasNUL(key.provider), !PostgresRowCodec.hasNUL(key.userID) else { return nil }
         let rows = try await run(statements.accessToken, [key.provider, key.userID], operation: "accessToken", idempotent: true)
-        guard let row = rows.rows.first else { return nil }
+        guard let row = rows.first else { return nil }
         guard let token = PostgresRowCodec.accessToken(row) else { throw corrupted("accessToken", record: "access token \(key)") }
         return token
     }
@@ -75,7 +75,7 @@ extension PostgresTokenStore {
         } else {
             rows = try await run(statements.listAccessTokensFirst, [String(limit)], operation: "listAccessTokens", idempotent: true)
         }
-        let tokens = try rows.rows.map { row in
+        let tokens = try rows.map { row in
             guard let token = PostgresRowCodec.accessToken(row) else {
                 throw corrupted("listAccessTokens", record: "access token \(row.first.flatMap { $0 } ?? "?")/\(row.dropFirst().first.flatMap { $0 } ?? "?")")
             }
@@ -88,7 +88,7 @@ extension PostgresTokenStore {
 
     public func counts() async throws -> TokenCounts {
         let rows = try await run(statements.counts, [now()], operation: "counts", idempotent: true)
-        guard let row = rows.rows.first, row.count == 2, let requests = row[0].flatMap({ Int($0) }),
+        guard let row = rows.first, row.count == 2, let requests = row[0].flatMap({ Int($0) }),
             let accesses = row[1].flatMap({ Int($0) })
         else { throw corrupted("counts", record: nil) }
         return TokenCounts(requestTokens: requests, accessTokens: accesses)
@@ -97,7 +97,7 @@ extension PostgresTokenStore {
     public func schemaVersion() async throws -> Int {
         if !schemaGate.allowsOperations { return try await schemaStatus().currentVersion }
         let rows = try await run(statements.schemaVersion, [], operation: "schemaVersion", idempotent: true)
-        guard let value = rows.rows.first?.first.flatMap({ $0 }).flatMap({ Int($0) }) else {
+        guard let value = rows.first?.first.flatMap({ $0 }).flatMap({ Int($0) }) else {
             throw corrupted("schemaVersion", record: "schema_migrations")
         }
         return value

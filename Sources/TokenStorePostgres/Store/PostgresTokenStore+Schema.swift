@@ -16,8 +16,8 @@ extension PostgresTokenStore: SchemaManagedTokenStore {
             "SELECT version, name, (extract(epoch FROM applied_at) * 1000)::bigint FROM \(table) ORDER BY version"
         let rows = try await withConnection("schemaStatus", idempotent: true, gated: false) { connection, deadline throws(LibPQFailure) in
             let exists = try await connection.execute(sql: existsQuery, deadline: deadline)
-            guard exists.rows.first?.first == "t" else { return [[String?]]() }
-            return try await connection.execute(sql: listQuery, deadline: deadline).rows
+            guard exists.first?.first == "t" else { return [[String?]]() }
+            return try await connection.execute(sql: listQuery, deadline: deadline).map(Array.init)
         }
         let applied = try rows.map { row in
             guard row.count == 3, let version = row[0].flatMap({ Int($0) }), let name = row[1],

@@ -126,12 +126,8 @@ public final class PostgresTokenStore: TokenStore, Sendable {
         gated: Bool = true,
         _ body: (LibPQConnection, ContinuousClock.Instant) async throws(LibPQFailure) -> Result
     ) async throws -> Result {
-        guard !isClosed.withLock({ $0 }) else {
-            throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
-        }
-        if gated { try schemaGate.check(store: displayName, operation: operation) }
-        var staleSkips = 0
-        var retried = false
+        try checkOpen(operation, gated: gated)
+        var retries = LeaseRetries()
         while true {
             do {
                 return try await pool.withConnection { connection in
@@ -141,81 +137,117 @@ public final class PostgresTokenStore: TokenStore, Sendable {
                     }
                     let deadline = ContinuousClock.now + configuration.statementTimeout + .seconds(1)
                     connection.waitsInline = !pipeliner.hasCompany
-                    do {
-                        return try await body(connection, deadline)
-                    } catch {
-                        throw error
-                    }
+                    return try await body(connection, deadline)
                 }
-            } catch is StaleConnection {
-                staleSkips += 1
-                configuration.logger.info("replacing a connection the server closed", metadata: ["store": "\(displayName)"])
-                if staleSkips > configuration.maxConnections + 1 {
-                    throw TokenStoreError(.unavailable, store: displayName, operation: operation, message: "the server keeps closing connections")
-                }
-            } catch let failure as LibPQFailure {
-                if failure.kind == .connection, idempotent, !retried {
-                    retried = true
-                    continue
-                }
-                throw PostgresErrorMapping.error(for: failure, store: displayName, operation: operation)
-            } catch ConnectionPoolError.acquireTimedOut {
-                throw TokenStoreError(
-                    .timedOut, store: displayName, operation: operation,
-                    message: "no pooled connection became free within \(configuration.acquireTimeout) (pool_max \(configuration.maxConnections))")
-            } catch ConnectionPoolError.shutDown {
-                throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
+            } catch {
+                try retryOrThrow(after: error, retries: &retries, operation: operation, idempotent: idempotent)
             }
+        }
+    }
+
+    /// Whether the store is open and, for token operations (`gated`), its schema current.
+    private func checkOpen(_ operation: String, gated: Bool) throws {
+        guard !isClosed.withLock({ $0 }) else {
+            throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
+        }
+        if gated { try schemaGate.check(store: displayName, operation: operation) }
+    }
+
+    /// The retries one ``withConnection(_:idempotent:gated:_:)`` call has used.
+    private struct LeaseRetries {
+        var staleSkips = 0
+        var retried = false
+    }
+
+    /// Returns when a failed lease should run again (a connection the server closed while
+    /// idle; a read's first lost connection), else throws the failure in the store's terms.
+    ///
+    /// Kept out of `withConnection`: an async function's frame holds whatever it inlines,
+    /// and this mapping more than tripled that frame on every call's path.
+    @inline(never)
+    private func retryOrThrow(after error: any Error, retries: inout LeaseRetries, operation: String, idempotent: Bool) throws {
+        switch error {
+        case is StaleConnection:
+            retries.staleSkips += 1
+            configuration.logger.info("replacing a connection the server closed", metadata: ["store": "\(displayName)"])
+            if retries.staleSkips > configuration.maxConnections + 1 {
+                throw TokenStoreError(.unavailable, store: displayName, operation: operation, message: "the server keeps closing connections")
+            }
+        case let failure as LibPQFailure:
+            if failure.kind == .connection, idempotent, !retries.retried {
+                retries.retried = true
+                return
+            }
+            throw PostgresErrorMapping.error(for: failure, store: displayName, operation: operation)
+        case ConnectionPoolError.acquireTimedOut:
+            throw TokenStoreError(
+                .timedOut, store: displayName, operation: operation,
+                message: "no pooled connection became free within \(configuration.acquireTimeout) (pool_max \(configuration.maxConnections))")
+        case ConnectionPoolError.shutDown:
+            throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
+        default:
+            throw error
         }
     }
 
     /// Runs a prepared statement, pipelined with concurrent calls when every leader slot
     /// is taken (see ``PostgresPipeliner``). A lone call runs straight on a connection.
+    ///
+    /// Only the lone call's path is written here; the pipelined paths are functions of their
+    /// own that are never inlined. An async function's frame holds the locals of every path
+    /// it inlines, and the pipelined ones made this frame 1.9 KB: past the first slab of a
+    /// fresh task's allocator, so every call from a new task paid a `malloc` for it.
     func run(
         _ statement: PostgresStatements.Statement, _ parameters: [String?], operation: String, idempotent: Bool = false
     ) async throws -> LibPQRows {
         pipeliner.enter()
         defer { pipeliner.leave() }
-        if pipeliner.tryLead() {
-            var followers = pipeliner.takeFollowers()
-            if followers.isEmpty, pipeliner.hasCompany {
-                // Under load a free slot with an empty queue usually means this call's
-                // previous pipeline just finished: the callers it resumed are queued on the
-                // executor behind this task and about to call again. One yield lets them
-                // queue first, so they ride in this pipeline instead of this call going out
-                // alone and them waiting a whole round trip for the next leader. Measured on
-                // 2 cores, 16 callers: 2.3 -> 6.2 statements per send, 28-52 % more gets/s.
-                await Task.yield()
-                followers = pipeliner.takeFollowers()
-            }
-            if followers.isEmpty {
-                // Alone: straight onto a connection, no extra async frames (each one costs
-                // task-allocator space, and past its first slab a malloc).
-                defer { pipeliner.finishLeading() }
-                return try await withConnection(operation, idempotent: idempotent) { connection, deadline throws(LibPQFailure) in
-                    try await connection.execute(statement: statement.name, sql: statement.sql, parameters: parameters, deadline: deadline)
-                }
-            }
-            let pipelined = PipelinedStatement(name: statement.name, sql: statement.sql, parameters: parameters, readOnly: idempotent)
-            return try await lead(pipelined, operation: operation, followers: followers)
+        guard pipeliner.tryLead() else {
+            return try await follow(PipelinedStatement(statement, parameters: parameters, readOnly: idempotent), operation: operation)
         }
-        let pipelined = PipelinedStatement(name: statement.name, sql: statement.sql, parameters: parameters, readOnly: idempotent)
+        var followers = pipeliner.takeFollowers()
+        if followers.isEmpty, pipeliner.hasCompany {
+            // Under load a free slot with an empty queue usually means this call's
+            // previous pipeline just finished: the callers it resumed are queued on the
+            // executor behind this task and about to call again. One yield lets them
+            // queue first, so they ride in this pipeline instead of this call going out
+            // alone and them waiting a whole round trip for the next leader. Measured on
+            // 2 cores, 16 callers: 2.3 -> 6.2 statements per send, 28-52 % more gets/s.
+            await Task.yield()
+            followers = pipeliner.takeFollowers()
+        }
+        guard followers.isEmpty else {
+            return try await lead(
+                PipelinedStatement(statement, parameters: parameters, readOnly: idempotent), operation: operation, followers: followers)
+        }
+        // Alone: straight onto a connection.
+        defer { pipeliner.finishLeading() }
+        return try await withConnection(operation, idempotent: idempotent) { connection, deadline throws(LibPQFailure) in
+            try await connection.execute(statement, parameters: parameters, deadline: deadline)
+        }
+    }
+
+    /// Queues the statement behind the leaders and waits: for its outcome from the leader
+    /// that carried it, or for a leader slot (then it leads).
+    @inline(never)
+    private func follow(_ statement: PipelinedStatement, operation: String) async throws -> LibPQRows {
         let turn: PostgresPipeliner.Turn
         do {
-            turn = try await pipeliner.turn(for: pipelined)
+            turn = try await pipeliner.turn(for: statement)
         } catch {
             throw PostgresErrorMapping.error(for: LibPQFailure(kind: .cancelled, message: "cancelled"), store: displayName, operation: operation)
         }
         switch turn {
         case .lead:
-            return try await lead(pipelined, operation: operation, followers: pipeliner.takeFollowers())
+            return try await lead(statement, operation: operation, followers: pipeliner.takeFollowers())
         case .done(let outcome):
-            return try await settle(outcome, of: pipelined, operation: operation)
+            return try await settle(outcome, of: statement, operation: operation)
         }
     }
 
     /// Runs this call's statement, with the `followers'` after it in one pipeline when
     /// there are any, hands each follower its outcome, and ends the leader turn.
+    @inline(never)
     private func lead(
         _ statement: PipelinedStatement, operation: String, followers: [PostgresPipeliner.Follower]
     ) async throws -> LibPQRows {
@@ -253,6 +285,7 @@ public final class PostgresTokenStore: TokenStore, Sendable {
 
     /// The rows of a pipelined statement, or its error in this call's terms. A read whose
     /// connection failed is retried once, alone, on a fresh connection.
+    @inline(never)
     private func settle(_ outcome: Result<LibPQRows, any Error>, of statement: PipelinedStatement, operation: String) async throws
         -> LibPQRows
     {
@@ -273,9 +306,10 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     }
 
     /// Runs one prepared statement on a connection of its own.
+    @inline(never)
     private func runAlone(_ statement: PipelinedStatement, operation: String, idempotent: Bool) async throws -> LibPQRows {
         try await withConnection(operation, idempotent: idempotent) { connection, deadline throws(LibPQFailure) in
-            try await connection.execute(statement: statement.name, sql: statement.sql, parameters: statement.parameters, deadline: deadline)
+            try await connection.execute(statement.statement, parameters: statement.parameters, deadline: deadline)
         }
     }
 }
