@@ -19,6 +19,21 @@ enum BenchmarkSettings {
 }
 
 extension BenchmarkSettings {
+    /// A single-caller benchmark's configuration. With `mallocSlack` > 0 the malloc gate
+    /// accepts a p90 that many allocations off its threshold, either way.
+    ///
+    /// A server store's call that finds its reply late parks on the epoll thread, and the
+    /// deeper async frames of that path can need another slab of a fresh task's allocator
+    /// (each harness iteration is a fresh task). On an idle machine every call's reply
+    /// comes within the inline poll and the count is exact; with both cores busy (two
+    /// spinning shells) the p90 rose by 2-3. The slack keeps a loaded CI runner from
+    /// failing the gate while a real regression (an allocation per row, per parameter)
+    /// still does.
+    static func singleCaller(mallocSlack: Int) -> Benchmark.Configuration {
+        guard mallocSlack > 0 else { return .init() }
+        return .init(thresholds: [.mallocCountTotal: .init(absolute: [.p90: mallocSlack])])
+    }
+
     /// Operations per second of a concurrent sample (all callers' gets over its wall time).
     static let operationsPerSecond = BenchmarkMetric.custom("Operations (# / s)", polarity: .prefersLarger, useScalingFactor: false)
 

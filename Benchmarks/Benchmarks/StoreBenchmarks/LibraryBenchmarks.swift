@@ -4,9 +4,13 @@ import TokenStoreKit
 
 /// Registers put, get, take (single caller) and get with 16 concurrent callers for one
 /// store, opened once in `setup` and closed in `teardown`.
+///
+/// `mallocSlack`: how far the malloc gate lets a single-caller count move (see
+/// ``BenchmarkSettings/singleCaller(mallocSlack:)``); 0 for stores that never wait on a socket.
 func registerLibraryBenchmarks(
-    _ name: String, getsPerCaller: Int, open: @escaping @Sendable () async throws -> any TokenStore
+    _ name: String, getsPerCaller: Int, mallocSlack: Int = 0, open: @escaping @Sendable () async throws -> any TokenStore
 ) {
+    let singleCaller = BenchmarkSettings.singleCaller(mallocSlack: mallocSlack)
     let store = Holder<any TokenStore>()
     let setup: @Sendable () async throws -> Void = {
         let opened = try await open()
@@ -18,13 +22,13 @@ func registerLibraryBenchmarks(
         store.set(nil)
     }
 
-    Benchmark("\(name) put") { benchmark in
+    Benchmark("\(name) put", configuration: singleCaller) { benchmark in
         let store = try store.get()
         benchmark.startMeasurement()
         try await store.saveAccessToken(Fixtures.accessToken)
     } setup: { try await setup() } teardown: { try await teardown() }
 
-    Benchmark("\(name) get") { benchmark in
+    Benchmark("\(name) get", configuration: singleCaller) { benchmark in
         let store = try store.get()
         benchmark.startMeasurement()
         guard try await store.accessToken(for: Fixtures.key) != nil else {
@@ -33,7 +37,7 @@ func registerLibraryBenchmarks(
     } setup: { try await setup() } teardown: { try await teardown() }
 
     // The save is outside the measured region: only the take is timed.
-    Benchmark("\(name) take") { benchmark in
+    Benchmark("\(name) take", configuration: singleCaller) { benchmark in
         let store = try store.get()
         let tokenName = Fixtures.nextRequestTokenName(name)
         try await store.saveRequestToken(Fixtures.requestToken(tokenName))

@@ -95,7 +95,7 @@ func registerPostgres() {
         print("PostgreSQL benchmarks not registered: set TOKENSTORE_BENCH_POSTGRES_URL or TOKENSTORE_TEST_POSTGRES_URL (Scripts/test-servers exports the latter)")
         return
     }
-    registerLibraryBenchmarks("PostgreSQL", getsPerCaller: Concurrency.serverGetsPerCaller) { try await PostgresTokenStore(url: url) }
+    registerLibraryBenchmarks("PostgreSQL", getsPerCaller: Concurrency.serverGetsPerCaller, mallocSlack: 4) { try await PostgresTokenStore(url: url) }
     let conninfo = CString(url)
     let schema = CString("tokenstore")
     registerFloorBenchmarks(
@@ -136,7 +136,7 @@ func registerRedis() {
         print("Redis benchmarks not registered: cannot parse the Redis URL")
         return
     }
-    registerLibraryBenchmarks("Redis", getsPerCaller: Concurrency.serverGetsPerCaller) { try await RedisTokenStore(url: url) }
+    registerLibraryBenchmarks("Redis", getsPerCaller: Concurrency.serverGetsPerCaller, mallocSlack: 4) { try await RedisTokenStore(url: url) }
     let cHost = CString(host)
     let port = Int32(components.port ?? 6379)
     let user = CString(components.user.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding ?? $0 })

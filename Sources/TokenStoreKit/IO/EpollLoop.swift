@@ -12,11 +12,14 @@ import Synchronization
 /// continuation, so each is resumed exactly once. Registrations use `EPOLLONESHOT` and stay
 /// in the set after they fire: a wait re-arms its descriptor with a modify, and adds it
 /// only when it is not in the set yet (closing a descriptor removes it from the set).
+///
+/// Continuations are unsafe ones: that single-owner rule is what guarantees one resume,
+/// and a checked continuation cost an allocation per park.
 final class EpollLoop: Sendable {
     private struct Waiter {
         var fd: Int32
         var deadline: ContinuousClock.Instant
-        var continuation: CheckedContinuation<Void, any Error>
+        var continuation: UnsafeContinuation<Void, any Error>
     }
 
     private struct State {
@@ -61,14 +64,14 @@ final class EpollLoop: Sendable {
 
     /// Suspends until the epoll thread (or a cancellation) resumes waiter `id`.
     private func park(id: UInt64, fd: Int32, interest: SocketInterest, deadline: ContinuousClock.Instant) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
             register(id: id, fd: fd, interest: interest, deadline: deadline, continuation: continuation)
         }
     }
 
     private func register(
         id: UInt64, fd: Int32, interest: SocketInterest, deadline: ContinuousClock.Instant,
-        continuation: CheckedContinuation<Void, any Error>
+        continuation: UnsafeContinuation<Void, any Error>
     ) {
         // The waiter goes into the table first and the descriptor into the epoll set after,
         // outside the lock: the epoll thread then never finds a ready id it does not know,
@@ -165,9 +168,15 @@ final class EpollLoop: Sendable {
     /// The loop the thread runs: wait, resume ready waiters, expire overdue ones.
     private func run(epollFD: Int32, wakeFD: Int32) {
         var events = [epoll_event](repeating: epoll_event(), count: 64)
+        // Reused every round: under load the thread wakes once per reply batch.
+        var ready: [UnsafeContinuation<Void, any Error>] = []
+        var expired: [UnsafeContinuation<Void, any Error>] = []
         while true {
             let timeout = state.withLock { state -> Int32 in
-                let earliest = state.waiters.values.map(\.deadline).min()
+                var earliest: ContinuousClock.Instant?
+                for waiter in state.waiters.values where earliest.map({ waiter.deadline < $0 }) ?? true {
+                    earliest = waiter.deadline
+                }
                 state.plannedWake = earliest
                 guard let earliest else { return -1 }
                 let remaining = ContinuousClock.now.duration(to: earliest)
@@ -177,8 +186,8 @@ final class EpollLoop: Sendable {
                 return Int32(clamping: milliseconds)
             }
             let count = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, Int32($0.count), timeout) }
-            var ready: [CheckedContinuation<Void, any Error>] = []
-            var expired: [CheckedContinuation<Void, any Error>] = []
+            ready.removeAll(keepingCapacity: true)
+            expired.removeAll(keepingCapacity: true)
             state.withLock { state in
                 if count > 0 {
                     for index in 0..<Int(count) {
