@@ -29,7 +29,7 @@ final class RedisBatcher: Sendable {
     /// Waits for this call's turn: `.lead` at once when a leader slot is free, else
     /// `.done` once a leader carried it (its outcome is then in `call`), or `.lead` when a
     /// finishing leader hands it the slot.
-    func turn<Value: Sendable>(_ call: QueuedCall<Value>) async -> QueuedCall<Value>.Turn {
+    func turn<Value: Sendable>(_ call: QueuedCall<Value>) async -> QueuedTurn {
         await withUnsafeContinuation { continuation in
             call.continuation = continuation
             let lead = state.withLock { state -> Bool in
@@ -79,23 +79,28 @@ protocol PipelinedCall: AnyObject, Sendable {
     func lead()
 }
 
+/// What a queued call is told when it resumes.
+///
+/// Not nested in ``QueuedCall``: a leader resumes its followers through `any PipelinedCall`,
+/// where the code is not specialized, and a type nested in a generic class has its
+/// metadata looked up at run time on every use.
+enum QueuedTurn: Sendable {
+    /// Lease a connection and carry the queue.
+    case lead
+    /// A leader carried the request; ``QueuedCall/outcome`` holds the result.
+    case done
+}
+
 /// One queued call: its request, its decoder, and where its leader puts the outcome.
 ///
 /// `@unchecked Sendable`: `continuation` is set before the call is queued (the batcher's
 /// lock orders that before any leader sees it) and `outcome` is written by the one task
 /// that resumes the call, before resuming it; the call reads it after it resumed.
 final class QueuedCall<Value: Sendable>: PipelinedCall, @unchecked Sendable {
-    enum Turn: Sendable {
-        /// Lease a connection and carry the queue.
-        case lead
-        /// A leader carried the request; ``outcome`` holds the result.
-        case done
-    }
-
     let request: [UInt8]
     let commands: Int
     private let decode: ReplyDecoder<Value>
-    fileprivate var continuation: UnsafeContinuation<Turn, Never>?
+    fileprivate var continuation: UnsafeContinuation<QueuedTurn, Never>?
     private(set) var outcome: Result<Value, any Error>?
 
     init(request: [UInt8], commands: Int, decode: @escaping ReplyDecoder<Value>) {
@@ -119,7 +124,7 @@ final class QueuedCall<Value: Sendable>: PipelinedCall, @unchecked Sendable {
     }
 
     /// Resumes the call at most once.
-    fileprivate func resume(_ turn: Turn) {
+    fileprivate func resume(_ turn: QueuedTurn) {
         let continuation = self.continuation
         self.continuation = nil
         continuation?.resume(returning: turn)
