@@ -253,3 +253,10 @@ extension PostgresServerTests {
         }
     }
 }
+
+extension PipelinedStatement {
+    /// An ad-hoc statement for these tests.
+    init(name: String, sql: String, parameters: [String?], readOnly: Bool) {
+        self.init(PostgresStatements.Statement(name: name, sql: sql), parameters: parameters, readOnly: readOnly)
+    }
+}

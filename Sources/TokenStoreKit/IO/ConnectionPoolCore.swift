@@ -93,7 +93,10 @@ final class ConnectionPoolCore: Sendable {
         }
     }
 
-    /// Opens a connection in a free slot, or waits for one to be released.
+    /// Opens a connection in a free slot, or waits for one to be released. Never inlined,
+    /// like ``close(returned:)``: the slow paths' locals stay out of the async frame of
+    /// ``ConnectionPool/withConnection(_:)``, which every lease pays.
+    @inline(never)
     func acquireSlowly() async throws -> Connection {
         let immediate: Immediate = try state.withLock { state in
             if state.isShutDown { throw ConnectionPoolError.shutDown }
@@ -229,6 +232,7 @@ final class ConnectionPoolCore: Sendable {
 
     /// Closes a connection ``giveBack(_:)`` refused; a broken one's slot goes to the
     /// oldest waiter, who opens a fresh connection in it.
+    @inline(never)
     func close(returned connection: Connection) async {
         let broken = connection.isBroken
         if broken { logger.debug("closing a broken pooled connection") }

@@ -14,10 +14,6 @@ struct PipelinedStatement: Sendable {
         self.parameters = parameters
         self.readOnly = readOnly
     }
-
-    init(name: String, sql: String, parameters: [String?], readOnly: Bool) {
-        self.init(PostgresStatements.Statement(name: name, sql: sql), parameters: parameters, readOnly: readOnly)
-    }
 }
 
 extension LibPQConnection {
