@@ -53,8 +53,12 @@ final class SQLiteConnectionPool: Sendable {
         return Int32(clamping: max(0, total))
     }
 
-    private enum InlineOutcome<R: Sendable>: Sendable {
-        case finished(Result<R, any Error>)
+    /// How a fast-path attempt under a connection's lock ended. Not generic: the
+    /// output is written straight into the caller's variable, so a large output (an
+    /// ``AccessToken``) is not copied through a generic enum's value witnesses.
+    private enum InlineOutcome {
+        case ran
+        case failed(any Error)
         case busy
         case closed
     }
@@ -100,6 +104,9 @@ final class SQLiteConnectionPool: Sendable {
         let slot: SQLiteConnectionSlot?
     }
 
+    /// `.ran` without an output: cannot happen (the work sets it before returning).
+    private struct InlineOutputMissing: Error {}
+
     /// The fast path: sweeps the connections' locks without waiting and runs `work` on the
     /// first it gets. Never inlined, so its locals live on the thread's stack rather than
     /// in the async frame of its caller.
@@ -107,27 +114,35 @@ final class SQLiteConnectionPool: Sendable {
     private func runInline<Work: SQLiteOperation>(
         _ operation: String, access: SQLiteAccess, inline: Bool, _ work: Work
     ) throws -> Work.Output {
-        typealias R = Work.Output
         if isClosed.load(ordering: .relaxed) { throw closedError(operation) }
         // Writes queue behind a restarting checkpoint rather than grow the WAL past it.
         let fastPath = inline && !(access == .write && checkpointer?.holdsWriters == true)
+        var output: Work.Output?
         for _ in 0..<(fastPath ? Self.sweeps : 0) {
             for slot in access == .write ? slots[0..<1] : readSlots[...] {
-                let outcome = slot.state.withLockIfAvailable { connection -> InlineOutcome<R> in
+                let outcome = slot.state.withLockIfAvailable { connection -> InlineOutcome in
                     guard let connection else { return .closed }
                     do {
-                        return .finished(.success(try work.run(on: connection)))
+                        output = try work.run(on: connection)
+                        return .ran
                     } catch let error as SQLiteError where error.isBusy {
                         return .busy
                     } catch {
-                        return .finished(.failure(error))
+                        return .failed(error)
                     }
                 }
                 switch outcome {
                 case nil:
                     continue
-                case .finished(let result)?:
-                    do { return try result.get() } catch { throw storeError(error, operation: operation) }
+                case .ran?:
+                    // Moved out, not copied: a copy of a large output (an ``AccessToken``)
+                    // retains and releases every string it holds.
+                    switch consume output {
+                    case .some(let output): return output
+                    case .none: throw storeError(InlineOutputMissing(), operation: operation)
+                    }
+                case .failed(let error)?:
+                    throw storeError(error, operation: operation)
                 case .busy?:
                     throw MustWait(slot: slot)
                 case .closed?:
