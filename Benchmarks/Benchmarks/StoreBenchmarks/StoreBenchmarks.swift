@@ -34,51 +34,52 @@ func registerSQLite() {
         print("SQLite benchmarks not registered: cannot create a temporary directory: \(error)")
         return
     }
-    registerLibraryBenchmarks("SQLite", getsPerCaller: 200) {
+    let open: @Sendable () async throws -> any TokenStore = {
         try await SQLiteTokenStore(path: directory + "/library.sqlite")
     }
+    registerLibraryBenchmarks("SQLite", getsPerCaller: 200, open: open)
     // The floor's file gets the library's schema from the library itself (open, close),
     // then only C touches it.
     let floorPath = directory + "/floor.sqlite"
-    registerFloorBenchmarks(
-        "SQLite", getsPerCaller: 200,
-        FloorOperations(
-            open: {
-                if !FileManager.default.fileExists(atPath: floorPath) {
-                    let semaphore = DispatchSemaphore(value: 0)
-                    let failure = Holder<String>()
-                    Task {
-                        do {
-                            try await SQLiteTokenStore(path: floorPath).close()
-                        } catch {
-                            failure.set("\(error)")
-                        }
-                        semaphore.signal()
+    let floor = FloorOperations(
+        open: {
+            if !FileManager.default.fileExists(atPath: floorPath) {
+                let semaphore = DispatchSemaphore(value: 0)
+                let failure = Holder<String>()
+                Task {
+                    do {
+                        try await SQLiteTokenStore(path: floorPath).close()
+                    } catch {
+                        failure.set("\(error)")
                     }
-                    semaphore.wait()
-                    if let message = try? failure.get() { throw BenchmarkSetupError(description: message) }
+                    semaphore.signal()
                 }
-                guard let handle = floors_sqlite_open(floorPath) else { throw floorError("SQLite floor open") }
-                return CHandle(pointer: handle)
-            },
-            close: { floors_sqlite_close($0.pointer) },
-            put: { handle in
-                floors_sqlite_put(
-                    handle.pointer, CFixture.provider, CFixture.userID, CFixture.token, CFixture.secret,
-                    CFixture.screenName, CFixture.accessType, Fixtures.createdMilliseconds, Fixtures.createdMilliseconds)
-            },
-            get: { floors_sqlite_get($0.pointer, CFixture.provider, CFixture.userID) },
-            saveRequest: { handle, token in
-                let now = Fixtures.nowMilliseconds
-                return floors_sqlite_save_request(
-                    handle.pointer, token, CFixture.provider, CFixture.secret, CFixture.callbackURL, now, now + 600_000)
-            },
-            take: { handle, token in floors_sqlite_take(handle.pointer, token, Fixtures.nowMilliseconds) },
-            concurrentGet: { handles, gets in
-                withPointers(handles, as: OpaquePointer.self) { pointers in
-                    floors_sqlite_concurrent_get(pointers, Int32(handles.count), Int32(gets), CFixture.provider, CFixture.userID)
-                }
-            }))
+                semaphore.wait()
+                if let message = try? failure.get() { throw BenchmarkSetupError(description: message) }
+            }
+            guard let handle = floors_sqlite_open(floorPath) else { throw floorError("SQLite floor open") }
+            return CHandle(pointer: handle)
+        },
+        close: { floors_sqlite_close($0.pointer) },
+        put: { handle in
+            floors_sqlite_put(
+                handle.pointer, CFixture.provider, CFixture.userID, CFixture.token, CFixture.secret,
+                CFixture.screenName, CFixture.accessType, Fixtures.createdMilliseconds, Fixtures.createdMilliseconds)
+        },
+        get: { floors_sqlite_get($0.pointer, CFixture.provider, CFixture.userID) },
+        saveRequest: { handle, token in
+            let now = Fixtures.nowMilliseconds
+            return floors_sqlite_save_request(
+                handle.pointer, token, CFixture.provider, CFixture.secret, CFixture.callbackURL, now, now + 600_000)
+        },
+        take: { handle, token in floors_sqlite_take(handle.pointer, token, Fixtures.nowMilliseconds) },
+        concurrentGet: { handles, gets in
+            withPointers(handles, as: OpaquePointer.self) { pointers in
+                floors_sqlite_concurrent_get(pointers, Int32(handles.count), Int32(gets), CFixture.provider, CFixture.userID)
+            }
+        })
+    registerFloorBenchmarks("SQLite", getsPerCaller: 200, floor)
+    registerInterleavedBenchmarks("SQLite", open: open, floor: floor)
 }
 
 // MARK: PostgreSQL
@@ -95,34 +96,35 @@ func registerPostgres() {
         print("PostgreSQL benchmarks not registered: set TOKENSTORE_BENCH_POSTGRES_URL or TOKENSTORE_TEST_POSTGRES_URL (Scripts/test-servers exports the latter)")
         return
     }
-    registerLibraryBenchmarks("PostgreSQL", getsPerCaller: Concurrency.serverGetsPerCaller, mallocSlack: 4) { try await PostgresTokenStore(url: url) }
+    let open: @Sendable () async throws -> any TokenStore = { try await PostgresTokenStore(url: url) }
+    registerLibraryBenchmarks("PostgreSQL", getsPerCaller: Concurrency.serverGetsPerCaller, mallocSlack: 4, open: open)
     let conninfo = CString(url)
     let schema = CString("tokenstore")
-    registerFloorBenchmarks(
-        "PostgreSQL", getsPerCaller: Concurrency.serverGetsPerCaller,
-        FloorOperations(
-            open: {
-                guard let handle = floors_pq_open(conninfo.pointer, schema.pointer) else { throw floorError("PostgreSQL floor open") }
-                return CHandle(pointer: handle)
-            },
-            close: { floors_pq_close($0.pointer) },
-            put: { handle in
-                floors_pq_put(
-                    handle.pointer, CFixture.provider, CFixture.userID, CFixture.token, CFixture.secret,
-                    CFixture.screenName, CFixture.accessType, Fixtures.createdMilliseconds, Fixtures.createdMilliseconds)
-            },
-            get: { floors_pq_get($0.pointer, CFixture.provider, CFixture.userID) },
-            saveRequest: { handle, token in
-                let now = Fixtures.nowMilliseconds
-                return floors_pq_save_request(
-                    handle.pointer, token, CFixture.provider, CFixture.secret, CFixture.callbackURL, now, now + 600_000)
-            },
-            take: { handle, token in floors_pq_take(handle.pointer, token) },
-            concurrentGet: { handles, gets in
-                withPointers(handles, as: OpaquePointer.self) { pointers in
-                    floors_pq_concurrent_get(pointers, Int32(handles.count), Int32(gets), CFixture.provider, CFixture.userID)
-                }
-            }))
+    let floor = FloorOperations(
+        open: {
+            guard let handle = floors_pq_open(conninfo.pointer, schema.pointer) else { throw floorError("PostgreSQL floor open") }
+            return CHandle(pointer: handle)
+        },
+        close: { floors_pq_close($0.pointer) },
+        put: { handle in
+            floors_pq_put(
+                handle.pointer, CFixture.provider, CFixture.userID, CFixture.token, CFixture.secret,
+                CFixture.screenName, CFixture.accessType, Fixtures.createdMilliseconds, Fixtures.createdMilliseconds)
+        },
+        get: { floors_pq_get($0.pointer, CFixture.provider, CFixture.userID) },
+        saveRequest: { handle, token in
+            let now = Fixtures.nowMilliseconds
+            return floors_pq_save_request(
+                handle.pointer, token, CFixture.provider, CFixture.secret, CFixture.callbackURL, now, now + 600_000)
+        },
+        take: { handle, token in floors_pq_take(handle.pointer, token) },
+        concurrentGet: { handles, gets in
+            withPointers(handles, as: OpaquePointer.self) { pointers in
+                floors_pq_concurrent_get(pointers, Int32(handles.count), Int32(gets), CFixture.provider, CFixture.userID)
+            }
+        })
+    registerFloorBenchmarks("PostgreSQL", getsPerCaller: Concurrency.serverGetsPerCaller, floor)
+    registerInterleavedBenchmarks("PostgreSQL", open: open, floor: floor)
 }
 
 // MARK: Redis
@@ -136,7 +138,8 @@ func registerRedis() {
         print("Redis benchmarks not registered: cannot parse the Redis URL")
         return
     }
-    registerLibraryBenchmarks("Redis", getsPerCaller: Concurrency.serverGetsPerCaller, mallocSlack: 4) { try await RedisTokenStore(url: url) }
+    let open: @Sendable () async throws -> any TokenStore = { try await RedisTokenStore(url: url) }
+    registerLibraryBenchmarks("Redis", getsPerCaller: Concurrency.serverGetsPerCaller, mallocSlack: 4, open: open)
     let cHost = CString(host)
     let port = Int32(components.port ?? 6379)
     let user = CString(components.user.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding ?? $0 })
@@ -145,32 +148,32 @@ func registerRedis() {
     let prefix = CString("floor")
     let script = CString(RedisFloorFixture.upsertScript)
     let record = RedisFloorFixture.requestRecord
-    registerFloorBenchmarks(
-        "Redis", getsPerCaller: Concurrency.serverGetsPerCaller,
-        FloorOperations(
-            open: {
-                guard let handle = floors_redis_open(cHost.pointer, port, user.pointer, password.pointer, database, prefix.pointer, script.pointer) else {
-                    throw floorError("Redis floor open")
-                }
-                return CHandle(pointer: handle)
-            },
-            close: { floors_redis_close($0.pointer) },
-            put: { handle in
-                floors_redis_put(
-                    handle.pointer, CFixture.provider, CFixture.userID, CFixture.token, CFixture.secret,
-                    CFixture.screenName, CFixture.accessType, Fixtures.createdMilliseconds, Fixtures.createdMilliseconds)
-            },
-            get: { floors_redis_get($0.pointer, CFixture.provider, CFixture.userID) },
-            saveRequest: { handle, token in
-                record.withUnsafeBytes { bytes in
-                    floors_redis_save_request(
-                        handle.pointer, token, bytes.baseAddress, bytes.count, 600_000, Fixtures.nowMilliseconds + 600_000)
-                }
-            },
-            take: { handle, token in floors_redis_take(handle.pointer, token) },
-            concurrentGet: { handles, gets in
-                withPointers(handles, as: OpaquePointer.self) { pointers in
-                    floors_redis_concurrent_get(pointers, Int32(handles.count), Int32(gets), CFixture.provider, CFixture.userID)
-                }
-            }))
+    let floor = FloorOperations(
+        open: {
+            guard let handle = floors_redis_open(cHost.pointer, port, user.pointer, password.pointer, database, prefix.pointer, script.pointer) else {
+                throw floorError("Redis floor open")
+            }
+            return CHandle(pointer: handle)
+        },
+        close: { floors_redis_close($0.pointer) },
+        put: { handle in
+            floors_redis_put(
+                handle.pointer, CFixture.provider, CFixture.userID, CFixture.token, CFixture.secret,
+                CFixture.screenName, CFixture.accessType, Fixtures.createdMilliseconds, Fixtures.createdMilliseconds)
+        },
+        get: { floors_redis_get($0.pointer, CFixture.provider, CFixture.userID) },
+        saveRequest: { handle, token in
+            record.withUnsafeBytes { bytes in
+                floors_redis_save_request(
+                    handle.pointer, token, bytes.baseAddress, bytes.count, 600_000, Fixtures.nowMilliseconds + 600_000)
+            }
+        },
+        take: { handle, token in floors_redis_take(handle.pointer, token) },
+        concurrentGet: { handles, gets in
+            withPointers(handles, as: OpaquePointer.self) { pointers in
+                floors_redis_concurrent_get(pointers, Int32(handles.count), Int32(gets), CFixture.provider, CFixture.userID)
+            }
+        })
+    registerFloorBenchmarks("Redis", getsPerCaller: Concurrency.serverGetsPerCaller, floor)
+    registerInterleavedBenchmarks("Redis", open: open, floor: floor)
 }
