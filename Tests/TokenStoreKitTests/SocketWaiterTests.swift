@@ -75,6 +75,39 @@ struct SocketWaiterTests {
         #expect(Glibc.read(pair.left, &byte, 1) == 1)
     }
 
+    // The bounds below are loose on purpose (a loaded test run delays wake-ups by over a
+    // second): each is far below what the bug it guards against would take.
+
+    @Test(
+        "a parked wait that has the loop poll is woken by data during or after the polling",
+        arguments: [(writeAfter: Duration.milliseconds(2), poll: Duration.seconds(60)), (.milliseconds(50), .microseconds(50))])
+    func parkedPoll(writeAfter: Duration, poll: Duration) async throws {
+        let pair = try SocketPair()
+        let writer = Thread {
+            Thread.sleep(forTimeInterval: Double(writeAfter.components.attoseconds) / 1e18)
+            pair.send()
+        }
+        writer.start()
+        let began = ContinuousClock.now
+        try await waiter.wait(for: .readable, on: pair.left, deadline: .now + .seconds(120), spin: .zero, parkedPoll: poll)
+        var byte: UInt8 = 0
+        #expect(Glibc.read(pair.left, &byte, 1) == 1)
+        // Woken by the data, not by the end of a minute of polling.
+        #expect(began.duration(to: .now) < .seconds(20))
+    }
+
+    @Test("the loop's polling never runs past a deadline")
+    func parkedPollKeepsTheDeadline() async throws {
+        let pair = try SocketPair()
+        let deadline = ContinuousClock.now + .milliseconds(30)
+        await #expect(throws: SocketWaitError.timedOut) {
+            try await waiter.wait(for: .readable, on: pair.left, deadline: deadline, spin: .zero, parkedPoll: .seconds(60))
+        }
+        #expect(ContinuousClock.now >= deadline)
+        // Not after a minute of polling.
+        #expect(ContinuousClock.now < deadline + .seconds(20))
+    }
+
     @Test("no data until the deadline: timedOut, not before the deadline")
     func timesOut() async throws {
         let pair = try SocketPair()

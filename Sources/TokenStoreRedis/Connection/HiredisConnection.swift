@@ -35,6 +35,13 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     /// How long a reply wait polls inline, learned from this connection's replies.
     private var replySpin = ReplySpin()
     private var spin: Duration { mayWaitInline ? replySpin.budget : .zero }
+    /// How long the epoll thread polls for a parked reply wait before it sleeps: only with
+    /// company (concurrent calls pipelined on this store), when the next reply is usually
+    /// tens of microseconds away. Alternating 4 s runs of 16 callers on 2 cores, 9 pairs in
+    /// either order: median 112K gets/s sleeping at once, 126K polling 50 us, higher in 8
+    /// of 9 pairs. The PostgreSQL driver does not ask for it: polling for its waits too
+    /// cost 9-13% there (3 of 3 pairs), the thread taking CPU from eight server processes.
+    private var parkedPoll: Duration { mayWaitInline ? .zero : .microseconds(50) }
     /// Where this connection goes; named in error messages.
     let endpoint: RedisTokenStore.Endpoint
 
@@ -174,7 +181,8 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
                 return scanned
             }
             do {
-                try await SocketWaiter.shared.wait(for: .readable, on: fd, deadline: deadline, spin: spin)
+                try await SocketWaiter.shared.wait(
+                    for: .readable, on: fd, deadline: deadline, spin: spin, parkedPoll: parkedPoll)
             } catch .failed {
                 // A hang-up may still leave bytes to read (half a reply, then EOF): read
                 // them so the error says what happened.
