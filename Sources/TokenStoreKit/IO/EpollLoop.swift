@@ -188,14 +188,10 @@ final class EpollLoop: Sendable {
     /// pipelined Redis replies the next one is usually tens of microseconds away, so
     /// staying awake for it beat sleeping (see `SocketWaiter.wait(...parkedPoll:)`).
     private static func poll(epollFD: Int32, into events: inout [epoll_event], forNanoseconds nanoseconds: Int) -> Int32 {
-        var began = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &began)
+        let end = ContinuousClock.now.advanced(by: .nanoseconds(nanoseconds))
         while true {
             let count = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, Int32($0.count), 0) }
-            if count != 0 { return count }
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            if (now.tv_sec - began.tv_sec) * 1_000_000_000 + (now.tv_nsec - began.tv_nsec) >= nanoseconds { return 0 }
+            if count != 0 || ContinuousClock.now >= end { return count }
             sched_yield()
         }
     }

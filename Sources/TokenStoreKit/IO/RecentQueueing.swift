@@ -1,3 +1,6 @@
+// `timespec` may be owned by the system shim's module (its header includes <time.h>),
+// and member-import visibility then asks for that module here too.
+import CTokenStoreSystem
 import Glibc
 import Synchronization
 

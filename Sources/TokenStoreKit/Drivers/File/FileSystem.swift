@@ -1,4 +1,6 @@
 #if canImport(Glibc)
+// `stat`'s `timespec` fields may be owned by the system shim's module (see RecentQueueing).
+import CTokenStoreSystem
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
