@@ -48,8 +48,9 @@ func registerInterleavedBenchmarks(
     }
     let teardown: @Sendable () async throws -> Void = {
         if let opened = try? pair.get() {
-            try await opened.store.close()
+            // The floor first: a store whose close throws must not leak the C handle.
             floor.close(opened.handle)
+            try await opened.store.close()
         }
         pair.set(nil)
     }

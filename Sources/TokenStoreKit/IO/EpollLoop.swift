@@ -49,8 +49,7 @@ final class EpollLoop: Sendable {
         fd: Int32, interest: SocketInterest, deadline: ContinuousClock.Instant, cancellable: Bool = true,
         poll: Duration = .zero
     ) async throws(SocketWaitError) {
-        let (seconds, attoseconds) = poll.components
-        let pollNanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        let pollNanoseconds = Int(poll.wholeNanoseconds)
         let id = state.withLock { state -> UInt64 in
             defer { state.nextID += 1 }
             return state.nextID
@@ -217,8 +216,7 @@ final class EpollLoop: Sendable {
                 // Round up so a timed-out wait never fires before its deadline.
                 let milliseconds = remaining.components.seconds * 1000 + (remaining.components.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
                 // Polling never runs past the earliest deadline.
-                let nanoseconds = remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000
-                return (Int32(clamping: milliseconds), Int(min(Int64(poll), nanoseconds)))
+                return (Int32(clamping: milliseconds), Int(min(Int64(poll), remaining.wholeNanoseconds)))
             }
             var count: Int32 = 0
             if pollNanoseconds > 0 {

@@ -15,8 +15,7 @@ package struct RecentQueueing: ~Copyable, Sendable {
 
     /// `window`: how long after the last queued call ``isRecent`` stays true.
     package init(window: Duration) {
-        let (seconds, attoseconds) = window.components
-        windowNanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        windowNanoseconds = window.wholeNanoseconds
     }
 
     /// Notes that a call queued now.

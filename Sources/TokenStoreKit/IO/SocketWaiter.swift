@@ -158,10 +158,7 @@ package final class SocketWaiter: Sendable {
         if spin > .zero {
             let remaining = deadline - ContinuousClock.now
             let bounded = min(spin, remaining)
-            if bounded > .zero {
-                let (seconds, attoseconds) = bounded.components
-                nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-            }
+            if bounded > .zero { nanoseconds = Int(bounded.wholeNanoseconds) }
         }
         while true {
             var revents: Int16 = 0
