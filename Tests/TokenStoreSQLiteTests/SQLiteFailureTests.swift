@@ -21,14 +21,21 @@ struct SQLiteFailureTests {
         try raw.execute(
             "INSERT INTO access_tokens VALUES ('twitter', 'bad-utf8', 't', 'hush-secret', CAST(X'C328' AS TEXT), NULL, 1, 1, NULL)")
         try raw.execute(
+            "INSERT INTO access_tokens VALUES ('twitter', 'bad-blob', 't', X'00', NULL, NULL, 1, 1, NULL)")
+        try raw.execute(
             "INSERT INTO request_tokens VALUES ('bad-rt', 'p', 'hush-secret', NULL, NULL, NULL, '[1]', 1, 9999999999999)")
-        for userID in ["bad-json", "bad-date", "bad-utf8"] {
+        let problems = [
+            "bad-json": "metadata is not a JSON object of strings", "bad-date": "created_at is not an integer",
+            "bad-utf8": "screen_name is not valid UTF-8", "bad-blob": "secret is not text",
+        ]
+        for (userID, problem) in problems {
             let error = await #expect(throws: TokenStoreError.self) {
                 _ = try await store.accessToken(provider: "twitter", userID: userID)
             }
             #expect(error?.code == .corruptedRecord)
             #expect(error?.record?.contains("twitter/\(userID)") == true)
             #expect(error?.operation == "accessToken")
+            #expect(error?.message.contains(problem) == true, "\(userID): \(error?.message ?? "no error")")
             #expect(error.map { String(reflecting: $0) }?.contains("hush-secret") == false)
         }
         let requestError = await #expect(throws: TokenStoreError.self) { _ = try await store.takeRequestToken("bad-rt") }
@@ -36,6 +43,18 @@ struct SQLiteFailureTests {
         #expect(requestError?.record?.contains("bad-rt") == true)
         #expect(try await store.accessToken(provider: "twitter", userID: "good") != nil)
         #expect(try await store.deleteAccessToken(for: AccessTokenKey(provider: "twitter", userID: "bad-json")))
+    }
+
+    @Test("text with an embedded NUL is read whole, not cut at the NUL")
+    func embeddedNUL() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.path + "/t.db"
+        let store = try await SQLiteTokenStore(path: path)
+        try RawSQLite(path: path).execute(
+            "INSERT INTO access_tokens VALUES ('twitter', 'nul', 't', 'hush-secret', CAST(X'610062' AS TEXT), NULL, 1, 1, NULL)")
+        let token = try #require(try await store.accessToken(provider: "twitter", userID: "nul"))
+        #expect(token.screenName == "a\u{0}b")
     }
 
     @Test("a database locked by another process times out without parking the cooperative pool")

@@ -234,13 +234,14 @@ final class SQLiteConnection {
     ///
     /// - Throws: a message when the column holds something other than valid UTF-8 text.
     func text(_ statement: OpaquePointer, _ index: Int32, column: StaticString) throws(SQLiteColumnError) -> String? {
-        switch sqlite3_column_type(statement, index) {
+        let cell = tokenstore_sqlite3_column(statement, index)
+        switch cell.type {
         case SQLITE_NULL:
             return nil
         case SQLITE_TEXT:
-            let count = Int(sqlite3_column_bytes(statement, index))
+            let count = Int(cell.length)
             guard count > 0 else { return "" }
-            guard let base = sqlite3_column_text(statement, index) else {
+            guard let base = cell.text else {
                 throw SQLiteColumnError(problem: "\(column) cannot be read")
             }
             let bytes = UnsafeBufferPointer(start: base, count: count)
@@ -268,10 +269,11 @@ final class SQLiteConnection {
 
     /// The integer in column `index`.
     func integer(_ statement: OpaquePointer, _ index: Int32, column: StaticString) throws(SQLiteColumnError) -> Int64 {
-        guard sqlite3_column_type(statement, index) == SQLITE_INTEGER else {
+        let cell = tokenstore_sqlite3_column(statement, index)
+        guard cell.type == SQLITE_INTEGER else {
             throw SQLiteColumnError(problem: "\(column) is not an integer")
         }
-        return sqlite3_column_int64(statement, index)
+        return cell.integer
     }
 }
 
