@@ -66,4 +66,28 @@ struct SQLiteBorrowedBindTests {
         #expect(try await store.takeRequestToken(long) == nil)
         try await store.close()
     }
+
+    @Test("a text the scratch buffer cannot hold is bound as a copy, intact")
+    func beyondReservation() throws {
+        // A reservation of 3 bytes gets the 256-byte minimum; the 300-byte text does not fit.
+        let long = String(repeating: "x", count: 300)
+        let connection = try SQLiteConnection(path: ":memory:")
+        try connection.execute("CREATE TABLE t (a TEXT, b TEXT, c TEXT, d TEXT)")
+        try connection.withStatement("INSERT INTO t VALUES (?1, ?2, ?3, ?4)") { statement throws in
+            connection.reserveScratch(byteCount: 3)
+            try connection.bindScratchText(statement, 1, "abc")
+            try connection.bindScratchText(statement, 2, long)
+            try connection.bindScratchText(statement, 3, "")
+            try connection.bindScratchText(statement, 4, nil)
+            #expect(try connection.step(statement) == false)
+            connection.finish(statement)
+        }
+        try connection.withStatement("SELECT a, b, c, d FROM t") { statement throws in
+            #expect(try connection.step(statement))
+            #expect(try connection.text(statement, 0, column: "a") == "abc")
+            #expect(try connection.text(statement, 1, column: "b") == long)
+            #expect(try connection.text(statement, 2, column: "c") == "")
+            #expect(try connection.text(statement, 3, column: "d") == nil)
+        }
+    }
 }

@@ -20,7 +20,7 @@ final class SQLiteConnection {
     private var currentBusyTimeout: Int32 = -1
     /// Keeps the WAL hook's context alive as long as the handle.
     private var walHookOwner: SQLiteCheckpointer?
-    /// Bytes of texts bound borrowed by ``bindBorrowedTexts(_:_:)``: one buffer reused by
+    /// Bytes of texts bound borrowed by ``bindScratchText(_:_:_:)``: one buffer reused by
     /// every call, grown when a call needs more.
     private var scratch: UnsafeMutableRawPointer?
     private var scratchCapacity = 0
@@ -161,45 +161,45 @@ final class SQLiteConnection {
         guard rc == SQLITE_OK else { throw SQLiteError(code: rc, db: db) }
     }
 
-    /// Binds `texts` to ?1, ?2, ... (`nil` as NULL) from the connection's scratch buffer,
-    /// so SQLite copies nothing and the call allocates nothing once the buffer has grown.
-    /// The bindings are valid until ``finish(_:)`` or the next call of this method, so the
-    /// caller steps and finishes `statement` before binding anything else this way.
-    func bindBorrowedTexts(_ statement: OpaquePointer, _ texts: [String?]) throws(SQLiteError) {
+    /// Readies the scratch buffer for ``bindScratchText(_:_:_:)`` calls whose texts total
+    /// `byteCount` UTF-8 bytes: zeroes what the last statement left there and grows it when
+    /// it is too small. After that, binding allocates nothing and SQLite copies nothing.
+    ///
+    /// The bindings stay valid until ``finish(_:)`` or the next reservation, so the caller
+    /// steps and finishes the statement before reserving again.
+    func reserveScratch(byteCount: Int) {
         if scratchUsed > 0, let scratch {
             memset(scratch, 0, scratchUsed)
             scratchUsed = 0
         }
-        var total = 0
-        for text in texts { total += text?.utf8.count ?? 0 }
-        if total > scratchCapacity {
-            scratch?.deallocate()
-            scratchCapacity = max(total, 2 * scratchCapacity, 256)
-            scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchCapacity, alignment: 1)
-        }
-        guard let scratch else {
-            // Only when every text is nil or empty and nothing was ever allocated.
-            for (offset, text) in texts.enumerated() { try bind(statement, Int32(offset + 1), text) }
+        guard byteCount > scratchCapacity else { return }
+        scratch?.deallocate()
+        scratchCapacity = max(byteCount, 2 * scratchCapacity, 256)
+        scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchCapacity, alignment: 1)
+    }
+
+    /// Copies `text` into the scratch buffer, after the texts bound since
+    /// ``reserveScratch(byteCount:)``, and binds it borrowed to `index` (`nil` as NULL).
+    ///
+    /// One text at a time rather than an array of them: the array cost a retain and a
+    /// release of every string and a generic destroy of the array on each put.
+    func bindScratchText(_ statement: OpaquePointer, _ index: Int32, _ text: String?) throws(SQLiteError) {
+        guard let text else {
+            sqlite3_bind_null(statement, index)
             return
         }
-        var position = 0
-        for (offset, text) in texts.enumerated() {
-            let index = Int32(offset + 1)
-            guard var text else {
-                sqlite3_bind_null(statement, index)
-                continue
-            }
-            let start = scratch + position
-            let count = text.withUTF8 { source -> Int in
-                if let base = source.baseAddress, source.count > 0 {
-                    start.copyMemory(from: base, byteCount: source.count)
-                }
-                return source.count
-            }
-            try bindBorrowed(statement, index, UnsafeBufferPointer(start: start.assumingMemoryBound(to: UInt8.self), count: count))
-            position += count
-            scratchUsed = position
+        let count = text.utf8.count
+        // Texts the reservation did not cover, and empty ones, are bound as copies instead.
+        guard count > 0, let scratch, scratchUsed + count <= scratchCapacity else {
+            return try bind(statement, index, text)
         }
+        let start = scratch + scratchUsed
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { source in
+            start.copyMemory(from: source.baseAddress!, byteCount: count)
+        }
+        guard copied != nil else { return try bind(statement, index, text) }
+        scratchUsed += count
+        try bindBorrowed(statement, index, UnsafeBufferPointer(start: start.assumingMemoryBound(to: UInt8.self), count: count))
     }
 
     func bind(_ statement: OpaquePointer, _ index: Int32, _ value: String) throws(SQLiteError) {

@@ -29,10 +29,18 @@ extension SQLiteConnection {
     }
 
     /// Binds `token` like ``bindAccessToken(_:_:)``, its texts borrowed from the
-    /// connection's scratch buffer (see ``bindBorrowedTexts(_:_:)``): for a single
+    /// connection's scratch buffer (see ``reserveScratch(byteCount:)``): for a single
     /// statement that is stepped and finished before anything else is bound.
     func bindAccessTokenBorrowed(_ statement: OpaquePointer, _ token: AccessToken) throws {
-        try bindBorrowedTexts(statement, [token.provider, token.userID, token.token, token.secret, token.screenName, token.accessType])
+        reserveScratch(
+            byteCount: token.provider.utf8.count + token.userID.utf8.count + token.token.utf8.count
+                + token.secret.utf8.count + (token.screenName?.utf8.count ?? 0) + (token.accessType?.utf8.count ?? 0))
+        try bindScratchText(statement, 1, token.provider)
+        try bindScratchText(statement, 2, token.userID)
+        try bindScratchText(statement, 3, token.token)
+        try bindScratchText(statement, 4, token.secret)
+        try bindScratchText(statement, 5, token.screenName)
+        try bindScratchText(statement, 6, token.accessType)
         try bindAccessTokenRest(statement, token)
     }
 
