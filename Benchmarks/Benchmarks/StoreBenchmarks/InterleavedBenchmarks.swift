@@ -31,10 +31,10 @@ final class Alternation: Sendable {
 /// metrics (``InterleavedMetrics``).
 ///
 /// The separate library and floor benchmarks run seconds apart, and on a shared VM the
-/// machine's speed drifts within seconds: their SQLite get p50 ratio ranged 1.05-1.50 over
-/// ten runs of the same code, this benchmark's 1.12-1.27 over seven. Alternating sample by
-/// sample, both sides see the same machine; each sample is still the first call in a fresh
-/// task behind the harness's hop, as in the separate benchmarks.
+/// machine's speed drifts within seconds: their SQLite get p50 ratio ranged 1.03-1.43 over
+/// six full runs of one build, this benchmark's 1.13-1.19 over the same runs. Alternating
+/// sample by sample, both sides see the same machine; each sample is still the first call
+/// in a fresh task behind the harness's hop, as in the separate benchmarks.
 func registerInterleavedBenchmarks(
     _ name: String, open: @escaping @Sendable () async throws -> any TokenStore, floor: FloorOperations
 ) {
