@@ -19,12 +19,7 @@ extension SQLiteConnection {
 
     /// Binds `token` to ?1...?9 of the access-token upserts.
     func bindAccessToken(_ statement: OpaquePointer, _ token: AccessToken) throws {
-        try bind(statement, 1, token.provider)
-        try bind(statement, 2, token.userID)
-        try bind(statement, 3, token.token)
-        try bind(statement, 4, token.secret)
-        try bind(statement, 5, token.screenName)
-        try bind(statement, 6, token.accessType)
+        try Self.forEachText(of: token) { index, text throws(SQLiteError) in try bind(statement, index, text) }
         try bindAccessTokenRest(statement, token)
     }
 
@@ -32,16 +27,24 @@ extension SQLiteConnection {
     /// connection's scratch buffer (see ``reserveScratch(byteCount:)``): for a single
     /// statement that is stepped and finished before anything else is bound.
     func bindAccessTokenBorrowed(_ statement: OpaquePointer, _ token: AccessToken) throws {
-        reserveScratch(
-            byteCount: token.provider.utf8.count + token.userID.utf8.count + token.token.utf8.count
-                + token.secret.utf8.count + (token.screenName?.utf8.count ?? 0) + (token.accessType?.utf8.count ?? 0))
-        try bindScratchText(statement, 1, token.provider)
-        try bindScratchText(statement, 2, token.userID)
-        try bindScratchText(statement, 3, token.token)
-        try bindScratchText(statement, 4, token.secret)
-        try bindScratchText(statement, 5, token.screenName)
-        try bindScratchText(statement, 6, token.accessType)
+        var byteCount = 0
+        Self.forEachText(of: token) { _, text in byteCount += text?.utf8.count ?? 0 }
+        reserveScratch(byteCount: byteCount)
+        try Self.forEachText(of: token) { index, text throws(SQLiteError) in try bindScratchText(statement, index, text) }
         try bindAccessTokenRest(statement, token)
+    }
+
+    /// Calls `body` with each text of `token` and its parameter index, ?1...?6 of the
+    /// access-token upserts.
+    private static func forEachText<Failure: Error>(
+        of token: AccessToken, _ body: (Int32, String?) throws(Failure) -> Void
+    ) throws(Failure) {
+        try body(1, token.provider)
+        try body(2, token.userID)
+        try body(3, token.token)
+        try body(4, token.secret)
+        try body(5, token.screenName)
+        try body(6, token.accessType)
     }
 
     /// ?7...?9 of the access-token upserts.
