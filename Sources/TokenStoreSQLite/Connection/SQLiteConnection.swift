@@ -189,15 +189,18 @@ final class SQLiteConnection {
             return
         }
         let count = text.utf8.count
-        // Texts the reservation did not cover, and empty ones, are bound as copies instead.
+        // A text the buffer cannot hold (more than was reserved), or an empty one, is bound
+        // as a copy instead.
         guard count > 0, let scratch, scratchUsed + count <= scratchCapacity else {
             return try bind(statement, index, text)
         }
         let start = scratch + scratchUsed
-        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { source in
-            start.copyMemory(from: source.baseAddress!, byteCount: count)
+        let copied = text.utf8.withContiguousStorageIfAvailable { source -> Bool in
+            guard let base = source.baseAddress, source.count == count else { return false }
+            start.copyMemory(from: base, byteCount: count)
+            return true
         }
-        guard copied != nil else { return try bind(statement, index, text) }
+        guard copied == true else { return try bind(statement, index, text) }
         scratchUsed += count
         try bindBorrowed(statement, index, UnsafeBufferPointer(start: start.assumingMemoryBound(to: UInt8.self), count: count))
     }
