@@ -164,7 +164,10 @@ extension LocalOAuth1Provider {
         }
         if received.signatureMethodName != SignatureMethod.plaintext.name {
             let now = configuration.clock.now()
-            guard let timestamp = received.timestamp, abs(timestamp - now) <= configuration.timestampWindow else {
+            // Overflow-checked: oauth_timestamp is whatever the client sent (e.g. -2^63).
+            guard let timestamp = received.timestamp, case let (skew, false) = timestamp.subtractingReportingOverflow(now),
+                skew.magnitude <= configuration.timestampWindow.magnitude
+            else {
                 return .failure(ResponseFailure(Self.problem(401, "timestamp_refused")))
             }
             let nonceKey = "\(received.consumerKey)\u{0}\(timestamp)\u{0}\(received.nonce ?? "")"

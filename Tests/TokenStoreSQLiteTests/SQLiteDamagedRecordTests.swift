@@ -64,3 +64,18 @@ struct SQLiteDamagedRecordTests {
         }
     }
 }
+
+/// A configured busy timeout beyond any sensible value saturates, never traps.
+@Suite("SQLite huge busy timeout", .timeLimit(.minutes(5)))
+struct SQLiteHugeBusyTimeoutTests {
+    @Test("a busy timeout of .seconds(.max) opens a working store")
+    func hugeBusyTimeout() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
+        let store = try await SQLiteTokenStore(
+            path: directory.path + "/t.db", configuration: .init(busyTimeout: .seconds(Int64.max)))
+        try await store.saveAccessToken(sampleAccessToken(userID: "u"))
+        #expect(try await store.accessToken(provider: "twitter", userID: "u") != nil)
+        try await store.close()
+    }
+}
