@@ -61,7 +61,9 @@ extension LocalOAuth1Provider {
         let query = URLComponents(url: request.url, resolvingAgainstBaseURL: true)?.percentEncodedQuery ?? ""
         let accessType = (try? OAuth1PercentEncoding.parseForm(query))?.first(named: "x_auth_access_type")
         let ttl = configuration.requestTokenTimeToLive.components.seconds
-        let expiresAt = configuration.clock.now() + ttl
+        // Saturating: a configured time to live of `.seconds(.max)` means "never expires".
+        let (sum, overflow) = configuration.clock.now().addingReportingOverflow(ttl)
+        let expiresAt = overflow ? (ttl < 0 ? Int64.min : Int64.max) : sum
         state.withLock {
             $0.pending[token] = LocalOAuth1ProviderState.PendingToken(
                 secret: secret, consumerKey: verified.consumerKey, callback: callback, expiresAt: expiresAt,

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OAuth1
+import OAuth1Testing
 
 /// The local provider compares the client's `oauth_timestamp` with its clock without
 /// overflowing, whatever number the client sends.
@@ -13,6 +14,14 @@ struct ProviderTimestampOverflowTests {
             client.clock = .fixed(seconds)
             let error = await #expect(throws: OAuth1Error.self) { _ = try await client.requestToken() }
             #expect(error?.providerMessage == "oauth_problem=timestamp_refused")
+        }
+    }
+
+    @Test("a request token time to live of .seconds(.max) never expires, not a crash")
+    func hugeTimeToLive() async throws {
+        try await DanceFixture.with(configure: { $0.requestTokenTimeToLive = .seconds(Int64.max) }) { fixture in
+            let temporary = try await fixture.client.requestToken()
+            #expect(!temporary.token.isEmpty)
         }
     }
 }
