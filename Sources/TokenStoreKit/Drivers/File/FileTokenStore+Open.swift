@@ -71,6 +71,13 @@ extension FileTokenStore {
 
     /// A ``TokenStoreError`` for a failed system call.
     static func error(_ failure: FileSystem.Failure, store: String, operation: String) -> TokenStoreError {
+        if failure.isNotAFile {
+            return TokenStoreError(
+                .corruptedRecord, store: store, operation: operation,
+                message: "a directory or other non-file is where a record file belongs (\(failure.call) failed: "
+                    + "\(failure.reason)); move it away to repair",
+                record: failure.path, underlying: failure)
+        }
         let code: TokenStoreError.Code = FileSystem.isPermission(failure.errno) ? .permissionDenied : .unavailable
         return TokenStoreError(
             code, store: store, operation: operation,
@@ -81,11 +88,10 @@ extension FileTokenStore {
         Self.error(failure, store: displayName, operation: operation)
     }
 
-    func corrupted(_ path: String, _ operation: String) -> TokenStoreError {
+    func corrupted(_ path: String, _ operation: String, _ reason: String = FileRecord.notARecord) -> TokenStoreError {
         TokenStoreError(
             .corruptedRecord, store: displayName, operation: operation,
-            message: "the file is not a token record of this store (damaged or foreign); move it away to repair",
-            record: path)
+            message: reason + "; move it away to repair", record: path)
     }
 
     func closedError(_ operation: String) -> TokenStoreError {
