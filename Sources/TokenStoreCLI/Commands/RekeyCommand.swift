@@ -19,7 +19,14 @@ public struct RekeyCommand: AsyncParsableCommand {
             seals a plain store in place. Run it while no re-authorization is in flight: an \
             access token re-written meanwhile could be overwritten.
 
-            \(MigrateExitCode.help)
+            Expired request tokens, which can no longer be used or re-sealed, are purged \
+            (unless --skip-request-tokens). Then stores that keep old bytes of rewritten records \
+            in their files are scrubbed, so no old secret survives on disk: a SQLite database \
+            is vacuumed (this needs free disk space about its size) and its WAL truncated. \
+            Other stores are told to compact themselves (PostgreSQL VACUUM FULL, a Redis \
+            BGREWRITEAOF).
+
+            \(MigrateExitCode.rekeyHelp)
             """)
 
     @Argument(help: "The store URL (or use --store).")
@@ -77,11 +84,36 @@ public struct RekeyCommand: AsyncParsableCommand {
         let store = SealedTokenStore(wrapping: inner, keys: keys, allowPlaintext: allowPlaintext)
         do {
             let report = try await reseal(store, location: location, console: console, terminal: terminal)
-            try? await store.close()
             console.print("\(store.displayName): primary key \(keys.primary.id): \(report)")
+            try await cleanUp(inner, report: report, console: console)
+            try? await store.close()
         } catch {
             try? await store.close()
             throw error
+        }
+    }
+
+    /// Purges expired request tokens (never listed, so never re-sealed) and erases the old
+    /// bytes of rewritten records where the store keeps them.
+    ///
+    /// - Throws: ``CLIFailure`` when the purge or the scrub fails (the re-seal itself is done).
+    private func cleanUp(_ inner: any TokenStore, report: ResealReport, console: CLIConsole) async throws {
+        do {
+            if !skipRequestTokens {
+                let purged = try await inner.purgeExpiredRequestTokens()
+                if purged > 0 { console.print("Purged \(purged) expired request token(s), which could not be re-sealed") }
+            }
+            if let scrubbable = inner as? any ScrubbableTokenStore {
+                try await scrubbable.scrub()
+                console.print("Scrubbed \(inner.displayName): no old copy of a re-written secret is left in its files")
+            } else if report.resealed + report.requestResealed > 0 {
+                console.printError(
+                    "note: \(inner.displayName) may keep old copies of re-written secrets in freed storage until it "
+                        + "compacts itself (PostgreSQL: VACUUM FULL on the token tables; Redis: BGREWRITEAOF and a new "
+                        + "snapshot)")
+            }
+        } catch let error as TokenStoreError {
+            throw CLIFailure("rekey: every record is re-sealed, but cleaning up failed: \(error.description)")
         }
     }
 
