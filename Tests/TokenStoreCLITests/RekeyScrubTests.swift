@@ -36,6 +36,8 @@ import TokenStoreKit
         }
     }
 
+    /// The app keeps the store open meanwhile, as a running server does: the WAL is then
+    /// never deleted, and without the scrub every old secret stays in its earlier frames.
     @Test func noOldSecretIsLeftInTheDatabaseOrItsWAL() async throws {
         let directory = try StoreLocation.makeTemporaryDirectory(prefix: "tokenstore-rekey-scrub")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -60,7 +62,6 @@ import TokenStoreKit
             expiredSecrets.enumerated().map { index, secret in
                 RequestToken(provider: "twitter", token: "gone-\(index)", secret: secret, createdAt: now - 7200, expiresAt: now - 3600)
             })
-        try await store.close()
         let everySecret = accessSecrets + liveSecrets + expiredSecrets
         #expect(try Self.secretsLeft(everySecret, besides: path).count == everySecret.count)
 
@@ -73,6 +74,8 @@ import TokenStoreKit
 
         let left = try Self.secretsLeft(everySecret, besides: path)
         #expect(left.isEmpty, "\(left.count) old secrets left, e.g. \(left.prefix(3))")
+        #expect(try await store.counts().accessTokens == 2000)
+        try await store.close()
 
         let sealed = SealedTokenStore(wrapping: try await StoreDrivers.open(url), keys: try MigrateCommandSealingTests.ring(key))
         #expect(try await sealed.accessToken(for: AccessTokenKey(provider: "flickr", userID: "user-1"))?.secret == accessSecrets[1])
@@ -92,14 +95,15 @@ import TokenStoreKit
         let sealed = SealedTokenStore(wrapping: try await StoreDrivers.open(url), keys: try MigrateCommandSealingTests.ring(k1))
         try await sealed.saveAccessTokens(MigrateFixture.accessTokens(200), policy: .overwrite)
         try await sealed.close()
-        let raw = try await StoreDrivers.open(url)
-        let oldCiphertexts = try await raw.listAccessTokens(after: nil, limit: 1000).tokens.map(\.secret)
-        try await raw.close()
+        // Open throughout, as the app would be.
+        let app = try await StoreDrivers.open(url)
+        let oldCiphertexts = try await app.listAccessTokens(after: nil, limit: 1000).tokens.map(\.secret)
         #expect(oldCiphertexts.count == 200 && oldCiphertexts.allSatisfy { $0.hasPrefix("tsv1:k1:") })
 
         let console = try await Self.rekey(url, [], keys: k2 + "," + k1, state: directory + "/state")
         #expect(console.output.contains("re-sealed 200 access tokens (0 were plain text)"))
         #expect(try Self.secretsLeft(oldCiphertexts, besides: path).isEmpty)
+        try await app.close()
     }
 
     @Test func helpListsOnlyRekeysExitStatuses() {
