@@ -211,13 +211,13 @@ public struct MigrateCommand: AsyncParsableCommand {
         // expired between the listing and the write: mentioned only when there are some.
         let expired = counts.requestSkipped > 0 ? " (\(counts.requestSkipped) expired during the copy, skipped)" : ""
         if dryRun {
-            return "Would copy \(counts.accessRead) access token(s) and \(requestCopied) unexpired request token(s)"
+            return "Would copy \(counts.accessRead) access token(s) and \(requestCopied) request token(s)"
                 + "\(expired) \(stores); dry run, nothing written"
         }
         let rate = summary.seconds > 0 ? Int((Double(summary.readThisRun) / summary.seconds).rounded()) : 0
         return "Copied \(counts.accessRead) access token(s) (\(counts.accessWritten) written, "
             + "\(counts.accessRead - counts.accessWritten) kept: same or newer in the destination) and "
-            + "\(requestCopied) unexpired request token(s)\(expired) \(stores) in "
+            + "\(requestCopied) request token(s)\(expired) \(stores) in "
             + String(format: "%.2f", summary.seconds) + " s (\(rate) tokens/s)"
     }
 
