@@ -56,7 +56,7 @@ public struct MigrateCommand: AsyncParsableCommand {
         help: "After copying, compare counts and SHA-256 digests of both sides; exit 3 on a difference.")
     public var verify = false
 
-    @Flag(name: .customLong("dry-run"), help: "Read and check everything; write nothing.")
+    @Flag(name: .customLong("dry-run"), help: "Read and check the source; write nothing (the destination is not opened).")
     public var dryRun = false
 
     @Flag(name: .customLong("resume"), help: "Continue after the checkpoint of an interrupted run.")

@@ -106,7 +106,9 @@ public struct RekeyCommand: AsyncParsableCommand {
             if let scrubbable = inner as? any ScrubbableTokenStore {
                 try await scrubbable.scrub()
                 console.print("Scrubbed \(inner.displayName): no old copy of a re-written secret is left in its files")
-            } else if report.resealed + report.requestResealed > 0 {
+            } else if report.resealed + report.requestResealed > 0, !(inner is FileTokenStore), !(inner is InMemoryTokenStore) {
+                // A file store replaces each record file whole (the old one is unlinked);
+                // a database server keeps old row versions or values of its own.
                 console.printError(
                     "note: \(inner.displayName) may keep old copies of re-written secrets in freed storage until it "
                         + "compacts itself (PostgreSQL: VACUUM FULL on the token tables; Redis: BGREWRITEAOF and a new "
