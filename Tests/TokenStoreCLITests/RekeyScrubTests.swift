@@ -106,6 +106,19 @@ import TokenStoreKit
         try await app.close()
     }
 
+    @Test func aStoreThatDoesNotExistIsAnErrorAndIsNotCreated() async throws {
+        let directory = try StoreLocation.makeTemporaryDirectory(prefix: "tokenstore-rekey-missing")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let key = try MigrateCommandSealingTests.keyLine("k1")
+        for url in ["sqlite://\(directory)/typo.db", "file://\(directory)/typo"] {
+            let failure = await #expect(throws: CLIFailure.self) {
+                _ = try await Self.rekey(url, ["--allow-plaintext"], keys: key, state: directory + "/state")
+            }
+            #expect(failure?.message.contains("does not exist") == true)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("typo") }.isEmpty)
+    }
+
     @Test func helpListsOnlyRekeysExitStatuses() {
         let help = TokenStoreCommand.helpMessage(for: RekeyCommand.self)
         #expect(help.contains("Exit status: 0"))

@@ -22,9 +22,9 @@ public struct RekeyCommand: AsyncParsableCommand {
             Expired request tokens, which can no longer be used or re-sealed, are purged \
             (unless --skip-request-tokens). Then stores that keep old bytes of rewritten records \
             in their files are scrubbed, so no old secret survives on disk: a SQLite database \
-            is vacuumed (this needs free disk space about its size) and its WAL truncated. \
-            Other stores are told to compact themselves (PostgreSQL VACUUM FULL, a Redis \
-            BGREWRITEAOF).
+            is vacuumed (this needs free disk space about its size) and its WAL truncated; for \
+            PostgreSQL and Redis a note says how to compact them (VACUUM FULL, BGREWRITEAOF). \
+            The store must exist: rekey never creates one.
 
             \(MigrateExitCode.rekeyHelp)
             """)
@@ -77,7 +77,8 @@ public struct RekeyCommand: AsyncParsableCommand {
         let location = try options.url(environment: console.environment)
         let inner: any TokenStore
         do {
-            inner = try await StoreDrivers.open(location)
+            // A mistyped path is an error, not a new empty store "re-sealed" in 0 records.
+            inner = try await StoreDrivers.open(location, options: TokenStoreOptions(createIfMissing: false))
         } catch let error as TokenStoreError {
             throw CLIFailure(error.description)
         }

@@ -15,7 +15,7 @@ public struct RequestCommand: AsyncParsableCommand {
               tokenstore request --provider twitter --user 12345 https://api.x.com/1.1/account/verify_credentials.json
               tokenstore request --provider twitter --user 12345 -X POST -d status=hello https://api.x.com/1.1/statuses/update.json
 
-            A store sealed with `tokenstore keygen` needs --sealing-keys (or \
+            A sealed store (secrets sealed with a key from `tokenstore keygen`) needs --sealing-keys (or \
             $\(SealingKeyRing.environmentVariable)): without them nothing is sent.
 
             \(RequestCommand.exitCodeHelp)

@@ -8,7 +8,7 @@ public struct HTTPTimeoutOptions: ParsableArguments, Sendable {
 
     @Option(
         name: .customLong("timeout"),
-        help: ArgumentHelp("Seconds one HTTP exchange may take (default 30).", valueName: "SECONDS"))
+        help: ArgumentHelp("Seconds one HTTP exchange may take.", valueName: "SECONDS"))
     public var seconds: Double = 30
 
     public init() {}
