@@ -13,6 +13,12 @@ extension RedisTokenStore {
     /// - Throws: ``TokenStoreError``: `corruptedRecord` when a counter is not a count of a
     ///   provider this driver wrote.
     public func countAccessTokensByProvider() async throws -> AccessTokenCounts {
+        try await countAccessTokensByProvider(rebuildStep: Self.counterRebuildStep)
+    }
+
+    /// ``countAccessTokensByProvider()`` counting `rebuildStep` members per rebuild step
+    /// (tests use small steps to interleave writes with a rebuild).
+    package func countAccessTokensByProvider(rebuildStep: Int) async throws -> AccessTokenCounts {
         let operation = "countAccessTokensByProvider"
         let keys = self.keys
         while true {
@@ -40,12 +46,12 @@ extension RedisTokenStore {
             if version >= Self.schemaVersion, rebuilding == 0 {
                 return try decodeCounts(results[2], operation: operation)
             }
-            try await rebuildCounts(operation: operation)
+            try await rebuildCounts(step: max(1, rebuildStep), operation: operation)
         }
     }
 
     /// Runs rebuild steps until the counters are complete.
-    private func rebuildCounts(operation: String) async throws {
+    private func rebuildCounts(step: Int, operation: String) async throws {
         let keys = self.keys
         logger.notice(
             "building the per-provider access-token counters of a store written by schema 1 (once)",
@@ -54,7 +60,7 @@ extension RedisTokenStore {
             let reply = try await evalScript(
                 Self.rebuildCountsScript, operation: operation, record: String(decoding: keys.accessCounts, as: UTF8.self),
                 keys: [keys.accessIndex, keys.accessCounts, keys.accessCountCursor, keys.schema],
-                arguments: [Array(String(Self.counterRebuildStep).utf8), Array(String(Self.schemaVersion).utf8)])
+                arguments: [Array(String(step).utf8), Array(String(Self.schemaVersion).utf8)])
             guard case .integer(let done) = reply else { throw unexpected(operation, reply) }
             if done == 1 { return }
         }
