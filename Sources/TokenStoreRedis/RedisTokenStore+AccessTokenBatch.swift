@@ -33,25 +33,35 @@ extension RedisTokenStore {
         while start < tokens.count {
             let chunk = tokens[start..<min(start + Self.tokensPerUpsertRoundTrip, tokens.count)]
             start += chunk.count
-            // The calls of this round trip, as ranges of `tokens`.
-            var calls: [Range<Int>] = []
-            var from = chunk.startIndex
-            while from < chunk.endIndex {
-                let to = min(from + perCall, chunk.endIndex)
-                calls.append(from..<to)
-                from = to
-            }
             var hash = scriptHash(Self.upsertScript)
-            while !calls.isEmpty {
-                let batch = calls
+            // The calls to (re)send after NOSCRIPT; `nil` for the whole chunk in calls of
+            // `perCall` tokens, so the common pass builds no array of calls.
+            var retry: [Range<Int>]?
+            while true {
+                let batch = retry
                 let scriptHash = hash
                 let replies = try await roundTrip(operation) { out in
-                    for range in batch {
-                        Self.writeUpsert(&out, tokens[range], policy: policy, hash: scriptHash, keys: keys)
+                    if let batch {
+                        for range in batch { Self.writeUpsert(&out, tokens[range], policy: policy, hash: scriptHash, keys: keys) }
+                    } else {
+                        var from = chunk.startIndex
+                        while from < chunk.endIndex {
+                            let to = min(from + perCall, chunk.endIndex)
+                            Self.writeUpsert(&out, tokens[from..<to], policy: policy, hash: scriptHash, keys: keys)
+                            from = to
+                        }
                     }
                 }
                 var again: [Range<Int>] = []
-                for (range, reply) in zip(batch, replies) {
+                var from = chunk.startIndex
+                for (position, reply) in replies.enumerated() {
+                    let range: Range<Int>
+                    if let batch {
+                        range = batch[position]
+                    } else {
+                        range = from..<min(from + perCall, chunk.endIndex)
+                        from = range.upperBound
+                    }
                     switch reply {
                     case .integer(let value):
                         written += Int(value)
@@ -61,7 +71,8 @@ extension RedisTokenStore {
                         throw unexpected(operation, reply, record: Self.describe(tokens[range]))
                     }
                 }
-                calls = again
+                if again.isEmpty { break }
+                retry = again
                 hash = nil
             }
         }

@@ -6,7 +6,10 @@ enum RedisScripts {
     /// `ifNewer` check, the stored `created_at` kept through every overwrite, the record's
     /// fields replaced, the index entry added and, when the member is new, its provider's
     /// counter raised. One call per batch instead of one per token: the script's fixed cost
-    /// (argument parsing, the interpreter's entry) is paid once for many tokens.
+    /// is paid once for many tokens. A record that does not exist is not deleted first, and
+    /// the index entries are added by one `ZADD` per provider at the end, whose reply (the
+    /// members that were new) raises that provider's counter: the script is atomic, so no
+    /// reader sees the index ahead of the records or the counters behind the index.
     ///
     /// KEYS: index, counters, counter rebuild cursor, then one hash per token.
     /// ARGV: policy (`overwrite`/`ifNewer`), then per token: index member, counter field,
@@ -19,6 +22,8 @@ enum RedisScripts {
         local ifNewer = ARGV[1] == 'ifNewer'
         local cursor = redis.call('GET', KEYS[3])
         local written = 0
+        local added = {}
+        local members = {}
         local a = 2
         for k = 4, #KEYS do
           local member, field, updated, created = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
@@ -27,15 +32,15 @@ enum RedisScripts {
           a = last + 1
           local cur = redis.call('HMGET', KEYS[k], 'created_at', 'updated_at')
           local keep = false
-          if cur[1] then
+          if cur[1] or cur[2] then
             if ifNewer and cur[2] and tonumber(cur[2]) and tonumber(cur[2]) >= tonumber(updated) then
               keep = true
             else
-              created = cur[1]
+              created = cur[1] or created
+              redis.call('DEL', KEYS[k])
             end
           end
           if not keep then
-            redis.call('DEL', KEYS[k])
             if last - first < 198 then
               redis.call('HSET', KEYS[k], 'created_at', created, unpack(ARGV, first, last))
             else
@@ -44,13 +49,30 @@ enum RedisScripts {
                 redis.call('HSET', KEYS[k], unpack(ARGV, i, math.min(i + 199, last)))
               end
             end
-            if redis.call('ZADD', KEYS[1], 0, member) == 1 then
-              if not cursor or redis.call('ZLEXCOUNT', KEYS[1], cursor, '[' .. member) == 0 then
-                redis.call('HINCRBY', KEYS[2], field, 1)
+            if cursor then
+              if redis.call('ZADD', KEYS[1], 0, member) == 1
+                and redis.call('ZLEXCOUNT', KEYS[1], cursor, '[' .. member) == 0 then
+                added[field] = (added[field] or 0) + 1
               end
+            else
+              local list = members[field]
+              if not list then
+                list = {}
+                members[field] = list
+              end
+              list[#list + 1] = 0
+              list[#list + 1] = member
             end
             written = written + 1
           end
+        end
+        for field, list in pairs(members) do
+          for i = 1, #list, 400 do
+            added[field] = (added[field] or 0) + redis.call('ZADD', KEYS[1], unpack(list, i, math.min(i + 399, #list)))
+          end
+        end
+        for field, n in pairs(added) do
+          if n > 0 then redis.call('HINCRBY', KEYS[2], field, n) end
         end
         return written
         """
