@@ -97,8 +97,11 @@ public struct StatsCommand: AsyncParsableCommand {
     static func collect(_ store: any TokenStore, updates: Bool) async throws -> Report {
         var report = Report()
         report.schemaVersion = try await store.schemaVersion()
-        report.requestTokens = try await store.counts().requestTokens
-        let counts = try await store.countAccessTokensByProvider()
+        // Both may scan (SQL `count(*)` counts access tokens too): run them side by side.
+        async let kinds = store.counts()
+        async let providers = store.countAccessTokensByProvider()
+        let counts = try await providers
+        report.requestTokens = try await kinds.requestTokens
         report.byProvider = counts.byProvider
         report.accessTokens = counts.total
         guard updates else { return report }
