@@ -1,8 +1,8 @@
 import TokenStoreKit
 
 extension RedisTokenStore {
-    /// Tokens per upsert script call. Each call blocks the server while it runs (about
-    /// 2-5 us per token), so a call stays well under a millisecond.
+    /// Tokens per upsert script call: enough to spread the call's fixed cost, few enough
+    /// that a call (which holds the server while it runs) stays short.
     static let tokensPerUpsertCall = 100
     /// Tokens per pipelined round trip (several script calls), which also bounds the
     /// request buffer whatever the caller passes.
