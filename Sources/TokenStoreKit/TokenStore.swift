@@ -87,6 +87,12 @@ public protocol TokenStore: Sendable {
     /// Counts unexpired request tokens and access tokens.
     func counts() async throws -> TokenCounts
 
+    /// Counts access tokens by provider without reading the tokens themselves where the
+    /// storage allows it: an aggregate query in SQL, counters kept with the writes in
+    /// Redis. Used by `tokenstore stats`. The default implementation pages through
+    /// ``listAccessTokens(after:limit:)``, reading every token: a driver should override it.
+    func countAccessTokensByProvider() async throws -> AccessTokenCounts
+
     /// The schema version of the underlying storage (0 for stores without one).
     func schemaVersion() async throws -> Int
 
@@ -113,6 +119,19 @@ extension TokenStore {
             written += 1
         }
         return written
+    }
+
+    /// Pages through ``listAccessTokens(after:limit:)`` and counts the tokens by provider
+    /// (reads every token; drivers override it with something cheaper).
+    public func countAccessTokensByProvider() async throws -> AccessTokenCounts {
+        var counts = AccessTokenCounts(byProvider: [:])
+        var cursor: AccessTokenKey?
+        repeat {
+            let page = try await listAccessTokens(after: cursor, limit: 500)
+            for token in page.tokens { counts.add(token.provider) }
+            cursor = page.nextCursor
+        } while cursor != nil
+        return counts
     }
 
     /// Inserts or replaces `token` (``WritePolicy/overwrite``).

@@ -21,6 +21,22 @@ extension RedisTokenStore {
         return reply
     }
 
+    static let upsertScript = 0
+    static let deleteScript = 3
+    static let rebuildCountsScript = 4
+
+    /// The first two arguments of a script call: `EVALSHA hash` when `hash` is known, else
+    /// `EVAL source`.
+    static func writeScriptHead(_ out: inout RESPWriter, _ index: Int, hash: String?) {
+        if let hash {
+            out.argument("EVALSHA")
+            out.argument(hash)
+        } else {
+            out.argument("EVAL")
+            out.argument(RedisScripts.all[index])
+        }
+    }
+
     /// `EVALSHA hash` when `hash` is known, else `EVAL source`.
     static func writeScriptCall(
         _ out: inout RESPWriter, index: Int, hash: String?, keys: [[UInt8]], arguments: [[UInt8]]

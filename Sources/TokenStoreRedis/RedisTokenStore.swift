@@ -172,7 +172,8 @@ public final class RedisTokenStore: TokenStore, Service {
     }
 
     /// The schema version this code writes and reads.
-    static let schemaVersion = 1
+    /// 2 added the per-provider access-token counters (built on first count for a store at 1).
+    static let schemaVersion = 2
 
     /// The `redis_version` field of an `INFO server` reply ("" when missing).
     static func redisVersion(fromInfo info: String) -> String {

@@ -27,7 +27,7 @@ import TokenStoreKit
 /// `accessTokenGetDelete`, `accessTokenIfNewer`, `accessTokenBatch`, `accessTokenFields`,
 /// `accessTokenConcurrentUpserts`), listing (`accessTokenListingPages`,
 /// `accessTokenListingUnderInserts`, `listingInvalidLimit`), hostile input (`hostileKeys`,
-/// `hostileValues`, `largeValues`) and housekeeping (`counts`, `schemaVersion`,
+/// `hostileValues`, `largeValues`) and housekeeping (`counts`, `countsByProvider`, `schemaVersion`,
 /// `closeThenCall`, `errorsNameStoreNotSecrets`).
 ///
 /// Rules the suite holds drivers to beyond the protocol's text: a store keeps the
@@ -159,6 +159,7 @@ extension TokenStoreConformance {
         ConformanceCase(name: "hostileValues", body: HostileCases.values),
         ConformanceCase(name: "largeValues", body: HostileCases.large),
         ConformanceCase(name: "counts", body: HousekeepingCases.counts),
+        ConformanceCase(name: "countsByProvider", body: CountingCases.byProvider),
         ConformanceCase(name: "schemaVersion", body: HousekeepingCases.schemaVersion),
         ConformanceCase(name: "closeThenCall", body: HousekeepingCases.closeThenCall),
         ConformanceCase(name: "errorsNameStoreNotSecrets", body: HousekeepingCases.errorsRedact),

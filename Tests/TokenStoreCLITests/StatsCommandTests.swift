@@ -25,7 +25,7 @@ import TokenStoreKit
         try await store.close()
 
         let captured = CapturedConsole()
-        let command = try #require(try TokenStoreCommand.parseAsRoot(["stats", url, "--json"]) as? StatsCommand)
+        let command = try #require(try TokenStoreCommand.parseAsRoot(["stats", url, "--json", "--updates"]) as? StatsCommand)
         try await command.execute(console: captured.console)
         let object = try #require(
             try JSONSerialization.jsonObject(with: Data(captured.output.utf8)) as? [String: Any])

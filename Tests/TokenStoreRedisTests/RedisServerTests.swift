@@ -237,7 +237,7 @@ struct RedisServerTests {
                 let reply = try await store.rawCommand(["KEYS", "*\(prefix)*"])
                 guard case .array(let items) = reply else { Issue.record("KEYS: \(reply)"); return }
                 let keys = items.compactMap { item -> [UInt8]? in if case .bulk(let bytes) = item { return bytes } else { return nil } }
-                #expect(keys.count == 6, "schema, record, two request indexes, hash, access index")
+                #expect(keys.count == 7, "schema, record, two request indexes, hash, access index, access counters")
                 #expect(Set(keys.map(KeyLayoutTests.slot)).count == 1)
                 for key in keys { #expect(key.starts(with: Array("{\(prefix)}:".utf8))) }
             }
@@ -246,12 +246,12 @@ struct RedisServerTests {
         @Test func schemaVersionKey() async throws {
             let base = try Env.requireACLURL()
             try await Env.withStore(url: base) { store, prefix in
-                #expect(try await store.schemaVersion() == 1)
+                #expect(try await store.schemaVersion() == 2)
                 let schemaKey = "{\(prefix)}:schema"
-                _ = try await store.rawCommand(["SET", schemaKey, "2"])
+                _ = try await store.rawCommand(["SET", schemaKey, "3"])
                 let tooNew = await #expect(throws: TokenStoreError.self) { try await RedisTokenStore(url: Env.url(base, prefix: prefix)) }
                 #expect(tooNew?.code == .schemaTooNew)
-                #expect(tooNew?.message.contains("2") == true)
+                #expect(tooNew?.message.contains("3") == true)
                 _ = try await store.rawCommand(["SET", schemaKey, "abc"])
                 let corrupt = await #expect(throws: TokenStoreError.self) { try await store.schemaVersion() }
                 #expect(corrupt?.code == .corruptedRecord)
@@ -283,7 +283,7 @@ struct RedisServerTests {
                 #expect(counts?.code == .corruptedRecord)
                 #expect(counts?.message.contains("WRONGTYPE") == true)
                 #expect(counts?.operation == "counts")
-                #expect(try await store.schemaVersion() == 1, "the connection stays usable after an error reply")
+                #expect(try await store.schemaVersion() == 2, "the connection stays usable after an error reply")
             }
         }
 
@@ -319,7 +319,7 @@ struct RedisServerTests {
         @Test func runReturnsWhenTheStoreIsClosed() async throws {
             let store = try await RedisTokenStore(url: Env.url(try Env.requireACLURL(), prefix: Env.randomPrefix()))
             let service = Task { try await store.run() }
-            #expect(try await store.schemaVersion() == 1)
+            #expect(try await store.schemaVersion() == 2)
             try await store.close()
             try await service.value
         }
@@ -329,7 +329,7 @@ struct RedisServerTests {
             let url = Env.url(try Env.requireACLURL(), prefix: Env.randomPrefix())
             let store = try await registry.open(url)
             #expect(store.displayName.hasPrefix("redis://tokenstore:***@127.0.0.1:"))
-            #expect(try await store.schemaVersion() == 1)
+            #expect(try await store.schemaVersion() == 2)
             try await store.close()
         }
     }

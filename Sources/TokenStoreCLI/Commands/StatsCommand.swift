@@ -2,11 +2,17 @@ import ArgumentParser
 import Foundation
 import TokenStoreKit
 
-/// `tokenstore stats URL`: counts by kind and provider, oldest/newest update, schema version.
+/// `tokenstore stats URL`: counts by kind and provider and the schema version, without
+/// reading the tokens; with `--updates`, also the oldest and newest update (reads every token).
 public struct StatsCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Print a store's token counts by kind and provider, oldest/newest update and schema version.")
+        abstract: "Print a store's token counts by kind and provider and its schema version.",
+        discussion: """
+            Counting does not read the tokens (an aggregate query in SQL, counters kept with the \
+            writes in Redis), so it stays fast on stores of millions of tokens. --updates also \
+            finds the oldest and newest update, which reads every access token.
+            """)
 
     @Argument(help: "The token store URL: sqlite:///path/tokens.db, file:///dir, postgres://..., redis://..., memory:NAME")
     public var url: String
@@ -14,13 +20,17 @@ public struct StatsCommand: AsyncParsableCommand {
     @Flag(name: .customLong("json"), help: "Print one JSON object instead of text.")
     public var json = false
 
+    @Flag(name: .customLong("updates"), help: "Also print the oldest and newest update (reads every access token).")
+    public var updates = false
+
     public init() {}
 
     public func run() async throws {
         try await execute(console: .standard)
     }
 
-    /// Reads the store at ``url`` page by page (memory stays flat) and reports on `console`.
+    /// Counts the tokens of the store at ``url`` (with ``updates``, also reads it page by
+    /// page, in flat memory) and reports on `console`.
     ///
     /// - Throws: ``CLIFailure`` when the store cannot be opened or read.
     public func execute(console: CLIConsole) async throws {
@@ -31,7 +41,7 @@ public struct StatsCommand: AsyncParsableCommand {
             throw CLIFailure(error.description)
         }
         do {
-            let report = try await Self.collect(store)
+            let report = try await Self.collect(store, updates: updates)
             try? await store.close()
             console.print(json ? report.json() : report.text(store: StoreURLRedaction.redact(url)))
         } catch let error as TokenStoreError {
@@ -49,6 +59,8 @@ public struct StatsCommand: AsyncParsableCommand {
         var byProvider: [String: Int] = [:]
         var oldest: Date?
         var newest: Date?
+        /// Whether oldest/newest were looked for (`--updates`).
+        var updatesRead = false
         var schemaVersion = 0
 
         func text(store: String) -> String {
@@ -57,8 +69,10 @@ public struct StatsCommand: AsyncParsableCommand {
             for provider in byProvider.keys.sorted() {
                 lines.append("  \(provider): \(byProvider[provider] ?? 0)")
             }
-            lines.append("Oldest update: \(oldest.map(Self.format) ?? "-")")
-            lines.append("Newest update: \(newest.map(Self.format) ?? "-")")
+            if updatesRead {
+                lines.append("Oldest update: \(oldest.map(Self.format) ?? "-")")
+                lines.append("Newest update: \(newest.map(Self.format) ?? "-")")
+            }
             return lines.joined(separator: "\n")
         }
 
@@ -80,16 +94,22 @@ public struct StatsCommand: AsyncParsableCommand {
         }
     }
 
-    static func collect(_ store: any TokenStore) async throws -> Report {
+    static func collect(_ store: any TokenStore, updates: Bool) async throws -> Report {
         var report = Report()
         report.schemaVersion = try await store.schemaVersion()
-        report.requestTokens = try await store.counts().requestTokens
+        // Both may scan (SQL `count(*)` counts access tokens too): run them side by side.
+        async let kinds = store.counts()
+        async let providers = store.countAccessTokensByProvider()
+        let counts = try await providers
+        report.requestTokens = try await kinds.requestTokens
+        report.byProvider = counts.byProvider
+        report.accessTokens = counts.total
+        guard updates else { return report }
+        report.updatesRead = true
         var cursor: AccessTokenKey?
         repeat {
             let page = try await store.listAccessTokens(after: cursor, limit: 500)
             for token in page.tokens {
-                report.accessTokens += 1
-                report.byProvider[token.provider, default: 0] += 1
                 if report.oldest.map({ token.updatedAt < $0 }) ?? true { report.oldest = token.updatedAt }
                 if report.newest.map({ token.updatedAt > $0 }) ?? true { report.newest = token.updatedAt }
             }

@@ -144,6 +144,11 @@ public final class SealedTokenStore: TokenStore {
 
     public func counts() async throws -> TokenCounts { try await relabel { try await $0.counts() } }
 
+    /// The wrapped store's counts (providers are not sealed).
+    public func countAccessTokensByProvider() async throws -> AccessTokenCounts {
+        try await relabel { try await $0.countAccessTokensByProvider() }
+    }
+
     public func schemaVersion() async throws -> Int { try await relabel { try await $0.schemaVersion() } }
 
     public func close() async throws { try await relabel { try await $0.close() } }

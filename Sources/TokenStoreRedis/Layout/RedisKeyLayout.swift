@@ -4,13 +4,20 @@ import TokenStoreKit
 /// operation touches (a record and its indexes) hashes to one slot.
 ///
 /// ```
-/// {prefix}:schema          string  schema version ("1")
+/// {prefix}:schema          string  schema version ("2"; "1" before per-provider counters)
 /// {prefix}:rt:<token>      string  a request token record, expired by the server (PX)
 /// {prefix}:idx:rt:expiry   zset    score = expiresAt (ms), member = token: count, purge
 /// {prefix}:idx:rt:lex      zset    score 0, member = token: keyset listing (ZRANGEBYLEX)
 /// {prefix}:at:<member>     hash    an access token's fields
 /// {prefix}:idx:at          zset    score 0, member = <member>: count, keyset listing
+/// {prefix}:idx:at:count    hash    field = <member>'s provider part, value = its members
+/// {prefix}:idx:at:count:cursor  string  while counters are rebuilt: counted up to here
 /// ```
+///
+/// The counters change in the same script as the index (a member added or removed), so
+/// they always equal the index's members per provider. A store written by schema 1 has no
+/// counters: the first count builds them in steps (``RedisScripts/rebuildCounts``), then
+/// writes schema 2.
 ///
 /// `<member>` is the provider with each NUL byte written as NUL 0xFF, then a NUL, then the
 /// user id. UTF-8 never contains 0xFF, so the encoding is unambiguous and byte order of
@@ -23,6 +30,8 @@ package struct RedisKeyLayout: Sendable {
     package let requestLexIndex: [UInt8]
     package let accessTokenPrefix: [UInt8]
     package let accessIndex: [UInt8]
+    package let accessCounts: [UInt8]
+    package let accessCountCursor: [UInt8]
 
     package init(prefix: String) {
         let tag = Array("{\(prefix)}:".utf8)
@@ -32,10 +41,14 @@ package struct RedisKeyLayout: Sendable {
         requestLexIndex = tag + Array("idx:rt:lex".utf8)
         accessTokenPrefix = tag + Array("at:".utf8)
         accessIndex = tag + Array("idx:at".utf8)
+        accessCounts = tag + Array("idx:at:count".utf8)
+        accessCountCursor = tag + Array("idx:at:count:cursor".utf8)
     }
 
     /// Every fixed key, for tests and cleanup.
-    package var fixedKeys: [[UInt8]] { [schema, requestExpiryIndex, requestLexIndex, accessIndex] }
+    package var fixedKeys: [[UInt8]] {
+        [schema, requestExpiryIndex, requestLexIndex, accessIndex, accessCounts, accessCountCursor]
+    }
 
     package func requestTokenKey(_ token: String) -> [UInt8] { requestTokenPrefix + Array(token.utf8) }
 
@@ -63,6 +76,36 @@ package struct RedisKeyLayout: Sendable {
         }
         bytes.append(0)
         bytes.append(contentsOf: key.userID.utf8)
+    }
+
+    /// The counter field of `provider` in ``accessCounts``: the provider part of its
+    /// members (NUL written as NUL 0xFF).
+    package static func counterField(ofProvider provider: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(provider.utf8.count)
+        for byte in provider.utf8 {
+            bytes.append(byte)
+            if byte == 0 { bytes.append(0xFF) }
+        }
+        return bytes
+    }
+
+    /// The provider a counter field names, or `nil` for bytes no store wrote.
+    package static func provider(ofCounterField field: [UInt8]) -> String? {
+        guard let key = key(ofMember: field + [0]), key.userID.isEmpty else { return nil }
+        return key.provider
+    }
+
+    /// Writes the counter field of `key`'s provider as one argument, built in place.
+    static func writeCounterField(of key: AccessTokenKey, to out: inout RESPWriter) {
+        var length = key.provider.utf8.count
+        for byte in key.provider.utf8 where byte == 0 { length += 1 }
+        out.argument(length: length) { bytes in
+            for byte in key.provider.utf8 {
+                bytes.append(byte)
+                if byte == 0 { bytes.append(0xFF) }
+            }
+        }
     }
 
     /// Writes the index member of `key` as one argument, built in place.

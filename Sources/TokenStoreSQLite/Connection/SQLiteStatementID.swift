@@ -15,6 +15,7 @@ enum SQLiteStatementID: Int, CaseIterable {
     case listAccessTokensFirst
     case listAccessTokensAfter
     case counts
+    case accessTokenCountsByProvider
     case schemaVersion
     case begin
     case commit
@@ -56,6 +57,9 @@ enum SQLiteStatementID: Int, CaseIterable {
                 + "ORDER BY provider, user_id LIMIT ?3"
         case .counts:
             "SELECT (SELECT count(*) FROM request_tokens WHERE expires_at > ?1), (SELECT count(*) FROM access_tokens)"
+        case .accessTokenCountsByProvider:
+            // Walks the primary key in (provider, user_id) order: no sort, no temp table.
+            "SELECT provider, count(*) FROM access_tokens GROUP BY provider ORDER BY provider"
         case .schemaVersion:
             "SELECT coalesce(max(version), 0) FROM schema_migrations"
         case .begin:

@@ -23,6 +23,26 @@ extension FileTokenStore {
         }
     }
 
+    /// Counts access tokens by the provider in their file names; only records whose name is
+    /// a hash (long keys) are read. A damaged hashed record is skipped, as listing does.
+    public func countAccessTokensByProvider() async throws -> AccessTokenCounts {
+        if closed { throw closedError("countAccessTokensByProvider") }
+        return try await onQueue("countAccessTokensByProvider") {
+            var counts = AccessTokenCounts(byProvider: [:])
+            try FileSystem.forEachEntry(self.accessDirectory) { name in
+                switch FileRecordNames.parseAccess(name) {
+                case .other:
+                    return
+                case .named(let provider, _):
+                    counts.add(provider)
+                case .hashed:
+                    if let token = self.scanAccess(self.accessDirectory + "/" + name, key: nil) { counts.add(token.provider) }
+                }
+            }
+            return counts
+        }
+    }
+
     /// The schema version of the directory, read when the store was opened (1).
     public func schemaVersion() async throws -> Int {
         if closed { throw closedError("schemaVersion") }

@@ -218,6 +218,12 @@ public final class InMemoryTokenStore: TokenStore {
         }
     }
 
+    /// Counts the keys of the stored access tokens.
+    public func countAccessTokensByProvider() async throws -> AccessTokenCounts {
+        try checkOpen("countAccessTokensByProvider")
+        return storage.state.withLock { state in AccessTokenCounts(countingKeys: state.access.keys) }
+    }
+
     public func schemaVersion() async throws -> Int {
         try checkOpen("schemaVersion")
         return 0

@@ -1,0 +1,155 @@
+import TokenStoreKit
+
+extension RedisTokenStore {
+    /// Tokens per upsert script call: enough to spread the call's fixed cost, few enough
+    /// that a call (which holds the server while it runs) stays short.
+    static let tokensPerUpsertCall = 100
+    /// Tokens per pipelined round trip (several script calls), which also bounds the
+    /// request buffer whatever the caller passes.
+    static let tokensPerUpsertRoundTrip = 500
+
+    /// Upserts with one Lua script: the `ifNewer` check, `createdAt` kept, index and
+    /// per-provider counter updated, atomically.
+    @discardableResult
+    public func saveAccessToken(_ token: AccessToken, policy: WritePolicy) async throws -> Bool {
+        let written = try await saveAccessTokens([token], policy: policy, operation: "saveAccessToken")
+        return written == 1
+    }
+
+    /// Saves all tokens in pipelined round trips of 500 tokens, each carrying script calls
+    /// of up to 100 tokens. Each token is written atomically with its index entry and
+    /// counter (each script call is, in fact); the batch as a whole is not a transaction:
+    /// after an error, tokens of earlier calls stay written.
+    @discardableResult
+    public func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy) async throws -> Int {
+        try await saveAccessTokens(tokens, policy: policy, operation: "saveAccessTokens")
+    }
+
+    private func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy, operation: String) async throws -> Int {
+        var written = 0
+        var start = 0
+        let keys = self.keys
+        let perCall = Self.tokensPerUpsertCall
+        while start < tokens.count {
+            let chunk = tokens[start..<min(start + Self.tokensPerUpsertRoundTrip, tokens.count)]
+            start += chunk.count
+            var hash = scriptHash(Self.upsertScript)
+            // The calls to (re)send after NOSCRIPT; `nil` for the whole chunk in calls of
+            // `perCall` tokens, so the common pass builds no array of calls.
+            var retry: [Range<Int>]?
+            while true {
+                let batch = retry
+                let scriptHash = hash
+                let replies = try await roundTrip(operation) { out in
+                    if let batch {
+                        for range in batch { Self.writeUpsert(&out, tokens[range], policy: policy, hash: scriptHash, keys: keys) }
+                    } else {
+                        var from = chunk.startIndex
+                        while from < chunk.endIndex {
+                            let to = min(from + perCall, chunk.endIndex)
+                            Self.writeUpsert(&out, tokens[from..<to], policy: policy, hash: scriptHash, keys: keys)
+                            from = to
+                        }
+                    }
+                }
+                var again: [Range<Int>] = []
+                var from = chunk.startIndex
+                for (position, reply) in replies.enumerated() {
+                    let range: Range<Int>
+                    if let batch {
+                        range = batch[position]
+                    } else {
+                        range = from..<min(from + perCall, chunk.endIndex)
+                        from = range.upperBound
+                    }
+                    switch reply {
+                    case .integer(let value):
+                        written += Int(value)
+                    case .error(let message) where message.hasPrefix("NOSCRIPT") && scriptHash != nil:
+                        again.append(range)
+                    default:
+                        throw unexpected(operation, reply, record: Self.describe(tokens[range]))
+                    }
+                }
+                if again.isEmpty { break }
+                retry = again
+                hash = nil
+            }
+        }
+        return written
+    }
+
+    /// Names the tokens of a failed script call without their secrets.
+    private static func describe(_ tokens: ArraySlice<AccessToken>) -> String {
+        guard let first = tokens.first else { return "no access token" }
+        if tokens.count == 1 { return "access token \(first.key)" }
+        return "one of \(tokens.count) access tokens from \(first.key)"
+    }
+
+    /// Field/value arguments of one token's hash (without `created_at`).
+    private static func fieldArguments(_ token: AccessToken) -> Int {
+        var fields = 5 + token.metadata.count
+        if token.screenName != nil { fields += 1 }
+        if token.accessType != nil { fields += 1 }
+        return 2 * fields
+    }
+
+    /// Writes one upsert script call for `tokens` straight into `out` (see
+    /// ``RedisScripts/upsert`` for KEYS and ARGV), without building an array per argument.
+    private static func writeUpsert(
+        _ out: inout RESPWriter, _ tokens: ArraySlice<AccessToken>, policy: WritePolicy, hash: String?,
+        keys: RedisKeyLayout
+    ) {
+        var arguments = 1
+        for token in tokens { arguments += 5 + fieldArguments(token) }
+        out.command(3 + 3 + tokens.count + arguments)
+        writeScriptHead(&out, upsertScript, hash: hash)
+        out.argument(3 + tokens.count)
+        out.argument(keys.accessIndex)
+        out.argument(keys.accessCounts)
+        out.argument(keys.accessCountCursor)
+        for token in tokens { keys.writeAccessTokenKey(token.key, to: &out) }
+        if policy == .ifNewer {
+            out.argument("ifNewer")
+        } else {
+            out.argument("overwrite")
+        }
+        for token in tokens { writeUpsertArguments(&out, token) }
+    }
+
+    /// One token's ARGV: member, counter field, updated, created, n, then the fields of
+    /// ``RedisRecordCodec/hashFields(_:)`` in that order.
+    private static func writeUpsertArguments(_ out: inout RESPWriter, _ token: AccessToken) {
+        let key = token.key
+        RedisKeyLayout.writeMember(of: key, to: &out)
+        RedisKeyLayout.writeCounterField(of: key, to: &out)
+        let updated = TokenTimestamp.milliseconds(token.updatedAt)
+        out.argument(updated)
+        out.argument(TokenTimestamp.milliseconds(token.createdAt))
+        out.argument(fieldArguments(token))
+        out.argument("provider")
+        out.argument(token.provider)
+        out.argument("user_id")
+        out.argument(token.userID)
+        out.argument("token")
+        out.argument(token.token)
+        out.argument("secret")
+        out.argument(token.secret)
+        out.argument("updated_at")
+        out.argument(updated)
+        if let value = token.screenName {
+            out.argument("screen_name")
+            out.argument(value)
+        }
+        if let value = token.accessType {
+            out.argument("access_type")
+            out.argument(value)
+        }
+        if !token.metadata.isEmpty {
+            for (name, value) in token.metadata.sorted(by: { $0.key < $1.key }) {
+                out.argument("m:" + name)
+                out.argument(value)
+            }
+        }
+    }
+}

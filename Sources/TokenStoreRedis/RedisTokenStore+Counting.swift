@@ -1,0 +1,88 @@
+import Logging
+import TokenStoreKit
+
+extension RedisTokenStore {
+    /// Index members counted per rebuild step (one short script call each).
+    static let counterRebuildStep = 10_000
+
+    /// Reads the per-provider counters kept with the writes (`HGETALL` of one small hash).
+    /// On a store written by schema 1, which has no counters, builds them first, in short
+    /// steps that leave the server responsive (once per store; concurrent callers share
+    /// the work), then records schema 2.
+    ///
+    /// - Throws: ``TokenStoreError``: `corruptedRecord` when a counter is not a count of a
+    ///   provider this driver wrote.
+    public func countAccessTokensByProvider() async throws -> AccessTokenCounts {
+        try await countAccessTokensByProvider(rebuildStep: Self.counterRebuildStep)
+    }
+
+    /// ``countAccessTokensByProvider()`` counting `rebuildStep` members per rebuild step
+    /// (tests use small steps to interleave writes with a rebuild).
+    package func countAccessTokensByProvider(rebuildStep: Int) async throws -> AccessTokenCounts {
+        let operation = "countAccessTokensByProvider"
+        let keys = self.keys
+        while true {
+            let replies = try await roundTrip(operation) { out in
+                out.command(1)
+                out.argument("MULTI")
+                out.command(2)
+                out.argument("GET")
+                out.argument(keys.schema)
+                out.command(2)
+                out.argument("EXISTS")
+                out.argument(keys.accessCountCursor)
+                out.command(2)
+                out.argument("HGETALL")
+                out.argument(keys.accessCounts)
+                out.command(1)
+                out.argument("EXEC")
+            }
+            try checkTransaction(replies, operation: operation, record: nil)
+            guard case .array(let results) = replies[replies.count - 1], results.count == 3 else {
+                throw unexpected(operation, replies[replies.count - 1])
+            }
+            let version = try schemaVersion(from: results[0], operation: operation)
+            guard case .integer(let rebuilding) = results[1] else { throw unexpected(operation, results[1]) }
+            if version >= Self.schemaVersion, rebuilding == 0 {
+                return try decodeCounts(results[2], operation: operation)
+            }
+            try await rebuildCounts(step: max(1, rebuildStep), operation: operation)
+        }
+    }
+
+    /// Runs rebuild steps until the counters are complete.
+    private func rebuildCounts(step: Int, operation: String) async throws {
+        let keys = self.keys
+        logger.notice(
+            "building the per-provider access-token counters of a store written by schema 1 (once)",
+            metadata: ["store": "\(displayName)"])
+        while true {
+            let reply = try await evalScript(
+                Self.rebuildCountsScript, operation: operation, record: String(decoding: keys.accessCounts, as: UTF8.self),
+                keys: [keys.accessIndex, keys.accessCounts, keys.accessCountCursor, keys.schema],
+                arguments: [Array(String(step).utf8), Array(String(Self.schemaVersion).utf8)])
+            guard case .integer(let done) = reply else { throw unexpected(operation, reply) }
+            if done == 1 { return }
+        }
+    }
+
+    private func decodeCounts(_ reply: RedisReply, operation: String) throws -> AccessTokenCounts {
+        let record = String(decoding: keys.accessCounts, as: UTF8.self)
+        guard case .array(let items) = reply, items.count % 2 == 0 else { throw unexpected(operation, reply, record: record) }
+        var counts: [String: Int] = [:]
+        var index = 0
+        while index < items.count {
+            guard case .bulk(let field) = items[index], case .bulk(let value) = items[index + 1],
+                let provider = RedisKeyLayout.provider(ofCounterField: field),
+                let count = Int(String(decoding: value, as: UTF8.self)), count >= 0
+            else {
+                throw TokenStoreError(
+                    .corruptedRecord, store: displayName, operation: operation,
+                    message: "a per-provider counter is not a count of a provider written by this driver", record: record)
+            }
+            counts[provider] = count
+            index += 2
+        }
+        return AccessTokenCounts(byProvider: counts)
+    }
+}
