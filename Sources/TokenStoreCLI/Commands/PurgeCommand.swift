@@ -23,7 +23,8 @@ public struct PurgeCommand: AsyncParsableCommand {
         let redacted = StoreURLRedaction.redact(url)
         let store: any TokenStore
         do {
-            store = try await StoreDrivers.open(url)
+            // A typo in the URL is an error, never a new empty store.
+            store = try await StoreDrivers.open(url, options: TokenStoreOptions(createIfMissing: false))
         } catch let error as TokenStoreError {
             throw CLIFailure(error.description)
         }
