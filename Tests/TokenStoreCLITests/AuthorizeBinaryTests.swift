@@ -9,7 +9,7 @@ import TokenStoreKit
 /// Separate processes: the `tokenstore authorize` binary stores a token (the PIN written
 /// to its standard input through a pipe), then the `tokenstore request` binary signs
 /// with it from the same SQLite file.
-@Suite struct AuthorizeBinaryTests {
+@Suite(.serverTimeLimit) struct AuthorizeBinaryTests {
     /// Reads `handle` off the cooperative pool until `text` holds `marker` or the stream ends.
     static func read(_ handle: FileHandle, until marker: String) async -> String {
         await withCheckedContinuation { continuation in

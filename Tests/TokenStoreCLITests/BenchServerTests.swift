@@ -44,7 +44,7 @@ enum BenchServers {
     }
 }
 
-@Suite(.enabled(if: BenchServers.enabled(BenchServers.postgresVariable)))
+@Suite(.enabled(if: BenchServers.enabled(BenchServers.postgresVariable)), .serverTimeLimit)
 struct BenchPostgresTests {
     @Test func benchOnPostgreSQLLeavesOtherTokensAlone() async throws {
         let schema = "t_bench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
@@ -52,7 +52,7 @@ struct BenchPostgresTests {
     }
 }
 
-@Suite(.enabled(if: BenchServers.enabled(BenchServers.redisVariable)))
+@Suite(.enabled(if: BenchServers.enabled(BenchServers.redisVariable)), .serverTimeLimit)
 struct BenchRedisTests {
     @Test func benchOnRedisLeavesOtherTokensAlone() async throws {
         let prefix = "bench-" + UUID().uuidString.lowercased().prefix(8)

@@ -7,7 +7,7 @@ import TokenStoreKit
 
 @testable import TokenStoreCLI
 
-@Suite struct DemoCommandTests {
+@Suite(.serverTimeLimit) struct DemoCommandTests {
     static func parse(_ arguments: [String]) throws -> DemoCommand {
         try #require(try TokenStoreCommand.parseAsRoot(["demo"] + arguments) as? DemoCommand)
     }

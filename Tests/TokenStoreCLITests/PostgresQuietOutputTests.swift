@@ -4,7 +4,7 @@ import Testing
 /// libpq prints server notices to the process's stderr unless told otherwise; opening an
 /// existing PostgreSQL store (its `CREATE ... IF NOT EXISTS` migration step) raises some.
 /// The command's output must hold only what the command itself says.
-@Suite struct PostgresQuietOutputTests {
+@Suite(.serverTimeLimit) struct PostgresQuietOutputTests {
     static let url = ProcessInfo.processInfo.environment["TOKENSTORE_TEST_POSTGRES_URL"]
     static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
     static var available: Bool {

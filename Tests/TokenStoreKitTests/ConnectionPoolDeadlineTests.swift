@@ -6,7 +6,7 @@ import Testing
 
 /// The pool's waiter deadlines, kept by one sweeper task per pool rather than a timer per
 /// waiting caller.
-@Suite("ConnectionPool deadlines")
+@Suite("ConnectionPool deadlines", .inProcessTimeLimit)
 struct ConnectionPoolDeadlineTests {
     static let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 

@@ -38,7 +38,7 @@ final class MockFactory: Sendable {
     struct FactoryError: Error {}
 }
 
-@Suite("ConnectionPool")
+@Suite("ConnectionPool", .inProcessTimeLimit)
 struct ConnectionPoolTests {
     static let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 

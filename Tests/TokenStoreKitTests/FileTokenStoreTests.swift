@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TokenStoreKit
 
-@Suite("FileTokenStore on disk")
+@Suite("FileTokenStore on disk", .serverTimeLimit)
 struct FileTokenStoreTests {
     static func mode(_ path: String) throws -> Int {
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
@@ -271,7 +271,7 @@ struct FileTokenStoreTests {
     }
 }
 
-@Suite("FileTokenStore modes whatever the umask")
+@Suite("FileTokenStore modes whatever the umask", .serverTimeLimit)
 struct FileTokenStoreUmaskTests {
     /// Opens a store in a child process started under `umask 777`, which would leave
     /// mode 000 without the explicit chmod; the test process's own umask (shared by

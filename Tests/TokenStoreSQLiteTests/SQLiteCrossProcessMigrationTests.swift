@@ -4,7 +4,7 @@ import TokenStoreKit
 import TokenStoreSQLite
 import TokenStoreSQLiteMigrations
 
-@Suite("SQLite migrations across processes")
+@Suite("SQLite migrations across processes", .serverTimeLimit)
 struct SQLiteCrossProcessMigrationTests {
     /// `tokenstore-test-worker`, built beside the test binary.
     static func worker() -> String? {

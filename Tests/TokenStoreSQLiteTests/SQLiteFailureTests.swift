@@ -4,7 +4,7 @@ import Testing
 import TokenStoreKit
 import TokenStoreSQLite
 
-@Suite("SQLite failures")
+@Suite("SQLite failures", .inProcessTimeLimit)
 struct SQLiteFailureTests {
     @Test("a corrupted row is a corruptedRecord naming its key; other rows still work")
     func corruptedRow() async throws {
