@@ -61,7 +61,9 @@ extension LocalOAuth1Provider {
         let query = URLComponents(url: request.url, resolvingAgainstBaseURL: true)?.percentEncodedQuery ?? ""
         let accessType = (try? OAuth1PercentEncoding.parseForm(query))?.first(named: "x_auth_access_type")
         let ttl = configuration.requestTokenTimeToLive.components.seconds
-        let expiresAt = configuration.clock.now() + ttl
+        // Saturating: a configured time to live of `.seconds(.max)` means "never expires".
+        let (sum, overflow) = configuration.clock.now().addingReportingOverflow(ttl)
+        let expiresAt = overflow ? (ttl < 0 ? Int64.min : Int64.max) : sum
         state.withLock {
             $0.pending[token] = LocalOAuth1ProviderState.PendingToken(
                 secret: secret, consumerKey: verified.consumerKey, callback: callback, expiresAt: expiresAt,
@@ -164,7 +166,10 @@ extension LocalOAuth1Provider {
         }
         if received.signatureMethodName != SignatureMethod.plaintext.name {
             let now = configuration.clock.now()
-            guard let timestamp = received.timestamp, abs(timestamp - now) <= configuration.timestampWindow else {
+            // Overflow-checked: oauth_timestamp is whatever the client sent (e.g. -2^63).
+            guard let timestamp = received.timestamp, case let (skew, false) = timestamp.subtractingReportingOverflow(now),
+                skew.magnitude <= configuration.timestampWindow.magnitude
+            else {
                 return .failure(ResponseFailure(Self.problem(401, "timestamp_refused")))
             }
             let nonceKey = "\(received.consumerKey)\u{0}\(timestamp)\u{0}\(received.nonce ?? "")"

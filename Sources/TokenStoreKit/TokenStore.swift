@@ -10,7 +10,12 @@
 /// - Access tokens are keyed by ``AccessTokenKey`` (provider, user id). Listing pages by a
 ///   keyset cursor in ``AccessTokenKey`` order, so a page boundary never skips or repeats
 ///   a token that exists for the whole listing, even while others are inserted.
-/// - Timestamps are kept to whole milliseconds (see ``TokenTimestamp``).
+/// - Timestamps are kept to whole milliseconds from year 0001 through 9999 (see
+///   ``TokenTimestamp``).
+/// - A stored record that cannot be a token (a missing field, a date outside that range,
+///   a record under another record's key, storage of the wrong kind) is
+///   ``TokenStoreError/Code/corruptedRecord`` naming the record; it is never returned with
+///   made-up or another token's fields.
 /// - Every failure is a ``TokenStoreError`` naming the store and the operation, never a
 ///   secret.
 ///

@@ -124,7 +124,7 @@ extension RedisTokenStore {
             out.argument("HGETALL")
             keys.writeAccessTokenKey(key, to: &out)
         } decode: { parser, _ in
-            parser.accessTokenHash()
+            parser.accessTokenHash(expecting: key)
         }
         switch read {
         case .found(let token): return token
@@ -207,7 +207,7 @@ extension RedisTokenStore {
     func decodeAccessToken(_ reply: RedisReply, operation: String, key: AccessTokenKey) throws -> AccessToken? {
         if reply.errorMessage != nil { throw unexpected(operation, reply, record: "access token \(key)") }
         do {
-            return try RedisRecordCodec.decodeAccessToken(reply)
+            return try RedisRecordCodec.decodeAccessToken(reply, expecting: key)
         } catch {
             throw corruptAccessToken(error, operation: operation, key: key)
         }

@@ -51,6 +51,13 @@ extension RedisTokenStore {
 
     /// Takes the token atomically: `GETDEL` plus index removal in `MULTI`/`EXEC` on Redis
     /// 6.2+, a Lua script before that. Returns `nil` for a token expired by the store's clock.
+    ///
+    /// A record that names another token than `oauthToken` (copied or renamed onto this
+    /// key by hand) is `corruptedRecord` and is never returned: its secret belongs to
+    /// another token. The take still consumes it, because the delete is the same atomic
+    /// step as the read (putting it back would be a second, racy write) and no take can
+    /// reach it anyway: takes find records by their key, and the token it names has its
+    /// own. A record that cannot be decoded is consumed and reported the same way.
     public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
         let operation = "takeRequestToken"
         var record: String { "request token \(oauthToken)" }
@@ -59,7 +66,7 @@ extension RedisTokenStore {
             let read = try await roundTrip(operation) { out in
                 self.writeTakeTransaction(&out, oauthToken)
             } decode: { parser, count in
-                parser.takenRequestToken(count)
+                parser.takenRequestToken(count, expecting: oauthToken)
             }
             let replies: [RedisReply]
             switch read {
@@ -95,7 +102,7 @@ extension RedisTokenStore {
         case .null:
             return nil
         case .bulk(let bytes):
-            let token = try decodeRequestToken(bytes, operation: operation, record: record)
+            let token = try decodeRequestToken(bytes, expecting: oauthToken, operation: operation, record: record)
             // The server may not have expired it yet (or the store's clock runs ahead of
             // the server's): expiry is decided by the store's clock.
             return token.isExpired(at: configuration.clock.now()) ? nil : token
@@ -184,8 +191,8 @@ extension RedisTokenStore {
             guard case .array(let items) = values, items.count == members.count else { throw unexpected(operation, values) }
             for (member, item) in zip(members, items) {
                 guard case .bulk(let bytes) = item else { continue }
-                let record = "request token \(String(decoding: member, as: UTF8.self))"
-                let token = try decodeRequestToken(bytes, operation: operation, record: record)
+                let name = String(decoding: member, as: UTF8.self)
+                let token = try decodeRequestToken(bytes, expecting: name, operation: operation, record: "request token \(name)")
                 if !token.isExpired(at: now) { collected.append(token) }
             }
             if collected.count > pageSize {
@@ -198,9 +205,9 @@ extension RedisTokenStore {
         return RequestTokenPage(tokens: collected, nextCursor: nil)
     }
 
-    func decodeRequestToken(_ bytes: [UInt8], operation: String, record: String) throws -> RequestToken {
+    func decodeRequestToken(_ bytes: [UInt8], expecting key: String, operation: String, record: String) throws -> RequestToken {
         do {
-            return try RedisRecordCodec.decodeRequestToken(bytes)
+            return try RedisRecordCodec.decodeRequestToken(bytes, expecting: key)
         } catch {
             throw corruptRequestToken(error, operation: operation, record: record)
         }

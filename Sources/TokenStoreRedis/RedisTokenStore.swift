@@ -70,7 +70,8 @@ public final class RedisTokenStore: TokenStore, Service {
     /// - Throws: ``TokenStoreError``: `misconfigured` for a bad URL or database,
     ///   `authenticationFailed`, `unavailable`, `timedOut`, `schemaTooNew`.
     public convenience init(url: String, options: TokenStoreOptions = TokenStoreOptions()) async throws {
-        let configuration = try Configuration(url: url, clock: options.clock, logger: options.logger)
+        var configuration = try Configuration(url: url, clock: options.clock, logger: options.logger)
+        configuration.createIfMissing = options.createIfMissing
         try await self.init(configuration: configuration)
     }
 
@@ -115,15 +116,23 @@ public final class RedisTokenStore: TokenStore, Service {
     /// The server checks done once per store.
     private func prepare() async throws {
         let keys = self.keys
+        let create = configuration.createIfMissing
         let replies = try await roundTrip("open") { out in
             out.command(2)
             out.argument("INFO")
             out.argument("server")
-            out.command(4)
-            out.argument("SET")
-            out.argument(keys.schema)
-            out.argument(String(Self.schemaVersion))
-            out.argument("NX")
+            if create {
+                out.command(4)
+                out.argument("SET")
+                out.argument(keys.schema)
+                out.argument(String(Self.schemaVersion))
+                out.argument("NX")
+            } else {
+                // Same reply position, nothing written.
+                out.command(2)
+                out.argument("EXISTS")
+                out.argument(keys.schema)
+            }
             out.command(2)
             out.argument("GET")
             out.argument(keys.schema)
@@ -139,7 +148,13 @@ public final class RedisTokenStore: TokenStore, Service {
         }
         guard case .bulk(let info) = replies[0] else { throw unexpected("open", replies[0]) }
         let version = Self.redisVersion(fromInfo: String(decoding: info, as: UTF8.self))
-        _ = try schemaVersion(from: replies[2], operation: "open")
+        if try schemaVersion(from: replies[2], operation: "open") == 0, !create {
+            throw TokenStoreError(
+                .unavailable, store: displayName, operation: "open",
+                message: "no token store under this prefix and database (the schema version key is missing; "
+                    + "opened without creating it); check the URL's database and prefix",
+                record: String(decoding: keys.schema, as: UTF8.self))
+        }
         var hashes: [String] = []
         for reply in replies[3...] {
             guard case .bulk(let sha) = reply else { throw unexpected("open", reply) }

@@ -280,7 +280,7 @@ struct RedisServerTests {
                 }
                 _ = try await store.rawCommand(["SET", "{\(prefix)}:idx:at", "x"])
                 let counts = await #expect(throws: TokenStoreError.self) { try await store.counts() }
-                #expect(counts?.code == .internal)
+                #expect(counts?.code == .corruptedRecord)
                 #expect(counts?.message.contains("WRONGTYPE") == true)
                 #expect(counts?.operation == "counts")
                 #expect(try await store.schemaVersion() == 1, "the connection stays usable after an error reply")

@@ -17,10 +17,16 @@ public struct AuthorizeCommand: AsyncParsableCommand {
               tokenstore authorize --provider twitter
               tokenstore authorize --provider-id example --request-token-url https://example.com/oauth/request_token \\
                 --authorize-url https://example.com/oauth/authorize --access-token-url https://example.com/oauth/access_token
+              tokenstore authorize --provider-id jira --signature-method RSA-SHA1 --rsa-key jira.pem \\
+                --request-token-url https://jira.example.com/plugins/servlet/oauth/request-token ...
+
+            With an RSA method no consumer secret is needed.
             """)
 
     @OptionGroup public var storeOptions: StoreOptions
     @OptionGroup public var consumer: ConsumerOptions
+    @OptionGroup public var signing: SignatureMethodOptions
+    @OptionGroup public var http: HTTPTimeoutOptions
 
     @Option(help: "A provider preset (twitter); also the default provider id.")
     public var provider: String?
@@ -45,6 +51,11 @@ public struct AuthorizeCommand: AsyncParsableCommand {
         help: "x_auth_access_type to ask for (read, write), when the provider supports it.")
     public var accessType: String?
 
+    @Flag(
+        name: .customLong("allow-unconfirmed-callback"),
+        help: "Accept a request-token answer without oauth_callback_confirmed=true (only for providers that predate OAuth 1.0a).")
+    public var allowUnconfirmedCallback = false
+
     public init() {}
 
     public func run() async throws {
@@ -58,14 +69,23 @@ public struct AuthorizeCommand: AsyncParsableCommand {
     ///
     /// - Throws: ``CLIFailure`` with a message for the user.
     public func execute(console: CLIConsole) async throws {
-        let (endpoints, id) = try resolveProvider()
-        let credentials = try consumer.credentials(environment: console.environment)
-        let client = OAuth1Client(credentials: credentials, callback: .outOfBand, endpoints: endpoints)
+        var (endpoints, id) = try resolveProvider()
+        if allowUnconfirmedCallback { endpoints.requiresCallbackConfirmed = false }
+        let method = try signing.resolved()
+        let credentials = try consumer.credentials(environment: console.environment, requireSecret: !signing.usesRSA)
+        let client = OAuth1Client(
+            credentials: credentials, callback: .outOfBand, endpoints: endpoints, signatureMethod: method,
+            timeout: http.duration)
 
         let completion = try await storeOptions.withStore(environment: console.environment) { store in
             let flow = AuthorizationFlow(provider: id, client: client, store: store)
             return try await CLIErrors.reporting {
-                let start = try await flow.begin(session: .outOfBand, accessType: accessType)
+                let start: AuthorizationStart
+                do {
+                    start = try await flow.begin(session: .outOfBand, accessType: accessType)
+                } catch let error as OAuth1Error where error.code == .callbackNotConfirmed {
+                    throw CLIFailure(Self.callbackNotConfirmedMessage)
+                }
                 console.print("Open this URL in a browser and authorize the app:")
                 console.print()
                 console.print("  \(start.authorizationURL.absoluteString)")
@@ -77,6 +97,10 @@ public struct AuthorizeCommand: AsyncParsableCommand {
                 let typed: String? = await withCheckedContinuation { continuation in
                     Thread.detachNewThread { continuation.resume(returning: readLine()) }
                 }
+                // A PIN typed at a terminal ends the prompt's line with its echo; piped input
+                // or end of input does not, and what follows (an "Error:" line included)
+                // would continue the prompt's line.
+                if typed == nil || !console.inputIsTerminal { console.print() }
                 guard let pin = typed, !pin.trimmingCharacters(in: .whitespaces).isEmpty else {
                     throw CLIFailure("no PIN on standard input; run `tokenstore authorize` again and type the PIN")
                 }
@@ -94,6 +118,13 @@ public struct AuthorizeCommand: AsyncParsableCommand {
         console.print()
         console.print("Try: tokenstore request --provider \(token.provider) --user \(token.userID) URL")
     }
+
+    /// What `authorize` says when the provider does not confirm the callback: the library's
+    /// message names a setting the command line does not have.
+    static let callbackNotConfirmedMessage =
+        "the provider did not answer oauth_callback_confirmed=true to the request-token call, so it may not be "
+        + "an OAuth 1.0a provider (or the request-token URL is wrong); if the provider is known to predate "
+        + "OAuth 1.0a, run again with --allow-unconfirmed-callback"
 
     /// The endpoints and the provider id from `--provider` or the three URL flags.
     func resolveProvider() throws -> (OAuth1ProviderEndpoints, String) {

@@ -20,6 +20,13 @@ public struct MigrateCommand: AsyncParsableCommand {
             run the same command with --resume. Sealed secrets are copied as stored and checked \
             with --sealing-keys before each batch is written.
 
+            The source must exist and is only read: it is never created, and its schema is never \
+            migrated (run `tokenstore schema upgrade` on it first if it is older). The destination \
+            is opened, and created if missing, only when the first batch is written, so a run that \
+            fails before that (a sealing key that does not open the first page, --resume without a \
+            checkpoint) leaves none behind; a dry run never opens it. --to naming the same store as \
+            --from is a usage error.
+
             \(MigrateExitCode.help)
             """)
 
@@ -49,7 +56,7 @@ public struct MigrateCommand: AsyncParsableCommand {
         help: "After copying, compare counts and SHA-256 digests of both sides; exit 3 on a difference.")
     public var verify = false
 
-    @Flag(name: .customLong("dry-run"), help: "Read and check everything; write nothing.")
+    @Flag(name: .customLong("dry-run"), help: "Read and check the source; write nothing (the destination is not opened).")
     public var dryRun = false
 
     @Flag(name: .customLong("resume"), help: "Continue after the checkpoint of an interrupted run.")
@@ -88,6 +95,11 @@ public struct MigrateCommand: AsyncParsableCommand {
         if seal && unseal { throw ValidationError("--seal and --unseal exclude each other") }
         if resume && dryRun { throw ValidationError("--dry-run writes nothing, so it has nothing to --resume") }
         guard progressInterval > 0 else { throw ValidationError("--progress-interval must be positive") }
+        if StoreIdentity.same(from, to) {
+            throw ValidationError(
+                "--from and --to name the same store (\(StoreURLRedaction.redact(from))); "
+                    + "a store cannot be migrated onto itself")
+        }
     }
 
     public func run() async throws {
@@ -115,14 +127,9 @@ public struct MigrateCommand: AsyncParsableCommand {
                 "--\(secretHandling.rawValue) needs sealing keys: pass --sealing-keys FILE or set "
                     + SealingKeyRing.environmentVariable)
         }
-        let source = try await Self.open(from)
-        let destination: any TokenStore
-        do {
-            destination = try await Self.open(to)
-        } catch {
-            try? await source.close()
-            throw error
-        }
+        let source = try await Self.openSource(from)
+        let to = self.to
+        let destination = DeferredTokenStore(name: to) { try await StoreDrivers.open(to) }
         var migration = TokenMigration(from: source, to: destination)
         migration.sourceName = from
         migration.destinationName = to
@@ -133,7 +140,7 @@ public struct MigrateCommand: AsyncParsableCommand {
         migration.secrets = secretHandling
         migration.keys = keys
         do {
-            try await run(migration, console: console, terminal: terminal)
+            try await run(migration, destination: destination, console: console, terminal: terminal)
         } catch {
             try? await source.close()
             try? await destination.close()
@@ -143,7 +150,9 @@ public struct MigrateCommand: AsyncParsableCommand {
         try? await destination.close()
     }
 
-    private func run(_ migration: TokenMigration, console: CLIConsole, terminal: MigrateTerminal) async throws {
+    private func run(
+        _ migration: TokenMigration, destination: DeferredTokenStore, console: CLIConsole, terminal: MigrateTerminal
+    ) async throws {
         let session = MigrateCheckpointSession(
             file: try MigrateCheckpointLocation.file(
                 for: migration.initialCheckpoint, explicit: checkpoint, environment: console.environment))
@@ -161,7 +170,18 @@ public struct MigrateCommand: AsyncParsableCommand {
             throw session.failure(Self.message(error), console: console)
         }
         if summary.interrupted { throw session.interrupted(console: console) }
-        if !dryRun { session.finish(console: console) }
+        if !dryRun {
+            // Nothing was written (an empty source): the destination still exists afterwards,
+            // as after any copy, and a wrong --to fails here rather than pass unnoticed.
+            if !destination.wasOpened {
+                do {
+                    _ = try await destination.store()
+                } catch {
+                    throw CLIFailure(Self.message(error))
+                }
+            }
+            session.finish(console: console)
+        }
         console.print(Self.summaryLine(summary, dryRun: dryRun, from: from, to: to))
         if summary.resumedAfter > 0 {
             console.print("Resumed after \(summary.resumedAfter) token(s) from the checkpoint; this run read \(summary.readThisRun)")
@@ -187,14 +207,17 @@ public struct MigrateCommand: AsyncParsableCommand {
         let counts = summary.counts
         let requestCopied = counts.requestRead - counts.requestSkipped
         let stores = "from \(StoreURLRedaction.redact(from)) to \(StoreURLRedaction.redact(to))"
+        // Stores never list expired request tokens, so the only ones skipped are those that
+        // expired between the listing and the write: mentioned only when there are some.
+        let expired = counts.requestSkipped > 0 ? " (\(counts.requestSkipped) expired during the copy, skipped)" : ""
         if dryRun {
-            return "Would copy \(counts.accessRead) access token(s) and \(requestCopied) request token(s) "
-                + "(\(counts.requestSkipped) expired) \(stores); dry run, nothing written"
+            return "Would copy \(counts.accessRead) access token(s) and \(requestCopied) request token(s)"
+                + "\(expired) \(stores); dry run, nothing written"
         }
         let rate = summary.seconds > 0 ? Int((Double(summary.readThisRun) / summary.seconds).rounded()) : 0
         return "Copied \(counts.accessRead) access token(s) (\(counts.accessWritten) written, "
             + "\(counts.accessRead - counts.accessWritten) kept: same or newer in the destination) and "
-            + "\(requestCopied) request token(s) (\(counts.requestSkipped) expired, skipped) \(stores) in "
+            + "\(requestCopied) request token(s)\(expired) \(stores) in "
             + String(format: "%.2f", summary.seconds) + " s (\(rate) tokens/s)"
     }
 
@@ -222,11 +245,35 @@ public struct MigrateCommand: AsyncParsableCommand {
         }
     }
 
-    private static func open(_ url: String) async throws -> any TokenStore {
+    /// Opens the source as it is: never created, its schema never migrated.
+    ///
+    /// - Throws: ``CLIFailure`` when it does not exist, holds no token store, or has a
+    ///   schema this build cannot read without upgrading it.
+    static func openSource(_ url: String) async throws -> any TokenStore {
+        let store: any TokenStore
         do {
-            return try await StoreDrivers.open(url)
+            store = try await StoreDrivers.open(url, options: TokenStoreOptions(migrateSchemaOnOpen: false, createIfMissing: false))
         } catch let error as TokenStoreError {
-            throw CLIFailure(error.description)
+            throw CLIFailure("the source (--from) cannot be read: " + error.description)
         }
+        guard let managed = store as? any SchemaManagedTokenStore else { return store }
+        do {
+            let status = try await managed.schemaStatus()
+            if status.currentVersion == 0 {
+                throw CLIFailure(
+                    "the source (--from) \(store.displayName) holds no token store (no schema); check the URL")
+            }
+            if !status.pending.isEmpty {
+                throw CLIFailure(
+                    "the source (--from) \(store.displayName) has schema version \(status.currentVersion), this build "
+                        + "reads version \(status.knownVersion); migrate never changes its source: run "
+                        + "`tokenstore schema upgrade` on it first")
+            }
+        } catch {
+            try? await store.close()
+            if let error = error as? TokenStoreError { throw CLIFailure(error.description) }
+            throw error
+        }
+        return store
     }
 }

@@ -19,7 +19,14 @@ public struct RekeyCommand: AsyncParsableCommand {
             seals a plain store in place. Run it while no re-authorization is in flight: an \
             access token re-written meanwhile could be overwritten.
 
-            \(MigrateExitCode.help)
+            Expired request tokens, which can no longer be used or re-sealed, are purged \
+            (unless --skip-request-tokens). Then stores that keep old bytes of rewritten records \
+            in their files are scrubbed, so no old secret survives on disk: a SQLite database \
+            is vacuumed (this needs free disk space about its size) and its WAL truncated; for \
+            PostgreSQL and Redis a note says how to compact them (VACUUM FULL, BGREWRITEAOF). \
+            The store must exist: rekey never creates one.
+
+            \(MigrateExitCode.rekeyHelp)
             """)
 
     @Argument(help: "The store URL (or use --store).")
@@ -70,18 +77,46 @@ public struct RekeyCommand: AsyncParsableCommand {
         let location = try options.url(environment: console.environment)
         let inner: any TokenStore
         do {
-            inner = try await StoreDrivers.open(location)
+            // A mistyped path is an error, not a new empty store "re-sealed" in 0 records.
+            inner = try await StoreDrivers.open(location, options: TokenStoreOptions(createIfMissing: false))
         } catch let error as TokenStoreError {
             throw CLIFailure(error.description)
         }
         let store = SealedTokenStore(wrapping: inner, keys: keys, allowPlaintext: allowPlaintext)
         do {
             let report = try await reseal(store, location: location, console: console, terminal: terminal)
-            try? await store.close()
             console.print("\(store.displayName): primary key \(keys.primary.id): \(report)")
+            try await cleanUp(inner, report: report, console: console)
+            try? await store.close()
         } catch {
             try? await store.close()
             throw error
+        }
+    }
+
+    /// Purges expired request tokens (never listed, so never re-sealed) and erases the old
+    /// bytes of rewritten records where the store keeps them.
+    ///
+    /// - Throws: ``CLIFailure`` when the purge or the scrub fails (the re-seal itself is done).
+    private func cleanUp(_ inner: any TokenStore, report: ResealReport, console: CLIConsole) async throws {
+        do {
+            if !skipRequestTokens {
+                let purged = try await inner.purgeExpiredRequestTokens()
+                if purged > 0 { console.print("Purged \(purged) expired request token(s), which could not be re-sealed") }
+            }
+            if let scrubbable = inner as? any ScrubbableTokenStore {
+                try await scrubbable.scrub()
+                console.print("Scrubbed \(inner.displayName): no old copy of a re-written secret is left in its files")
+            } else if report.resealed + report.requestResealed > 0, !(inner is FileTokenStore), !(inner is InMemoryTokenStore) {
+                // A file store replaces each record file whole (the old one is unlinked);
+                // a database server keeps old row versions or values of its own.
+                console.printError(
+                    "note: \(inner.displayName) may keep old copies of re-written secrets in freed storage until it "
+                        + "compacts itself (PostgreSQL: VACUUM FULL on the token tables; Redis: BGREWRITEAOF and a new "
+                        + "snapshot)")
+            }
+        } catch let error as TokenStoreError {
+            throw CLIFailure("rekey: every record is re-sealed, but cleaning up failed: \(error.description)")
         }
     }
 

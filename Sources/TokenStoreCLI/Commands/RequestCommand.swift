@@ -14,10 +14,28 @@ public struct RequestCommand: AsyncParsableCommand {
 
               tokenstore request --provider twitter --user 12345 https://api.x.com/1.1/account/verify_credentials.json
               tokenstore request --provider twitter --user 12345 -X POST -d status=hello https://api.x.com/1.1/statuses/update.json
+
+            A sealed store (secrets sealed with a key from `tokenstore keygen`) needs --sealing-keys (or \
+            $\(SealingKeyRing.environmentVariable)): without them nothing is sent.
+
+            \(RequestCommand.exitCodeHelp)
             """)
+
+    /// The exit status of `--fail` for an HTTP status of 400 or more (curl's).
+    public static let httpErrorExitCode: Int32 = 22
+
+    /// The exit statuses, for `--help`.
+    static let exitCodeHelp = """
+        Exit status: 0 the request was sent and answered (any HTTP status; with --fail, below \
+        400); 1 nothing sent or no answer (no stored token, store or sealing error, network \
+        error, timeout); \(httpErrorExitCode) with --fail, the answer had an HTTP status of 400 or more \
+        (status and body go to standard error); 64 usage error.
+        """
 
     @OptionGroup public var storeOptions: StoreOptions
     @OptionGroup public var consumer: ConsumerOptions
+    @OptionGroup public var signing: SignatureMethodOptions
+    @OptionGroup public var http: HTTPTimeoutOptions
 
     @Option(help: "The provider id the token is stored under, e.g. twitter.")
     public var provider: String
@@ -36,6 +54,11 @@ public struct RequestCommand: AsyncParsableCommand {
             "A form field NAME=VALUE (decoded; split at the first '='); repeatable.", valueName: "NAME=VALUE"))
     public var data: [String] = []
 
+    @Flag(
+        name: [.customShort("f"), .customLong("fail")],
+        help: "Exit \(RequestCommand.httpErrorExitCode) when the HTTP status is 400 or more, printing it and the body to standard error (like curl -f).")
+    public var fail = false
+
     @Argument(help: "The request URL, query included.")
     public var url: String
 
@@ -47,11 +70,14 @@ public struct RequestCommand: AsyncParsableCommand {
 
     /// Runs the command with `console`'s streams and environment.
     ///
-    /// - Throws: ``CLIFailure`` with a message for the user; the status is printed even
-    ///   when it is not a success.
+    /// - Throws: ``CLIFailure`` with a message for the user (nothing is sent for a sealed
+    ///   secret without keys); `ExitCode(22)` with `--fail` for an HTTP status of 400 or
+    ///   more, after printing the status and body to standard error. Without `--fail` the
+    ///   status is printed, whatever it is, and the command succeeds.
     public func execute(console: CLIConsole) async throws {
         let request = try makeRequest()
-        let credentials = try consumer.credentials(environment: console.environment)
+        let method = try signing.resolved()
+        let credentials = try consumer.credentials(environment: console.environment, requireSecret: !signing.usesRSA)
         let key = AccessTokenKey(provider: provider, userID: user)
         let token = try await storeOptions.withStore(environment: console.environment) { store in
             let found: AccessToken?
@@ -65,19 +91,41 @@ public struct RequestCommand: AsyncParsableCommand {
                     "no access token for \(key) in \(store.displayName); run `tokenstore authorize` first "
                         + "(or check --provider, --user and --store)")
             }
+            // Opened by a SealedTokenStore when keys were given; without them a sealed text
+            // would be signed with as if it were the secret and the provider would answer 401.
+            if !(store is SealedTokenStore), SealedTokenStore.isSealed(storedSecret: found.secret) {
+                throw CLIFailure(Self.sealedWithoutKeys(found, store: store.displayName).description)
+            }
             return found
         }
 
         let signer = OAuth1Signer(
-            client: credentials, token: TokenCredentials(token: token.token, secret: token.secret))
+            client: credentials, token: TokenCredentials(token: token.token, secret: token.secret), method: method)
         let response: OAuth1HTTPResponse
         do {
-            response = try await URLSessionTransport.shared.send(try signer.sign(request), timeout: .seconds(30))
+            response = try await URLSessionTransport.shared.send(try signer.sign(request), timeout: http.duration)
         } catch let error as OAuth1Error {
             throw CLIFailure("\(request.method) \(request.url.absoluteString) failed: \(error.description)")
         }
+        let body = String(decoding: response.body, as: UTF8.self)
+        if fail, response.status >= 400 {
+            console.printError("HTTP \(response.status)")
+            console.printError(body)
+            throw ExitCode(Self.httpErrorExitCode)
+        }
         console.print("HTTP \(response.status)")
-        console.print(String(decoding: response.body, as: UTF8.self))
+        console.print(body)
+    }
+
+    /// The error for a sealed secret read without sealing keys: names the record and the
+    /// key id, never the sealed text.
+    static func sealedWithoutKeys(_ token: AccessToken, store: String) -> TokenStoreError {
+        let keyID = SealedTokenStore.sealingKeyID(ofStoredSecret: token.secret).map { " with key '\($0.prefix(64))'" } ?? ""
+        return TokenStoreError(
+            .sealing, store: store, operation: "request",
+            message: "the access token's secret is sealed\(keyID); pass --sealing-keys FILE or set "
+                + "\(SealingKeyRing.environmentVariable) to open it (nothing was sent)",
+            record: "access token \(token.provider)/\(token.userID)")
     }
 
     /// The unsigned request from the arguments.

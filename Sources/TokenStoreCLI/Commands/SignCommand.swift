@@ -23,7 +23,7 @@ public struct SignCommand: ParsableCommand {
     /// Environment variable read when `--token-secret` is absent.
     public static let tokenSecretVariable = "TOKENSTORE_TOKEN_SECRET"
     /// The accepted `--signature-method` names.
-    public static let methodNames = ["HMAC-SHA1", "HMAC-SHA256", "HMAC-SHA512", "RSA-SHA1", "RSA-SHA256", "PLAINTEXT"]
+    public static let methodNames = SignatureMethodOptions.methodNames
 
     @Option(help: "HTTP method.")
     var method: String = "GET"
@@ -49,11 +49,7 @@ public struct SignCommand: ParsableCommand {
     @Option(help: "Token secret; or set \(SignCommand.tokenSecretVariable).")
     var tokenSecret: String?
 
-    @Option(help: ArgumentHelp("One of \(SignCommand.methodNames.joined(separator: ", ")).", valueName: "NAME"))
-    var signatureMethod: String = "HMAC-SHA1"
-
-    @Option(help: ArgumentHelp("PEM file with the RSA private key (RSA-SHA1, RSA-SHA256).", valueName: "PEMFILE"))
-    var rsaKey: String?
+    @OptionGroup var signing: SignatureMethodOptions
 
     @Option(help: "oauth_nonce to use (default: 128 random bits).")
     var nonce: String?
@@ -138,7 +134,7 @@ public struct SignCommand: ParsableCommand {
             request.body = Data(OAuth1PercentEncoding.formEncode(pairs).utf8)
         }
 
-        let signatureMethod = try resolvedMethod()
+        let signatureMethod = try signing.resolved()
         let usesSecrets = !signatureMethod.name.hasPrefix("RSA-")
         let clientSecret = consumerSecret ?? environment[Self.consumerSecretVariable]
         if usesSecrets && clientSecret == nil {
@@ -171,37 +167,5 @@ public struct SignCommand: ParsableCommand {
             clock: timestamp.map(OAuth1Clock.fixed) ?? .system,
             nonce: nonce.map(OAuth1NonceGenerator.fixed) ?? .secureRandom)
         return try signer.signatureDetails(for: request, extraProtocolParameters: extras)
-    }
-
-    /// The signature method named by `--signature-method`, reading `--rsa-key` for RSA.
-    func resolvedMethod() throws -> SignatureMethod {
-        let name = signatureMethod.uppercased()
-        if let method = SignatureMethod.named(name) {
-            if rsaKey != nil { throw ValidationError("--rsa-key is only used with RSA-SHA1 and RSA-SHA256") }
-            return method
-        }
-        guard name == "RSA-SHA1" || name == "RSA-SHA256" else {
-            throw ValidationError(
-                "unknown --signature-method '\(signatureMethod)'; valid: \(Self.methodNames.joined(separator: ", "))")
-        }
-        guard let rsaKey else { throw ValidationError("\(name) needs --rsa-key PEMFILE (an RSA private key)") }
-        let pem: String
-        do {
-            pem = try String(contentsOfFile: rsaKey, encoding: .utf8)
-        } catch {
-            throw ValidationError("cannot read the --rsa-key file '\(rsaKey)': \(Self.reason(error))")
-        }
-        return name == "RSA-SHA1"
-            ? try SignatureMethod.rsaSHA1(privateKeyPEM: pem) : try SignatureMethod.rsaSHA256(privateKeyPEM: pem)
-    }
-
-    private static func reason(_ error: any Error) -> String {
-        let code = (error as NSError).code
-        switch code {
-        case NSFileReadNoSuchFileError: return "no such file"
-        case NSFileReadNoPermissionError: return "permission denied"
-        case NSFileReadInapplicableStringEncodingError: return "not UTF-8 text"
-        default: return "read failed"
-        }
     }
 }

@@ -16,7 +16,14 @@ public enum MigrateExitCode {
     /// A usage error (ArgumentParser's EX_USAGE).
     public static let usage: Int32 = 64
 
-    /// The text for `--help`.
+    /// The text for `rekey --help` (rekey has no `--verify`, so no 3).
+    static let rekeyHelp = """
+        Exit status: 0 done; 1 failed, nothing to resume (bad options, no keys, store or key \
+        errors before the first page was re-sealed); 4 interrupted or failed mid-run with a \
+        checkpoint saved (run again with --resume); 64 usage error.
+        """
+
+    /// The text for `migrate --help`.
     static let help = """
         Exit status: 0 done; 1 failed, nothing to resume (bad options, store or key errors \
         before the first batch); 3 --verify found a difference; 4 interrupted or failed mid-run \

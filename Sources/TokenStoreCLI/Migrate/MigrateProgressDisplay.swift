@@ -27,7 +27,8 @@ public final class MigrateProgressDisplay: Sendable {
     public init(console: CLIConsole, isTerminal: Bool, interval: Double, quiet: Bool) {
         self.console = console
         self.isTerminal = isTerminal
-        self.interval = .milliseconds(Int64(max(0, interval) * 1000))
+        // Bounded before converting: `--progress-interval inf` parses as a Double.
+        self.interval = .milliseconds(Int64(interval.isNaN ? 0 : min(max(0, interval), 1e9) * 1000))
         self.quiet = quiet
     }
 

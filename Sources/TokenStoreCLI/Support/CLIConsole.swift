@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Synchronization
 
 /// Where a command reads its input and writes its output, injectable so tests run the
@@ -12,6 +13,9 @@ public struct CLIConsole: Sendable {
     public var readLine: @Sendable () -> String?
     /// The process environment (consumer key and secret, `XDG_DATA_HOME`, `HOME`).
     public var environment: [String: String]
+    /// Whether standard input is a terminal, whose echo ends a prompt's line when the user
+    /// presses Enter (`false` for pipes, files and captured consoles).
+    public var inputIsTerminal = false
 
     /// Creates a console from its parts.
     public init(
@@ -28,11 +32,13 @@ public struct CLIConsole: Sendable {
 
     /// The process's standard streams and environment.
     public static var standard: CLIConsole {
-        CLIConsole(
+        var console = CLIConsole(
             writeOutput: { text in FileHandle.standardOutput.write(Data(text.utf8)) },
             writeError: { text in FileHandle.standardError.write(Data(text.utf8)) },
             readLine: { Swift.readLine(strippingNewline: true) },
             environment: ProcessInfo.processInfo.environment)
+        console.inputIsTerminal = isatty(STDIN_FILENO) == 1
+        return console
     }
 
     /// Writes `line` and a newline to standard output.

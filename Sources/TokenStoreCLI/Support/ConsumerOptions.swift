@@ -22,12 +22,15 @@ public struct ConsumerOptions: ParsableArguments, Sendable {
 
     /// The credentials from the flags, else the environment.
     ///
+    /// - Parameter requireSecret: `false` for RSA signature methods, which sign with the
+    ///   private key: a missing secret is then empty.
     /// - Throws: ``CLIFailure`` naming the flag and the variable when one is missing.
-    public func credentials(environment: [String: String]) throws -> ClientCredentials {
+    public func credentials(environment: [String: String], requireSecret: Bool = true) throws -> ClientCredentials {
         guard let key = nonEmpty(consumerKey) ?? nonEmpty(environment[Self.keyVariable]) else {
             throw CLIFailure("no consumer key: pass --consumer-key or set \(Self.keyVariable)")
         }
-        guard let secret = nonEmpty(consumerSecret) ?? nonEmpty(environment[Self.secretVariable]) else {
+        let secret = nonEmpty(consumerSecret) ?? nonEmpty(environment[Self.secretVariable])
+        guard let secret = secret ?? (requireSecret ? nil : "") else {
             throw CLIFailure("no consumer secret: set \(Self.secretVariable) or pass --consumer-secret")
         }
         return ClientCredentials(key: key, secret: secret)

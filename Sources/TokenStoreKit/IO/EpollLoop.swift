@@ -214,7 +214,10 @@ final class EpollLoop: Sendable {
                 let remaining = ContinuousClock.now.duration(to: earliest)
                 if remaining <= .zero { return (0, 0) }
                 // Round up so a timed-out wait never fires before its deadline.
-                let milliseconds = remaining.components.seconds * 1000 + (remaining.components.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+                // Seconds capped first: a deadline centuries away (a huge configured
+                // timeout) must not overflow the multiplication; epoll takes an Int32 anyway.
+                let seconds = min(remaining.components.seconds, Int64(Int32.max))
+                let milliseconds = seconds * 1000 + (remaining.components.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
                 // Polling never runs past the earliest deadline.
                 return (Int32(clamping: milliseconds), Int(min(Int64(poll), remaining.wholeNanoseconds)))
             }

@@ -24,6 +24,7 @@ public struct MigrationCheckpointFile: Sendable {
     public func load() throws -> MigrationCheckpoint? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let data: Data
+        let checkpoint: MigrationCheckpoint
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
@@ -32,12 +33,28 @@ public struct MigrationCheckpointFile: Sendable {
         do {
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .iso8601
-            return try decoder.decode(MigrationCheckpoint.self, from: data)
+            checkpoint = try decoder.decode(MigrationCheckpoint.self, from: data)
         } catch {
             throw MigrationCheckpointError(
                 path: path, message: "it is not a tokenstore checkpoint (delete it to start over)")
         }
+        // A resumed run adds to these counts and the progress line multiplies them: a
+        // damaged file's huge or negative numbers must stop here, not trap there.
+        let counts = checkpoint.counts
+        let values = [
+            counts.accessRead, counts.accessWritten, counts.requestRead, counts.requestWritten, counts.requestSkipped,
+            counts.plaintext,
+        ]
+        guard values.allSatisfy({ (0...Self.maxCount).contains($0) }) else {
+            throw MigrationCheckpointError(
+                path: path, message: "its counts are negative or above \(Self.maxCount) (damaged; delete it to start over)")
+        }
+        return checkpoint
     }
+
+    /// The largest count a checkpoint may hold (2^53): far beyond any store, and small
+    /// enough that sums and percentages of counts cannot overflow.
+    static let maxCount = 1 << 53
 
     /// Creates the directory (0700) when missing, so a run fails before copying when the
     /// checkpoint could not be saved.

@@ -16,11 +16,13 @@ public struct AccessToken: Sendable, Hashable, CustomStringConvertible, CustomDe
     public var screenName: String?
     /// The access level or scopes granted (`read`, `write`, ...), when known.
     public var accessType: String?
-    /// When the token was first stored (whole milliseconds).
+    /// When the token was first stored (whole milliseconds, clamped into
+    /// ``TokenTimestamp/range`` when set).
     public var createdAt: Date {
         didSet { createdAt = TokenTimestamp.normalized(createdAt) }
     }
-    /// When the token was last written (whole milliseconds).
+    /// When the token was last written (whole milliseconds, clamped into
+    /// ``TokenTimestamp/range`` when set).
     public var updatedAt: Date {
         didSet { updatedAt = TokenTimestamp.normalized(updatedAt) }
     }
@@ -28,7 +30,8 @@ public struct AccessToken: Sendable, Hashable, CustomStringConvertible, CustomDe
     public var metadata: [String: String]
 
     /// Creates an access token. Dates are rounded to whole milliseconds, the precision
-    /// every store keeps.
+    /// every store keeps, and clamped into ``TokenTimestamp/range`` (years 0001 to 9999;
+    /// a NaN date becomes the Unix epoch), so this never traps.
     public init(
         provider: String,
         userID: String,

@@ -13,11 +13,13 @@ public struct RequestToken: Sendable, Hashable, CustomStringConvertible, CustomD
     public var secret: String
     /// What the app needs back at the callback.
     public var context: RequestTokenContext
-    /// When the token was saved (whole milliseconds).
+    /// When the token was saved (whole milliseconds, clamped into
+    /// ``TokenTimestamp/range`` when set).
     public var createdAt: Date {
         didSet { createdAt = TokenTimestamp.normalized(createdAt) }
     }
-    /// When the token stops being returned (whole milliseconds).
+    /// When the token stops being returned (whole milliseconds, clamped into
+    /// ``TokenTimestamp/range`` when set).
     public var expiresAt: Date {
         didSet { expiresAt = TokenTimestamp.normalized(expiresAt) }
     }
@@ -25,7 +27,8 @@ public struct RequestToken: Sendable, Hashable, CustomStringConvertible, CustomD
     /// The default time a request token waits for its callback: 10 minutes.
     public static let defaultTimeToLive: Duration = .seconds(600)
 
-    /// Creates a request token. Dates are rounded to whole milliseconds.
+    /// Creates a request token. Dates are rounded to whole milliseconds and clamped into
+    /// ``TokenTimestamp/range`` (a NaN date becomes the Unix epoch), so this never traps.
     public init(
         provider: String,
         token: String,
@@ -43,6 +46,11 @@ public struct RequestToken: Sendable, Hashable, CustomStringConvertible, CustomD
     }
 
     /// Creates a request token that expires `timeToLive` after `createdAt`.
+    ///
+    /// Never traps: the expiry is computed in floating point and clamped into
+    /// ``TokenTimestamp/range`` like every date, so an enormous `timeToLive` (e.g.
+    /// `.seconds(Int64.max)`) gives the latest date a token can hold, and a negative one
+    /// a token that is already expired.
     public init(
         provider: String,
         token: String,

@@ -34,15 +34,28 @@ public struct TokenStoreOptions: Sendable {
     /// `tokenstore schema status`; token operations then throw until
     /// ``SchemaManagedTokenStore/upgradeSchema()`` runs, when migrations are pending.
     public var migrateSchemaOnOpen: Bool
+    /// Whether opening may create a store that does not exist yet (default `true`).
+    ///
+    /// `false` opens only an existing store and creates nothing: the SQLite driver fails on
+    /// a missing database file, the file driver on a missing directory or one that is not
+    /// a store, the Redis driver on a missing schema version key (no store was ever opened
+    /// under the prefix); each with ``TokenStoreError/Code/unavailable`` saying so. A
+    /// versioned SQL schema is created by its migrations: open with
+    /// ``migrateSchemaOnOpen`` `false` too and check ``SchemaManagedTokenStore/schemaStatus()``
+    /// (a PostgreSQL database always exists before its store). For reading a store that
+    /// must not be changed, such as a migration's source.
+    public var createIfMissing: Bool
 
     /// Creates options; the default logger discards everything.
     public init(
         clock: TokenClock = .system,
         logger: Logger = Logger(label: "tokenstore", factory: { _ in SwiftLogNoOpLogHandler() }),
-        migrateSchemaOnOpen: Bool = true
+        migrateSchemaOnOpen: Bool = true,
+        createIfMissing: Bool = true
     ) {
         self.clock = clock
         self.logger = logger
         self.migrateSchemaOnOpen = migrateSchemaOnOpen
+        self.createIfMissing = createIfMissing
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 public struct ResealReport: Sendable, Hashable, CustomStringConvertible {
     /// Access tokens re-sealed under the primary key (from an older key or from plain text).
     public var resealed: Int
-    /// Of the re-sealed records (access and request), how many were plain text before.
+    /// Of the re-sealed access tokens, how many were plain text before.
     public var wasPlaintext: Int
     /// Access tokens already sealed under the primary key, left untouched.
     public var alreadyPrimary: Int
@@ -13,6 +13,8 @@ public struct ResealReport: Sendable, Hashable, CustomStringConvertible {
     public var remainingOnOtherKeys: Int
     /// Request tokens re-sealed (taken and saved again with the same `expiresAt`).
     public var requestResealed = 0
+    /// Of the re-sealed request tokens, how many were plain text before.
+    public var requestWasPlaintext = 0
     /// Request tokens already under the primary key.
     public var requestAlreadyPrimary = 0
     /// Request tokens taken by a callback (or expired) between the listing and the re-seal.
@@ -39,7 +41,8 @@ public struct ResealReport: Sendable, Hashable, CustomStringConvertible {
         var text = "re-sealed \(resealed) access tokens (\(wasPlaintext) were plain text), \(alreadyPrimary) already "
             + "under the primary key"
         if includedRequestTokens {
-            text += "; re-sealed \(requestResealed) request tokens, \(requestAlreadyPrimary) already under the primary key"
+            text += "; re-sealed \(requestResealed) request tokens (\(requestWasPlaintext) were plain text), "
+                + "\(requestAlreadyPrimary) already under the primary key"
             if requestGone > 0 { text += ", \(requestGone) taken or expired meanwhile" }
         }
         if interrupted { return text + "; interrupted before the end" }
@@ -177,7 +180,7 @@ extension SealedTokenStore {
                         state.counts.requestSkipped += 1
                         continue
                     }
-                    if SealedSecret.keyID(of: taken.secret) == nil { state.counts.plaintext += 1 }
+                    if SealedSecret.keyID(of: taken.secret) == nil { state.counts.requestPlaintext += 1 }
                     do {
                         try await saveRequestToken(try open(taken, operation: "reseal"))
                     } catch {
@@ -234,6 +237,7 @@ extension SealedTokenStore {
             alreadyPrimary: counts.accessRead - counts.accessWritten, remainingOnOtherKeys: 0)
         report.includedRequestTokens = includeRequestTokens
         report.requestResealed = counts.requestWritten
+        report.requestWasPlaintext = counts.requestPlaintext
         report.requestGone = counts.requestSkipped
         report.requestAlreadyPrimary = counts.requestRead - counts.requestWritten - counts.requestSkipped
         report.interrupted = interrupted

@@ -67,6 +67,12 @@ public final class SealedTokenStore: TokenStore {
         SealedSecret.keyID(of: secret)
     }
 
+    /// Whether `secret`, as stored, is in the sealed format (also a damaged one whose key
+    /// id cannot be read): such a text is never a usable secret without the keys.
+    public static func isSealed(storedSecret secret: String) -> Bool {
+        SealedSecret.isSealed(secret)
+    }
+
     // MARK: Request tokens
 
     public func saveRequestToken(_ token: RequestToken) async throws {

@@ -89,7 +89,10 @@ public final class PostgresTokenStore: TokenStore, Sendable {
         let name = configuration.displayName
         pool = ConnectionPool(configuration: poolConfiguration, logger: logger) {
             let connection = try await LibPQConnection.connect(parameters: parameters, deadline: .now + connectTimeout)
-            let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+            // Capped before multiplying (a configured `.seconds(.max)` must not trap), and
+            // to the largest value statement_timeout takes (an int of milliseconds).
+            let seconds = min(max(statementTimeout.components.seconds, 0), Int64(Int32.max) / 1000 - 1)
+            let milliseconds = seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
             _ = try await connection.execute(sql: "SET statement_timeout = \(milliseconds)", deadline: .now + connectTimeout)
             logger.debug("connected", metadata: ["store": "\(name)"])
             return connection

@@ -53,6 +53,11 @@ extension RedisTokenStore {
         public var clock: TokenClock
         /// Where connects, reconnects and failures are logged; never receives secrets.
         public var logger: Logger
+        /// Whether opening writes the schema version key when it is missing (default
+        /// `true`). With `false` a prefix no store was ever opened under is
+        /// ``TokenStoreError/Code/unavailable`` and nothing is written
+        /// (``TokenStoreOptions/createIfMissing``).
+        public var createIfMissing = true
         /// Test hook: take request tokens with the Lua script even on servers with `GETDEL`.
         package var forceScriptedTake = false
 

@@ -38,12 +38,24 @@ extension HiredisConnection {
             connection.closeNow()
             var error = error
             error.operation = "connect"
+            if error.code == .timedOut {
+                // The handshake's waits report the command timeout's words; the deadline
+                // that fired is the connect timeout's.
+                error.message = connectTimeoutMessage(error.message, configuration.connectTimeout)
+            }
             throw error
         } catch {
             connection.closeNow()
             throw error
         }
         return connection
+    }
+
+    /// The message of a connect that ran past `timeout`: which step was waiting, and the
+    /// setting to raise, with its value.
+    private static func connectTimeoutMessage(_ original: String, _ timeout: Duration) -> String {
+        let step = original.hasPrefix("connecting") ? "the TCP connection was not established" : "the server did not answer the handshake (AUTH, SELECT, PING)"
+        return "\(step) within the connect timeout of \(timeout) (raise connect_timeout if the server is slow to accept)"
     }
 
     private func finishConnecting(deadline: ContinuousClock.Instant) async throws {

@@ -23,8 +23,13 @@ enum RedisServerError {
         case "NOPERM": return .permissionDenied
         case "LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN", "OOM", "MISCONF": return .unavailable
         case "MOVED", "ASK", "CROSSSLOT": return .misconfigured
+        // A key of the store holds another type than the driver writes there (a string or
+        // list where a hash belongs, a hash where a string belongs): damaged data.
+        case "WRONGTYPE": return .corruptedRecord
         default:
             let lowered = message.lowercased()
+            // Before Redis 7 a script's error is wrapped: "ERR Error running script ...: WRONGTYPE ...".
+            if message.contains("WRONGTYPE") { return .corruptedRecord }
             if lowered.contains("invalid password") || lowered.contains("invalid username-password") { return .authenticationFailed }
             if lowered.contains("db index") { return .misconfigured }
             return .internal
@@ -37,6 +42,8 @@ enum RedisServerError {
         switch code {
         case .authenticationFailed: text += " (check the user and password in the store URL)"
         case .permissionDenied: text += " (the ACL user lacks a command or key pattern this store needs: ~{prefix}:* and @read @write @scripting @keyspace)"
+        case .corruptedRecord:
+            text += " (a key of this store holds another Redis type than this driver writes there: something else wrote it; delete or repair the key)"
         case .misconfigured where message.uppercased().hasPrefix("MOVED") || message.uppercased().hasPrefix("ASK"):
             text += " (this driver does not follow cluster redirects: connect to the node owning the prefix's slot, or through a cluster proxy)"
         default: break

@@ -36,14 +36,20 @@ package enum RedisRecordCodec {
         return out
     }
 
-    package static func decodeRequestToken(_ bytes: [UInt8]) throws(DecodeFailure) -> RequestToken {
+    /// Decodes a request-token record. With `key`, the record must name that token: a
+    /// record copied or renamed to another token's key is refused, never handed out as
+    /// the token its key names.
+    package static func decodeRequestToken(_ bytes: [UInt8], expecting key: String? = nil) throws(DecodeFailure) -> RequestToken {
         var result: Result<RequestToken, DecodeFailure> = .failure(DecodeFailure(reason: "empty record"))
-        bytes.withUnsafeBytes { raw in result = Result { () throws(DecodeFailure) in try decodeRequestToken(raw) } }
+        bytes.withUnsafeBytes { raw in
+            result = Result { () throws(DecodeFailure) in try decodeRequestToken(raw, expecting: key) }
+        }
         return try result.get()
     }
 
-    /// Decodes a request-token record read in place (a reply buffer).
-    static func decodeRequestToken(_ bytes: UnsafeRawBufferPointer) throws(DecodeFailure) -> RequestToken {
+    /// Decodes a request-token record read in place (a reply buffer); `key` as in
+    /// ``decodeRequestToken(_:expecting:)``.
+    static func decodeRequestToken(_ bytes: UnsafeRawBufferPointer, expecting key: String?) throws(DecodeFailure) -> RequestToken {
         var fields: [String: String] = [:]
         var metadata: [String: String] = [:]
         var index = 0
@@ -68,12 +74,24 @@ package enum RedisRecordCodec {
         guard let provider = fields["provider"], let token = fields["token"], let secret = fields["secret"],
             let created = fields["created_at"].flatMap({ Int64($0) }), let expires = fields["expires_at"].flatMap({ Int64($0) })
         else { throw DecodeFailure(reason: "a required field is missing or malformed") }
+        if let key, token != key {
+            throw DecodeFailure(reason: "the record names another token than its key (copied or renamed by hand?)")
+        }
         return RequestToken(
             provider: provider, token: token, secret: secret,
             context: RequestTokenContext(
                 callbackURL: fields["callback_url"], returnTo: fields["return_to"],
                 sessionBinding: fields["session_binding"], metadata: metadata),
-            createdAt: Date(milliseconds: created), expiresAt: Date(milliseconds: expires))
+            createdAt: try storedDate(created, field: "created_at"), expiresAt: try storedDate(expires, field: "expires_at"))
+    }
+
+    /// The date of a stored millisecond field; refuses values outside
+    /// ``TokenTimestamp/range``, which this driver never writes.
+    static func storedDate(_ milliseconds: Int64, field: String) throws(DecodeFailure) -> Date {
+        guard let date = TokenTimestamp.date(storedMilliseconds: milliseconds) else {
+            throw DecodeFailure(reason: TokenTimestamp.outOfRangeProblem(field: field, value: milliseconds))
+        }
+        return date
     }
 
     private static func netstring(_ bytes: String.UTF8View, into out: inout [UInt8]) {
@@ -121,10 +139,12 @@ package enum RedisRecordCodec {
         return fields
     }
 
-    /// Decodes an `HGETALL` reply; `nil` when the hash does not exist (empty reply).
-    /// (The driver decodes in place with ``RESPParser/accessTokenHash()``; this form is for
-    /// replies already copied.)
-    package static func decodeAccessToken(_ reply: RedisReply) throws(DecodeFailure) -> AccessToken? {
+    /// Decodes an `HGETALL` reply; `nil` when the hash does not exist (empty reply). With
+    /// `key`, the hash must name that provider and user id (see
+    /// ``AccessTokenFields/makeToken(expecting:)``).
+    /// (The driver decodes in place with ``RESPParser/accessTokenHash(expecting:)``; this
+    /// form is for replies already copied.)
+    package static func decodeAccessToken(_ reply: RedisReply, expecting key: AccessTokenKey? = nil) throws(DecodeFailure) -> AccessToken? {
         guard case .array(let items) = reply else { throw DecodeFailure(reason: "not a hash") }
         if items.isEmpty { return nil }
         guard items.count % 2 == 0 else { throw DecodeFailure(reason: "odd field count") }
@@ -143,7 +163,7 @@ package enum RedisRecordCodec {
             }
             if let failure { throw failure }
         }
-        return try fields.makeToken()
+        return try fields.makeToken(expecting: key)
     }
 
     /// The fields of an access-token hash, taken one by one as they are read.
@@ -195,15 +215,21 @@ package enum RedisRecordCodec {
             }
         }
 
-        /// The token the fields make.
-        package func makeToken() throws(DecodeFailure) -> AccessToken {
+        /// The token the fields make. With `key`, the fields must name that provider and
+        /// user id: a hash copied or renamed to another key is refused, never returned as
+        /// the token its key names.
+        package func makeToken(expecting key: AccessTokenKey? = nil) throws(DecodeFailure) -> AccessToken {
             guard let provider, let userID, let token, let secret, let created = created.flatMap({ Int64($0) }),
                 let updated = updated.flatMap({ Int64($0) })
             else { throw DecodeFailure(reason: "a required field is missing or malformed") }
+            if let key, key.provider != provider || key.userID != userID {
+                throw DecodeFailure(reason: "the hash names another provider/user id than its key (copied or renamed by hand?)")
+            }
             return AccessToken(
                 provider: provider, userID: userID, token: token, secret: secret,
                 screenName: screenName, accessType: accessType,
-                createdAt: Date(milliseconds: created), updatedAt: Date(milliseconds: updated), metadata: metadata)
+                createdAt: try RedisRecordCodec.storedDate(created, field: "created_at"),
+                updatedAt: try RedisRecordCodec.storedDate(updated, field: "updated_at"), metadata: metadata)
         }
 
         @inline(__always)
@@ -224,8 +250,8 @@ enum AccessTokenRead: Sendable {
 
 extension RESPParser {
     /// Reads an `HGETALL` reply straight from the buffer into an access token: only the
-    /// token's own Strings are allocated.
-    mutating func accessTokenHash() -> AccessTokenRead {
+    /// token's own Strings are allocated. With `key`, the hash must name it.
+    mutating func accessTokenHash(expecting key: AccessTokenKey? = nil) -> AccessTokenRead {
         guard let count = arrayHeader() else { return .other(reply()) }
         if count == 0 { return .missing }
         guard count > 0 else { return .corrupt(RedisRecordCodec.DecodeFailure(reason: "not a hash")) }
@@ -242,7 +268,7 @@ extension RESPParser {
             }
         }
         do {
-            return .found(try fields.makeToken())
+            return .found(try fields.makeToken(expecting: key))
         } catch {
             return .corrupt(error)
         }
@@ -261,8 +287,8 @@ enum TakeRead: Sendable {
 
 extension RESPParser {
     /// Reads a take transaction's replies, decoding the record straight from the buffer
-    /// when every reply is the expected shape.
-    mutating func takenRequestToken(_ count: Int) -> TakeRead {
+    /// when every reply is the expected shape. The record must name `key`.
+    mutating func takenRequestToken(_ count: Int, expecting key: String) -> TakeRead {
         var copied = self
         guard count == 5 else { return .replies(copied.replies(count)) }
         for _ in 0..<4 {
@@ -272,7 +298,7 @@ extension RESPParser {
         guard arrayHeader() == 3, case .some(let value) = bulk() else { return .replies(copied.replies(count)) }
         guard let value else { return .missing }
         do {
-            return .record(.success(try RedisRecordCodec.decodeRequestToken(value)))
+            return .record(.success(try RedisRecordCodec.decodeRequestToken(value, expecting: key)))
         } catch {
             return .record(.failure(error))
         }

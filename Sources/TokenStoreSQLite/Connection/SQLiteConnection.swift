@@ -27,10 +27,10 @@ final class SQLiteConnection {
     /// Bytes of `scratch` in use: zeroed by ``finish(_:)``, so no secret outlives the call.
     private var scratchUsed = 0
 
-    /// Opens `path` read-write, creating it when missing.
-    init(path: String) throws(SQLiteError) {
+    /// Opens `path` read-write, creating it when missing unless `create` is `false`.
+    init(path: String, create: Bool = true) throws(SQLiteError) {
         var handle: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         let rc = sqlite3_open_v2(path, &handle, flags, nil)
         guard rc == SQLITE_OK, let handle else {
             let error = SQLiteError(code: rc, db: handle)

@@ -49,7 +49,8 @@ final class SQLiteConnectionPool: Sendable {
 
     static func milliseconds(_ duration: Duration) -> Int32 {
         let (seconds, attoseconds) = duration.components
-        let total = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        // Capped before multiplying: a configured `.seconds(.max)` must not trap.
+        let total = min(max(seconds, -1), Int64(Int32.max)) * 1000 + attoseconds / 1_000_000_000_000_000
         return Int32(clamping: max(0, total))
     }
 

@@ -76,8 +76,8 @@ extension SQLiteConnection {
                 token: key,
                 secret: try requiredText(statement, 2, column: "secret"),
                 context: context,
-                createdAt: Date(milliseconds: try integer(statement, 7, column: "created_at")),
-                expiresAt: Date(milliseconds: try integer(statement, 8, column: "expires_at")))
+                createdAt: try timestamp(statement, 7, column: "created_at"),
+                expiresAt: try timestamp(statement, 8, column: "expires_at"))
         } catch {
             throw SQLiteCorruptRow(record: "request token \(key)", problem: error.problem)
         }
@@ -109,11 +109,23 @@ extension SQLiteConnection {
                 secret: try requiredText(statement, 3, column: "secret"),
                 screenName: try text(statement, 4, column: "screen_name"),
                 accessType: try text(statement, 5, column: "access_type"),
-                createdAt: Date(milliseconds: try integer(statement, 6, column: "created_at")),
-                updatedAt: Date(milliseconds: try integer(statement, 7, column: "updated_at")),
+                createdAt: try timestamp(statement, 6, column: "created_at"),
+                updatedAt: try timestamp(statement, 7, column: "updated_at"),
                 metadata: try SQLiteMetadataCoding.decode(try text(statement, 8, column: "metadata"), column: "metadata"))
         } catch {
             throw SQLiteCorruptRow(record: "access token \(key)", problem: error.problem)
         }
+    }
+
+    /// A millisecond timestamp column as a date.
+    ///
+    /// - Throws: ``SQLiteColumnError`` when it is not an integer or is outside
+    ///   ``TokenTimestamp/range`` (written by something other than this driver).
+    private func timestamp(_ statement: OpaquePointer, _ index: Int32, column: StaticString) throws(SQLiteColumnError) -> Date {
+        let milliseconds = try integer(statement, index, column: column)
+        guard let date = TokenTimestamp.date(storedMilliseconds: milliseconds) else {
+            throw SQLiteColumnError(problem: TokenTimestamp.outOfRangeProblem(field: "\(column)", value: milliseconds))
+        }
+        return date
     }
 }

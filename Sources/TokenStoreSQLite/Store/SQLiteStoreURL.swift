@@ -96,6 +96,7 @@ extension SQLiteTokenStore {
             let parsed = try SQLiteStoreURL.parse(url)
             var configuration = Configuration(
                 clock: options.clock, logger: options.logger, migrateSchemaOnOpen: options.migrateSchemaOnOpen)
+            configuration.createIfMissing = options.createIfMissing
             if let milliseconds = parsed.busyTimeoutMilliseconds {
                 configuration.busyTimeout = .milliseconds(milliseconds)
             }

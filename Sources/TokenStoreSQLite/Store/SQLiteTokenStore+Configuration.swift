@@ -28,6 +28,10 @@ extension SQLiteTokenStore {
         /// schema is left as found (see ``SchemaManagedTokenStore``): token operations
         /// throw until ``SQLiteTokenStore/upgradeSchema()`` runs, when migrations are pending.
         public var migrateSchemaOnOpen: Bool
+        /// Whether opening creates a missing database file (default `true`). With `false` a
+        /// missing file is ``TokenStoreError/Code/unavailable`` and nothing is created
+        /// (``TokenStoreOptions/createIfMissing``).
+        public var createIfMissing = true
 
         /// Creates a configuration.
         public init(

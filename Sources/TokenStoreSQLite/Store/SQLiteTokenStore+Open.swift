@@ -19,11 +19,18 @@ extension SQLiteTokenStore {
     /// Opens the connections, sets WAL and migrates. Blocking: runs on a dispatch queue.
     static func openBlocking(path: String, displayName: String, configuration: Configuration) throws -> Opened {
         let isMemory = path == ":memory:"
-        if !isMemory { try createFileIfMissing(path: path, displayName: displayName) }
+        let create = isMemory || configuration.createIfMissing
+        if !isMemory {
+            if create {
+                try createFileIfMissing(path: path, displayName: displayName)
+            } else {
+                try requireExistingFile(path: path, displayName: displayName)
+            }
+        }
         let busyMilliseconds = SQLiteConnectionPool.milliseconds(configuration.busyTimeout)
         let count = isMemory ? 1 : max(1, configuration.connections)
         do {
-            let first = try SQLiteConnection(path: path)
+            let first = try SQLiteConnection(path: path, create: create)
             first.setBusyTimeout(milliseconds: busyMilliseconds)
             if !isMemory { try enableWAL(first, busyTimeout: configuration.busyTimeout, displayName: displayName, configuration: configuration) }
             let version: Int
@@ -45,7 +52,7 @@ extension SQLiteTokenStore {
             if isMemory {
                 checkpointer = nil
             } else {
-                let connection = try SQLiteConnection(path: path)
+                let connection = try SQLiteConnection(path: path, create: create)
                 // A connection opens the WAL on its first read; until then a checkpoint
                 // on it does nothing (and reports a WAL of -1 pages). That read waits like
                 // the first connection's: another process closing its last connection
@@ -64,7 +71,7 @@ extension SQLiteTokenStore {
             }
             var slots = [writer]
             for index in 1..<count {
-                let connection = try SQLiteConnection(path: path)
+                let connection = try SQLiteConnection(path: path, create: create)
                 try configure(connection, configuration: configuration, checkpointer: checkpointer)
                 slots.append(SQLiteConnectionSlot(connection: connection, label: "tokenstore.sqlite.connection\(index)"))
             }
@@ -106,6 +113,24 @@ extension SQLiteTokenStore {
             } catch where error.isBusy && ContinuousClock.now < deadline {
                 usleep(2_000)
             }
+        }
+    }
+
+    /// Checks that the database file exists, for a store opened without creating it.
+    private static func requireExistingFile(path: String, displayName: String) throws {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            let code = errno
+            throw TokenStoreError(
+                code == ENOENT || code == ENOTDIR ? .unavailable : .permissionDenied, store: displayName,
+                operation: "open",
+                message: code == ENOENT || code == ENOTDIR
+                    ? "the database file does not exist (opened without creating it); check the path"
+                    : "cannot read the database file: \(String(cString: strerror(code)))")
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw TokenStoreError(
+                .misconfigured, store: displayName, operation: "open", message: "the path is not a regular file")
         }
     }
 

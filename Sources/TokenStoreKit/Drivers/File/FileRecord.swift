@@ -2,15 +2,25 @@ import Foundation
 
 /// The JSON of one record file. Dates are whole milliseconds since 1970. `format` and
 /// `kind` let the store tell its records from foreign JSON.
+///
+/// Every field a token needs is optional here so that a record missing one decodes, and
+/// ``accessToken()``/``requestToken()`` can say which one is missing instead of making
+/// it up (an absent `secret` must never read back as `""`).
 struct FileRecord: Codable {
     static let formatName = "tokenstore-file-1"
 
+    /// Why a record of the right format and kind does not make a token; names fields and
+    /// numbers, never a value of a text field (which may be a secret).
+    struct Problem: Error {
+        var reason: String
+    }
+
     var format: String
     var kind: String
-    var provider: String
+    var provider: String?
     var userID: String?
-    var token: String
-    var secret: String
+    var token: String?
+    var secret: String?
     var screenName: String?
     var accessType: String?
     var callbackURL: String?
@@ -25,9 +35,6 @@ struct FileRecord: Codable {
     init(empty: Void) {
         format = ""
         kind = ""
-        provider = ""
-        token = ""
-        secret = ""
         metadata = [:]
         createdAt = 0
     }
@@ -76,20 +83,59 @@ struct FileRecord: Codable {
         return record
     }
 
-    var accessToken: AccessToken? {
-        guard kind == "access", let userID, let updatedAt else { return nil }
+    /// The access token in the bytes of a record file.
+    static func decodeAccessToken(_ bytes: [UInt8]) throws(Problem) -> AccessToken {
+        guard let record = decode(bytes, kind: "access") else { throw Problem(reason: notARecord) }
+        return try record.accessToken()
+    }
+
+    /// The request token in the bytes of a record file.
+    static func decodeRequestToken(_ bytes: [UInt8]) throws(Problem) -> RequestToken {
+        guard let record = decode(bytes, kind: "request") else { throw Problem(reason: notARecord) }
+        return try record.requestToken()
+    }
+
+    static let notARecord = "the file is not a token record of this store (damaged or foreign)"
+
+    /// The access token this record holds.
+    ///
+    /// - Throws: ``Problem`` when a field is missing or a date is outside
+    ///   ``TokenTimestamp/range``.
+    func accessToken() throws(Problem) -> AccessToken {
+        guard kind == "access" else { throw Problem(reason: "the record is not an access token") }
         return AccessToken(
-            provider: provider, userID: userID, token: token, secret: secret, screenName: screenName,
-            accessType: accessType, createdAt: Date(milliseconds: createdAt), updatedAt: Date(milliseconds: updatedAt),
+            provider: try Self.required(provider, "provider"), userID: try Self.required(userID, "userID"),
+            token: try Self.required(token, "token"), secret: try Self.required(secret, "secret"),
+            screenName: screenName, accessType: accessType,
+            createdAt: try Self.date(createdAt, "createdAt"),
+            updatedAt: try Self.date(try Self.required(updatedAt, "updatedAt"), "updatedAt"),
             metadata: metadata)
     }
 
-    var requestToken: RequestToken? {
-        guard kind == "request", let expiresAt else { return nil }
+    /// The request token this record holds.
+    ///
+    /// - Throws: ``Problem`` when a field is missing or a date is outside
+    ///   ``TokenTimestamp/range``.
+    func requestToken() throws(Problem) -> RequestToken {
+        guard kind == "request" else { throw Problem(reason: "the record is not a request token") }
         return RequestToken(
-            provider: provider, token: token, secret: secret,
+            provider: try Self.required(provider, "provider"), token: try Self.required(token, "token"),
+            secret: try Self.required(secret, "secret"),
             context: RequestTokenContext(
                 callbackURL: callbackURL, returnTo: returnTo, sessionBinding: sessionBinding, metadata: metadata),
-            createdAt: Date(milliseconds: createdAt), expiresAt: Date(milliseconds: expiresAt))
+            createdAt: try Self.date(createdAt, "createdAt"),
+            expiresAt: try Self.date(try Self.required(expiresAt, "expiresAt"), "expiresAt"))
+    }
+
+    private static func required<Value>(_ value: Value?, _ field: String) throws(Problem) -> Value {
+        guard let value else { throw Problem(reason: "the record has no \(field)") }
+        return value
+    }
+
+    private static func date(_ milliseconds: Int64, _ field: String) throws(Problem) -> Date {
+        guard let date = TokenTimestamp.date(storedMilliseconds: milliseconds) else {
+            throw Problem(reason: TokenTimestamp.outOfRangeProblem(field: field, value: milliseconds))
+        }
+        return date
     }
 }

@@ -9,7 +9,7 @@ enum FileRecordCodec {
 
     static func encode(_ record: FileRecord) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256 + record.secret.utf8.count + record.token.utf8.count)
+        out.reserveCapacity(256 + (record.secret?.utf8.count ?? 0) + (record.token?.utf8.count ?? 0))
         out.append(UInt8(ascii: "{"))
         var first = true
         func key(_ name: StaticString) {

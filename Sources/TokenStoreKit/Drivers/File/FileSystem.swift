@@ -16,19 +16,30 @@ enum FileSystem {
         var path: String
 
         var reason: String { String(cString: strerror(errno)) }
+
+        /// Whether `path` is a directory (or another non-file) where a file belongs: damaged
+        /// storage, not an unavailable disk. `EISDIR` is what Linux's read, rename over and
+        /// unlink of a directory report.
+        var isNotAFile: Bool { errno == EISDIR }
     }
 
     /// Reads a whole file; `nil` when it does not exist.
+    ///
+    /// - Throws: ``Failure`` with `EISDIR` (``Failure/isNotAFile``) when `path` is a
+    ///   directory, FIFO, socket or device rather than a regular file.
     static func readFile(_ path: String) throws(Failure) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO planted at a record's name must not wait for a writer.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 {
             if errno == ENOENT { return nil }
             throw Failure(errno: errno, call: "open", path: path)
         }
         defer { close(fd) }
         var info = stat()
+        guard fstat(fd, &info) == 0 else { throw Failure(errno: errno, call: "fstat", path: path) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw Failure(errno: EISDIR, call: "read", path: path) }
         var capacity = 4096
-        if fstat(fd, &info) == 0, info.st_size > 0 { capacity = Int(info.st_size) + 1 }
+        if info.st_size > 0 { capacity = Int(clamping: info.st_size) + 1 }
         var bytes = [UInt8](repeating: 0, count: capacity)
         var count = 0
         while true {
@@ -180,8 +191,14 @@ extension FileSystem {
 
     /// Puts `claim` back at `path` unless a newer record was saved there meanwhile.
     static func restore(_ claim: String, to path: String) {
-        if link(claim, path) != 0 && errno != EEXIST { return }
-        _ = unlink(claim)
+        if link(claim, path) == 0 || errno == EEXIST {
+            _ = unlink(claim)
+            return
+        }
+        // link(2) refuses a directory (EPERM): a directory sat where the record belongs
+        // and was claimed. Put it back by name so the error names what the user sees; a
+        // rename onto a file saved there meanwhile fails (ENOTDIR) and leaves the claim.
+        if errno == EPERM { _ = rename(claim, path) }
     }
 
     static func isPermission(_ code: Int32) -> Bool { code == EACCES || code == EPERM || code == EROFS }

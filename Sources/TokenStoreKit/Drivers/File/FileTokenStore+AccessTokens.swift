@@ -21,8 +21,11 @@ extension FileTokenStore {
         } catch let failure {
             throw self.error(failure, operation)
         }
-        guard let token = FileRecord.decode(bytes, kind: "access")?.accessToken else {
-            throw corrupted(path, operation)
+        let token: AccessToken
+        do throws(FileRecord.Problem) {
+            token = try FileRecord.decodeAccessToken(bytes)
+        } catch {
+            throw corrupted(path, operation, error.reason)
         }
         if let key, token.key != key {
             if case .named = FileRecordNames.parseAccess((path as NSString).lastPathComponent) {

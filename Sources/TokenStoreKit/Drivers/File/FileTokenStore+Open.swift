@@ -3,18 +3,37 @@ import Foundation
 extension FileTokenStore {
     static let versionFileName = "schema-version"
 
-    /// Creates or checks the directory tree and the schema version; returns the open lock file.
-    static func prepare(_ path: String, store: String) throws -> Int32 {
+    /// Creates (unless `create` is `false`) or checks the directory tree and the schema
+    /// version; returns the open lock file.
+    static func prepare(_ path: String, store: String, create: Bool = true) throws -> Int32 {
         do {
-            try makeDirectories(path, store: store)
+            if create {
+                try makeDirectories(path, store: store)
+            } else {
+                try requireExistingStore(path, store: store)
+            }
             for directory in [path, path + "/access", path + "/request"] {
-                try FileSystem.makeDirectory(directory)
+                if create { try FileSystem.makeDirectory(directory) }
                 try checkPrivate(directory, store: store)
             }
             try checkVersion(path, store: store)
             return try FileSystem.openLockFile(path + "/lock")
         } catch let failure as FileSystem.Failure {
             throw error(failure, store: store, operation: "open")
+        }
+    }
+
+    /// Checks that `path` holds a store, for a store opened without creating it.
+    private static func requireExistingStore(_ path: String, store: String) throws {
+        guard try FileSystem.mode(path) != nil else {
+            throw TokenStoreError(
+                .unavailable, store: store, operation: "open",
+                message: "the directory does not exist (opened without creating it); check the path", record: path)
+        }
+        for entry in [versionFileName, "access", "request"] where try FileSystem.mode(path + "/" + entry) == nil {
+            throw TokenStoreError(
+                .unavailable, store: store, operation: "open",
+                message: "the directory is not a token store (it has no \(entry)); check the path", record: path)
         }
     }
 
@@ -71,6 +90,13 @@ extension FileTokenStore {
 
     /// A ``TokenStoreError`` for a failed system call.
     static func error(_ failure: FileSystem.Failure, store: String, operation: String) -> TokenStoreError {
+        if failure.isNotAFile {
+            return TokenStoreError(
+                .corruptedRecord, store: store, operation: operation,
+                message: "a directory or other non-file is where a record file belongs (\(failure.call) failed: "
+                    + "\(failure.reason)); move it away to repair",
+                record: failure.path, underlying: failure)
+        }
         let code: TokenStoreError.Code = FileSystem.isPermission(failure.errno) ? .permissionDenied : .unavailable
         return TokenStoreError(
             code, store: store, operation: operation,
@@ -81,11 +107,10 @@ extension FileTokenStore {
         Self.error(failure, store: displayName, operation: operation)
     }
 
-    func corrupted(_ path: String, _ operation: String) -> TokenStoreError {
+    func corrupted(_ path: String, _ operation: String, _ reason: String = FileRecord.notARecord) -> TokenStoreError {
         TokenStoreError(
             .corruptedRecord, store: displayName, operation: operation,
-            message: "the file is not a token record of this store (damaged or foreign); move it away to repair",
-            record: path)
+            message: reason + "; move it away to repair", record: path)
     }
 
     func closedError(_ operation: String) -> TokenStoreError {

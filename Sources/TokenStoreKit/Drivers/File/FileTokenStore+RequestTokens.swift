@@ -21,21 +21,27 @@ extension FileTokenStore {
     public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
         let path = requestPath(oauthToken)
         let now = clock.now()
-        return try await onQueue("takeRequestToken") {
+        return try await onQueue("takeRequestToken") { () throws -> RequestToken? in
             // The rename is the atomic step: one caller, in any process, moves the record
             // to its private claim; every other rename finds nothing.
             let claim = self.claimPath()
             guard try FileSystem.renameIfPresent(path, claim) else { return nil }
             let bytes: [UInt8]
-            do {
+            do throws(FileSystem.Failure) {
                 bytes = try FileSystem.readFile(claim) ?? []
             } catch {
                 FileSystem.restore(claim, to: path)
-                throw error
+                // Name the record's own path, not the private claim name.
+                var failure = error
+                failure.path = path
+                throw failure
             }
-            guard let token = FileRecord.decode(bytes, kind: "request")?.requestToken else {
+            let token: RequestToken
+            do throws(FileRecord.Problem) {
+                token = try FileRecord.decodeRequestToken(bytes)
+            } catch {
                 FileSystem.restore(claim, to: path)
-                throw self.corrupted(path, "takeRequestToken")
+                throw self.corrupted(path, "takeRequestToken", error.reason)
             }
             guard token.token == oauthToken else {
                 FileSystem.restore(claim, to: path)
@@ -75,7 +81,7 @@ extension FileTokenStore {
                 let claim = self.claimPath()
                 guard try FileSystem.renameIfPresent(path, claim) else { continue }
                 let bytes = try FileSystem.readFile(claim) ?? []
-                if let token = FileRecord.decode(bytes, kind: "request")?.requestToken, token.isExpired(at: now) {
+                if let token = try? FileRecord.decodeRequestToken(bytes), token.isExpired(at: now) {
                     _ = try FileSystem.unlinkIfPresent(claim)
                     purged += 1
                 } else {
@@ -92,10 +98,15 @@ extension FileTokenStore {
     func readRequest(_ path: String, operation: String) -> RequestToken? {
         do {
             guard let bytes = try FileSystem.readFile(path) else { return nil }
-            if let token = FileRecord.decode(bytes, kind: "request")?.requestToken { return token }
-            logger.warning(
-                "skipping a request token file that is not a record of this store",
-                metadata: ["store": "\(displayName)", "operation": "\(operation)", "file": "\(path)"])
+            do throws(FileRecord.Problem) {
+                return try FileRecord.decodeRequestToken(bytes)
+            } catch {
+                logger.warning(
+                    "skipping a request token file that is not a record of this store",
+                    metadata: [
+                        "store": "\(displayName)", "operation": "\(operation)", "file": "\(path)", "problem": "\(error.reason)",
+                    ])
+            }
         } catch {
             logger.warning(
                 "skipping an unreadable request token file",

@@ -7,7 +7,9 @@ extension FileTokenStore {
     public static var driver: TokenStoreDriver {
         TokenStoreDriver(schemes: ["file"], summary: "a directory of files, one per token (file:///path/dir)") { url, options in
             let directory = try directory(fromURL: url)
-            let configuration = Configuration(clock: options.clock, logger: options.logger)
+            var settings = Configuration(clock: options.clock, logger: options.logger)
+            settings.createIfMissing = options.createIfMissing
+            let configuration = settings
             // Opening makes blocking calls (mkdir, fsync): do them off the cooperative pool.
             return try await withCheckedThrowingContinuation { continuation in
                 DispatchQueue.global().async {

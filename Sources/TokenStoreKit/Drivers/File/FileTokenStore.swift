@@ -39,6 +39,11 @@ public final class FileTokenStore: TokenStore {
         public var clock: TokenClock
         /// Where the store logs skipped records. Never receives secrets.
         public var logger: Logger
+        /// Whether opening creates a missing store directory (default `true`). With `false`
+        /// a directory that does not exist or is not a store (no `schema-version` file, no
+        /// `access` and `request` directories) is ``TokenStoreError/Code/unavailable`` and
+        /// nothing is created (``TokenStoreOptions/createIfMissing``).
+        public var createIfMissing = true
 
         /// Creates a configuration; the default logger discards everything.
         public init(
@@ -103,7 +108,7 @@ public final class FileTokenStore: TokenStore {
         guard !path.contains("\0") else {
             throw TokenStoreError(.misconfigured, store: store, operation: "open", message: "the directory path contains a NUL byte")
         }
-        let lock = try Self.prepare(path, store: store)
+        let lock = try Self.prepare(path, store: store, create: configuration.createIfMissing)
         self.lockFile = Mutex(lock)
     }
 
