@@ -18,7 +18,7 @@ import Testing
         let binary = try #require(DemoCommandTests.tokenstoreBinary(), "the tokenstore executable was not found")
         let base = try #require(Self.url, "TOKENSTORE_TEST_POSTGRES_URL must be set (Scripts/test starts a server)")
         let schema = "q_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-        let store = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)"
+        let store = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)&" + BenchServers.patientPostgres
 
         let (created, _, _) = try await DemoCommandTests.run(binary, ["stats", store])
         #expect(created == 0)

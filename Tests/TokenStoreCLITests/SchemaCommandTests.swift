@@ -109,9 +109,7 @@ import TokenStoreKit
         let base = try #require(
             ProcessInfo.processInfo.environment["TOKENSTORE_TEST_POSTGRES_URL"], "CI runs this with a server (Scripts/test-servers)")
         let schema = "cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
-        // Connect and statement timeouts far above the default 10 s: a loaded CI runner was
-        // seen to take longer than that to connect, and this test is about the output.
-        let url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)&connect_timeout=120&statement_timeout=120"
+        let url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)&" + BenchServers.patientPostgres
         let pending = try await run(["schema", "status", url, "--check"])
         #expect(pending.exit == 2)
         #expect(pending.output.contains("0001_create_tokens"))
