@@ -431,7 +431,9 @@ struct FakeServerFaultTests {
             try await RedisTokenStore(url: fake.url + "?connect_timeout=0.3")
         }
         #expect(error?.code == .timedOut)
-        #expect(ContinuousClock.now - start < .seconds(10), "bounded by the timeout, not hung")
+        // Loose on purpose: a loaded runner took 10.6 s to report a 0.3 s timeout; a hang
+        // would take until the suite's time limit.
+        #expect(ContinuousClock.now - start < .seconds(60), "bounded by the timeout, not hung")
     }
 
     @Test func silentCommandTimesOutAndTheConnectionIsReplaced() async throws {
