@@ -48,9 +48,13 @@ public final class LocalOAuth1Provider: Sendable {
         self.state = Mutex(LocalOAuth1ProviderState())
     }
 
+    /// How long ``start(_:)`` waits for the server to listen before it gives up.
+    static let listeningTimeout: TimeInterval = 60
+
     /// Starts a provider on 127.0.0.1 on a free port.
     ///
-    /// - Throws: when the loopback socket cannot be opened.
+    /// - Throws: when the loopback socket cannot be opened, or the server is not listening
+    ///   within a minute.
     public static func start(_ configuration: Configuration) async throws -> LocalOAuth1Provider {
         // IPv4 loopback: FlyingFox's `.loopback` is ::1, which not every client resolves to.
         let server = HTTPServer(address: try sockaddr_in.inet(ip4: "127.0.0.1", port: 0), timeout: 30, logger: .disabled)
@@ -71,7 +75,16 @@ public final class LocalOAuth1Provider: Sendable {
         }
         // The server's accept loop runs until stop(); it is owned by this provider.
         let serverTask = Task { _ = try? await server.run() }
-        try await server.waitUntilListening()
+        do {
+            // FlyingFox waits 5 s by default, which a loaded machine (parallel compiler jobs
+            // on 2 cores) outlasts before the accept loop first runs: give it a minute.
+            try await server.waitUntilListening(timeout: listeningTimeout)
+        } catch {
+            // Not listening yet: the server must not outlive the failed start.
+            await server.stop()
+            serverTask.cancel()
+            throw error
+        }
         guard case .ip4(let host, port: let port) = await server.listeningAddress, let url = URL(string: "http://\(host):\(port)") else {
             await server.stop()
             serverTask.cancel()

@@ -1,4 +1,9 @@
 import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Spawns `tokenstore-test-worker` processes and collects what they took.
 enum WorkerProcesses {
@@ -63,56 +68,57 @@ enum WorkerProcesses {
     }
 
     private static func raceBlocking(executable: String, url: String, tokens: [String], processes: Int) throws -> [Result] {
-        struct Running {
-            let process: Process
-            let input: Pipe
-            let output: Pipe
-            var buffer: Data
-        }
-        var running: [Running] = []
-        for _ in 0..<processes {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = ["take", url] + tokens.map(hex)
-            let input = Pipe()
-            let output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            running.append(Running(process: process, input: input, output: output, buffer: Data()))
+        // SpawnedProcess, not Foundation's Process: a worker's end could not be noticed
+        // while another child (a restarted test server) held its descriptors.
+        var running: [SpawnedProcess.Piped] = []
+        let reaped = Mutex<Set<pid_t>>([])
+        do {
+            for _ in 0..<processes {
+                running.append(try SpawnedProcess.spawnPiped(executable, ["take", url] + tokens.map(hex)))
+            }
+        } catch {
+            for worker in running {
+                worker.process.send(SIGKILL)
+                _ = worker.process.waitBlocking()
+            }
+            throw error
         }
         // A worker that hangs must not hang the test run.
+        let children = running.map(\.process)
         let watchdog = DispatchWorkItem {
-            for worker in running where worker.process.isRunning { worker.process.terminate() }
+            reaped.withLock { reaped in
+                for child in children where !reaped.contains(child.pid) { child.send(SIGKILL) }
+            }
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: watchdog)
         defer { watchdog.cancel() }
 
-        let ready = Data("ready\n".utf8)
-        for index in running.indices {
-            while running[index].buffer.range(of: ready) == nil {
-                let chunk = running[index].output.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                running[index].buffer.append(chunk)
-            }
+        var outputs: [String] = []
+        for worker in running {
+            outputs.append(SpawnedProcess.Piped.readBlocking(worker.output, until: "ready\n"))
         }
         for worker in running {
-            try? worker.input.fileHandleForWriting.write(contentsOf: Data("go\n".utf8))
-            try? worker.input.fileHandleForWriting.close()
+            try? worker.input.write(contentsOf: Data("go\n".utf8))
+            try? worker.input.close()
         }
         var results: [Result] = []
-        for var worker in running {
-            worker.buffer.append(worker.output.fileHandleForReading.readDataToEndOfFile())
-            worker.process.waitUntilExit()
-            let text = String(decoding: worker.buffer, as: UTF8.self)
+        for (index, worker) in running.enumerated() {
+            let text = outputs[index] + SpawnedProcess.Piped.readBlocking(worker.output, until: nil)
+            // Waits for the end without reaping, so the watchdog may still signal the
+            // child; reaped under the lock, so it never signals a pid that was reused.
+            var info = siginfo_t()
+            while waitid(P_PID, id_t(worker.process.pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
+            let outcome = reaped.withLock { reaped in
+                defer { reaped.insert(worker.process.pid) }
+                return worker.process.waitBlocking()
+            }
             var won: [String] = []
             var finished = false
             for line in text.split(separator: "\n") {
                 if line.hasPrefix("won "), let name = unhex(line.dropFirst(4)) { won.append(name) }
                 if line == "done" { finished = true }
             }
-            results.append(Result(status: worker.process.terminationStatus, finished: finished, won: won, output: text))
+            results.append(Result(status: outcome.status, finished: finished, won: won, output: text))
         }
         return results
     }

@@ -1,7 +1,7 @@
 import OAuth1
 import Testing
 
-@Suite struct AuthorizationHeaderTests {
+@Suite(.inProcessTimeLimit) struct AuthorizationHeaderTests {
     @Test func makeEncodesValuesAndPutsRealmFirst() {
         let header = OAuth1AuthorizationHeader.make(
             protocolParameters: [

@@ -2,7 +2,7 @@ import Foundation
 import OAuth1
 import Testing
 
-@Suite("Parsing the callback")
+@Suite("Parsing the callback", .inProcessTimeLimit)
 struct CallbackTests {
     @Test("token and verifier, percent-decoded, other parameters ignored")
     func parsesTokenAndVerifier() throws {

@@ -3,7 +3,7 @@ import OAuth1
 import OAuth1Testing
 import Testing
 
-@Suite("Every failure of the dance gives its typed OAuth1Error")
+@Suite("Every failure of the dance gives its typed OAuth1Error", .serverTimeLimit)
 struct ClientErrorTests {
     @Test("401 with a form body: providerRejected with the oauth_problem")
     func rejectedWithFormBody() async throws {

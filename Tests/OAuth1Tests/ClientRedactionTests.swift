@@ -3,7 +3,7 @@ import OAuth1
 import OAuth1Testing
 import Testing
 
-@Suite("Client types never print secrets")
+@Suite("Client types never print secrets", .serverTimeLimit)
 struct ClientRedactionTests {
     @Test("descriptions of temporary credentials, token responses, callbacks and errors")
     func descriptions() async throws {

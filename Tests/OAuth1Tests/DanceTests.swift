@@ -3,7 +3,7 @@ import OAuth1
 import OAuth1Testing
 import Testing
 
-@Suite("The OAuth 1.0a dance against a local provider")
+@Suite("The OAuth 1.0a dance against a local provider", .serverTimeLimit)
 struct DanceTests {
     static let methods: [String] = ["HMAC-SHA1", "HMAC-SHA256", "HMAC-SHA512", "RSA-SHA1", "RSA-SHA256", "PLAINTEXT"]
 

@@ -3,7 +3,7 @@ import OAuth1
 import OAuth1Testing
 import Testing
 
-@Suite("Provider error bodies")
+@Suite("Provider error bodies", .serverTimeLimit)
 struct ErrorBodyTests {
     @Test("parsed messages for common shapes",
         arguments: [

@@ -5,7 +5,7 @@ import Testing
 
 /// RFC 2202 (HMAC-SHA1) and RFC 4231 (HMAC-SHA256/512) test cases against the OpenSSL
 /// wrapper the signature methods use.
-@Suite struct HMACVectorTests {
+@Suite(.inProcessTimeLimit) struct HMACVectorTests {
     struct Vector: Sendable, CustomTestStringConvertible {
         var name: String
         var key: [UInt8]

@@ -6,7 +6,7 @@ import Testing
 /// `OAuth1Signer.sign` takes a lean byte-buffer path for the Authorization header; the
 /// explain path (`signatureDetails`) builds every part as strings. These tests sign many
 /// randomized requests both ways and require byte-identical results and identical errors.
-@Suite struct LeanSigningTests {
+@Suite(.inProcessTimeLimit) struct LeanSigningTests {
     /// SplitMix64: seeded, so a failure names the case that reproduces it.
     struct Random {
         var state: UInt64
@@ -268,7 +268,7 @@ import Testing
     }
 }
 
-@Suite struct LeanSigningProviderTests {
+@Suite(.inProcessTimeLimit) struct LeanSigningProviderTests {
     @Test func systemClockAndRandomNonceVerifyAtTheProvider() throws {
         let consumer = ClientCredentials(key: "conformance-consumer", secret: "consumer-secret-" + UUID().uuidString)
         let token = TokenCredentials(token: "t-" + UUID().uuidString, secret: "s-" + UUID().uuidString)

@@ -1,7 +1,7 @@
 import OAuth1
 import Testing
 
-@Suite struct PercentEncodingTests {
+@Suite(.inProcessTimeLimit) struct PercentEncodingTests {
     @Test(arguments: [
         ("abcXYZ019-._~", "abcXYZ019-._~"),
         ("", ""),

@@ -5,7 +5,7 @@ import Testing
 
 /// The local provider refuses what a strict real provider refuses, so tests built on it can
 /// trust a success.
-@Suite("LocalOAuth1Provider refuses bad requests")
+@Suite("LocalOAuth1Provider refuses bad requests", .serverTimeLimit)
 struct ProviderVerificationTests {
     @Test("an unknown consumer key: 401 consumer_key_unknown")
     func unknownConsumer() async throws {

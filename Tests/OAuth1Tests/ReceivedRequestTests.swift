@@ -3,7 +3,7 @@ import OAuth1
 import Testing
 
 /// The provider side: a signed request is located, rebuilt and verified; tampering fails.
-@Suite struct ReceivedRequestTests {
+@Suite(.inProcessTimeLimit) struct ReceivedRequestTests {
     static let client = ClientCredentials(key: "ck", secret: "client-secret")
     static let token = TokenCredentials(token: "tk", secret: "token-secret")
 

@@ -3,7 +3,7 @@ import OAuth1
 import Testing
 
 /// No description, debug description or reflection ever shows a secret.
-@Suite struct RedactionTests {
+@Suite(.inProcessTimeLimit) struct RedactionTests {
     static let consumerSecret = "CONSUMER-SECRET-123"
     static let tokenSecret = "TOKEN-SECRET-456"
 

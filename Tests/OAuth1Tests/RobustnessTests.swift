@@ -4,7 +4,7 @@ import Testing
 
 /// Hostile input never crashes: every parser either succeeds or throws ``OAuth1Error``;
 /// signing is safe to share across tasks.
-@Suite struct RobustnessTests {
+@Suite(.inProcessTimeLimit) struct RobustnessTests {
     /// A small deterministic generator (SplitMix64) so failures are reproducible.
     struct SplitMix: RandomNumberGenerator {
         var state: UInt64

@@ -2,7 +2,7 @@ import Foundation
 import OAuth1
 import Testing
 
-@Suite struct SignatureBaseStringTests {
+@Suite(.inProcessTimeLimit) struct SignatureBaseStringTests {
     @Test(arguments: [
         // RFC 5849 section 3.4.1.2 examples.
         ("HTTP://EXAMPLE.COM:80/r%20v/X?id=123", "http://example.com/r%20v/X"),

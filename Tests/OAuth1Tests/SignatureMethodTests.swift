@@ -3,7 +3,7 @@ import OAuth1
 import Testing
 
 /// RSA-SHA1/256 through OpenSSL, user-defined methods, PLAINTEXT, body-hash digests.
-@Suite struct SignatureMethodTests {
+@Suite(.inProcessTimeLimit) struct SignatureMethodTests {
     /// The published test-only key of the oauth.net wiki "TestCases" page (RSA-SHA1 section).
     /// It protects nothing; it is here so the published signature can be reproduced.
     static let testCasesPrivateKeyPEM = """

@@ -2,7 +2,7 @@ import Foundation
 import OAuth1
 import Testing
 
-@Suite struct SignerTests {
+@Suite(.inProcessTimeLimit) struct SignerTests {
     static let client = ClientCredentials(key: "consumer-key", secret: "CONSUMER-SECRET-123")
     static let token = TokenCredentials(token: "token-id", secret: "TOKEN-SECRET-456")
 

@@ -1,30 +1,15 @@
-import Dispatch
 import Foundation
 import OAuth1
 import OAuth1Testing
 import Testing
 import TokenStoreKit
+import TokenStoreTesting
 @testable import TokenStoreCLI
 
 /// Separate processes: the `tokenstore authorize` binary stores a token (the PIN written
 /// to its standard input through a pipe), then the `tokenstore request` binary signs
 /// with it from the same SQLite file.
-@Suite struct AuthorizeBinaryTests {
-    /// Reads `handle` off the cooperative pool until `text` holds `marker` or the stream ends.
-    static func read(_ handle: FileHandle, until marker: String) async -> String {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var text = ""
-                while !text.contains(marker) {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    text += String(decoding: chunk, as: UTF8.self)
-                }
-                continuation.resume(returning: text)
-            }
-        }
-    }
-
+@Suite(.serverTimeLimit) struct AuthorizeBinaryTests {
     @Test func authorizeBinaryThenRequestBinary() async throws {
         let binary = try #require(DemoCommandTests.tokenstoreBinary(), "the tokenstore executable was not found")
         let consumer = AuthorizeRequestFlowTests.consumer
@@ -34,27 +19,21 @@ import TokenStoreKit
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = "sqlite://\(directory)/tokens.db"
 
-        let authorize = Process()
-        authorize.executableURL = binary
-        authorize.arguments = ["authorize", "--store", store] + AuthorizeRequestFlowTests.endpointFlags(provider)
-        authorize.environment = AuthorizeRequestFlowTests.environment
-        let input = Pipe()
-        let output = Pipe()
-        authorize.standardInput = input
-        authorize.standardOutput = output
-        authorize.standardError = Pipe()
-        try authorize.run()
+        // SpawnedProcess, not Foundation's Process: see SpawnedProcess for why.
+        let authorize = try SpawnedProcess.spawnPiped(
+            binary.path, ["authorize", "--store", store] + AuthorizeRequestFlowTests.endpointFlags(provider),
+            environment: AuthorizeRequestFlowTests.environment)
 
-        let prompt = await Self.read(output.fileHandleForReading, until: "PIN")
+        let prompt = await authorize.read(until: "PIN")
         let line = try #require(prompt.split(separator: "\n").first { $0.contains("/oauth/authorize?") })
         let url = try #require(URL(string: line.trimmingCharacters(in: .whitespaces)))
         let query = try #require(URLComponents(url: url, resolvingAgainstBaseURL: false)?.percentEncodedQuery)
         let token = try #require(try OAuth1PercentEncoding.parseForm(query).first(named: "oauth_token"))
         let approval = try provider.approve(requestToken: token)
-        input.fileHandleForWriting.write(Data((approval.verifier + "\n").utf8))
-        try input.fileHandleForWriting.close()
-        let rest = await Self.read(output.fileHandleForReading, until: "\u{0}")
-        #expect(await DemoCommandTests.waitForExit(authorize) == 0)
+        try authorize.input.write(contentsOf: Data((approval.verifier + "\n").utf8))
+        try authorize.input.close()
+        let rest = await authorize.read()
+        #expect(await authorize.process.wait().status == 0)
         #expect(rest.contains("user id:     4242"))
 
         let (status, body, _) = try await DemoCommandTests.run(

@@ -5,7 +5,7 @@ import Testing
 
 @testable import TokenStoreCLI
 
-@Suite struct AuthorizeCommandParsingTests {
+@Suite(.inProcessTimeLimit) struct AuthorizeCommandParsingTests {
     static func parse(_ arguments: [String]) throws -> AuthorizeCommand {
         try #require(try TokenStoreCommand.parseAsRoot(["authorize"] + arguments) as? AuthorizeCommand)
     }

@@ -10,7 +10,7 @@ import TokenStoreKit
 
 /// `tokenstore authorize` then `tokenstore request`, in-process, against a
 /// LocalOAuth1Provider, with the PIN typed on standard input.
-@Suite struct AuthorizeRequestFlowTests {
+@Suite(.serverTimeLimit) struct AuthorizeRequestFlowTests {
     static let consumer = ClientCredentials(key: "cli-app", secret: "cli-consumer-secret-" + UUID().uuidString)
 
     static func provider() async throws -> LocalOAuth1Provider {

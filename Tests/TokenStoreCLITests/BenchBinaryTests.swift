@@ -8,7 +8,7 @@ import TokenStoreKit
 @testable import TokenStoreCLI
 
 /// The built `tokenstore bench` binary on SQLite and file stores.
-@Suite struct BenchBinaryTests {
+@Suite(.serverTimeLimit) struct BenchBinaryTests {
     @Test func sqliteAndFileSideBySideAsJSONAndSVGLeaveTheirTokensAlone() async throws {
         let directory = try BenchTestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -7,7 +7,7 @@ import TokenStoreKit
 @testable import TokenStoreCLI
 
 /// `tokenstore bench` run in-process on memory stores, output captured.
-@Suite struct BenchCommandTests {
+@Suite(.inProcessTimeLimit) struct BenchCommandTests {
     static func command(_ arguments: [String]) throws -> BenchCommand {
         try #require(try TokenStoreCommand.parseAsRoot(["bench"] + arguments) as? BenchCommand)
     }

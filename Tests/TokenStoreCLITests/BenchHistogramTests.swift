@@ -3,7 +3,7 @@ import Testing
 
 @testable import TokenStoreCLI
 
-@Suite struct BenchHistogramTests {
+@Suite(.inProcessTimeLimit) struct BenchHistogramTests {
     /// Log-uniform samples from 1 ns to about 10 s, the range a bench sees.
     static func samples(_ count: Int, seed: UInt64) -> [UInt64] {
         var random = BenchRandom(seed: seed)

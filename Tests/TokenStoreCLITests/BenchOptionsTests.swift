@@ -4,7 +4,7 @@ import Testing
 
 @testable import TokenStoreCLI
 
-@Suite struct BenchOptionsTests {
+@Suite(.inProcessTimeLimit) struct BenchOptionsTests {
     @Test func warmupIsATimeOrACount() throws {
         #expect(try BenchBudget.parseWarmup("2s") == .duration(.seconds(2)))
         #expect(try BenchBudget.parseWarmup("500ms") == .duration(.milliseconds(500)))

@@ -20,6 +20,11 @@ enum BenchServers {
         return environment[variable] != nil || isCI
     }
 
+    /// PostgreSQL connect and statement timeouts for the CLI's server tests, far above the
+    /// default 10 s: while the whole suite starts at once on a loaded 2-core runner,
+    /// opening a store was seen to take longer than that, and these tests are not about timing.
+    static let patientPostgres = "connect_timeout=120&statement_timeout=120"
+
     static func url(_ variable: String, parameter: String) throws -> String {
         let base = try #require(environment[variable], "\(variable) must be set (Scripts/test-servers); CI never skips")
         return base + (base.contains("?") ? "&" : "?") + parameter
@@ -44,15 +49,15 @@ enum BenchServers {
     }
 }
 
-@Suite(.enabled(if: BenchServers.enabled(BenchServers.postgresVariable)))
+@Suite(.enabled(if: BenchServers.enabled(BenchServers.postgresVariable)), .serverTimeLimit)
 struct BenchPostgresTests {
     @Test func benchOnPostgreSQLLeavesOtherTokensAlone() async throws {
         let schema = "t_bench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
-        try await BenchServers.benchmark(try BenchServers.url(BenchServers.postgresVariable, parameter: "schema=\(schema)"))
+        try await BenchServers.benchmark(try BenchServers.url(BenchServers.postgresVariable, parameter: "schema=\(schema)&" + BenchServers.patientPostgres))
     }
 }
 
-@Suite(.enabled(if: BenchServers.enabled(BenchServers.redisVariable)))
+@Suite(.enabled(if: BenchServers.enabled(BenchServers.redisVariable)), .serverTimeLimit)
 struct BenchRedisTests {
     @Test func benchOnRedisLeavesOtherTokensAlone() async throws {
         let prefix = "bench-" + UUID().uuidString.lowercased().prefix(8)

@@ -1,4 +1,3 @@
-import Dispatch
 import ArgumentParser
 import Foundation
 import Testing
@@ -7,7 +6,7 @@ import TokenStoreKit
 
 @testable import TokenStoreCLI
 
-@Suite struct DemoCommandTests {
+@Suite(.serverTimeLimit) struct DemoCommandTests {
     static func parse(_ arguments: [String]) throws -> DemoCommand {
         try #require(try TokenStoreCommand.parseAsRoot(["demo"] + arguments) as? DemoCommand)
     }
@@ -95,16 +94,6 @@ import TokenStoreKit
         let output = (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? ""
         let error = (try? String(contentsOfFile: directory + "/err", encoding: .utf8)) ?? ""
         return (outcome.status, output, error)
-    }
-
-    /// Waits for `process` to end on a dispatch thread and returns its status.
-    static func waitForExit(_ process: Process) async -> Int32 {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume(returning: process.terminationStatus)
-            }
-        }
     }
 
     static func tokenstoreBinary() -> URL? {

@@ -8,7 +8,7 @@ import TokenStoreKit
 @testable import TokenStoreCLI
 
 /// `tokenstore keygen`, and `authorize`/`request` over a store sealed with its keys.
-@Suite struct KeygenCommandTests {
+@Suite(.serverTimeLimit) struct KeygenCommandTests {
     static func keygen(_ arguments: [String] = []) throws -> KeygenCommand {
         try #require(try TokenStoreCommand.parseAsRoot(["keygen"] + arguments) as? KeygenCommand)
     }

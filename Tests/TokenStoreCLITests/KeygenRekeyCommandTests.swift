@@ -6,7 +6,7 @@ import TokenStoreKit
 @testable import TokenStoreCLI
 
 /// `tokenstore rekey URL` with keys from the environment.
-@Suite struct KeygenRekeyCommandTests {
+@Suite(.inProcessTimeLimit) struct KeygenRekeyCommandTests {
     @Test func rekeySealsAPlainStoreThenRotates() async throws {
         let directory = try StoreLocation.makeTemporaryDirectory(prefix: "tokenstore-cli-rekey")
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -7,7 +7,7 @@ import TokenStoreKit
 
 /// `migrate` with sealed stores: verbatim by default, keys checked before any write,
 /// `--unseal`, `--seal`; no secret or key material in any output.
-@Suite struct MigrateCommandSealingTests {
+@Suite(.inProcessTimeLimit) struct MigrateCommandSealingTests {
     /// An environment-format key line (`id:base64key`) from `tokenstore keygen`.
     static func keyLine(_ id: String) throws -> String {
         let command = try #require(try TokenStoreCommand.parseAsRoot(["keygen", "--id", id]) as? KeygenCommand)

@@ -7,7 +7,7 @@ import TokenStoreKit
 
 /// `migrate` run in-process through the command's `execute`: pairs with `memory:NAME`
 /// (memory lives in one process only), dry run, request token expiry, checkpoints.
-@Suite struct MigrateCommandStoresTests {
+@Suite(.inProcessTimeLimit) struct MigrateCommandStoresTests {
     typealias Kind = MigrateFixture.Kind
 
     /// Runs `tokenstore migrate ARGS` in-process; the console and the error, if any.

@@ -5,7 +5,7 @@ import TokenStoreKit
 
 @testable import TokenStoreCLI
 
-@Suite struct MigrateCommandTests {
+@Suite(.serverTimeLimit) struct MigrateCommandTests {
     static func run(_ arguments: [String]) async throws -> String {
         let captured = CapturedConsole(environment: ["XDG_STATE_HOME": NSTemporaryDirectory() + "tokenstore-migrate-tests"])
         let command = try #require(try TokenStoreCommand.parseAsRoot(["migrate"] + arguments) as? MigrateCommand)

@@ -7,7 +7,7 @@ import TokenStoreKit
 
 /// The built binary interrupted mid-run (SIGINT, SIGKILL), then resumed with `--resume` to
 /// a verified, identical destination without copying everything again.
-@Suite(.serialized) struct MigrateEndToEndInterruptTests {
+@Suite(.serialized, .inProcessTimeLimit) struct MigrateEndToEndInterruptTests {
     static let total = 2000
 
     /// Runs a slow migration (batch size 5 into the file store), delivers `signal` once the

@@ -42,7 +42,7 @@ enum MigrateFixture {
         case .sqlite: return "sqlite://\(directory)/\(name).db"
         case .postgres:
             let base = try #require(postgresURL, "TOKENSTORE_TEST_POSTGRES_URL must be set (Scripts/test-servers); CI never skips")
-            return base + (base.contains("?") ? "&" : "?") + "schema=m_\(unique)"
+            return base + (base.contains("?") ? "&" : "?") + "schema=m_\(unique)&" + BenchServers.patientPostgres
         case .redis:
             let base = try #require(redisURL, "TOKENSTORE_TEST_REDIS_URL must be set (Scripts/test-servers); CI never skips")
             return base + (base.contains("?") ? "&" : "?") + "prefix=mig-\(unique)"

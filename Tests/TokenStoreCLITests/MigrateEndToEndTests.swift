@@ -7,7 +7,7 @@ import TokenStoreKit
 
 /// The built `tokenstore migrate` between every ordered pair of the persistent drivers,
 /// verified by the digest walk.
-@Suite(.serialized) struct MigrateEndToEndTests {
+@Suite(.serialized, .inProcessTimeLimit) struct MigrateEndToEndTests {
     typealias Kind = MigrateFixture.Kind
 
     static let localPairs: [(Kind, Kind)] = [(.file, .sqlite), (.sqlite, .file)]

@@ -5,7 +5,7 @@ import TokenStoreKit
 @testable import TokenStoreCLI
 
 /// The progress display: bar on a terminal, plain lines otherwise, nothing when quiet.
-@Suite struct MigrateProgressDisplayTests {
+@Suite(.inProcessTimeLimit) struct MigrateProgressDisplayTests {
     static func progress(read: Int, total: Int) -> MigrationProgress {
         var counts = MigrationCounts()
         counts.accessRead = read

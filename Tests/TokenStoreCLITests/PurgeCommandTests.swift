@@ -5,7 +5,7 @@ import TokenStoreKit
 
 @testable import TokenStoreCLI
 
-@Suite struct PurgeCommandTests {
+@Suite(.inProcessTimeLimit) struct PurgeCommandTests {
     /// Two expired and one live request token: purge removes the two and says so.
     @Test func purgeRemovesOnlyExpiredRequestTokensOnSQLite() async throws {
         let directory = try StoreLocation.makeTemporaryDirectory()

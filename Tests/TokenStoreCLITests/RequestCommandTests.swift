@@ -5,7 +5,7 @@ import Testing
 
 @testable import TokenStoreCLI
 
-@Suite struct RequestCommandParsingTests {
+@Suite(.inProcessTimeLimit) struct RequestCommandParsingTests {
     static func parse(_ arguments: [String]) throws -> RequestCommand {
         try #require(try TokenStoreCommand.parseAsRoot(["request"] + arguments) as? RequestCommand)
     }

@@ -5,7 +5,7 @@ import TokenStoreKit
 
 @testable import TokenStoreCLI
 
-@Suite struct SchemaCommandTests {
+@Suite(.serverTimeLimit) struct SchemaCommandTests {
     private func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (output: String, exit: Int32) {
         let captured = CapturedConsole(environment: environment)
         let command = try TokenStoreCommand.parseAsRoot(arguments)
@@ -109,7 +109,7 @@ import TokenStoreKit
         let base = try #require(
             ProcessInfo.processInfo.environment["TOKENSTORE_TEST_POSTGRES_URL"], "CI runs this with a server (Scripts/test-servers)")
         let schema = "cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
-        let url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)"
+        let url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)&" + BenchServers.patientPostgres
         let pending = try await run(["schema", "status", url, "--check"])
         #expect(pending.exit == 2)
         #expect(pending.output.contains("0001_create_tokens"))

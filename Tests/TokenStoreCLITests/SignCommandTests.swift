@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TokenStoreCLI
 
-@Suite struct SignCommandTests {
+@Suite(.serverTimeLimit) struct SignCommandTests {
     static let consumerSecret = "kd94hf93k423kf44"
 
     static let leg1 = [

@@ -5,7 +5,7 @@ import TokenStoreKit
 
 @testable import TokenStoreCLI
 
-@Suite struct StatsCommandTests {
+@Suite(.inProcessTimeLimit) struct StatsCommandTests {
     /// Three access tokens over two providers and one live request token, read back as JSON.
     @Test func statsCountsByKindAndProviderOnSQLite() async throws {
         let directory = try StoreLocation.makeTemporaryDirectory()

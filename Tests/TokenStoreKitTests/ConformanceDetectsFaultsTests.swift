@@ -128,7 +128,7 @@ final class FaultyStore: TokenStore {
     }
 }
 
-@Suite("The conformance suite catches broken drivers")
+@Suite("The conformance suite catches broken drivers", .serverTimeLimit)
 struct ConformanceDetectsFaultsTests {
     static let expectations: [(FaultyStore.Fault, String)] = [
         (.takeKeepsToken, "requestTokenTakeOnce"),

@@ -6,7 +6,7 @@ import Testing
 
 /// The pool's waiter deadlines, kept by one sweeper task per pool rather than a timer per
 /// waiting caller.
-@Suite("ConnectionPool deadlines")
+@Suite("ConnectionPool deadlines", .inProcessTimeLimit)
 struct ConnectionPoolDeadlineTests {
     static let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -60,24 +60,36 @@ struct ConnectionPoolDeadlineTests {
 
     @Test("a waiter served before its deadline is not failed by the sweeper afterwards")
     func servedWaiterKeepsItsConnection() async throws {
-        // The holder must let go within the timeout even on a loaded runner (300 ms was
-        // seen to be too tight there); the waiter then holds on well past it.
-        let pool = makePool(acquireTimeout: .seconds(1))
+        // The waiter must still be queued when the test sees it and the holder must let go
+        // before its deadline, even on a loaded runner: a timeout of tens of seconds (with
+        // 1 s, a check that came late found the waiter already timed out, and waited for
+        // it to queue forever).
+        let timeout = Duration.seconds(20)
+        let pool = makePool(acquireTimeout: timeout)
         let release = AsyncStream<Void>.makeStream()
         let holder = Task {
             try await pool.withConnection { _ in
                 for await _ in release.stream { break }
             }
         }
-        while pool.statistics.open < 1 { try await Task.sleep(for: .milliseconds(1)) }
+        try await eventually("the holder leased the connection") { pool.statistics.open >= 1 }
+        let (served, servedSignal) = AsyncStream<Void>.makeStream()
+        let (hold, holdUntil) = AsyncStream<Void>.makeStream()
         let waiter = Task {
-            // Served once the holder lets go; then keeps the connection past its own
-            // deadline, which the sweeper wakes up for.
-            try await pool.withConnection { _ in try await Task.sleep(for: .milliseconds(1500)) }
+            try await pool.withConnection { _ in
+                servedSignal.yield()
+                for await _ in hold { break }
+            }
         }
-        while pool.statistics.waiting < 1 { try await Task.sleep(for: .milliseconds(1)) }
+        try await eventually("the waiter queued") { pool.statistics.waiting >= 1 }
+        // It queued before now, so its deadline, which the sweeper wakes up for, is before this.
+        let deadline = ContinuousClock.now + timeout
         release.continuation.yield()
         try await holder.value
+        for await _ in served { break }
+        // Served; it keeps the connection past its deadline, then gives it back.
+        try await Task.sleep(until: deadline + .seconds(1), clock: .continuous)
+        holdUntil.yield()
         try await waiter.value
         #expect(pool.statistics.waiting == 0)
         #expect(pool.statistics.idle == 1)

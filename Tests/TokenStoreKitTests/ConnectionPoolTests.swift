@@ -38,12 +38,15 @@ final class MockFactory: Sendable {
     struct FactoryError: Error {}
 }
 
-@Suite("ConnectionPool")
+@Suite("ConnectionPool", .inProcessTimeLimit)
 struct ConnectionPoolTests {
     static let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
+    /// `acquireTimeout` is long by default: a test that waits until a caller is queued
+    /// must see it queued, and on a loaded runner the check can come seconds later (with
+    /// 5 s, the waiter had timed out and left by then, and the check never succeeded).
     func makePool(
-        max: Int = 2, min: Int = 0, acquireTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(60)
+        max: Int = 2, min: Int = 0, acquireTimeout: Duration = .seconds(120), idleTimeout: Duration = .seconds(60)
     ) -> (ConnectionPool<MockConnection>, MockFactory) {
         var configuration = ConnectionPool<MockConnection>.Configuration()
         configuration.maxConnections = max
@@ -108,11 +111,11 @@ struct ConnectionPoolTests {
         let holder = Task {
             try await pool.withConnection { _ in for await _ in release { break } }
         }
-        while pool.statistics.open < 1 { await Task.yield() }
+        try await eventually("the holder leased a connection") { pool.statistics.open >= 1 }
         var waiters: [Task<Void, any Error>] = []
         for index in 0..<3 {
             waiters.append(Task { try await pool.withConnection { _ in order.withLock { $0.append(index) } } })
-            while pool.statistics.waiting < index + 1 { await Task.yield() }
+            try await eventually("waiter \(index) queued") { pool.statistics.waiting >= index + 1 }
         }
         releaser.yield()
         try await holder.value
@@ -137,13 +140,13 @@ struct ConnectionPoolTests {
         let waiterResult = try await withThrowingTaskGroup(of: Int?.self) { group in
             group.addTask {
                 try await pool.withConnection { connection in
-                    while pool.statistics.waiting < 1 { await Task.yield() }
+                    try await eventually("a waiter queued") { pool.statistics.waiting >= 1 }
                     connection.breakIt()
                 }
                 return nil
             }
             group.addTask {
-                while pool.statistics.open < 1 { await Task.yield() }
+                try await eventually("the holder leased a connection") { pool.statistics.open >= 1 }
                 return try await pool.withConnection { $0.id }
             }
             var result: Int?
@@ -177,7 +180,7 @@ struct ConnectionPoolTests {
         let (pool, _) = makePool(max: 1)
         try await pool.withConnection { _ in
             let task = Task { try await pool.withConnection { _ in } }
-            while pool.statistics.waiting < 1 { await Task.yield() }
+            try await eventually("a waiter queued") { pool.statistics.waiting >= 1 }
             task.cancel()
             // A cancelled waiter throws CancellationError.
             await #expect(throws: CancellationError.self) { try await task.value }
@@ -191,7 +194,7 @@ struct ConnectionPoolTests {
         try await pool.withConnection { _ in }
         let waiting = try await pool.withConnection { _ -> Task<Void, any Error> in
             let task = Task { try await pool.withConnection { _ in } }
-            while pool.statistics.waiting < 1 { await Task.yield() }
+            try await eventually("a waiter queued") { pool.statistics.waiting >= 1 }
             await pool.shutdown()
             return task
         }

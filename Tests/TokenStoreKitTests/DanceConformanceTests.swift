@@ -4,7 +4,7 @@ import TokenStoreKit
 import TokenStoreTesting
 
 /// The flow conformance suite against the stores of this module's tests.
-@Suite("Dance conformance")
+@Suite("Dance conformance", .serverTimeLimit)
 struct DanceConformanceTests {
     @Test func inMemoryStore() async throws {
         try await AuthorizationFlowConformance(name: "memory") { clock in InMemoryTokenStore(clock: clock) }.run()

@@ -7,7 +7,7 @@ import TokenStoreKit
 import TokenStoreTesting
 
 /// Every typed error of the flow, and what each leaves in the store.
-@Suite("Dance errors")
+@Suite("Dance errors", .inProcessTimeLimit)
 struct DanceErrorTests {
     let session = FlowSession.browser(sessionID: "cookie-" + UUID().uuidString)
 
@@ -215,7 +215,7 @@ struct DanceErrorTests {
     }
 }
 
-@Suite("Dance callback forms")
+@Suite("Dance callback forms", .inProcessTimeLimit)
 struct DanceCallbackFormTests {
     @Test(arguments: [
         "https://app.example/cb?oauth_token=%@&oauth_verifier=%v#frag",

@@ -12,7 +12,7 @@ final class DanceClock: Sendable {
 }
 
 /// The flow's logic with an in-memory fake provider: what is stored, returned and refused.
-@Suite("Dance flow")
+@Suite("Dance flow", .inProcessTimeLimit)
 struct DanceFlowTests {
     let provider = DanceFakeProvider(extraFields: [
         OAuth1Parameter("screen_name", "ada"), OAuth1Parameter("x_extra", "kept"),

@@ -38,7 +38,7 @@ final class CapturedLog: Sendable {
 }
 
 /// No secret and no raw session id in any description, error or log line of a flow.
-@Suite("Dance redaction")
+@Suite("Dance redaction", .serverTimeLimit)
 struct DanceRedactionTests {
     @Test func nothingSecretIsPrintedOrLogged() async throws {
         let harness = try await DanceHarness.start()

@@ -9,7 +9,7 @@ import TokenStoreTesting
 /// The dance with a store: the flow conformance suite against the built-in drivers, the
 /// same flow across two store instances over one directory (two processes), the typed
 /// errors, and redaction of every secret and the raw session id.
-@Suite("Dance with a store")
+@Suite("Dance with a store", .serverTimeLimit)
 struct DanceTests {
     static func temporaryDirectory() throws -> String {
         let path = NSTemporaryDirectory() + "tokenstore-dance-" + UUID().uuidString

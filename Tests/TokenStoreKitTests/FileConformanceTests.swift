@@ -3,7 +3,7 @@ import Testing
 import TokenStoreKit
 import TokenStoreTesting
 
-@Suite("FileTokenStore conformance")
+@Suite("FileTokenStore conformance", .serverTimeLimit)
 struct FileConformanceTests {
     @Test("conformance case, every store over one directory, takes raced across processes",
           arguments: TokenStoreConformance.caseNames)

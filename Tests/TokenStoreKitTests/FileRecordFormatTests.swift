@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TokenStoreKit
 
-@Suite("FileTokenStore record format")
+@Suite("FileTokenStore record format", .inProcessTimeLimit)
 struct FileRecordFormatTests {
     static let path = "/access/70.75.json"  // provider "p", user "u"
     static let key = AccessTokenKey(provider: "p", userID: "u")

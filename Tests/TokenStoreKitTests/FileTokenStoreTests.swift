@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 import TokenStoreKit
+import TokenStoreTesting
 
-@Suite("FileTokenStore on disk")
+@Suite("FileTokenStore on disk", .serverTimeLimit)
 struct FileTokenStoreTests {
     static func mode(_ path: String) throws -> Int {
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
@@ -271,7 +272,7 @@ struct FileTokenStoreTests {
     }
 }
 
-@Suite("FileTokenStore modes whatever the umask")
+@Suite("FileTokenStore modes whatever the umask", .serverTimeLimit)
 struct FileTokenStoreUmaskTests {
     /// Opens a store in a child process started under `umask 777`, which would leave
     /// mode 000 without the explicit chmod; the test process's own umask (shared by
@@ -283,20 +284,9 @@ struct FileTokenStoreUmaskTests {
         try #require(FileManager.default.isExecutableFile(atPath: worker), "tokenstore-test-worker beside the test binary")
         let directory = StoreTestDirectory("umask")
         defer { directory.remove() }
-        let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
-            Thread.detachNewThread {
-                do {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-                    process.arguments = ["-c", "umask 777; exec \"$0\" take \"$1\" < /dev/null > /dev/null", worker, "file://" + directory.path]
-                    try process.run()
-                    process.waitUntilExit()
-                    continuation.resume(returning: process.terminationStatus)
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
+        let child = try SpawnedProcess.spawn(
+            "/bin/sh", ["-c", "umask 777; exec \"$0\" take \"$1\" > /dev/null", worker, "file://" + directory.path])
+        let status = await child.wait().status
         #expect(status == 0)
         for path in [directory.path, directory.path + "/access", directory.path + "/request"] {
             #expect(try FileTokenStoreTests.mode(path) == 0o700, "\(path)")

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TokenStoreKit
 
-@Suite("file: URLs")
+@Suite("file: URLs", .inProcessTimeLimit)
 struct FileURLTests {
     @Test("local file URLs give their directory", arguments: [
         ("file:///var/lib/app/tokens", "/var/lib/app/tokens"),

@@ -1,7 +1,7 @@
 import Testing
 import TokenStoreKit
 
-@Suite("Leader queue")
+@Suite("Leader queue", .inProcessTimeLimit)
 struct LeaderQueueTests {
     @Test("calls lead up to the limit, then queue; a finishing leader hands its slot to the oldest")
     func handoff() {

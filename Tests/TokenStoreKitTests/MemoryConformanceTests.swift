@@ -2,7 +2,7 @@ import Testing
 import TokenStoreKit
 import TokenStoreTesting
 
-@Suite("InMemoryTokenStore conformance")
+@Suite("InMemoryTokenStore conformance", .serverTimeLimit)
 struct MemoryConformanceTests {
     @Test("conformance case", arguments: TokenStoreConformance.caseNames)
     func conformance(caseName: String) async throws {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TokenStoreKit
 
-@Suite("Metadata JSON")
+@Suite("Metadata JSON", .inProcessTimeLimit)
 struct MetadataJSONTests {
     static let tricky: [[String: String]] = [
         [:],

@@ -3,7 +3,7 @@ import Testing
 import TokenStoreKit
 
 /// ``MigrationCheckpointFile``: atomic, private, round-trips, refuses garbage.
-@Suite("Migration checkpoint file")
+@Suite("Migration checkpoint file", .inProcessTimeLimit)
 struct MigrationCheckpointFileTests {
     static func directory() throws -> String {
         let path = NSTemporaryDirectory() + "tokenstore-checkpoint-\(UUID().uuidString)"

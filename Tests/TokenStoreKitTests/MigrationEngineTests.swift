@@ -5,7 +5,7 @@ import TokenStoreKit
 import TokenStoreTesting
 
 /// ``TokenMigration``: pages, batches, checkpoints, resume, idempotence, request token expiry.
-@Suite("TokenMigration")
+@Suite("TokenMigration", .inProcessTimeLimit)
 struct MigrationEngineTests {
     static let base = Date(timeIntervalSince1970: 1_700_000_000)
 

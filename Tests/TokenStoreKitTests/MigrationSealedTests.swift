@@ -3,7 +3,7 @@ import Testing
 import TokenStoreKit
 
 /// Migrating sealed stores: verbatim by default, keys checked before any write, `unseal`, `seal`.
-@Suite("TokenMigration of sealed stores")
+@Suite("TokenMigration of sealed stores", .inProcessTimeLimit)
 struct MigrationSealedTests {
     /// A raw store whose records are sealed under `k1`, and the tokens as the app sees them.
     static func sealedSource() async throws -> (InMemoryTokenStore, [AccessToken], [RequestToken]) {

@@ -3,7 +3,7 @@ import Testing
 import TokenStoreKit
 
 /// ``TokenMigration/verify(pageSize:differenceLimit:)``: counts, digests and the first differing keys.
-@Suite("TokenMigration verify")
+@Suite("TokenMigration verify", .inProcessTimeLimit)
 struct MigrationVerifyTests {
     @Test func namesMissingExtraAndChangedRecordsButNoSecret() async throws {
         let source = try await MigrationEngineTests.filled(access: 10, request: 2)

@@ -3,7 +3,7 @@ import Testing
 import TokenStoreKit
 import TokenStoreTesting
 
-@Suite("AccessTokenKey order")
+@Suite("AccessTokenKey order", .inProcessTimeLimit)
 struct AccessTokenKeyTests {
     @Test("keys order by the UTF-8 bytes of provider, then user id", arguments: [
         (("a", "z"), ("b", "")),
@@ -35,7 +35,7 @@ struct AccessTokenKeyTests {
     }
 }
 
-@Suite("TokenTimestamp")
+@Suite("TokenTimestamp", .inProcessTimeLimit)
 struct TokenTimestampTests {
     @Test("milliseconds roundtrip exactly", arguments: [
         Int64(0), 1, -1, 999, 1_000, 1_700_000_000_123, -62_135_596_800_000, 253_402_300_799_999, 4_102_444_800_001,
@@ -70,7 +70,7 @@ struct TokenTimestampTests {
     }
 }
 
-@Suite("ManualTokenClock")
+@Suite("ManualTokenClock", .inProcessTimeLimit)
 struct ManualTokenClockTests {
     @Test("moves only when told")
     func moves() {

@@ -49,7 +49,7 @@ private func readmeSealing(url: String) async throws -> any TokenStore {
     return store
 }
 
-@Suite("README")
+@Suite("README", .inProcessTimeLimit)
 struct ReadmeSnippetTests {
     @Test("every swift snippet marked in README.md is code compiled above", arguments: ["quick-start", "sealing"])
     func readmeShowsThisCode(snippet: String) throws {

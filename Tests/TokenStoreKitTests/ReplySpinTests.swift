@@ -2,7 +2,7 @@ import Testing
 
 @testable import TokenStoreKit
 
-@Suite struct ReplySpinTests {
+@Suite(.inProcessTimeLimit) struct ReplySpinTests {
     @Test func budgetFollowsObservedReplies() {
         var spin = ReplySpin()
         let initial = spin.budget

@@ -5,7 +5,7 @@ import TokenStoreTesting
 
 /// The store and flow conformance suites through ``SealedTokenStore`` over memory and file
 /// stores: sealing must change nothing a caller can observe.
-@Suite("Sealed store conformance")
+@Suite("Sealed store conformance", .serverTimeLimit)
 struct SealingConformanceTests {
     @Test("sealed memory store", arguments: TokenStoreConformance.caseNames)
     func memory(caseName: String) async throws {

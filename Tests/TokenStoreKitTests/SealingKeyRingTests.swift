@@ -4,7 +4,7 @@ import Testing
 import TokenStoreKit
 
 /// Key formats, key file permissions, and that no key material or secret is ever shown.
-@Suite("SealingKeyRing")
+@Suite("SealingKeyRing", .inProcessTimeLimit)
 struct SealingKeyRingTests {
     static let materialA = [UInt8](repeating: 0xA5, count: 32)
     static let materialB = (0..<32).map { UInt8($0) }

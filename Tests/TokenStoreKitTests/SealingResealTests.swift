@@ -3,7 +3,7 @@ import Testing
 import TokenStoreKit
 
 /// Re-sealing under a new primary key, and sealing a plain store in place.
-@Suite("SealedTokenStore re-sealing")
+@Suite("SealedTokenStore re-sealing", .inProcessTimeLimit)
 struct SealingResealTests {
     static func fill(_ store: any TokenStore, count: Int) async throws -> [AccessToken] {
         let base = Date(timeIntervalSince1970: 1_700_000_000)

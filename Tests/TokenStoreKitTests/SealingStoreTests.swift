@@ -3,7 +3,7 @@ import Testing
 import TokenStoreKit
 
 /// What the wrapped store holds, rotation, and every way opening can fail.
-@Suite("SealedTokenStore")
+@Suite("SealedTokenStore", .inProcessTimeLimit)
 struct SealingStoreTests {
     /// The inner store holds only `tsv1:` strings, never the secret.
     @Test func wrappedStoreHoldsCiphertextOnly() async throws {

@@ -1,7 +1,7 @@
 import Testing
 import TokenStoreKit
 
-@Suite("Session binding")
+@Suite("Session binding", .inProcessTimeLimit)
 struct SessionBindingTests {
     let sessionID = "sess-8f3a1c2e9b7d4f60a1b2c3d4e5f60718"
 

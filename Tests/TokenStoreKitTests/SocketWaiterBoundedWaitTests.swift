@@ -8,7 +8,7 @@ import Testing
 #endif
 
 /// The inline part of a wait: polling, then one bounded blocking `ppoll`.
-@Suite("SocketWaiter bounded inline wait")
+@Suite("SocketWaiter bounded inline wait", .inProcessTimeLimit)
 struct SocketWaiterBoundedWaitTests {
     let waiter = SocketWaiter.shared
 

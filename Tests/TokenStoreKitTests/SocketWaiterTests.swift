@@ -45,7 +45,7 @@ final class SocketPair: Sendable {
     }
 }
 
-@Suite("SocketWaiter")
+@Suite("SocketWaiter", .inProcessTimeLimit)
 struct SocketWaiterTests {
     let waiter = SocketWaiter.shared
 

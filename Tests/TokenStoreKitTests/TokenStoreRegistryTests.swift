@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TokenStoreKit
 
-@Suite("TokenStoreRegistry")
+@Suite("TokenStoreRegistry", .inProcessTimeLimit)
 struct TokenStoreRegistryTests {
     @Test("an unknown scheme's error lists the registered schemes")
     func unknownScheme() async throws {
@@ -64,7 +64,7 @@ struct TokenStoreRegistryTests {
     }
 }
 
-@Suite("StoreURLRedaction")
+@Suite("StoreURLRedaction", .inProcessTimeLimit)
 struct StoreURLRedactionTests {
     @Test("passwords are removed", arguments: [
         ("postgres://app:s3cret@db/tokens", "postgres://app:***@db/tokens"),

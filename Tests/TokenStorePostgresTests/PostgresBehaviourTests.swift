@@ -9,7 +9,7 @@ import TokenStoreKit
 /// Tests against the throwaway server that do not stop it (the outage test lives in
 /// ``PostgresOutageTests``, serialized after these).
 extension PostgresServerTests {
-    @Suite("PostgreSQL behaviour")
+    @Suite("PostgreSQL behaviour", .serverTimeLimit)
     struct Behaviour {
         @Test("migrations are applied once when eight stores open a fresh schema together")
         func concurrentMigration() async throws {

@@ -6,7 +6,7 @@ import TokenStoreTesting
 @testable import TokenStorePostgres
 
 /// The array literals the bulk statements send (no server needed).
-@Suite("PostgreSQL array literals")
+@Suite("PostgreSQL array literals", .serverTimeLimit)
 struct PostgresArrayLiteralTests {
     @Test func quotesEveryElementAndEscapesBackslashAndQuote() {
         #expect(PostgresArrayLiteral.encode(["a", nil, "", "NULL", "x,y", "{}", "\"q\"", "b\\s", " sp "]) ==
@@ -22,7 +22,7 @@ struct PostgresArrayLiteralTests {
 
 extension PostgresServerTests {
     /// The bulk paths against a server: exact values, duplicate keys, counts like one-by-one.
-    @Suite("PostgreSQL bulk writes")
+    @Suite("PostgreSQL bulk writes", .serverTimeLimit)
     struct BulkWrites {
         @Test("hostile values roundtrip through an access-token batch")
         func hostileAccessTokens() async throws {

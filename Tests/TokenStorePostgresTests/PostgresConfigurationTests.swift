@@ -4,7 +4,7 @@ import TokenStoreKit
 
 @testable import TokenStorePostgres
 
-@Suite("PostgreSQL URL and keyword parsing")
+@Suite("PostgreSQL URL and keyword parsing", .inProcessTimeLimit)
 struct PostgresConfigurationTests {
     @Test("a URL's driver parameters are taken out, libpq's passed on, the password hidden")
     func url() throws {

@@ -6,7 +6,7 @@ import TokenStoreTesting
 @testable import TokenStorePostgres
 
 extension PostgresServerTests {
-    @Suite("PostgreSQL conformance")
+    @Suite("PostgreSQL conformance", .serverTimeLimit)
     struct Conformance {
         @Test("the store contract over TCP")
         func tcp() async throws {

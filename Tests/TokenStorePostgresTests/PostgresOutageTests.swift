@@ -7,7 +7,7 @@ import TokenStoreKit
 /// Stops and restarts the outage server, a second throwaway server no other test uses.
 extension PostgresServerTests {
     // The time limit turns a hang (a reconnect that never gives up) into a failure.
-    @Suite("PostgreSQL outage and recovery", .timeLimit(.minutes(1)))
+    @Suite("PostgreSQL outage and recovery", .serverTimeLimit)
     struct Outage {
         @Test("calls fail fast with unavailable while the server is down and succeed after it restarts")
         func restart() async throws {

@@ -6,7 +6,7 @@ import TokenStoreKit
 
 /// Concurrent single-statement calls carried in one libpq pipeline (``PostgresPipeliner``).
 extension PostgresServerTests {
-    @Suite("PostgreSQL pipelining", .timeLimit(.minutes(1)))
+    @Suite("PostgreSQL pipelining", .serverTimeLimit)
     struct Pipelining {
         /// A store whose few leaders make concurrent calls queue and ride in pipelines.
         static func openStore() async throws -> PostgresTokenStore {

@@ -4,7 +4,7 @@ import Testing
 
 /// The row codec's shortcuts must agree with the general paths they skip (metadata: see
 /// `MetadataJSONTests`).
-@Suite("PostgreSQL row codec fast paths")
+@Suite("PostgreSQL row codec fast paths", .inProcessTimeLimit)
 struct PostgresRowCodecFastPathTests {
     @Test("NUL is found anywhere, including next to combining marks")
     func nul() {

@@ -8,7 +8,7 @@ import TokenStoreTesting
 
 extension PostgresServerTests {
     /// `SchemaManagedTokenStore` on PostgreSQL, each test in its own `?schema=`.
-    @Suite("PostgreSQL schema status and upgrade")
+    @Suite("PostgreSQL schema status and upgrade", .serverTimeLimit)
     struct Schema {
         private func openUnmigrated(_ url: String, clock: TokenClock = .system) async throws -> PostgresTokenStore {
             try await PostgresTokenStore(url: url, options: TokenStoreOptions(clock: clock, migrateSchemaOnOpen: false))

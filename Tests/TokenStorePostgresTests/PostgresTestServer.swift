@@ -58,5 +58,5 @@ enum PostgresTestServer {
 
 /// Every test that talks to the throwaway server, one at a time: the outage test stops the
 /// server, so nothing else may run while it does.
-@Suite("PostgreSQL server", .enabled(if: PostgresTestServer.available), .serialized)
+@Suite("PostgreSQL server", .enabled(if: PostgresTestServer.available), .serialized, .serverTimeLimit)
 struct PostgresServerTests {}

@@ -5,7 +5,7 @@ import TokenStoreKit
 @testable import TokenStoreRedis
 
 /// `HGETALL` decoding matches field names as bytes; these pin down what it accepts.
-@Suite("Access-token hash decoding")
+@Suite("Access-token hash decoding", .inProcessTimeLimit)
 struct AccessHashDecodingTests {
     static func hash(_ fields: [(String, [UInt8])]) -> RedisReply {
         .array(fields.flatMap { [RedisReply.bulk(Array($0.0.utf8)), .bulk($0.1)] })

@@ -2,7 +2,7 @@ import Testing
 import TokenStoreKit
 @testable import TokenStoreRedis
 
-@Suite("Redis URL parsing")
+@Suite("Redis URL parsing", .inProcessTimeLimit)
 struct ConfigurationURLTests {
     typealias Configuration = RedisTokenStore.Configuration
 

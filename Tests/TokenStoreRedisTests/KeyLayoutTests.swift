@@ -3,7 +3,7 @@ import Testing
 import TokenStoreKit
 @testable import TokenStoreRedis
 
-@Suite("Redis key layout")
+@Suite("Redis key layout", .inProcessTimeLimit)
 struct KeyLayoutTests {
     /// The Redis Cluster slot of a key: CRC16 (XMODEM) of its hash tag, mod 16384.
     static func slot(_ key: [UInt8]) -> Int {

@@ -6,7 +6,7 @@ import TokenStoreKit
 
 /// The reply parser the driver reads every reply with: framing, refusal of bytes that are
 /// not RESP2, and in-place decoding agreeing with the copied replies.
-@Suite("RESP parser")
+@Suite("RESP parser", .inProcessTimeLimit)
 struct RESPParserTests {
     static func end(_ text: [UInt8], from start: Int = 0) throws -> Int? {
         try text.withUnsafeBytes { try RESPParser.replyEnd(in: $0, from: start) }

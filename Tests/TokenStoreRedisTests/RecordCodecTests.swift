@@ -3,7 +3,7 @@ import Testing
 import TokenStoreKit
 @testable import TokenStoreRedis
 
-@Suite("Redis record encoding")
+@Suite("Redis record encoding", .inProcessTimeLimit)
 struct RecordCodecTests {
     @Test func requestTokenRoundTripsHostileValues() throws {
         let token = RequestToken(

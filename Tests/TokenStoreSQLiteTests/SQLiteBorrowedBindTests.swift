@@ -7,7 +7,7 @@ import TokenStoreKit
 /// The hot calls bind their texts borrowed (no SQLite copy): from the key's own bytes
 /// (get, take) or from a scratch buffer the connection reuses and grows (put). These check
 /// that what is stored and read back is exactly what was passed, whatever the sizes.
-@Suite("SQLite borrowed bindings")
+@Suite("SQLite borrowed bindings", .inProcessTimeLimit)
 struct SQLiteBorrowedBindTests {
     static func token(_ userID: String, size: Int, screenName: String?, accessType: String?) -> AccessToken {
         AccessToken(

@@ -28,7 +28,7 @@ final class RecordingLogHandler: LogHandler, Sendable {
     }
 }
 
-@Suite("SQLite WAL checkpoints")
+@Suite("SQLite WAL checkpoints", .inProcessTimeLimit)
 struct SQLiteCheckpointTests {
     @Test("writes past the threshold are checkpointed off the calling thread, and logs hold no secret")
     func backgroundCheckpoint() async throws {
@@ -60,7 +60,7 @@ struct SQLiteCheckpointTests {
     }
 }
 
-@Suite("SQLite WAL size under sustained writes")
+@Suite("SQLite WAL size under sustained writes", .inProcessTimeLimit)
 struct SQLiteWALBoundTests {
     @Test("a tight loop of writes keeps the WAL near the threshold instead of growing without bound")
     func walStaysBounded() async throws {

@@ -3,7 +3,7 @@ import Testing
 import TokenStoreKit
 import TokenStoreSQLite
 
-@Suite("SQLite concurrency")
+@Suite("SQLite concurrency", .inProcessTimeLimit)
 struct SQLiteConcurrencyTests {
     @Test("concurrent takes through two stores over one file: exactly one winner per token")
     func oneWinner() async throws {

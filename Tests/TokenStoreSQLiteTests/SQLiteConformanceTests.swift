@@ -7,7 +7,7 @@ import TokenStoreTesting
 /// The conformance suite, one test per case, against a database file (raced by worker
 /// processes through its URL), a file with a single connection (writer and readers
 /// share it), and `:memory:`.
-@Suite("SQLite conformance")
+@Suite("SQLite conformance", .serverTimeLimit)
 struct SQLiteConformanceTests {
     @Test("a database file, shared with other processes", arguments: TokenStoreConformance.caseNames)
     func file(caseName: String) async throws {

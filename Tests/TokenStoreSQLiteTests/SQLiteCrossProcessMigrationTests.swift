@@ -3,8 +3,9 @@ import Testing
 import TokenStoreKit
 import TokenStoreSQLite
 import TokenStoreSQLiteMigrations
+import TokenStoreTesting
 
-@Suite("SQLite migrations across processes")
+@Suite("SQLite migrations across processes", .serverTimeLimit)
 struct SQLiteCrossProcessMigrationTests {
     /// `tokenstore-test-worker`, built beside the test binary.
     static func worker() -> String? {
@@ -18,29 +19,14 @@ struct SQLiteCrossProcessMigrationTests {
     }
 
     /// Runs the worker (it opens `url`, migrating it, and takes no tokens); returns its
-    /// exit status and output. Waits without blocking a cooperative thread.
-    static func runWorker(_ executable: String, url: String, output: String) async throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["take", url]
-        let input = Pipe()
-        process.standardInput = input
-        _ = FileManager.default.createFile(atPath: output, contents: nil)
-        let outputHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardOutput = outputHandle
-        let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-                try input.fileHandleForWriting.write(contentsOf: Data("go\n".utf8))
-                try input.fileHandleForWriting.close()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        try outputHandle.close()
-        return (status, try String(contentsOfFile: output, encoding: .utf8))
+    /// exit status and output. Waits without blocking a cooperative thread, through
+    /// SpawnedProcess rather than Foundation's Process (see SpawnedProcess for why).
+    static func runWorker(_ executable: String, url: String) async throws -> (Int32, String) {
+        let worker = try SpawnedProcess.spawnPiped(executable, ["take", url])
+        try worker.input.write(contentsOf: Data("go\n".utf8))
+        try worker.input.close()
+        let output = await worker.read()
+        return (await worker.process.wait().status, output)
     }
 
     @Test("processes opening a fresh database at once migrate it once")
@@ -50,9 +36,9 @@ struct SQLiteCrossProcessMigrationTests {
         defer { directory.cleanup() }
         let path = directory.path + "/fresh.db"
         let results = try await withThrowingTaskGroup(of: (Int32, String).self) { group in
-            for index in 0..<4 {
+            for _ in 0..<4 {
                 group.addTask {
-                    try await Self.runWorker(executable, url: "sqlite://" + path, output: directory.path + "/out\(index).txt")
+                    try await Self.runWorker(executable, url: "sqlite://" + path)
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }

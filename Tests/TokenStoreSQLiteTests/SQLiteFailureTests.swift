@@ -4,7 +4,7 @@ import Testing
 import TokenStoreKit
 import TokenStoreSQLite
 
-@Suite("SQLite failures")
+@Suite("SQLite failures", .inProcessTimeLimit)
 struct SQLiteFailureTests {
     @Test("a corrupted row is a corruptedRecord naming its key; other rows still work")
     func corruptedRow() async throws {
@@ -62,7 +62,9 @@ struct SQLiteFailureTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
-        let store = try await SQLiteTokenStore(path: path, configuration: .init(busyTimeout: .seconds(1)))
+        // 5 s: on a loaded runner the 5 ms heartbeat below ticked only twice in 1 s, though
+        // nothing parked; parked threads would keep it from ticking while they wait.
+        let store = try await SQLiteTokenStore(path: path, configuration: .init(busyTimeout: .seconds(5)))
         let kept = sampleAccessToken(userID: "kept")
         try await store.saveAccessToken(kept)
 

@@ -4,7 +4,7 @@ import TokenStoreKit
 import TokenStoreSQLite
 import TokenStoreSQLiteMigrations
 
-@Suite("SQLite migrations")
+@Suite("SQLite migrations", .inProcessTimeLimit)
 struct SQLiteMigrationTests {
     @Test("applied once on open, recorded in schema_migrations")
     func appliedOnce() async throws {

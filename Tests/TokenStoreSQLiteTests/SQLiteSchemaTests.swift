@@ -8,7 +8,7 @@ import TokenStoreTesting
 
 /// `SchemaManagedTokenStore` on SQLite: a store opened without migrating, its status,
 /// explicit upgrades, and the errors of a store whose schema is behind or too new.
-@Suite("SQLite schema status and upgrade")
+@Suite("SQLite schema status and upgrade", .inProcessTimeLimit)
 struct SQLiteSchemaTests {
     private func openUnmigrated(_ path: String, clock: TokenClock = .system) async throws -> SQLiteTokenStore {
         try await SQLiteTokenStore(path: path, configuration: .init(clock: clock, migrateSchemaOnOpen: false))

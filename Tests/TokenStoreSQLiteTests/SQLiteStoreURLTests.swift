@@ -2,7 +2,7 @@ import Testing
 import TokenStoreKit
 @testable import TokenStoreSQLite
 
-@Suite("SQLite store URLs")
+@Suite("SQLite store URLs", .inProcessTimeLimit)
 struct SQLiteStoreURLTests {
     @Test("accepted forms", arguments: [
         ("sqlite:///var/lib/app/tokens.db", "/var/lib/app/tokens.db"),

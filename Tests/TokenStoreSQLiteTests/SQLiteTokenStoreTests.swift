@@ -4,7 +4,7 @@ import TokenStoreKit
 @testable import TokenStoreSQLite
 import TokenStoreSQLiteMigrations
 
-@Suite("SQLite store behaviour")
+@Suite("SQLite store behaviour", .inProcessTimeLimit)
 struct SQLiteTokenStoreTests {
     @Test("round trips on a file and in memory", arguments: [false, true])
     func roundTrip(inMemory: Bool) async throws {

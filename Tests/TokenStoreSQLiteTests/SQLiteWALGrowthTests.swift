@@ -3,7 +3,7 @@ import Testing
 
 /// The checkpoint schedule, step by step: what SQLite's WAL hook reports and what the
 /// checkpointer should do next.
-@Suite("SQLite WAL growth accounting")
+@Suite("SQLite WAL growth accounting", .inProcessTimeLimit)
 struct SQLiteWALGrowthTests {
     private typealias Checkpoint = SQLiteWALGrowth.Checkpoint
 

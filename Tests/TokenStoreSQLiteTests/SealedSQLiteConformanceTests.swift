@@ -6,7 +6,7 @@ import TokenStoreTesting
 
 /// The store and flow conformance suites through ``SealedTokenStore`` over SQLite, and the
 /// database file holding no secret.
-@Suite("Sealed SQLite conformance")
+@Suite("Sealed SQLite conformance", .serverTimeLimit)
 struct SealedSQLiteConformanceTests {
     static func keys() throws -> SealingKeyRing {
         try SealingKeyRing(keys: [
