@@ -9,10 +9,13 @@ struct PostgresStatements: Sendable {
         /// `name` as a C string, made once: a short Swift string handed to a C parameter
         /// is copied into a fresh array on every call.
         let cName: ContiguousArray<CChar>
+        /// The column types its rows must have (token rows), checked once per result.
+        let shape: PostgresResultShape?
 
-        init(name: String, sql: String) {
+        init(name: String, sql: String, shape: PostgresResultShape? = nil) {
             self.name = name
             self.sql = sql
+            self.shape = shape
             cName = name.utf8CString
         }
     }
@@ -54,14 +57,17 @@ struct PostgresStatements: Sendable {
         // Deletes the token whether or not it expired (an expired one is garbage anyway);
         // the caller returns it only when `expires_at` is still ahead.
         takeRequestToken = Statement(
-            name: "ts_take_rt", sql: "DELETE FROM \(request) WHERE token = $1 RETURNING \(Self.requestColumns)")
+            name: "ts_take_rt", sql: "DELETE FROM \(request) WHERE token = $1 RETURNING \(Self.requestColumns)",
+            shape: .requestToken)
         purgeRequestTokens = Statement(name: "ts_purge_rt", sql: "DELETE FROM \(request) WHERE expires_at <= $1")
         listRequestTokensFirst = Statement(
             name: "ts_list_rt0",
-            sql: "SELECT \(Self.requestColumns) FROM \(request) WHERE expires_at > $1 ORDER BY token LIMIT $2")
+            sql: "SELECT \(Self.requestColumns) FROM \(request) WHERE expires_at > $1 ORDER BY token LIMIT $2",
+            shape: .requestToken)
         listRequestTokensAfter = Statement(
             name: "ts_list_rt",
-            sql: "SELECT \(Self.requestColumns) FROM \(request) WHERE token > $1 AND expires_at > $2 ORDER BY token LIMIT $3")
+            sql: "SELECT \(Self.requestColumns) FROM \(request) WHERE token > $1 AND expires_at > $2 ORDER BY token LIMIT $3",
+            shape: .requestToken)
         let accessConflict = """
             ON CONFLICT (provider, user_id) DO UPDATE SET token = EXCLUDED.token, secret = EXCLUDED.secret,
                 screen_name = EXCLUDED.screen_name, access_type = EXCLUDED.access_type,
@@ -73,24 +79,21 @@ struct PostgresStatements: Sendable {
             \(accessConflict)
             """
         saveAccessTokenOverwrite = Statement(name: "ts_save_at", sql: upsert)
-        // The bulk forms: one row per element of nine array parameters (text array literals).
+        // The bulk forms: rows are staged with COPY in a temporary table of the session
+        // (emptied at commit) and upserted from there, one statement per round of keys.
         let accessBulk = """
             INSERT INTO \(access) (provider, user_id, token, secret, screen_name, access_type, metadata, created_at, updated_at)
-            SELECT r.p, r.u, r.t, r.s, r.sn, r.at, r.m::jsonb, r.c, r.up
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[])
-                AS r(p, u, t, s, sn, at, m, c, up)
+            SELECT r.p, r.u, r.t, r.s, r.sn, r.at, r.m::jsonb, r.c, r.up FROM pg_temp.\(Self.accessStage) AS r WHERE r.rnd = $1
             \(accessConflict)
             """
-        saveAccessTokensOverwrite = Statement(name: "ts_save_at_bulk", sql: accessBulk)
+        saveAccessTokensOverwrite = Statement(name: "ts_save_at_staged", sql: accessBulk)
         saveAccessTokensIfNewer = Statement(
-            name: "ts_save_at_bulk_newer", sql: accessBulk + " WHERE EXCLUDED.updated_at > \(access).updated_at")
+            name: "ts_save_at_staged_newer", sql: accessBulk + " WHERE EXCLUDED.updated_at > \(access).updated_at")
         saveRequestTokens = Statement(
-            name: "ts_save_rt_bulk",
+            name: "ts_save_rt_staged",
             sql: """
                 INSERT INTO \(request) (token, provider, secret, callback_url, return_to, session_binding, metadata, created_at, expires_at)
-                SELECT r.t, r.p, r.s, r.cb, r.rt, r.sb, r.m::jsonb, r.c, r.e
-                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[])
-                    AS r(t, p, s, cb, rt, sb, m, c, e)
+                SELECT r.t, r.p, r.s, r.cb, r.rt, r.sb, r.m::jsonb, r.c, r.e FROM pg_temp.\(Self.requestStage) AS r WHERE r.rnd = $1
                 ON CONFLICT (token) DO UPDATE SET provider = EXCLUDED.provider, secret = EXCLUDED.secret,
                     callback_url = EXCLUDED.callback_url, return_to = EXCLUDED.return_to,
                     session_binding = EXCLUDED.session_binding, metadata = EXCLUDED.metadata,
@@ -99,20 +102,35 @@ struct PostgresStatements: Sendable {
         saveAccessTokenIfNewer = Statement(
             name: "ts_save_at_newer", sql: upsert + " WHERE EXCLUDED.updated_at > \(access).updated_at")
         accessToken = Statement(
-            name: "ts_get_at", sql: "SELECT \(Self.accessColumns) FROM \(access) WHERE provider = $1 AND user_id = $2")
+            name: "ts_get_at", sql: "SELECT \(Self.accessColumns) FROM \(access) WHERE provider = $1 AND user_id = $2",
+            shape: .accessToken)
         deleteAccessToken = Statement(
             name: "ts_delete_at", sql: "DELETE FROM \(access) WHERE provider = $1 AND user_id = $2")
         listAccessTokensFirst = Statement(
-            name: "ts_list_at0", sql: "SELECT \(Self.accessColumns) FROM \(access) ORDER BY provider, user_id LIMIT $1")
+            name: "ts_list_at0", sql: "SELECT \(Self.accessColumns) FROM \(access) ORDER BY provider, user_id LIMIT $1",
+            shape: .accessToken)
         listAccessTokensAfter = Statement(
             name: "ts_list_at",
-            sql: "SELECT \(Self.accessColumns) FROM \(access) WHERE (provider, user_id) > ($1, $2) ORDER BY provider, user_id LIMIT $3")
+            sql: "SELECT \(Self.accessColumns) FROM \(access) WHERE (provider, user_id) > ($1, $2) ORDER BY provider, user_id LIMIT $3",
+            shape: .accessToken)
         counts = Statement(
             name: "ts_counts",
             sql: "SELECT (SELECT count(*) FROM \(request) WHERE expires_at > $1), (SELECT count(*) FROM \(access))")
         schemaVersion = Statement(
             name: "ts_schema_version", sql: "SELECT coalesce(max(version), 0) FROM \(s).schema_migrations")
     }
+
+    /// The session's staging tables for bulk writes: a round number, then the nine
+    /// columns of ``PostgresRowCodec/parameters(_:)-(AccessToken)`` (or of a request token)
+    /// in order. `ON COMMIT DELETE ROWS`: staged secrets never outlive their transaction.
+    static let accessStage = "ts_stage_at"
+    static let requestStage = "ts_stage_rt"
+    static let createStages = """
+        CREATE TEMPORARY TABLE IF NOT EXISTS \(accessStage) (rnd integer NOT NULL, p text, u text, t text, s text, sn text,
+            at text, m text, c bigint, up bigint) ON COMMIT DELETE ROWS;
+        CREATE TEMPORARY TABLE IF NOT EXISTS \(requestStage) (rnd integer NOT NULL, t text, p text, s text, cb text, rt text,
+            sb text, m text, c bigint, e bigint) ON COMMIT DELETE ROWS
+        """
 
     /// `name` as a quoted SQL identifier.
     static func quote(_ name: String) -> String {

@@ -69,6 +69,9 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     ///   (unknown database, TLS required but unavailable), ``TokenStoreError/Code/timedOut``,
     ///   ``TokenStoreError/Code/schemaTooNew``.
     public init(configuration: Configuration) async throws {
+        if let encoding = PostgresClientEncoding.foreignEncoding(in: configuration.connectionParameters) {
+            throw PostgresClientEncoding.refused(encoding, store: configuration.displayName)
+        }
         self.configuration = configuration
         displayName = configuration.displayName
         statements = PostgresStatements(schema: configuration.schema)
@@ -82,7 +85,8 @@ public final class PostgresTokenStore: TokenStore, Sendable {
         // with one send. Measured on 2 cores, 16 callers: see PostgresPipeliner.
         pipeliner = PostgresPipeliner(
             leaders: min(configuration.maxConnections, max(2, ProcessInfo.processInfo.activeProcessorCount)))
-        let parameters = [("application_name", "swift-tokenstore")] + configuration.connectionParameters
+        // client_encoding last: it overrides the URL's options, PGCLIENTENCODING and defaults.
+        let parameters = [("application_name", "swift-tokenstore")] + configuration.connectionParameters + [PostgresClientEncoding.parameter]
         let connectTimeout = configuration.connectTimeout
         let statementTimeout = configuration.statementTimeout
         let logger = configuration.logger
@@ -90,7 +94,15 @@ public final class PostgresTokenStore: TokenStore, Sendable {
         pool = ConnectionPool(configuration: poolConfiguration, logger: logger) {
             let connection = try await LibPQConnection.connect(parameters: parameters, deadline: .now + connectTimeout)
             let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
-            _ = try await connection.execute(sql: "SET statement_timeout = \(milliseconds)", deadline: .now + connectTimeout)
+            // Again after connecting: `options=-c client_encoding=...` may have won the startup.
+            _ = try await connection.execute(
+                sql: "SET statement_timeout = \(milliseconds); \(PostgresClientEncoding.setStatement)", deadline: .now + connectTimeout)
+            guard let encoding = connection.parameterStatus("client_encoding"), PostgresClientEncoding.isUTF8(encoding) else {
+                await connection.close()
+                throw TokenStoreError(
+                    .misconfigured, store: name, operation: "connect",
+                    message: "the server kept a client encoding other than UTF8 after SET client_encoding = 'UTF8'")
+            }
             logger.debug("connected", metadata: ["store": "\(name)"])
             return connection
         }
