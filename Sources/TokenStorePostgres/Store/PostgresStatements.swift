@@ -20,6 +20,19 @@ struct PostgresStatements: Sendable {
         }
     }
 
+    /// A bulk upsert from a staging table, one round of keys at a time. Its SQL goes in a
+    /// simple-query script with the `COPY` that fills the stage (no parameters there: the
+    /// round is a literal number).
+    struct StagedUpsert: Sendable {
+        /// The staging table (in `pg_temp`).
+        let stage: String
+        fileprivate let select: String
+        fileprivate let conflict: String
+
+        /// The upsert of the staged rows of `round`.
+        func sql(round: Int) -> String { select + " " + String(round) + "\n" + conflict }
+    }
+
     static let requestColumns = "token, provider, secret, callback_url, return_to, session_binding, metadata::text, created_at, expires_at"
     static let accessColumns = "provider, user_id, token, secret, screen_name, access_type, metadata::text, created_at, updated_at"
 
@@ -30,9 +43,9 @@ struct PostgresStatements: Sendable {
     let listRequestTokensAfter: Statement
     let saveAccessTokenOverwrite: Statement
     let saveAccessTokenIfNewer: Statement
-    let saveRequestTokens: Statement
-    let saveAccessTokensOverwrite: Statement
-    let saveAccessTokensIfNewer: Statement
+    let saveRequestTokens: StagedUpsert
+    let saveAccessTokensOverwrite: StagedUpsert
+    let saveAccessTokensIfNewer: StagedUpsert
     let accessToken: Statement
     let deleteAccessToken: Statement
     let listAccessTokensFirst: Statement
@@ -83,17 +96,18 @@ struct PostgresStatements: Sendable {
         // (emptied at commit) and upserted from there, one statement per round of keys.
         let accessBulk = """
             INSERT INTO \(access) (provider, user_id, token, secret, screen_name, access_type, metadata, created_at, updated_at)
-            SELECT r.p, r.u, r.t, r.s, r.sn, r.at, r.m::jsonb, r.c, r.up FROM pg_temp.\(Self.accessStage) AS r WHERE r.rnd = $1
-            \(accessConflict)
+            SELECT r.p, r.u, r.t, r.s, r.sn, r.at, r.m::jsonb, r.c, r.up FROM pg_temp.\(Self.accessStage) AS r WHERE r.rnd =
             """
-        saveAccessTokensOverwrite = Statement(name: "ts_save_at_staged", sql: accessBulk)
-        saveAccessTokensIfNewer = Statement(
-            name: "ts_save_at_staged_newer", sql: accessBulk + " WHERE EXCLUDED.updated_at > \(access).updated_at")
-        saveRequestTokens = Statement(
-            name: "ts_save_rt_staged",
-            sql: """
+        saveAccessTokensOverwrite = StagedUpsert(stage: Self.accessStage, select: accessBulk, conflict: accessConflict)
+        saveAccessTokensIfNewer = StagedUpsert(
+            stage: Self.accessStage, select: accessBulk, conflict: accessConflict + " WHERE EXCLUDED.updated_at > \(access).updated_at")
+        saveRequestTokens = StagedUpsert(
+            stage: Self.requestStage,
+            select: """
                 INSERT INTO \(request) (token, provider, secret, callback_url, return_to, session_binding, metadata, created_at, expires_at)
-                SELECT r.t, r.p, r.s, r.cb, r.rt, r.sb, r.m::jsonb, r.c, r.e FROM pg_temp.\(Self.requestStage) AS r WHERE r.rnd = $1
+                SELECT r.t, r.p, r.s, r.cb, r.rt, r.sb, r.m::jsonb, r.c, r.e FROM pg_temp.\(Self.requestStage) AS r WHERE r.rnd =
+                """,
+            conflict: """
                 ON CONFLICT (token) DO UPDATE SET provider = EXCLUDED.provider, secret = EXCLUDED.secret,
                     callback_url = EXCLUDED.callback_url, return_to = EXCLUDED.return_to,
                     session_binding = EXCLUDED.session_binding, metadata = EXCLUDED.metadata,

@@ -9,7 +9,8 @@ extension PostgresTokenStore {
 
     /// Saves the batch in one transaction: each chunk of rows is sent with one `COPY` into
     /// a temporary staging table and upserted from there with one
-    /// `INSERT ... SELECT ... ON CONFLICT` (per round of keys, below).
+    /// `INSERT ... SELECT ... ON CONFLICT` (per round of keys, below), in one script of
+    /// two round trips per chunk.
     ///
     /// A key named more than once in a chunk is written in turns (first occurrences, then
     /// second...), since one statement cannot update a row twice; chunks are written in
@@ -25,7 +26,7 @@ extension PostgresTokenStore {
         }
         let statement = policy == .overwrite ? statements.saveAccessTokensOverwrite : statements.saveAccessTokensIfNewer
         return try await writeStaged(
-            tokens, stage: PostgresStatements.accessStage, upsert: statement, operation: "saveAccessTokens",
+            tokens, upsert: statement, operation: "saveAccessTokens",
             key: { [$0.provider, $0.userID] }, fields: { PostgresRowCodec.parameters($0) })
     }
 
@@ -41,7 +42,7 @@ extension PostgresTokenStore {
             return 0
         }
         return try await writeStaged(
-            tokens, stage: PostgresStatements.requestStage, upsert: statements.saveRequestTokens, operation: "saveRequestTokens",
+            tokens, upsert: statements.saveRequestTokens, operation: "saveRequestTokens",
             key: { [$0.token] }, fields: { PostgresRowCodec.parameters($0) })
     }
 
@@ -66,29 +67,31 @@ extension PostgresTokenStore {
         case refusedNUL
     }
 
-    /// Writes `tokens` chunk by chunk through the staging table `stage` and the `upsert`
-    /// statement (its `$1` is the round), in one transaction, and sums the rows affected.
+    /// Writes `tokens` chunk by chunk through `upsert`'s staging table, in one transaction,
+    /// and sums the rows upserted.
+    ///
+    /// Each chunk is one script (two round trips): `BEGIN` (first chunk) or emptying the
+    /// stage (later ones), the `COPY` of the chunk, an upsert per round of keys, and
+    /// `COMMIT` after the last chunk.
     private func writeStaged<Token>(
-        _ tokens: [Token], stage: String, upsert: PostgresStatements.Statement, operation: String,
+        _ tokens: [Token], upsert: PostgresStatements.StagedUpsert, operation: String,
         key: (Token) -> [String], fields: (Token) -> [String?]
     ) async throws -> Int {
         let chunkRows = max(1, configuration.bulkChunkRows)
         let timeout = configuration.statementTimeout + .seconds(1)
         let logger = configuration.logger
         let name = displayName
-        let copy = "COPY pg_temp.\(stage) FROM STDIN"
         let outcome = try await withConnection(operation) { connection, deadline throws(LibPQFailure) -> StagedOutcome in
             if !connection.hasStagingTables {
                 _ = try await connection.execute(sql: PostgresStatements.createStages, deadline: deadline)
                 connection.hasStagingTables = true
             }
-            _ = try await connection.execute(sql: "BEGIN", deadline: .now + timeout)
             // Encoded rows hold secrets: wiped after every COPY and on the way out.
             var buffer: [UInt8] = []
             defer { Self.wipe(&buffer) }
+            var written = 0
+            var start = 0
             do throws(LibPQFailure) {
-                var written = 0
-                var start = 0
                 while start < tokens.count {
                     let chunk = tokens[start..<min(start + chunkRows, tokens.count)]
                     let rounds = Self.rounds(of: chunk.map(key))
@@ -96,24 +99,27 @@ extension PostgresTokenStore {
                         for index in indexes {
                             let values = fields(chunk[chunk.startIndex + index])
                             guard !values.contains(where: { $0.map(PostgresRowCodec.hasNUL) == true }) else {
-                                _ = try await connection.execute(sql: "ROLLBACK", deadline: .now + timeout)
+                                if start > 0 { _ = try await connection.execute(sql: "ROLLBACK", deadline: .now + timeout) }
                                 return .refusedNUL
                             }
                             PostgresCopyText.appendRow(round: round, values, to: &buffer)
                         }
                     }
-                    if start > 0 { _ = try await connection.execute(sql: "TRUNCATE pg_temp.\(stage)", deadline: .now + timeout) }
-                    let staged = try await connection.copyIn(sql: copy, data: buffer, deadline: .now + timeout)
+                    var script = start == 0 ? "BEGIN;\n" : "TRUNCATE pg_temp.\(upsert.stage);\n"
+                    script += "COPY pg_temp.\(upsert.stage) FROM STDIN;\n"
+                    for round in rounds.indices { script += upsert.sql(round: round) + ";\n" }
+                    if chunk.endIndex == tokens.count { script += "COMMIT" }
+                    let outcomes = try await connection.runCopyScript(script, data: buffer, deadline: .now + timeout)
                     Self.wipe(&buffer)
-                    for round in rounds.indices {
-                        written += try await connection.execute(upsert, parameters: [String(round)], deadline: .now + timeout).affected
-                    }
+                    written += outcomes.lazy.filter { $0.command == "INSERT" }.reduce(0) { $0 + $1.affected }
+                    let staged = outcomes.first { $0.command == "COPY" }?.affected ?? 0
                     logger.trace("bulk write chunk", metadata: ["store": "\(name)", "rows": "\(staged)", "rounds": "\(rounds.count)"])
                     start += chunk.count
                 }
-                _ = try await connection.execute(sql: "COMMIT", deadline: .now + timeout)
                 return .written(written)
             } catch let failure {
+                // A failed script leaves the transaction aborted (or, for the first chunk,
+                // possibly not begun): ROLLBACK ends either.
                 if !connection.isBroken { _ = try? await connection.execute(sql: "ROLLBACK", deadline: .now + timeout) }
                 throw failure
             }

@@ -16,8 +16,13 @@ import TokenStoreKit
 ///   migrate once. A database migrated by a newer version gives ``TokenStoreError/Code/schemaTooNew``.
 ///   With ``Configuration/migrateSchemaOnOpen`` `false` the schema is left as found:
 ///   ``schemaStatus()`` reports it and ``upgradeSchema()`` applies what is pending.
-/// - ``saveAccessTokens(_:policy:)`` and ``saveRequestTokens(_:)`` write a batch with one
-///   `INSERT ... SELECT FROM unnest(...)` per 1000 rows, in one transaction.
+/// - ``saveAccessTokens(_:policy:)`` and ``saveRequestTokens(_:)`` write a batch in one
+///   transaction: chunks of 5000 rows are sent with `COPY` into a temporary staging table
+///   and upserted from it with one `INSERT ... SELECT ... ON CONFLICT` each, so a call's
+///   memory stays bounded however many tokens it is given.
+/// - The client encoding is always UTF8 (a URL asking for another is refused), and token
+///   rows whose column types are not the migrations' (a table altered by hand) are
+///   ``TokenStoreError/Code/corruptedRecord``, never misread.
 /// - Connections are pooled (``Configuration/maxConnections``); a connection the server
 ///   closed (restart, failover) is detected before use and replaced, so calls succeed
 ///   again after an outage without the app doing anything. During the outage calls fail
@@ -66,7 +71,8 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     ///
     /// - Throws: ``TokenStoreError``: ``TokenStoreError/Code/unavailable``,
     ///   ``TokenStoreError/Code/authenticationFailed``, ``TokenStoreError/Code/misconfigured``
-    ///   (unknown database, TLS required but unavailable), ``TokenStoreError/Code/timedOut``,
+    ///   (unknown database, TLS required but unavailable, a `client_encoding` other than UTF8),
+    ///   ``TokenStoreError/Code/timedOut``,
     ///   ``TokenStoreError/Code/schemaTooNew``.
     public init(configuration: Configuration) async throws {
         if let encoding = PostgresClientEncoding.foreignEncoding(in: configuration.connectionParameters) {
