@@ -104,6 +104,34 @@ extension PostgresServerTests {
             try await store.close()
         }
 
+        @Test("a key inserted by another writer between the UPDATE and the INSERT: the batch is redone with ON CONFLICT")
+        func concurrentInsertFallsBack() async throws {
+            let store = try await store(chunk: 3, log: ChunkLog())
+            let schema = PostgresStatements.quote(store.configuration.schema)
+            // The first INSERT into the table fails as a concurrent insert of the same key
+            // would (a sequence is not rolled back, so only the first one does).
+            _ = try await store.withConnection("test") { connection, deadline throws(LibPQFailure) in
+                try await connection.execute(
+                    sql: """
+                        CREATE SEQUENCE \(schema).fail_once;
+                        CREATE FUNCTION \(schema).fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+                        BEGIN
+                            IF nextval('\(schema).fail_once') = 1 THEN
+                                RAISE unique_violation USING MESSAGE = 'duplicate key (simulated concurrent insert)';
+                            END IF;
+                            RETURN NULL;
+                        END $$;
+                        CREATE TRIGGER fail_once BEFORE INSERT ON \(schema).access_tokens
+                            FOR EACH STATEMENT EXECUTE FUNCTION \(schema).fail_once();
+                        """, deadline: deadline)
+            }
+            let batch = (0..<7).map { Self.token("u\($0 % 5)", Double($0)) }
+            let reference = InMemoryTokenStore()
+            #expect(try await store.saveAccessTokens(batch, policy: .ifNewer) == (try await reference.saveAccessTokens(batch, policy: .ifNewer)))
+            #expect(try await store.listAccessTokens(after: nil, limit: 100).tokens == (try await reference.listAccessTokens(after: nil, limit: 100).tokens))
+            try await store.close()
+        }
+
         @Test("staged rows (secrets) do not outlive the call's transaction")
         func stagingEmptiedAtCommit() async throws {
             let store = try await store(chunk: 3, log: ChunkLog(), extra: "&pool_max=1")

@@ -26,11 +26,28 @@ struct PostgresStatements: Sendable {
     struct StagedUpsert: Sendable {
         /// The staging table (in `pg_temp`).
         let stage: String
-        fileprivate let select: String
+        /// `UPDATE ... FROM stage WHERE <key matches> [AND newer] AND`, then the round.
+        fileprivate let update: String
+        /// `INSERT ... SELECT ... FROM stage WHERE`, then a condition.
+        fileprivate let insert: String
+        /// The condition that the staged row's key is not in the table.
+        fileprivate let missing: String
+        /// `ON CONFLICT ...` for ``conflictSafeSQL(round:)``.
         fileprivate let conflict: String
 
-        /// The upsert of the staged rows of `round`.
-        func sql(round: Int) -> String { select + " " + String(round) + "\n" + conflict }
+        /// The round's rows as an `UPDATE` of the keys present, then an `INSERT` of the
+        /// missing ones: measured ~1.7x less server time than `INSERT ... ON CONFLICT`
+        /// for new rows (no speculative insertion). A concurrent writer inserting one of
+        /// the keys in between makes the `INSERT` fail with a unique violation (23505):
+        /// the caller then runs the whole batch again with ``conflictSafeSQL(round:)``.
+        func sql(round: Int) -> String {
+            "\(update) r.rnd = \(round);\n\(insert) r.rnd = \(round) AND \(missing)"
+        }
+
+        /// The round's rows as one `INSERT ... ON CONFLICT`, safe under any concurrency.
+        func conflictSafeSQL(round: Int) -> String {
+            "\(insert) r.rnd = \(round)\n\(conflict)"
+        }
     }
 
     static let requestColumns = "token, provider, secret, callback_url, return_to, session_binding, metadata::text, created_at, expires_at"
@@ -93,20 +110,37 @@ struct PostgresStatements: Sendable {
             """
         saveAccessTokenOverwrite = Statement(name: "ts_save_at", sql: upsert)
         // The bulk forms: rows are staged with COPY in a temporary table of the session
-        // (emptied at commit) and upserted from there, one statement per round of keys.
-        let accessBulk = """
-            INSERT INTO \(access) (provider, user_id, token, secret, screen_name, access_type, metadata, created_at, updated_at)
-            SELECT r.p, r.u, r.t, r.s, r.sn, r.at, r.m::jsonb, r.c, r.up FROM pg_temp.\(Self.accessStage) AS r WHERE r.rnd =
+        // (emptied at commit) and upserted from there, one round of keys at a time.
+        let accessStage = "pg_temp.\(Self.accessStage)"
+        let accessUpdate = """
+            UPDATE \(access) AS a SET token = r.t, secret = r.s, screen_name = r.sn, access_type = r.at, metadata = r.m::jsonb,
+                updated_at = r.up
+            FROM \(accessStage) AS r WHERE a.provider = r.p AND a.user_id = r.u
             """
-        saveAccessTokensOverwrite = StagedUpsert(stage: Self.accessStage, select: accessBulk, conflict: accessConflict)
+        let accessInsert = """
+            INSERT INTO \(access) (provider, user_id, token, secret, screen_name, access_type, metadata, created_at, updated_at)
+            SELECT r.p, r.u, r.t, r.s, r.sn, r.at, r.m::jsonb, r.c, r.up FROM \(accessStage) AS r
+            """
+        let accessMissing = "NOT EXISTS (SELECT 1 FROM \(access) AS a WHERE a.provider = r.p AND a.user_id = r.u)"
+        saveAccessTokensOverwrite = StagedUpsert(
+            stage: Self.accessStage, update: accessUpdate + " AND", insert: accessInsert + " WHERE", missing: accessMissing,
+            conflict: accessConflict)
         saveAccessTokensIfNewer = StagedUpsert(
-            stage: Self.accessStage, select: accessBulk, conflict: accessConflict + " WHERE EXCLUDED.updated_at > \(access).updated_at")
+            stage: Self.accessStage, update: accessUpdate + " AND r.up > a.updated_at AND", insert: accessInsert + " WHERE",
+            missing: accessMissing, conflict: accessConflict + " WHERE EXCLUDED.updated_at > \(access).updated_at")
+        let requestStage = "pg_temp.\(Self.requestStage)"
         saveRequestTokens = StagedUpsert(
             stage: Self.requestStage,
-            select: """
-                INSERT INTO \(request) (token, provider, secret, callback_url, return_to, session_binding, metadata, created_at, expires_at)
-                SELECT r.t, r.p, r.s, r.cb, r.rt, r.sb, r.m::jsonb, r.c, r.e FROM pg_temp.\(Self.requestStage) AS r WHERE r.rnd =
+            update: """
+                UPDATE \(request) AS q SET provider = r.p, secret = r.s, callback_url = r.cb, return_to = r.rt,
+                    session_binding = r.sb, metadata = r.m::jsonb, created_at = r.c, expires_at = r.e
+                FROM \(requestStage) AS r WHERE q.token = r.t AND
                 """,
+            insert: """
+                INSERT INTO \(request) (token, provider, secret, callback_url, return_to, session_binding, metadata, created_at, expires_at)
+                SELECT r.t, r.p, r.s, r.cb, r.rt, r.sb, r.m::jsonb, r.c, r.e FROM \(requestStage) AS r WHERE
+                """,
+            missing: "NOT EXISTS (SELECT 1 FROM \(request) AS q WHERE q.token = r.t)",
             conflict: """
                 ON CONFLICT (token) DO UPDATE SET provider = EXCLUDED.provider, secret = EXCLUDED.secret,
                     callback_url = EXCLUDED.callback_url, return_to = EXCLUDED.return_to,

@@ -60,68 +60,27 @@ extension PostgresTokenStore {
         return rounds
     }
 
-    /// What a staged write ended with.
-    private enum StagedOutcome: Sendable {
-        case written(Int)
-        /// A value held NUL (PostgreSQL text cannot); the transaction was rolled back.
-        case refusedNUL
-    }
-
     /// Writes `tokens` chunk by chunk through `upsert`'s staging table, in one transaction,
-    /// and sums the rows upserted.
-    ///
-    /// Each chunk is one script (two round trips): `BEGIN` (first chunk) or emptying the
-    /// stage (later ones), the `COPY` of the chunk, an upsert per round of keys, and
-    /// `COMMIT` after the last chunk.
+    /// and sums the rows upserted (see ``PostgresStagedWrite``).
     private func writeStaged<Token>(
         _ tokens: [Token], upsert: PostgresStatements.StagedUpsert, operation: String,
         key: (Token) -> [String], fields: (Token) -> [String?]
     ) async throws -> Int {
-        let chunkRows = max(1, configuration.bulkChunkRows)
         let timeout = configuration.statementTimeout + .seconds(1)
-        let logger = configuration.logger
-        let name = displayName
-        let outcome = try await withConnection(operation) { connection, deadline throws(LibPQFailure) -> StagedOutcome in
+        var write = PostgresStagedWrite(
+            upsert: upsert, chunkRows: max(1, configuration.bulkChunkRows), timeout: timeout, logger: configuration.logger,
+            store: displayName)
+        let outcome = try await withConnection(operation) { connection, deadline throws(LibPQFailure) in
             if !connection.hasStagingTables {
                 _ = try await connection.execute(sql: PostgresStatements.createStages, deadline: deadline)
                 connection.hasStagingTables = true
             }
-            // Encoded rows hold secrets: wiped after every COPY and on the way out.
-            var buffer: [UInt8] = []
-            defer { Self.wipe(&buffer) }
-            var written = 0
-            var start = 0
             do throws(LibPQFailure) {
-                while start < tokens.count {
-                    let chunk = tokens[start..<min(start + chunkRows, tokens.count)]
-                    let rounds = Self.rounds(of: chunk.map(key))
-                    for (round, indexes) in rounds.enumerated() {
-                        for index in indexes {
-                            let values = fields(chunk[chunk.startIndex + index])
-                            guard !values.contains(where: { $0.map(PostgresRowCodec.hasNUL) == true }) else {
-                                if start > 0 { _ = try await connection.execute(sql: "ROLLBACK", deadline: .now + timeout) }
-                                return .refusedNUL
-                            }
-                            PostgresCopyText.appendRow(round: round, values, to: &buffer)
-                        }
-                    }
-                    var script = start == 0 ? "BEGIN;\n" : "TRUNCATE pg_temp.\(upsert.stage);\n"
-                    script += "COPY pg_temp.\(upsert.stage) FROM STDIN;\n"
-                    for round in rounds.indices { script += upsert.sql(round: round) + ";\n" }
-                    if chunk.endIndex == tokens.count { script += "COMMIT" }
-                    let outcomes = try await connection.runCopyScript(script, data: buffer, deadline: .now + timeout)
-                    Self.wipe(&buffer)
-                    written += outcomes.lazy.filter { $0.command == "INSERT" }.reduce(0) { $0 + $1.affected }
-                    let staged = outcomes.first { $0.command == "COPY" }?.affected ?? 0
-                    logger.trace("bulk write chunk", metadata: ["store": "\(name)", "rows": "\(staged)", "rounds": "\(rounds.count)"])
-                    start += chunk.count
-                }
-                return .written(written)
-            } catch let failure {
-                // A failed script leaves the transaction aborted (or, for the first chunk,
-                // possibly not begun): ROLLBACK ends either.
-                if !connection.isBroken { _ = try? await connection.execute(sql: "ROLLBACK", deadline: .now + timeout) }
-                throw failure
+                return try await write.run(tokens, on: connection, conflictSafe: false, key: key, fields: fields)
+            } catch let failure where failure.sqlState == "23505" {
+                // Another writer inserted one of the keys between a round's UPDATE and its
+                // INSERT; the transaction was rolled back: run it again the safe way.
+                return try await write.run(tokens, on: connection, conflictSafe: true, key: key, fields: fields)
             }
         }
         switch outcome {
@@ -131,13 +90,5 @@ extension PostgresTokenStore {
             throw TokenStoreError(
                 .invalidArgument, store: displayName, operation: operation, message: "PostgreSQL text cannot hold the NUL character")
         }
-    }
-
-    /// Zeroes and empties `buffer`, keeping its capacity for the next chunk.
-    private static func wipe(_ buffer: inout [UInt8]) {
-        buffer.withUnsafeMutableBytes { bytes in
-            if let base = bytes.baseAddress { memset(base, 0, bytes.count) }
-        }
-        buffer.removeAll(keepingCapacity: true)
     }
 }
