@@ -15,6 +15,9 @@ struct PostgresCopyTextTests {
         var buffer: [UInt8] = []
         PostgresCopyText.appendRow(round: 12, ["a b", nil, "", "t\tn\nr\rb\\", "\\N", "🙂,{}\"'"], to: &buffer)
         #expect(String(decoding: buffer, as: UTF8.self) == "12\ta b\t\\N\t\tt\\tn\\nr\\rb\\\\\t\\\\N\t🙂,{}\"'\n")
+        buffer.removeAll()
+        PostgresCopyText.appendRow(round: nil, ["a", nil], to: &buffer)
+        #expect(String(decoding: buffer, as: UTF8.self) == "a\t\\N\n")
     }
 }
 
@@ -108,7 +111,12 @@ extension PostgresServerTests {
         func concurrentInsertFallsBack() async throws {
             let store = try await store(chunk: 3, log: ChunkLog())
             let schema = PostgresStatements.quote(store.configuration.schema)
-            // The first INSERT into the table fails as a concurrent insert of the same key
+            let reference = InMemoryTokenStore()
+            // An existing key sends the batch through the staging table.
+            let existing = [Self.token("u0", 3)]
+            _ = try await store.saveAccessTokens(existing, policy: .overwrite)
+            _ = try await reference.saveAccessTokens(existing, policy: .overwrite)
+            // The first INSERT of missing keys fails as a concurrent insert of the same key
             // would (a sequence is not rolled back, so only the first one does).
             _ = try await store.withConnection("test") { connection, deadline throws(LibPQFailure) in
                 try await connection.execute(
@@ -116,8 +124,10 @@ extension PostgresServerTests {
                         CREATE SEQUENCE \(schema).fail_once;
                         CREATE FUNCTION \(schema).fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
                         BEGIN
-                            IF nextval('\(schema).fail_once') = 1 THEN
-                                RAISE unique_violation USING MESSAGE = 'duplicate key (simulated concurrent insert)';
+                            IF current_query() LIKE '%NOT EXISTS%' THEN
+                                IF nextval('\(schema).fail_once') = 1 THEN
+                                    RAISE unique_violation USING MESSAGE = 'duplicate key (simulated concurrent insert)';
+                                END IF;
                             END IF;
                             RETURN NULL;
                         END $$;
@@ -126,8 +136,29 @@ extension PostgresServerTests {
                         """, deadline: deadline)
             }
             let batch = (0..<7).map { Self.token("u\($0 % 5)", Double($0)) }
-            let reference = InMemoryTokenStore()
             #expect(try await store.saveAccessTokens(batch, policy: .ifNewer) == (try await reference.saveAccessTokens(batch, policy: .ifNewer)))
+            #expect(try await store.listAccessTokens(after: nil, limit: 100).tokens == (try await reference.listAccessTokens(after: nil, limit: 100).tokens))
+            let failed = try await store.withConnection("test") { connection, deadline throws(LibPQFailure) in
+                try await connection.execute(sql: "SELECT is_called FROM \(schema).fail_once", deadline: deadline)
+            }
+            #expect(failed.first?.first == "t", "the simulated concurrent insert happened")
+            try await store.close()
+        }
+
+        @Test("a call into an empty table copies straight in; a key found later sends the rest through the stage")
+        func directCopyThenStage() async throws {
+            let log = ChunkLog()
+            let store = try await store(chunk: 3, log: log)
+            let reference = InMemoryTokenStore()
+            let existing = [Self.token("u7", 9)]
+            _ = try await store.saveAccessTokens(existing, policy: .overwrite)
+            _ = try await reference.saveAccessTokens(existing, policy: .overwrite)
+            log.reset()
+            // u0-u5 are new (two direct chunks); u6, u7, u8: u7 exists, newer in the table.
+            let batch = (0..<9).map { Self.token("u\($0)", Double($0)) }
+            #expect(try await store.saveAccessTokens(batch, policy: .ifNewer) == (try await reference.saveAccessTokens(batch, policy: .ifNewer)))
+            #expect(log.chunks == [3, 3, 3])
+            #expect(log.direct == [true, true, false])
             #expect(try await store.listAccessTokens(after: nil, limit: 100).tokens == (try await reference.listAccessTokens(after: nil, limit: 100).tokens))
             try await store.close()
         }
@@ -147,8 +178,10 @@ extension PostgresServerTests {
 
 /// The rows of each bulk chunk a store logged.
 final class ChunkLog: Sendable {
-    private let state = Mutex<[Int]>([])
-    var chunks: [Int] { state.withLock { $0 } }
+    private let state = Mutex<[(rows: Int, direct: Bool)]>([])
+    var chunks: [Int] { state.withLock { $0.map(\.rows) } }
+    /// Whether each chunk was copied straight into the table.
+    var direct: [Bool] { state.withLock { $0.map(\.direct) } }
     func reset() { state.withLock { $0 = [] } }
 
     struct Handler: LogHandler {
@@ -164,7 +197,8 @@ final class ChunkLog: Sendable {
         func log(event: LogEvent) {
             guard event.message.description == "bulk write chunk", case .string(let rows)? = event.metadata?["rows"], let count = Int(rows)
             else { return }
-            log.state.withLock { $0.append(count) }
+            let direct = event.metadata?["direct"].map { "\($0)" } == "true"
+            log.state.withLock { $0.append((count, direct)) }
         }
     }
 }

@@ -2,11 +2,16 @@
 /// for NULL, and backslash, tab, newline and carriage return escaped with a backslash, so
 /// every other byte (any Unicode) is sent as is. Values never hold NUL (refused before).
 enum PostgresCopyText {
-    /// Appends a row of `round` followed by `fields` to `buffer`.
-    static func appendRow(round: Int, _ fields: [String?], to buffer: inout [UInt8]) {
-        appendDigits(round, to: &buffer)
+    /// Appends a row of `round` (when given) followed by `fields` to `buffer`.
+    static func appendRow(round: Int?, _ fields: [String?], to buffer: inout [UInt8]) {
+        var first = true
+        if let round {
+            appendDigits(round, to: &buffer)
+            first = false
+        }
         for field in fields {
-            buffer.append(UInt8(ascii: "\t"))
+            if !first { buffer.append(UInt8(ascii: "\t")) }
+            first = false
             guard var field else {
                 buffer.append(UInt8(ascii: "\\"))
                 buffer.append(UInt8(ascii: "N"))

@@ -34,6 +34,12 @@ struct PostgresStagedWrite {
 
     /// Writes `tokens` (their keys from `key`, their columns from `fields`) and returns the
     /// rows upserted. A failure rolls the transaction back before it is thrown.
+    ///
+    /// While no key of the call was found in the table, a chunk without repeated keys is
+    /// first copied straight into the table under a savepoint: when none of its keys
+    /// exist (a migration into an empty store), that is the whole upsert at the cost of a
+    /// plain `COPY`. A unique violation rolls back to the savepoint and the chunk, and
+    /// the rest of the call, go through the staging table.
     mutating func run<Token>(
         _ tokens: [Token], on connection: LibPQConnection, conflictSafe: Bool, key: (Token) -> [String],
         fields: (Token) -> [String?]
@@ -41,28 +47,50 @@ struct PostgresStagedWrite {
         defer { Self.wipe(&buffer) }
         var written = 0
         var start = 0
+        var inTransaction = false
+        var tryDirect = !conflictSafe
         do throws(LibPQFailure) {
             while start < tokens.count {
                 let chunk = tokens[start..<min(start + chunkRows, tokens.count)]
                 let rounds = PostgresTokenStore.rounds(of: chunk.map(key))
-                for (round, indexes) in rounds.enumerated() {
-                    for index in indexes {
-                        let values = fields(chunk[chunk.startIndex + index])
-                        guard !values.contains(where: { $0.map(PostgresRowCodec.hasNUL) == true }) else {
-                            if start > 0 { _ = try await connection.execute(sql: "ROLLBACK", deadline: .now + timeout) }
-                            return .refusedNUL
-                        }
-                        PostgresCopyText.appendRow(round: round, values, to: &buffer)
+                let last = chunk.endIndex == tokens.count
+                if tryDirect, rounds.count == 1 {
+                    guard encode(chunk, rounds: nil, fields: fields) else {
+                        if inTransaction { _ = try await connection.execute(sql: "ROLLBACK", deadline: .now + timeout) }
+                        return .refusedNUL
+                    }
+                    let script = (inTransaction ? "" : "BEGIN;\n") + "SAVEPOINT ts_direct;\n\(upsert.directCopy);\n"
+                        + "RELEASE SAVEPOINT ts_direct;\n" + (last ? "COMMIT" : "")
+                    do throws(LibPQFailure) {
+                        let outcomes = try await connection.runCopyScript(script, data: buffer, deadline: .now + timeout)
+                        Self.wipe(&buffer)
+                        inTransaction = true
+                        let copied = outcomes.first { $0.command == "COPY" }?.affected ?? 0
+                        written += copied
+                        logger.trace("bulk write chunk", metadata: ["store": "\(store)", "rows": "\(copied)", "rounds": "1", "direct": "true"])
+                        start += chunk.count
+                        continue
+                    } catch let failure where failure.sqlState == "23505" {
+                        // A key exists: this chunk and the rest go through the stage.
+                        Self.wipe(&buffer)
+                        inTransaction = true
+                        tryDirect = false
+                        _ = try await connection.execute(sql: "ROLLBACK TO SAVEPOINT ts_direct", deadline: .now + timeout)
                     }
                 }
-                var script = start == 0 ? "BEGIN;\n" : "TRUNCATE pg_temp.\(upsert.stage);\n"
+                guard encode(chunk, rounds: rounds, fields: fields) else {
+                    if inTransaction { _ = try await connection.execute(sql: "ROLLBACK", deadline: .now + timeout) }
+                    return .refusedNUL
+                }
+                var script = inTransaction ? "TRUNCATE pg_temp.\(upsert.stage);\n" : "BEGIN;\n"
                 script += "COPY pg_temp.\(upsert.stage) FROM STDIN;\n"
                 for round in rounds.indices {
                     script += (conflictSafe ? upsert.conflictSafeSQL(round: round) : upsert.sql(round: round)) + ";\n"
                 }
-                if chunk.endIndex == tokens.count { script += "COMMIT" }
+                if last { script += "COMMIT" }
                 let outcomes = try await connection.runCopyScript(script, data: buffer, deadline: .now + timeout)
                 Self.wipe(&buffer)
+                inTransaction = true
                 for outcome in outcomes where outcome.command == "INSERT" || outcome.command == "UPDATE" { written += outcome.affected }
                 let staged = outcomes.first { $0.command == "COPY" }?.affected ?? 0
                 logger.trace("bulk write chunk", metadata: ["store": "\(store)", "rows": "\(staged)", "rounds": "\(rounds.count)"])
@@ -75,6 +103,27 @@ struct PostgresStagedWrite {
             if !connection.isBroken { _ = try? await connection.execute(sql: "ROLLBACK", deadline: .now + timeout) }
             throw failure
         }
+    }
+
+    /// Encodes `chunk` into ``buffer``: in `rounds` order with the round first, or as
+    /// given without one. `false` when a value holds NUL (nothing is left encoded).
+    private mutating func encode<Token>(_ chunk: ArraySlice<Token>, rounds: [[Int]]?, fields: (Token) -> [String?]) -> Bool {
+        func append(_ token: Token, round: Int?) -> Bool {
+            let values = fields(token)
+            guard !values.contains(where: { $0.map(PostgresRowCodec.hasNUL) == true }) else { return false }
+            PostgresCopyText.appendRow(round: round, values, to: &buffer)
+            return true
+        }
+        var encoded = true
+        if let rounds {
+            for (round, indexes) in rounds.enumerated() {
+                for index in indexes where encoded { encoded = append(chunk[chunk.startIndex + index], round: round) }
+            }
+        } else {
+            for token in chunk where encoded { encoded = append(token, round: nil) }
+        }
+        if !encoded { Self.wipe(&buffer) }
+        return encoded
     }
 
     /// Zeroes and empties `buffer`, keeping its capacity for the next chunk.

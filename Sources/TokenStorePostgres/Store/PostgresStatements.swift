@@ -26,6 +26,9 @@ struct PostgresStatements: Sendable {
     struct StagedUpsert: Sendable {
         /// The staging table (in `pg_temp`).
         let stage: String
+        /// `COPY` straight into the token table, the nine columns in stage order: the
+        /// whole upsert when none of a chunk's keys exist yet (see ``PostgresStagedWrite``).
+        let directCopy: String
         /// `UPDATE ... FROM stage WHERE <key matches> [AND newer] AND`, then the round.
         fileprivate let update: String
         /// `INSERT ... SELECT ... FROM stage WHERE`, then a condition.
@@ -122,15 +125,20 @@ struct PostgresStatements: Sendable {
             SELECT r.p, r.u, r.t, r.s, r.sn, r.at, r.m::jsonb, r.c, r.up FROM \(accessStage) AS r
             """
         let accessMissing = "NOT EXISTS (SELECT 1 FROM \(access) AS a WHERE a.provider = r.p AND a.user_id = r.u)"
+        let accessCopy = "COPY \(access) (provider, user_id, token, secret, screen_name, access_type, metadata, created_at, updated_at) FROM STDIN"
         saveAccessTokensOverwrite = StagedUpsert(
-            stage: Self.accessStage, update: accessUpdate + " AND", insert: accessInsert + " WHERE", missing: accessMissing,
+            stage: Self.accessStage, directCopy: accessCopy, update: accessUpdate + " AND", insert: accessInsert + " WHERE", missing: accessMissing,
             conflict: accessConflict)
         saveAccessTokensIfNewer = StagedUpsert(
-            stage: Self.accessStage, update: accessUpdate + " AND r.up > a.updated_at AND", insert: accessInsert + " WHERE",
+            stage: Self.accessStage, directCopy: accessCopy, update: accessUpdate + " AND r.up > a.updated_at AND", insert: accessInsert + " WHERE",
             missing: accessMissing, conflict: accessConflict + " WHERE EXCLUDED.updated_at > \(access).updated_at")
         let requestStage = "pg_temp.\(Self.requestStage)"
         saveRequestTokens = StagedUpsert(
             stage: Self.requestStage,
+            directCopy: """
+                COPY \(request) (token, provider, secret, callback_url, return_to, session_binding, metadata, created_at, expires_at) \
+                FROM STDIN
+                """,
             update: """
                 UPDATE \(request) AS q SET provider = r.p, secret = r.s, callback_url = r.cb, return_to = r.rt,
                     session_binding = r.sb, metadata = r.m::jsonb, created_at = r.c, expires_at = r.e
