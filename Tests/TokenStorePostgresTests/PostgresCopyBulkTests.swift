@@ -163,6 +163,28 @@ extension PostgresServerTests {
             try await store.close()
         }
 
+        @Test("after a call that met stored keys, the next goes straight to the stage; after one that met none, it copies straight in again")
+        func directCopyHint() async throws {
+            let log = ChunkLog()
+            let store = try await store(chunk: 2, log: log)
+            let first = (0..<4).map { Self.token("u\($0)", 1) }
+            #expect(try await store.saveAccessTokens(first, policy: .overwrite) == 4)
+            #expect(log.direct == [true, true])
+            log.reset()
+            #expect(try await store.saveAccessTokens(first, policy: .overwrite) == 4)
+            #expect(log.direct == [false, false], "the first chunk's direct COPY failed on u0")
+            log.reset()
+            let fresh = (4..<8).map { Self.token("u\($0)", 1) }
+            #expect(try await store.saveAccessTokens(fresh, policy: .overwrite) == 4)
+            #expect(log.direct == [false, false], "the call before met stored keys")
+            log.reset()
+            let fresher = (8..<12).map { Self.token("u\($0)", 1) }
+            #expect(try await store.saveAccessTokens(fresher, policy: .overwrite) == 4)
+            #expect(log.direct == [true, true], "the call before met none")
+            #expect(try await store.counts().accessTokens == 12)
+            try await store.close()
+        }
+
         @Test("staged rows (secrets) do not outlive the call's transaction")
         func stagingEmptiedAtCommit() async throws {
             let store = try await store(chunk: 3, log: ChunkLog(), extra: "&pool_max=1")

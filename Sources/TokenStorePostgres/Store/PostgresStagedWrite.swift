@@ -23,6 +23,9 @@ struct PostgresStagedWrite {
     let store: String
     /// The encoded chunk. It holds secrets: wiped after every `COPY` and on the way out.
     private var buffer: [UInt8] = []
+    /// Whether ``run(_:on:tryDirect:conflictSafe:key:fields:)`` met a key already in the
+    /// table (so the next call had better not try copying straight in).
+    private(set) var foundKeys = false
 
     init(upsert: PostgresStatements.StagedUpsert, chunkRows: Int, timeout: Duration, logger: Logger, store: String) {
         self.upsert = upsert
@@ -35,20 +38,21 @@ struct PostgresStagedWrite {
     /// Writes `tokens` (their keys from `key`, their columns from `fields`) and returns the
     /// rows upserted. A failure rolls the transaction back before it is thrown.
     ///
-    /// While no key of the call was found in the table, a chunk without repeated keys is
-    /// first copied straight into the table under a savepoint: when none of its keys
-    /// exist (a migration into an empty store), that is the whole upsert at the cost of a
-    /// plain `COPY`. A unique violation rolls back to the savepoint and the chunk, and
-    /// the rest of the call, go through the staging table.
+    /// With `tryDirect`, while no key of the call was found in the table, a chunk without
+    /// repeated keys is first copied straight into the table under a savepoint: when none
+    /// of its keys exist (a migration into an empty store), that is the whole upsert at
+    /// the cost of a plain `COPY`. A unique violation rolls back to the savepoint and the
+    /// chunk, and the rest of the call, go through the staging table.
     mutating func run<Token>(
-        _ tokens: [Token], on connection: LibPQConnection, conflictSafe: Bool, key: (Token) -> [String],
+        _ tokens: [Token], on connection: LibPQConnection, tryDirect: Bool, conflictSafe: Bool, key: (Token) -> [String],
         fields: (Token) -> [String?]
     ) async throws(LibPQFailure) -> Outcome {
         defer { Self.wipe(&buffer) }
         var written = 0
         var start = 0
         var inTransaction = false
-        var tryDirect = !conflictSafe
+        var tryDirect = tryDirect && !conflictSafe
+        foundKeys = conflictSafe
         do throws(LibPQFailure) {
             while start < tokens.count {
                 let chunk = tokens[start..<min(start + chunkRows, tokens.count)]
@@ -75,6 +79,7 @@ struct PostgresStagedWrite {
                         Self.wipe(&buffer)
                         inTransaction = true
                         tryDirect = false
+                        foundKeys = true
                         _ = try await connection.execute(sql: "ROLLBACK TO SAVEPOINT ts_direct", deadline: .now + timeout)
                     }
                 }
@@ -93,6 +98,9 @@ struct PostgresStagedWrite {
                 inTransaction = true
                 for outcome in outcomes where outcome.command == "INSERT" || outcome.command == "UPDATE" { written += outcome.affected }
                 let staged = outcomes.first { $0.command == "COPY" }?.affected ?? 0
+                // Rows the INSERTs did not add had their key in the table already.
+                let inserted = outcomes.lazy.filter { $0.command == "INSERT" }.reduce(0) { $0 + $1.affected }
+                if inserted < staged { foundKeys = true }
                 logger.trace("bulk write chunk", metadata: ["store": "\(store)", "rows": "\(staged)", "rounds": "\(rounds.count)"])
                 start += chunk.count
             }

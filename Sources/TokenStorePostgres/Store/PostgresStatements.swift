@@ -39,8 +39,8 @@ struct PostgresStatements: Sendable {
         fileprivate let conflict: String
 
         /// The round's rows as an `UPDATE` of the keys present, then an `INSERT` of the
-        /// missing ones: measured ~1.7x less server time than `INSERT ... ON CONFLICT`
-        /// for new rows (no speculative insertion). A concurrent writer inserting one of
+        /// missing ones: cheaper for the server than `INSERT ... ON CONFLICT`, which
+        /// inserts every row speculatively (see Benchmarks/README.md). A concurrent writer inserting one of
         /// the keys in between makes the `INSERT` fail with a unique violation (23505):
         /// the caller then runs the whole batch again with ``conflictSafeSQL(round:)``.
         func sql(round: Int) -> String {

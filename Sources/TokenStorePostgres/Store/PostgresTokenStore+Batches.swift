@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import TokenStoreKit
 
 extension PostgresTokenStore {
@@ -7,10 +8,10 @@ extension PostgresTokenStore {
     /// the size of the batch it was given.
     static let bulkChunk = 5000
 
-    /// Saves the batch in one transaction: each chunk of rows is sent with one `COPY` into
-    /// a temporary staging table and upserted from there with one
-    /// `INSERT ... SELECT ... ON CONFLICT` (per round of keys, below), in one script of
-    /// two round trips per chunk.
+    /// Saves the batch in one transaction, a chunk of rows at a time, each chunk one
+    /// script of two round trips (see ``PostgresStagedWrite``): a `COPY` straight into the
+    /// table while none of the call's keys exist, else a `COPY` into a temporary staging
+    /// table and an upsert from there per round of keys (below).
     ///
     /// A key named more than once in a chunk is written in turns (first occurrences, then
     /// second...), since one statement cannot update a row twice; chunks are written in
@@ -67,6 +68,9 @@ extension PostgresTokenStore {
         key: (Token) -> [String], fields: (Token) -> [String?]
     ) async throws -> Int {
         let timeout = configuration.statementTimeout + .seconds(1)
+        // Copying straight in is tried while the last bulk call met no existing key: a
+        // call that would fail it (a second run, a resume) skips the wasted COPY.
+        let tryDirect = bulkKeysLikelyNew.load(ordering: .relaxed)
         var write = PostgresStagedWrite(
             upsert: upsert, chunkRows: max(1, configuration.bulkChunkRows), timeout: timeout, logger: configuration.logger,
             store: displayName)
@@ -76,13 +80,14 @@ extension PostgresTokenStore {
                 connection.hasStagingTables = true
             }
             do throws(LibPQFailure) {
-                return try await write.run(tokens, on: connection, conflictSafe: false, key: key, fields: fields)
+                return try await write.run(tokens, on: connection, tryDirect: tryDirect, conflictSafe: false, key: key, fields: fields)
             } catch let failure where failure.sqlState == "23505" {
                 // Another writer inserted one of the keys between a round's UPDATE and its
                 // INSERT; the transaction was rolled back: run it again the safe way.
-                return try await write.run(tokens, on: connection, conflictSafe: true, key: key, fields: fields)
+                return try await write.run(tokens, on: connection, tryDirect: false, conflictSafe: true, key: key, fields: fields)
             }
         }
+        bulkKeysLikelyNew.store(!write.foundKeys, ordering: .relaxed)
         switch outcome {
         case .written(let count):
             return count

@@ -17,9 +17,9 @@ import TokenStoreKit
 ///   With ``Configuration/migrateSchemaOnOpen`` `false` the schema is left as found:
 ///   ``schemaStatus()`` reports it and ``upgradeSchema()`` applies what is pending.
 /// - ``saveAccessTokens(_:policy:)`` and ``saveRequestTokens(_:)`` write a batch in one
-///   transaction: chunks of 5000 rows are sent with `COPY` into a temporary staging table
-///   and upserted from it with one `INSERT ... SELECT ... ON CONFLICT` each, so a call's
-///   memory stays bounded however many tokens it is given.
+///   transaction, in chunks of 5000 rows sent with `COPY`: straight into the table while
+///   none of the call's keys exist, else into a temporary staging table and upserted from
+///   it. A call's memory stays bounded however many tokens it is given.
 /// - The client encoding is always UTF8 (a URL asking for another is refused), and token
 ///   rows whose column types are not the migrations' (a table altered by hand) are
 ///   ``TokenStoreError/Code/corruptedRecord``, never misread.
@@ -52,6 +52,8 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     private let isClosed = Mutex(false)
     /// Closed while a store opened without migrating lacks migrations.
     let schemaGate = SchemaGate(status: nil)
+    /// Whether the last bulk save met no key already stored (see ``saveAccessTokens(_:policy:)``).
+    let bulkKeysLikelyNew = Atomic<Bool>(true)
 
     /// The driver for `postgres:` and `postgresql:` URLs.
     public static var driver: TokenStoreDriver {
