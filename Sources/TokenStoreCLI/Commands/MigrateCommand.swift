@@ -43,7 +43,7 @@ public struct MigrateCommand: AsyncParsableCommand {
     public var to: String
 
     @Option(name: .customLong("batch-size"), help: "Tokens per page and per write batch.")
-    public var batchSize = 500
+    public var batchSize = 20_000
 
     @Option(name: .customLong("only"), help: "Copy only access-tokens or request-tokens.")
     public var only: Only?

@@ -58,7 +58,7 @@ public struct TokenMigration: Sendable {
     /// The destination's name in the checkpoint (redacted when stored).
     public var destinationName: String
     /// Tokens per page and per batch write (at least 1).
-    public var batchSize = 500
+    public var batchSize = 20_000
     /// Which kinds of token to copy.
     public var kinds = Kinds.all
     /// The write policy for access tokens.

@@ -37,6 +37,8 @@ extension PostgresTokenStore {
         /// schema is left as found (see ``SchemaManagedTokenStore``): token operations
         /// throw until ``PostgresTokenStore/upgradeSchema()`` runs, when migrations are pending.
         public var migrateSchemaOnOpen: Bool
+        /// Rows a bulk save stages and upserts at a time (its memory bound); tests lower it.
+        var bulkChunkRows = PostgresTokenStore.bulkChunk
 
         /// Creates a configuration from libpq keyword/value pairs.
         public init(

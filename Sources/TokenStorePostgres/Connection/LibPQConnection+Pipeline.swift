@@ -96,7 +96,7 @@ extension LibPQConnection {
             case .statement(let index):
                 switch status {
                 case PGRES_TUPLES_OK, PGRES_COMMAND_OK:
-                    outcomes[index] = .success(LibPQRows(copying: result))
+                    outcomes[index] = .success(LibPQRows(copying: result, shape: statements[index].statement.shape))
                 case PGRES_PIPELINE_ABORTED:
                     skipped.append(index)
                 case PGRES_PIPELINE_SYNC:

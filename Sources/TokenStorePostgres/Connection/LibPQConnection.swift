@@ -29,6 +29,8 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
     /// other callers' statements (only the deadline ends those waits).
     var waitsCancellable = true
     var brokenFlag = false
+    /// Whether this session created the bulk writes' temporary staging tables.
+    var hasStagingTables = false
     /// Parameter values as C strings, back to back, and the pointers to them: reused by
     /// every statement so sending one allocates nothing once they have grown.
     private var parameterBytes = UnsafeMutableRawBufferPointer(start: nil, count: 0)
@@ -108,6 +110,10 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         guard PQstatus(handle) != CONNECTION_BAD else {
             throw LibPQFailure(kind: .connection, message: connection.errorMessage)
         }
+        // Verbose messages carry the server's SQLSTATE ("FATAL:  28P01: ..."), the only
+        // language-independent way to tell a rejected login from an unreachable server
+        // (libpq has no error fields for a failed connection). Back to default once open.
+        PQsetErrorVerbosity(handle, PQERRORS_VERBOSE)
         // Start as if the last poll asked to write (libpq's documented first step).
         var status = PGRES_POLLING_WRITING
         while true {
@@ -120,9 +126,10 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
                 // to the process's stderr by default: a library must not write into its
                 // host's output. Errors still arrive as results.
                 _ = PQsetNoticeProcessor(handle, { _, _ in }, nil)
+                PQsetErrorVerbosity(handle, PQERRORS_DEFAULT)
                 return connection
             case PGRES_POLLING_FAILED:
-                throw LibPQFailure(kind: .connection, message: connection.errorMessage)
+                throw LibPQConnectFailure.failure(verboseMessage: connection.errorMessage)
             case PGRES_POLLING_READING:
                 try await connection.waitForSocket(.readable, deadline: deadline)
             default:
@@ -139,7 +146,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         try await prepare(statement, parameterCount: parameters.count, deadline: deadline)
         let started = ContinuousClock.now
         try await finishSending(sendPrepared(statement, parameters), deadline: deadline)
-        let rows = try await collectResult(deadline: deadline)
+        let rows = try await collectResult(deadline: deadline, shape: statement.shape)
         replySpin.record(ContinuousClock.now - started)
         return rows
     }
@@ -171,6 +178,12 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
         try await finishSending(PQsendQuery(handle, sql), deadline: deadline)
         return try await collectResult(deadline: deadline)
+    }
+
+    /// A setting the server reports (`client_encoding`, `server_version`, ...), if known.
+    func parameterStatus(_ name: String) -> String? {
+        guard let handle, let value = PQparameterStatus(handle, name) else { return nil }
+        return String(cString: value)
     }
 
     /// Whether this idle connection can no longer be trusted: the server closed it (restart,
@@ -206,7 +219,9 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
     }
 
     /// Reads until the query's results are complete and returns the first one's rows.
-    private func collectResult(deadline: ContinuousClock.Instant) async throws(LibPQFailure) -> LibPQRows {
+    func collectResult(
+        deadline: ContinuousClock.Instant, shape: PostgresResultShape? = nil
+    ) async throws(LibPQFailure) -> LibPQRows {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
         var first: LibPQRows?
         var failure: LibPQFailure?
@@ -214,7 +229,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
             defer { PQclear(result) }
             switch PQresultStatus(result) {
             case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-                if first == nil { first = LibPQRows(copying: result) }
+                if first == nil { first = LibPQRows(copying: result, shape: shape) }
             default:
                 if failure == nil { failure = Self.serverFailure(result) }
             }
@@ -238,7 +253,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         return PQgetResult(handle)
     }
 
-    private func waitForSocket(
+    func waitForSocket(
         _ interest: SocketInterest, deadline: ContinuousClock.Instant, spin: Duration = .microseconds(60)
     ) async throws(LibPQFailure) {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }

@@ -12,6 +12,9 @@ struct LibPQRows: RandomAccessCollection, Sendable {
     /// `PQcmdTuples`: rows affected by INSERT/UPDATE/DELETE.
     let affected: Int
     let endIndex: Int
+    /// The first column whose type the statement's ``PostgresResultShape`` does not accept
+    /// (checked once per result that has rows); its rows must not be decoded.
+    let shapeMismatch: PostgresResultShape.Mismatch?
 
     var startIndex: Int { 0 }
 
@@ -19,9 +22,14 @@ struct LibPQRows: RandomAccessCollection, Sendable {
         LibPQRow(values: values, start: row * columnCount, count: columnCount)
     }
 
-    init(copying result: OpaquePointer) {
+    init(copying result: OpaquePointer, shape: PostgresResultShape? = nil) {
         let rowCount = Int(PQntuples(result))
         let columnCount = Int(PQnfields(result))
+        if let shape, rowCount > 0 {
+            shapeMismatch = shape.mismatch(columnCount: columnCount) { UInt32(PQftype(result, Int32($0))) }
+        } else {
+            shapeMismatch = nil
+        }
         var values: [String?] = []
         values.reserveCapacity(rowCount * columnCount)
         for row in 0..<Int32(rowCount) {
@@ -41,6 +49,7 @@ struct LibPQRows: RandomAccessCollection, Sendable {
 
     /// A result without rows (a command that returned none).
     init(affected: Int) {
+        shapeMismatch = nil
         values = []
         columnCount = 0
         endIndex = 0

@@ -10,23 +10,28 @@ enum PostgresErrorMapping {
         case .cancelled:
             return TokenStoreError(.timedOut, store: store, operation: operation, message: "the call was cancelled")
         case .connection:
-            return connectionError(message, store: store, operation: operation)
+            return connectionError(message, sqlState: failure.sqlState, store: store, operation: operation)
         case .server:
             return serverError(failure, store: store, operation: operation)
         }
     }
 
-    private static func connectionError(_ message: String, store: String, operation: String) -> TokenStoreError {
+    /// A failed connect or a lost connection. The server's SQLSTATE decides when it sent
+    /// one (a refused login: `28000` unknown role, no `pg_hba.conf` entry, not allowed to
+    /// log in; `28P01` wrong password); libpq's own failures are told apart by their text.
+    private static func connectionError(_ message: String, sqlState: String?, store: String, operation: String) -> TokenStoreError {
         let lowered = message.lowercased()
         let underlying = LibPQMessage(text: message)
-        if lowered.contains("password authentication failed") || lowered.contains("no password supplied")
-            || lowered.contains("authentication failed") || lowered.contains("password is required")
+        if sqlState == "28000" || sqlState == "28P01" || lowered.contains("password authentication failed")
+            || lowered.contains("no password supplied") || lowered.contains("authentication failed")
+            || lowered.contains("password is required") || (lowered.contains("role \"") && lowered.contains("does not exist"))
+            || lowered.contains("no pg_hba.conf entry")
         {
             return TokenStoreError(
                 .authenticationFailed, store: store, operation: operation,
                 message: "the server rejected the user or password in the store URL: \(message)", underlying: underlying)
         }
-        if lowered.contains("database") && lowered.contains("does not exist") {
+        if sqlState == "3D000" || (lowered.contains("database") && lowered.contains("does not exist")) {
             return TokenStoreError(
                 .misconfigured, store: store, operation: operation,
                 message: "the database named in the store URL does not exist: \(message)", underlying: underlying)
@@ -54,6 +59,12 @@ enum PostgresErrorMapping {
             return TokenStoreError(.misconfigured, store: store, operation: operation, message: message, underlying: underlying)
         case "57014":
             return TokenStoreError(.timedOut, store: store, operation: operation, message: "the statement timed out: \(message)", underlying: underlying)
+        case "0A000" where failure.message.contains("must not change result type"):
+            // A table altered under a connection that prepared its statements before.
+            return TokenStoreError(
+                .corruptedRecord, store: store, operation: operation,
+                message: "the token table's column types changed (ALTER TABLE outside swift-tokenstore's migrations); "
+                    + "restore the column types the migrations created: \(message)", underlying: underlying)
         case "42501":
             return TokenStoreError(.permissionDenied, store: store, operation: operation, message: message, underlying: underlying)
         case _ where state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53"):

@@ -1,16 +1,22 @@
+import Foundation
+import Logging
+import Synchronization
 import TokenStoreKit
 
 extension PostgresTokenStore {
-    /// Rows per bulk statement: large enough that a batch is a few round trips, small
-    /// enough that one statement's parameters stay a few megabytes.
-    static let bulkChunk = 1000
+    /// Rows staged and upserted at a time: the most a bulk call holds encoded, whatever
+    /// the size of the batch it was given.
+    static let bulkChunk = 5000
 
-    /// Saves the batch with one `INSERT ... SELECT FROM unnest(...) ON CONFLICT` per chunk
-    /// of rows (array parameters, a prepared statement), all in one transaction.
+    /// Saves the batch in one transaction, a chunk of rows at a time, each chunk one
+    /// script of two round trips (see ``PostgresStagedWrite``): a `COPY` straight into the
+    /// table while none of the call's keys exist, else a `COPY` into a temporary staging
+    /// table and an upsert from there per round of keys (below).
     ///
-    /// A key named more than once is written in turns (first occurrences, then second...),
-    /// since one statement cannot update a row twice; within the transaction this is the
-    /// same as saving the tokens one by one, and so is the count.
+    /// A key named more than once in a chunk is written in turns (first occurrences, then
+    /// second...), since one statement cannot update a row twice; chunks are written in
+    /// order. Within the transaction this is the same as saving the tokens one by one,
+    /// and so is the count.
     ///
     /// - Returns: how many tokens were written (`.ifNewer` skips those not newer).
     @discardableResult
@@ -19,17 +25,13 @@ extension PostgresTokenStore {
             try schemaGate.check(store: displayName, operation: "saveAccessTokens")
             return 0
         }
-        let rows = try tokens.map { token in
-            let parameters = PostgresRowCodec.parameters(token)
-            try PostgresRowCodec.checkStorable(parameters, store: displayName, operation: "saveAccessTokens")
-            return parameters
-        }
-        let rounds = Self.rounds(of: tokens.map { [$0.provider, $0.userID] })
         let statement = policy == .overwrite ? statements.saveAccessTokensOverwrite : statements.saveAccessTokensIfNewer
-        return try await runBulk(statement, rows: rows, rounds: rounds, operation: "saveAccessTokens")
+        return try await writeStaged(
+            tokens, upsert: statement, operation: "saveAccessTokens",
+            key: { [$0.provider, $0.userID] }, fields: { PostgresRowCodec.parameters($0) })
     }
 
-    /// Saves the batch like ``saveAccessTokens(_:policy:)``: one bulk statement per chunk,
+    /// Saves the batch like ``saveAccessTokens(_:policy:)``: staged with `COPY` in chunks,
     /// one transaction; each token keeps its own `expiresAt`, a name given twice ends as
     /// the later token.
     ///
@@ -40,13 +42,9 @@ extension PostgresTokenStore {
             try schemaGate.check(store: displayName, operation: "saveRequestTokens")
             return 0
         }
-        let rows = try tokens.map { token in
-            let parameters = PostgresRowCodec.parameters(token)
-            try PostgresRowCodec.checkStorable(parameters, store: displayName, operation: "saveRequestTokens")
-            return parameters
-        }
-        let rounds = Self.rounds(of: tokens.map { [$0.token] })
-        return try await runBulk(statements.saveRequestTokens, rows: rows, rounds: rounds, operation: "saveRequestTokens")
+        return try await writeStaged(
+            tokens, upsert: statements.saveRequestTokens, operation: "saveRequestTokens",
+            key: { [$0.token] }, fields: { PostgresRowCodec.parameters($0) })
     }
 
     /// Splits row indexes into turns in which no key repeats: turn `k` holds the `k`-th
@@ -63,35 +61,39 @@ extension PostgresTokenStore {
         return rounds
     }
 
-    /// Runs `statement` once per chunk of each round, in a transaction when that is more
-    /// than one statement, and sums the rows affected.
-    private func runBulk(_ statement: PostgresStatements.Statement, rows: [[String?]], rounds: [[Int]], operation: String) async throws -> Int {
-        var parameterSets: [[String?]] = []
-        for round in rounds {
-            var start = 0
-            while start < round.count {
-                let chunk = round[start..<min(start + Self.bulkChunk, round.count)]
-                start += chunk.count
-                parameterSets.append(PostgresArrayLiteral.columns(chunk.map { rows[$0] }, width: 9))
+    /// Writes `tokens` chunk by chunk through `upsert`'s staging table, in one transaction,
+    /// and sums the rows upserted (see ``PostgresStagedWrite``).
+    private func writeStaged<Token>(
+        _ tokens: [Token], upsert: PostgresStatements.StagedUpsert, operation: String,
+        key: (Token) -> [String], fields: (Token) -> [String?]
+    ) async throws -> Int {
+        let timeout = configuration.statementTimeout + .seconds(1)
+        // Copying straight in is tried while the last bulk call met no existing key: a
+        // call that would fail it (a second run, a resume) skips the wasted COPY.
+        let tryDirect = bulkKeysLikelyNew.load(ordering: .relaxed)
+        var write = PostgresStagedWrite(
+            upsert: upsert, chunkRows: max(1, configuration.bulkChunkRows), timeout: timeout, logger: configuration.logger,
+            store: displayName)
+        let outcome = try await withConnection(operation) { connection, deadline throws(LibPQFailure) in
+            if !connection.hasStagingTables {
+                _ = try await connection.execute(sql: PostgresStatements.createStages, deadline: deadline)
+                connection.hasStagingTables = true
+            }
+            do throws(LibPQFailure) {
+                return try await write.run(tokens, on: connection, tryDirect: tryDirect, conflictSafe: false, key: key, fields: fields)
+            } catch let failure where failure.sqlState == "23505" {
+                // Another writer inserted one of the keys between a round's UPDATE and its
+                // INSERT; the transaction was rolled back: run it again the safe way.
+                return try await write.run(tokens, on: connection, tryDirect: false, conflictSafe: true, key: key, fields: fields)
             }
         }
-        let timeout = configuration.statementTimeout + .seconds(1)
-        return try await withConnection(operation) { connection, deadline throws(LibPQFailure) in
-            if parameterSets.count == 1 {
-                return try await connection.execute(statement, parameters: parameterSets[0], deadline: deadline).affected
-            }
-            _ = try await connection.execute(sql: "BEGIN", deadline: deadline)
-            var written = 0
-            do throws(LibPQFailure) {
-                for parameters in parameterSets {
-                    written += try await connection.execute(statement, parameters: parameters, deadline: .now + timeout).affected
-                }
-                _ = try await connection.execute(sql: "COMMIT", deadline: .now + timeout)
-            } catch let failure {
-                if !connection.isBroken { _ = try? await connection.execute(sql: "ROLLBACK", deadline: .now + timeout) }
-                throw failure
-            }
-            return written
+        bulkKeysLikelyNew.store(!write.foundKeys, ordering: .relaxed)
+        switch outcome {
+        case .written(let count):
+            return count
+        case .refusedNUL:
+            throw TokenStoreError(
+                .invalidArgument, store: displayName, operation: operation, message: "PostgreSQL text cannot hold the NUL character")
         }
     }
 }

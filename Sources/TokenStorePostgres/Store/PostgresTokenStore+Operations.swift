@@ -14,6 +14,7 @@ extension PostgresTokenStore {
         guard !PostgresRowCodec.hasNUL(oauthToken) else { return nil }
         let rows = try await run(statements.takeRequestToken, [oauthToken], operation: "takeRequestToken")
         guard let row = rows.first else { return nil }
+        try checkShape(rows, "takeRequestToken", record: "request token \(oauthToken)")
         guard let token = PostgresRowCodec.requestToken(row) else {
             throw corrupted("takeRequestToken", record: "request token \(oauthToken)")
         }
@@ -32,6 +33,7 @@ extension PostgresTokenStore {
         } else {
             rows = try await run(statements.listRequestTokensFirst, [now(), String(limit)], operation: "listRequestTokens", idempotent: true)
         }
+        try checkShape(rows, "listRequestTokens", record: "request tokens after \(cursor ?? "the start")")
         let tokens = try rows.map { row in
             guard let token = PostgresRowCodec.requestToken(row) else {
                 throw corrupted("listRequestTokens", record: "request token \(row.first.flatMap { $0 } ?? "?")")
@@ -55,6 +57,7 @@ extension PostgresTokenStore {
         guard !PostgresRowCodec.hasNUL(key.provider), !PostgresRowCodec.hasNUL(key.userID) else { return nil }
         let rows = try await run(statements.accessToken, [key.provider, key.userID], operation: "accessToken", idempotent: true)
         guard let row = rows.first else { return nil }
+        try checkShape(rows, "accessToken", record: "access token \(key)")
         guard let token = PostgresRowCodec.accessToken(row) else { throw corrupted("accessToken", record: "access token \(key)") }
         return token
     }
@@ -75,6 +78,7 @@ extension PostgresTokenStore {
         } else {
             rows = try await run(statements.listAccessTokensFirst, [String(limit)], operation: "listAccessTokens", idempotent: true)
         }
+        try checkShape(rows, "listAccessTokens", record: "access tokens after \(cursor.map { "\($0)" } ?? "the start")")
         let tokens = try rows.map { row in
             guard let token = PostgresRowCodec.accessToken(row) else {
                 throw corrupted("listAccessTokens", record: "access token \(row.first.flatMap { $0 } ?? "?")/\(row.dropFirst().first.flatMap { $0 } ?? "?")")
@@ -111,6 +115,12 @@ extension PostgresTokenStore {
         guard limit >= 1 else {
             throw TokenStoreError(.invalidArgument, store: displayName, operation: operation, message: "limit must be at least 1, got \(limit)")
         }
+    }
+
+    /// Refuses rows whose column types are not the ones the migrations created.
+    private func checkShape(_ rows: LibPQRows, _ operation: String, record: @autoclosure () -> String) throws {
+        guard let mismatch = rows.shapeMismatch else { return }
+        throw TokenStoreError(.corruptedRecord, store: displayName, operation: operation, message: mismatch.message, record: record())
     }
 
     private func corrupted(_ operation: String, record: String?) -> TokenStoreError {

@@ -16,8 +16,13 @@ import TokenStoreKit
 ///   migrate once. A database migrated by a newer version gives ``TokenStoreError/Code/schemaTooNew``.
 ///   With ``Configuration/migrateSchemaOnOpen`` `false` the schema is left as found:
 ///   ``schemaStatus()`` reports it and ``upgradeSchema()`` applies what is pending.
-/// - ``saveAccessTokens(_:policy:)`` and ``saveRequestTokens(_:)`` write a batch with one
-///   `INSERT ... SELECT FROM unnest(...)` per 1000 rows, in one transaction.
+/// - ``saveAccessTokens(_:policy:)`` and ``saveRequestTokens(_:)`` write a batch in one
+///   transaction, in chunks of 5000 rows sent with `COPY`: straight into the table while
+///   none of the call's keys exist, else into a temporary staging table and upserted from
+///   it. A call's memory stays bounded however many tokens it is given.
+/// - The client encoding is always UTF8 (a URL asking for another is refused), and token
+///   rows whose column types are not the migrations' (a table altered by hand) are
+///   ``TokenStoreError/Code/corruptedRecord``, never misread.
 /// - Connections are pooled (``Configuration/maxConnections``); a connection the server
 ///   closed (restart, failover) is detected before use and replaced, so calls succeed
 ///   again after an outage without the app doing anything. During the outage calls fail
@@ -47,6 +52,8 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     private let isClosed = Mutex(false)
     /// Closed while a store opened without migrating lacks migrations.
     let schemaGate = SchemaGate(status: nil)
+    /// Whether the last bulk save met no key already stored (see ``saveAccessTokens(_:policy:)``).
+    let bulkKeysLikelyNew = Atomic<Bool>(true)
 
     /// The driver for `postgres:` and `postgresql:` URLs.
     public static var driver: TokenStoreDriver {
@@ -66,9 +73,13 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     ///
     /// - Throws: ``TokenStoreError``: ``TokenStoreError/Code/unavailable``,
     ///   ``TokenStoreError/Code/authenticationFailed``, ``TokenStoreError/Code/misconfigured``
-    ///   (unknown database, TLS required but unavailable), ``TokenStoreError/Code/timedOut``,
+    ///   (unknown database, TLS required but unavailable, a `client_encoding` other than UTF8),
+    ///   ``TokenStoreError/Code/timedOut``,
     ///   ``TokenStoreError/Code/schemaTooNew``.
     public init(configuration: Configuration) async throws {
+        if let encoding = PostgresClientEncoding.foreignEncoding(in: configuration.connectionParameters) {
+            throw PostgresClientEncoding.refused(encoding, store: configuration.displayName)
+        }
         self.configuration = configuration
         displayName = configuration.displayName
         statements = PostgresStatements(schema: configuration.schema)
@@ -82,7 +93,8 @@ public final class PostgresTokenStore: TokenStore, Sendable {
         // with one send. Measured on 2 cores, 16 callers: see PostgresPipeliner.
         pipeliner = PostgresPipeliner(
             leaders: min(configuration.maxConnections, max(2, ProcessInfo.processInfo.activeProcessorCount)))
-        let parameters = [("application_name", "swift-tokenstore")] + configuration.connectionParameters
+        // client_encoding last: it overrides the URL's options, PGCLIENTENCODING and defaults.
+        let parameters = [("application_name", "swift-tokenstore")] + configuration.connectionParameters + [PostgresClientEncoding.parameter]
         let connectTimeout = configuration.connectTimeout
         let statementTimeout = configuration.statementTimeout
         let logger = configuration.logger
@@ -93,7 +105,15 @@ public final class PostgresTokenStore: TokenStore, Sendable {
             // to the largest value statement_timeout takes (an int of milliseconds).
             let seconds = min(max(statementTimeout.components.seconds, 0), Int64(Int32.max) / 1000 - 1)
             let milliseconds = seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
-            _ = try await connection.execute(sql: "SET statement_timeout = \(milliseconds)", deadline: .now + connectTimeout)
+            // Again after connecting: `options=-c client_encoding=...` may have won the startup.
+            _ = try await connection.execute(
+                sql: "SET statement_timeout = \(milliseconds); \(PostgresClientEncoding.setStatement)", deadline: .now + connectTimeout)
+            guard let encoding = connection.parameterStatus("client_encoding"), PostgresClientEncoding.isUTF8(encoding) else {
+                await connection.close()
+                throw TokenStoreError(
+                    .misconfigured, store: name, operation: "connect",
+                    message: "the server kept a client encoding other than UTF8 after SET client_encoding = 'UTF8'")
+            }
             logger.debug("connected", metadata: ["store": "\(name)"])
             return connection
         }
