@@ -127,7 +127,7 @@ struct RedisDamagedRecordTests {
                 try await store.saveAccessToken(Self.accessToken("victim", secret: Self.victimSecret))
             }
             Self.expectCorrupted(save, record: "p/victim", operation: "saveAccessToken")
-            #expect(try await store.schemaVersion() == 1, "the connection stays usable")
+            #expect(try await store.schemaVersion() == RedisTokenStore.schemaVersion, "the connection stays usable")
         }
     }
 
@@ -140,7 +140,7 @@ struct RedisDamagedRecordTests {
             _ = try await store.rawCommand(["HSET", key, "secret", Self.otherSecret])
             let take = await #expect(throws: TokenStoreError.self) { _ = try await store.takeRequestToken("victim") }
             Self.expectCorrupted(take, record: "victim", operation: "takeRequestToken")
-            #expect(try await store.schemaVersion() == 1, "the connection stays usable")
+            #expect(try await store.schemaVersion() == RedisTokenStore.schemaVersion, "the connection stays usable")
         }
     }
 
