@@ -26,7 +26,10 @@ import Synchronization
 final class SQLiteCheckpointer: Sendable {
     private let connection: Mutex<SQLiteConnection?>
     /// The writer connection's slot: `RESTART` checkpoints run on its queue, holding its lock.
-    private let writer: SQLiteConnectionSlot
+    /// Weak: that connection's WAL hook keeps this checkpointer alive, so a strong reference
+    /// was a cycle that kept a store released without `close()` open (its connections and
+    /// files) for the life of the process.
+    private weak let writer: SQLiteConnectionSlot?
     private let queue: DispatchQueue
     /// The WAL's growth since the last checkpoint: one lock per commit, uncontended but for
     /// the moment a checkpoint finishes.
@@ -59,7 +62,9 @@ final class SQLiteCheckpointer: Sendable {
     /// Called by SQLite after each commit with the WAL's size in pages.
     func walDidGrow(pages: Int) {
         guard let due = growth.withLock({ $0.committed(pages: pages) }) else { return }
-        if due.restart {
+        // The writer is alive here (its commit is what calls this); a restart after its
+        // store was released finds no writer and only marks the checkpoint finished.
+        if due.restart, let writer {
             restartPending.store(true, ordering: .relaxed)
             writer.queue.async { self.checkpoint(due) }
         } else {
@@ -80,10 +85,12 @@ final class SQLiteCheckpointer: Sendable {
             // connection waits for a passive checkpoint in flight, since a second
             // checkpoint fails at once with SQLITE_BUSY (SQLite's busy handler does not
             // cover the checkpoint lock).
-            outcome = writer.state.withLock { writerConnection in
-                guard writerConnection != nil else { return nil }
-                return connection.withLock { connection in
-                    connection.map { Self.run(SQLITE_CHECKPOINT_RESTART, on: $0, busyTimeoutMilliseconds: restartBusyMilliseconds) }
+            outcome = writer.flatMap { writer in
+                writer.state.withLock { writerConnection in
+                    guard writerConnection != nil else { return nil }
+                    return connection.withLock { connection in
+                        connection.map { Self.run(SQLITE_CHECKPOINT_RESTART, on: $0, busyTimeoutMilliseconds: restartBusyMilliseconds) }
+                    }
                 }
             }
         } else {
