@@ -24,7 +24,7 @@ struct RedisBulkUpsertArgumentsTests {
 
     @Test("tokens with no, few and many optional fields round-trip through one bulk call")
     func optionalFieldsRoundTrip() async throws {
-        try await Env.withStore(url: try Env.requireACLURL()) { store, _ in
+        try await Env.withStore(url: try Env.requireACLURL()) { (store: RedisTokenStore, _: String) async throws -> Void in
             let updated = Self.created + 5
             // 98 metadata entries and a screen name fill one HSET; 99 need a second.
             let tokens = [
@@ -43,7 +43,7 @@ struct RedisBulkUpsertArgumentsTests {
 
     @Test("an overwrite drops fields the new token lacks and keeps createdAt; ifNewer keeps a newer token")
     func overwriteAndIfNewer() async throws {
-        try await Env.withStore(url: try Env.requireACLURL()) { store, _ in
+        try await Env.withStore(url: try Env.requireACLURL()) { (store: RedisTokenStore, _: String) async throws -> Void in
             let first = Self.created + 10
             let before = ["a", "b", "c"].map { Self.token($0, metadata: 120, screenName: "n", accessType: "read", updated: first) }
             #expect(try await store.saveAccessTokens(before, policy: .overwrite) == 3)
@@ -69,6 +69,32 @@ struct RedisBulkUpsertArgumentsTests {
                 }
             }
             #expect(try await store.countAccessTokensByProvider().byProvider == ["p": 3])
+        }
+    }
+
+    @Test("a key given twice in one call into an empty store: the second sees the first (createdAt kept, ifNewer compared)")
+    func repeatedKeyInOneCall() async throws {
+        try await Env.withStore(url: try Env.requireACLURL()) { (store: RedisTokenStore, _: String) async throws -> Void in
+            let first = Self.token("d", metadata: 2, screenName: "n", accessType: nil, updated: Self.created + 10)
+            var second = Self.token("d", metadata: 0, screenName: nil, accessType: nil, updated: Self.created + 20)
+            second.createdAt = Self.created + 20
+            second.secret = "second"
+            let others = (0..<5).map { Self.token("o\($0)", metadata: 0, screenName: nil, accessType: nil, updated: Self.created) }
+            #expect(try await store.saveAccessTokens([first] + others + [second], policy: .overwrite) == 7)
+            let stored = try #require(try await store.accessToken(for: first.key))
+            #expect(stored.secret == "second")
+            #expect(stored.createdAt == Self.created, "the first token's createdAt is kept")
+            #expect(stored.metadata.isEmpty && stored.screenName == nil)
+
+            // Into a store without them: the older second token is not written over the first.
+            var older = second
+            older.updatedAt = Self.created + 1
+            let fresh = Self.token("e", metadata: 0, screenName: nil, accessType: nil, updated: Self.created + 10)
+            var freshOlder = older
+            freshOlder.userID = "e"
+            #expect(try await store.saveAccessTokens([fresh, freshOlder], policy: .ifNewer) == 1)
+            #expect(try await store.accessToken(for: fresh.key) == fresh)
+            #expect(try await store.countAccessTokensByProvider().byProvider == ["p": 7])
         }
     }
 }

@@ -19,6 +19,10 @@ enum RedisScripts {
     /// arguments: each argument costs the server a parse, a Lua string and a Redis string
     /// again when passed on. Returns how many tokens were written.
     ///
+    /// When none of the call's records exists (one `EXISTS` of them all, the common case of
+    /// a bulk load), a record is not read before it is written, except a key met again in
+    /// the same call: it exists by then.
+    ///
     /// While counters are rebuilt (cursor set, see ``rebuildCounts``) a new member is
     /// counted here only when the rebuild already passed it; it counts it otherwise.
     static let upsert = """
@@ -27,6 +31,8 @@ enum RedisScripts {
         local written = 0
         local added = {}
         local members = {}
+        local fresh = #KEYS < 4 or redis.call('EXISTS', unpack(KEYS, 4)) == 0
+        local seen = {}
         local a = 2
         for k = 4, #KEYS do
           local member, field, created = ARGV[a], ARGV[a + 1], ARGV[a + 2]
@@ -34,7 +40,13 @@ enum RedisScripts {
           local updated = ARGV[first + 4]
           local last = first + 4 + tonumber(ARGV[a + 3])
           a = last + 1
-          local cur = redis.call('HMGET', KEYS[k], 'created_at', 'updated_at')
+          local cur
+          if fresh and not seen[KEYS[k]] then
+            seen[KEYS[k]] = true
+            cur = {}
+          else
+            cur = redis.call('HMGET', KEYS[k], 'created_at', 'updated_at')
+          end
           local keep = false
           if cur[1] or cur[2] then
             if ifNewer and cur[2] and tonumber(cur[2]) and tonumber(cur[2]) >= tonumber(updated) then
