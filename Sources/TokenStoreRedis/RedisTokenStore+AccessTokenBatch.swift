@@ -86,9 +86,10 @@ extension RedisTokenStore {
         return "one of \(tokens.count) access tokens from \(first.key)"
     }
 
-    /// Field/value arguments of one token's hash (without `created_at`).
-    private static func fieldArguments(_ token: AccessToken) -> Int {
-        var fields = 5 + token.metadata.count
+    /// Field/value arguments of one token's optional fields (screen name, access type,
+    /// metadata).
+    private static func optionalFieldArguments(_ token: AccessToken) -> Int {
+        var fields = token.metadata.count
         if token.screenName != nil { fields += 1 }
         if token.accessType != nil { fields += 1 }
         return 2 * fields
@@ -101,7 +102,7 @@ extension RedisTokenStore {
         keys: RedisKeyLayout
     ) {
         var arguments = 1
-        for token in tokens { arguments += 5 + fieldArguments(token) }
+        for token in tokens { arguments += 9 + optionalFieldArguments(token) }
         out.command(3 + 3 + tokens.count + arguments)
         writeScriptHead(&out, upsertScript, hash: hash)
         out.argument(3 + tokens.count)
@@ -117,26 +118,20 @@ extension RedisTokenStore {
         for token in tokens { writeUpsertArguments(&out, token) }
     }
 
-    /// One token's ARGV: member, counter field, updated, created, n, then the fields of
-    /// ``RedisRecordCodec/hashFields(_:)`` in that order.
+    /// One token's ARGV: member, counter field, created, n, the values of `provider`,
+    /// `user_id`, `token`, `secret`, `updated_at`, then the n optional field/value arguments
+    /// of ``RedisRecordCodec/hashFields(_:)`` in that order.
     private static func writeUpsertArguments(_ out: inout RESPWriter, _ token: AccessToken) {
         let key = token.key
         RedisKeyLayout.writeMember(of: key, to: &out)
         RedisKeyLayout.writeCounterField(of: key, to: &out)
-        let updated = TokenTimestamp.milliseconds(token.updatedAt)
-        out.argument(updated)
         out.argument(TokenTimestamp.milliseconds(token.createdAt))
-        out.argument(fieldArguments(token))
-        out.argument("provider")
+        out.argument(optionalFieldArguments(token))
         out.argument(token.provider)
-        out.argument("user_id")
         out.argument(token.userID)
-        out.argument("token")
         out.argument(token.token)
-        out.argument("secret")
         out.argument(token.secret)
-        out.argument("updated_at")
-        out.argument(updated)
+        out.argument(TokenTimestamp.milliseconds(token.updatedAt))
         if let value = token.screenName {
             out.argument("screen_name")
             out.argument(value)
