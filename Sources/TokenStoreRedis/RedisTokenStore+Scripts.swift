@@ -37,18 +37,12 @@ extension RedisTokenStore {
         }
     }
 
-    /// `EVALSHA hash` when `hash` is known, else `EVAL source`.
+    /// A whole script call: its head (``writeScriptHead(_:_:hash:)``), then its keys and arguments.
     static func writeScriptCall(
         _ out: inout RESPWriter, index: Int, hash: String?, keys: [[UInt8]], arguments: [[UInt8]]
     ) {
         out.command(3 + keys.count + arguments.count)
-        if let hash {
-            out.argument("EVALSHA")
-            out.argument(hash)
-        } else {
-            out.argument("EVAL")
-            out.argument(RedisScripts.all[index])
-        }
+        writeScriptHead(&out, index, hash: hash)
         out.argument(keys.count)
         for key in keys { out.argument(key) }
         for argument in arguments { out.argument(argument) }
