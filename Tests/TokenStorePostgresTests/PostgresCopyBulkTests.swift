@@ -145,6 +145,99 @@ extension PostgresServerTests {
             try await store.close()
         }
 
+        /// Makes the first `failures` bulk upsert statements (those reading the stage) fail
+        /// as a deadlock the server broke would; `fail_deadlock`'s value counts the tries.
+        private func failAsDeadlock(_ store: PostgresTokenStore, failures: Int) async throws {
+            let schema = PostgresStatements.quote(store.configuration.schema)
+            _ = try await store.withConnection("test") { connection, deadline throws(LibPQFailure) in
+                try await connection.execute(
+                    sql: """
+                        CREATE SEQUENCE \(schema).fail_deadlock;
+                        CREATE FUNCTION \(schema).fail_deadlock() RETURNS trigger LANGUAGE plpgsql AS $$
+                        BEGIN
+                            IF current_query() LIKE '%pg_temp.%' THEN
+                                IF nextval('\(schema).fail_deadlock') <= \(failures) THEN
+                                    RAISE deadlock_detected USING MESSAGE = 'deadlock detected (simulated)';
+                                END IF;
+                            END IF;
+                            RETURN NULL;
+                        END $$;
+                        CREATE TRIGGER fail_deadlock BEFORE INSERT OR UPDATE ON \(schema).access_tokens
+                            FOR EACH STATEMENT EXECUTE FUNCTION \(schema).fail_deadlock();
+                        """, deadline: deadline)
+            }
+        }
+
+        private func deadlockTries(_ store: PostgresTokenStore) async throws -> String? {
+            let schema = PostgresStatements.quote(store.configuration.schema)
+            let rows = try await store.withConnection("test") { connection, deadline throws(LibPQFailure) in
+                try await connection.execute(sql: "SELECT last_value FROM \(schema).fail_deadlock", deadline: deadline)
+            }
+            return rows.first?.first ?? nil
+        }
+
+        @Test("a batch the server rolls back to break a deadlock is written again, in key order, and the store keeps to that path")
+        func deadlockIsRetried() async throws {
+            let log = ChunkLog()
+            let store = try await store(chunk: 3, log: log)
+            let reference = InMemoryTokenStore()
+            let existing = [Self.token("u1", 3), Self.token("u4", 0)]
+            _ = try await store.saveAccessTokens(existing, policy: .overwrite)
+            _ = try await reference.saveAccessTokens(existing, policy: .overwrite)
+            try await failAsDeadlock(store, failures: 2)
+            let batch = (0..<8).map { Self.token("u\(7 - $0 % 6)", Double($0)) }
+            #expect(try await store.saveAccessTokens(batch, policy: .ifNewer) == (try await reference.saveAccessTokens(batch, policy: .ifNewer)))
+            #expect(try await store.listAccessTokens(after: nil, limit: 100).tokens == (try await reference.listAccessTokens(after: nil, limit: 100).tokens))
+            let tries = Int(try await deadlockTries(store) ?? "") ?? 0
+            #expect(tries > 2, "two rolled-back statements, then those that wrote")
+            let contended = store.bulkWritesContend.load(ordering: .relaxed)
+            #expect(contended)
+            log.reset()
+            let fresh = (10..<13).map { Self.token("u\($0)", 1) }
+            _ = try await store.saveAccessTokens(fresh, policy: .overwrite)
+            _ = try await reference.saveAccessTokens(fresh, policy: .overwrite)
+            #expect(log.direct == [false], "after a deadlock no direct COPY is tried")
+            #expect(try await store.listAccessTokens(after: nil, limit: 100).tokens == (try await reference.listAccessTokens(after: nil, limit: 100).tokens))
+            try await store.close()
+        }
+
+        @Test("a batch rolled back on every try fails as unavailable, says a retry is safe, and writes nothing")
+        func deadlockGivesUp() async throws {
+            let store = try await store(chunk: 3, log: ChunkLog())
+            _ = try await store.saveAccessTokens([Self.token("u0", 1)], policy: .overwrite)
+            try await failAsDeadlock(store, failures: 1000)
+            let batch = (0..<5).map { Self.token("u\($0)", 9) }
+            let error = await #expect(throws: TokenStoreError.self) { try await store.saveAccessTokens(batch, policy: .overwrite) }
+            #expect(error?.code == .unavailable)
+            #expect(error?.message.contains("running it again is safe") == true, "\(String(describing: error))")
+            #expect(try await deadlockTries(store) == "\(PostgresTokenStore.bulkAttempts)")
+            #expect(try await store.counts().accessTokens == 1)
+            #expect(try await store.accessToken(for: AccessTokenKey(provider: "p", userID: "u0"))?.updatedAt == Self.token("u0", 1).updatedAt)
+            try await store.close()
+        }
+
+        @Test("writers saving the same stored keys in different orders at once all succeed")
+        func concurrentReorderedBatches() async throws {
+            let store = try await store(chunk: 500, log: ChunkLog(), extra: "&pool_max=6")
+            let keys = (0..<40).map { "u\($0)" }
+            _ = try await store.saveAccessTokens(keys.map { Self.token($0, 0) }, policy: .overwrite)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<6 {
+                    group.addTask {
+                        for round in 0..<15 {
+                            let batch = keys.shuffled().map { Self.token($0, Double(round * 10 + writer)) }
+                            _ = try await store.saveAccessTokens(batch, policy: .overwrite)
+                            _ = try await store.saveAccessToken(batch[0])
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let stored = try await store.listAccessTokens(after: nil, limit: 100).tokens
+            #expect(stored.map(\.userID).sorted() == keys.sorted())
+            try await store.close()
+        }
+
         @Test("a call into an empty table copies straight in; a key found later sends the rest through the stage")
         func directCopyThenStage() async throws {
             let log = ChunkLog()

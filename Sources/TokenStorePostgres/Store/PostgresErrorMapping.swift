@@ -65,6 +65,12 @@ enum PostgresErrorMapping {
                 .corruptedRecord, store: store, operation: operation,
                 message: "the token table's column types changed (ALTER TABLE outside swift-tokenstore's migrations); "
                     + "restore the column types the migrations created: \(message)", underlying: underlying)
+        case "40P01", "40001":
+            // The server rolled the transaction back to let a concurrent writer through.
+            return TokenStoreError(
+                .unavailable, store: store, operation: operation,
+                message: "the server rolled this call back to break a conflict with a concurrent writer; nothing of it was "
+                    + "written and running it again is safe: \(message)", underlying: underlying)
         case "42501":
             return TokenStoreError(.permissionDenied, store: store, operation: operation, message: message, underlying: underlying)
         case _ where state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53"):

@@ -37,6 +37,8 @@ struct PostgresStatements: Sendable {
         fileprivate let missing: String
         /// `ON CONFLICT ...` for ``conflictSafeSQL(round:)``.
         fileprivate let conflict: String
+        /// The staged key columns, the order in which ``conflictSafeSQL(round:)`` locks rows.
+        fileprivate let keyOrder: String
 
         /// The round's rows as an `UPDATE` of the keys present, then an `INSERT` of the
         /// missing ones: cheaper for the server than `INSERT ... ON CONFLICT`, which
@@ -47,9 +49,11 @@ struct PostgresStatements: Sendable {
             "\(update) r.rnd = \(round);\n\(insert) r.rnd = \(round) AND \(missing)"
         }
 
-        /// The round's rows as one `INSERT ... ON CONFLICT`, safe under any concurrency.
+        /// The round's rows as one `INSERT ... ON CONFLICT`, safe under any concurrency. Rows
+        /// are taken in key order, so two such writes of one chunk's keys lock them in the
+        /// same order and cannot deadlock each other.
         func conflictSafeSQL(round: Int) -> String {
-            "\(insert) r.rnd = \(round)\n\(conflict)"
+            "\(insert) r.rnd = \(round) ORDER BY \(keyOrder)\n\(conflict)"
         }
     }
 
@@ -128,10 +132,10 @@ struct PostgresStatements: Sendable {
         let accessCopy = "COPY \(access) (provider, user_id, token, secret, screen_name, access_type, metadata, created_at, updated_at) FROM STDIN"
         saveAccessTokensOverwrite = StagedUpsert(
             stage: Self.accessStage, directCopy: accessCopy, update: accessUpdate + " AND", insert: accessInsert + " WHERE", missing: accessMissing,
-            conflict: accessConflict)
+            conflict: accessConflict, keyOrder: "r.p, r.u")
         saveAccessTokensIfNewer = StagedUpsert(
             stage: Self.accessStage, directCopy: accessCopy, update: accessUpdate + " AND r.up > a.updated_at AND", insert: accessInsert + " WHERE",
-            missing: accessMissing, conflict: accessConflict + " WHERE EXCLUDED.updated_at > \(access).updated_at")
+            missing: accessMissing, conflict: accessConflict + " WHERE EXCLUDED.updated_at > \(access).updated_at", keyOrder: "r.p, r.u")
         let requestStage = "pg_temp.\(Self.requestStage)"
         saveRequestTokens = StagedUpsert(
             stage: Self.requestStage,
@@ -154,7 +158,8 @@ struct PostgresStatements: Sendable {
                     callback_url = EXCLUDED.callback_url, return_to = EXCLUDED.return_to,
                     session_binding = EXCLUDED.session_binding, metadata = EXCLUDED.metadata,
                     created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-                """)
+                """,
+            keyOrder: "r.t")
         saveAccessTokenIfNewer = Statement(
             name: "ts_save_at_newer", sql: upsert + " WHERE EXCLUDED.updated_at > \(access).updated_at")
         accessToken = Statement(

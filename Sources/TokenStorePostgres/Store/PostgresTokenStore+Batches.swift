@@ -47,6 +47,17 @@ extension PostgresTokenStore {
             key: { [$0.token] }, fields: { PostgresRowCodec.parameters($0) })
     }
 
+    /// How many times a bulk save is run when the server rolls it back to break a deadlock
+    /// or a serialization conflict (40P01, 40001): only writes of several chunks whose keys
+    /// other writers hold in another order can meet one again.
+    static let bulkAttempts = 5
+
+    /// A failure after which the server rolled the transaction back and running it again
+    /// may succeed: a deadlock or a serialization failure.
+    static func isTransactionConflict(_ failure: LibPQFailure) -> Bool {
+        failure.sqlState == "40P01" || failure.sqlState == "40001"
+    }
+
     /// Splits row indexes into turns in which no key repeats: turn `k` holds the `k`-th
     /// occurrence of every key, in batch order.
     static func rounds(of keys: [[String]]) -> [[Int]] {
@@ -79,12 +90,29 @@ extension PostgresTokenStore {
                 _ = try await connection.execute(sql: PostgresStatements.createStages, deadline: deadline)
                 connection.hasStagingTables = true
             }
-            do throws(LibPQFailure) {
-                return try await write.run(tokens, on: connection, tryDirect: tryDirect, conflictSafe: false, key: key, fields: fields)
-            } catch let failure where failure.sqlState == "23505" {
-                // Another writer inserted one of the keys between a round's UPDATE and its
-                // INSERT; the transaction was rolled back: run it again the safe way.
-                return try await write.run(tokens, on: connection, tryDirect: false, conflictSafe: true, key: key, fields: fields)
+            var conflictSafe = bulkWritesContend.load(ordering: .relaxed)
+            var attempt = 1
+            while true {
+                do throws(LibPQFailure) {
+                    return try await write.run(
+                        tokens, on: connection, tryDirect: tryDirect && !conflictSafe, conflictSafe: conflictSafe, key: key, fields: fields)
+                } catch let failure where failure.sqlState == "23505" && !conflictSafe {
+                    // Another writer inserted one of the keys between a round's UPDATE and
+                    // its INSERT; the transaction was rolled back: run it again the safe way.
+                    conflictSafe = true
+                } catch let failure where Self.isTransactionConflict(failure) && attempt < Self.bulkAttempts {
+                    // The server broke a deadlock with another writer by rolling this
+                    // transaction back, nothing of it written. The fast path's UPDATE locks
+                    // rows in whatever order its plan scans them; the safe path locks them
+                    // in key order, so it cannot deadlock with another safe write of one
+                    // chunk. Once a store has deadlocked it keeps to the safe path.
+                    bulkWritesContend.store(true, ordering: .relaxed)
+                    configuration.logger.notice(
+                        "bulk write rolled back by the server, written again in key order",
+                        metadata: ["store": "\(displayName)", "sqlstate": "\(failure.sqlState ?? "")", "attempt": "\(attempt)"])
+                    conflictSafe = true
+                    attempt += 1
+                }
             }
         }
         bulkKeysLikelyNew.store(!write.foundKeys, ordering: .relaxed)

@@ -54,6 +54,9 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     let schemaGate = SchemaGate(status: nil)
     /// Whether the last bulk save met no key already stored (see ``saveAccessTokens(_:policy:)``).
     let bulkKeysLikelyNew = Atomic<Bool>(true)
+    /// Whether a bulk save of this store ever deadlocked with another writer: from then on
+    /// bulk saves lock their rows in key order (see ``saveAccessTokens(_:policy:)``).
+    let bulkWritesContend = Atomic<Bool>(false)
 
     /// The driver for `postgres:` and `postgresql:` URLs.
     public static var driver: TokenStoreDriver {
