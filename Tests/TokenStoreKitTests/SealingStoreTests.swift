@@ -176,6 +176,32 @@ struct SealingStoreTests {
         }
     }
 
+    /// Secrets up to 1 MiB are sealed; a longer one is refused before anything is written,
+    /// and a stored value longer than any sealed one fails to open without being decoded.
+    @Test func secretSizeBound() async throws {
+        let inner = InMemoryTokenStore()
+        let store = SealedTokenStore(wrapping: inner, keys: try SealingFixtures.ring("k1"))
+        let largest = String(repeating: "s", count: 1 << 20)
+        try await store.saveAccessToken(SealingFixtures.accessToken(userID: "largest", secret: largest))
+        #expect(try await store.accessToken(provider: "twitter", userID: "largest")?.secret == largest)
+
+        let error = await #expect(throws: TokenStoreError.self) {
+            try await store.saveAccessToken(SealingFixtures.accessToken(userID: "over", secret: largest + "é"))
+        }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains("1048578 bytes") == true, "\(String(describing: error))")
+        #expect(error?.message.contains(largest.prefix(64)) == false, "no secret in the message")
+        #expect(try await inner.accessToken(provider: "twitter", userID: "over") == nil)
+
+        let raw = try #require(try await inner.accessToken(provider: "twitter", userID: "largest")).secret
+        try await inner.saveAccessToken(SealingFixtures.accessToken(userID: "largest", secret: raw + "AAAA"))
+        let opened = await #expect(throws: TokenStoreError.self) {
+            _ = try await store.accessToken(provider: "twitter", userID: "largest")
+        }
+        #expect(opened?.code == .sealing)
+        #expect(opened?.message.contains("malformed") == true, "refused by its length, not by decryption: \(String(describing: opened))")
+    }
+
     /// Plain secrets are refused by default; with `allowPlaintext` they are returned and counted.
     @Test func plaintextPolicy() async throws {
         let inner = InMemoryTokenStore()

@@ -11,6 +11,10 @@ enum SealedSecret {
     static let prefix = "tsv1:"
     static let nonceCount = 12
     static let tagCount = 16
+    /// The longest secret sealed or opened, in UTF-8 bytes. OAuth secrets are tens of
+    /// bytes; the bound keeps every length within OpenSSL's `int` and refuses a stored
+    /// value blown up behind the store's back before it is decoded into memory.
+    static let maximumSecretBytes = 1 << 20
 
     /// Why opening failed; turned into a ``TokenStoreError`` naming the record by the store.
     enum OpenFailure: Error, Equatable {
@@ -56,7 +60,9 @@ enum SealedSecret {
         guard let colon = rest.firstIndex(of: ":") else { throw .malformed }
         let keyID = String(rest[..<colon])
         guard let key = ring.key(id: keyID) else { throw .unknownKey(String(keyID.prefix(64))) }
-        guard let bytes = SealingBase64.decode(String(rest[rest.index(after: colon)...])),
+        let encoded = rest[rest.index(after: colon)...]
+        guard encoded.utf8.count <= (nonceCount + maximumSecretBytes + tagCount) / 3 * 4 + 4,
+              let bytes = SealingBase64.decode(String(encoded)),
               bytes.count >= nonceCount + tagCount
         else { throw .malformed }
         let nonce = Array(bytes[0..<nonceCount])
@@ -83,7 +89,10 @@ enum SealedSecret {
     private static func aesGCM(
         encrypt: Bool, key: SealingKeyMaterial, nonce: [UInt8], aad: [UInt8], input: [UInt8], tag: [UInt8]?
     ) -> ([UInt8], [UInt8])? {
-        guard let context = EVP_CIPHER_CTX_new() else { return nil }
+        // OpenSSL takes lengths as `int`; callers bound them far below (maximumSecretBytes).
+        guard let inputCount = Int32(exactly: input.count), let aadCount = Int32(exactly: aad.count),
+              let context = EVP_CIPHER_CTX_new()
+        else { return nil }
         defer { EVP_CIPHER_CTX_free(context) }
         let initialize = encrypt ? EVP_EncryptInit_ex : EVP_DecryptInit_ex
         let update = encrypt ? EVP_EncryptUpdate : EVP_DecryptUpdate
@@ -93,13 +102,13 @@ enum SealedSecret {
         else { return nil }
         var length: Int32 = 0
         if !aad.isEmpty {
-            guard update(context, nil, &length, aad, Int32(aad.count)) == 1 else { return nil }
+            guard update(context, nil, &length, aad, aadCount) == 1 else { return nil }
         }
         var output = [UInt8](repeating: 0, count: input.count + 16)
         var written = 0
         if !input.isEmpty {
             let status = output.withUnsafeMutableBufferPointer { buffer in
-                update(context, buffer.baseAddress, &length, input, Int32(input.count))
+                update(context, buffer.baseAddress, &length, input, inputCount)
             }
             guard status == 1 else { return nil }
             written = Int(length)

@@ -12,7 +12,9 @@ import Synchronization
 /// The stored secret is `tsv1:<key id>:<base64url(nonce | ciphertext | tag)>` with a fresh
 /// random 96-bit nonce per write. Its additional authenticated data binds it to its
 /// record (kind, provider, user id or oauth_token), so a ciphertext moved to another record
-/// fails to open.
+/// fails to open. Secrets of up to 1 MiB (UTF-8) are sealed; a longer one is refused with
+/// ``TokenStoreError/Code/invalidArgument`` and a stored value longer than that bound fails
+/// to open like a tampered one.
 ///
 /// Reading a record that cannot be opened (unknown key id, wrong key, tampered or moved
 /// ciphertext) throws ``TokenStoreError`` with code ``TokenStoreError/Code/sealing`` whose
@@ -180,6 +182,12 @@ public final class SealedTokenStore: TokenStore {
     func seal(
         _ secret: String, kind: String, provider: String, id: String, operation: String, record: String
     ) throws -> String {
+        guard secret.utf8.count <= SealedSecret.maximumSecretBytes else {
+            throw TokenStoreError(
+                .invalidArgument, store: displayName, operation: operation,
+                message: "the secret is \(secret.utf8.count) bytes; a sealed store seals secrets of at most "
+                    + "\(SealedSecret.maximumSecretBytes) bytes", record: record)
+        }
         guard let sealed = SealedSecret.seal(secret, key: keys.primary, kind: kind, provider: provider, id: id)
         else {
             throw TokenStoreError(
