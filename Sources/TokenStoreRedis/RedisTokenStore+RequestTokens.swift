@@ -189,6 +189,7 @@ extension RedisTokenStore {
                 for member in members { out.argument(keys.requestTokenPrefix + member) }
             }
             guard case .array(let items) = values, items.count == members.count else { throw unexpected(operation, values) }
+            try await checkMissingRequestKeys(zip(members, items).compactMap { member, item in item == .null ? member : nil }, operation: operation)
             for (member, item) in zip(members, items) {
                 guard case .bulk(let bytes) = item else { continue }
                 let name = String(decoding: member, as: UTF8.self)
@@ -203,6 +204,37 @@ extension RedisTokenStore {
             start = [UInt8(ascii: "(")] + (members.last ?? [])
         }
         return RequestTokenPage(tokens: collected, nextCursor: nil)
+    }
+
+    /// `MGET` answers nil both for a key that expired or was taken since the index was read
+    /// (skipped: the index is pruned lazily) and for a key holding another Redis type, a
+    /// record damaged behind the store's back that a listing must not pass over in silence.
+    /// One `EXISTS` tells them apart; only when something is there is each key's `TYPE` read.
+    private func checkMissingRequestKeys(_ members: [[UInt8]], operation: String) async throws {
+        guard !members.isEmpty else { return }
+        let keys = self.keys
+        let present = try await roundTripCommand(operation) { out in
+            out.command(1 + members.count)
+            out.argument("EXISTS")
+            for member in members { out.argument(keys.requestTokenPrefix + member) }
+        }
+        guard case .integer(let count) = present else { throw unexpected(operation, present) }
+        guard count > 0 else { return }
+        for member in members {
+            let type = try await roundTripCommand(operation) { out in
+                out.command(2)
+                out.argument("TYPE")
+                out.argument(keys.requestTokenPrefix + member)
+            }
+            guard case .status(let name) = type else { throw unexpected(operation, type) }
+            if name != "none" {
+                let token = String(decoding: member, as: UTF8.self)
+                throw TokenStoreError(
+                    .corruptedRecord, store: displayName, operation: operation,
+                    message: "the request token's key holds a Redis \(name), not the string this store writes; "
+                        + "delete the key or restore the record", record: "request token \(token)")
+            }
+        }
     }
 
     func decodeRequestToken(_ bytes: [UInt8], expecting key: String, operation: String, record: String) throws -> RequestToken {

@@ -144,6 +144,22 @@ struct RedisDamagedRecordTests {
         }
     }
 
+    @Test("a listing names a request token whose key holds another type, and skips one that expired since the index was read")
+    func wrongTypeRequestKeyInListing() async throws {
+        try await Env.withStore(url: try Env.requireACLURL()) { store, _ in
+            for name in ["a-gone", "b-victim", "c-fine"] { try await store.saveRequestToken(Self.requestToken(name, secret: Self.victimSecret)) }
+            // Gone without its index entry, as an expired key is until purge prunes it.
+            _ = try await store.rawCommand(["DEL", Self.requestKey(store, "a-gone")])
+            #expect(try await store.listRequestTokens(after: nil, limit: 10).tokens.map(\.token) == ["b-victim", "c-fine"])
+            _ = try await store.rawCommand(["DEL", Self.requestKey(store, "b-victim")])
+            _ = try await store.rawCommand(["HSET", Self.requestKey(store, "b-victim"), "secret", Self.otherSecret])
+            let list = await #expect(throws: TokenStoreError.self) { _ = try await store.listRequestTokens(after: nil, limit: 10) }
+            Self.expectCorrupted(list, record: "b-victim", operation: "listRequestTokens")
+            #expect(list?.message.contains("hash") == true, "\(String(describing: list))")
+            #expect(try await store.schemaVersion() == RedisTokenStore.schemaVersion, "the connection stays usable")
+        }
+    }
+
     @Test("an index of the wrong type is corruptedRecord")
     func wrongTypeIndex() async throws {
         try await Env.withStore(url: try Env.requireACLURL()) { store, prefix in
