@@ -23,6 +23,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
@@ -78,6 +79,7 @@ let package = Package(
                 "CTokenStoreOpenSSL",
                 "CTokenStoreSystem",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings),
         .target(
@@ -135,6 +137,7 @@ let package = Package(
             name: "TokenStoreKitTests",
             dependencies: [
                 "TokenStoreKit", "TokenStoreTesting", "OAuth1", "OAuth1Testing", "TokenStoreSQLite", "tokenstore-test-worker",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings),
         .testTarget(

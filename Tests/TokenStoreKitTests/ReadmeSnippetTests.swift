@@ -49,9 +49,19 @@ private func readmeSealing(url: String) async throws -> any TokenStore {
     return store
 }
 
+/// The README's metrics example, compiled here.
+private func readmeMetrics(url: String, keys: SealingKeyRing) async throws -> any TokenStore {
+    // snippet: metrics
+    let store = MeteredTokenStore(
+        wrapping: SealedTokenStore(wrapping: try await TokenStoreRegistry.shared.open(url), keys: keys),
+        driver: "postgres")
+    // end snippet
+    return store
+}
+
 @Suite("README", .inProcessTimeLimit)
 struct ReadmeSnippetTests {
-    @Test("every swift snippet marked in README.md is code compiled above", arguments: ["quick-start", "sealing"])
+    @Test("every swift snippet marked in README.md is code compiled above", arguments: ["quick-start", "sealing", "metrics"])
     func readmeShowsThisCode(snippet: String) throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
@@ -74,6 +84,6 @@ struct ReadmeSnippetTests {
     func everySnippetIsChecked() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        #expect(readme.components(separatedBy: "<!-- snippet: ").count - 1 == 2)
+        #expect(readme.components(separatedBy: "<!-- snippet: ").count - 1 == 3)
     }
 }

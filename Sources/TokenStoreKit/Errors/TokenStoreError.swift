@@ -54,6 +54,26 @@ public struct TokenStoreError: Error, Sendable, CustomStringConvertible, CustomD
         public static let `internal` = Code(.internal)
 
         public var description: String { base.rawValue }
+
+        /// The code as one snake_case word (`unavailable`, `timed_out`, `corrupted_record`...):
+        /// stable, for metric dimensions and log fields.
+        public var identifier: String {
+            switch base {
+            case .unavailable: "unavailable"
+            case .timedOut: "timed_out"
+            case .misconfigured: "misconfigured"
+            case .unknownScheme: "unknown_scheme"
+            case .corruptedRecord: "corrupted_record"
+            case .schemaTooNew: "schema_too_new"
+            case .closed: "closed"
+            case .invalidArgument: "invalid_argument"
+            case .permissionDenied: "permission_denied"
+            case .authenticationFailed: "authentication_failed"
+            case .sealing: "sealing"
+            case .unsupported: "unsupported"
+            case .internal: "internal"
+            }
+        }
     }
 
     /// The kind of failure.
