@@ -10,7 +10,13 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "swift-tokenstore",
-    platforms: [.macOS(.v15)],
+    // No `platforms`: the package builds on Linux only today. TokenStoreKit's I/O layer
+    // (`Sources/TokenStoreKit/IO`) waits on sockets through epoll, eventfd and ppoll from
+    // `CTokenStoreSystem`, several files import Glibc unconditionally, and the CLI uses
+    // Glibc directly, so nothing above OAuth1 compiles on macOS. SwiftPM has no way to
+    // declare a Linux-only package, and a macOS minimum here would claim a platform the
+    // code does not build on. A poll(2) backend for the I/O layer (issue 20) would make
+    // macOS possible; its minimum would then be macOS 15 (Synchronization's `Mutex`).
     products: [
         .library(name: "OAuth1", targets: ["OAuth1"]),
         .library(name: "OAuth1Testing", targets: ["OAuth1Testing"]),
@@ -159,3 +165,12 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Documentation, on demand: with TOKENSTORE_DOCS=1 in the environment (Scripts/docs sets
+// it) the package also depends on swift-docc-plugin, for `swift package
+// generate-documentation`. Left out otherwise: SwiftPM compiles every plugin of every
+// dependency on a fresh build, although a command plugin only runs when asked, so a plain
+// dependency would add that compile to every `swift build` and `swift test` in CI.
+if Context.environment["TOKENSTORE_DOCS"] == "1" {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
+}

@@ -136,7 +136,7 @@ public final class LocalOAuth1Provider: Sendable {
     ///   - user: who approves; its id and screen name come back with the access token and
     ///     from the protected resource. The configured ``Configuration/user`` by default.
     /// - Returns: the verifier and the callback URL the browser would be sent to.
-    /// - Throws: ``OAuth1Error/Code/invalidRequest`` when the token is unknown or expired.
+    /// - Throws: `OAuth1Error.Code.invalidRequest` when the token is unknown or expired.
     public func approve(requestToken: String, asUser user: User? = nil) throws -> Approval {
         let now = configuration.clock.now()
         let verifier = try OAuth1NonceGenerator.secureRandom.next()
@@ -160,7 +160,7 @@ public final class LocalOAuth1Provider: Sendable {
     /// Denies `requestToken` as a user pressing "Cancel" would.
     ///
     /// - Returns: the callback URL with `denied=<token>`, or `nil` for `oob`.
-    /// - Throws: ``OAuth1Error/Code/invalidRequest`` when the token is unknown.
+    /// - Throws: `OAuth1Error.Code.invalidRequest` when the token is unknown.
     public func deny(requestToken: String) throws -> URL? {
         let callback: String = try state.withLock { state in
             guard var pending = state.pending[requestToken] else {

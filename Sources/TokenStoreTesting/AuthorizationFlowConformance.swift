@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 import TokenStoreKit
 
-/// The dance with a store, proven against a driver: runs ``AuthorizationFlow`` with the
+/// The dance with a store, proven against a driver: runs `AuthorizationFlow` with the
 /// stores `makeStore` returns, twice: against a `LocalOAuth1Provider` on loopback with
 /// `OAuth1Client` over HTTP, and against an in-process provider that signs and verifies
 /// every leg without sockets (RFC 5849 signatures checked with `OAuth1ReceivedRequest`,
@@ -103,7 +103,7 @@ extension AuthorizationFlowConformance {
 
         func session() -> FlowSession { .browser(sessionID: "session-" + UUID().uuidString) }
 
-        /// Checks `body` throws an ``AuthorizationFlowError`` with `code`.
+        /// Checks `body` throws an `AuthorizationFlowError` with `code`.
         func expectFlowError(
             _ code: AuthorizationFlowError.Code, _ what: String, _ body: () async throws -> some Any
         ) async {
@@ -498,7 +498,7 @@ private final class ConformanceProvider: FlowProviderHarness {
     }
 }
 
-/// ``AuthorizationFlowClient`` over a ``ConformanceProvider``: builds and signs each leg
+/// `AuthorizationFlowClient` over a ``ConformanceProvider``: builds and signs each leg
 /// as a real client does.
 private struct ConformanceClient: AuthorizationFlowClient {
     let provider: ConformanceProvider

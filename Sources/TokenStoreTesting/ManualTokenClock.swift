@@ -20,7 +20,7 @@ public final class ManualTokenClock: Sendable {
     /// The time the clock reads.
     public var now: Date { current.withLock { $0 } }
 
-    /// A ``TokenClock`` reading this clock, to hand to a store.
+    /// A `TokenClock` reading this clock, to hand to a store.
     public var clock: TokenClock {
         TokenClock { [self] in now }
     }

@@ -64,7 +64,12 @@ public struct SpawnedProcess: Sendable {
     /// Starts `executable` with `arguments`; standard input is `/dev/null`, standard output
     /// and error go to the given files (created 0600, truncated), or are this process's.
     ///
-    /// - Parameter environment: the child's environment; `nil` passes this process's.
+    /// - Parameters:
+    ///   - executable: the path of the program to run.
+    ///   - arguments: its arguments, without the program name.
+    ///   - environment: the child's environment; `nil` passes this process's.
+    ///   - standardOutput: a file for the child's standard output; `nil` shares this process's.
+    ///   - standardError: a file for the child's standard error; `nil` shares this process's.
     /// - Throws: `POSIXError` when the child cannot be started.
     public static func spawn(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
@@ -84,7 +89,10 @@ public struct SpawnedProcess: Sendable {
     /// Starts `executable` with `arguments`, its standard input read from a pipe and its
     /// standard output and error written to one, for a test that talks to it.
     ///
-    /// - Parameter environment: the child's environment; `nil` passes this process's.
+    /// - Parameters:
+    ///   - executable: the path of the program to run.
+    ///   - arguments: its arguments, without the program name.
+    ///   - environment: the child's environment; `nil` passes this process's.
     /// - Throws: `POSIXError` when the pipes cannot be made or the child cannot be started.
     public static func spawnPiped(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil

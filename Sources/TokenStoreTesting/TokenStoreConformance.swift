@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TokenStoreKit
 
-/// The conformance suite every ``TokenStore`` driver runs, ours and third parties'.
+/// The conformance suite every `TokenStore` driver runs, ours and third parties'.
 ///
 /// ```swift
 /// @Test func conformance() async throws {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Testing
-import TokenStoreCLI
+@testable import TokenStoreCLI
 
 @Suite(.serverTimeLimit) struct SignCommandTests {
     static let consumerSecret = "kd94hf93k423kf44"

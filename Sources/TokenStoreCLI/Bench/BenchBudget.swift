@@ -1,7 +1,7 @@
 import Foundation
 
 /// How long a phase runs: for a time, or for a number of operations.
-public enum BenchBudget: Sendable, Equatable, CustomStringConvertible {
+enum BenchBudget: Sendable, Equatable, CustomStringConvertible {
     /// Until the time has passed (operations that started before the end finish).
     case duration(Duration)
     /// Exactly this many operations, shared by all tasks.
@@ -11,7 +11,7 @@ public enum BenchBudget: Sendable, Equatable, CustomStringConvertible {
     /// number of operations.
     ///
     /// - Throws: ``CLIFailure`` for anything else or a negative value.
-    public static func parseWarmup(_ text: String) throws -> BenchBudget {
+    static func parseWarmup(_ text: String) throws -> BenchBudget {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
         let failure = CLIFailure(
             "--warmup '\(text)' is neither a number of operations (e.g. 200) nor a time (e.g. 2s, 500ms)")
@@ -36,7 +36,7 @@ public enum BenchBudget: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    var description: String {
         switch self {
         case .duration(let duration): BenchBudget.format(duration)
         case .count(let count): "\(count) ops"

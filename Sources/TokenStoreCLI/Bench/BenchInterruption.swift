@@ -8,20 +8,20 @@ import Synchronization
 ///
 /// Tasks are never cancelled (a cancelled task could make a driver refuse the clean-up
 /// calls); workers poll ``isRequested`` between operations instead.
-public final class BenchInterruption: Sendable {
+final class BenchInterruption: Sendable {
     private let requested = Atomic<Int32>(0)
 
     /// Creates a flag that nothing sets yet (tests call ``request(signal:)``).
-    public init() {}
+    init() {}
 
     /// Whether a stop was asked for.
-    public var isRequested: Bool { requested.load(ordering: .relaxed) != 0 }
+    var isRequested: Bool { requested.load(ordering: .relaxed) != 0 }
 
     /// The signal that asked for the stop, 0 when none did.
-    public var signal: Int32 { requested.load(ordering: .relaxed) }
+    var signal: Int32 { requested.load(ordering: .relaxed) }
 
     /// Asks the workers to stop, as `signal` would.
-    public func request(signal: Int32 = SIGINT) {
+    func request(signal: Int32 = SIGINT) {
         _ = requested.compareExchange(expected: 0, desired: signal, ordering: .relaxed)
     }
 
@@ -30,7 +30,7 @@ public final class BenchInterruption: Sendable {
     /// signal exits immediately with 128 + signal. `notify` tells the user what happens.
     ///
     /// - Returns: The installed handlers; call ``BenchSignalHandlers/remove()`` when done.
-    public func installSignalHandlers(notify: @escaping @Sendable (String) -> Void) -> BenchSignalHandlers {
+    func installSignalHandlers(notify: @escaping @Sendable (String) -> Void) -> BenchSignalHandlers {
         var sources: [any DispatchSourceSignal] = []
         for number in [SIGINT, SIGTERM] {
             Glibc.signal(number, SIG_IGN)
@@ -51,11 +51,11 @@ public final class BenchInterruption: Sendable {
 }
 
 /// The dispatch sources ``BenchInterruption/installSignalHandlers(notify:)`` installed.
-public struct BenchSignalHandlers {
+struct BenchSignalHandlers {
     let sources: [any DispatchSourceSignal]
 
     /// Stops listening and restores the default handling of SIGINT and SIGTERM.
-    public func remove() {
+    func remove() {
         for source in sources { source.cancel() }
         Glibc.signal(SIGINT, SIG_DFL)
         Glibc.signal(SIGTERM, SIG_DFL)

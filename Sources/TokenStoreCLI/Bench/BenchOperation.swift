@@ -1,7 +1,7 @@
 import Foundation
 
 /// One workload `tokenstore bench` measures.
-public enum BenchOperation: String, CaseIterable, Sendable, Codable {
+enum BenchOperation: String, CaseIterable, Sendable, Codable {
     /// `saveAccessToken(_:policy: .overwrite)` of a random token of the bench range (an upsert
     /// that updates an existing row, as when a user signs in again).
     case put
@@ -17,7 +17,7 @@ public enum BenchOperation: String, CaseIterable, Sendable, Codable {
     /// dropping repeats.
     ///
     /// - Throws: ``CLIFailure`` naming an unknown operation and the known ones.
-    public static func parseList(_ text: String) throws -> [BenchOperation] {
+    static func parseList(_ text: String) throws -> [BenchOperation] {
         var operations: [BenchOperation] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: true) {
             let name = part.trimmingCharacters(in: .whitespaces).lowercased()

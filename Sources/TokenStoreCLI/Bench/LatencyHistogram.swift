@@ -5,7 +5,7 @@
 /// back (the bucket's midpoint, clamped to the observed range) is within 0.4% of the
 /// recorded one. The bucket array never grows, so a run of any length uses the same
 /// memory (about 59 KB per histogram).
-public struct LatencyHistogram: Sendable, Equatable {
+struct LatencyHistogram: Sendable, Equatable {
     /// Linear sub-buckets per power of two (2^7).
     static let subBucketBits = 7
     static let subBucketCount = 1 << subBucketBits
@@ -14,16 +14,16 @@ public struct LatencyHistogram: Sendable, Equatable {
 
     private(set) var counts: [UInt64]
     /// How many values were recorded.
-    public private(set) var count: UInt64 = 0
+    private(set) var count: UInt64 = 0
     /// The smallest recorded value (ns), or 0 when empty.
-    public private(set) var minNanoseconds: UInt64 = 0
+    private(set) var minNanoseconds: UInt64 = 0
     /// The largest recorded value (ns), or 0 when empty.
-    public private(set) var maxNanoseconds: UInt64 = 0
+    private(set) var maxNanoseconds: UInt64 = 0
     /// The sum of recorded values (ns), for the mean; saturates rather than overflows.
-    public private(set) var totalNanoseconds: UInt64 = 0
+    private(set) var totalNanoseconds: UInt64 = 0
 
     /// Creates an empty histogram.
-    public init() {
+    init() {
         counts = [UInt64](repeating: 0, count: Self.bucketCount)
     }
 
@@ -50,7 +50,7 @@ public struct LatencyHistogram: Sendable, Equatable {
     }
 
     /// Records one latency.
-    public mutating func record(_ duration: Duration) {
+    mutating func record(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
         guard seconds >= 0, attoseconds >= 0 else { return record(nanoseconds: 0) }
         let nanos = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
@@ -59,7 +59,7 @@ public struct LatencyHistogram: Sendable, Equatable {
     }
 
     /// Records one latency of `value` nanoseconds (clamped to `Int64.max`).
-    public mutating func record(nanoseconds value: UInt64) {
+    mutating func record(nanoseconds value: UInt64) {
         let value = min(value, UInt64(Int64.max))
         counts[Self.bucketIndex(value)] += 1
         if count == 0 || value < minNanoseconds { minNanoseconds = value }
@@ -70,7 +70,7 @@ public struct LatencyHistogram: Sendable, Equatable {
     }
 
     /// Adds every value of `other` (the per-task histograms of one run are merged so).
-    public mutating func merge(_ other: LatencyHistogram) {
+    mutating func merge(_ other: LatencyHistogram) {
         guard other.count > 0 else { return }
         for index in other.counts.indices where other.counts[index] != 0 {
             counts[index] += other.counts[index]
@@ -85,7 +85,7 @@ public struct LatencyHistogram: Sendable, Equatable {
     /// The value at `quantile` (0...1) by nearest rank: the midpoint of the bucket that
     /// holds the ⌈quantile × count⌉-th smallest value, clamped to the recorded min and max.
     /// 0 when empty.
-    public func value(atQuantile quantile: Double) -> UInt64 {
+    func value(atQuantile quantile: Double) -> UInt64 {
         guard count > 0 else { return 0 }
         let clamped = min(max(quantile, 0), 1)
         let rank = max(1, UInt64((clamped * Double(count)).rounded(.up)))
@@ -101,12 +101,12 @@ public struct LatencyHistogram: Sendable, Equatable {
     }
 
     /// The mean in nanoseconds, 0 when empty.
-    public var meanNanoseconds: Double {
+    var meanNanoseconds: Double {
         count == 0 ? 0 : Double(totalNanoseconds) / Double(count)
     }
 
     /// The non-empty buckets in ascending order: lower bound, exclusive upper bound (ns), count.
-    public var nonEmptyBuckets: [(lower: UInt64, upper: UInt64, count: UInt64)] {
+    var nonEmptyBuckets: [(lower: UInt64, upper: UInt64, count: UInt64)] {
         counts.indices.compactMap { index in
             let count = counts[index]
             guard count != 0 else { return nil }

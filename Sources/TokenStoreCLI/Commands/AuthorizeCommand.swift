@@ -5,8 +5,8 @@ import TokenStoreKit
 
 /// `tokenstore authorize`: the desktop (PIN, `oob`) dance for a real provider, like
 /// `twurl authorize`, storing the access token.
-public struct AuthorizeCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct AuthorizeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "authorize",
         abstract: "Authorize an account with the desktop (PIN) flow and store its access token.",
         discussion: """
@@ -23,42 +23,42 @@ public struct AuthorizeCommand: AsyncParsableCommand {
             With an RSA method no consumer secret is needed.
             """)
 
-    @OptionGroup public var storeOptions: StoreOptions
-    @OptionGroup public var consumer: ConsumerOptions
-    @OptionGroup public var signing: SignatureMethodOptions
-    @OptionGroup public var http: HTTPTimeoutOptions
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var consumer: ConsumerOptions
+    @OptionGroup var signing: SignatureMethodOptions
+    @OptionGroup var http: HTTPTimeoutOptions
 
     @Option(help: "A provider preset (twitter); also the default provider id.")
-    public var provider: String?
+    var provider: String?
 
     @Option(
         name: .customLong("provider-id"),
         help: "The provider id tokens are stored under (default: the preset name or the request-token URL's host).")
-    public var providerID: String?
+    var providerID: String?
 
     @Option(
         name: .customLong("request-token-url"), help: "The provider's request-token (temporary credentials) endpoint.")
-    public var requestTokenURL: String?
+    var requestTokenURL: String?
 
     @Option(name: .customLong("authorize-url"), help: "The provider's authorize page.")
-    public var authorizeURL: String?
+    var authorizeURL: String?
 
     @Option(name: .customLong("access-token-url"), help: "The provider's access-token endpoint.")
-    public var accessTokenURL: String?
+    var accessTokenURL: String?
 
     @Option(
         name: .customLong("access-type"),
         help: "x_auth_access_type to ask for (read, write), when the provider supports it.")
-    public var accessType: String?
+    var accessType: String?
 
     @Flag(
         name: .customLong("allow-unconfirmed-callback"),
         help: "Accept a request-token answer without oauth_callback_confirmed=true (only for providers that predate OAuth 1.0a).")
-    public var allowUnconfirmedCallback = false
+    var allowUnconfirmedCallback = false
 
-    public init() {}
+    init() {}
 
-    public func run() async throws {
+    func run() async throws {
         try await execute(console: .standard)
     }
 
@@ -68,7 +68,7 @@ public struct AuthorizeCommand: AsyncParsableCommand {
     /// Runs the command with `console`'s streams and environment.
     ///
     /// - Throws: ``CLIFailure`` with a message for the user.
-    public func execute(console: CLIConsole) async throws {
+    func execute(console: CLIConsole) async throws {
         var (endpoints, id) = try resolveProvider()
         if allowUnconfirmedCallback { endpoints.requiresCallbackConfirmed = false }
         let method = try signing.resolved()

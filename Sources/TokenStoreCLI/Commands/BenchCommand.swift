@@ -10,8 +10,8 @@ import TokenStoreKit
 /// the picture could not be written; 3 some operations failed (counted in the report);
 /// 4 the clean-up could not delete every bench token; 64 usage error; 130 (143)
 /// interrupted by SIGINT (SIGTERM) after cleaning up.
-public struct BenchCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure a store's latency and throughput per operation (p50/p90/p99/max, ops/s).",
         discussion: """
@@ -27,46 +27,46 @@ public struct BenchCommand: AsyncParsableCommand {
     @Argument(
         help: ArgumentHelp(
             "Store URLs: memory:, file:///dir, sqlite:///path/tokens.db, postgres://..., redis://...", valueName: "url"))
-    public var urls: [String]
+    var urls: [String]
 
     @Option(name: .customLong("operations"), help: ArgumentHelp("Comma-separated workloads to run, in order.", valueName: "list"))
-    public var operations = "put,get,take,mixed"
+    var operations = "put,get,take,mixed"
 
     @Option(name: .customLong("duration"), help: ArgumentHelp("Seconds each operation is measured (default 5; excludes --count).", valueName: "seconds"))
-    public var duration: Double?
+    var duration: Double?
 
     @Option(name: .customLong("count"), help: ArgumentHelp("Operations measured per workload instead of a duration.", valueName: "n"))
-    public var count: Int?
+    var count: Int?
 
     @Option(name: .customLong("concurrency"), help: ArgumentHelp("Tasks calling the store at once.", valueName: "tasks"))
-    public var concurrency = 4
+    var concurrency = 4
 
     @Option(
         name: .customLong("warmup"),
         help: ArgumentHelp(
             "Warm-up per operation, not measured: a time (2s, 500ms) or a number of operations.",
             discussion: "Default: 1s with --duration, a tenth of --count with --count.", valueName: "time|n"))
-    public var warmup: String?
+    var warmup: String?
 
     @Option(name: .customLong("keys"), help: ArgumentHelp("Access tokens get, put and mixed spread over.", valueName: "n"))
-    public var keys = 1000
+    var keys = 1000
 
     @Flag(name: .customLong("json"), help: "Print one JSON document instead of the table.")
-    public var json = false
+    var json = false
 
     @Option(name: .customLong("histogram"), help: ArgumentHelp("Also draw the latency distributions into this SVG file.", valueName: "FILE.svg"), completion: .file(extensions: ["svg"]))
-    public var histogram: String?
+    var histogram: String?
 
     @Option(
         name: .customLong("sealing-keys"),
         help: ArgumentHelp(
             "A key file: benchmark the stores sealed (AES-256-GCM), as an app using these keys would.",
             discussion: "Without the flag, $\(SealingKeyRing.environmentVariable) seals too.", valueName: "FILE"))
-    public var sealingKeys: String?
+    var sealingKeys: String?
 
-    public init() {}
+    init() {}
 
-    public func validate() throws {
+    func validate() throws {
         guard !urls.isEmpty else { throw ValidationError("give at least one store URL") }
         if duration != nil && count != nil { throw ValidationError("use either --duration or --count, not both") }
         if let duration, !(duration > 0 && duration <= 86_400) {
@@ -84,7 +84,7 @@ public struct BenchCommand: AsyncParsableCommand {
         }
     }
 
-    public func run() async throws {
+    func run() async throws {
         let interruption = BenchInterruption()
         let console = CLIConsole.standard
         let handlers = interruption.installSignalHandlers(notify: console.writeError)
@@ -95,7 +95,7 @@ public struct BenchCommand: AsyncParsableCommand {
     /// The run's settings from the flags.
     ///
     /// - Throws: ``CLIFailure`` for an unknown operation or a malformed warm-up.
-    public func settings() throws -> BenchSettings {
+    func settings() throws -> BenchSettings {
         let budget: BenchBudget =
             count.map { .count($0) } ?? .duration(.milliseconds(Int64(((duration ?? 5) * 1000).rounded())))
         let warm: BenchBudget
@@ -117,7 +117,7 @@ public struct BenchCommand: AsyncParsableCommand {
     /// - Parameter interruption: Stops the run early when requested (SIGINT in `run()`).
     /// - Throws: ``CLIFailure`` when a store cannot be opened or the SVG cannot be written;
     ///   `ExitCode` 1, 3, 4 or 130 after the report (see the type's documentation).
-    public func execute(console: CLIConsole, interruption: BenchInterruption = BenchInterruption()) async throws {
+    func execute(console: CLIConsole, interruption: BenchInterruption = BenchInterruption()) async throws {
         let settings = try settings()
         let ring = try sealingKeyRing(environment: console.environment)
         if let histogram {

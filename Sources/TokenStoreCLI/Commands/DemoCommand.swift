@@ -5,8 +5,8 @@ import OAuth1Testing
 import TokenStoreKit
 
 /// `tokenstore demo`: the whole dance with a store, against a local provider on loopback.
-public struct DemoCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Run the OAuth 1.0a dance with a token store against a local test provider.",
         discussion: """
@@ -20,18 +20,18 @@ public struct DemoCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("store"), help: "The token store URL (default: a new SQLite file in a temporary directory).")
-    public var store: String?
+    var store: String?
 
-    public init() {}
+    init() {}
 
-    public func run() async throws {
+    func run() async throws {
         try await execute(console: .standard)
     }
 
     /// Runs the demo with `console`'s streams.
     ///
     /// - Throws: ``CLIFailure`` naming the step that failed.
-    public func execute(console: CLIConsole) async throws {
+    func execute(console: CLIConsole) async throws {
         let storeURL = try store ?? "sqlite://" + StoreLocation.makeTemporaryDirectory() + "/tokens.db"
         console.print("tokenstore demo: the OAuth 1.0a dance with a token store")
         console.print()

@@ -7,8 +7,8 @@ import TokenStoreKit
 /// The output, `id base64key`, is the one place the tool prints key material, because the
 /// user asks for it: append it to a key file (mode 0600) as the first line to make it the
 /// primary, or use `id:base64key` in `TOKENSTORE_SEALING_KEYS`.
-public struct KeygenCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct KeygenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "keygen",
         abstract: "Print a new random sealing key line: 'id base64key'.",
         discussion: """
@@ -20,16 +20,16 @@ public struct KeygenCommand: ParsableCommand {
     @Option(help: "The key id: 1-64 characters of A-Z a-z 0-9 . _ - (default: k + UTC time).")
     var id: String?
 
-    public init() {}
+    init() {}
 
-    public func run() throws {
+    func run() throws {
         print(try line(now: Date()))
     }
 
     /// The key line for a new key, its default id from `now`.
     ///
     /// - Throws: ``CLIFailure`` for an invalid `--id` or a failing random generator.
-    public func line(now: Date) throws -> String {
+    func line(now: Date) throws -> String {
         do {
             return try SealingKey.generate(id: id ?? Self.defaultID(now: now)).keyFileLine
         } catch let error as SealingKeyError {

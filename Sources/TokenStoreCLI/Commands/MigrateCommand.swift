@@ -8,8 +8,8 @@ import TokenStoreKit
 ///
 /// The work is done by ``TokenMigration``; this command adds the checkpoint file, signal
 /// handling, progress display and exit statuses (see ``MigrateExitCode`` and Docs/migrate.md).
-public struct MigrateCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Copy tokens from one store to another in cursor pages and batches.",
         discussion: """
@@ -31,64 +31,64 @@ public struct MigrateCommand: AsyncParsableCommand {
             """)
 
     /// Which kinds of token to copy.
-    public enum Only: String, ExpressibleByArgument, Sendable {
+    enum Only: String, ExpressibleByArgument, Sendable {
         case accessTokens = "access-tokens"
         case requestTokens = "request-tokens"
     }
 
     @Option(name: .customLong("from"), help: "The source store URL.")
-    public var from: String
+    var from: String
 
     @Option(name: .customLong("to"), help: "The destination store URL.")
-    public var to: String
+    var to: String
 
     @Option(name: .customLong("batch-size"), help: "Tokens per page and per write batch.")
-    public var batchSize = 20_000
+    var batchSize = 20_000
 
     @Option(name: .customLong("only"), help: "Copy only access-tokens or request-tokens.")
-    public var only: Only?
+    var only: Only?
 
     @Flag(name: .customLong("overwrite"), help: "Overwrite destination access tokens even when they are newer.")
-    public var overwrite = false
+    var overwrite = false
 
     @Flag(
         name: .customLong("verify"),
         help: "After copying, compare counts and SHA-256 digests of both sides; exit 3 on a difference.")
-    public var verify = false
+    var verify = false
 
     @Flag(name: .customLong("dry-run"), help: "Read and check the source; write nothing (the destination is not opened).")
-    public var dryRun = false
+    var dryRun = false
 
     @Flag(name: .customLong("resume"), help: "Continue after the checkpoint of an interrupted run.")
-    public var resume = false
+    var resume = false
 
     @Option(
         name: .customLong("checkpoint"),
         help: ArgumentHelp("The checkpoint file (default: one per run in $XDG_STATE_HOME/tokenstore/).", valueName: "FILE"))
-    public var checkpoint: String?
+    var checkpoint: String?
 
     @Option(
         name: .customLong("sealing-keys"),
         help: ArgumentHelp(
             "A key file that opens sealed source secrets (else $\(SealingKeyRing.environmentVariable)).",
             valueName: "FILE"))
-    public var sealingKeys: String?
+    var sealingKeys: String?
 
     @Flag(name: .customLong("unseal"), help: "Write sealed secrets plain in the destination (needs the keys).")
-    public var unseal = false
+    var unseal = false
 
     @Flag(name: .customLong("seal"), help: "Seal every secret under the primary key on the way (needs the keys).")
-    public var seal = false
+    var seal = false
 
     @Option(name: .customLong("progress-interval"), help: "Seconds between progress lines when stderr is not a terminal.")
-    public var progressInterval = 5.0
+    var progressInterval = 5.0
 
     @Flag(name: .customLong("quiet"), help: "No progress output.")
-    public var quiet = false
+    var quiet = false
 
-    public init() {}
+    init() {}
 
-    public func validate() throws {
+    func validate() throws {
         guard (1...100_000).contains(batchSize) else {
             throw ValidationError("--batch-size must be between 1 and 100000")
         }
@@ -102,7 +102,7 @@ public struct MigrateCommand: AsyncParsableCommand {
         }
     }
 
-    public func run() async throws {
+    func run() async throws {
         let terminal = MigrateTerminal(isTerminal: isatty(STDERR_FILENO) == 1)
         let signals = MigrateSignals(control: terminal.control, console: .standard)
         defer { signals.cancel() }
@@ -118,7 +118,7 @@ public struct MigrateCommand: AsyncParsableCommand {
     /// - Throws: ``CLIFailure`` (exit 1) when nothing can be resumed; `ExitCode(4)` after an
     ///   interruption or a mid-run failure with a checkpoint saved; `ExitCode(3)` when
     ///   `--verify` finds a difference.
-    public func execute(console: CLIConsole, terminal: MigrateTerminal = MigrateTerminal()) async throws {
+    func execute(console: CLIConsole, terminal: MigrateTerminal = MigrateTerminal()) async throws {
         var keyOptions = StoreOptions()
         keyOptions.sealingKeys = sealingKeys
         let keys = try keyOptions.sealingKeyRing(environment: console.environment)

@@ -2,24 +2,24 @@ import ArgumentParser
 import TokenStoreKit
 
 /// `tokenstore purge URL`: removes the store's expired request tokens and prints how many.
-public struct PurgeCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct PurgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "purge",
         abstract: "Remove expired request tokens from a store and print how many were removed.")
 
     @Argument(help: "The token store URL: sqlite:///path/tokens.db, file:///dir, postgres://..., redis://..., memory:NAME")
-    public var url: String
+    var url: String
 
-    public init() {}
+    init() {}
 
-    public func run() async throws {
+    func run() async throws {
         try await execute(console: .standard)
     }
 
     /// Purges the store at ``url`` and reports on `console`.
     ///
     /// - Throws: ``CLIFailure`` when the store cannot be opened or purged.
-    public func execute(console: CLIConsole) async throws {
+    func execute(console: CLIConsole) async throws {
         let redacted = StoreURLRedaction.redact(url)
         let store: any TokenStore
         do {

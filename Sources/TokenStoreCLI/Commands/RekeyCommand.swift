@@ -4,8 +4,8 @@ import TokenStoreKit
 
 /// `tokenstore rekey [URL]`: re-seals every record under the primary sealing key,
 /// resumable like `migrate`.
-public struct RekeyCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct RekeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "rekey",
         abstract: "Re-seal every token under the primary sealing key.",
         discussion: """
@@ -32,7 +32,7 @@ public struct RekeyCommand: AsyncParsableCommand {
     @Argument(help: "The store URL (or use --store).")
     var url: String?
 
-    @OptionGroup public var storeOptions: StoreOptions
+    @OptionGroup var storeOptions: StoreOptions
 
     @Flag(help: "Seal plain (unsealed) secrets too, instead of stopping at the first one.")
     var allowPlaintext = false
@@ -52,9 +52,9 @@ public struct RekeyCommand: AsyncParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
-    public init() {}
+    init() {}
 
-    public func run() async throws {
+    func run() async throws {
         let terminal = MigrateTerminal(isTerminal: isatty(STDERR_FILENO) == 1)
         let signals = MigrateSignals(control: terminal.control, console: .standard)
         defer { signals.cancel() }
@@ -66,7 +66,7 @@ public struct RekeyCommand: AsyncParsableCommand {
     /// - Throws: ``CLIFailure`` when no keys are configured, the store cannot be opened, or
     ///   a record does not open before anything was checkpointed (the message names it);
     ///   `ExitCode(4)` after an interruption or a later failure (resume with `--resume`).
-    public func execute(console: CLIConsole, terminal: MigrateTerminal = MigrateTerminal()) async throws {
+    func execute(console: CLIConsole, terminal: MigrateTerminal = MigrateTerminal()) async throws {
         guard pageSize >= 1 else { throw CLIFailure("rekey: --page-size must be at least 1") }
         var options = storeOptions
         if let url { options.store = url }

@@ -4,8 +4,8 @@ import OAuth1
 import TokenStoreKit
 
 /// `tokenstore request`: a signed HTTP request on behalf of a stored user, like `twurl`.
-public struct RequestCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct RequestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "request",
         abstract: "Send an OAuth 1.0a signed HTTP request with a stored access token.",
         discussion: """
@@ -22,7 +22,7 @@ public struct RequestCommand: AsyncParsableCommand {
             """)
 
     /// The exit status of `--fail` for an HTTP status of 400 or more (curl's).
-    public static let httpErrorExitCode: Int32 = 22
+    static let httpErrorExitCode: Int32 = 22
 
     /// The exit statuses, for `--help`.
     static let exitCodeHelp = """
@@ -32,39 +32,39 @@ public struct RequestCommand: AsyncParsableCommand {
         (status and body go to standard error); 64 usage error.
         """
 
-    @OptionGroup public var storeOptions: StoreOptions
-    @OptionGroup public var consumer: ConsumerOptions
-    @OptionGroup public var signing: SignatureMethodOptions
-    @OptionGroup public var http: HTTPTimeoutOptions
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var consumer: ConsumerOptions
+    @OptionGroup var signing: SignatureMethodOptions
+    @OptionGroup var http: HTTPTimeoutOptions
 
     @Option(help: "The provider id the token is stored under, e.g. twitter.")
-    public var provider: String
+    var provider: String
 
     @Option(help: "The user id the token is stored under.")
-    public var user: String
+    var user: String
 
     @Option(
         name: .customShort("X"),
         help: ArgumentHelp("The HTTP method (default GET, or POST with -d).", valueName: "METHOD"))
-    public var method: String?
+    var method: String?
 
     @Option(
         name: .customShort("d"),
         help: ArgumentHelp(
             "A form field NAME=VALUE (decoded; split at the first '='); repeatable.", valueName: "NAME=VALUE"))
-    public var data: [String] = []
+    var data: [String] = []
 
     @Flag(
         name: [.customShort("f"), .customLong("fail")],
         help: "Exit \(RequestCommand.httpErrorExitCode) when the HTTP status is 400 or more, printing it and the body to standard error (like curl -f).")
-    public var fail = false
+    var fail = false
 
     @Argument(help: "The request URL, query included.")
-    public var url: String
+    var url: String
 
-    public init() {}
+    init() {}
 
-    public func run() async throws {
+    func run() async throws {
         try await execute(console: .standard)
     }
 
@@ -74,7 +74,7 @@ public struct RequestCommand: AsyncParsableCommand {
     ///   secret without keys); `ExitCode(22)` with `--fail` for an HTTP status of 400 or
     ///   more, after printing the status and body to standard error. Without `--fail` the
     ///   status is printed, whatever it is, and the command succeeds.
-    public func execute(console: CLIConsole) async throws {
+    func execute(console: CLIConsole) async throws {
         let request = try makeRequest()
         let method = try signing.resolved()
         let credentials = try consumer.credentials(environment: console.environment, requireSecret: !signing.usesRSA)

@@ -2,20 +2,20 @@ import ArgumentParser
 import TokenStoreKit
 
 /// The store a `schema` subcommand works on: a positional URL or `--store URL`.
-public struct SchemaStoreArguments: ParsableArguments, Sendable {
+struct SchemaStoreArguments: ParsableArguments, Sendable {
     @Argument(help: "The token store URL: sqlite:///path/tokens.db, postgres://..., file:///dir, redis://..., memory:NAME")
-    public var url: String?
+    var url: String?
 
     @Option(
         name: .customLong("store"),
         help: ArgumentHelp(
             "The token store URL, as an option (instead of the argument).",
             discussion: "Default: sqlite://$XDG_DATA_HOME/tokenstore/tokens.db (or ~/.local/share/tokenstore/tokens.db)."))
-    public var store: String?
+    var store: String?
 
-    public init() {}
+    init() {}
 
-    public func validate() throws {
+    func validate() throws {
         if let url, let store, url != store {
             throw ValidationError("give the store URL once: as the argument or as --store, not both")
         }

@@ -2,8 +2,8 @@ import ArgumentParser
 
 /// `tokenstore schema status|upgrade [URL]`: shows and applies a store's versioned schema
 /// migrations (SQLite, PostgreSQL). Stores without one (memory, file, Redis) say so.
-public struct SchemaCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct SchemaCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "schema",
         abstract: "Show or apply a store's schema migrations.",
         discussion: """
@@ -14,5 +14,5 @@ public struct SchemaCommand: AsyncParsableCommand {
             """,
         subcommands: [SchemaStatusCommand.self, SchemaUpgradeCommand.self])
 
-    public init() {}
+    init() {}
 }

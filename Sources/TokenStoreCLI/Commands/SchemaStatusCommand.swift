@@ -4,8 +4,8 @@ import TokenStoreKit
 
 /// `tokenstore schema status [URL]`: the applied and pending migrations of a store, read
 /// without changing anything.
-public struct SchemaStatusCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct SchemaStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "List a store's applied and pending schema migrations (changes nothing).",
         discussion: """
@@ -16,19 +16,19 @@ public struct SchemaStatusCommand: AsyncParsableCommand {
             knows; 64 usage error.
             """)
 
-    @OptionGroup public var target: SchemaStoreArguments
+    @OptionGroup var target: SchemaStoreArguments
 
     @Flag(
         name: .customLong("check"),
         help: "Exit 2 when migrations are pending and 3 when the store is newer than this build (for deploy scripts).")
-    public var check = false
+    var check = false
 
     @Flag(name: .customLong("json"), help: "Print one JSON object instead of the table.")
-    public var json = false
+    var json = false
 
-    public init() {}
+    init() {}
 
-    public func run() async throws {
+    func run() async throws {
         try await execute(console: .standard)
     }
 
@@ -36,7 +36,7 @@ public struct SchemaStatusCommand: AsyncParsableCommand {
     ///
     /// - Throws: ``CLIFailure`` when the store cannot be opened or read; `ExitCode(2)` or
     ///   `ExitCode(3)` with `--check` (see the command's exit codes).
-    public func execute(console: CLIConsole) async throws {
+    func execute(console: CLIConsole) async throws {
         let outcome = try await target.withUnmigratedStore(environment: console.environment) { store, name in
             guard let managed = store as? any SchemaManagedTokenStore else {
                 let version = try await store.schemaVersion()

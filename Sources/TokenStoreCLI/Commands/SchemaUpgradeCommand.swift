@@ -2,8 +2,8 @@ import ArgumentParser
 import TokenStoreKit
 
 /// `tokenstore schema upgrade [URL]`: applies a store's pending schema migrations.
-public struct SchemaUpgradeCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct SchemaUpgradeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "upgrade",
         abstract: "Apply a store's pending schema migrations.",
         discussion: """
@@ -14,18 +14,18 @@ public struct SchemaUpgradeCommand: AsyncParsableCommand {
             cannot be opened or upgraded, or a newer swift-tokenstore migrated it; 64 usage error.
             """)
 
-    @OptionGroup public var target: SchemaStoreArguments
+    @OptionGroup var target: SchemaStoreArguments
 
-    public init() {}
+    init() {}
 
-    public func run() async throws {
+    func run() async throws {
         try await execute(console: .standard)
     }
 
     /// Upgrades the store and reports what was applied on `console`.
     ///
     /// - Throws: ``CLIFailure`` when the store cannot be opened or upgraded.
-    public func execute(console: CLIConsole) async throws {
+    func execute(console: CLIConsole) async throws {
         try await target.withUnmigratedStore(environment: console.environment) { store, name in
             guard let managed = store as? any SchemaManagedTokenStore else {
                 let version = try await store.schemaVersion()

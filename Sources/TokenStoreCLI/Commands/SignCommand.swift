@@ -8,8 +8,8 @@ import OAuth1
 /// Secrets can come from the environment (`TOKENSTORE_CONSUMER_SECRET`,
 /// `TOKENSTORE_TOKEN_SECRET`) so they stay out of shell history. The output never contains
 /// the secrets; with PLAINTEXT, whose signature *is* the secrets, the signature is redacted.
-public struct SignCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct SignCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "sign",
         abstract: "Print the normalized parameters, base string, signature and Authorization header of a request.",
         discussion: "The query is taken from --url exactly as given (decoded with form rules: '+' is a space). "
@@ -19,11 +19,11 @@ public struct SignCommand: ParsableCommand {
             + "signature (which is the secrets) is redacted.")
 
     /// Environment variable read when `--consumer-secret` is absent.
-    public static let consumerSecretVariable = "TOKENSTORE_CONSUMER_SECRET"
+    static let consumerSecretVariable = "TOKENSTORE_CONSUMER_SECRET"
     /// Environment variable read when `--token-secret` is absent.
-    public static let tokenSecretVariable = "TOKENSTORE_TOKEN_SECRET"
+    static let tokenSecretVariable = "TOKENSTORE_TOKEN_SECRET"
     /// The accepted `--signature-method` names.
-    public static let methodNames = SignatureMethodOptions.methodNames
+    static let methodNames = SignatureMethodOptions.methodNames
 
     @Option(help: "HTTP method.")
     var method: String = "GET"
@@ -72,9 +72,9 @@ public struct SignCommand: ParsableCommand {
     @Flag(help: "Print one JSON object with normalized_parameters, base_string, signature, authorization.")
     var json = false
 
-    public init() {}
+    init() {}
 
-    public func run() throws {
+    func run() throws {
         print(try output(environment: ProcessInfo.processInfo.environment), terminator: "")
     }
 
@@ -83,7 +83,7 @@ public struct SignCommand: ParsableCommand {
     /// - Parameter environment: Where secrets are looked up when their flags are absent.
     /// - Returns: The labelled sections, or a JSON object with `--json`; ends with a newline.
     /// - Throws: `ValidationError` for bad flags, ``OAuth1Error`` for a bad URL or key.
-    public func output(environment: [String: String]) throws -> String {
+    func output(environment: [String: String]) throws -> String {
         let details = try signatureDetails(environment: environment)
         var signature = details.signature
         var authorization = details.authorizationHeader

@@ -4,8 +4,8 @@ import TokenStoreKit
 
 /// `tokenstore stats URL`: counts by kind and provider and the schema version, without
 /// reading the tokens; with `--updates`, also the oldest and newest update (reads every token).
-public struct StatsCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Print a store's token counts by kind and provider and its schema version.",
         discussion: """
@@ -15,17 +15,17 @@ public struct StatsCommand: AsyncParsableCommand {
             """)
 
     @Argument(help: "The token store URL: sqlite:///path/tokens.db, file:///dir, postgres://..., redis://..., memory:NAME")
-    public var url: String
+    var url: String
 
     @Flag(name: .customLong("json"), help: "Print one JSON object instead of text.")
-    public var json = false
+    var json = false
 
     @Flag(name: .customLong("updates"), help: "Also print the oldest and newest update (reads every access token).")
-    public var updates = false
+    var updates = false
 
-    public init() {}
+    init() {}
 
-    public func run() async throws {
+    func run() async throws {
         try await execute(console: .standard)
     }
 
@@ -33,7 +33,7 @@ public struct StatsCommand: AsyncParsableCommand {
     /// page, in flat memory) and reports on `console`.
     ///
     /// - Throws: ``CLIFailure`` when the store cannot be opened or read.
-    public func execute(console: CLIConsole) async throws {
+    func execute(console: CLIConsole) async throws {
         let store: any TokenStore
         do {
             // A typo in the URL is an error, never a new empty store.

@@ -3,11 +3,11 @@ import TokenStoreKit
 
 /// Where `migrate` and `rekey` keep their checkpoints: `$XDG_STATE_HOME/tokenstore/`, else
 /// `~/.local/state/tokenstore/`, one file per run named by a hash of its stores and options.
-public enum MigrateCheckpointLocation {
+enum MigrateCheckpointLocation {
     /// The checkpoint directory.
     ///
     /// - Throws: ``CLIFailure`` when neither `XDG_STATE_HOME` nor `HOME` is an absolute path.
-    public static func directory(environment: [String: String]) throws -> String {
+    static func directory(environment: [String: String]) throws -> String {
         try StoreLocation.xdgDirectory(
             "XDG_STATE_HOME", fallback: ".local/state", environment: environment,
             hint: "cannot find a state directory for the checkpoint: neither XDG_STATE_HOME nor HOME is an "
@@ -18,7 +18,7 @@ public enum MigrateCheckpointLocation {
     /// directory and ``MigrationCheckpoint/fileName(operation:source:destination:only:secrets:)``.
     ///
     /// - Throws: ``CLIFailure`` when no directory can be found.
-    public static func file(
+    static func file(
         for initial: MigrationCheckpoint, explicit: String?, environment: [String: String]
     ) throws -> MigrationCheckpointFile {
         if let explicit, !explicit.isEmpty { return MigrationCheckpointFile(path: explicit) }

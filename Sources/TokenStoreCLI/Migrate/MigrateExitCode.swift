@@ -2,19 +2,19 @@ import ArgumentParser
 
 /// The exit statuses of `tokenstore migrate` and `tokenstore rekey` (also in their `--help`
 /// and Docs/migrate.md).
-public enum MigrateExitCode {
+enum MigrateExitCode {
     /// Everything copied (and verified when asked).
-    public static let done: Int32 = 0
+    static let done: Int32 = 0
     /// Failed with nothing to resume: bad options, a store that does not open, a sealing
     /// key error on the first page, a checkpoint that belongs to another run.
-    public static let failed: Int32 = 1
+    static let failed: Int32 = 1
     /// `--verify` found a difference.
-    public static let verificationMismatch: Int32 = 3
+    static let verificationMismatch: Int32 = 3
     /// Interrupted (SIGINT/SIGTERM) or failed mid-run with a checkpoint saved: run the same
     /// command again with `--resume`.
-    public static let interrupted: Int32 = 4
+    static let interrupted: Int32 = 4
     /// A usage error (ArgumentParser's EX_USAGE).
-    public static let usage: Int32 = 64
+    static let usage: Int32 = 64
 
     /// The text for `rekey --help` (rekey has no `--verify`, so no 3).
     static let rekeyHelp = """

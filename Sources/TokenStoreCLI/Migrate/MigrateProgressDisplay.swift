@@ -4,7 +4,7 @@ import TokenStoreKit
 
 /// Shows a run's progress on standard error: on a terminal a one-line bar redrawn at most
 /// ten times a second; otherwise a plain line every `interval` seconds; nothing when quiet.
-public final class MigrateProgressDisplay: Sendable {
+final class MigrateProgressDisplay: Sendable {
     private struct State {
         var lastShown: ContinuousClock.Instant?
         var shownOnTerminal = false
@@ -24,7 +24,7 @@ public final class MigrateProgressDisplay: Sendable {
     ///   - isTerminal: draw a bar instead of lines.
     ///   - interval: seconds between plain lines.
     ///   - quiet: show nothing.
-    public init(console: CLIConsole, isTerminal: Bool, interval: Double, quiet: Bool) {
+    init(console: CLIConsole, isTerminal: Bool, interval: Double, quiet: Bool) {
         self.console = console
         self.isTerminal = isTerminal
         // Bounded before converting: `--progress-interval inf` parses as a Double.
@@ -33,7 +33,7 @@ public final class MigrateProgressDisplay: Sendable {
     }
 
     /// Shows `progress` if enough time has passed since the last update.
-    public func update(_ progress: MigrationProgress) {
+    func update(_ progress: MigrationProgress) {
         guard !quiet else { return }
         let now = ContinuousClock.now
         let minimum: Duration = isTerminal ? .milliseconds(100) : interval
@@ -53,7 +53,7 @@ public final class MigrateProgressDisplay: Sendable {
     }
 
     /// Ends the bar's line so later output starts on a fresh one.
-    public func finish() {
+    func finish() {
         let drawn = state.withLock { state -> Bool in
             defer { state.shownOnTerminal = false }
             return state.shownOnTerminal

@@ -6,11 +6,11 @@ import TokenStoreKit
 /// signals are ignored at the process level and delivered to dispatch sources on a
 /// dispatch queue, so no Swift cooperative thread ever waits for them. A second signal
 /// exits at once (status 130); the checkpoint of the last committed batch stays valid.
-public final class MigrateSignals {
+final class MigrateSignals {
     private let sources: [any DispatchSourceSignal]
 
     /// Installs the handlers; keep the returned value alive for the run and ``cancel()`` it after.
-    public init(control: MigrationControl, console: CLIConsole) {
+    init(control: MigrationControl, console: CLIConsole) {
         let queue = DispatchQueue(label: "tokenstore.migrate.signals")
         sources = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
@@ -29,7 +29,7 @@ public final class MigrateSignals {
     }
 
     /// Removes the handlers and restores the default signal actions.
-    public func cancel() {
+    func cancel() {
         for source in sources { source.cancel() }
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)

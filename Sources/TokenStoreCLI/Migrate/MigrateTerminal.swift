@@ -2,14 +2,14 @@ import TokenStoreKit
 
 /// How a `migrate`/`rekey` run meets the outside world beyond its console: whether stderr
 /// is a terminal (progress bar or plain lines) and the control its signal handlers stop.
-public struct MigrateTerminal: Sendable {
+struct MigrateTerminal: Sendable {
     /// Whether standard error is a terminal.
-    public var isTerminal: Bool
+    var isTerminal: Bool
     /// Stopped by SIGINT/SIGTERM (or by a test).
-    public var control: MigrationControl
+    var control: MigrationControl
 
     /// Creates a terminal description.
-    public init(isTerminal: Bool = false, control: MigrationControl = MigrationControl()) {
+    init(isTerminal: Bool = false, control: MigrationControl = MigrationControl()) {
         self.isTerminal = isTerminal
         self.control = control
     }

@@ -7,7 +7,7 @@ import Foundation
 /// Plays the browser's part at a provider's authorize page: a GET that does not follow
 /// the redirect, so the caller sees the `Location` (the app's callback with
 /// `oauth_token` and `oauth_verifier`) the provider sends the user to.
-public enum AuthorizePageVisit {
+enum AuthorizePageVisit {
     /// Fetches `url` and returns the redirect target.
     ///
     /// - Parameters:
@@ -15,7 +15,7 @@ public enum AuthorizePageVisit {
     ///   - timeout: How long to wait for the page.
     /// - Returns: The absolute `Location` of the provider's 3xx answer.
     /// - Throws: ``CLIFailure`` when the page does not answer with a redirect.
-    public static func callbackURL(visiting url: URL, timeout: TimeInterval = 10) async throws -> URL {
+    static func callbackURL(visiting url: URL, timeout: TimeInterval = 10) async throws -> URL {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         let refuser = RedirectRefuser()

@@ -4,21 +4,21 @@ import Synchronization
 
 /// Where a command reads its input and writes its output, injectable so tests run the
 /// commands in-process with a scripted standard input and captured output.
-public struct CLIConsole: Sendable {
+struct CLIConsole: Sendable {
     /// Writes to standard output (the text is written as given; add newlines yourself).
-    public var writeOutput: @Sendable (String) -> Void
+    var writeOutput: @Sendable (String) -> Void
     /// Writes to standard error.
-    public var writeError: @Sendable (String) -> Void
+    var writeError: @Sendable (String) -> Void
     /// Reads one line from standard input without its newline, or `nil` at end of input.
-    public var readLine: @Sendable () -> String?
+    var readLine: @Sendable () -> String?
     /// The process environment (consumer key and secret, `XDG_DATA_HOME`, `HOME`).
-    public var environment: [String: String]
+    var environment: [String: String]
     /// Whether standard input is a terminal, whose echo ends a prompt's line when the user
     /// presses Enter (`false` for pipes, files and captured consoles).
-    public var inputIsTerminal = false
+    var inputIsTerminal = false
 
     /// Creates a console from its parts.
-    public init(
+    init(
         writeOutput: @escaping @Sendable (String) -> Void,
         writeError: @escaping @Sendable (String) -> Void,
         readLine: @escaping @Sendable () -> String?,
@@ -31,7 +31,7 @@ public struct CLIConsole: Sendable {
     }
 
     /// The process's standard streams and environment.
-    public static var standard: CLIConsole {
+    static var standard: CLIConsole {
         var console = CLIConsole(
             writeOutput: { text in FileHandle.standardOutput.write(Data(text.utf8)) },
             writeError: { text in FileHandle.standardError.write(Data(text.utf8)) },
@@ -42,14 +42,14 @@ public struct CLIConsole: Sendable {
     }
 
     /// Writes `line` and a newline to standard output.
-    public func print(_ line: String = "") { writeOutput(line + "\n") }
+    func print(_ line: String = "") { writeOutput(line + "\n") }
 
     /// Writes `line` and a newline to standard error.
-    public func printError(_ line: String) { writeError(line + "\n") }
+    func printError(_ line: String) { writeError(line + "\n") }
 }
 
 /// A console whose output is kept in memory and whose input is a fixed list of lines.
-public final class CapturedConsole: Sendable {
+final class CapturedConsole: Sendable {
     private struct State {
         var output = ""
         var error = ""
@@ -58,21 +58,21 @@ public final class CapturedConsole: Sendable {
     private let state: Mutex<State>
 
     /// The environment the console reports.
-    public let environment: [String: String]
+    let environment: [String: String]
 
     /// Creates a console that answers reads with `input`, one line each, then end of input.
-    public init(input: [String] = [], environment: [String: String] = [:]) {
+    init(input: [String] = [], environment: [String: String] = [:]) {
         self.state = Mutex(State(input: input))
         self.environment = environment
     }
 
     /// Everything written to standard output so far.
-    public var output: String { state.withLock { $0.output } }
+    var output: String { state.withLock { $0.output } }
     /// Everything written to standard error so far.
-    public var error: String { state.withLock { $0.error } }
+    var error: String { state.withLock { $0.error } }
 
     /// The console to hand to a command.
-    public var console: CLIConsole {
+    var console: CLIConsole {
         CLIConsole(
             writeOutput: { text in self.state.withLock { $0.output += text } },
             writeError: { text in self.state.withLock { $0.error += text } },

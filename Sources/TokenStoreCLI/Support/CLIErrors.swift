@@ -3,10 +3,10 @@ import TokenStoreKit
 
 /// Turns the library's typed errors into ``CLIFailure``s whose message is the error's
 /// redacted `description`, so the user sees one clear line and never a secret.
-public enum CLIErrors {
+enum CLIErrors {
     /// Runs `body`, rethrowing ``AuthorizationFlowError``, `OAuth1Error` and
     /// ``TokenStoreError`` as ``CLIFailure``.
-    public static func reporting<Result>(_ body: () async throws -> Result) async throws -> Result {
+    static func reporting<Result>(_ body: () async throws -> Result) async throws -> Result {
         do {
             return try await body()
         } catch let error as AuthorizationFlowError {

@@ -1,13 +1,13 @@
 /// A failure a command reports to the user: the message is what `tokenstore` prints
 /// after `Error:` before exiting with a non-zero status. Never holds a secret.
-public struct CLIFailure: Error, Sendable, CustomStringConvertible {
+struct CLIFailure: Error, Sendable, CustomStringConvertible {
     /// What went wrong and what to do.
-    public var message: String
+    var message: String
 
     /// Creates a failure with `message`.
-    public init(_ message: String) {
+    init(_ message: String) {
         self.message = message
     }
 
-    public var description: String { message }
+    var description: String { message }
 }

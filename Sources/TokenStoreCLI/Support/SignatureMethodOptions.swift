@@ -5,32 +5,32 @@ import OAuth1
 /// `--signature-method` and `--rsa-key`, shared by `sign`, `authorize` and `request` so an
 /// RSA-SHA1 provider (Jira Server/Data Center, for one, accepts nothing else) can be used
 /// end to end.
-public struct SignatureMethodOptions: ParsableArguments, Sendable {
+struct SignatureMethodOptions: ParsableArguments, Sendable {
     /// The accepted `--signature-method` names.
-    public static let methodNames = ["HMAC-SHA1", "HMAC-SHA256", "HMAC-SHA512", "RSA-SHA1", "RSA-SHA256", "PLAINTEXT"]
+    static let methodNames = ["HMAC-SHA1", "HMAC-SHA256", "HMAC-SHA512", "RSA-SHA1", "RSA-SHA256", "PLAINTEXT"]
 
     @Option(
         name: .customLong("signature-method"),
         help: ArgumentHelp("One of \(SignatureMethodOptions.methodNames.joined(separator: ", ")).", valueName: "NAME"))
-    public var signatureMethod: String = "HMAC-SHA1"
+    var signatureMethod: String = "HMAC-SHA1"
 
     @Option(
         name: .customLong("rsa-key"),
         help: ArgumentHelp("PEM file with the RSA private key (RSA-SHA1, RSA-SHA256).", valueName: "PEMFILE"))
-    public var rsaKey: String?
+    var rsaKey: String?
 
-    public init() {}
+    init() {}
 
     /// Whether the chosen method signs with the private key instead of the shared secrets
     /// (then no consumer secret is needed).
-    public var usesRSA: Bool { signatureMethod.uppercased().hasPrefix("RSA-") }
+    var usesRSA: Bool { signatureMethod.uppercased().hasPrefix("RSA-") }
 
     /// The signature method named by `--signature-method`, reading `--rsa-key` for RSA.
     ///
     /// - Throws: `ValidationError` for an unknown name, an RSA method without a key file,
     ///   a key file with another method, or a key file that cannot be read;
     ///   ``OAuth1Error`` for a file that holds no RSA private key.
-    public func resolved() throws -> SignatureMethod {
+    func resolved() throws -> SignatureMethod {
         let name = signatureMethod.uppercased()
         if let method = SignatureMethod.named(name) {
             if rsaKey != nil { throw ValidationError("--rsa-key is only used with RSA-SHA1 and RSA-SHA256") }

@@ -5,10 +5,10 @@ import TokenStoreSQLite
 
 /// The drivers `tokenstore` knows, registered once so every `--store URL` accepts any of
 /// their schemes (`memory:`, `file:`, `sqlite:`, `postgres:`, `postgresql:`, `redis:`).
-public enum StoreDrivers {
+enum StoreDrivers {
     /// Registers the SQLite, PostgreSQL and Redis drivers with `registry` (the memory and
     /// file drivers are built in). Registering twice is harmless.
-    public static func registerAll(in registry: TokenStoreRegistry = .shared) {
+    static func registerAll(in registry: TokenStoreRegistry = .shared) {
         registry.register(SQLiteTokenStore.driver)
         registry.register(PostgresTokenStore.driver)
         registry.register(RedisTokenStore.driver)
@@ -18,7 +18,7 @@ public enum StoreDrivers {
     ///
     /// - Throws: ``TokenStoreError`` from the registry or the driver (an unknown scheme's
     ///   message lists the registered ones).
-    public static func open(_ url: String, options: TokenStoreOptions = TokenStoreOptions()) async throws
+    static func open(_ url: String, options: TokenStoreOptions = TokenStoreOptions()) async throws
         -> any TokenStore
     {
         registerAll()

@@ -1,13 +1,13 @@
 import Foundation
 
 /// Where `tokenstore` keeps tokens when no `--store` is given.
-public enum StoreLocation {
+enum StoreLocation {
     /// The directory of the user's token store: `$XDG_DATA_HOME/tokenstore`, or
     /// `~/.local/share/tokenstore` when `XDG_DATA_HOME` is unset or not absolute (the XDG
     /// base directory rule).
     ///
     /// - Throws: ``CLIFailure`` when neither `XDG_DATA_HOME` nor `HOME` is usable.
-    public static func userDataDirectory(environment: [String: String]) throws -> String {
+    static func userDataDirectory(environment: [String: String]) throws -> String {
         try xdgDirectory(
             "XDG_DATA_HOME", fallback: ".local/share", environment: environment,
             hint: "cannot find a data directory: neither XDG_DATA_HOME nor HOME is an absolute path; "
@@ -32,7 +32,7 @@ public enum StoreLocation {
     /// mode 0700 (and tightening an existing one to 0700) so other users cannot read it.
     ///
     /// - Throws: ``CLIFailure`` when the directory cannot be created.
-    public static func defaultUserStoreURL(environment: [String: String]) throws -> String {
+    static func defaultUserStoreURL(environment: [String: String]) throws -> String {
         let directory = try userDataDirectory(environment: environment)
         try makePrivateDirectory(directory)
         return "sqlite://" + (directory as NSString).appendingPathComponent("tokens.db")
@@ -41,7 +41,7 @@ public enum StoreLocation {
     /// A fresh private temporary directory for the demo's store.
     ///
     /// - Throws: ``CLIFailure`` when it cannot be created.
-    public static func makeTemporaryDirectory(prefix: String = "tokenstore-demo") throws -> String {
+    static func makeTemporaryDirectory(prefix: String = "tokenstore-demo") throws -> String {
         let path = (NSTemporaryDirectory() as NSString)
             .appendingPathComponent("\(prefix)-\(UUID().uuidString.lowercased())")
         do {

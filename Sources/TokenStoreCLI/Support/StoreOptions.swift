@@ -2,14 +2,14 @@ import ArgumentParser
 import TokenStoreKit
 
 /// `--store URL`, defaulting to the SQLite file in the user's data directory.
-public struct StoreOptions: ParsableArguments, Sendable {
+struct StoreOptions: ParsableArguments, Sendable {
     @Option(
         name: .customLong("store"),
         help: ArgumentHelp(
             "The token store URL: sqlite:///path/tokens.db, file:///dir, postgres://..., redis://...",
             discussion:
                 "Default: sqlite://$XDG_DATA_HOME/tokenstore/tokens.db (or ~/.local/share/tokenstore/tokens.db)."))
-    public var store: String?
+    var store: String?
 
     @Option(
         name: .customLong("sealing-keys"),
@@ -19,14 +19,14 @@ public struct StoreOptions: ParsableArguments, Sendable {
                 "One 'id base64key' per line, first is primary; see `tokenstore keygen`. Without the flag, "
                 + "$\(SealingKeyRing.environmentVariable)='id:base64key,...' seals too.",
             valueName: "FILE"))
-    public var sealingKeys: String?
+    var sealingKeys: String?
 
-    public init() {}
+    init() {}
 
     /// The sealing keys: the `--sealing-keys` file, else `TOKENSTORE_SEALING_KEYS`, else `nil`.
     ///
     /// - Throws: ``CLIFailure`` with the key error's message (never key material).
-    public func sealingKeyRing(environment: [String: String]) throws -> SealingKeyRing? {
+    func sealingKeyRing(environment: [String: String]) throws -> SealingKeyRing? {
         do {
             if let sealingKeys, !sealingKeys.isEmpty { return try SealingKeyRing.load(keyFile: sealingKeys) }
             return try SealingKeyRing.fromEnvironment(environment)
@@ -38,7 +38,7 @@ public struct StoreOptions: ParsableArguments, Sendable {
     /// The store URL to open: the flag, or the default user store (its directory created 0700).
     ///
     /// - Throws: ``CLIFailure`` when no data directory can be found or made.
-    public func url(environment: [String: String]) throws -> String {
+    func url(environment: [String: String]) throws -> String {
         if let store, !store.isEmpty { return store }
         return try StoreLocation.defaultUserStoreURL(environment: environment)
     }
@@ -46,7 +46,7 @@ public struct StoreOptions: ParsableArguments, Sendable {
     /// Opens the store, every driver registered, sealed when sealing keys are configured.
     ///
     /// - Throws: ``CLIFailure`` with the store or key error's message.
-    public func open(environment: [String: String]) async throws -> any TokenStore {
+    func open(environment: [String: String]) async throws -> any TokenStore {
         let url = try url(environment: environment)
         let keys = try sealingKeyRing(environment: environment)
         do {
@@ -61,7 +61,7 @@ public struct StoreOptions: ParsableArguments, Sendable {
     /// Opens the store, runs `body` with it and closes it, also when `body` throws.
     ///
     /// - Throws: ``CLIFailure`` for open failures, and whatever `body` throws.
-    public func withStore<Result: Sendable>(
+    func withStore<Result: Sendable>(
         environment: [String: String], _ body: (any TokenStore) async throws -> Result
     ) async throws -> Result {
         let store = try await open(environment: environment)

@@ -81,7 +81,9 @@ public struct SealingKeyRing: Sendable, CustomStringConvertible, CustomDebugStri
 
     /// Parses the key file format (see the type's documentation).
     ///
-    /// - Parameter source: names the file in messages.
+    /// - Parameters:
+    ///   - contents: the text of a key file.
+    ///   - source: names the file in messages.
     /// - Throws: ``SealingKeyError`` naming the line at fault.
     public static func parse(keyFileContents contents: String, source: String = "key file") throws -> SealingKeyRing {
         var keys: [SealingKey] = []

@@ -19,12 +19,12 @@ extension PostgresTokenStore.Configuration {
     /// - `postgresql://user@%2Fvar%2Frun%2Fpostgresql/dbname` or `?host=/var/run/postgresql` (unix socket)
     /// - `host=db.internal dbname=app user=app pool_max=16` (keyword string)
     ///
-    /// The driver's own parameters (``driverParameters``: `schema`, `pool_min`, `pool_max`,
+    /// The driver's own parameters (`driverParameters`: `schema`, `pool_min`, `pool_max`,
     /// `pool_idle_timeout`, `pool_acquire_timeout`, `statement_timeout`) are taken out; the
     /// rest (`sslmode`, `sslrootcert`, `connect_timeout`, `application_name`, ...) go to libpq,
     /// which validates them.
     ///
-    /// - Throws: ``TokenStoreError`` with ``TokenStoreError/Code/misconfigured`` naming the
+    /// - Throws: `TokenStoreError` with `TokenStoreError.Code.misconfigured` naming the
     ///   problem; the message never contains the password.
     public init(url: String, options: TokenStoreOptions = TokenStoreOptions()) throws {
         let redacted = Self.redact(url)

@@ -20,7 +20,7 @@ extension PostgresTokenStore {
         public var maxConnections: Int
         /// How long an idle connection above the minimum stays open. Default 60 seconds.
         public var idleTimeout: Duration
-        /// How long a call waits for a free connection before ``TokenStoreError/Code/timedOut``. Default 5 seconds.
+        /// How long a call waits for a free connection before `TokenStoreError.Code.timedOut`. Default 5 seconds.
         public var acquireTimeout: Duration
         /// How long opening a connection may take. Default 10 seconds.
         public var connectTimeout: Duration
@@ -34,7 +34,7 @@ extension PostgresTokenStore {
         /// The name used in errors and logs, without the password.
         public var displayName: String
         /// Whether opening applies pending migrations (default `true`). With `false` the
-        /// schema is left as found (see ``SchemaManagedTokenStore``): token operations
+        /// schema is left as found (see `SchemaManagedTokenStore`): token operations
         /// throw until ``PostgresTokenStore/upgradeSchema()`` runs, when migrations are pending.
         public var migrateSchemaOnOpen: Bool
         /// Rows a bulk save stages and upserts at a time (its memory bound); tests lower it.

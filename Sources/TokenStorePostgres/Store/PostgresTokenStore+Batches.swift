@@ -9,7 +9,7 @@ extension PostgresTokenStore {
     static let bulkChunk = 5000
 
     /// Saves the batch in one transaction, a chunk of rows at a time, each chunk one
-    /// script of two round trips (see ``PostgresStagedWrite``): a `COPY` straight into the
+    /// script of two round trips (see `PostgresStagedWrite`): a `COPY` straight into the
     /// table while none of the call's keys exist, else a `COPY` into a temporary staging
     /// table and an upsert from there per round of keys (below).
     ///
@@ -73,7 +73,7 @@ extension PostgresTokenStore {
     }
 
     /// Writes `tokens` chunk by chunk through `upsert`'s staging table, in one transaction,
-    /// and sums the rows upserted (see ``PostgresStagedWrite``).
+    /// and sums the rows upserted (see `PostgresStagedWrite`).
     private func writeStaged<Token>(
         _ tokens: [Token], upsert: PostgresStatements.StagedUpsert, operation: String,
         key: (Token) -> [String], fields: (Token) -> [String?]

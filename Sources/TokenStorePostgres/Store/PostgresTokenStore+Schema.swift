@@ -8,7 +8,7 @@ extension PostgresTokenStore: SchemaManagedTokenStore {
     /// whose token operations were refused serves them again once the status is up to
     /// date (another process upgraded it).
     ///
-    /// - Throws: ``TokenStoreError`` when the server cannot be reached or read.
+    /// - Throws: `TokenStoreError` when the server cannot be reached or read.
     public func schemaStatus() async throws -> SchemaStatus {
         let table = PostgresStatements.quote(configuration.schema) + ".schema_migrations"
         let existsQuery = "SELECT to_regclass(\(Self.literal(table))) IS NOT NULL"
@@ -39,8 +39,8 @@ extension PostgresTokenStore: SchemaManagedTokenStore {
     /// token operations run again.
     ///
     /// - Returns: the migrations applied, empty when the schema was up to date.
-    /// - Throws: ``TokenStoreError/Code/schemaTooNew`` when a newer build migrated the
-    ///   schema; other ``TokenStoreError``s when the server fails.
+    /// - Throws: `TokenStoreError.Code.schemaTooNew` when a newer build migrated the
+    ///   schema; other `TokenStoreError`s when the server fails.
     @discardableResult
     public func upgradeSchema() async throws -> [SchemaMigration] {
         let applied = try await migrate(operation: "upgradeSchema")

@@ -3,7 +3,7 @@ import Logging
 import Synchronization
 import TokenStoreKit
 
-/// A ``TokenStore`` on PostgreSQL through libpq, for many workers on many machines.
+/// A `TokenStore` on PostgreSQL through libpq, for many workers on many machines.
 ///
 /// ```swift
 /// let store = try await PostgresTokenStore(url: "postgres://app:secret@db.internal/app?pool_max=16")
@@ -13,7 +13,7 @@ import TokenStoreKit
 /// - `take` is `DELETE ... RETURNING`, atomic under any contention.
 /// - The tables live in their own schema (`tokenstore` by default, `?schema=` to change it),
 ///   created and migrated on open under an advisory lock, so many workers starting together
-///   migrate once. A database migrated by a newer version gives ``TokenStoreError/Code/schemaTooNew``.
+///   migrate once. A database migrated by a newer version gives `TokenStoreError.Code.schemaTooNew`.
 ///   With ``Configuration/migrateSchemaOnOpen`` `false` the schema is left as found:
 ///   ``schemaStatus()`` reports it and ``upgradeSchema()`` applies what is pending.
 /// - ``saveAccessTokens(_:policy:)`` and ``saveRequestTokens(_:)`` write a batch in one
@@ -22,18 +22,18 @@ import TokenStoreKit
 ///   it. A call's memory stays bounded however many tokens it is given.
 /// - The client encoding is always UTF8 (a URL asking for another is refused), and token
 ///   rows whose column types are not the migrations' (a table altered by hand) are
-///   ``TokenStoreError/Code/corruptedRecord``, never misread.
+///   `TokenStoreError.Code.corruptedRecord`, never misread.
 /// - Connections are pooled (``Configuration/maxConnections``); a connection the server
 ///   closed (restart, failover) is detected before use and replaced, so calls succeed
 ///   again after an outage without the app doing anything. During the outage calls fail
-///   fast with ``TokenStoreError/Code/unavailable``.
+///   fast with `TokenStoreError.Code.unavailable`.
 /// - Concurrent single-statement calls are pipelined: a call that finds a leader slot free
 ///   runs alone on a pooled connection; calls arriving while the leaders are busy queue,
 ///   and the next leader sends its statement and up to 64 queued ones in one write (libpq
 ///   pipeline mode) and hands each caller its own result. A server error or an undecodable
 ///   row fails only the call it belongs to; writes keep their own sync point, so no other
 ///   call's failure can undo them; a lost connection fails every carried call with
-///   ``TokenStoreError/Code/unavailable`` (reads retry once on a fresh connection first).
+///   `TokenStoreError.Code.unavailable` (reads retry once on a fresh connection first).
 ///   A leader's cancellation never fails the calls it carries: once sent, its waits
 ///   ignore it; before that (waiting for a connection), the carried calls queue again.
 ///   Transactions, batches and migrations never share a connection.
@@ -74,11 +74,11 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     /// Opens a store: connects once (so a wrong password or database fails here) and
     /// applies pending migrations (unless ``Configuration/migrateSchemaOnOpen`` is `false`).
     ///
-    /// - Throws: ``TokenStoreError``: ``TokenStoreError/Code/unavailable``,
-    ///   ``TokenStoreError/Code/authenticationFailed``, ``TokenStoreError/Code/misconfigured``
+    /// - Throws: `TokenStoreError`: `TokenStoreError.Code.unavailable`,
+    ///   `TokenStoreError.Code.authenticationFailed`, `TokenStoreError.Code.misconfigured`
     ///   (unknown database, TLS required but unavailable, a `client_encoding` other than UTF8),
-    ///   ``TokenStoreError/Code/timedOut``,
-    ///   ``TokenStoreError/Code/schemaTooNew``.
+    ///   `TokenStoreError.Code.timedOut`,
+    ///   `TokenStoreError.Code.schemaTooNew`.
     public init(configuration: Configuration) async throws {
         if let encoding = PostgresClientEncoding.foreignEncoding(in: configuration.connectionParameters) {
             throw PostgresClientEncoding.refused(encoding, store: configuration.displayName)
@@ -132,7 +132,7 @@ public final class PostgresTokenStore: TokenStore, Sendable {
         }
     }
 
-    /// Closes every connection. Later calls throw ``TokenStoreError/Code/closed``.
+    /// Closes every connection. Later calls throw `TokenStoreError.Code.closed`.
     public func close() async throws {
         isClosed.withLock { $0 = true }
         await pool.shutdown()
@@ -140,7 +140,7 @@ public final class PostgresTokenStore: TokenStore, Sendable {
 
     // MARK: Running statements
 
-    /// Runs `body` on a pooled connection, mapping failures to ``TokenStoreError``.
+    /// Runs `body` on a pooled connection, mapping failures to `TokenStoreError`.
     ///
     /// A connection the server closed while idle is replaced before use. A read
     /// (`idempotent`) that loses its connection mid-call is retried once on a fresh one;
