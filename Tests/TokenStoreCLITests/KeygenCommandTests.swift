@@ -84,6 +84,25 @@ import TokenStoreKit
             refused = true
         }
         #expect(refused)
+
+        // authorize without keys would store a plain secret beside sealed ones: refused
+        // before anything is sent to the provider.
+        let (plainCaptured, plainConsole) = AuthorizeRequestFlowTests.pinTypingConsole(
+            provider, environment: AuthorizeRequestFlowTests.environment)
+        let unsealed = await #expect(throws: CLIFailure.self) {
+            let command = try #require(
+                try TokenStoreCommand.parseAsRoot(["authorize", "--store", store] + AuthorizeRequestFlowTests.endpointFlags(provider))
+                    as? AuthorizeCommand)
+            try await command.execute(console: plainConsole)
+        }
+        #expect(unsealed?.message.contains("holds sealed secrets (key 'k1')") == true, "\(String(describing: unsealed))")
+        #expect(unsealed?.message.contains("--sealing-keys") == true)
+        #expect(!plainCaptured.output.contains("Open this URL"), "no request token was asked for")
+        let after = try await StoreDrivers.open(store)
+        #expect(try await after.listAccessTokens(after: nil, limit: 10).tokens.allSatisfy { $0.secret.hasPrefix("tsv1:k1:") })
+        #expect(try await after.counts().requestTokens == 0)
+        try await after.close()
+
         #expect(chmod(keyFile, 0o644) == 0)
         let insecure = await #expect(throws: CLIFailure.self) {
             let command = try #require(

@@ -62,6 +62,24 @@ struct AuthorizeCommand: AsyncParsableCommand {
         try await execute(console: .standard)
     }
 
+    /// The sealing key id of the first sealed secret among the store's first tokens, if any:
+    /// a store whose secrets are sealed must not get a plain one because the keys were
+    /// forgotten. (The tokens looked at are those listed first; a store being sealed in
+    /// place may start with plain ones.)
+    static func sealedKeyID(in store: any TokenStore) async throws -> String? {
+        let access = try await store.listAccessTokens(after: nil, limit: 20).tokens
+        let request = try await store.listRequestTokens(after: nil, limit: 20).tokens
+        for secret in access.map(\.secret) + request.map(\.secret) where SealedTokenStore.isSealed(storedSecret: secret) {
+            return SealedTokenStore.sealingKeyID(ofStoredSecret: secret) ?? ""
+        }
+        return nil
+    }
+
+    static func sealedStoreWithoutKeysMessage(store: String, keyID: String) -> String {
+        "\(store) holds sealed secrets (key '\(keyID.prefix(64))'); pass --sealing-keys FILE or set "
+            + "TOKENSTORE_SEALING_KEYS so the new access token is sealed too. Nothing was sent to the provider."
+    }
+
     /// The provider presets `--provider` accepts.
     static let presets: [String: OAuth1ProviderEndpoints] = ["twitter": .twitter, "x": .twitter]
 
@@ -78,6 +96,9 @@ struct AuthorizeCommand: AsyncParsableCommand {
             timeout: http.duration)
 
         let completion = try await storeOptions.withStore(environment: console.environment) { store in
+            if !(store is SealedTokenStore), let keyID = try await Self.sealedKeyID(in: store) {
+                throw CLIFailure(Self.sealedStoreWithoutKeysMessage(store: store.displayName, keyID: keyID))
+            }
             let flow = AuthorizationFlow(provider: id, client: client, store: store)
             return try await CLIErrors.reporting {
                 let start: AuthorizationStart
