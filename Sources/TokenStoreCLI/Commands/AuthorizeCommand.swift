@@ -20,7 +20,8 @@ struct AuthorizeCommand: AsyncParsableCommand {
               tokenstore authorize --provider-id jira --signature-method RSA-SHA1 --rsa-key jira.pem \\
                 --request-token-url https://jira.example.com/plugins/servlet/oauth/request-token ...
 
-            With an RSA method no consumer secret is needed.
+            With an RSA method no consumer secret is needed. A store that holds sealed secrets \
+            needs --sealing-keys (or TOKENSTORE_SEALING_KEYS); without them it is refused.
             """)
 
     @OptionGroup var storeOptions: StoreOptions
