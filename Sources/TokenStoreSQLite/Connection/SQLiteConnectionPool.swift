@@ -8,9 +8,10 @@ import TokenStoreKit
 /// keep a busy timeout of 0, so a lock held by another connection or process returns
 /// `SQLITE_BUSY` at once instead of sleeping: a fast-path call never waits for anything
 /// but the disk pages it reads or writes (WAL with `synchronous=NORMAL` does not fsync on
-/// commit; the commit that takes the WAL past the checkpoint threshold also runs SQLite's
-/// passive autocheckpoint, see ``SQLiteTokenStore/Configuration/checkpointThresholdPages``).
-/// No thread hop, no allocation beyond the results.
+/// commit). The exception: the commit that takes the WAL past the checkpoint threshold
+/// (``SQLiteTokenStore/Configuration/checkpointThresholdPages``) also runs SQLite's
+/// passive autocheckpoint, which copies the WAL into the database and syncs both, on
+/// that call's thread. No thread hop, no allocation beyond the results.
 ///
 /// **Writers and readers.** Writes use the first connection only, so tasks of this
 /// process that write at once queue on its lock (a FIFO handoff on its queue) rather than
