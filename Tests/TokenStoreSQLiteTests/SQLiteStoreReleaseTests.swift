@@ -4,12 +4,11 @@ import TokenStoreKit
 
 @testable import TokenStoreSQLite
 
-/// A store released without `close()` must still close its connections: the writer
-/// connection's WAL hook keeps the checkpointer alive, and the checkpointer used to keep
-/// the writer's slot (and so that connection) alive in turn, so every file store dropped
-/// unclosed kept its descriptors (database, WAL and shared-memory file per connection)
-/// for the life of the process. A test process that dropped enough of them held over a
-/// thousand descriptors.
+/// A store released without `close()` must still close its connections: a reference
+/// cycle between the store's parts (once, a WAL hook's checkpointer and the writer's slot)
+/// kept every file store dropped unclosed holding its descriptors (database, WAL and
+/// shared-memory file per connection) for the life of the process. A test process that
+/// dropped enough of them held over a thousand descriptors.
 @Suite("SQLite store released without close", .inProcessTimeLimit)
 struct SQLiteStoreReleaseTests {
     @Test("a file store released without close closes its files")

@@ -29,6 +29,9 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
     /// other callers' statements (only the deadline ends those waits).
     var waitsCancellable = true
     var brokenFlag = false
+    /// The cancel key, taken once the connection is open; what a cancelled or timed-out
+    /// call uses to stop its statement on the server (``abandonStatement()``).
+    var canceller: LibPQCanceller?
     /// Whether this session created the bulk writes' temporary staging tables.
     var hasStagingTables = false
     /// Parameter values as C strings, back to back, and the pointers to them: reused by
@@ -127,6 +130,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
                 // host's output. Errors still arrive as results.
                 _ = PQsetNoticeProcessor(handle, { _, _ in }, nil)
                 PQsetErrorVerbosity(handle, PQERRORS_DEFAULT)
+                connection.canceller = LibPQCanceller(handle: handle)
                 return connection
             case PGRES_POLLING_FAILED:
                 throw LibPQConnectFailure.failure(verboseMessage: connection.errorMessage)
@@ -168,8 +172,15 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         guard !prepared.contains(statement.name) else { return }
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
         let sent = PQsendPrepare(handle, statement.name, statement.sql, Int32(parameterCount), nil)
-        try await finishSending(sent, deadline: deadline)
-        _ = try await collectResult(deadline: deadline)
+        do {
+            try await finishSending(sent, deadline: deadline)
+            _ = try await collectResult(deadline: deadline)
+        } catch {
+            // Cut short, the server may have prepared it anyway: preparing it again on this
+            // connection would fail, so it is not reused.
+            if error.kind == .cancelled || error.kind == .timeout { brokenFlag = true }
+            throw error
+        }
         prepared.insert(statement.name)
     }
 
@@ -200,6 +211,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
     func close() async {
         if let handle { PQfinish(handle) }
         handle = nil
+        canceller = nil
     }
 
     // MARK: I/O
@@ -262,11 +274,16 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         do {
             try await SocketWaiter.shared.wait(for: interest, on: fd, deadline: deadline, spin: spin, cancellable: waitsCancellable)
         } catch {
-            // A half-finished exchange leaves the protocol state unknown: never reuse it.
+            // A half-finished exchange leaves the protocol state unknown: not reused unless
+            // the statement is cancelled on the server and its results read to the end.
             brokenFlag = true
             switch error {
-            case .timedOut: throw LibPQFailure(kind: .timeout, message: "no answer from the server in time")
-            case .cancelled: throw LibPQFailure(kind: .cancelled, message: "cancelled")
+            case .timedOut:
+                await abandonStatement()
+                throw LibPQFailure(kind: .timeout, message: "no answer from the server in time")
+            case .cancelled:
+                await abandonStatement()
+                throw LibPQFailure(kind: .cancelled, message: "cancelled")
             case .failed(let code): throw LibPQFailure(kind: .connection, message: "socket error \(code)")
             }
         }

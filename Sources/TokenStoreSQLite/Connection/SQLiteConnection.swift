@@ -18,8 +18,6 @@ final class SQLiteConnection {
     private var statements: [OpaquePointer?]
     /// The busy timeout currently set on the handle, in milliseconds.
     private var currentBusyTimeout: Int32 = -1
-    /// Keeps the WAL hook's context alive as long as the handle.
-    private var walHookOwner: SQLiteCheckpointer?
     /// Bytes of texts bound borrowed by ``bindScratchText(_:_:_:)``: one buffer reused by
     /// every call, grown when a call needs more.
     private var scratch: UnsafeMutableRawPointer?
@@ -53,10 +51,6 @@ final class SQLiteConnection {
             sqlite3_finalize(statement)
         }
         statements = []
-        // Unhook before the context may go away; closing the last connection commits
-        // nothing, but it checkpoints, which must not reach a released checkpointer.
-        if walHookOwner != nil { sqlite3_wal_hook(db, nil, nil) }
-        walHookOwner = nil
         sqlite3_close_v2(db)
         self.db = nil
     }
@@ -67,18 +61,6 @@ final class SQLiteConnection {
         guard milliseconds != currentBusyTimeout, let db else { return }
         sqlite3_busy_timeout(db, milliseconds)
         currentBusyTimeout = milliseconds
-    }
-
-    /// Sends commit notifications to `checkpointer`, which replaces SQLite's automatic
-    /// checkpoint (run inline by the committing thread) with one run off the calling thread.
-    func installWALHook(_ checkpointer: SQLiteCheckpointer) {
-        guard let db else { return }
-        walHookOwner = checkpointer
-        sqlite3_wal_hook(db, { context, _, _, pages in
-            guard let context else { return SQLITE_OK }
-            Unmanaged<SQLiteCheckpointer>.fromOpaque(context).takeUnretainedValue().walDidGrow(pages: Int(pages))
-            return SQLITE_OK
-        }, Unmanaged.passUnretained(checkpointer).toOpaque())
     }
 
     // MARK: Statements

@@ -18,11 +18,10 @@ extension SQLiteTokenStore {
         public var connections: Int
         /// What a commit waits for; see ``Durability``.
         public var durability: Durability
-        /// WAL size, in pages, past which a background passive checkpoint copies the WAL
-        /// into the database. Default 1000 (about 4 MiB), SQLite's own default. Under
-        /// steady writes a passive checkpoint cannot catch the WAL's tail: at twice this
-        /// size a restarting checkpoint runs instead and this process's writes wait for it
-        /// (off the cooperative pool), so the WAL file stays near that size.
+        /// WAL size, in pages, past which the committing write also copies the WAL into the
+        /// database (SQLite's `PRAGMA wal_autocheckpoint`, a passive checkpoint). Default
+        /// 1000 (about 4 MiB), SQLite's own default; values below 1 count as 1. The WAL
+        /// file stays near this size while no other process holds a read open across it.
         public var checkpointThresholdPages: Int
         /// Whether opening applies pending migrations (default `true`). With `false` the
         /// schema is left as found (see ``SchemaManagedTokenStore``): token operations

@@ -47,50 +47,33 @@ extension SQLiteTokenStore {
                 version = status.currentVersion
                 unmigratedStatus = status
             }
-            let writer = SQLiteConnectionSlot(connection: first, label: "tokenstore.sqlite.connection0")
-            let checkpointer: SQLiteCheckpointer?
-            if isMemory {
-                checkpointer = nil
-            } else {
-                let connection = try SQLiteConnection(path: path, create: create)
-                // A connection opens the WAL on its first read; until then a checkpoint
-                // on it does nothing (and reports a WAL of -1 pages). That read waits like
-                // the first connection's: another process closing its last connection
-                // holds the database exclusively for a moment (seen as SQLITE_BUSY when
-                // several processes open and close a new file at once).
-                connection.setBusyTimeout(milliseconds: busyMilliseconds)
-                _ = try connection.scalarText("SELECT count(*) FROM sqlite_master")
-                connection.setBusyTimeout(milliseconds: 0)
-                checkpointer = SQLiteCheckpointer(
-                    connection: connection, writer: writer,
-                    thresholdPages: max(1, configuration.checkpointThresholdPages), busyTimeoutMilliseconds: busyMilliseconds,
-                    label: "tokenstore.sqlite.checkpoint", logger: configuration.logger)
-            }
-            try writer.state.withLock { connection throws(SQLiteError) in
-                if let connection { try configure(connection, configuration: configuration, checkpointer: checkpointer) }
-            }
-            var slots = [writer]
+            try configure(first, configuration: configuration)
+            var slots = [SQLiteConnectionSlot(connection: first, label: "tokenstore.sqlite.connection0")]
             for index in 1..<count {
                 let connection = try SQLiteConnection(path: path, create: create)
-                try configure(connection, configuration: configuration, checkpointer: checkpointer)
+                try configure(connection, configuration: configuration)
                 slots.append(SQLiteConnectionSlot(connection: connection, label: "tokenstore.sqlite.connection\(index)"))
             }
-            let pool = SQLiteConnectionPool(
-                slots: slots, checkpointer: checkpointer, displayName: displayName,
-                busyTimeout: configuration.busyTimeout)
+            let pool = SQLiteConnectionPool(slots: slots, displayName: displayName, busyTimeout: configuration.busyTimeout)
             return Opened(pool: pool, schemaVersion: version, unmigratedStatus: unmigratedStatus)
         } catch let error as SQLiteError {
             throw error.storeError(store: displayName, operation: "open", busyTimeout: configuration.busyTimeout)
         }
     }
 
-    /// Per-connection settings of the request path: durability, the WAL hook, and a busy
-    /// timeout of 0 (the fast path must never sleep; the slow path raises it per call).
-    private static func configure(
-        _ connection: SQLiteConnection, configuration: Configuration, checkpointer: SQLiteCheckpointer?
-    ) throws(SQLiteError) {
+    /// Per-connection settings of the request path: durability, SQLite's autocheckpoint
+    /// threshold, and a busy timeout of 0 (the fast path must never sleep; the slow path
+    /// raises it per call).
+    ///
+    /// Checkpoints are SQLite's own: the commit that takes the WAL past the threshold runs a
+    /// passive checkpoint. It never waits for a lock, and writes of this process queue on one
+    /// connection, so nothing appends while it copies and the next write rewinds the WAL.
+    /// A checkpointer of this package's own, on a thread of its own, bought nothing
+    /// measurable in latency or throughput and let the WAL reach twice the threshold
+    /// (Benchmarks/README.md, "SQLite checkpoints").
+    private static func configure(_ connection: SQLiteConnection, configuration: Configuration) throws(SQLiteError) {
         try connection.execute(configuration.durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
-        if let checkpointer { connection.installWALHook(checkpointer) }
+        try connection.execute("PRAGMA wal_autocheckpoint = \(max(1, configuration.checkpointThresholdPages))")
         connection.setBusyTimeout(milliseconds: 0)
     }
 

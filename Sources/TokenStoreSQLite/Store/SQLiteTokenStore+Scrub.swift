@@ -25,8 +25,8 @@ extension SQLiteTokenStore: ScrubbableTokenStore {
         }
     }
 
-    /// Checkpoints the whole WAL and truncates it, retrying while the background
-    /// checkpointer or a reader holds it, up to the busy timeout (at least 5 seconds).
+    /// Checkpoints the whole WAL and truncates it, retrying while another connection's
+    /// checkpoint or a reader holds it, up to the busy timeout (at least 5 seconds).
     private static func truncateWAL(
         _ connection: SQLiteConnection, busyTimeoutMilliseconds: Int32, store: String
     ) throws {
