@@ -42,9 +42,10 @@ public enum OAuth1PercentEncoding {
             // Nothing to encode (most names and many values): the string itself.
             if escapes == 0 { return nil }
             return String(unsafeUninitializedCapacity: input.count + 2 * escapes) { output in
-                guard var position = output.baseAddress else { return 0 }
+                guard let start = output.baseAddress else { return 0 }
+                var position = start
                 for byte in input { position += writeEncoded(byte, to: position) }
-                return position - output.baseAddress!
+                return position - start
             }
         }
         return encoded ?? string
@@ -72,7 +73,7 @@ public enum OAuth1PercentEncoding {
     ///   escape is truncated or not hex, or the decoded bytes are not valid UTF-8.
     public static func decode(_ string: String) throws -> String {
         var text = string
-        return try text.withUTF8 { try decodedString(UnsafeBufferPointer(rebasing: $0[...]), plusIsSpace: false) }
+        return try text.withUTF8 { try decodedString($0, plusIsSpace: false) }
     }
 
     /// Decodes one component: `+` is a space when `plusIsSpace` (form rules), then `%XX`.
@@ -161,7 +162,7 @@ public enum OAuth1PercentEncoding {
     /// - Throws: ``OAuth1Error`` (``OAuth1Error/Code/invalidRequest``) for malformed escapes.
     public static func parseForm(_ formOrQuery: String) throws -> [OAuth1Parameter] {
         var text = formOrQuery
-        return try text.withUTF8 { try parseForm(UnsafeBufferPointer(rebasing: $0[...])) }
+        return try text.withUTF8 { try parseForm($0) }
     }
 
     /// ``parseForm(_:)`` over UTF-8 bytes.
