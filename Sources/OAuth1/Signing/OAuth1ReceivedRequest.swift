@@ -109,8 +109,8 @@ public struct OAuth1ReceivedRequest: Sendable, CustomStringConvertible, CustomDe
 
         let signed =
             placement == .authorizationHeader ? requestParameters + protocolParameters : requestParameters
-        let base = try SignatureBase(method: request.method, url: request.url, parameters: signed)
-        normalizedParameters = base.string(base.normalizedParameters)
+        var base = try SignatureBase(method: request.method, url: request.url, parameters: signed)
+        normalizedParameters = base.normalizedParameters()
         baseString = base.string(base.baseString)
     }
 

@@ -120,7 +120,7 @@ public struct OAuth1Signer: Sendable, CustomStringConvertible, CustomDebugString
             signatureMethod: method.name,
             protocolParameters: signing.sentParameters,
             requestParameters: try SignatureBaseString.requestParameters(of: request),
-            normalizedParameters: signing.base.string(signing.base.normalizedParameters),
+            normalizedParameters: signing.base.normalizedParameters(),
             baseString: signing.base.string(signing.base.baseString),
             signature: signature,
             authorizationHeader: signing.base.string(header))

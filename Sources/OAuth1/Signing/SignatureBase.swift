@@ -5,16 +5,15 @@ import Foundation
 /// for ``SignatureBaseString`` and for a provider's ``OAuth1ReceivedRequest``.
 ///
 /// Parameters are percent-encoded into the buffer as they are collected (query and form
-/// pairs decoded and re-encoded byte by byte, never as `String`s), sorted as encoded byte
-/// ranges, then written out as the normalized parameter string and the base string.
+/// pairs decoded and re-encoded byte by byte, never as `String`s) and sorted as encoded
+/// byte ranges; the base string encodes their join as it writes it, and the normalized
+/// parameter string is written only for those who show it.
 struct SignatureBase: ~Copyable {
     /// The bytes: encoded parameters, then the parts below, then whatever the caller adds
     /// (the signer writes its signing key, signature and header here too).
     var writer: OAuth1ByteWriter
     /// The base string URI (section 3.4.1.2).
     private(set) var uri: Range<Int> = 0..<0
-    /// The normalized parameter string (section 3.4.1.3.2).
-    private(set) var normalizedParameters: Range<Int> = 0..<0
     /// The whole base string.
     private(set) var baseString: Range<Int> = 0..<0
 
@@ -77,7 +76,6 @@ struct SignatureBase: ~Copyable {
         spans.reserveCapacity(parameters.count)
         for parameter in parameters { append(parameter) }
         sortParameters()
-        normalizedParameters = writeNormalizedParameters()
     }
 
     /// The base string URI of `url` alone.
@@ -91,6 +89,12 @@ struct SignatureBase: ~Copyable {
 
     /// The text of `range`, one of the ranges above or one the caller wrote.
     func string(_ range: Range<Int>) -> String { writer.string(range) }
+
+    /// The normalized parameter string (section 3.4.1.3.2): the sorted pairs as
+    /// `name=value` joined by `&`, the text the base string encodes.
+    mutating func normalizedParameters() -> String {
+        writer.string(writeNormalizedParameters())
+    }
 
     // MARK: - Building
 
@@ -110,11 +114,10 @@ struct SignatureBase: ~Copyable {
         return count
     }
 
-    /// Sorts, then writes the base string URI, the normalized parameters and the base string.
+    /// Sorts, then writes the base string URI and the base string.
     private mutating func finish(method: String, parts: RequestURLParts) {
         sortParameters()
         uri = writeURI(parts)
-        normalizedParameters = writeNormalizedParameters()
         baseString = writeBaseString(method: method)
     }
 
@@ -238,7 +241,9 @@ struct SignatureBase: ~Copyable {
         return start..<writer.count
     }
 
-    /// Writes `encode(METHOD)&encode(uri)&encode(normalizedParameters)` (section 3.4.1.1).
+    /// Writes `encode(METHOD)&encode(uri)&encode(normalizedParameters)` (section 3.4.1.1),
+    /// encoding the pairs' join as it goes (the `&` and `=` joining them as `%26` and `%3D`)
+    /// rather than writing the normalized string out first.
     private mutating func writeBaseString(method: String) -> Range<Int> {
         let start = writer.count
         var method = method
@@ -251,7 +256,12 @@ struct SignatureBase: ~Copyable {
         writer.append(ascii: "&")
         writer.appendEncoded(offsets: uri)
         writer.append(ascii: "&")
-        writer.appendEncoded(offsets: normalizedParameters)
+        for (position, span) in spans.enumerated() {
+            if position > 0 { writer.append(ascii: "%26") }
+            writer.appendEncoded(offsets: span.nameStart..<span.valueStart)
+            writer.append(ascii: "%3D")
+            writer.appendEncoded(offsets: span.valueStart..<span.valueEnd)
+        }
         return start..<writer.count
     }
 

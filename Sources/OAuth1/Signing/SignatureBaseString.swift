@@ -13,8 +13,8 @@ public enum SignatureBaseString {
     ///   protocol parameters, without `oauth_signature` and without the header's `realm`.
     public static func normalizedParameters(_ params: [OAuth1Parameter]) -> String {
         if params.isEmpty { return "" }
-        let base = SignatureBase(normalizing: params)
-        return base.string(base.normalizedParameters)
+        var base = SignatureBase(normalizing: params)
+        return base.normalizedParameters()
     }
 
     /// The base string URI (section 3.4.1.2): `scheme://host[:port]/path`.
