@@ -70,7 +70,7 @@ struct SignatureBase: ~Copyable {
         finish(method: method, parts: parts)
     }
 
-    /// The normalized parameter string of `parameters` alone.
+    /// `parameters` alone, encoded and sorted, for ``normalizedParameters()``.
     init(normalizing parameters: [OAuth1Parameter]) {
         self.init(capacity: Self.capacity(rawBytes: Self.byteCount(of: parameters)))
         spans.reserveCapacity(parameters.count)
