@@ -24,6 +24,27 @@ import Testing
         #expect(OAuth1PercentEncoding.encode(input) == expected)
     }
 
+    /// Every ASCII character: only RFC 3986's unreserved ones stay, the rest become `%XX`
+    /// with uppercase hex; every byte of a multi-byte character is escaped.
+    @Test func everyASCIICharacterAndEveryNonASCIIByte() {
+        let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".unicodeScalars)
+        for value in UInt8(0)...127 {
+            let scalar = Unicode.Scalar(value)
+            let expected = unreserved.contains(scalar) ? String(scalar) : "%" + hex(value)
+            #expect(OAuth1PercentEncoding.encode(String(scalar)) == expected, "\(value)")
+        }
+        for value in UInt32(0x80)...0x7FF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let expected = String(scalar).utf8.map { "%" + hex($0) }.joined()
+            #expect(OAuth1PercentEncoding.encode(String(scalar)) == expected, "\(value)")
+        }
+    }
+
+    private func hex(_ byte: UInt8) -> String {
+        let digits = Array("0123456789ABCDEF")
+        return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+    }
+
     @Test func decodeIsTheInverseOfEncode() throws {
         for text in ["", "a b+c", "☃ & é", "%41", "~-._", "😀/?#"] {
             #expect(try OAuth1PercentEncoding.decode(OAuth1PercentEncoding.encode(text)) == text)

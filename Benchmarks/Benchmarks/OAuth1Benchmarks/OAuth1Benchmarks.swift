@@ -49,6 +49,21 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // Wall and CPU time per sign, each sample the mean of a loop (see `LoopMetrics`).
+    if !BenchmarkSettings.mallocOnly {
+        let hmacSHA1 = signer(.hmacSHA1)
+        Benchmark("sign HMAC-SHA1, 10 parameters, \(LoopMetrics.calls) in a loop", configuration: LoopMetrics.configuration) {
+            benchmark in
+            try LoopMetrics.measure(benchmark) { blackHole(try hmacSHA1.sign(request)) }
+        }
+        Benchmark(
+            "sign HMAC-SHA1, 10 parameters, \(LoopMetrics.calls) in a loop [C floor]",
+            configuration: LoopMetrics.configuration
+        ) { benchmark in
+            try LoopMetrics.measure(benchmark) { blackHole(SigningFixture.CStrings.shared.sign()) }
+        }
+    }
+
     let baseString = (try? signer(.hmacSHA1).signatureDetails(for: request).baseString) ?? ""
     let key = SigningFixture.consumerSecret + "&" + SigningFixture.tokenSecret
     Benchmark("HMAC-SHA1 of the base string [OpenSSL floor]") { benchmark in

@@ -40,26 +40,53 @@ enum OpenSSLCrypto {
     private static func hmac(
         _ digest: OpenSSLDigest, keyBytes: UnsafeBufferPointer<UInt8>, messageBytes: UnsafeBufferPointer<UInt8>
     ) throws -> [UInt8] {
-        guard keyBytes.count <= Int(Int32.max) else {
+        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        let length = try output.withUnsafeMutableBufferPointer { out in
+            guard let base = out.baseAddress else { return 0 }
+            return try hmac(digest, key: keyBytes, message: messageBytes, into: base)
+        }
+        output.removeSubrange(length...)
+        return output
+    }
+
+    /// The one HMAC call: the MAC of `message` under `key`, written at `output` (room for
+    /// `EVP_MAX_MD_SIZE` bytes); returns its length.
+    private static func hmac(
+        _ digest: OpenSSLDigest, key: UnsafeBufferPointer<UInt8>, message: UnsafeBufferPointer<UInt8>,
+        into output: UnsafeMutablePointer<UInt8>
+    ) throws(OAuth1Error) -> Int {
+        guard key.count <= Int(Int32.max) else {
             throw OAuth1Error(.invalidRequest, message: "the HMAC key is too long")
         }
-        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         // HMAC() needs valid pointers even for empty inputs (an empty secret is legal).
         var empty: UInt8 = 0
         let ok = withUnsafePointer(to: &empty) { emptyPointer in
-            output.withUnsafeMutableBufferPointer { out in
-                HMAC(
-                    digest.md, UnsafeRawPointer(keyBytes.baseAddress ?? emptyPointer), Int32(keyBytes.count),
-                    messageBytes.baseAddress ?? emptyPointer, messageBytes.count, out.baseAddress, &length) != nil
-            }
+            HMAC(
+                digest.md, UnsafeRawPointer(key.baseAddress ?? emptyPointer), Int32(key.count),
+                message.baseAddress ?? emptyPointer, message.count, output, &length) != nil
         }
         guard ok else {
             ERR_clear_error()
             throw OAuth1Error(.invalidRequest, message: "HMAC computation failed in OpenSSL")
         }
-        output.removeSubrange(Int(length)...)
-        return output
+        return Int(length)
+    }
+
+    /// The HMAC of the bytes at `message` in `writer` under the key at `key`, appended as
+    /// standard base64 (the value of an HMAC `oauth_signature`); returns where.
+    static func appendHMACBase64(
+        _ digest: OpenSSLDigest, key: Range<Int>, message: Range<Int>, to writer: inout OAuth1ByteWriter
+    ) throws(OAuth1Error) -> Range<Int> {
+        let macSize = Int(EVP_MAX_MD_SIZE)
+        writer.reserve(macSize + OAuth1Base64.encodedLength(of: macSize) + 1)
+        let macStart = writer.count
+        let length = try hmac(
+            digest, key: writer.bytes(key), message: writer.bytes(message), into: writer.base + macStart)
+        writer.advance(by: length)
+        let start = writer.count
+        OAuth1Base64.append(offsets: macStart..<macStart + length, to: &writer)
+        return start..<writer.count
     }
 
     /// Hash of `data`.

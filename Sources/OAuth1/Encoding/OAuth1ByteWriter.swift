@@ -1,13 +1,16 @@
-/// A growable byte buffer written through a raw pointer, for the signer's hot path.
+import CTokenStoreOpenSSL
+
+/// A growable byte buffer written through a raw pointer: the signer builds a request's
+/// encoded parameters, base string, signature and header in one of these.
 ///
 /// `[UInt8].append` checks uniqueness and capacity on every byte; here the capacity is
 /// ensured once per segment (`reserve`) and bytes are stored unchecked. Offsets, not
 /// pointers, are kept across writes, so growing (which moves the bytes) is safe.
-/// The owner must call ``release()`` exactly once.
+/// Noncopyable: the one owner frees the memory when it goes out of scope.
 ///
 /// The buffer is on the heap: `withUnsafeTemporaryAllocation` above 1 KiB asks the runtime
 /// for the thread's stack bounds, which costs more than the one malloc it would save.
-struct OAuth1ByteWriter {
+struct OAuth1ByteWriter: ~Copyable {
     private(set) var base: UnsafeMutablePointer<UInt8>
     private(set) var capacity: Int
     private(set) var count = 0
@@ -17,7 +20,13 @@ struct OAuth1ByteWriter {
         self.base = .allocate(capacity: self.capacity)
     }
 
-    func release() { base.deallocate() }
+    deinit { base.deallocate() }
+
+    /// Overwrites the whole buffer (`OPENSSL_cleanse`), for one that held secrets or key
+    /// material.
+    func wipe() {
+        OPENSSL_cleanse(base, capacity)
+    }
 
     /// Makes room for `extra` more bytes.
     @inline(__always)
@@ -29,6 +38,7 @@ struct OAuth1ByteWriter {
         let newCapacity = max(needed, capacity * 2)
         let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         moved.update(from: base, count: count)
+        OPENSSL_cleanse(base, capacity)  // the old copy may hold secrets too
         base.deallocate()
         base = moved
         capacity = newCapacity
@@ -44,10 +54,39 @@ struct OAuth1ByteWriter {
     /// Drops every byte from `offset` on.
     mutating func truncate(to offset: Int) { count = offset }
 
-    /// Appends raw bytes.
+    /// Counts `extra` bytes that a C function wrote past ``count`` into reserved room.
+    mutating func advance(by extra: Int) {
+        precondition(extra >= 0 && count + extra <= capacity, "wrote past the reserved room")
+        count += extra
+    }
+
+    /// Appends raw bytes (from outside this buffer).
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
         reserve(bytes.count)
-        for byte in bytes { put(byte) }
+        (base + count).update(from: source, count: bytes.count)
+        count += bytes.count
+    }
+
+    /// Appends `string`'s UTF-8 and returns the new ``count`` (where it ends).
+    @discardableResult
+    mutating func append(_ string: String) -> Int {
+        var string = string
+        string.withUTF8 { append($0) }
+        return count
+    }
+
+    /// Appends a copy of the bytes at `range` of this buffer.
+    mutating func append(offsets range: Range<Int>) {
+        reserve(range.count)
+        (base + count).update(from: base + range.lowerBound, count: range.count)
+        count += range.count
+    }
+
+    /// Appends the percent-encoding of the bytes at `range` of this buffer.
+    mutating func appendEncoded(offsets range: Range<Int>) {
+        reserve(3 * range.count)
+        for index in range { putEncoded(base[index]) }
     }
 
     /// Appends the ASCII text `literal` (short constants such as `", "`).
@@ -56,18 +95,10 @@ struct OAuth1ByteWriter {
         append(bytes)
     }
 
-    /// Appends `%XX` (uppercase hex) for `byte`; the caller has reserved 3 bytes.
-    @inline(__always)
-    mutating func putEscape(_ byte: UInt8) {
-        put(UInt8(ascii: "%"))
-        put(Self.hexDigit(byte >> 4))
-        put(Self.hexDigit(byte & 0x0F))
-    }
-
     /// Appends `byte` percent-encoded per RFC 5849 section 3.6; 3 bytes reserved.
     @inline(__always)
     mutating func putEncoded(_ byte: UInt8) {
-        if OAuth1PercentEncoding.isUnreserved(byte) { put(byte) } else { putEscape(byte) }
+        count += OAuth1PercentEncoding.writeEncoded(byte, to: base + count)
     }
 
     /// Appends the percent-encoding of `bytes`.
@@ -87,9 +118,9 @@ struct OAuth1ByteWriter {
         UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
     }
 
-    @inline(__always)
-    static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
+    /// The bytes in `range` as a string (they are UTF-8 wherever this is called).
+    func string(_ range: Range<Int>) -> String {
+        String(decoding: bytes(range), as: UTF8.self)
     }
 }
 

@@ -11,8 +11,6 @@ import Foundation
 /// way, so this type decodes queries and form bodies alike: `?q=a+b` is the value `a b`
 /// and signs as `q=a%20b`. Send a literal plus sign as `%2B`.
 public enum OAuth1PercentEncoding {
-    private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
-
     /// Whether `byte` is an RFC 3986 unreserved character.
     @inline(__always)
     static func isUnreserved(_ byte: UInt8) -> Bool {
@@ -26,6 +24,12 @@ public enum OAuth1PercentEncoding {
         }
     }
 
+    /// The uppercase hex digit of a nibble (section 3.6 requires uppercase).
+    @inline(__always)
+    static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
+    }
+
     /// Percent-encodes `string` per RFC 5849 section 3.6.
     ///
     /// - Parameter string: Any string; it is encoded as UTF-8.
@@ -35,38 +39,30 @@ public enum OAuth1PercentEncoding {
         let encoded: String? = source.withUTF8 { input in
             var escapes = 0
             for byte in input where !isUnreserved(byte) { escapes += 1 }
-            // Fast path: nothing to encode (most names and many values).
+            // Nothing to encode (most names and many values): the string itself.
             if escapes == 0 { return nil }
             return String(unsafeUninitializedCapacity: input.count + 2 * escapes) { output in
-                var position = 0
-                for byte in input {
-                    if isUnreserved(byte) {
-                        output[position] = byte
-                        position += 1
-                    } else {
-                        output[position] = UInt8(ascii: "%")
-                        output[position + 1] = hexDigits[Int(byte >> 4)]
-                        output[position + 2] = hexDigits[Int(byte & 0x0F)]
-                        position += 3
-                    }
-                }
-                return position
+                guard let start = output.baseAddress else { return 0 }
+                var position = start
+                for byte in input { position += writeEncoded(byte, to: position) }
+                return position - start
             }
         }
         return encoded ?? string
     }
 
-    /// Appends the encoding of `string` to `output` (the byte-level core of the normalizer).
-    static func appendEncoded(_ string: String, to output: inout [UInt8]) {
-        for byte in string.utf8 {
-            if isUnreserved(byte) {
-                output.append(byte)
-            } else {
-                output.append(UInt8(ascii: "%"))
-                output.append(hexDigits[Int(byte >> 4)])
-                output.append(hexDigits[Int(byte & 0x0F)])
-            }
+    /// The one percent-encoder: writes `byte` as itself when unreserved, else as `%XX`,
+    /// at `output`, which has room for 3 bytes; returns how many it wrote.
+    @inline(__always)
+    static func writeEncoded(_ byte: UInt8, to output: UnsafeMutablePointer<UInt8>) -> Int {
+        if isUnreserved(byte) {
+            output[0] = byte
+            return 1
         }
+        output[0] = UInt8(ascii: "%")
+        output[1] = hexDigit(byte >> 4)
+        output[2] = hexDigit(byte & 0x0F)
+        return 3
     }
 
     /// Decodes `%XX` escapes (RFC 3986); a `+` stays a `+`.
@@ -76,47 +72,82 @@ public enum OAuth1PercentEncoding {
     /// - Throws: ``OAuth1Error`` with code ``OAuth1Error/Code/invalidRequest`` when an
     ///   escape is truncated or not hex, or the decoded bytes are not valid UTF-8.
     public static func decode(_ string: String) throws -> String {
-        try decode(string, plusIsSpace: false)
+        var text = string
+        return try text.withUTF8 { try decodedString($0, plusIsSpace: false) }
     }
 
-    /// Decodes one form component: `+` is a space, then `%XX` escapes.
-    static func decode(_ string: some StringProtocol, plusIsSpace: Bool) throws -> String {
-        let utf8 = string.utf8
-        if !utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) {
-            return String(string)
+    /// Decodes one component: `+` is a space when `plusIsSpace` (form rules), then `%XX`.
+    static func decodedString(_ text: UnsafeBufferPointer<UInt8>, plusIsSpace: Bool) throws(OAuth1Error) -> String {
+        // Nothing to decode: the text is the value (and it is UTF-8, as it came from a String
+        // or was checked as a body).
+        if !text.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) {
+            return String(decoding: text, as: UTF8.self)
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(utf8.count)
-        var iterator = utf8.makeIterator()
-        while let byte = iterator.next() {
-            switch byte {
-            case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(hexValue),
-                    let low = iterator.next().flatMap(hexValue)
-                else {
-                    throw OAuth1Error(
-                        .invalidRequest,
-                        message: "malformed percent-encoding: '%' must be followed by two hex digits")
-                }
-                bytes.append(high << 4 | low)
-            case UInt8(ascii: "+") where plusIsSpace:
-                bytes.append(UInt8(ascii: " "))
-            default:
-                bytes.append(byte)
+        var writer = OAuth1ByteWriter(capacity: text.count)
+        try decodeComponent(text, plusIsSpace: plusIsSpace) { writer.put($0) }
+        return writer.string(0..<writer.count)
+    }
+
+    /// The one form and percent decoder: hands each decoded byte of `text` to `emit`, in
+    /// order, after checking that the bytes so far can still be UTF-8 (RFC 3629). `emit`
+    /// may store one byte per input byte without checking capacity.
+    ///
+    /// - Throws: ``OAuth1Error`` (``OAuth1Error/Code/invalidRequest``) for a `%` not
+    ///   followed by two hex digits, or decoded bytes that are not UTF-8.
+    @inline(__always)
+    static func decodeComponent(
+        _ text: UnsafeBufferPointer<UInt8>, plusIsSpace: Bool, _ emit: (UInt8) -> Void
+    ) throws(OAuth1Error) {
+        var validator = UTF8Validator()
+        var index = 0
+        while index < text.count {
+            var byte = text[index]
+            index += 1
+            if byte == UInt8(ascii: "%") {
+                guard index + 1 < text.count, let high = hexValue(text[index]), let low = hexValue(text[index + 1])
+                else { throw malformedEscape }
+                byte = high << 4 | low
+                index += 2
+            } else if byte == UInt8(ascii: "+") && plusIsSpace {
+                byte = UInt8(ascii: " ")
             }
+            guard validator.feed(byte) else { throw notUTF8 }
+            emit(byte)
         }
-        guard let decoded = String(validating: bytes, as: UTF8.self) else {
-            throw OAuth1Error(.invalidRequest, message: "percent-encoded text is not valid UTF-8")
-        }
-        return decoded
+        guard validator.isComplete else { throw notUTF8 }
     }
 
+    static let malformedEscape = OAuth1Error(
+        .invalidRequest, message: "malformed percent-encoding: '%' must be followed by two hex digits")
+    static let notUTF8 = OAuth1Error(.invalidRequest, message: "percent-encoded text is not valid UTF-8")
+
+    @inline(__always)
     private static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        default: return nil
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+
+    /// The one form splitter: calls `body` with the name and value ranges of each pair in
+    /// `text` (`&`-separated; empty segments skipped; the name ends at the first `=`; a
+    /// segment without `=` has an empty value).
+    @inline(__always)
+    static func forEachPair<E: Error>(
+        in text: UnsafeBufferPointer<UInt8>, _ body: (_ name: Range<Int>, _ value: Range<Int>) throws(E) -> Void
+    ) throws(E) {
+        var start = 0
+        while start < text.count {
+            var end = start
+            while end < text.count, text[end] != UInt8(ascii: "&") { end += 1 }
+            if start < end {
+                var equals = start
+                while equals < end, text[equals] != UInt8(ascii: "=") { equals += 1 }
+                try body(start..<equals, equals < end ? equals + 1..<end : end..<end)
+            }
+            start = end + 1
         }
     }
 
@@ -130,24 +161,18 @@ public enum OAuth1PercentEncoding {
     /// - Returns: The pairs in their original order, duplicates kept.
     /// - Throws: ``OAuth1Error`` (``OAuth1Error/Code/invalidRequest``) for malformed escapes.
     public static func parseForm(_ formOrQuery: String) throws -> [OAuth1Parameter] {
-        // Scans UTF-8 bytes: '&' and '=' are ASCII, so every split point is a valid String.Index.
-        let utf8 = formOrQuery.utf8
+        var text = formOrQuery
+        return try text.withUTF8 { try parseForm($0) }
+    }
+
+    /// ``parseForm(_:)`` over UTF-8 bytes.
+    static func parseForm(_ text: UnsafeBufferPointer<UInt8>) throws(OAuth1Error) -> [OAuth1Parameter] {
         var parameters: [OAuth1Parameter] = []
-        var segmentStart = utf8.startIndex
-        while segmentStart < utf8.endIndex {
-            let segmentEnd = utf8[segmentStart...].firstIndex(of: UInt8(ascii: "&")) ?? utf8.endIndex
-            if segmentStart < segmentEnd {
-                let segment = formOrQuery[segmentStart..<segmentEnd]
-                if let equals = segment.utf8.firstIndex(of: UInt8(ascii: "=")) {
-                    parameters.append(
-                        OAuth1Parameter(
-                            name: try decode(segment[..<equals], plusIsSpace: true),
-                            value: try decode(segment[segment.utf8.index(after: equals)...], plusIsSpace: true)))
-                } else {
-                    parameters.append(OAuth1Parameter(name: try decode(segment, plusIsSpace: true), value: ""))
-                }
-            }
-            segmentStart = segmentEnd < utf8.endIndex ? utf8.index(after: segmentEnd) : utf8.endIndex
+        try forEachPair(in: text) { (name, value) throws(OAuth1Error) in
+            parameters.append(
+                OAuth1Parameter(
+                    name: try decodedString(UnsafeBufferPointer(rebasing: text[name]), plusIsSpace: true),
+                    value: try decodedString(UnsafeBufferPointer(rebasing: text[value]), plusIsSpace: true)))
         }
         return parameters
     }
@@ -156,13 +181,13 @@ public enum OAuth1PercentEncoding {
     ///
     /// The result is valid `application/x-www-form-urlencoded` text and a valid URL query.
     public static func formEncode(_ parameters: [OAuth1Parameter]) -> String {
-        var result = ""
+        var writer = OAuth1ByteWriter(capacity: 64)
         for (index, parameter) in parameters.enumerated() {
-            if index > 0 { result += "&" }
-            result += encode(parameter.name)
-            result += "="
-            result += encode(parameter.value)
+            if index > 0 { writer.append(ascii: "&") }
+            writer.appendEncoded(parameter.name)
+            writer.append(ascii: "=")
+            writer.appendEncoded(parameter.value)
         }
-        return result
+        return writer.string(0..<writer.count)
     }
 }

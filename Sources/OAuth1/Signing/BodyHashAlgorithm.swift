@@ -22,7 +22,7 @@ public struct BodyHashAlgorithm: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Throws: ``OAuth1Error`` if OpenSSL fails.
     public func hash(_ body: Data) throws -> String {
-        Data(try OpenSSLCrypto.digest(digest, body)).base64EncodedString()
+        OAuth1Base64.encode(try OpenSSLCrypto.digest(digest, body))
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.description == rhs.description }

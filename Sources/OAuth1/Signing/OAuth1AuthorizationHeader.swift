@@ -10,27 +10,50 @@ public enum OAuth1AuthorizationHeader {
     ///   - protocolParameters: The `oauth_*` parameters, including `oauth_signature`.
     ///   - realm: The optional realm, listed first.
     public static func make(protocolParameters: [OAuth1Parameter], realm: String? = nil) -> String {
-        var header = "OAuth "
-        header.reserveCapacity(64 + protocolParameters.count * 48)
+        var writer = OAuth1ByteWriter(capacity: 64 + protocolParameters.count * 48)
+        let header = append(protocolParameters: protocolParameters, signature: nil, realm: realm, to: &writer)
+        return writer.string(header)
+    }
+
+    /// Writes the header value into `writer`; returns where. `signature`, when given, is
+    /// where the value of `oauth_signature` sits in `writer`: it is listed last.
+    static func append(
+        protocolParameters: [OAuth1Parameter], signature: Range<Int>?, realm: String?,
+        to writer: inout OAuth1ByteWriter
+    ) -> Range<Int> {
+        let start = writer.count
+        writer.append(ascii: "OAuth ")
         var first = true
         if let realm {
-            header += "realm=\""
-            for scalar in realm.unicodeScalars where !isControl(scalar) {
-                if scalar == "\\" || scalar == "\"" { header.append("\\") }
-                header.unicodeScalars.append(scalar)
+            writer.append(ascii: "realm=\"")
+            var realm = realm
+            realm.withUTF8 { bytes in
+                writer.reserve(2 * bytes.count)
+                // UTF-8 puts no byte of a multi-byte character below 0x80: this drops
+                // exactly the control characters.
+                for byte in bytes where !isControl(Unicode.Scalar(byte)) {
+                    if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") { writer.put(UInt8(ascii: "\\")) }
+                    writer.put(byte)
+                }
             }
-            header += "\""
+            writer.append(ascii: "\"")
             first = false
         }
         for parameter in protocolParameters {
-            if !first { header += ", " }
+            if !first { writer.append(ascii: ", ") }
             first = false
-            header += OAuth1PercentEncoding.encode(parameter.name)
-            header += "=\""
-            header += OAuth1PercentEncoding.encode(parameter.value)
-            header += "\""
+            writer.appendEncoded(parameter.name)
+            writer.append(ascii: "=\"")
+            writer.appendEncoded(parameter.value)
+            writer.append(ascii: "\"")
         }
-        return header
+        if let signature {
+            if !first { writer.append(ascii: ", ") }
+            writer.append(ascii: "oauth_signature=\"")
+            writer.appendEncoded(offsets: signature)
+            writer.append(ascii: "\"")
+        }
+        return start..<writer.count
     }
 
     static func isControl(_ scalar: Unicode.Scalar) -> Bool {

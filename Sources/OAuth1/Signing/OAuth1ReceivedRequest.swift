@@ -67,11 +67,10 @@ public struct OAuth1ReceivedRequest: Sendable, CustomStringConvertible, CustomDe
             signatures = parsed.parameters.filter { $0.name == "oauth_signature" }.map(\.value)
             protocolParameters = parsed.parameters.filter { $0.name != "oauth_signature" }
         } else {
-            let query = URLComponents(url: request.url, resolvingAgainstBaseURL: true)?.percentEncodedQuery ?? ""
-            let queryParameters = try OAuth1PercentEncoding.parseForm(query)
+            let queryParameters = try OAuth1PercentEncoding.parseForm(SignatureBaseString.query(of: request.url))
             let querySignatures = queryParameters.filter { $0.name == "oauth_signature" }.map(\.value)
             var bodySignatures: [String] = []
-            if request.hasFormBody, let body = request.body, let text = String(data: body, encoding: .utf8) {
+            if request.hasFormBody, let text = try SignatureBaseString.formBodyText(of: request) {
                 bodySignatures = try OAuth1PercentEncoding.parseForm(text).filter { $0.name == "oauth_signature" }
                     .map(\.value)
             }
@@ -110,11 +109,9 @@ public struct OAuth1ReceivedRequest: Sendable, CustomStringConvertible, CustomDe
 
         let signed =
             placement == .authorizationHeader ? requestParameters + protocolParameters : requestParameters
-        normalizedParameters = SignatureBaseString.normalizedParameters(signed)
-        baseString =
-            OAuth1PercentEncoding.encode(request.method.uppercased()) + "&"
-            + OAuth1PercentEncoding.encode(try SignatureBaseString.baseStringURI(request.url)) + "&"
-            + OAuth1PercentEncoding.encode(normalizedParameters)
+        var base = try SignatureBase(method: request.method, url: request.url, parameters: signed)
+        normalizedParameters = base.normalizedParameters()
+        baseString = base.string(base.baseString)
     }
 
     /// Verifies the signature and, when sent, `oauth_body_hash`.

@@ -112,34 +112,59 @@ public struct OAuth1Signer: Sendable, CustomStringConvertible, CustomDebugString
     public func signatureDetails(
         for request: OAuth1HTTPRequest, extraProtocolParameters: [OAuth1Parameter] = []
     ) throws -> SignatureDetails {
+        var signing = try computeSignature(
+            request, extraProtocolParameters: extraProtocolParameters, hasFormBody: request.hasFormBody)
+        let header = signing.authorizationHeader(realm: realm)
+        let signature = signing.base.string(signing.signature)
+        return SignatureDetails(
+            signatureMethod: method.name,
+            protocolParameters: signing.sentParameters,
+            requestParameters: try SignatureBaseString.requestParameters(of: request),
+            normalizedParameters: signing.base.normalizedParameters(),
+            baseString: signing.base.string(signing.base.baseString),
+            signature: signature,
+            authorizationHeader: signing.base.string(header))
+    }
+
+    /// One signature: the base string, the protocol parameters and the signature, in the
+    /// base string's buffer. ``sign(_:extraProtocolParameters:)`` and
+    /// ``signatureDetails(for:extraProtocolParameters:)`` both sign through
+    /// ``computeSignature(_:extraProtocolParameters:hasFormBody:)``.
+    struct Signing: ~Copyable {
+        var base: SignatureBase
+        /// Without `oauth_signature`.
+        var protocolParameters: [OAuth1Parameter]
+        /// Where the signature (not percent-encoded) sits in `base.writer`.
+        var signature: Range<Int>
+
+        /// The protocol parameters as sent: ending with `oauth_signature`.
+        var sentParameters: [OAuth1Parameter] {
+            protocolParameters + [OAuth1Parameter("oauth_signature", base.string(signature))]
+        }
+
+        /// Writes the `Authorization` header value into the buffer; returns where.
+        mutating func authorizationHeader(realm: String?) -> Range<Int> {
+            OAuth1AuthorizationHeader.append(
+                protocolParameters: protocolParameters, signature: signature, realm: realm, to: &base.writer)
+        }
+    }
+
+    func computeSignature(
+        _ request: OAuth1HTTPRequest, extraProtocolParameters: [OAuth1Parameter], hasFormBody: Bool
+    ) throws -> Signing {
         if let realm, realm.unicodeScalars.contains(where: OAuth1AuthorizationHeader.isControl) {
             throw OAuth1Error(.invalidRequest, message: "the realm contains a control character")
         }
-        let requestParameters = try SignatureBaseString.requestParameters(of: request)
-        var protocolParameters = try protocolParameters(
-            for: request, extraProtocolParameters: extraProtocolParameters, hasFormBody: request.hasFormBody)
-
-        let normalized = SignatureBaseString.normalizedParameters(requestParameters + protocolParameters)
-        let baseString =
-            OAuth1PercentEncoding.encode(request.method.uppercased()) + "&"
-            + OAuth1PercentEncoding.encode(try SignatureBaseString.baseStringURI(request.url)) + "&"
-            + OAuth1PercentEncoding.encode(normalized)
-        let signature = try method.sign(
-            baseString: baseString, clientSecret: client.secret, tokenSecret: token?.secret ?? "")
-        protocolParameters.append(OAuth1Parameter("oauth_signature", signature))
-
-        return SignatureDetails(
-            signatureMethod: method.name,
-            protocolParameters: protocolParameters,
-            requestParameters: requestParameters,
-            normalizedParameters: normalized,
-            baseString: baseString,
-            signature: signature,
-            authorizationHeader: OAuth1AuthorizationHeader.make(protocolParameters: protocolParameters, realm: realm))
+        let protocolParameters = try protocolParameters(
+            for: request, extraProtocolParameters: extraProtocolParameters, hasFormBody: hasFormBody)
+        var base = try SignatureBase(
+            request: request, hasFormBody: hasFormBody, protocolParameters: protocolParameters)
+        let signature = try method.appendSignature(
+            of: base.baseString, clientSecret: client.secret, tokenSecret: token?.secret ?? "", to: &base.writer)
+        return Signing(base: base, protocolParameters: protocolParameters, signature: signature)
     }
 
     /// The protocol parameters to sign and send, in order, without `oauth_signature`.
-    /// Shared by the detailed and the lean path so both sign the same list.
     func protocolParameters(
         for request: OAuth1HTTPRequest, extraProtocolParameters: [OAuth1Parameter], hasFormBody: Bool
     ) throws -> [OAuth1Parameter] {
@@ -186,24 +211,18 @@ public struct OAuth1Signer: Sendable, CustomStringConvertible, CustomDebugString
                 message: "the form-body placement needs an application/x-www-form-urlencoded body; "
                     + "use the Authorization header for other bodies")
         }
-        if placement == .authorizationHeader,
-            let header = try leanAuthorizationHeader(
-                for: request, extraProtocolParameters: extraProtocolParameters, hasFormBody: hasFormBody)
-        {
-            var signed = request
-            signed.setHeader("Authorization", header)
-            return signed
-        }
-        let details = try signatureDetails(for: request, extraProtocolParameters: extraProtocolParameters)
+        var signing = try computeSignature(
+            request, extraProtocolParameters: extraProtocolParameters, hasFormBody: hasFormBody)
         var signed = request
         switch placement {
         case .authorizationHeader:
-            signed.setHeader("Authorization", details.authorizationHeader)
+            let header = signing.authorizationHeader(realm: realm)
+            signed.setHeader("Authorization", signing.base.string(header))
         case .queryString:
             guard var components = URLComponents(url: request.url, resolvingAgainstBaseURL: true) else {
                 throw OAuth1Error(.invalidRequest, message: "cannot parse the request URL")
             }
-            let added = OAuth1PercentEncoding.formEncode(details.protocolParameters)
+            let added = OAuth1PercentEncoding.formEncode(signing.sentParameters)
             if let query = components.percentEncodedQuery, !query.isEmpty {
                 components.percentEncodedQuery = query + "&" + added
             } else {
@@ -214,7 +233,7 @@ public struct OAuth1Signer: Sendable, CustomStringConvertible, CustomDebugString
             }
             signed.url = url
         case .formBody:
-            let added = Data(OAuth1PercentEncoding.formEncode(details.protocolParameters).utf8)
+            let added = Data(OAuth1PercentEncoding.formEncode(signing.sentParameters).utf8)
             if var body = request.body, !body.isEmpty {
                 body.append(UInt8(ascii: "&"))
                 body.append(added)

@@ -1,4 +1,5 @@
 import CTokenStoreOpenSSL
+import OAuth1
 
 /// The sealed form of a secret and the AES-256-GCM work behind it.
 ///
@@ -48,7 +49,7 @@ enum SealedSecret {
         guard let (ciphertext, tag) = aesGCM(
             encrypt: true, key: key.material, nonce: nonce, aad: aad, input: Array(secret.utf8), tag: nil)
         else { return nil }
-        return prefix + key.id + ":" + SealingBase64.encodeURL(nonce + ciphertext + tag)
+        return prefix + key.id + ":" + OAuth1Base64.encodeURL(nonce + ciphertext + tag)
     }
 
     /// Opens a sealed value with the ring's key named in it.
@@ -62,7 +63,7 @@ enum SealedSecret {
         guard let key = ring.key(id: keyID) else { throw .unknownKey(String(keyID.prefix(64))) }
         let encoded = rest[rest.index(after: colon)...]
         guard encoded.utf8.count <= (nonceCount + maximumSecretBytes + tagCount) / 3 * 4 + 4,
-              let bytes = SealingBase64.decode(String(encoded)),
+              let bytes = OAuth1Base64.decode(String(encoded)),
               bytes.count >= nonceCount + tagCount
         else { throw .malformed }
         let nonce = Array(bytes[0..<nonceCount])

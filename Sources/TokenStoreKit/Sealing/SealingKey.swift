@@ -1,5 +1,6 @@
 import CTokenStoreOpenSSL
 import Foundation
+import OAuth1
 
 /// One AES-256 key for sealing token secrets, with the id stored beside every ciphertext
 /// it makes.
@@ -38,7 +39,7 @@ public struct SealingKey: Sendable, Hashable, CustomStringConvertible, CustomDeb
     /// - Throws: ``SealingKeyError`` when the id or the material is invalid.
     public init(id: String, base64: String) throws {
         try Self.validate(id: id)
-        guard var bytes = SealingBase64.decode(base64) else {
+        guard var bytes = OAuth1Base64.decode(base64) else {
             throw SealingKeyError(.invalidBase64, "key '\(id)' is not valid base64")
         }
         defer { bytes.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) } }
@@ -58,7 +59,7 @@ public struct SealingKey: Sendable, Hashable, CustomStringConvertible, CustomDeb
 
     /// The key as a key-file line, `id base64key`. This is the one place material is shown.
     public var keyFileLine: String {
-        "\(id) \(material.withBytes { Data(buffer: $0) }.base64EncodedString())"
+        "\(id) \(material.withBytes { OAuth1Base64.encode($0) })"
     }
 
     public static func == (lhs: SealingKey, rhs: SealingKey) -> Bool {
