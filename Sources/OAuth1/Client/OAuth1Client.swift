@@ -42,7 +42,15 @@ public struct OAuth1Client: Sendable {
     /// Creates a client.
     ///
     /// - Parameters:
+    ///   - credentials: the consumer key and secret the provider issued to the app.
+    ///   - callback: what `oauth_callback` sends: the app's callback URL or `oob`.
+    ///   - endpoints: the provider's request token, authorize and access token URLs.
+    ///   - signatureMethod: how requests are signed; HMAC-SHA1 by default.
+    ///   - placement: where the protocol parameters go; the Authorization header by default.
+    ///   - transport: sends the HTTP requests; URLSession by default.
     ///   - timeout: for each HTTP exchange; 30 seconds by default.
+    ///   - clock: the timestamp source; the system clock by default.
+    ///   - nonce: the nonce source; secure random bytes by default.
     ///   - logger: a disabled logger by default.
     public init(
         credentials: ClientCredentials,
@@ -113,6 +121,7 @@ public struct OAuth1Client: Sendable {
     /// The URL to send the user to for authorizing `temporary`.
     ///
     /// - Parameters:
+    ///   - temporary: the request token from ``requestToken(accessType:extraParameters:)``.
     ///   - authenticate: use the provider's authenticate ("Sign in with") endpoint when it has one.
     ///   - forceLogin: ask the provider to prompt for credentials even when signed in (`force_login=true`).
     ///   - screenName: prefill the sign-in form (`screen_name`).
