@@ -32,23 +32,45 @@ extension RedisTokenStore {
     private func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy, operation: String) async throws -> Int {
         var written = 0
         var start = 0
-        // Cleared once a chunk meets stored records: the rest of the call is most likely
-        // an update too, which the script does in one round trip instead of three.
+        let keys = self.keys
+        // Cleared once a chunk meets stored records (the rest of the call is most likely
+        // an update too, which the script does in one round trip instead of three), or
+        // after a second race (another writer is busy in this store).
         var tryBulkLoad = Self.version(serverVersion, atLeast: [6, 2]) && Self.bulkLoadProbe?.scriptOnly != true
+        var races = 0
+        // The current chunk's requests, encoded while the previous chunk ran.
+        var encoded: BulkLoadRequests??
         while start < tokens.count {
             let chunk = start..<min(start + Self.tokensPerUpsertRoundTrip, tokens.count)
             start = chunk.upperBound
             if tryBulkLoad, chunk.count >= Self.tokensPerUpsertCall {
-                switch try await bulkLoad(tokens[chunk], operation: operation) {
+                let following = start..<min(start + Self.tokensPerUpsertRoundTrip, tokens.count)
+                let requests = encoded ?? Self.encodeBulkLoad(tokens, chunk, keys: keys)
+                // Encodes the next chunk on another thread while this one runs.
+                async let next = following.count >= Self.tokensPerUpsertCall
+                    ? Self.encodeBulkLoad(tokens, following, keys: keys) : nil
+                let outcome: RedisBulkLoadOutcome
+                if let requests {
+                    outcome = try await bulkLoad(tokens, requests, operation: operation)
+                } else {
+                    outcome = .repeated
+                }
+                encoded = .some(await next)
+                switch outcome {
                 case .written:
                     written += chunk.count
                     continue
                 case .stored:
                     tryBulkLoad = false
-                case .raced, .repeated:
+                case .raced:
+                    races += 1
+                    tryBulkLoad = races < 2
+                case .repeated:
                     break
                 }
                 Self.bulkLoadProbe?.fallbacks.add(1, ordering: .relaxed)
+            } else {
+                encoded = nil
             }
             written += try await saveWithScript(tokens, chunk, policy: policy, operation: operation)
         }

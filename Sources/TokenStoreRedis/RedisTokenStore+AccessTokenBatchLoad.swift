@@ -37,32 +37,61 @@ extension RedisTokenStore {
     /// The probe of the current task's bulk saves, if a test set one.
     @TaskLocal package static var bulkLoadProbe: RedisBulkLoadProbe?
 
+    /// A chunk's two requests for ``bulkLoad(_:operation:)``, encoded ahead (while the
+    /// server runs the previous chunk).
+    struct BulkLoadRequests: Sendable {
+        let tokens: Range<Int>
+        let check: [UInt8]
+        let checkCommands: Int
+        let transaction: [UInt8]
+        let transactionCommands: Int
+    }
+
+    /// Encodes both requests of `tokens[range]`, or `nil` when the chunk names a token twice
+    /// (only the script orders two writes of one record).
+    static func encodeBulkLoad(_ tokens: [AccessToken], _ range: Range<Int>, keys: RedisKeyLayout) -> BulkLoadRequests? {
+        let chunk = tokens[range]
+        var seen = Set<AccessTokenKey>(minimumCapacity: chunk.count)
+        for token in chunk where !seen.insert(token.key).inserted { return nil }
+        var check = RESPWriter(capacity: 64 * chunk.count)
+        writeBulkLoadCheck(&check, chunk, keys: keys)
+        var transaction = RESPWriter(capacity: 384 * chunk.count)
+        writeBulkLoadTransaction(&transaction, chunk, keys: keys)
+        return BulkLoadRequests(
+            tokens: range, check: check.bytes, checkCommands: check.commandCount, transaction: transaction.bytes,
+            transactionCommands: transaction.commandCount)
+    }
+
     /// Writes a chunk of access tokens none of which is stored yet without the upsert
     /// script, on one leased connection (`WATCH` is that connection's state, so no other
     /// call may use it in between):
     ///
-    /// 1. `WATCH` the counter rebuild cursor and the records; `EXISTS` of them all; `ZMSCORE`
-    ///    of the index members. Anything there (a record, an index entry left without its
-    ///    record, a rebuild in progress) leaves the chunk to the script, which reads what
-    ///    is stored.
+    /// 1. `WATCH` the index and the counter rebuild cursor; `EXISTS` of the cursor and the
+    ///    records; `ZMSCORE` of the index members. Anything there (a record, an index entry
+    ///    left without its record, a rebuild in progress) leaves the chunk to the script,
+    ///    which reads what is stored.
     /// 2. `MULTI`, one `HSET` per token with the fields the script writes for a new record
     ///    (its `created_at` included), one `ZADD` of the chunk's members, one `HINCRBY` per
-    ///    provider, `EXEC`. A watched key written by anyone meanwhile aborts it (`nil`):
+    ///    provider, `EXEC`. If the index or cursor changed meanwhile, `EXEC` aborts (`nil`):
     ///    nothing was written and the script takes the chunk.
+    ///
+    /// The index stands for the records: every write of this driver that creates a record
+    /// adds its index entry in the same atomic step, so a record created by anyone between
+    /// the check and `EXEC` changed the index. (Watching each record instead costs Redis a
+    /// scan of the connection's watched keys per key watched, quadratic in the chunk.) Any
+    /// other new or deleted access token of the store aborts the chunk too, harmlessly.
     ///
     /// With no record stored, `ifNewer` and `overwrite` write the same. The connection
     /// never goes back to the pool watching keys: `EXEC` unwatches, and every other way
     /// out after `WATCH` sends `UNWATCH` (or the connection is closed after an I/O error).
-    func bulkLoad(_ tokens: ArraySlice<AccessToken>, operation: String) async throws -> RedisBulkLoadOutcome {
-        var seen = Set<AccessTokenKey>(minimumCapacity: tokens.count)
-        for token in tokens where !seen.insert(token.key).inserted { return .repeated }
-        let keys = self.keys
+    func bulkLoad(_ tokens: [AccessToken], _ requests: BulkLoadRequests, operation: String) async throws -> RedisBulkLoadOutcome {
+        let chunk = tokens[requests.tokens]
         let probe = Self.bulkLoadProbe
         return try await withConnection(operation) { connection in
             let absent: Bool
             do {
-                absent = try await connection.exchange({ out in Self.writeBulkLoadCheck(&out, tokens, keys: keys) }) {
-                    parser, _ in try self.decodeBulkLoadCheck(&parser, tokens, operation: operation)
+                absent = try await connection.exchange({ out in out.append(encoded: requests.check, commands: requests.checkCommands) }) {
+                    parser, _ in try self.decodeBulkLoadCheck(&parser, chunk, operation: operation)
                 }
                 if absent, let hook = probe?.beforeTransaction { try await hook() }
             } catch {
@@ -73,9 +102,9 @@ extension RedisTokenStore {
                 await Self.unwatch(connection)
                 return .stored
             }
-            let committed = try await connection.exchange({ out in Self.writeBulkLoadTransaction(&out, tokens, keys: keys) }) {
-                parser, count in try self.decodeBulkLoadTransaction(&parser, count, tokens, operation: operation)
-            }
+            let committed = try await connection.exchange({ out in
+                out.append(encoded: requests.transaction, commands: requests.transactionCommands)
+            }) { parser, count in try self.decodeBulkLoadTransaction(&parser, count, chunk, operation: operation) }
             if committed { probe?.loaded.add(1, ordering: .relaxed) }
             return committed ? .written : .raced
         }
@@ -90,14 +119,16 @@ extension RedisTokenStore {
         }
     }
 
-    /// `WATCH cursor records...`, `EXISTS cursor records...`, `ZMSCORE index members...`.
+    /// `WATCH index cursor`, `EXISTS cursor records...`, `ZMSCORE index members...`.
     private static func writeBulkLoadCheck(_ out: inout RESPWriter, _ tokens: ArraySlice<AccessToken>, keys: RedisKeyLayout) {
-        for name: StaticString in ["WATCH", "EXISTS"] {
-            out.command(2 + tokens.count)
-            out.argument(name)
-            out.argument(keys.accessCountCursor)
-            for token in tokens { keys.writeAccessTokenKey(token.key, to: &out) }
-        }
+        out.command(3)
+        out.argument("WATCH")
+        out.argument(keys.accessIndex)
+        out.argument(keys.accessCountCursor)
+        out.command(2 + tokens.count)
+        out.argument("EXISTS")
+        out.argument(keys.accessCountCursor)
+        for token in tokens { keys.writeAccessTokenKey(token.key, to: &out) }
         out.command(2 + tokens.count)
         out.argument("ZMSCORE")
         out.argument(keys.accessIndex)
