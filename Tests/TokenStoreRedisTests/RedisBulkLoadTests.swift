@@ -16,6 +16,13 @@ struct RedisBulkLoadTests {
 
     static let created = Date(timeIntervalSince1970: 1_700_000_000)
 
+    /// Counts calls: 0, 1, 2, ...
+    final class Counter: Sendable {
+        private let calls = Atomic<Int>(0)
+        func next() -> Int { calls.add(1, ordering: .relaxed).oldValue }
+        var count: Int { calls.load(ordering: .relaxed) }
+    }
+
     /// True the first time only.
     final class Once: Sendable {
         private let fired = Atomic<Bool>(false)
@@ -146,6 +153,35 @@ struct RedisBulkLoadTests {
             }
             #expect(try await store.countAccessTokensByProvider().byProvider == Self.expectedCounts(tokens))
             #expect(try await store.rawCommand(bytes: [Array("ZCARD".utf8), store.keys.accessIndex]) == .integer(700))
+        }
+    }
+
+    @Test("any new access token of the store in the window aborts the chunk; a call stops trying after two")
+    func unrelatedWritesAbortAndTheCallGivesUp() async throws {
+        try await Env.withStore(url: try Env.requireACLURL()) { (store: RedisTokenStore, prefix: String) async throws -> Void in
+            let other = try await Self.otherClient(of: prefix)
+            let tokens = Self.tokens(1_200)
+            let unrelated = (0..<3).map { AccessToken(provider: "elsewhere", userID: "x\($0)", token: "t", secret: "s", createdAt: Self.created) }
+            let counter = Counter()
+            let probe = RedisBulkLoadProbe(beforeTransaction: {
+                let next = counter.next()
+                try await other.saveAccessToken(unrelated[next], policy: .overwrite)
+            })
+            let written = try await RedisTokenStore.$bulkLoadProbe.withValue(probe) {
+                try await store.saveAccessTokens(tokens, policy: .overwrite)
+            }
+            try await other.close()
+            #expect(written == tokens.count)
+            // Chunks 1 and 2 raced and went to the script; chunk 3 was not offered.
+            #expect(probe.fallbacks.load(ordering: .relaxed) == 2)
+            #expect(probe.loaded.load(ordering: .relaxed) == 0)
+            #expect(counter.count == 2)
+            for token in tokens.prefix(10) + tokens.suffix(10) {
+                #expect(try await store.accessToken(for: token.key) == token)
+            }
+            var expected = Self.expectedCounts(tokens)
+            expected["elsewhere"] = 2
+            #expect(try await store.countAccessTokensByProvider().byProvider == expected)
         }
     }
 
