@@ -1,15 +1,15 @@
 import Synchronization
 import TokenStoreKit
 
-/// What became of one chunk offered to ``RedisTokenStore/bulkLoad(_:operation:)``.
+/// What became of one chunk offered to ``RedisTokenStore/bulkLoad(_:_:operation:)``.
 enum RedisBulkLoadOutcome {
     /// Written: every record, index entry and counter, in one transaction.
     case written
     /// Nothing written: some records (or index entries) exist, or counters are being
     /// rebuilt; the upsert script must decide per token.
     case stored
-    /// Nothing written: another client wrote one of the records between the check and
-    /// `EXEC`.
+    /// Nothing written: the index or the rebuild cursor changed between the check and
+    /// `EXEC` (another client created or deleted an access token of the store).
     case raced
     /// Nothing written: the chunk names a token twice, which only the script orders.
     case repeated
@@ -24,7 +24,7 @@ package final class RedisBulkLoadProbe: Sendable {
     package let fallbacks = Atomic<Int>(0)
     /// Always use the script (to compare what both ways write).
     package let scriptOnly: Bool
-    /// Runs after the chunk's records were watched and found absent, before `MULTI`.
+    /// Runs after the check found none of the chunk's records stored, before `MULTI`.
     package let beforeTransaction: (@Sendable () async throws -> Void)?
 
     package init(scriptOnly: Bool = false, beforeTransaction: (@Sendable () async throws -> Void)? = nil) {
@@ -37,7 +37,7 @@ extension RedisTokenStore {
     /// The probe of the current task's bulk saves, if a test set one.
     @TaskLocal package static var bulkLoadProbe: RedisBulkLoadProbe?
 
-    /// A chunk's two requests for ``bulkLoad(_:operation:)``, encoded ahead (while the
+    /// A chunk's two requests for ``bulkLoad(_:_:operation:)``, encoded ahead (while the
     /// server runs the previous chunk).
     struct BulkLoadRequests: Sendable {
         let tokens: Range<Int>
