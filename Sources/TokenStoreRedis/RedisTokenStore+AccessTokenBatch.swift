@@ -5,8 +5,9 @@ extension RedisTokenStore {
     /// Tokens per upsert script call: enough to spread the call's fixed cost, few enough
     /// that a call (which holds the server while it runs) stays short.
     static let tokensPerUpsertCall = 100
-    /// Tokens per pipelined round trip (several script calls), which also bounds the
-    /// request buffer whatever the caller passes.
+    /// Tokens per pipelined round trip of script calls, and per bulk-load transaction
+    /// (which holds the server while `EXEC` runs); also bounds the request buffer whatever
+    /// the caller passes.
     static let tokensPerUpsertRoundTrip = 500
 
     /// Upserts with one Lua script: the `ifNewer` check, `createdAt` kept, index and
