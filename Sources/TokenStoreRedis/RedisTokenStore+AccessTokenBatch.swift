@@ -1,11 +1,13 @@
+import Synchronization
 import TokenStoreKit
 
 extension RedisTokenStore {
     /// Tokens per upsert script call: enough to spread the call's fixed cost, few enough
     /// that a call (which holds the server while it runs) stays short.
     static let tokensPerUpsertCall = 100
-    /// Tokens per pipelined round trip (several script calls), which also bounds the
-    /// request buffer whatever the caller passes.
+    /// Tokens per pipelined round trip of script calls, and per bulk-load transaction
+    /// (which holds the server while `EXEC` runs); also bounds the request buffer whatever
+    /// the caller passes.
     static let tokensPerUpsertRoundTrip = 500
 
     /// Upserts with one Lua script: the `ifNewer` check, `createdAt` kept, index and
@@ -16,10 +18,13 @@ extension RedisTokenStore {
         return written == 1
     }
 
-    /// Saves all tokens in pipelined round trips of 500 tokens, each carrying script calls
-    /// of up to 100 tokens. Each token is written atomically with its index entry and
-    /// counter (each script call is, in fact); the batch as a whole is not a transaction:
-    /// after an error, tokens of earlier calls stay written.
+    /// Saves all tokens in chunks of 500. A chunk whose records do not exist yet (a bulk
+    /// load) is written without a script: `WATCH` of the index, a check that none of its
+    /// records or index entries exist, then plain `HSET`s, index entries and counters in
+    /// one `MULTI`/`EXEC` (Redis 6.2+). Any other chunk, or one whose `EXEC` another
+    /// client's write aborted, goes through the upsert script in calls of up to 100 tokens. Either way each token is written atomically with its
+    /// index entry and counter (each chunk or script call is, in fact); the batch as a
+    /// whole is not a transaction: after an error, tokens of earlier chunks stay written.
     @discardableResult
     public func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy) async throws -> Int {
         try await saveAccessTokens(tokens, policy: policy, operation: "saveAccessTokens")
@@ -29,58 +34,104 @@ extension RedisTokenStore {
         var written = 0
         var start = 0
         let keys = self.keys
-        let perCall = Self.tokensPerUpsertCall
+        // Cleared once a chunk meets stored records (the rest of the call is most likely
+        // an update too, which the script does in one round trip instead of three), or
+        // after a second race (another writer is busy in this store).
+        var tryBulkLoad = Self.version(serverVersion, atLeast: [6, 2]) && Self.bulkLoadProbe?.scriptOnly != true
+        var races = 0
+        // The current chunk's requests, encoded while the previous chunk ran.
+        var encoded: BulkLoadRequests??
         while start < tokens.count {
-            let chunk = tokens[start..<min(start + Self.tokensPerUpsertRoundTrip, tokens.count)]
-            start += chunk.count
-            var hash = scriptHash(Self.upsertScript)
-            // The calls to (re)send after NOSCRIPT; `nil` for the whole chunk in calls of
-            // `perCall` tokens, so the common pass builds no array of calls.
-            var retry: [Range<Int>]?
-            while true {
-                let batch = retry
-                let scriptHash = hash
-                let replies = try await roundTrip(operation) { out in
-                    if let batch {
-                        for range in batch { Self.writeUpsert(&out, tokens[range], policy: policy, hash: scriptHash, keys: keys) }
-                    } else {
-                        var from = chunk.startIndex
-                        while from < chunk.endIndex {
-                            let to = min(from + perCall, chunk.endIndex)
-                            Self.writeUpsert(&out, tokens[from..<to], policy: policy, hash: scriptHash, keys: keys)
-                            from = to
-                        }
-                    }
+            let chunk = start..<min(start + Self.tokensPerUpsertRoundTrip, tokens.count)
+            start = chunk.upperBound
+            if tryBulkLoad, chunk.count >= Self.tokensPerUpsertCall {
+                let following = start..<min(start + Self.tokensPerUpsertRoundTrip, tokens.count)
+                let requests = encoded ?? Self.encodeBulkLoad(tokens, chunk, keys: keys)
+                // Encodes the next chunk on another thread while this one runs.
+                async let next = following.count >= Self.tokensPerUpsertCall
+                    ? Self.encodeBulkLoad(tokens, following, keys: keys) : nil
+                let outcome: RedisBulkLoadOutcome
+                if let requests {
+                    outcome = try await bulkLoad(tokens, requests, operation: operation)
+                } else {
+                    outcome = .repeated
                 }
-                var again: [Range<Int>] = []
-                var from = chunk.startIndex
-                for (position, reply) in replies.enumerated() {
-                    let range: Range<Int>
-                    if let batch {
-                        range = batch[position]
-                    } else {
-                        range = from..<min(from + perCall, chunk.endIndex)
-                        from = range.upperBound
-                    }
-                    switch reply {
-                    case .integer(let value):
-                        written += Int(value)
-                    case .error(let message) where message.hasPrefix("NOSCRIPT") && scriptHash != nil:
-                        again.append(range)
-                    default:
-                        throw unexpected(operation, reply, record: Self.describe(tokens[range]))
-                    }
+                encoded = .some(await next)
+                switch outcome {
+                case .written:
+                    written += chunk.count
+                    continue
+                case .stored:
+                    tryBulkLoad = false
+                case .raced:
+                    races += 1
+                    tryBulkLoad = races < 2
+                case .repeated:
+                    break
                 }
-                if again.isEmpty { break }
-                retry = again
-                hash = nil
+                Self.bulkLoadProbe?.fallbacks.add(1, ordering: .relaxed)
+            } else {
+                encoded = nil
             }
+            written += try await saveWithScript(tokens, chunk, policy: policy, operation: operation)
         }
         return written
     }
 
+    /// Writes `tokens[chunk]` in one pipelined round trip of upsert script calls of up to
+    /// 100 tokens each (again by `EVAL` for the calls the server answered `NOSCRIPT`).
+    private func saveWithScript(
+        _ tokens: [AccessToken], _ chunk: Range<Int>, policy: WritePolicy, operation: String
+    ) async throws -> Int {
+        let keys = self.keys
+        let perCall = Self.tokensPerUpsertCall
+        var written = 0
+        var hash = scriptHash(Self.upsertScript)
+        // The calls to (re)send after NOSCRIPT; `nil` for the whole chunk in calls of
+        // `perCall` tokens, so the common pass builds no array of calls.
+        var retry: [Range<Int>]?
+        while true {
+            let batch = retry
+            let scriptHash = hash
+            let replies = try await roundTrip(operation) { out in
+                if let batch {
+                    for range in batch { Self.writeUpsert(&out, tokens[range], policy: policy, hash: scriptHash, keys: keys) }
+                } else {
+                    var from = chunk.lowerBound
+                    while from < chunk.upperBound {
+                        let to = min(from + perCall, chunk.upperBound)
+                        Self.writeUpsert(&out, tokens[from..<to], policy: policy, hash: scriptHash, keys: keys)
+                        from = to
+                    }
+                }
+            }
+            var again: [Range<Int>] = []
+            var from = chunk.lowerBound
+            for (position, reply) in replies.enumerated() {
+                let range: Range<Int>
+                if let batch {
+                    range = batch[position]
+                } else {
+                    range = from..<min(from + perCall, chunk.upperBound)
+                    from = range.upperBound
+                }
+                switch reply {
+                case .integer(let value):
+                    written += Int(value)
+                case .error(let message) where message.hasPrefix("NOSCRIPT") && scriptHash != nil:
+                    again.append(range)
+                default:
+                    throw unexpected(operation, reply, record: Self.describe(tokens[range]))
+                }
+            }
+            if again.isEmpty { return written }
+            retry = again
+            hash = nil
+        }
+    }
+
     /// Names the tokens of a failed script call without their secrets.
-    private static func describe(_ tokens: ArraySlice<AccessToken>) -> String {
+    static func describe(_ tokens: ArraySlice<AccessToken>) -> String {
         guard let first = tokens.first else { return "no access token" }
         if tokens.count == 1 { return "access token \(first.key)" }
         return "one of \(tokens.count) access tokens from \(first.key)"
@@ -88,7 +139,7 @@ extension RedisTokenStore {
 
     /// Field/value arguments of one token's optional fields (screen name, access type,
     /// metadata).
-    private static func optionalFieldArguments(_ token: AccessToken) -> Int {
+    static func optionalFieldArguments(_ token: AccessToken) -> Int {
         var fields = token.metadata.count
         if token.screenName != nil { fields += 1 }
         if token.accessType != nil { fields += 1 }
