@@ -129,6 +129,15 @@ let package = Package(
             dependencies: ["TokenStoreKit", "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis"],
             swiftSettings: strictSettings),
 
+        // libFuzzer target for the Redis reply parser (Scripts/fuzz-resp); a plain build
+        // makes a replayer of its corpus.
+        .executableTarget(
+            name: "resp-fuzz",
+            dependencies: ["TokenStoreRedis"],
+            path: "Fuzz/RESPParserFuzz",
+            exclude: ["Corpus"],
+            swiftSettings: strictSettings),
+
         .testTarget(
             name: "OAuth1Tests",
             dependencies: ["OAuth1", "OAuth1Testing"],

@@ -10,25 +10,25 @@ typealias ReplyDecoder<Value> = @Sendable (inout RESPParser, Int) -> Value
 /// what they need straight from the buffer (the hot paths build only the record's Strings).
 /// The parser only ever runs over bytes ``replyEnd(in:from:)`` accepted, so it needs no
 /// error paths of its own; it still never reads outside its buffer.
-struct RESPParser {
+package struct RESPParser {
     /// A reply that breaks the protocol or the size limit: the connection cannot be
     /// trusted any more.
-    struct Violation: Error {
-        enum Kind {
+    package struct Violation: Error {
+        package enum Kind: Sendable {
             /// Bytes that are not RESP2.
             case malformed
             /// A reply larger than the caller's limit (announced, or buffered so far).
             case tooLarge
         }
 
-        var kind: Kind = .malformed
-        var reason: String
+        package var kind: Kind = .malformed
+        package var reason: String
     }
 
     let bytes: UnsafeRawBufferPointer
-    private(set) var index = 0
+    package private(set) var index = 0
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    package init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
 
@@ -37,7 +37,7 @@ struct RESPParser {
     /// The longest status, error or header line accepted before its CRLF.
     static let maxLine = 1 << 20
     /// Bulk strings and arrays larger than Redis allows (512 MB) are refused.
-    static let maxLength = 512 << 20
+    package static let maxLength = 512 << 20
 
     // MARK: Framing
 
@@ -47,7 +47,7 @@ struct RESPParser {
     ///   announcing more, a complete reply longer, or an incomplete one of which more is
     ///   already buffered, is a ``Violation/Kind/tooLarge`` violation, so a caller never
     ///   waits for (or buffers) more than `limit` bytes of one reply.
-    static func replyEnd(in bytes: UnsafeRawBufferPointer, from start: Int, limit: Int = maxLength) throws(Violation) -> Int? {
+    package static func replyEnd(in bytes: UnsafeRawBufferPointer, from start: Int, limit: Int = maxLength) throws(Violation) -> Int? {
         let frame = Frame(bytes: bytes, origin: start, limit: max(0, limit))
         return try frame.replyEnd(from: start, depth: 0)
     }
@@ -188,7 +188,7 @@ struct RESPParser {
     }
 
     /// Skips the next reply, whatever it is.
-    mutating func skip() {
+    package mutating func skip() {
         let end = (try? Self.replyEnd(in: bytes, from: index)) ?? nil
         index = end ?? bytes.count
     }
@@ -213,7 +213,7 @@ struct RESPParser {
     }
 
     /// Consumes the next reply as an owned value.
-    mutating func reply() -> RedisReply {
+    package mutating func reply() -> RedisReply {
         let (type, body) = header()
         switch type {
         case UInt8(ascii: "+"):
