@@ -71,6 +71,26 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     checkParser(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size))
     return 0
 }
+
+/// libFuzzer's driver (`int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*)(const
+/// uint8_t *, size_t))`); pointer and integer arguments pass the same way in Swift's
+/// calling convention as in C's.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<Int32>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+) -> Int32
+
+/// The program's entry: SwiftPM links an executable with `main` aliased to
+/// `<product>_main` (its testable-executable support), so libFuzzer's own `main` is never
+/// used; this starts libFuzzer's driver instead.
+@_cdecl("resp_fuzz_main")
+public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var count = argc
+    var arguments = argv
+    return runFuzzerDriver(&count, &arguments) { data, size in fuzzOneInput(data, size) }
+}
 #else
 import Foundation
 
