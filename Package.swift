@@ -159,7 +159,7 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreRedisTests",
-            dependencies: ["TokenStoreRedis", "TokenStoreTesting", "tokenstore-test-worker"],
+            dependencies: ["TokenStoreRedis", "TokenStoreTesting", "tokenstore-test-worker", "resp-fuzz"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreCLITests",
