@@ -135,6 +135,15 @@ let package = Package(
             dependencies: ["TokenStoreKit", "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis"],
             swiftSettings: strictSettings),
 
+        // libFuzzer target for the Redis reply parser (Scripts/fuzz-resp); a plain build
+        // makes a replayer of its corpus.
+        .executableTarget(
+            name: "resp-fuzz",
+            dependencies: ["TokenStoreRedis"],
+            path: "Fuzz/RESPParserFuzz",
+            exclude: ["Corpus"],
+            swiftSettings: strictSettings),
+
         .testTarget(
             name: "OAuth1Tests",
             dependencies: ["OAuth1", "OAuth1Testing"],
@@ -156,7 +165,7 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreRedisTests",
-            dependencies: ["TokenStoreRedis", "TokenStoreTesting", "tokenstore-test-worker"],
+            dependencies: ["TokenStoreRedis", "TokenStoreTesting", "tokenstore-test-worker", "resp-fuzz"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreCLITests",

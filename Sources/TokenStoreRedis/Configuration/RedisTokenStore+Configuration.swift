@@ -49,6 +49,14 @@ extension RedisTokenStore {
         /// How long one command or pipeline may wait for its reply (default 5 s). A
         /// connection that times out is closed, since a half-read reply makes it unusable.
         public var commandTimeout: Duration
+        /// The most bytes the replies to one round trip (a command, or the pipeline of a
+        /// call and those batched with it) may take (default 64 MiB, URL parameter
+        /// `max_reply_bytes`; between 64 KiB and 1 GiB). A reply announcing or sending
+        /// more fails the call with ``TokenStoreError/Code/internal`` and closes its
+        /// connection, so a misbehaving server cannot make the client buffer without
+        /// bound. The store's own replies are far smaller: a token is a few hundred bytes
+        /// and a listing page at most 1000 tokens.
+        public var maxReplyBytes: Int
         /// Where the store reads the current time for expiry and timestamps.
         public var clock: TokenClock
         /// Where connects, reconnects and failures are logged; never receives secrets.
@@ -73,6 +81,7 @@ extension RedisTokenStore {
             poolTimeout: Duration = .seconds(5),
             connectTimeout: Duration = .seconds(5),
             commandTimeout: Duration = .seconds(5),
+            maxReplyBytes: Int = Self.defaultMaxReplyBytes,
             clock: TokenClock = .system,
             logger: Logger = Logger(label: "tokenstore.redis", factory: { _ in SwiftLogNoOpLogHandler() })
         ) {
@@ -86,9 +95,15 @@ extension RedisTokenStore {
             self.poolTimeout = poolTimeout
             self.connectTimeout = connectTimeout
             self.commandTimeout = commandTimeout
+            self.maxReplyBytes = maxReplyBytes
             self.clock = clock
             self.logger = logger
         }
+
+        /// The default of ``maxReplyBytes``: 64 MiB.
+        public static let defaultMaxReplyBytes = 64 << 20
+        /// The range ``maxReplyBytes`` must lie in.
+        static let maxReplyBytesRange = (64 << 10)...(1 << 30)
 
         /// The store's display name: a `redis://` or `redis+unix://` URL without the password.
         public var description: String {
@@ -139,6 +154,9 @@ extension RedisTokenStore {
             }
             for (name, value) in [("pool_timeout", poolTimeout), ("connect_timeout", connectTimeout), ("command_timeout", commandTimeout)] {
                 if value <= .zero || value > .seconds(3600) { throw fail("\(name) must be above 0 and at most 3600 seconds, got \(value)") }
+            }
+            if !Self.maxReplyBytesRange.contains(maxReplyBytes) {
+                throw fail("max_reply_bytes must be between \(Self.maxReplyBytesRange.lowerBound) (64 KiB) and \(Self.maxReplyBytesRange.upperBound) (1 GiB), got \(maxReplyBytes)")
             }
             switch endpoint {
             case .tcp(let host, let port):

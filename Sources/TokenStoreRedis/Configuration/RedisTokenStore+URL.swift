@@ -6,6 +6,7 @@ extension RedisTokenStore.Configuration {
     /// The query parameters a store URL may carry.
     static let urlParameters = [
         "prefix", "db", "user", "password", "pool_max", "pool_min", "pool_timeout", "connect_timeout", "command_timeout",
+        "max_reply_bytes",
     ]
 
     /// Parses a store URL.
@@ -19,7 +20,8 @@ extension RedisTokenStore.Configuration {
     ///
     /// Parameters: `prefix`, `db`, `user`, `password`, `pool_max`, `pool_min`, and the
     /// timeouts `pool_timeout`, `connect_timeout`, `command_timeout` in seconds (`2.5`)
-    /// or with a unit (`250ms`, `3s`). User info and values are percent-decoded.
+    /// or with a unit (`250ms`, `3s`), and `max_reply_bytes` (an integer of bytes, see
+    /// ``maxReplyBytes``). User info and values are percent-decoded.
     ///
     /// - Throws: ``TokenStoreError`` with ``TokenStoreError/Code/misconfigured`` naming
     ///   what is wrong (never the password).
@@ -140,6 +142,7 @@ extension RedisTokenStore.Configuration {
             case "pool_timeout": config.poolTimeout = try Self.duration(value, name: name, fail: fail)
             case "connect_timeout": config.connectTimeout = try Self.duration(value, name: name, fail: fail)
             case "command_timeout": config.commandTimeout = try Self.duration(value, name: name, fail: fail)
+            case "max_reply_bytes": config.maxReplyBytes = try Self.integer(value, name: name, fail: fail)
             default: break
             }
         }

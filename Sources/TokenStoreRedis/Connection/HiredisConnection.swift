@@ -30,6 +30,8 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     private let closed = Atomic<Bool>(false)
     let store: String
     private let commandTimeout: Duration
+    /// The most bytes the replies of one exchange may take (`max_reply_bytes`).
+    private let maxReplyBytes: Int
     /// Whether reply waits may poll inline before parking; set by the store per lease.
     var mayWaitInline = true
     /// How long a reply wait polls inline, learned from this connection's replies.
@@ -47,12 +49,16 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
 
     var isBroken: Bool { broken.load(ordering: .acquiring) }
 
-    init(context: UnsafeMutablePointer<redisContext>, endpoint: RedisTokenStore.Endpoint, store: String, commandTimeout: Duration) {
+    init(
+        context: UnsafeMutablePointer<redisContext>, endpoint: RedisTokenStore.Endpoint, store: String,
+        commandTimeout: Duration, maxReplyBytes: Int
+    ) {
         self.context = context
         self.fd = context.pointee.fd
         self.endpoint = endpoint
         self.store = store
         self.commandTimeout = commandTimeout
+        self.maxReplyBytes = maxReplyBytes
     }
 
     deinit {
@@ -129,7 +135,7 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
         let end = try await receive(replies: expected, deadline: deadline)
         replySpin.record(ContinuousClock.now - started)
         // Every byte read belongs to these replies (checked in `receive`): drop them all.
-        defer { input.count = 0 }
+        defer { input.reset() }
         var parser = RESPParser(UnsafeRawBufferPointer(start: input.base, count: end))
         return try consume(&parser, expected)
     }
@@ -157,6 +163,10 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     }
 
     /// Reads until `expected` complete replies are buffered; returns where they end.
+    ///
+    /// The replies together may take at most ``maxReplyBytes``: each is framed against
+    /// what the earlier ones left of it, so a reply announcing more fails at its header
+    /// and a stream that never ends fails once that much is buffered.
     private func receive(replies expected: Int, deadline: ContinuousClock.Instant) async throws -> Int {
         var scanned = 0
         var complete = 0
@@ -164,10 +174,21 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
             while complete < expected {
                 let end: Int?
                 do {
-                    end = try RESPParser.replyEnd(in: UnsafeRawBufferPointer(start: input.base, count: input.count), from: scanned)
+                    end = try RESPParser.replyEnd(
+                        in: UnsafeRawBufferPointer(start: input.base, count: input.count), from: scanned,
+                        limit: maxReplyBytes - scanned)
                 } catch {
                     markBroken()
-                    throw failure(.internal, "the server sent bytes that are not the Redis protocol: " + error.reason)
+                    switch error.kind {
+                    case .malformed:
+                        throw failure(.internal, "the server sent bytes that are not the Redis protocol: " + error.reason)
+                    case .tooLarge:
+                        throw failure(
+                            .internal,
+                            "a reply exceeds max_reply_bytes (\(maxReplyBytes) bytes for the replies of one round trip): "
+                                + error.reason
+                                + "; the connection was closed (raise max_reply_bytes in the store URL, or Configuration.maxReplyBytes, if records are that large)")
+                    }
                 }
                 guard let end else { break }
                 scanned = end

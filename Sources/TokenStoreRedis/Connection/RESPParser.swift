@@ -10,16 +10,25 @@ typealias ReplyDecoder<Value> = @Sendable (inout RESPParser, Int) -> Value
 /// what they need straight from the buffer (the hot paths build only the record's Strings).
 /// The parser only ever runs over bytes ``replyEnd(in:from:)`` accepted, so it needs no
 /// error paths of its own; it still never reads outside its buffer.
-struct RESPParser {
-    /// A reply that breaks the protocol: the connection cannot be trusted any more.
-    struct Violation: Error {
-        var reason: String
+package struct RESPParser {
+    /// A reply that breaks the protocol or the size limit: the connection cannot be
+    /// trusted any more.
+    package struct Violation: Error {
+        package enum Kind: Sendable {
+            /// Bytes that are not RESP2.
+            case malformed
+            /// A reply larger than the caller's limit (announced, or buffered so far).
+            case tooLarge
+        }
+
+        package var kind: Kind = .malformed
+        package var reason: String
     }
 
     let bytes: UnsafeRawBufferPointer
-    private(set) var index = 0
+    package private(set) var index = 0
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    package init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
 
@@ -28,57 +37,92 @@ struct RESPParser {
     /// The longest status, error or header line accepted before its CRLF.
     static let maxLine = 1 << 20
     /// Bulk strings and arrays larger than Redis allows (512 MB) are refused.
-    static let maxLength = 512 << 20
+    package static let maxLength = 512 << 20
 
     // MARK: Framing
 
     /// The offset just past the reply starting at `start`, `nil` while it is incomplete.
-    static func replyEnd(in bytes: UnsafeRawBufferPointer, from start: Int) throws(Violation) -> Int? {
-        try replyEnd(in: bytes, from: start, depth: 0)
+    ///
+    /// - Parameter limit: the most bytes the reply may take. A bulk string or array
+    ///   announcing more, a complete reply longer, or an incomplete one of which more is
+    ///   already buffered, is a ``Violation/Kind/tooLarge`` violation, so a caller never
+    ///   waits for (or buffers) more than `limit` bytes of one reply.
+    package static func replyEnd(in bytes: UnsafeRawBufferPointer, from start: Int, limit: Int = maxLength) throws(Violation) -> Int? {
+        let frame = Frame(bytes: bytes, origin: start, limit: max(0, limit))
+        return try frame.replyEnd(from: start, depth: 0)
     }
 
-    private static func replyEnd(in bytes: UnsafeRawBufferPointer, from start: Int, depth: Int) throws(Violation) -> Int? {
-        guard start < bytes.count else { return nil }
-        guard let lineEnd = lineEnd(in: bytes, from: start + 1) else {
-            if bytes.count - start > maxLine { throw Violation(reason: "a reply line without its end") }
+    /// One top-level reply being framed: where it starts and how far it may reach.
+    private struct Frame {
+        let bytes: UnsafeRawBufferPointer
+        let origin: Int
+        let limit: Int
+
+        /// `nil` (incomplete) unless more than `limit` bytes of the reply are buffered.
+        private func incomplete() throws(Violation) -> Int? {
+            if bytes.count - origin > limit { throw tooLarge("more than \(limit) bytes were buffered without reaching its end") }
             return nil
         }
-        let next = lineEnd + 2
-        switch bytes[start] {
-        case UInt8(ascii: "+"), UInt8(ascii: "-"):
-            return next
-        case UInt8(ascii: ":"):
-            guard integer(in: bytes, start + 1, lineEnd) != nil else { throw Violation(reason: "a malformed integer") }
-            return next
-        case UInt8(ascii: "$"):
-            guard let length = integer(in: bytes, start + 1, lineEnd), length >= -1, length <= Int64(maxLength) else {
-                throw Violation(reason: "a malformed bulk length")
-            }
-            if length == -1 { return next }
-            let end = next + Int(length) + 2
-            guard end <= bytes.count else { return nil }
-            guard bytes[end - 2] == 13, bytes[end - 1] == 10 else { throw Violation(reason: "a bulk string without its end") }
+
+        /// `end`, unless the reply up to it is longer than `limit`.
+        private func complete(_ end: Int) throws(Violation) -> Int {
+            if end - origin > limit { throw tooLarge("it takes \(end - origin) bytes") }
             return end
-        case UInt8(ascii: "*"):
-            guard let count = integer(in: bytes, start + 1, lineEnd), count >= -1, count <= Int64(maxLength) else {
-                throw Violation(reason: "a malformed array length")
+        }
+
+        private func tooLarge(_ reason: String) -> Violation {
+            Violation(kind: .tooLarge, reason: reason)
+        }
+
+        func replyEnd(from start: Int, depth: Int) throws(Violation) -> Int? {
+            guard start < bytes.count else { return try incomplete() }
+            guard let lineEnd = RESPParser.lineEnd(in: bytes, from: start + 1) else {
+                if bytes.count - start > maxLine { throw Violation(reason: "a reply line without its end") }
+                return try incomplete()
             }
-            guard depth < maxDepth else { throw Violation(reason: "arrays nested too deeply") }
-            var position = next
-            var remaining = count
-            while remaining > 0 {
-                guard let end = try replyEnd(in: bytes, from: position, depth: depth + 1) else { return nil }
-                position = end
-                remaining -= 1
+            let next = lineEnd + 2
+            switch bytes[start] {
+            case UInt8(ascii: "+"), UInt8(ascii: "-"):
+                return try complete(next)
+            case UInt8(ascii: ":"):
+                guard RESPParser.integer(in: bytes, start + 1, lineEnd) != nil else { throw Violation(reason: "a malformed integer") }
+                return try complete(next)
+            case UInt8(ascii: "$"):
+                guard let length = RESPParser.integer(in: bytes, start + 1, lineEnd), length >= -1 else {
+                    throw Violation(reason: "a malformed bulk length")
+                }
+                // Refused from its header: waiting for the body would buffer it.
+                if length > Int64(limit) { throw tooLarge("a bulk string of \(length) bytes was announced") }
+                guard length <= Int64(maxLength) else { throw Violation(reason: "a malformed bulk length") }
+                if length == -1 { return try complete(next) }
+                let end = next + Int(length) + 2
+                if end - origin > limit { throw tooLarge("a bulk string of \(length) bytes was announced") }
+                guard end <= bytes.count else { return try incomplete() }
+                guard bytes[end - 2] == 13, bytes[end - 1] == 10 else { throw Violation(reason: "a bulk string without its end") }
+                return end
+            case UInt8(ascii: "*"):
+                guard let count = RESPParser.integer(in: bytes, start + 1, lineEnd), count >= -1 else {
+                    throw Violation(reason: "a malformed array length")
+                }
+                if count > Int64(limit) { throw tooLarge("an array of \(count) elements was announced") }
+                guard count <= Int64(maxLength) else { throw Violation(reason: "a malformed array length") }
+                guard depth < maxDepth else { throw Violation(reason: "arrays nested too deeply") }
+                var position = try complete(next)
+                var remaining = count
+                while remaining > 0 {
+                    guard let end = try replyEnd(from: position, depth: depth + 1) else { return nil }
+                    position = end
+                    remaining -= 1
+                }
+                return position
+            default:
+                throw Violation(reason: "an unknown reply type")
             }
-            return position
-        default:
-            throw Violation(reason: "an unknown reply type")
         }
     }
 
     /// The offset of the CR of the first CRLF at or after `start`.
-    private static func lineEnd(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+    fileprivate static func lineEnd(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
         var index = start
         let last = bytes.count - 1
         while index < last {
@@ -91,7 +135,7 @@ struct RESPParser {
     }
 
     /// The decimal in `bytes[start..<end]` (optional minus sign), `nil` when malformed.
-    private static func integer(in bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int64? {
+    fileprivate static func integer(in bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int64? {
         var index = start
         var negative = false
         if index < end, bytes[index] == UInt8(ascii: "-") {
@@ -144,7 +188,7 @@ struct RESPParser {
     }
 
     /// Skips the next reply, whatever it is.
-    mutating func skip() {
+    package mutating func skip() {
         let end = (try? Self.replyEnd(in: bytes, from: index)) ?? nil
         index = end ?? bytes.count
     }
@@ -169,7 +213,7 @@ struct RESPParser {
     }
 
     /// Consumes the next reply as an owned value.
-    mutating func reply() -> RedisReply {
+    package mutating func reply() -> RedisReply {
         let (type, body) = header()
         switch type {
         case UInt8(ascii: "+"):

@@ -16,6 +16,12 @@ final class FakeRedisServer: Sendable {
         case silentOn(String)
         /// Behave until `command` arrives, then write half a bulk reply and close.
         case halfReplyOn(String)
+        /// Behave until `command` arrives, then announce a bulk string of 1 GiB, send a
+        /// little of it and keep the connection open.
+        case hugeBulkOn(String)
+        /// Behave until `command` arrives, then send an array whose small elements never
+        /// end, until the client goes away.
+        case endlessArrayOn(String)
     }
 
     let port: Int
@@ -97,6 +103,17 @@ final class FakeRedisServer: Sendable {
                     return
                 case .halfReplyOn(let trigger) where trigger == name:
                     write(fd, "$20\r\nhalf a rep")
+                    return
+                case .hugeBulkOn(let trigger) where trigger == name:
+                    write(fd, "$1073741824\r\n" + String(repeating: "x", count: 4096))
+                    while recv(fd, &chunk, chunk.count, 0) > 0 {}
+                    return
+                case .endlessArrayOn(let trigger) where trigger == name:
+                    write(fd, "*60000000\r\n")
+                    let elements = Array(String(repeating: ":1\r\n", count: 4096).utf8)
+                    while !stopped.load(ordering: .acquiring),
+                        elements.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) > 0
+                    {}
                     return
                 default:
                     write(fd, Self.reply(to: command))
