@@ -10,7 +10,7 @@ extension RedisTokenStore {
     /// steps that leave the server responsive (once per store; concurrent callers share
     /// the work), then records schema 2.
     ///
-    /// - Throws: ``TokenStoreError``: `corruptedRecord` when a counter is not a count of a
+    /// - Throws: `TokenStoreError`: `corruptedRecord` when a counter is not a count of a
     ///   provider this driver wrote.
     public func countAccessTokensByProvider() async throws -> AccessTokenCounts {
         try await countAccessTokensByProvider(rebuildStep: Self.counterRebuildStep)

@@ -23,7 +23,7 @@ extension RedisTokenStore {
 
     /// The value of `{prefix}:schema` (0 when missing).
     ///
-    /// - Throws: ``TokenStoreError`` with `schemaTooNew` above this code's version.
+    /// - Throws: `TokenStoreError` with `schemaTooNew` above this code's version.
     public func schemaVersion() async throws -> Int {
         let key = keys.schema
         let reply = try await roundTripCommand("schemaVersion") { out in

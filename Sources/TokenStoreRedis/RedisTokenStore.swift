@@ -4,7 +4,7 @@ import ServiceLifecycle
 import Synchronization
 import TokenStoreKit
 
-/// A ``TokenStore`` on Redis (5.0 or later; ACL users need 6.0), through the system
+/// A `TokenStore` on Redis (5.0 or later; ACL users need 6.0), through the system
 /// hiredis 0.14 with non-blocking sockets and a connection pool.
 ///
 /// ```swift
@@ -67,7 +67,7 @@ public final class RedisTokenStore: TokenStore, Service {
     ///   - url: `redis://[user:password@]host[:port][/db][?prefix=...&pool_max=...]` or
     ///     `redis+unix:///path/redis.sock?db=0`.
     ///   - options: the clock and logger.
-    /// - Throws: ``TokenStoreError``: `misconfigured` for a bad URL or database,
+    /// - Throws: `TokenStoreError`: `misconfigured` for a bad URL or database,
     ///   `authenticationFailed`, `unavailable`, `timedOut`, `schemaTooNew`.
     public convenience init(url: String, options: TokenStoreOptions = TokenStoreOptions()) async throws {
         var configuration = try Configuration(url: url, clock: options.clock, logger: options.logger)
@@ -78,7 +78,7 @@ public final class RedisTokenStore: TokenStore, Service {
     /// Opens a store: connects once to check the credentials and database, detects the
     /// server version, loads the scripts and checks (or writes) the schema version key.
     ///
-    /// - Throws: ``TokenStoreError``: `misconfigured`, `authenticationFailed`,
+    /// - Throws: `TokenStoreError`: `misconfigured`, `authenticationFailed`,
     ///   `unavailable`, `timedOut`, `schemaTooNew`, `corruptedRecord` (a schema key that is
     ///   not a number).
     public init(configuration: Configuration) async throws {
@@ -235,7 +235,7 @@ public final class RedisTokenStore: TokenStore, Service {
     /// How often ``run()`` purges expired request tokens' index entries.
     static let purgeInterval: Duration = .seconds(60)
 
-    /// Closes every connection; later calls throw ``TokenStoreError/Code/closed``.
+    /// Closes every connection; later calls throw `TokenStoreError.Code.closed`.
     public func close() async throws {
         let wasClosed = state.withLock { state in
             defer { state.closed = true }

@@ -41,7 +41,7 @@ extension RedisTokenStore {
         public var maxConnections: Int
         /// Connections kept open while ``RedisTokenStore/run()`` runs (default 0).
         public var minConnections: Int
-        /// How long a call waits for a free connection before ``TokenStoreError/Code/timedOut``
+        /// How long a call waits for a free connection before `TokenStoreError.Code.timedOut`
         /// (default 5 s).
         public var poolTimeout: Duration
         /// How long connecting, including `AUTH` and `SELECT`, may take (default 5 s).
@@ -63,8 +63,8 @@ extension RedisTokenStore {
         public var logger: Logger
         /// Whether opening writes the schema version key when it is missing (default
         /// `true`). With `false` a prefix no store was ever opened under is
-        /// ``TokenStoreError/Code/unavailable`` and nothing is written
-        /// (``TokenStoreOptions/createIfMissing``).
+        /// `TokenStoreError.Code.unavailable` and nothing is written
+        /// (`TokenStoreOptions.createIfMissing`).
         public var createIfMissing = true
         /// Test hook: take request tokens with the Lua script even on servers with `GETDEL`.
         package var forceScriptedTake = false

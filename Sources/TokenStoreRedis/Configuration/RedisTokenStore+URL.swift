@@ -23,7 +23,7 @@ extension RedisTokenStore.Configuration {
     /// or with a unit (`250ms`, `3s`), and `max_reply_bytes` (an integer of bytes, see
     /// ``maxReplyBytes``). User info and values are percent-decoded.
     ///
-    /// - Throws: ``TokenStoreError`` with ``TokenStoreError/Code/misconfigured`` naming
+    /// - Throws: `TokenStoreError` with `TokenStoreError.Code.misconfigured` naming
     ///   what is wrong (never the password).
     public init(url: String, clock: TokenClock = .system, logger: Logger? = nil) throws(TokenStoreError) {
         let redacted = StoreURLRedaction.redact(url)
