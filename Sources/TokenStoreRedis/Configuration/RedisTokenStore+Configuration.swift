@@ -52,7 +52,7 @@ extension RedisTokenStore {
         /// The most bytes the replies to one round trip (a command, or the pipeline of a
         /// call and those batched with it) may take (default 64 MiB, URL parameter
         /// `max_reply_bytes`; between 64 KiB and 1 GiB). A reply announcing or sending
-        /// more fails the call with ``TokenStoreError/Code/internal`` and closes its
+        /// more fails the call with `TokenStoreError.Code.internal` and closes its
         /// connection, so a misbehaving server cannot make the client buffer without
         /// bound. The store's own replies are far smaller: a token is a few hundred bytes
         /// and a listing page at most 1000 tokens.
