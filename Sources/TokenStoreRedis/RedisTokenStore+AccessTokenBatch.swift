@@ -37,7 +37,7 @@ extension RedisTokenStore {
         // Cleared once a chunk meets stored records (the rest of the call is most likely
         // an update too, which the script does in one round trip instead of three), or
         // after a second race (another writer is busy in this store).
-        var tryBulkLoad = Self.version(serverVersion, atLeast: [6, 2]) && Self.bulkLoadProbe?.scriptOnly != true
+        var tryBulkLoad = tokens.count >= Self.tokensPerUpsertCall && supportsBulkLoad && Self.bulkLoadProbe?.scriptOnly != true
         var races = 0
         // The current chunk's requests, encoded while the previous chunk ran.
         var encoded: BulkLoadRequests??

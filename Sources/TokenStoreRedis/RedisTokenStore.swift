@@ -47,6 +47,8 @@ public final class RedisTokenStore: TokenStore, Service {
         var scriptHashes: [String]
         /// The server's `redis_version`.
         var serverVersion: String
+        /// Whether bulk saves may take the no-script path (`ZMSCORE`, 6.2+).
+        var hasZMScore = false
     }
 
     /// The driver for `redis:`, `redis+unix:` and `unix:` URLs; register it with
@@ -164,6 +166,7 @@ public final class RedisTokenStore: TokenStore, Service {
         state.withLock {
             $0.serverVersion = version
             $0.hasGetDel = hasGetDel
+            $0.hasZMScore = Self.version(version, atLeast: [6, 2])
             $0.scriptHashes = hashes
         }
         logger.debug(
@@ -197,6 +200,9 @@ public final class RedisTokenStore: TokenStore, Service {
     public var serverVersion: String { state.withLock { $0.serverVersion } }
 
     package var usesGetDel: Bool { state.withLock { $0.hasGetDel } }
+
+    /// Whether bulk saves may load chunks without the script (see ``saveAccessTokens(_:policy:)``).
+    var supportsBulkLoad: Bool { state.withLock { $0.hasZMScore } }
 
     func scriptHash(_ index: Int) -> String? {
         state.withLock { index < $0.scriptHashes.count ? $0.scriptHashes[index] : nil }
