@@ -14,8 +14,9 @@ import TokenStoreKit
 /// ``Configuration/busyTimeout``. No call parks a cooperative thread.
 ///
 /// Connections: writes use the first (so this process's writers queue on one lock), reads
-/// the others in parallel. WAL checkpoints are SQLite's automatic ones, run by the commit
-/// that takes the WAL past ``Configuration/checkpointThresholdPages``.
+/// the others in parallel. The commit that takes the WAL past
+/// ``Configuration/checkpointThresholdPages`` queues a checkpoint on the writer
+/// connection's thread, never inside a caller's commit.
 /// With ``Durability/normal`` (the default) a power loss can lose the last commits but
 /// never corrupts the database; see ``Durability``.
 ///

@@ -18,6 +18,8 @@ final class SQLiteConnection {
     private var statements: [OpaquePointer?]
     /// The busy timeout currently set on the handle, in milliseconds.
     private var currentBusyTimeout: Int32 = -1
+    /// Keeps the WAL hook's context alive as long as the handle.
+    private var walHookOwner: SQLiteCheckpointScheduler?
     /// Bytes of texts bound borrowed by ``bindScratchText(_:_:_:)``: one buffer reused by
     /// every call, grown when a call needs more.
     private var scratch: UnsafeMutableRawPointer?
@@ -51,6 +53,9 @@ final class SQLiteConnection {
             sqlite3_finalize(statement)
         }
         statements = []
+        // Unhook first: the scheduler must not be called once this connection is gone.
+        if walHookOwner != nil { sqlite3_wal_hook(db, nil, nil) }
+        walHookOwner = nil
         sqlite3_close_v2(db)
         self.db = nil
     }
@@ -61,6 +66,19 @@ final class SQLiteConnection {
         guard milliseconds != currentBusyTimeout, let db else { return }
         sqlite3_busy_timeout(db, milliseconds)
         currentBusyTimeout = milliseconds
+    }
+
+    /// Sends each commit's WAL size to `scheduler`, which replaces SQLite's automatic
+    /// checkpoint (run inline by the committing thread) with one run on the writer's queue.
+    /// Replaces any `wal_autocheckpoint` setting: SQLite implements that as a WAL hook too.
+    func installWALHook(_ scheduler: SQLiteCheckpointScheduler) {
+        guard let db else { return }
+        walHookOwner = scheduler
+        sqlite3_wal_hook(db, { context, _, _, pages in
+            guard let context else { return SQLITE_OK }
+            Unmanaged<SQLiteCheckpointScheduler>.fromOpaque(context).takeUnretainedValue().walDidCommit(pages: Int(pages))
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(scheduler).toOpaque())
     }
 
     // MARK: Statements

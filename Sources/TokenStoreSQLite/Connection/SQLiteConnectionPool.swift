@@ -8,26 +8,29 @@ import TokenStoreKit
 /// keep a busy timeout of 0, so a lock held by another connection or process returns
 /// `SQLITE_BUSY` at once instead of sleeping: a fast-path call never waits for anything
 /// but the disk pages it reads or writes (WAL with `synchronous=NORMAL` does not fsync on
-/// commit). The exception: the commit that takes the WAL past the checkpoint threshold
-/// (``SQLiteTokenStore/Configuration/checkpointThresholdPages``) also runs SQLite's
-/// passive autocheckpoint, which copies the WAL into the database and syncs both, on
-/// that call's thread. No thread hop, no allocation beyond the results.
+/// commit). The commit that takes the WAL past the checkpoint threshold
+/// (``SQLiteTokenStore/Configuration/checkpointThresholdPages``) only queues the checkpoint
+/// on the writer's queue (see ``SQLiteCheckpointScheduler``): its copy and syncs never run
+/// on the calling thread. No thread hop, no allocation beyond the results.
 ///
 /// **Writers and readers.** Writes use the first connection only, so tasks of this
 /// process that write at once queue on its lock (a FIFO handoff on its queue) rather than
 /// on SQLite's file lock, whose busy handler polls with sleeps. Reads prefer the other
 /// connections and run in parallel with the writer (WAL). `SQLITE_BUSY` on the fast path
-/// then comes only from other processes (or a restarting checkpoint).
+/// then comes only from other processes.
 ///
-/// **Slow path.** When SQLite reports `SQLITE_BUSY`, or every connection is in use, the
-/// call moves to the connection's serial `DispatchQueue`, which waits for the lock and
-/// retries with the configured busy timeout. Only that dedicated thread ever sleeps.
+/// **Slow path.** When SQLite reports `SQLITE_BUSY`, or every connection is in use, or (for
+/// writes) a checkpoint is queued on the writer's queue, the call moves to the connection's
+/// serial `DispatchQueue`, which waits for the lock and retries with the configured busy
+/// timeout. Only that dedicated thread ever sleeps.
 final class SQLiteConnectionPool: Sendable {
     let slots: [SQLiteConnectionSlot]
     /// Where reads look for a free connection: the readers first, the writer last.
     private let readSlots: [SQLiteConnectionSlot]
     /// The connections reads wait for when all are busy (the writer only when alone).
     private let readWaitSlots: [SQLiteConnectionSlot]
+    /// The writer's checkpoints (`nil` for `:memory:`, which has no WAL).
+    let checkpoints: SQLiteCheckpointScheduler?
     let displayName: String
     let busyTimeout: Duration
     private let busyTimeoutMilliseconds: Int32
@@ -37,8 +40,9 @@ final class SQLiteConnectionPool: Sendable {
     /// How many times a call sweeps the locks before it hops to a queue.
     private static let sweeps = 2
 
-    init(slots: [SQLiteConnectionSlot], displayName: String, busyTimeout: Duration) {
+    init(slots: [SQLiteConnectionSlot], checkpoints: SQLiteCheckpointScheduler?, displayName: String, busyTimeout: Duration) {
         self.slots = slots
+        self.checkpoints = checkpoints
         self.readSlots = slots.count > 1 ? Array(slots.dropFirst()) + [slots[0]] : slots
         self.readWaitSlots = slots.count > 1 ? Array(slots.dropFirst()) : slots
         self.displayName = displayName
@@ -115,8 +119,10 @@ final class SQLiteConnectionPool: Sendable {
         _ operation: String, access: SQLiteAccess, inline: Bool, _ work: Work
     ) throws -> Work.Output {
         if isClosed.load(ordering: .relaxed) { throw closedError(operation) }
+        // Writes queue behind a pending checkpoint rather than grow the WAL it is copying.
+        let fastPath = inline && !(access == .write && checkpoints?.holdsWriters == true)
         var output: Work.Output?
-        for _ in 0..<(inline ? Self.sweeps : 0) {
+        for _ in 0..<(fastPath ? Self.sweeps : 0) {
             for slot in access == .write ? slots[0..<1] : readSlots[...] {
                 let outcome = slot.state.withLockIfAvailable { connection -> InlineOutcome in
                     guard let connection else { return .closed }

@@ -18,8 +18,9 @@ extension SQLiteTokenStore {
         public var connections: Int
         /// What a commit waits for; see ``Durability``.
         public var durability: Durability
-        /// WAL size, in pages, past which the committing write also copies the WAL into the
-        /// database (SQLite's `PRAGMA wal_autocheckpoint`, a passive checkpoint). Default
+        /// WAL size, in pages, past which a passive checkpoint copies the WAL into the
+        /// database: SQLite's automatic checkpoint, run on the writer connection's thread
+        /// right after the commit that reached it rather than inside that commit. Default
         /// 1000 (about 4 MiB), SQLite's own default; values below 1 count as 1. The WAL
         /// file stays near this size while no other process holds a read open across it.
         public var checkpointThresholdPages: Int

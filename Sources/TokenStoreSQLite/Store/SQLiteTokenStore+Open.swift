@@ -48,32 +48,39 @@ extension SQLiteTokenStore {
                 unmigratedStatus = status
             }
             try configure(first, configuration: configuration)
-            var slots = [SQLiteConnectionSlot(connection: first, label: "tokenstore.sqlite.connection0")]
+            let writer = SQLiteConnectionSlot(connection: first, label: "tokenstore.sqlite.connection0")
+            var checkpoints: SQLiteCheckpointScheduler?
+            if !isMemory {
+                let scheduler = SQLiteCheckpointScheduler(
+                    writer: writer, thresholdPages: configuration.checkpointThresholdPages, logger: configuration.logger)
+                writer.state.withLock { $0?.installWALHook(scheduler) }
+                checkpoints = scheduler
+            }
+            var slots = [writer]
             for index in 1..<count {
                 let connection = try SQLiteConnection(path: path, create: create)
                 try configure(connection, configuration: configuration)
                 slots.append(SQLiteConnectionSlot(connection: connection, label: "tokenstore.sqlite.connection\(index)"))
             }
-            let pool = SQLiteConnectionPool(slots: slots, displayName: displayName, busyTimeout: configuration.busyTimeout)
+            let pool = SQLiteConnectionPool(
+                slots: slots, checkpoints: checkpoints, displayName: displayName, busyTimeout: configuration.busyTimeout)
             return Opened(pool: pool, schemaVersion: version, unmigratedStatus: unmigratedStatus)
         } catch let error as SQLiteError {
             throw error.storeError(store: displayName, operation: "open", busyTimeout: configuration.busyTimeout)
         }
     }
 
-    /// Per-connection settings of the request path: durability, SQLite's autocheckpoint
-    /// threshold, and a busy timeout of 0 (the fast path must never sleep; the slow path
-    /// raises it per call).
+    /// Per-connection settings of the request path: durability, no automatic checkpoint,
+    /// and a busy timeout of 0 (the fast path must never sleep; the slow path raises it per
+    /// call).
     ///
-    /// Checkpoints are SQLite's own: the commit that takes the WAL past the threshold runs a
-    /// passive checkpoint. It never waits for a lock, and writes of this process queue on one
-    /// connection, so nothing appends while it copies and the next write rewinds the WAL.
-    /// A checkpointer of this package's own, on a thread of its own, bought nothing
-    /// measurable in latency or throughput and let the WAL reach twice the threshold
-    /// (Benchmarks/README.md, "SQLite checkpoints").
+    /// SQLite's automatic checkpoint would run inside the commit that takes the WAL past the
+    /// threshold, on the committing thread, which on the fast path is a cooperative one.
+    /// The writer connection's WAL hook (``SQLiteCheckpointScheduler``) runs that same
+    /// passive checkpoint on the writer's queue instead; the readers never commit.
     private static func configure(_ connection: SQLiteConnection, configuration: Configuration) throws(SQLiteError) {
         try connection.execute(configuration.durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
-        try connection.execute("PRAGMA wal_autocheckpoint = \(max(1, configuration.checkpointThresholdPages))")
+        try connection.execute("PRAGMA wal_autocheckpoint = 0")
         connection.setBusyTimeout(milliseconds: 0)
     }
 

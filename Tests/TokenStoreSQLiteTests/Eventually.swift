@@ -1,0 +1,22 @@
+import Testing
+
+/// Waits until `condition` holds, checking every few milliseconds, and fails the test when
+/// it still does not hold after `limit`: a setup wait, so tens of seconds (a loaded 2-core
+/// runner delays tasks by seconds), and never an endless spin. The same helper as
+/// TokenStoreKitTests' `eventually`.
+func eventually(
+    _ what: Comment, within limit: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + limit
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("not within \(limit): \(what)", sourceLocation: sourceLocation)
+            throw EventuallyTimedOut()
+        }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}
+
+/// Thrown by ``eventually(_:within:sourceLocation:_:)`` after it recorded the failure.
+struct EventuallyTimedOut: Error {}
