@@ -33,34 +33,19 @@ extension RedisTokenStore {
     private func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy, operation: String) async throws -> Int {
         var written = 0
         var start = 0
-        let keys = self.keys
         // Cleared once a chunk meets stored records (the rest of the call is most likely
         // an update too, which the script does in one round trip instead of three), or
         // after a second race (another writer is busy in this store).
         var tryBulkLoad = tokens.count >= Self.tokensPerUpsertCall && supportsBulkLoad && Self.bulkLoadProbe?.scriptOnly != true
         var races = 0
-        // The current chunk's requests, encoded while the previous chunk ran.
-        var encoded: BulkLoadRequests??
         while start < tokens.count {
-            let chunk = start..<min(start + Self.tokensPerUpsertRoundTrip, tokens.count)
-            start = chunk.upperBound
-            if tryBulkLoad, chunk.count >= Self.tokensPerUpsertCall {
-                let following = start..<min(start + Self.tokensPerUpsertRoundTrip, tokens.count)
-                let requests = encoded ?? Self.encodeBulkLoad(tokens, chunk, keys: keys)
-                // Encodes the next chunk on another thread while this one runs.
-                async let next = following.count >= Self.tokensPerUpsertCall
-                    ? Self.encodeBulkLoad(tokens, following, keys: keys) : nil
-                let outcome: RedisBulkLoadOutcome
-                if let requests {
-                    outcome = try await bulkLoad(tokens, requests, operation: operation)
-                } else {
-                    outcome = .repeated
-                }
-                encoded = .some(await next)
-                switch outcome {
-                case .written:
-                    written += chunk.count
-                    continue
+            if tryBulkLoad, tokens.count - start >= Self.tokensPerUpsertCall {
+                let run = try await bulkLoad(tokens, from: start, operation: operation)
+                written += run.written
+                start = run.stoppedAt
+                switch run.reason {
+                case .end:
+                    if start == tokens.count { continue }
                 case .stored:
                     tryBulkLoad = false
                 case .raced:
@@ -69,10 +54,10 @@ extension RedisTokenStore {
                 case .repeated:
                     break
                 }
-                Self.bulkLoadProbe?.fallbacks.add(1, ordering: .relaxed)
-            } else {
-                encoded = nil
+                if run.reason != .end { Self.bulkLoadProbe?.fallbacks.add(1, ordering: .relaxed) }
             }
+            let chunk = start..<min(start + Self.tokensPerUpsertRoundTrip, tokens.count)
+            start = chunk.upperBound
             written += try await saveWithScript(tokens, chunk, policy: policy, operation: operation)
         }
         return written

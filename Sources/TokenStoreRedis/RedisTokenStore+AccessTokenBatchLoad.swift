@@ -1,18 +1,27 @@
 import Synchronization
 import TokenStoreKit
 
-/// What became of one chunk offered to ``RedisTokenStore/bulkLoad(_:_:operation:)``.
-enum RedisBulkLoadOutcome {
-    /// Written: every record, index entry and counter, in one transaction.
-    case written
-    /// Nothing written: some records (or index entries) exist, or counters are being
-    /// rebuilt; the upsert script must decide per token.
-    case stored
-    /// Nothing written: the index or the rebuild cursor changed between the check and
-    /// `EXEC` (another client created or deleted an access token of the store).
-    case raced
-    /// Nothing written: the chunk names a token twice, which only the script orders.
-    case repeated
+/// Where and why a run of ``RedisTokenStore/bulkLoad(_:from:operation:)`` stopped.
+struct RedisBulkLoadRun {
+    /// Why the chunk at ``stoppedAt`` was not written by the run.
+    enum Reason {
+        /// No chunk left, or the one left is too small for a transaction to pay.
+        case end
+        /// Some of its records (or index entries) exist, or counters are being rebuilt:
+        /// the upsert script must decide per token.
+        case stored
+        /// The index or the rebuild cursor changed between the check and `EXEC` (another
+        /// client created or deleted an access token of the store); nothing of it was written.
+        case raced
+        /// It names a token twice, which only the script orders.
+        case repeated
+    }
+
+    /// Tokens written by the run, all of the chunks before ``stoppedAt``.
+    var written: Int
+    /// The index of the first token the run did not write.
+    var stoppedAt: Int
+    var reason: Reason
 }
 
 /// Counts what ``RedisTokenStore`` bulk saves did and lets a test act between the check
@@ -62,18 +71,22 @@ extension RedisTokenStore {
             transactionCommands: transaction.commandCount)
     }
 
-    /// Writes a chunk of access tokens none of which is stored yet without the upsert
-    /// script, on one leased connection (`WATCH` is that connection's state, so no other
-    /// call may use it in between):
+    /// Writes consecutive chunks of access tokens none of which is stored yet, from
+    /// `tokens[start]` on, without the upsert script, on one leased connection (`WATCH` is
+    /// that connection's state, so no other call may use it in between). Per chunk:
     ///
     /// 1. `WATCH` the index and the counter rebuild cursor; `EXISTS` of the cursor and the
     ///    records; `ZMSCORE` of the index members. Anything there (a record, an index entry
-    ///    left without its record, a rebuild in progress) leaves the chunk to the script,
-    ///    which reads what is stored.
+    ///    left without its record, a rebuild in progress) stops the run: the caller gives
+    ///    the chunk to the script, which reads what is stored.
     /// 2. `MULTI`, one `HSET` per token with the fields the script writes for a new record
     ///    (its `created_at` included), one `ZADD` of the chunk's members, one `HINCRBY` per
     ///    provider, `EXEC`. If the index or cursor changed meanwhile, `EXEC` aborts (`nil`):
-    ///    nothing was written and the script takes the chunk.
+    ///    nothing of the chunk was written and the run stops there.
+    ///
+    /// The next chunk's check travels behind the current chunk's `EXEC`, in the same round
+    /// trip, so the server goes from one chunk to the next without waiting for the client;
+    /// the chunk after that is encoded while the server runs them.
     ///
     /// The index stands for the records: every write of this driver that creates a record
     /// adds its index entry in the same atomic step, so a record created by anyone between
@@ -83,30 +96,73 @@ extension RedisTokenStore {
     ///
     /// With no record stored, `ifNewer` and `overwrite` write the same. The connection
     /// never goes back to the pool watching keys: `EXEC` unwatches, and every other way
-    /// out after `WATCH` sends `UNWATCH` (or the connection is closed after an I/O error).
-    func bulkLoad(_ tokens: [AccessToken], _ requests: BulkLoadRequests, operation: String) async throws -> RedisBulkLoadOutcome {
-        let chunk = tokens[requests.tokens]
+    /// out after a `WATCH` sends `UNWATCH` (or the connection is closed after an I/O error).
+    func bulkLoad(_ tokens: [AccessToken], from start: Int, operation: String) async throws -> RedisBulkLoadRun {
+        let keys = self.keys
         let probe = Self.bulkLoadProbe
+        /// The chunk from `index`, encoded, or `nil` when it is too small to offer.
+        func chunk(from index: Int) -> Range<Int>? {
+            let range = index..<min(index + Self.tokensPerUpsertRoundTrip, tokens.count)
+            return range.count >= Self.tokensPerUpsertCall ? range : nil
+        }
+        guard let first = chunk(from: start) else { return RedisBulkLoadRun(written: 0, stoppedAt: start, reason: .end) }
+        guard var current = Self.encodeBulkLoad(tokens, first, keys: keys) else {
+            return RedisBulkLoadRun(written: 0, stoppedAt: start, reason: .repeated)
+        }
         return try await withConnection(operation) { connection in
-            let absent: Bool
+            var run = RedisBulkLoadRun(written: 0, stoppedAt: start, reason: .end)
             do {
-                absent = try await connection.exchange({ out in out.append(encoded: requests.check, commands: requests.checkCommands) }) {
-                    parser, _ in try self.decodeBulkLoadCheck(&parser, chunk, operation: operation)
+                var absent = try await connection.exchange({ out in out.append(encoded: current.check, commands: current.checkCommands) }) {
+                    parser, _ in try self.decodeBulkLoadCheck(&parser, tokens[current.tokens], operation: operation)
                 }
-                if absent, let hook = probe?.beforeTransaction { try await hook() }
+                // The next chunk, encoded while the server ran the one before it; `nil`
+                // inside when it names a token twice.
+                var next: BulkLoadRequests?? = chunk(from: current.tokens.upperBound).map { Self.encodeBulkLoad(tokens, $0, keys: keys) }
+                while true {
+                    guard absent else {
+                        await Self.unwatch(connection)
+                        run.reason = .stored
+                        return run
+                    }
+                    if let hook = probe?.beforeTransaction { try await hook() }
+                    let transaction = current
+                    let following = next ?? nil
+                    // Encodes the chunk after `following` while the server runs both.
+                    async let afterNext = following.flatMap { chunk(from: $0.tokens.upperBound) }.map {
+                        Self.encodeBulkLoad(tokens, $0, keys: keys)
+                    }
+                    let (committed, followingAbsent) = try await connection.exchange({ out in
+                        out.append(encoded: transaction.transaction, commands: transaction.transactionCommands)
+                        if let following { out.append(encoded: following.check, commands: following.checkCommands) }
+                    }) { parser, _ in
+                        let committed = try self.decodeBulkLoadTransaction(
+                            &parser, transaction.transactionCommands, tokens[transaction.tokens], operation: operation)
+                        let absent = try following.map { try self.decodeBulkLoadCheck(&parser, tokens[$0.tokens], operation: operation) }
+                        return (committed, absent)
+                    }
+                    let encoded = await afterNext
+                    guard committed else {
+                        // The following chunk's WATCH came after the aborted EXEC.
+                        if following != nil { await Self.unwatch(connection) }
+                        run.reason = .raced
+                        return run
+                    }
+                    probe?.loaded.add(1, ordering: .relaxed)
+                    run.written += transaction.tokens.count
+                    run.stoppedAt = transaction.tokens.upperBound
+                    guard let following, let followingAbsent else {
+                        // Nothing more to offer, or the next chunk names a token twice.
+                        run.reason = next == nil ? .end : .repeated
+                        return run
+                    }
+                    current = following
+                    absent = followingAbsent
+                    next = encoded
+                }
             } catch {
                 await Self.unwatch(connection)
                 throw error
             }
-            guard absent else {
-                await Self.unwatch(connection)
-                return .stored
-            }
-            let committed = try await connection.exchange({ out in
-                out.append(encoded: requests.transaction, commands: requests.transactionCommands)
-            }) { parser, count in try self.decodeBulkLoadTransaction(&parser, count, chunk, operation: operation) }
-            if committed { probe?.loaded.add(1, ordering: .relaxed) }
-            return committed ? .written : .raced
         }
     }
 
