@@ -3,12 +3,12 @@ import Foundation
 import Logging
 import TokenStoreKit
 
-/// A ``TokenStore`` in a SQLite database: one file on one machine, shared by any number of
+/// A `TokenStore` in a SQLite database: one file on one machine, shared by any number of
 /// processes, or `:memory:`.
 ///
 /// The database runs in WAL mode (readers never wait for the writer), with the schema from
 /// `Migrations/sqlite`, applied on open unless ``Configuration/migrateSchemaOnOpen`` is
-/// `false` (then see ``SchemaManagedTokenStore``: ``schemaStatus()`` and ``upgradeSchema()``). A call runs its prepared statement directly on
+/// `false` (then see `SchemaManagedTokenStore`: ``schemaStatus()`` and ``upgradeSchema()``). A call runs its prepared statement directly on
 /// the calling task's thread when a connection is free and no other process holds a lock
 /// it needs; otherwise it moves to the connection's own thread, which waits up to
 /// ``Configuration/busyTimeout``. No call parks a cooperative thread.
@@ -49,10 +49,10 @@ public final class SQLiteTokenStore: TokenStore {
     ///   - path: a file path (relative paths resolve against the current directory) or
     ///     `:memory:` for a private in-memory database.
     ///   - configuration: clock, logger, busy timeout, connections, durability.
-    /// - Throws: ``TokenStoreError`` with ``TokenStoreError/Code/schemaTooNew`` when a newer
-    ///   version migrated the database, ``TokenStoreError/Code/permissionDenied`` or
-    ///   ``TokenStoreError/Code/unavailable`` when the file cannot be created or opened,
-    ///   ``TokenStoreError/Code/timedOut`` when another process holds the database locked.
+    /// - Throws: `TokenStoreError` with `TokenStoreError.Code.schemaTooNew` when a newer
+    ///   version migrated the database, `TokenStoreError.Code.permissionDenied` or
+    ///   `TokenStoreError.Code.unavailable` when the file cannot be created or opened,
+    ///   `TokenStoreError.Code.timedOut` when another process holds the database locked.
     public init(path: String, configuration: Configuration = Configuration()) async throws {
         let resolved = Self.absolutePath(path)
         let displayName = resolved == ":memory:" ? "sqlite::memory:" : "sqlite://" + resolved
@@ -230,7 +230,7 @@ public final class SQLiteTokenStore: TokenStore {
 
     /// Finalizes the statements and closes the connections, on their own threads (the
     /// last close checkpoints the WAL into the database). Later calls throw
-    /// ``TokenStoreError/Code/closed``; closing twice is harmless.
+    /// `TokenStoreError.Code.closed`; closing twice is harmless.
     public func close() async throws {
         await pool.close()
     }

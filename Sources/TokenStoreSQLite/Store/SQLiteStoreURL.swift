@@ -11,7 +11,7 @@ import TokenStoreKit
 ///
 /// Paths are percent-decoded (`%20` is a space). Query parameters: `busy_timeout_ms`
 /// (0 or more) and `connections` (1 to 64). Anything else is
-/// ``TokenStoreError/Code/misconfigured``.
+/// `TokenStoreError.Code.misconfigured`.
 struct SQLiteStoreURL: Equatable {
     /// A file path or `:memory:`.
     var path: String
@@ -87,7 +87,7 @@ extension SQLiteTokenStore {
     ///
     /// URLs: `sqlite:///absolute/path/tokens.db`, `sqlite:relative/path.db`,
     /// `sqlite::memory:`, with optional `?busy_timeout_ms=5000&connections=4`. A malformed
-    /// URL throws ``TokenStoreError/Code/misconfigured`` naming it.
+    /// URL throws `TokenStoreError.Code.misconfigured` naming it.
     public static var driver: TokenStoreDriver {
         TokenStoreDriver(
             schemes: ["sqlite"],

@@ -9,7 +9,7 @@ extension SQLiteTokenStore {
         /// Receives migrations and checkpoint events; never a secret.
         public var logger: Logger
         /// How long a call waits for a lock held by another connection or process before
-        /// it throws ``TokenStoreError/Code/timedOut``. The wait happens on the
+        /// it throws `TokenStoreError.Code.timedOut`. The wait happens on the
         /// connection's own thread, never on a cooperative thread. Default 5 seconds.
         public var busyTimeout: Duration
         /// Connections to a database file (at least 1; default 4). WAL lets them all read
@@ -25,12 +25,12 @@ extension SQLiteTokenStore {
         /// file stays near this size while no other process holds a read open across it.
         public var checkpointThresholdPages: Int
         /// Whether opening applies pending migrations (default `true`). With `false` the
-        /// schema is left as found (see ``SchemaManagedTokenStore``): token operations
+        /// schema is left as found (see `SchemaManagedTokenStore`): token operations
         /// throw until ``SQLiteTokenStore/upgradeSchema()`` runs, when migrations are pending.
         public var migrateSchemaOnOpen: Bool
         /// Whether opening creates a missing database file (default `true`). With `false` a
-        /// missing file is ``TokenStoreError/Code/unavailable`` and nothing is created
-        /// (``TokenStoreOptions/createIfMissing``).
+        /// missing file is `TokenStoreError.Code.unavailable` and nothing is created
+        /// (`TokenStoreOptions.createIfMissing`).
         public var createIfMissing = true
 
         /// Creates a configuration.

@@ -8,7 +8,7 @@ extension SQLiteTokenStore: SchemaManagedTokenStore {
     /// operations were refused serves them again once the status is up to date (another
     /// process upgraded it).
     ///
-    /// - Throws: ``TokenStoreError`` when the database cannot be read.
+    /// - Throws: `TokenStoreError` when the database cannot be read.
     public func schemaStatus() async throws -> SchemaStatus {
         let status = try await pool.run("schemaStatus", access: .read, inline: false) { connection in
             try SQLiteMigrator.status(connection, migrations: SQLiteMigrations.all)
@@ -22,8 +22,8 @@ extension SQLiteTokenStore: SchemaManagedTokenStore {
     /// operations run again.
     ///
     /// - Returns: the migrations applied, empty when the schema was up to date.
-    /// - Throws: ``TokenStoreError/Code/schemaTooNew`` when a newer build migrated the
-    ///   database; ``TokenStoreError/Code/timedOut`` when another process holds it locked
+    /// - Throws: `TokenStoreError.Code.schemaTooNew` when a newer build migrated the
+    ///   database; `TokenStoreError.Code.timedOut` when another process holds it locked
     ///   past the busy timeout.
     @discardableResult
     public func upgradeSchema() async throws -> [SchemaMigration] {

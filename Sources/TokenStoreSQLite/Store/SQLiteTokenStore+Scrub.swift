@@ -12,7 +12,7 @@ extension SQLiteTokenStore: ScrubbableTokenStore {
     /// rewritten in place leaves behind, nor the old frames of the WAL. Runs on the
     /// writer's own thread.
     ///
-    /// - Throws: ``TokenStoreError``: ``TokenStoreError/Code/timedOut`` when another
+    /// - Throws: `TokenStoreError`: `TokenStoreError.Code.timedOut` when another
     ///   connection (another process) kept reading for longer than the busy timeout.
     public func scrub() async throws {
         try schemaGate.check(store: displayName, operation: "scrub")
