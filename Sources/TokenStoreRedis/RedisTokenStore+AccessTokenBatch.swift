@@ -168,6 +168,12 @@ extension RedisTokenStore {
         out.argument(token.token)
         out.argument(token.secret)
         out.argument(TokenTimestamp.milliseconds(token.updatedAt))
+        writeOptionalFields(&out, token)
+    }
+
+    /// The ``optionalFieldArguments(_:)`` field/value arguments of a token: screen name,
+    /// access type, then metadata as `m:<name>` in name order, as the scripts store them.
+    static func writeOptionalFields(_ out: inout RESPWriter, _ token: AccessToken) {
         if let value = token.screenName {
             out.argument("screen_name")
             out.argument(value)

@@ -257,18 +257,7 @@ extension RedisTokenStore {
         out.argument(token.secret)
         out.argument("updated_at")
         out.argument(TokenTimestamp.milliseconds(token.updatedAt))
-        if let value = token.screenName {
-            out.argument("screen_name")
-            out.argument(value)
-        }
-        if let value = token.accessType {
-            out.argument("access_type")
-            out.argument(value)
-        }
-        for (name, value) in token.metadata.sorted(by: { $0.key < $1.key }) {
-            out.argument("m:" + name)
-            out.argument(value)
-        }
+        writeOptionalFields(&out, token)
     }
 
     /// Whether `EXEC` ran (`false`: a watched key changed, nothing was written). Any error

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenStoreKit
 import TokenStoreSQLite
+import TokenStoreTesting
 
 @Suite("SQLite WAL checkpoints", .inProcessTimeLimit)
 struct SQLiteCheckpointTests {

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Testing
 import TokenStoreKit
+import TokenStoreTesting
 
 @testable import TokenStoreSQLite
 
