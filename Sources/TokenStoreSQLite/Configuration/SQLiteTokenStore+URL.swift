@@ -1,5 +1,30 @@
 import Foundation
+import Logging
 import TokenStoreKit
+
+extension SQLiteTokenStore.Configuration {
+    /// Reads a `sqlite:` store URL (see ``SQLiteStoreURL`` for the forms and parameters).
+    ///
+    /// Clock, logger, `migrateSchemaOnOpen` and `createIfMissing` come from `options`. A
+    /// parameter given by its old name (`connections` for `pool_max`) still works for this
+    /// release and logs a warning naming the new one.
+    ///
+    /// - Throws: `TokenStoreError` with `TokenStoreError.Code.misconfigured` naming the
+    ///   problem.
+    public init(url: String, options: TokenStoreOptions = TokenStoreOptions()) throws(TokenStoreError) {
+        let parsed = try SQLiteStoreURL.parse(url)
+        self.init(
+            path: parsed.path, clock: options.clock, logger: options.logger, migrateSchemaOnOpen: options.migrateSchemaOnOpen)
+        createIfMissing = options.createIfMissing
+        if let milliseconds = parsed.busyTimeoutMilliseconds { busyTimeout = .milliseconds(milliseconds) }
+        if let maxConnections = parsed.maxConnections { self.maxConnections = maxConnections }
+        for renamed in parsed.renamedParameters {
+            options.logger.warning(
+                "SQLite store URL parameter '\(renamed.old)' is renamed '\(renamed.new)'; the old name stops working in the next release",
+                metadata: ["store": "\(SQLiteTokenStore.displayName(path: SQLiteTokenStore.absolutePath(parsed.path)))"])
+        }
+    }
+}
 
 /// A parsed `sqlite:` store URL.
 ///
@@ -9,21 +34,36 @@ import TokenStoreKit
 ///   relative paths resolve against the current directory)
 /// - `sqlite::memory:` (a private in-memory database)
 ///
-/// Paths are percent-decoded (`%20` is a space). Query parameters: `busy_timeout_ms`
-/// (0 or more) and `connections` (1 to 64). Anything else is
+/// Paths are percent-decoded (`%20` is a space). Query parameters: ``parameters``; the old
+/// names of ``renamed`` are accepted for one release. Anything else is
 /// `TokenStoreError.Code.misconfigured`.
 struct SQLiteStoreURL: Equatable {
     /// A file path or `:memory:`.
     var path: String
     var busyTimeoutMilliseconds: Int?
-    var connections: Int?
+    var maxConnections: Int?
+    /// The old names this URL used, with their new names, for the caller to warn about.
+    var renamedParameters: [Renamed] = []
 
-    static let parameters = ["busy_timeout_ms", "connections"]
+    struct Renamed: Equatable {
+        var old: String
+        var new: String
+    }
 
-    static func parse(_ url: String) throws -> SQLiteStoreURL {
+    /// The parameters and what they set.
+    static let parameters: KeyValuePairs<String, String> = [
+        "busy_timeout_ms": "milliseconds a call waits for another connection's lock (0 or more; default 5000)",
+        "pool_max": "connections to the file (1 to 10000; default 4)",
+    ]
+
+    /// Old parameter names still accepted, and the names that replaced them.
+    static let renamed = ["connections": "pool_max"]
+
+    static func parse(_ url: String) throws(TokenStoreError) -> SQLiteStoreURL {
+        let store = StoreURLRedaction.redact(url)
         func fail(_ message: String) -> TokenStoreError {
             TokenStoreError(
-                .misconfigured, store: StoreURLRedaction.redact(url), operation: "open",
+                .misconfigured, store: store, operation: "open",
                 message: message + "; expected sqlite:///absolute/path.db, sqlite:relative/path.db or sqlite::memory:")
         }
         guard let colon = url.firstIndex(of: ":"), url[..<colon].lowercased() == "sqlite" else {
@@ -58,50 +98,29 @@ struct SQLiteStoreURL: Equatable {
             guard !path.hasSuffix("/") else { throw fail("the path names a directory, not a database file") }
             result.path = path
         }
+        var values: [String: String] = [:]
         for pair in (query ?? "").split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = String(parts[0])
-            let value = parts.count > 1 ? String(parts[1]) : ""
-            switch name {
-            case "busy_timeout_ms":
-                guard let number = Int(value), number >= 0, number <= Int(Int32.max) else {
-                    throw fail("busy_timeout_ms must be a whole number of milliseconds, got '\(value)'")
-                }
-                result.busyTimeoutMilliseconds = number
-            case "connections":
-                guard let number = Int(value), (1...64).contains(number) else {
-                    throw fail("connections must be between 1 and 64, got '\(value)'")
-                }
-                result.connections = number
-            default:
-                throw fail("unknown parameter '\(name)' (known: \(parameters.joined(separator: ", ")))")
+            guard parameters.contains(where: { $0.key == name }) || renamed[name] != nil else {
+                throw fail("unknown parameter '\(name)' (known: \(parameters.map(\.key).joined(separator: ", ")))")
             }
+            values[name] = parts.count > 1 ? String(parts[1]) : ""
         }
+        for (old, new) in renamed.sorted(by: { $0.key < $1.key }) where values[old] != nil {
+            guard values[new] == nil else { throw fail("give \(new) only ('\(old)' is its old name)") }
+            result.renamedParameters.append(Renamed(old: old, new: new))
+        }
+        if let value = values["busy_timeout_ms"] {
+            guard let number = Int(value), number >= 0, number <= Int(Int32.max) else {
+                throw fail("busy_timeout_ms must be a whole number of milliseconds, got '\(value)'")
+            }
+            result.busyTimeoutMilliseconds = number
+        }
+        // The shared check and message, under the name the URL used.
+        result.maxConnections = try ConnectionLimits.count(
+            values["connections"] != nil ? "connections" : "pool_max", in: values,
+            range: ConnectionLimits.maxConnectionsRange, store: store)
         return result
-    }
-}
-
-extension SQLiteTokenStore {
-    /// The driver for `sqlite:` URLs; register it with
-    /// `TokenStoreRegistry.shared.register(SQLiteTokenStore.driver)`.
-    ///
-    /// URLs: `sqlite:///absolute/path/tokens.db`, `sqlite:relative/path.db`,
-    /// `sqlite::memory:`, with optional `?busy_timeout_ms=5000&connections=4`. A malformed
-    /// URL throws `TokenStoreError.Code.misconfigured` naming it.
-    public static var driver: TokenStoreDriver {
-        TokenStoreDriver(
-            schemes: ["sqlite"],
-            summary: "SQLite database file: sqlite:///path/tokens.db, sqlite:relative.db, sqlite::memory:"
-        ) { url, options in
-            let parsed = try SQLiteStoreURL.parse(url)
-            var configuration = Configuration(
-                clock: options.clock, logger: options.logger, migrateSchemaOnOpen: options.migrateSchemaOnOpen)
-            configuration.createIfMissing = options.createIfMissing
-            if let milliseconds = parsed.busyTimeoutMilliseconds {
-                configuration.busyTimeout = .milliseconds(milliseconds)
-            }
-            if let connections = parsed.connections { configuration.connections = connections }
-            return try await SQLiteTokenStore(path: parsed.path, configuration: configuration)
-        }
     }
 }

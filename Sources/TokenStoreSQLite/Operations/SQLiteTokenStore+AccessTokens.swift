@@ -1,5 +1,50 @@
 import TokenStoreKit
 
+extension SQLiteTokenStore {
+    @discardableResult
+    public func saveAccessToken(_ token: AccessToken, policy: WritePolicy) async throws -> Bool {
+        try schemaGate.check(store: displayName, operation: "saveAccessToken")
+        return try await pool.run("saveAccessToken", access: .write, inline: inlineWrites, SaveAccessToken(token: token, policy: policy))
+    }
+
+    public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
+        try schemaGate.check(store: displayName, operation: "accessToken")
+        return try await pool.run("accessToken", access: .read, inline: true, GetAccessToken(key: key))
+    }
+
+    @discardableResult
+    public func deleteAccessToken(for key: AccessTokenKey) async throws -> Bool {
+        try schemaGate.check(store: displayName, operation: "deleteAccessToken")
+        return try await pool.run("deleteAccessToken", access: .write, inline: inlineWrites) { connection in
+            let statement = try connection.statement(.deleteAccessToken)
+            defer { connection.finish(statement) }
+            try connection.bind(statement, 1, key.provider)
+            try connection.bind(statement, 2, key.userID)
+            while try connection.step(statement) {}
+            return connection.changes > 0
+        }
+    }
+
+    public func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage {
+        try schemaGate.check(store: displayName, operation: "listAccessTokens")
+        guard limit >= 1 else { throw invalidLimit(limit, operation: "listAccessTokens") }
+        return try await pool.run("listAccessTokens", access: .read, inline: limit <= Self.inlineRowLimit) { connection in
+            let statement = try connection.statement(cursor == nil ? .listAccessTokensFirst : .listAccessTokensAfter)
+            defer { connection.finish(statement) }
+            if let cursor {
+                try connection.bind(statement, 1, cursor.provider)
+                try connection.bind(statement, 2, cursor.userID)
+            }
+            connection.bind(statement, 3, Int64(limit))
+            var tokens: [AccessToken] = []
+            while try connection.step(statement) {
+                tokens.append(try connection.accessToken(statement))
+            }
+            return AccessTokenPage(tokens: tokens, nextCursor: tokens.count == limit ? tokens.last?.key : nil)
+        }
+    }
+}
+
 // The hot calls as structs rather than closures: the fast path passes them by value and
 // allocates no closure context (see `SQLiteConnectionPool.run(_:inline:_:)`).
 
@@ -36,41 +81,5 @@ struct SaveAccessToken: SQLiteOperation {
         try connection.bindAccessTokenBorrowed(statement, token)
         while try connection.step(statement) {}
         return connection.changes > 0
-    }
-}
-
-/// `saveRequestToken(_:)`.
-struct SaveRequestToken: SQLiteOperation {
-    let token: RequestToken
-
-    func run(on connection: SQLiteConnection) throws {
-        let statement = try connection.statement(.saveRequestToken)
-        defer { connection.finish(statement) }
-        try connection.bindRequestToken(statement, token)
-        while try connection.step(statement) {}
-    }
-}
-
-/// `takeRequestToken(_:)`: one `DELETE ... RETURNING`, atomic across connections and
-/// processes (the row is deleted by whichever statement gets the write lock first).
-struct TakeRequestToken: SQLiteOperation {
-    let oauthToken: String
-    let nowMilliseconds: Int64
-
-    func run(on connection: SQLiteConnection) throws -> RequestToken? {
-        let statement = try connection.statement(.takeRequestToken)
-        var oauthToken = oauthToken
-        // Bound borrowed, like the key in `GetAccessToken`.
-        return try oauthToken.withUTF8 { oauthToken in
-            defer { connection.finish(statement) }
-            try connection.bindBorrowed(statement, 1, oauthToken)
-            connection.bind(statement, 2, nowMilliseconds)
-            guard try connection.step(statement) else { return nil }
-            let token = Result { () throws(SQLiteCorruptRow) in try connection.requestToken(statement) }
-            // Step to the end so the delete completes before the statement is reset; a
-            // corrupt row is still removed (it could never be taken otherwise).
-            while try connection.step(statement) {}
-            return try token.get()
-        }
     }
 }
