@@ -3,11 +3,15 @@ import Logging
 import TokenStoreKit
 
 extension SQLiteTokenStore.Configuration {
-    /// Reads a `sqlite:` store URL (see ``SQLiteStoreURL`` for the forms and parameters).
+    /// Reads a `sqlite:` store URL: `sqlite:///absolute/path/tokens.db` (also
+    /// `sqlite://localhost/...`), `sqlite:relative/path.db` (against the current
+    /// directory) or `sqlite::memory:`; the path is percent-decoded.
     ///
-    /// Clock, logger, `migrateSchemaOnOpen` and `createIfMissing` come from `options`. A
-    /// parameter given by its old name (`connections` for `pool_max`) still works for this
-    /// release and logs a warning naming the new one.
+    /// Query parameters: `busy_timeout_ms` (``busyTimeout`` in milliseconds, 0 or more)
+    /// and `pool_max` (``maxConnections``, 1 to 10,000). Clock, logger,
+    /// `migrateSchemaOnOpen` and `createIfMissing` come from `options`. A parameter given
+    /// by its old name (`connections` for `pool_max`) still works for this release and
+    /// logs a warning naming the new one.
     ///
     /// - Throws: `TokenStoreError` with `TokenStoreError.Code.misconfigured` naming the
     ///   problem.
