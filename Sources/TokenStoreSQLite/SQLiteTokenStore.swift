@@ -24,7 +24,7 @@ import TokenStoreKit
 /// most the busy timeout; the call is not interrupted halfway.
 ///
 /// ```swift
-/// let store = try await SQLiteTokenStore(path: "/var/lib/app/tokens.db")
+/// let store = try await SQLiteTokenStore(configuration: .init(path: "/var/lib/app/tokens.db"))
 /// try await store.saveAccessToken(token)
 /// ```
 public final class SQLiteTokenStore: TokenStore {
@@ -42,20 +42,21 @@ public final class SQLiteTokenStore: TokenStore {
     /// long CPU and I/O work that should not hold a cooperative thread.
     static let inlineRowLimit = 256
 
-    /// Opens (creating when missing, mode 0600) the database at `path` and migrates it
-    /// (unless ``Configuration/migrateSchemaOnOpen`` is `false`).
+    /// Opens (creating when missing, mode 0600) the database at
+    /// ``Configuration/path`` and migrates it (unless
+    /// ``Configuration/migrateSchemaOnOpen`` is `false`).
     ///
-    /// - Parameters:
-    ///   - path: a file path (relative paths resolve against the current directory) or
-    ///     `:memory:` for a private in-memory database.
-    ///   - configuration: clock, logger, busy timeout, connections, durability.
-    /// - Throws: `TokenStoreError` with `TokenStoreError.Code.schemaTooNew` when a newer
-    ///   version migrated the database, `TokenStoreError.Code.permissionDenied` or
-    ///   `TokenStoreError.Code.unavailable` when the file cannot be created or opened,
-    ///   `TokenStoreError.Code.timedOut` when another process holds the database locked.
-    public init(path: String, configuration: Configuration = Configuration()) async throws {
-        let resolved = Self.absolutePath(path)
-        let displayName = resolved == ":memory:" ? "sqlite::memory:" : "sqlite://" + resolved
+    /// - Parameter configuration: path, clock, logger, busy timeout, connections, durability.
+    /// - Throws: `TokenStoreError` with `TokenStoreError.Code.misconfigured` when the
+    ///   configuration is invalid (``Configuration/validate()``),
+    ///   `TokenStoreError.Code.schemaTooNew` when a newer version migrated the database,
+    ///   `TokenStoreError.Code.permissionDenied` or `TokenStoreError.Code.unavailable`
+    ///   when the file cannot be created or opened, `TokenStoreError.Code.timedOut` when
+    ///   another process holds the database locked.
+    public init(configuration: Configuration) async throws {
+        try configuration.validate()
+        let resolved = Self.absolutePath(configuration.path)
+        let displayName = Self.displayName(path: resolved)
         let opened = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Opened, any Error>) in
             DispatchQueue.global().async {
                 continuation.resume(with: Result {
@@ -74,6 +75,20 @@ public final class SQLiteTokenStore: TokenStore {
             metadata: ["store": "\(displayName)", "schemaVersion": "\(opened.schemaVersion)", "connections": "\(opened.pool.slots.count)"])
     }
 
+    /// Opens the store a `sqlite:` URL names (see
+    /// ``Configuration/init(url:options:)`` for the forms and parameters).
+    ///
+    /// - Throws: `TokenStoreError`: `TokenStoreError.Code.misconfigured` for a malformed
+    ///   URL, otherwise as ``init(configuration:)``.
+    public convenience init(url: String, options: TokenStoreOptions = TokenStoreOptions()) async throws {
+        try await self.init(configuration: Configuration(url: url, options: options))
+    }
+
+    /// `sqlite:///absolute/path.db` or `sqlite::memory:`, for messages and logs.
+    static func displayName(path: String) -> String {
+        path == ":memory:" ? "sqlite::memory:" : "sqlite://" + path
+    }
+
     /// `path` made absolute, so messages name the real file.
     static func absolutePath(_ path: String) -> String {
         guard path != ":memory:", !path.hasPrefix("/") else { return path }
@@ -82,150 +97,8 @@ public final class SQLiteTokenStore: TokenStore {
 
     var nowMilliseconds: Int64 { TokenTimestamp.milliseconds(clock.now()) }
 
-    private func invalidLimit(_ limit: Int, operation: String) -> TokenStoreError {
+    func invalidLimit(_ limit: Int, operation: String) -> TokenStoreError {
         TokenStoreError(.invalidArgument, store: displayName, operation: operation, message: "page limit \(limit) is below 1")
-    }
-
-    // MARK: Request tokens
-
-    public func saveRequestToken(_ token: RequestToken) async throws {
-        try schemaGate.check(store: displayName, operation: "saveRequestToken")
-        try await pool.run("saveRequestToken", access: .write, inline: inlineWrites, SaveRequestToken(token: token))
-    }
-
-    public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
-        try schemaGate.check(store: displayName, operation: "takeRequestToken")
-        let now = nowMilliseconds
-        return try await pool.run(
-            "takeRequestToken", access: .write, inline: inlineWrites, TakeRequestToken(oauthToken: oauthToken, nowMilliseconds: now))
-    }
-
-    public func purgeExpiredRequestTokens() async throws -> Int {
-        try schemaGate.check(store: displayName, operation: "purgeExpiredRequestTokens")
-        let now = nowMilliseconds
-        // Unbounded work: always on the connection's thread.
-        return try await pool.run("purgeExpiredRequestTokens", access: .write, inline: false) { connection in
-            let statement = try connection.statement(.purgeRequestTokens)
-            defer { connection.finish(statement) }
-            connection.bind(statement, 1, now)
-            while try connection.step(statement) {}
-            return connection.changes
-        }
-    }
-
-    public func listRequestTokens(after cursor: String?, limit: Int) async throws -> RequestTokenPage {
-        try schemaGate.check(store: displayName, operation: "listRequestTokens")
-        guard limit >= 1 else { throw invalidLimit(limit, operation: "listRequestTokens") }
-        let now = nowMilliseconds
-        return try await pool.run("listRequestTokens", access: .read, inline: limit <= Self.inlineRowLimit) { connection in
-            let statement = try connection.statement(cursor == nil ? .listRequestTokensFirst : .listRequestTokensAfter)
-            defer { connection.finish(statement) }
-            if let cursor { try connection.bind(statement, 1, cursor) }
-            connection.bind(statement, 2, now)
-            connection.bind(statement, 3, Int64(limit))
-            var tokens: [RequestToken] = []
-            while try connection.step(statement) {
-                tokens.append(try connection.requestToken(statement))
-            }
-            return RequestTokenPage(tokens: tokens, nextCursor: tokens.count == limit ? tokens.last?.token : nil)
-        }
-    }
-
-    // MARK: Access tokens
-
-    @discardableResult
-    public func saveAccessToken(_ token: AccessToken, policy: WritePolicy) async throws -> Bool {
-        try schemaGate.check(store: displayName, operation: "saveAccessToken")
-        return try await pool.run("saveAccessToken", access: .write, inline: inlineWrites, SaveAccessToken(token: token, policy: policy))
-    }
-
-    /// Saves `tokens` in one transaction: all or none are written.
-    @discardableResult
-    public func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy) async throws -> Int {
-        try schemaGate.check(store: displayName, operation: "saveAccessTokens")
-        guard !tokens.isEmpty else { return 0 }
-        let inline = inlineWrites && tokens.count <= Self.inlineRowLimit
-        return try await pool.run("saveAccessTokens", access: .write, inline: inline) { connection in
-            try connection.run(.begin)
-            do {
-                let statement = try connection.statement(policy == .overwrite ? .saveAccessTokenOverwrite : .saveAccessTokenIfNewer)
-                var written = 0
-                for token in tokens {
-                    defer { connection.finish(statement) }
-                    try connection.bindAccessToken(statement, token)
-                    while try connection.step(statement) {}
-                    written += connection.changes
-                }
-                try connection.run(.commit)
-                return written
-            } catch {
-                _ = try? connection.run(.rollback)
-                throw error
-            }
-        }
-    }
-
-    public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
-        try schemaGate.check(store: displayName, operation: "accessToken")
-        return try await pool.run("accessToken", access: .read, inline: true, GetAccessToken(key: key))
-    }
-
-    @discardableResult
-    public func deleteAccessToken(for key: AccessTokenKey) async throws -> Bool {
-        try schemaGate.check(store: displayName, operation: "deleteAccessToken")
-        return try await pool.run("deleteAccessToken", access: .write, inline: inlineWrites) { connection in
-            let statement = try connection.statement(.deleteAccessToken)
-            defer { connection.finish(statement) }
-            try connection.bind(statement, 1, key.provider)
-            try connection.bind(statement, 2, key.userID)
-            while try connection.step(statement) {}
-            return connection.changes > 0
-        }
-    }
-
-    public func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage {
-        try schemaGate.check(store: displayName, operation: "listAccessTokens")
-        guard limit >= 1 else { throw invalidLimit(limit, operation: "listAccessTokens") }
-        return try await pool.run("listAccessTokens", access: .read, inline: limit <= Self.inlineRowLimit) { connection in
-            let statement = try connection.statement(cursor == nil ? .listAccessTokensFirst : .listAccessTokensAfter)
-            defer { connection.finish(statement) }
-            if let cursor {
-                try connection.bind(statement, 1, cursor.provider)
-                try connection.bind(statement, 2, cursor.userID)
-            }
-            connection.bind(statement, 3, Int64(limit))
-            var tokens: [AccessToken] = []
-            while try connection.step(statement) {
-                tokens.append(try connection.accessToken(statement))
-            }
-            return AccessTokenPage(tokens: tokens, nextCursor: tokens.count == limit ? tokens.last?.key : nil)
-        }
-    }
-
-    // MARK: Housekeeping
-
-    /// Counts with two index scans: on the connection's thread for large stores.
-    public func counts() async throws -> TokenCounts {
-        try schemaGate.check(store: displayName, operation: "counts")
-        let now = nowMilliseconds
-        return try await pool.run("counts", access: .read, inline: false) { connection in
-            let statement = try connection.statement(.counts)
-            defer { connection.finish(statement) }
-            connection.bind(statement, 1, now)
-            guard try connection.step(statement) else { return TokenCounts(requestTokens: 0, accessTokens: 0) }
-            return TokenCounts(
-                requestTokens: Int(sqlite3Int(statement, 0)), accessTokens: Int(sqlite3Int(statement, 1)))
-        }
-    }
-
-    public func schemaVersion() async throws -> Int {
-        if !schemaGate.allowsOperations { return try await schemaStatus().currentVersion }
-        return try await pool.run("schemaVersion", access: .read, inline: true) { connection in
-            let statement = try connection.statement(.schemaVersion)
-            defer { connection.finish(statement) }
-            guard try connection.step(statement) else { return 0 }
-            return Int(sqlite3Int(statement, 0))
-        }
     }
 
     /// Finalizes the statements and closes the connections, on their own threads (the

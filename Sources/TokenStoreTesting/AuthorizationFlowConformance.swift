@@ -14,7 +14,7 @@ import TokenStoreKit
 /// ```swift
 /// @Test func flowConformance() async throws {
 ///     try await AuthorizationFlowConformance(name: "sqlite") { clock in
-///         try await SQLiteTokenStore(path: dir + "/tokens.db", configuration: .init(clock: clock))
+///         try await SQLiteTokenStore(configuration: .init(path: dir + "/tokens.db", clock: clock))
 ///     }.run()
 /// }
 /// ```

@@ -7,7 +7,7 @@ import TokenStoreKit
 /// ```swift
 /// @Test func conformance() async throws {
 ///     try await TokenStoreConformance(name: "sqlite") { clock in
-///         try await SQLiteTokenStore(path: dir + "/tokens.db", configuration: .init(clock: clock))
+///         try await SQLiteTokenStore(configuration: .init(path: dir + "/tokens.db", clock: clock))
 ///     }.run()
 /// }
 /// ```

@@ -20,7 +20,7 @@ struct SQLiteBorrowedBindTests {
     func sizes() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
-        let store = try await SQLiteTokenStore(path: directory.path + "/borrowed.sqlite")
+        let store = try await SQLiteTokenStore(configuration: .init(path: directory.path + "/borrowed.sqlite"))
         // The buffer starts at 256 bytes: cross that, go far past it, then back to small.
         for (index, size) in [0, 1, 10, 200, 5_000, 3, 0].enumerated() {
             let token = Self.token("user\(index)", size: size, screenName: index % 2 == 0 ? "" : nil, accessType: "write")
@@ -37,7 +37,7 @@ struct SQLiteBorrowedBindTests {
     func overwriteShorter() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
-        let store = try await SQLiteTokenStore(path: directory.path + "/borrowed.sqlite")
+        let store = try await SQLiteTokenStore(configuration: .init(path: directory.path + "/borrowed.sqlite"))
         try await store.saveAccessToken(Self.token("u", size: 300, screenName: "long name", accessType: nil))
         let short = Self.token("u", size: 2, screenName: nil, accessType: "r")
         try await store.saveAccessToken(short)
@@ -49,7 +49,7 @@ struct SQLiteBorrowedBindTests {
     func keys() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
-        let store = try await SQLiteTokenStore(path: directory.path + "/borrowed.sqlite")
+        let store = try await SQLiteTokenStore(configuration: .init(path: directory.path + "/borrowed.sqlite"))
         let long = String(repeating: "ü", count: 400)
         for userID in ["", "x", long] {
             let token = Self.token(userID, size: 20, screenName: nil, accessType: nil)

@@ -12,7 +12,7 @@ struct SQLiteCheckpointTests {
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
         let threshold = 8
-        let store = try await SQLiteTokenStore(path: path, configuration: .init(checkpointThresholdPages: threshold))
+        let store = try await SQLiteTokenStore(configuration: .init(path: path, checkpointThresholdPages: threshold))
         let secret = "a-secret"
         for index in 0..<200 {
             try await store.saveAccessToken(sampleAccessToken(userID: "user\(index)", secret: secret))
@@ -40,7 +40,7 @@ struct SQLiteWALBoundTests {
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
         let threshold = 16
-        let store = try await SQLiteTokenStore(path: path, configuration: .init(checkpointThresholdPages: threshold))
+        let store = try await SQLiteTokenStore(configuration: .init(path: path, checkpointThresholdPages: threshold))
         let writes = 2000
         for index in 0..<writes {
             let token = RequestToken(provider: "twitter", token: "t\(index)", secret: "s", createdAt: Date())
@@ -68,7 +68,7 @@ struct SQLiteWALConcurrentBoundTests {
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
         let threshold = 16
-        let store = try await SQLiteTokenStore(path: path, configuration: .init(checkpointThresholdPages: threshold))
+        let store = try await SQLiteTokenStore(configuration: .init(path: path, checkpointThresholdPages: threshold))
         try await store.saveAccessToken(sampleAccessToken(userID: "reader"))
         // Readers hold snapshots while the writer commits, which can keep a checkpoint from
         // copying the whole WAL and the next write from rewinding it: the WAL must still

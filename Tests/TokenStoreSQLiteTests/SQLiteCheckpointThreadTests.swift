@@ -18,7 +18,7 @@ struct SQLiteCheckpointThreadTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
-        let store = try await SQLiteTokenStore(path: path, configuration: .init(checkpointThresholdPages: thresholdPages))
+        let store = try await SQLiteTokenStore(configuration: .init(path: path, checkpointThresholdPages: thresholdPages))
         let pageSize = try #require(Int(try RawSQLite(path: path).rows("PRAGMA page_size")[0][0]))
         // In WAL mode only a checkpoint writes the database file.
         let databaseBytes = try Self.size(path)
@@ -64,7 +64,7 @@ struct SQLiteCheckpointThreadTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
-        let store = try await SQLiteTokenStore(path: path, configuration: .init(checkpointThresholdPages: thresholdPages))
+        let store = try await SQLiteTokenStore(configuration: .init(path: path, checkpointThresholdPages: thresholdPages))
         for index in 0..<100 {
             try await store.saveAccessToken(sampleAccessToken(userID: "user\(index)"))
         }

@@ -10,8 +10,8 @@ struct SQLiteConcurrencyTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
-        let first = try await SQLiteTokenStore(path: path)
-        let second = try await SQLiteTokenStore(path: path, configuration: .init(connections: 2))
+        let first = try await SQLiteTokenStore(configuration: .init(path: path))
+        let second = try await SQLiteTokenStore(configuration: .init(path: path, maxConnections: 2))
         let tokens = (0..<20).map { index in
             RequestToken(provider: "p", token: "race-\(index)", secret: String(repeating: "s", count: 65_536), createdAt: Date())
         }
@@ -33,7 +33,7 @@ struct SQLiteConcurrencyTests {
     func mixedLoad() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
-        let store = try await SQLiteTokenStore(path: directory.path + "/t.db", configuration: .init(connections: 2))
+        let store = try await SQLiteTokenStore(configuration: .init(path: directory.path + "/t.db", maxConnections: 2))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for task in 0..<16 {
                 group.addTask {

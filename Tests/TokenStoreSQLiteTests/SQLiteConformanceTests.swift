@@ -18,7 +18,7 @@ struct SQLiteConformanceTests {
             name: "sqlite-file",
             capabilities: .init(crossProcessURL: "sqlite://" + path)
         ) { clock in
-            try await SQLiteTokenStore(path: path, configuration: .init(clock: clock))
+            try await SQLiteTokenStore(configuration: .init(path: path, clock: clock))
         }.run(case: caseName)
     }
 
@@ -29,16 +29,16 @@ struct SQLiteConformanceTests {
         let path = directory.path + "/tokens.db"
         try await TokenStoreConformance(
             name: "sqlite-file-1",
-            capabilities: .init(crossProcessURL: "sqlite://" + path + "?connections=1")
+            capabilities: .init(crossProcessURL: "sqlite://" + path + "?pool_max=1")
         ) { clock in
-            try await SQLiteTokenStore(path: path, configuration: .init(clock: clock, connections: 1))
+            try await SQLiteTokenStore(configuration: .init(path: path, clock: clock, maxConnections: 1))
         }.run(case: caseName)
     }
 
     @Test("an in-memory database", arguments: TokenStoreConformance.caseNames)
     func memory(caseName: String) async throws {
         try await TokenStoreConformance(name: "sqlite-memory") { clock in
-            try await SQLiteTokenStore(path: ":memory:", configuration: .init(clock: clock))
+            try await SQLiteTokenStore(configuration: .init(path: ":memory:", clock: clock))
         }.run(case: caseName)
     }
 
@@ -48,7 +48,7 @@ struct SQLiteConformanceTests {
         defer { directory.cleanup() }
         let path = directory.path + "/flow.db"
         try await AuthorizationFlowConformance(name: "sqlite") { clock in
-            try await SQLiteTokenStore(path: path, configuration: .init(clock: clock))
+            try await SQLiteTokenStore(configuration: .init(path: path, clock: clock))
         }.run()
     }
 }

@@ -49,7 +49,7 @@ struct SQLiteCrossProcessMigrationTests {
         }
         let rows = try RawSQLite(path: path).rows("SELECT version FROM schema_migrations ORDER BY version")
         #expect(rows == SQLiteMigrations.all.map { ["\($0.version)"] })
-        let store = try await SQLiteTokenStore(path: path)
+        let store = try await SQLiteTokenStore(configuration: .init(path: path))
         #expect(try await store.schemaVersion() == SQLiteMigrations.latestVersion)
     }
 }

@@ -13,7 +13,7 @@ struct SQLiteDamagedRecordTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
-        let store = try await SQLiteTokenStore(path: path)
+        let store = try await SQLiteTokenStore(configuration: .init(path: path))
         try await store.saveAccessToken(sampleAccessToken(userID: "victim", secret: Self.secret))
         try await store.saveAccessToken(sampleAccessToken(userID: "good"))
         try await store.saveRequestToken(
@@ -73,7 +73,7 @@ struct SQLiteHugeBusyTimeoutTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let store = try await SQLiteTokenStore(
-            path: directory.path + "/t.db", configuration: .init(busyTimeout: .seconds(Int64.max)))
+            configuration: .init(path: directory.path + "/t.db", busyTimeout: .seconds(Int64.max)))
         try await store.saveAccessToken(sampleAccessToken(userID: "u"))
         #expect(try await store.accessToken(provider: "twitter", userID: "u") != nil)
         try await store.close()

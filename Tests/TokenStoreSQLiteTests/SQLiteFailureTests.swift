@@ -11,7 +11,7 @@ struct SQLiteFailureTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
-        let store = try await SQLiteTokenStore(path: path)
+        let store = try await SQLiteTokenStore(configuration: .init(path: path))
         try await store.saveAccessToken(sampleAccessToken(userID: "good"))
         let raw = try RawSQLite(path: path)
         try raw.execute(
@@ -50,7 +50,7 @@ struct SQLiteFailureTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
-        let store = try await SQLiteTokenStore(path: path)
+        let store = try await SQLiteTokenStore(configuration: .init(path: path))
         try RawSQLite(path: path).execute(
             "INSERT INTO access_tokens VALUES ('twitter', 'nul', 't', 'hush-secret', CAST(X'610062' AS TEXT), NULL, 1, 1, NULL)")
         let token = try #require(try await store.accessToken(provider: "twitter", userID: "nul"))
@@ -64,7 +64,7 @@ struct SQLiteFailureTests {
         let path = directory.path + "/t.db"
         // 5 s: on a loaded runner the 5 ms heartbeat below ticked only twice in 1 s, though
         // nothing parked; parked threads would keep it from ticking while they wait.
-        let store = try await SQLiteTokenStore(path: path, configuration: .init(busyTimeout: .seconds(5)))
+        let store = try await SQLiteTokenStore(configuration: .init(path: path, busyTimeout: .seconds(5)))
         let kept = sampleAccessToken(userID: "kept")
         try await store.saveAccessToken(kept)
 

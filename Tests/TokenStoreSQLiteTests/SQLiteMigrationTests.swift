@@ -12,7 +12,7 @@ struct SQLiteMigrationTests {
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
         for _ in 0..<3 {
-            let store = try await SQLiteTokenStore(path: path)
+            let store = try await SQLiteTokenStore(configuration: .init(path: path))
             #expect(try await store.schemaVersion() == SQLiteMigrations.latestVersion)
             try await store.close()
         }
@@ -31,7 +31,7 @@ struct SQLiteMigrationTests {
         let versions = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<6 {
                 group.addTask {
-                    let store = try await SQLiteTokenStore(path: path)
+                    let store = try await SQLiteTokenStore(configuration: .init(path: path))
                     let version = try await store.schemaVersion()
                     try await store.close()
                     return version
@@ -49,11 +49,11 @@ struct SQLiteMigrationTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
-        try await SQLiteTokenStore(path: path).close()
+        try await SQLiteTokenStore(configuration: .init(path: path)).close()
         let newer = SQLiteMigrations.latestVersion + 1
         try RawSQLite(path: path).execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(newer), 'future', 0)")
-        let error = await #expect(throws: TokenStoreError.self) { _ = try await SQLiteTokenStore(path: path) }
+        let error = await #expect(throws: TokenStoreError.self) { _ = try await SQLiteTokenStore(configuration: .init(path: path)) }
         #expect(error?.code == .schemaTooNew)
         #expect(error?.message.contains("\(newer)") == true)
     }

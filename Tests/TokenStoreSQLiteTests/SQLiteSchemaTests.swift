@@ -11,7 +11,7 @@ import TokenStoreTesting
 @Suite("SQLite schema status and upgrade", .inProcessTimeLimit)
 struct SQLiteSchemaTests {
     private func openUnmigrated(_ path: String, clock: TokenClock = .system) async throws -> SQLiteTokenStore {
-        try await SQLiteTokenStore(path: path, configuration: .init(clock: clock, migrateSchemaOnOpen: false))
+        try await SQLiteTokenStore(configuration: .init(path: path, clock: clock, migrateSchemaOnOpen: false))
     }
 
     @Test("a fresh database opened without migrating shows 0001 pending and refuses token operations")
@@ -93,7 +93,7 @@ struct SQLiteSchemaTests {
         let path = directory.path + "/tokens.db"
         let behind = try await openUnmigrated(path)
         await #expect(throws: TokenStoreError.self) { try await behind.counts() }
-        let other = try await SQLiteTokenStore(path: path)
+        let other = try await SQLiteTokenStore(configuration: .init(path: path))
         try await other.close()
         // Still refused until it looks again.
         await #expect(throws: TokenStoreError.self) { try await behind.counts() }
@@ -143,11 +143,11 @@ struct SQLiteSchemaTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let path = directory.path + "/tokens.db"
-        try await SQLiteTokenStore(path: path).close()
+        try await SQLiteTokenStore(configuration: .init(path: path)).close()
         try RawSQLite(path: path).execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, '0099_future', 0)")
 
-        let opening = await #expect(throws: TokenStoreError.self) { try await SQLiteTokenStore(path: path) }
+        let opening = await #expect(throws: TokenStoreError.self) { try await SQLiteTokenStore(configuration: .init(path: path)) }
         #expect(opening?.code == .schemaTooNew)
 
         let store = try await openUnmigrated(path)

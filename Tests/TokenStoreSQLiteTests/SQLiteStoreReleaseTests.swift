@@ -18,7 +18,7 @@ struct SQLiteStoreReleaseTests {
         let path = directory.path + "/tokens.sqlite"
         weak var releasedPool: SQLiteConnectionPool?
         do {
-            let store = try await SQLiteTokenStore(path: path)
+            let store = try await SQLiteTokenStore(configuration: .init(path: path))
             // A commit, so the WAL and its shared-memory file are open on every connection.
             _ = try await store.saveAccessToken(sampleAccessToken(userID: "released"), policy: .overwrite)
             #expect(try await store.accessToken(for: AccessTokenKey(provider: "twitter", userID: "released")) != nil)
@@ -41,10 +41,10 @@ struct SQLiteStoreReleaseTests {
         let path = directory.path + "/tokens.sqlite"
         let token = sampleAccessToken(userID: "kept")
         do {
-            let store = try await SQLiteTokenStore(path: path)
+            let store = try await SQLiteTokenStore(configuration: .init(path: path))
             _ = try await store.saveAccessToken(token, policy: .overwrite)
         }
-        let reopened = try await SQLiteTokenStore(path: path)
+        let reopened = try await SQLiteTokenStore(configuration: .init(path: path))
         #expect(try await reopened.accessToken(for: token.key) == token)
         try await reopened.close()
     }

@@ -18,13 +18,13 @@ struct SQLiteStoreURLTests {
 
     @Test("query parameters")
     func parameters() throws {
-        let parsed = try SQLiteStoreURL.parse("sqlite:///tmp/t.db?busy_timeout_ms=250&connections=3")
-        #expect(parsed == SQLiteStoreURL(path: "/tmp/t.db", busyTimeoutMilliseconds: 250, connections: 3))
+        let parsed = try SQLiteStoreURL.parse("sqlite:///tmp/t.db?busy_timeout_ms=250&pool_max=3")
+        #expect(parsed == SQLiteStoreURL(path: "/tmp/t.db", busyTimeoutMilliseconds: 250, maxConnections: 3))
     }
 
     @Test("malformed URLs are misconfigured and named", arguments: [
         "sqlite:", "sqlite://", "sqlite:///", "sqlite://db.example.com/tokens.db", "sqlite:///tmp/%zz.db",
-        "sqlite:///tmp/dir/", "sqlite:///tmp/t.db?connections=0", "sqlite:///tmp/t.db?busy_timeout_ms=-1",
+        "sqlite:///tmp/dir/", "sqlite:///tmp/t.db?busy_timeout_ms=-1",
         "sqlite:///tmp/t.db?cache=shared", "sqlite:///tmp/t.db#x", "sqlite:///tmp/%00.db", "postgres:///x",
     ])
     func malformed(url: String) async throws {

@@ -10,7 +10,7 @@ struct SQLiteTokenStoreTests {
     func roundTrip(inMemory: Bool) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
-        let store = try await SQLiteTokenStore(path: inMemory ? ":memory:" : directory.path + "/t.db")
+        let store = try await SQLiteTokenStore(configuration: .init(path: inMemory ? ":memory:" : directory.path + "/t.db"))
         let token = sampleAccessToken(userID: "42")
         #expect(try await store.saveAccessToken(token))
         #expect(try await store.accessToken(for: token.key) == token)
@@ -29,7 +29,7 @@ struct SQLiteTokenStoreTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
-        let store = try await SQLiteTokenStore(path: path, configuration: .init(durability: .full))
+        let store = try await SQLiteTokenStore(configuration: .init(path: path, durability: .full))
         let token = sampleAccessToken(userID: "durable")
         #expect(try await store.saveAccessToken(token))
         let request = RequestToken(provider: "p", token: "rt", secret: "s", createdAt: Date())
@@ -41,7 +41,7 @@ struct SQLiteTokenStoreTests {
 
     @Test("overwrite keeps createdAt; ifNewer keeps a newer token")
     func upsertPolicies() async throws {
-        let store = try await SQLiteTokenStore(path: ":memory:")
+        let store = try await SQLiteTokenStore(configuration: .init(path: ":memory:"))
         let created = Date(milliseconds: 1_000_000)
         let first = AccessToken(provider: "p", userID: "u", token: "a", secret: "x", createdAt: created, updatedAt: Date(milliseconds: 2_000_000))
         try await store.saveAccessToken(first)
@@ -63,7 +63,7 @@ struct SQLiteTokenStoreTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
-        let store = try await SQLiteTokenStore(path: path)
+        let store = try await SQLiteTokenStore(configuration: .init(path: path))
         let tokens = (0..<10).map { sampleAccessToken(userID: "batch\($0)") }
         #expect(try await store.saveAccessTokens(tokens, policy: .overwrite) == 10)
         // A trigger makes the 5th insert of the next batch fail.
@@ -78,7 +78,7 @@ struct SQLiteTokenStoreTests {
 
     @Test("keyset pages follow UTF-8 byte order")
     func pagesInByteOrder() async throws {
-        let store = try await SQLiteTokenStore(path: ":memory:")
+        let store = try await SQLiteTokenStore(configuration: .init(path: ":memory:"))
         let ids = ["a", "B", "é", "z", "Z", "", "\u{1F600}", "aa", "a\u{0}b"]
         for id in ids { try await store.saveAccessToken(sampleAccessToken(provider: "p", userID: id)) }
         var seen: [AccessTokenKey] = []
@@ -97,7 +97,7 @@ struct SQLiteTokenStoreTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
-        let store = try await SQLiteTokenStore(path: path)
+        let store = try await SQLiteTokenStore(configuration: .init(path: path))
         try await store.saveAccessToken(sampleAccessToken(userID: "1"))
         for file in [path, path + "-wal"] {
             let attributes = try FileManager.default.attributesOfItem(atPath: file)
@@ -111,7 +111,7 @@ struct SQLiteTokenStoreTests {
     func closeSemantics() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
-        let store = try await SQLiteTokenStore(path: directory.path + "/t.db")
+        let store = try await SQLiteTokenStore(configuration: .init(path: directory.path + "/t.db"))
         try await store.saveAccessToken(sampleAccessToken(userID: "1"))
         try await store.close()
         try await store.close()
@@ -124,7 +124,7 @@ struct SQLiteTokenStoreTests {
         }
         #expect(saveError?.code == .closed)
         // The data survived the close.
-        let reopened = try await SQLiteTokenStore(path: directory.path + "/t.db")
+        let reopened = try await SQLiteTokenStore(configuration: .init(path: directory.path + "/t.db"))
         #expect(try await reopened.accessToken(provider: "twitter", userID: "1") != nil)
     }
 
@@ -133,14 +133,14 @@ struct SQLiteTokenStoreTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let missing = await #expect(throws: TokenStoreError.self) {
-            _ = try await SQLiteTokenStore(path: directory.path + "/no/such/dir/t.db")
+            _ = try await SQLiteTokenStore(configuration: .init(path: directory.path + "/no/such/dir/t.db"))
         }
         #expect(missing?.code == .unavailable)
         #expect(missing?.store.contains("/no/such/dir/t.db") == true)
         let foreign = directory.path + "/foreign.db"
         try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: foreign))
         let notDatabase = await #expect(throws: TokenStoreError.self) {
-            _ = try await SQLiteTokenStore(path: foreign)
+            _ = try await SQLiteTokenStore(configuration: .init(path: foreign))
         }
         #expect(notDatabase?.code == .unavailable)
     }
@@ -150,7 +150,7 @@ struct SQLiteTokenStoreTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let path = directory.path + "/t.db"
-        let direct = try await SQLiteTokenStore(path: path)
+        let direct = try await SQLiteTokenStore(configuration: .init(path: path))
         try await direct.saveAccessToken(sampleAccessToken(userID: "via-url"))
         let registry = TokenStoreRegistry(drivers: [SQLiteTokenStore.driver])
         let viaURL = try await registry.open("sqlite://" + path + "?busy_timeout_ms=100&connections=2")

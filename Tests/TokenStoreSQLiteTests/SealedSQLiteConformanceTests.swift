@@ -23,7 +23,7 @@ struct SealedSQLiteConformanceTests {
         let keys = try Self.keys()
         try await TokenStoreConformance(name: "sealed-sqlite-file") { clock in
             SealedTokenStore(
-                wrapping: try await SQLiteTokenStore(path: path, configuration: .init(clock: clock)), keys: keys)
+                wrapping: try await SQLiteTokenStore(configuration: .init(path: path, clock: clock)), keys: keys)
         }.run(case: caseName)
     }
 
@@ -32,7 +32,7 @@ struct SealedSQLiteConformanceTests {
         let keys = try Self.keys()
         try await AuthorizationFlowConformance(name: "sealed-sqlite") { clock in
             SealedTokenStore(
-                wrapping: try await SQLiteTokenStore(path: ":memory:", configuration: .init(clock: clock)), keys: keys)
+                wrapping: try await SQLiteTokenStore(configuration: .init(path: ":memory:", clock: clock)), keys: keys)
         }.run()
     }
 
@@ -41,7 +41,7 @@ struct SealedSQLiteConformanceTests {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let path = directory.path + "/tokens.db"
-        let inner = try await SQLiteTokenStore(path: path)
+        let inner = try await SQLiteTokenStore(configuration: .init(path: path))
         let store = SealedTokenStore(wrapping: inner, keys: try Self.keys())
         let secret = "SQLITE-SECRET-\(UUID())"
         try await store.saveAccessToken(

@@ -35,7 +35,7 @@ func registerSQLite() {
         return
     }
     let open: @Sendable () async throws -> any TokenStore = {
-        try await SQLiteTokenStore(path: directory + "/library.sqlite")
+        try await SQLiteTokenStore(configuration: .init(path: directory + "/library.sqlite"))
     }
     registerLibraryBenchmarks("SQLite", getsPerCaller: 200, open: open)
     // The floor's file gets the library's schema from the library itself (open, close),
@@ -48,7 +48,7 @@ func registerSQLite() {
                 let failure = Holder<String>()
                 Task {
                     do {
-                        try await SQLiteTokenStore(path: floorPath).close()
+                        try await SQLiteTokenStore(configuration: .init(path: floorPath)).close()
                     } catch {
                         failure.set("\(error)")
                     }

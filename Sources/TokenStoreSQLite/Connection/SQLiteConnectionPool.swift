@@ -185,23 +185,6 @@ final class SQLiteConnectionPool: Sendable {
     func closedError(_ operation: String) -> TokenStoreError {
         TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
     }
-
-    /// `error` as the ``TokenStoreError`` a caller sees.
-    func storeError(_ error: any Error, operation: String) -> any Error {
-        switch error {
-        case let error as TokenStoreError:
-            return error
-        case let error as SQLiteError:
-            return error.storeError(store: displayName, operation: operation, busyTimeout: busyTimeout)
-        case let error as SQLiteCorruptRow:
-            return TokenStoreError(
-                .corruptedRecord, store: displayName, operation: operation,
-                message: "a stored row cannot be decoded: \(error.problem); delete or repair it", record: error.record)
-        default:
-            return TokenStoreError(
-                .internal, store: displayName, operation: operation, message: "unexpected error", underlying: nil)
-        }
-    }
 }
 
 /// Whether a call writes (first connection only) or only reads (any connection).

@@ -21,14 +21,9 @@ enum SQLiteStatementID: Int, CaseIterable {
     case commit
     case rollback
 
-    /// Columns of a request-token row, in the order ``SQLiteConnection/requestToken(_:)``
-    /// reads them.
-    static let requestColumns =
-        "token, provider, secret, callback_url, return_to, session_binding, metadata, created_at, expires_at"
-    /// Columns of an access-token row, in the order ``SQLiteConnection/accessToken(_:)``
-    /// reads them.
-    static let accessColumns =
-        "provider, user_id, token, secret, screen_name, access_type, created_at, updated_at, metadata"
+    /// The token columns (``SQLiteRecordCodec``).
+    private static let requestColumns = SQLiteRecordCodec.requestColumns
+    private static let accessColumns = SQLiteRecordCodec.accessColumns
 
     var sql: String {
         switch self {
@@ -74,8 +69,6 @@ enum SQLiteStatementID: Int, CaseIterable {
     /// The upsert: an existing row keeps its `created_at`.
     private static func upsert(condition: String) -> String {
         "INSERT INTO access_tokens (\(accessColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-            + "ON CONFLICT (provider, user_id) DO UPDATE SET token = excluded.token, secret = excluded.secret, "
-            + "screen_name = excluded.screen_name, access_type = excluded.access_type, "
-            + "updated_at = excluded.updated_at, metadata = excluded.metadata" + condition
+            + "ON CONFLICT (provider, user_id) DO UPDATE SET \(SQLiteRecordCodec.accessUpdates)" + condition
     }
 }

@@ -1,6 +1,32 @@
 import TokenStoreKit
 
 extension SQLiteTokenStore {
+    /// Saves `tokens` in one transaction: all or none are written.
+    @discardableResult
+    public func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy) async throws -> Int {
+        try schemaGate.check(store: displayName, operation: "saveAccessTokens")
+        guard !tokens.isEmpty else { return 0 }
+        let inline = inlineWrites && tokens.count <= Self.inlineRowLimit
+        return try await pool.run("saveAccessTokens", access: .write, inline: inline) { connection in
+            try connection.run(.begin)
+            do {
+                let statement = try connection.statement(policy == .overwrite ? .saveAccessTokenOverwrite : .saveAccessTokenIfNewer)
+                var written = 0
+                for token in tokens {
+                    defer { connection.finish(statement) }
+                    try connection.bindAccessToken(statement, token)
+                    while try connection.step(statement) {}
+                    written += connection.changes
+                }
+                try connection.run(.commit)
+                return written
+            } catch {
+                _ = try? connection.run(.rollback)
+                throw error
+            }
+        }
+    }
+
     /// Saves `tokens` in one transaction with the prepared statement reused: all or none
     /// are written. A token named twice ends as the later one.
     ///

@@ -4,6 +4,9 @@ import TokenStoreKit
 extension SQLiteTokenStore {
     /// How a ``SQLiteTokenStore`` opens and uses its database.
     public struct Configuration: Sendable {
+        /// The database: a file path (relative paths resolve against the current
+        /// directory) or `:memory:` for a private in-memory database.
+        public var path: String
         /// Where the store reads the current time (expiry checks).
         public var clock: TokenClock
         /// Receives migrations and checkpoint events; never a secret.
@@ -12,10 +15,11 @@ extension SQLiteTokenStore {
         /// it throws `TokenStoreError.Code.timedOut`. The wait happens on the
         /// connection's own thread, never on a cooperative thread. Default 5 seconds.
         public var busyTimeout: Duration
-        /// Connections to a database file (at least 1; default 4). WAL lets them all read
-        /// at once while one writes; calls from concurrent tasks each take a free one.
-        /// `:memory:` always uses one connection (each would be a separate database).
-        public var connections: Int
+        /// Connections to a database file, all opened with the store (1 to 10,000; default
+        /// 4; URL `pool_max`). WAL lets them all read at once while one writes; calls from
+        /// concurrent tasks each take a free one. `:memory:` always uses one connection
+        /// (each would be a separate database).
+        public var maxConnections: Int
         /// What a commit waits for; see ``Durability``.
         public var durability: Durability
         /// WAL size, in pages, past which a passive checkpoint copies the WAL into the
@@ -33,23 +37,42 @@ extension SQLiteTokenStore {
         /// (`TokenStoreOptions.createIfMissing`).
         public var createIfMissing = true
 
-        /// Creates a configuration.
+        /// Creates a configuration for the database at `path` (a file path or `:memory:`).
         public init(
+            path: String,
             clock: TokenClock = .system,
             logger: Logger = Logger(label: "tokenstore.sqlite", factory: { _ in SwiftLogNoOpLogHandler() }),
             busyTimeout: Duration = .seconds(5),
-            connections: Int = 4,
+            maxConnections: Int = 4,
             durability: Durability = .normal,
             checkpointThresholdPages: Int = 1000,
             migrateSchemaOnOpen: Bool = true
         ) {
+            self.path = path
             self.clock = clock
             self.logger = logger
             self.busyTimeout = busyTimeout
-            self.connections = connections
+            self.maxConnections = maxConnections
             self.durability = durability
             self.checkpointThresholdPages = checkpointThresholdPages
             self.migrateSchemaOnOpen = migrateSchemaOnOpen
+        }
+
+        /// Checks the values a URL or a caller may have got wrong, with the message every
+        /// driver gives (`ConnectionLimits`); ``SQLiteTokenStore/init(configuration:)``
+        /// runs it before touching the file.
+        ///
+        /// - Throws: `TokenStoreError` with `TokenStoreError.Code.misconfigured` naming the
+        ///   setting: an empty path or one with a NUL byte, ``maxConnections`` outside
+        ///   1...10,000.
+        public func validate() throws(TokenStoreError) {
+            let store = SQLiteTokenStore.displayName(path: SQLiteTokenStore.absolutePath(path))
+            guard !path.isEmpty, !path.contains("\0") else {
+                throw TokenStoreError(
+                    .misconfigured, store: store, operation: "open",
+                    message: "the path must name a database file or :memory:, without NUL bytes")
+            }
+            try ConnectionLimits.validate(minConnections: 1, maxConnections: maxConnections, store: store)
         }
     }
 

@@ -28,7 +28,7 @@ extension SQLiteTokenStore {
             }
         }
         let busyMilliseconds = SQLiteConnectionPool.milliseconds(configuration.busyTimeout)
-        let count = isMemory ? 1 : max(1, configuration.connections)
+        let count = isMemory ? 1 : configuration.maxConnections
         do {
             let first = try SQLiteConnection(path: path, create: create)
             first.setBusyTimeout(milliseconds: busyMilliseconds)

@@ -1,10 +1,50 @@
 import Foundation
 import TokenStoreKit
 
-/// Binding tokens to and reading them from the statements of ``SQLiteStatementID``.
+/// The one mapping between the token models and the SQLite tables: the column lists the
+/// statements of ``SQLiteStatementID`` use, how a model's fields are bound to them, how a
+/// row is read back into a model, and the metadata JSON. Adding a field to a token touches
+/// this file and the schema's migration, nothing else in the driver.
+enum SQLiteRecordCodec {
+    /// Columns of a request-token row, in the order ``SQLiteConnection/requestToken(_:)``
+    /// reads them and ``SQLiteConnection/bindRequestToken(_:_:)`` binds them.
+    static let requestColumns =
+        "token, provider, secret, callback_url, return_to, session_binding, metadata, created_at, expires_at"
+
+    /// Columns of an access-token row, in the order ``SQLiteConnection/accessToken(_:)``
+    /// reads them and ``SQLiteConnection/bindAccessToken(_:_:)`` binds them.
+    static let accessColumns =
+        "provider, user_id, token, secret, screen_name, access_type, created_at, updated_at, metadata"
+
+    /// What an access-token upsert rewrites in an existing row: every column but the key
+    /// and `created_at`.
+    static let accessUpdates =
+        "token = excluded.token, secret = excluded.secret, screen_name = excluded.screen_name, "
+            + "access_type = excluded.access_type, updated_at = excluded.updated_at, metadata = excluded.metadata"
+
+    /// A metadata column's text: a JSON object of strings with sorted keys (``MetadataJSON``:
+    /// stable bytes for the same dictionary, readable by SQLite's JSON functions), or NULL
+    /// for an empty dictionary so the common case costs nothing.
+    static func encodeMetadata(_ metadata: [String: String]) -> String? {
+        metadata.isEmpty ? nil : MetadataJSON.encode(metadata)
+    }
+
+    /// Decodes a metadata column; `nil` text is an empty dictionary.
+    static func decodeMetadata(_ text: String?, column: StaticString) throws(SQLiteColumnError) -> [String: String] {
+        guard let text, !text.isEmpty else { return [:] }
+        guard let metadata = MetadataJSON.decode(text) else {
+            throw SQLiteColumnError(problem: "\(column) is not a JSON object of strings")
+        }
+        return metadata
+    }
+}
+
+/// Binding tokens to and reading them from the statements of ``SQLiteStatementID``: methods
+/// of the connection, so the hot paths bind straight into its prepared statements and its
+/// scratch buffer.
 extension SQLiteConnection {
     /// Binds `token` to ?1...?9 of `saveRequestToken` (column order of
-    /// ``SQLiteStatementID/requestColumns``).
+    /// ``SQLiteRecordCodec/requestColumns``).
     func bindRequestToken(_ statement: OpaquePointer, _ token: RequestToken) throws {
         try bind(statement, 1, token.token)
         try bind(statement, 2, token.provider)
@@ -12,7 +52,7 @@ extension SQLiteConnection {
         try bind(statement, 4, token.context.callbackURL)
         try bind(statement, 5, token.context.returnTo)
         try bind(statement, 6, token.context.sessionBinding)
-        try bind(statement, 7, SQLiteMetadataCoding.encode(token.context.metadata))
+        try bind(statement, 7, SQLiteRecordCodec.encodeMetadata(token.context.metadata))
         bind(statement, 8, TokenTimestamp.milliseconds(token.createdAt))
         bind(statement, 9, TokenTimestamp.milliseconds(token.expiresAt))
     }
@@ -51,7 +91,7 @@ extension SQLiteConnection {
     private func bindAccessTokenRest(_ statement: OpaquePointer, _ token: AccessToken) throws {
         bind(statement, 7, TokenTimestamp.milliseconds(token.createdAt))
         bind(statement, 8, TokenTimestamp.milliseconds(token.updatedAt))
-        try bind(statement, 9, SQLiteMetadataCoding.encode(token.metadata))
+        try bind(statement, 9, SQLiteRecordCodec.encodeMetadata(token.metadata))
     }
 
     /// The request token in the current row.
@@ -70,7 +110,7 @@ extension SQLiteConnection {
                 callbackURL: try text(statement, 3, column: "callback_url"),
                 returnTo: try text(statement, 4, column: "return_to"),
                 sessionBinding: try text(statement, 5, column: "session_binding"),
-                metadata: try SQLiteMetadataCoding.decode(try text(statement, 6, column: "metadata"), column: "metadata"))
+                metadata: try SQLiteRecordCodec.decodeMetadata(try text(statement, 6, column: "metadata"), column: "metadata"))
             return RequestToken(
                 provider: try requiredText(statement, 1, column: "provider"),
                 token: key,
@@ -111,7 +151,7 @@ extension SQLiteConnection {
                 accessType: try text(statement, 5, column: "access_type"),
                 createdAt: try timestamp(statement, 6, column: "created_at"),
                 updatedAt: try timestamp(statement, 7, column: "updated_at"),
-                metadata: try SQLiteMetadataCoding.decode(try text(statement, 8, column: "metadata"), column: "metadata"))
+                metadata: try SQLiteRecordCodec.decodeMetadata(try text(statement, 8, column: "metadata"), column: "metadata"))
         } catch {
             throw SQLiteCorruptRow(record: "access token \(key)", problem: error.problem)
         }

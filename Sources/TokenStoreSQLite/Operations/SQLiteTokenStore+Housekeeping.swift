@@ -2,6 +2,33 @@ import CTokenStoreSQLite
 import TokenStoreKit
 
 extension SQLiteTokenStore {
+    public func purgeExpiredRequestTokens() async throws -> Int {
+        try schemaGate.check(store: displayName, operation: "purgeExpiredRequestTokens")
+        let now = nowMilliseconds
+        // Unbounded work: always on the connection's thread.
+        return try await pool.run("purgeExpiredRequestTokens", access: .write, inline: false) { connection in
+            let statement = try connection.statement(.purgeRequestTokens)
+            defer { connection.finish(statement) }
+            connection.bind(statement, 1, now)
+            while try connection.step(statement) {}
+            return connection.changes
+        }
+    }
+
+    /// Counts with two index scans: on the connection's thread for large stores.
+    public func counts() async throws -> TokenCounts {
+        try schemaGate.check(store: displayName, operation: "counts")
+        let now = nowMilliseconds
+        return try await pool.run("counts", access: .read, inline: false) { connection in
+            let statement = try connection.statement(.counts)
+            defer { connection.finish(statement) }
+            connection.bind(statement, 1, now)
+            guard try connection.step(statement) else { return TokenCounts(requestTokens: 0, accessTokens: 0) }
+            return TokenCounts(
+                requestTokens: Int(sqlite3Int(statement, 0)), accessTokens: Int(sqlite3Int(statement, 1)))
+        }
+    }
+
     /// One aggregate query (`GROUP BY provider` along the primary key) on a connection's
     /// thread: it touches every row's key but decodes no token.
     public func countAccessTokensByProvider() async throws -> AccessTokenCounts {

@@ -2,6 +2,18 @@ import Foundation
 import TokenStoreKit
 import TokenStoreSQLiteMigrations
 
+extension SQLiteTokenStore {
+    public func schemaVersion() async throws -> Int {
+        if !schemaGate.allowsOperations { return try await schemaStatus().currentVersion }
+        return try await pool.run("schemaVersion", access: .read, inline: true) { connection in
+            let statement = try connection.statement(.schemaVersion)
+            defer { connection.finish(statement) }
+            guard try connection.step(statement) else { return 0 }
+            return Int(sqlite3Int(statement, 0))
+        }
+    }
+}
+
 extension SQLiteTokenStore: SchemaManagedTokenStore {
     /// Reads `schema_migrations` (none when the database was never migrated) and compares
     /// it with `Migrations/sqlite`. Changes nothing in the database; a store whose token
