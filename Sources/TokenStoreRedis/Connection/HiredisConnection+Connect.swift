@@ -103,7 +103,7 @@ extension HiredisConnection {
         var index = 0
         if configuration.password != nil {
             if let message = replies[index].errorMessage {
-                var error = RedisServerError.error(message, store: store, operation: "connect")
+                var error = RedisErrorMapping.error(message, store: store, operation: "connect")
                 error.code = .authenticationFailed
                 throw error
             }
@@ -113,12 +113,12 @@ extension HiredisConnection {
             if let message = replies[index].errorMessage {
                 throw TokenStoreError(
                     .misconfigured, store: store, operation: "connect",
-                    message: "SELECT \(configuration.database) failed: the server replied: \(RedisServerError.sanitize(message)) (check the database number in the URL; the server's `databases` setting bounds it)")
+                    message: "SELECT \(configuration.database) failed: the server replied: \(RedisErrorMapping.sanitize(message)) (check the database number in the URL; the server's `databases` setting bounds it)")
             }
             index += 1
         }
         if let message = replies[index].errorMessage {
-            var error = RedisServerError.error(message, store: store, operation: "connect")
+            var error = RedisErrorMapping.error(message, store: store, operation: "connect")
             if message.uppercased().hasPrefix("NOAUTH") {
                 error.message += "; the server requires a password and the URL has none"
             }

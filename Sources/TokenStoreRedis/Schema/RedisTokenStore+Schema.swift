@@ -1,24 +1,87 @@
+import Logging
+import Synchronization
 import TokenStoreKit
 
 extension RedisTokenStore {
-    /// `ZCOUNT` of unexpired request tokens and `ZCARD` of access tokens, in one round trip.
-    public func counts() async throws -> TokenCounts {
-        let operation = "counts"
+    /// The server checks done once per store.
+    func prepare() async throws {
         let keys = self.keys
-        let now = nowMilliseconds()
-        let replies = try await roundTrip(operation) { out in
-            out.command(4)
-            out.argument("ZCOUNT")
-            out.argument(keys.requestExpiryIndex)
-            out.argument("(" + String(now))
-            out.argument("+inf")
+        let create = configuration.createIfMissing
+        let replies = try await roundTrip("open") { out in
             out.command(2)
-            out.argument("ZCARD")
-            out.argument(keys.accessIndex)
+            out.argument("INFO")
+            out.argument("server")
+            if create {
+                out.command(4)
+                out.argument("SET")
+                out.argument(keys.schema)
+                out.argument(String(Self.schemaVersion))
+                out.argument("NX")
+            } else {
+                // Same reply position, nothing written.
+                out.command(2)
+                out.argument("EXISTS")
+                out.argument(keys.schema)
+            }
+            out.command(2)
+            out.argument("GET")
+            out.argument(keys.schema)
+            for script in RedisScripts.all {
+                out.command(3)
+                out.argument("SCRIPT")
+                out.argument("LOAD")
+                out.argument(script)
+            }
         }
-        guard case .integer(let requests) = replies[0] else { throw unexpected(operation, replies[0]) }
-        guard case .integer(let accesses) = replies[1] else { throw unexpected(operation, replies[1]) }
-        return TokenCounts(requestTokens: Int(requests), accessTokens: Int(accesses))
+        for reply in replies {
+            if let message = reply.errorMessage { throw RedisErrorMapping.error(message, store: displayName, operation: "open") }
+        }
+        guard case .bulk(let info) = replies[0] else { throw unexpected("open", replies[0]) }
+        let version = Self.redisVersion(fromInfo: String(decoding: info, as: UTF8.self))
+        if try schemaVersion(from: replies[2], operation: "open") == 0, !create {
+            throw TokenStoreError(
+                .unavailable, store: displayName, operation: "open",
+                message: "no token store under this prefix and database (the schema version key is missing; "
+                    + "opened without creating it); check the URL's database and prefix",
+                record: String(decoding: keys.schema, as: UTF8.self))
+        }
+        var hashes: [String] = []
+        for reply in replies[3...] {
+            guard case .bulk(let sha) = reply else { throw unexpected("open", reply) }
+            hashes.append(String(decoding: sha, as: UTF8.self))
+        }
+        let hasGetDel = !configuration.forceScriptedTake && Self.version(version, atLeast: [6, 2])
+        state.withLock {
+            $0.serverVersion = version
+            $0.hasGetDel = hasGetDel
+            $0.hasZMScore = Self.version(version, atLeast: [6, 2])
+            $0.scriptHashes = hashes
+        }
+        logger.debug(
+            "redis store opened",
+            metadata: ["store": "\(displayName)", "server": "\(version)", "take": "\(hasGetDel ? "GETDEL" : "lua")"])
+    }
+
+    /// The schema version this code writes and reads.
+    /// 2 added the per-provider access-token counters (built on first count for a store at 1).
+    static let schemaVersion = 2
+
+    /// The `redis_version` field of an `INFO server` reply ("" when missing).
+    static func redisVersion(fromInfo info: String) -> String {
+        for line in info.split(whereSeparator: { $0.isNewline }) where line.hasPrefix("redis_version:") {
+            return String(line.dropFirst("redis_version:".count))
+        }
+        return ""
+    }
+
+    /// Whether a dotted version is at least `minimum` (unparsable counts as old).
+    static func version(_ version: String, atLeast minimum: [Int]) -> Bool {
+        let parts = version.split(separator: ".").map { Int($0) ?? 0 }
+        for (index, required) in minimum.enumerated() {
+            let part = index < parts.count ? parts[index] : 0
+            if part != required { return part > required }
+        }
+        return true
     }
 
     /// The value of `{prefix}:schema` (0 when missing).
