@@ -19,7 +19,8 @@ import TokenStoreKit
 /// servers.
 ///
 /// The store works without ``run()``; run it in a `ServiceGroup` to keep `pool_min`
-/// connections open and to close the pool on graceful shutdown.
+/// connections open, to close those idle longer than `pool_idle_timeout`, and to close
+/// the pool on graceful shutdown.
 public final class RedisTokenStore: TokenStore, Service {
     /// The store's URL without the password.
     public let displayName: String
@@ -78,7 +79,8 @@ public final class RedisTokenStore: TokenStore, Service {
         var poolConfiguration = ConnectionPool<HiredisConnection>.Configuration()
         poolConfiguration.maxConnections = configuration.maxConnections
         poolConfiguration.minConnections = configuration.minConnections
-        poolConfiguration.acquireTimeout = configuration.poolTimeout
+        poolConfiguration.acquireTimeout = configuration.acquireTimeout
+        poolConfiguration.idleTimeout = configuration.idleTimeout
         let logger = configuration.logger
         let pool = ConnectionPool<HiredisConnection>(configuration: poolConfiguration, logger: logger) {
             do {
@@ -195,7 +197,7 @@ public final class RedisTokenStore: TokenStore, Service {
                 case .acquireTimedOut:
                     throw TokenStoreError(
                         .timedOut, store: displayName, operation: operation,
-                        message: "no connection became free within pool_timeout (\(configuration.poolTimeout)); all \(configuration.maxConnections) are busy (raise pool_max or pool_timeout)")
+                        message: "no connection became free within pool_acquire_timeout (\(configuration.acquireTimeout)); all \(configuration.maxConnections) are busy (raise pool_max or pool_acquire_timeout)")
                 case .shutDown:
                     throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
                 }

@@ -25,7 +25,7 @@ extension HiredisConnection {
         }
         guard let rawContext else { throw fail(.unavailable, "hiredis could not allocate a context") }
         let connection = HiredisConnection(
-            context: rawContext, endpoint: endpoint, store: store, commandTimeout: configuration.commandTimeout,
+            context: rawContext, endpoint: endpoint, store: store, operationTimeout: configuration.operationTimeout,
             maxReplyBytes: configuration.maxReplyBytes)
         if rawContext.pointee.err != 0 {
             let text = connection.errorText()
