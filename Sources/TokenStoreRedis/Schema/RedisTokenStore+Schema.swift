@@ -3,7 +3,10 @@ import Synchronization
 import TokenStoreKit
 
 extension RedisTokenStore {
-    /// The server checks done once per store.
+    /// The checks done once per store, at open, in one round trip: the server's version
+    /// (which decides `GETDEL` and the bulk load's `ZMSCORE`), the schema version key
+    /// (written when missing if ``Configuration/createIfMissing``, refused when newer than
+    /// this code) and the scripts, loaded for `EVALSHA`.
     func prepare() async throws {
         let keys = self.keys
         let create = configuration.createIfMissing
