@@ -19,7 +19,8 @@ import TokenStoreKit
 /// servers.
 ///
 /// The store works without ``run()``; run it in a `ServiceGroup` to keep `pool_min`
-/// connections open and to close the pool on graceful shutdown.
+/// connections open, to close those idle longer than `pool_idle_timeout`, and to close
+/// the pool on graceful shutdown.
 public final class RedisTokenStore: TokenStore, Service {
     /// The store's URL without the password.
     public let displayName: String
@@ -51,17 +52,6 @@ public final class RedisTokenStore: TokenStore, Service {
         var hasZMScore = false
     }
 
-    /// The driver for `redis:`, `redis+unix:` and `unix:` URLs; register it with
-    /// `TokenStoreRegistry.shared.register(RedisTokenStore.driver)`.
-    public static var driver: TokenStoreDriver {
-        TokenStoreDriver(
-            schemes: ["redis", "redis+unix", "unix"],
-            summary: "Redis 5+ (redis://[user:password@]host:port/db?prefix=..., redis+unix:///path/redis.sock)"
-        ) { url, options in
-            try await RedisTokenStore(url: url, options: options)
-        }
-    }
-
     /// Opens a store from a URL (see ``Configuration/init(url:clock:logger:)`` for the form
     /// and its parameters).
     ///
@@ -89,7 +79,8 @@ public final class RedisTokenStore: TokenStore, Service {
         var poolConfiguration = ConnectionPool<HiredisConnection>.Configuration()
         poolConfiguration.maxConnections = configuration.maxConnections
         poolConfiguration.minConnections = configuration.minConnections
-        poolConfiguration.acquireTimeout = configuration.poolTimeout
+        poolConfiguration.acquireTimeout = configuration.acquireTimeout
+        poolConfiguration.idleTimeout = configuration.idleTimeout
         let logger = configuration.logger
         let pool = ConnectionPool<HiredisConnection>(configuration: poolConfiguration, logger: logger) {
             do {
@@ -113,87 +104,6 @@ public final class RedisTokenStore: TokenStore, Service {
             await pool.shutdown()
             throw error
         }
-    }
-
-    /// The server checks done once per store.
-    private func prepare() async throws {
-        let keys = self.keys
-        let create = configuration.createIfMissing
-        let replies = try await roundTrip("open") { out in
-            out.command(2)
-            out.argument("INFO")
-            out.argument("server")
-            if create {
-                out.command(4)
-                out.argument("SET")
-                out.argument(keys.schema)
-                out.argument(String(Self.schemaVersion))
-                out.argument("NX")
-            } else {
-                // Same reply position, nothing written.
-                out.command(2)
-                out.argument("EXISTS")
-                out.argument(keys.schema)
-            }
-            out.command(2)
-            out.argument("GET")
-            out.argument(keys.schema)
-            for script in RedisScripts.all {
-                out.command(3)
-                out.argument("SCRIPT")
-                out.argument("LOAD")
-                out.argument(script)
-            }
-        }
-        for reply in replies {
-            if let message = reply.errorMessage { throw RedisServerError.error(message, store: displayName, operation: "open") }
-        }
-        guard case .bulk(let info) = replies[0] else { throw unexpected("open", replies[0]) }
-        let version = Self.redisVersion(fromInfo: String(decoding: info, as: UTF8.self))
-        if try schemaVersion(from: replies[2], operation: "open") == 0, !create {
-            throw TokenStoreError(
-                .unavailable, store: displayName, operation: "open",
-                message: "no token store under this prefix and database (the schema version key is missing; "
-                    + "opened without creating it); check the URL's database and prefix",
-                record: String(decoding: keys.schema, as: UTF8.self))
-        }
-        var hashes: [String] = []
-        for reply in replies[3...] {
-            guard case .bulk(let sha) = reply else { throw unexpected("open", reply) }
-            hashes.append(String(decoding: sha, as: UTF8.self))
-        }
-        let hasGetDel = !configuration.forceScriptedTake && Self.version(version, atLeast: [6, 2])
-        state.withLock {
-            $0.serverVersion = version
-            $0.hasGetDel = hasGetDel
-            $0.hasZMScore = Self.version(version, atLeast: [6, 2])
-            $0.scriptHashes = hashes
-        }
-        logger.debug(
-            "redis store opened",
-            metadata: ["store": "\(displayName)", "server": "\(version)", "take": "\(hasGetDel ? "GETDEL" : "lua")"])
-    }
-
-    /// The schema version this code writes and reads.
-    /// 2 added the per-provider access-token counters (built on first count for a store at 1).
-    static let schemaVersion = 2
-
-    /// The `redis_version` field of an `INFO server` reply ("" when missing).
-    static func redisVersion(fromInfo info: String) -> String {
-        for line in info.split(whereSeparator: { $0.isNewline }) where line.hasPrefix("redis_version:") {
-            return String(line.dropFirst("redis_version:".count))
-        }
-        return ""
-    }
-
-    /// Whether a dotted version is at least `minimum` (unparsable counts as old).
-    static func version(_ version: String, atLeast minimum: [Int]) -> Bool {
-        let parts = version.split(separator: ".").map { Int($0) ?? 0 }
-        for (index, required) in minimum.enumerated() {
-            let part = index < parts.count ? parts[index] : 0
-            if part != required { return part > required }
-        }
-        return true
     }
 
     /// The server's version as seen at open, e.g. `7.0.15`.
@@ -287,7 +197,7 @@ public final class RedisTokenStore: TokenStore, Service {
                 case .acquireTimedOut:
                     throw TokenStoreError(
                         .timedOut, store: displayName, operation: operation,
-                        message: "no connection became free within pool_timeout (\(configuration.poolTimeout)); all \(configuration.maxConnections) are busy (raise pool_max or pool_timeout)")
+                        message: "no connection became free within pool_acquire_timeout (\(configuration.acquireTimeout)); all \(configuration.maxConnections) are busy (raise pool_max or pool_acquire_timeout)")
                 case .shutDown:
                     throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
                 }
@@ -299,22 +209,6 @@ public final class RedisTokenStore: TokenStore, Service {
     }
 
     private struct StaleConnection: Error {}
-
-    func unexpected(_ operation: String, _ reply: RedisReply, record: String? = nil) -> TokenStoreError {
-        if let message = reply.errorMessage {
-            return RedisServerError.error(message, store: displayName, operation: operation, record: record)
-        }
-        let kind: String
-        switch reply {
-        case .bulk: kind = "a bulk string"
-        case .status(let text): kind = "status '\(RedisServerError.sanitize(text))'"
-        case .integer: kind = "an integer"
-        case .null: kind = "nil"
-        case .array(let items): kind = "an array of \(items.count)"
-        case .error: kind = "an error"
-        }
-        return TokenStoreError(.internal, store: displayName, operation: operation, message: "unexpected reply: \(kind)", record: record)
-    }
 
     func nowMilliseconds() -> Int64 { TokenTimestamp.milliseconds(configuration.clock.now()) }
 

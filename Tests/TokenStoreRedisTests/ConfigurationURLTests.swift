@@ -1,3 +1,4 @@
+import Logging
 import Testing
 import TokenStoreKit
 @testable import TokenStoreRedis
@@ -51,13 +52,67 @@ struct ConfigurationURLTests {
 
     @Test func queryParameters() throws {
         let config = try Configuration(
-            url: "redis://h/0?prefix=my%20app&pool_max=4&pool_min=1&pool_timeout=250ms&connect_timeout=2.5&command_timeout=3s")
+            url: "redis://h/0?prefix=my%20app&pool_max=4&pool_min=1&pool_acquire_timeout=250ms&pool_idle_timeout=30"
+                + "&connect_timeout=2.5&operation_timeout=3s")
         #expect(config.prefix == "my app")
         #expect(config.maxConnections == 4)
         #expect(config.minConnections == 1)
-        #expect(config.poolTimeout == .milliseconds(250))
+        #expect(config.acquireTimeout == .milliseconds(250))
+        #expect(config.idleTimeout == .seconds(30))
         #expect(config.connectTimeout == .milliseconds(2500))
-        #expect(config.commandTimeout == .seconds(3))
+        #expect(config.operationTimeout == .seconds(3))
+    }
+
+    @Test func renamedParametersOldNamesStillWorkWithAWarning() throws {
+        let handler = CapturingLogHandler()
+        let logger = Logger(label: "test", factory: { _ in handler })
+        let config = try Configuration(url: "redis://h/0?pool_timeout=250ms&command_timeout=3", logger: logger)
+        #expect(config.acquireTimeout == .milliseconds(250))
+        #expect(config.operationTimeout == .seconds(3))
+        let logged = handler.text
+        #expect(logged.contains("'pool_timeout' is deprecated") && logged.contains("use 'pool_acquire_timeout'"), "\(logged)")
+        #expect(logged.contains("'command_timeout' is deprecated") && logged.contains("use 'operation_timeout'"), "\(logged)")
+
+        let quiet = CapturingLogHandler()
+        _ = try Configuration(
+            url: "redis://h/0?pool_acquire_timeout=1&operation_timeout=2", logger: Logger(label: "test", factory: { _ in quiet }))
+        #expect(quiet.text.isEmpty, "the new names log nothing")
+
+        let twice = try #require(throws: TokenStoreError.self) {
+            try Configuration(url: "redis://h/0?pool_acquire_timeout=1&pool_timeout=2")
+        }
+        #expect(twice.message.contains("given twice"), "\(twice.message)")
+    }
+
+    @Test(arguments: [
+        ("pool_acquire_timeout", "abc"), ("pool_timeout", "abc"), ("operation_timeout", "0"), ("command_timeout", "99999"),
+        ("pool_idle_timeout", "-1"), ("connect_timeout", "nan"), ("operation_timeout", "4000s"),
+    ])
+    func badTimeoutsGetTheSharedMessage(name: String, value: String) throws {
+        let error = try #require(throws: TokenStoreError.self) { try Configuration(url: "redis://h/0?\(name)=\(value)") }
+        let shared = try #require(throws: TokenStoreError.self) {
+            _ = try ConnectionLimits.seconds(name, in: [name: value], store: "redis://h/0")
+        }
+        #expect(error.code == .misconfigured)
+        #expect(error.message == shared.message)
+    }
+
+    @Test(arguments: [("pool_max", "0"), ("pool_max", "abc"), ("pool_min", "-1")])
+    func badPoolSizesGetTheSharedMessage(name: String, value: String) throws {
+        let error = try #require(throws: TokenStoreError.self) { try Configuration(url: "redis://h/0?\(name)=\(value)") }
+        let range = name == "pool_max" ? ConnectionLimits.maxConnectionsRange : 0...ConnectionLimits.maxConnectionsRange.upperBound
+        let shared = try #require(throws: TokenStoreError.self) {
+            _ = try ConnectionLimits.count(name, in: [name: value], range: range, store: "redis://h/0")
+        }
+        #expect(error.message == shared.message)
+    }
+
+    @Test func poolFloorAboveCeilingGetsTheSharedMessage() throws {
+        let floorAboveCeiling = try #require(throws: TokenStoreError.self) { try Configuration(url: "redis://h/0?pool_min=5&pool_max=2") }
+        let sharedLimits = try #require(throws: TokenStoreError.self) {
+            try ConnectionLimits.validate(minConnections: 5, maxConnections: 2, store: "redis://h/0")
+        }
+        #expect(floorAboveCeiling.message == sharedLimits.message)
     }
 
     @Test func passwordAsQueryParameterIsRedacted() throws {
@@ -73,8 +128,8 @@ struct ConfigurationURLTests {
         ("redis://h?pool_max=abc", "pool_max"),
         ("redis://h?pool_min=5&pool_max=2", "pool_min"),
         ("redis://h?connect_timeout=-1", "connect_timeout"),
-        ("redis://h?command_timeout=nan", "command_timeout"),
-        ("redis://h?command_timeout=99999", "command_timeout"),
+        ("redis://h?operation_timeout=nan", "operation_timeout"),
+        ("redis://h?operation_timeout=99999", "operation_timeout"),
         ("redis://h:0", "port"),
         ("redis://h:70000", "port"),
         ("redis://h:12ab", "port"),

@@ -179,7 +179,7 @@ struct RedisConnectTimeoutMessageTests {
         let fake = try FakeRedisServer(.silent)
         defer { fake.stop() }
         let error = await #expect(throws: TokenStoreError.self) {
-            try await RedisTokenStore(url: fake.url + "?connect_timeout=1&command_timeout=5")
+            try await RedisTokenStore(url: fake.url + "?connect_timeout=1&operation_timeout=5")
         }
         #expect(error?.code == .timedOut)
         let message = error?.message ?? ""

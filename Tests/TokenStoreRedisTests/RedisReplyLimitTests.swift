@@ -111,7 +111,7 @@ struct RedisReplyLimitServerTests {
 
     static func expectLimitFailure(_ fake: FakeRedisServer, limit: Int) async throws {
         // A command timeout far beyond the test's limit: only the size check can end the call.
-        let store = try await RedisTokenStore(url: fake.url + "?pool_max=1&command_timeout=3600&max_reply_bytes=\(limit)")
+        let store = try await RedisTokenStore(url: fake.url + "?pool_max=1&operation_timeout=3600&max_reply_bytes=\(limit)")
         let error = await #expect(throws: TokenStoreError.self) {
             try await store.accessToken(provider: "p", userID: "u")
         }

@@ -288,7 +288,7 @@ struct RedisServerTests {
         }
 
         @Test func poolWaitIsBounded() async throws {
-            try await Env.withStore(url: try Env.requireACLURL(), extra: "pool_max=1&pool_timeout=0.2") { store, _ async throws in
+            try await Env.withStore(url: try Env.requireACLURL(), extra: "pool_max=1&pool_acquire_timeout=0.2") { store, _ async throws in
                 let error = await #expect(throws: TokenStoreError.self) {
                     try await store.holdingConnection { try await store.counts() }
                 }
@@ -296,6 +296,46 @@ struct RedisServerTests {
                 #expect(error?.message.contains("pool_max") == true)
                 #expect(try await store.counts().accessTokens == 0, "the pool works again once the connection is back")
             }
+        }
+
+        /// A user of its own, so `CLIENT LIST` shows this store's connections and no other
+        /// test's: the server is shared with suites running at the same time.
+        @Test func idleConnectionsAbovePoolMinAreClosed() async throws {
+            let base = try Env.requireACLURL()
+            let password = try #require(Env.password(in: base))
+            let user = "tstest-idle-" + UUID().uuidString.prefix(8).lowercased()
+            let prefix = Env.randomPrefix()
+            let admin = try await RedisTokenStore(url: Env.url(base, prefix: prefix))
+            _ = try await admin.rawCommand(["ACL", "SETUSER", user, "on", ">" + password, "~*", "&*", "+@all"])
+            func connections() async throws -> Int {
+                guard case .bulk(let list) = try await admin.rawCommand(["CLIENT", "LIST"]) else { return -1 }
+                return String(decoding: list, as: UTF8.self).split(separator: "\n").count { $0.contains(" user=\(user) ") }
+            }
+            do {
+                let url = base.replacingOccurrences(of: "://tokenstore:", with: "://\(user):")
+                let store = try await RedisTokenStore(url: Env.url(url, prefix: prefix, "pool_min=1&pool_max=4&pool_idle_timeout=1"))
+                let service = Task { try await store.run() }
+                // Three callers at once: the pool opens three connections.
+                let held = try await store.holdingConnection {
+                    try await store.holdingConnection { try await store.holdingConnection { try await connections() } }
+                }
+                #expect(held == 3)
+                // Well under the pool's own default idle time (60 s): only pool_idle_timeout closes them in time.
+                try await eventually("idle connections above pool_min closed", within: .seconds(30)) {
+                    try await connections() == 1
+                }
+                #expect(try await store.counts().accessTokens == 0, "the store works on after closing idle connections")
+                service.cancel()
+                try await service.value
+                try await eventually("the store's last connection closed with the store") { try await connections() == 0 }
+            } catch {
+                _ = try? await admin.rawCommand(["ACL", "DELUSER", user])
+                try? await admin.close()
+                throw error
+            }
+            _ = try await admin.rawCommand(["ACL", "DELUSER", user])
+            try await Env.removeKeys(prefix: prefix, using: admin)
+            try await admin.close()
         }
 
         @Test func closedStoreThrowsClosed() async throws {
@@ -390,7 +430,7 @@ struct RedisServerTests {
             let handler = CapturingLogHandler()
             let prefix = Env.randomPrefix()
             let store = try await RedisTokenStore(
-                url: Env.url(url, prefix: prefix, "pool_max=4&connect_timeout=1&command_timeout=2"),
+                url: Env.url(url, prefix: prefix, "pool_max=4&connect_timeout=1&operation_timeout=2"),
                 options: TokenStoreOptions(logger: Logger(label: "test") { _ in handler }))
             try await store.saveAccessToken(Operations.accessToken("r", "1"))
             // Several idle connections in the pool.
@@ -439,7 +479,7 @@ struct FakeServerFaultTests {
     @Test func silentCommandTimesOutAndTheConnectionIsReplaced() async throws {
         let fake = try FakeRedisServer(.silentOn("HGETALL"))
         defer { fake.stop() }
-        let store = try await RedisTokenStore(url: fake.url + "?command_timeout=0.3&pool_max=1")
+        let store = try await RedisTokenStore(url: fake.url + "?operation_timeout=0.3&pool_max=1")
         let error = await #expect(throws: TokenStoreError.self) {
             try await store.accessToken(provider: "p", userID: "u")
         }

@@ -1,7 +1,7 @@
 /// What the Redis floor sends that the driver builds internally.
 enum RedisFloorFixture {
     /// A copy of the driver's access-token upsert (`RedisScripts.upsert` in
-    /// Sources/TokenStoreRedis/Layout/RedisScripts.swift), so the floor's put does the same
+    /// Sources/TokenStoreRedis/Schema/RedisScripts.swift), so the floor's put does the same
     /// server-side work. Keep in step with the driver.
     static let upsertScript = """
         local cur = redis.call('HMGET', KEYS[1], 'created_at', 'updated_at')

@@ -42,13 +42,19 @@ extension RedisTokenStore {
         /// Connections kept open while ``RedisTokenStore/run()`` runs (default 0).
         public var minConnections: Int
         /// How long a call waits for a free connection before `TokenStoreError.Code.timedOut`
-        /// (default 5 s).
-        public var poolTimeout: Duration
+        /// (default 5 s; URL parameter `pool_acquire_timeout`).
+        public var acquireTimeout: Duration
+        /// How long a connection above ``minConnections`` may sit idle before
+        /// ``RedisTokenStore/run()`` closes it (default 60 s; URL parameter
+        /// `pool_idle_timeout`). Without `run()` idle connections stay open until
+        /// ``RedisTokenStore/close()``.
+        public var idleTimeout: Duration
         /// How long connecting, including `AUTH` and `SELECT`, may take (default 5 s).
         public var connectTimeout: Duration
-        /// How long one command or pipeline may wait for its reply (default 5 s). A
-        /// connection that times out is closed, since a half-read reply makes it unusable.
-        public var commandTimeout: Duration
+        /// How long one command or pipeline may wait for its reply (default 5 s; URL
+        /// parameter `operation_timeout`). A connection that times out is closed, since a
+        /// half-read reply makes it unusable.
+        public var operationTimeout: Duration
         /// The most bytes the replies to one round trip (a command, or the pipeline of a
         /// call and those batched with it) may take (default 64 MiB, URL parameter
         /// `max_reply_bytes`; between 64 KiB and 1 GiB). A reply announcing or sending
@@ -78,9 +84,10 @@ extension RedisTokenStore {
             prefix: String = "tokenstore",
             maxConnections: Int = 16,
             minConnections: Int = 0,
-            poolTimeout: Duration = .seconds(5),
+            acquireTimeout: Duration = .seconds(5),
+            idleTimeout: Duration = .seconds(60),
             connectTimeout: Duration = .seconds(5),
-            commandTimeout: Duration = .seconds(5),
+            operationTimeout: Duration = .seconds(5),
             maxReplyBytes: Int = Self.defaultMaxReplyBytes,
             clock: TokenClock = .system,
             logger: Logger = Logger(label: "tokenstore.redis", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -92,9 +99,10 @@ extension RedisTokenStore {
             self.prefix = prefix
             self.maxConnections = maxConnections
             self.minConnections = minConnections
-            self.poolTimeout = poolTimeout
+            self.acquireTimeout = acquireTimeout
+            self.idleTimeout = idleTimeout
             self.connectTimeout = connectTimeout
-            self.commandTimeout = commandTimeout
+            self.operationTimeout = operationTimeout
             self.maxReplyBytes = maxReplyBytes
             self.clock = clock
             self.logger = logger
@@ -148,13 +156,13 @@ extension RedisTokenStore {
                 throw fail("prefix must be 1-200 characters without '{', '}' or control characters (it becomes the hash tag {prefix})")
             }
             if database < 0 || database > 1_000_000 { throw fail("database must be a non-negative integer, got \(database)") }
-            if maxConnections < 1 || maxConnections > 10_000 { throw fail("pool_max must be between 1 and 10000, got \(maxConnections)") }
-            if minConnections < 0 || minConnections > maxConnections {
-                throw fail("pool_min must be between 0 and pool_max (\(maxConnections)), got \(minConnections)")
-            }
-            for (name, value) in [("pool_timeout", poolTimeout), ("connect_timeout", connectTimeout), ("command_timeout", commandTimeout)] {
-                if value <= .zero || value > .seconds(3600) { throw fail("\(name) must be above 0 and at most 3600 seconds, got \(value)") }
-            }
+            try ConnectionLimits.validate(minConnections: minConnections, maxConnections: maxConnections, store: description)
+            try ConnectionLimits.validate(
+                timeouts: [
+                    ("pool_acquire_timeout", acquireTimeout), ("pool_idle_timeout", idleTimeout),
+                    ("connect_timeout", connectTimeout), ("operation_timeout", operationTimeout),
+                ],
+                store: description)
             if !Self.maxReplyBytesRange.contains(maxReplyBytes) {
                 throw fail("max_reply_bytes must be between \(Self.maxReplyBytesRange.lowerBound) (64 KiB) and \(Self.maxReplyBytesRange.upperBound) (1 GiB), got \(maxReplyBytes)")
             }

@@ -5,9 +5,13 @@ import TokenStoreKit
 extension RedisTokenStore.Configuration {
     /// The query parameters a store URL may carry.
     static let urlParameters = [
-        "prefix", "db", "user", "password", "pool_max", "pool_min", "pool_timeout", "connect_timeout", "command_timeout",
-        "max_reply_bytes",
+        "prefix", "db", "user", "password", "pool_max", "pool_min", "pool_acquire_timeout", "pool_idle_timeout",
+        "connect_timeout", "operation_timeout", "max_reply_bytes",
     ]
+
+    /// Parameters renamed to the name every driver uses, old name first. The old names are
+    /// still accepted, with a logged warning, for one release.
+    static let renamedURLParameters = ["pool_timeout": "pool_acquire_timeout", "command_timeout": "operation_timeout"]
 
     /// Parses a store URL.
     ///
@@ -19,9 +23,11 @@ extension RedisTokenStore.Configuration {
     ///   credentials as `redis+unix://user:password@/path/redis.sock`.
     ///
     /// Parameters: `prefix`, `db`, `user`, `password`, `pool_max`, `pool_min`, and the
-    /// timeouts `pool_timeout`, `connect_timeout`, `command_timeout` in seconds (`2.5`)
-    /// or with a unit (`250ms`, `3s`), and `max_reply_bytes` (an integer of bytes, see
-    /// ``maxReplyBytes``). User info and values are percent-decoded.
+    /// timeouts `pool_acquire_timeout`, `pool_idle_timeout`, `connect_timeout`,
+    /// `operation_timeout` in seconds (`2.5`) or with a unit (`250ms`, `3s`), and
+    /// `max_reply_bytes` (an integer of bytes, see ``maxReplyBytes``). User info and values
+    /// are percent-decoded. The old names `pool_timeout` and `command_timeout` are still
+    /// accepted, with a warning logged to `logger`.
     ///
     /// - Throws: `TokenStoreError` with `TokenStoreError.Code.misconfigured` naming
     ///   what is wrong (never the password).
@@ -119,12 +125,20 @@ extension RedisTokenStore.Configuration {
         var seen = Set<String>()
         for pair in queryText.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(parts[0]).lowercased()
-            let value = try Self.percentDecode(parts.count > 1 ? parts[1] : "", what: "parameter \(Self.clip(name))", fail: fail)
+            let given = String(parts[0]).lowercased()
+            let value = try Self.percentDecode(parts.count > 1 ? parts[1] : "", what: "parameter \(Self.clip(given))", fail: fail)
+            let name = Self.renamedURLParameters[given] ?? given
             guard Self.urlParameters.contains(name) else {
-                throw fail("unknown parameter '\(Self.clip(name))'; valid parameters: " + Self.urlParameters.joined(separator: ", "))
+                throw fail("unknown parameter '\(Self.clip(given))'; valid parameters: " + Self.urlParameters.joined(separator: ", "))
             }
-            guard seen.insert(name).inserted else { throw fail("parameter '\(name)' given twice") }
+            guard seen.insert(name).inserted else {
+                throw fail("parameter '\(name)' given twice" + (given != name ? " (also as its old name '\(given)')" : ""))
+            }
+            if given != name {
+                (logger ?? config.logger).warning(
+                    "redis URL parameter '\(given)' is deprecated and will be removed; use '\(name)'",
+                    metadata: ["store": "\(shown)"])
+            }
             switch name {
             case "prefix": config.prefix = value
             case "db":
@@ -137,11 +151,14 @@ extension RedisTokenStore.Configuration {
             case "password":
                 if password != nil { throw fail("the password is given both before '@' and as password=") }
                 config.password = value
-            case "pool_max": config.maxConnections = try Self.integer(value, name: name, fail: fail)
-            case "pool_min": config.minConnections = try Self.integer(value, name: name, fail: fail)
-            case "pool_timeout": config.poolTimeout = try Self.duration(value, name: name, fail: fail)
-            case "connect_timeout": config.connectTimeout = try Self.duration(value, name: name, fail: fail)
-            case "command_timeout": config.commandTimeout = try Self.duration(value, name: name, fail: fail)
+            case "pool_max":
+                config.maxConnections = try Self.count(value, name: name, range: ConnectionLimits.maxConnectionsRange, store: shown)
+            case "pool_min":
+                config.minConnections = try Self.count(value, name: name, range: 0...ConnectionLimits.maxConnectionsRange.upperBound, store: shown)
+            case "pool_acquire_timeout": config.acquireTimeout = try Self.duration(value, name: given, store: shown)
+            case "pool_idle_timeout": config.idleTimeout = try Self.duration(value, name: given, store: shown)
+            case "connect_timeout": config.connectTimeout = try Self.duration(value, name: given, store: shown)
+            case "operation_timeout": config.operationTimeout = try Self.duration(value, name: given, store: shown)
             case "max_reply_bytes": config.maxReplyBytes = try Self.integer(value, name: name, fail: fail)
             default: break
             }
@@ -175,8 +192,16 @@ extension RedisTokenStore.Configuration {
         return value
     }
 
-    /// Seconds (`2`, `0.25`) or a number with `ms` or `s`.
-    static func duration(_ text: String, name: String, fail: (String) -> TokenStoreError) throws(TokenStoreError) -> Duration {
+    /// A pool size within `range`, parsed and checked by ``ConnectionLimits`` (so its
+    /// message is every driver's); the value is clipped first, for the message.
+    static func count(_ text: String, name: String, range: ClosedRange<Int>, store: String) throws(TokenStoreError) -> Int {
+        try ConnectionLimits.count(name, in: [name: clip(text)], range: range, store: store) ?? range.lowerBound
+    }
+
+    /// Seconds (`2`, `0.25`), as every driver takes them, or, as Redis URLs also have, a
+    /// number with `ms` or `s`. Anything else, or a value out of range, gets
+    /// ``ConnectionLimits``' message with the text as given.
+    static func duration(_ text: String, name: String, store: String) throws(TokenStoreError) -> Duration {
         var number = Substring(text)
         var scale = 1.0
         if number.hasSuffix("ms") {
@@ -185,10 +210,12 @@ extension RedisTokenStore.Configuration {
         } else if number.hasSuffix("s") {
             number = number.dropLast()
         }
-        guard let value = Double(number), value.isFinite, value > 0, value * scale <= 3600 else {
-            throw fail("\(name) must be a positive number of seconds up to 3600 (e.g. 2.5, 250ms, 3s), got '\(clip(text))'")
+        if number.count < text.count, let value = Double(number), value.isFinite, value > 0, value * scale <= 3600 {
+            // At most 3.6 million milliseconds: the conversion cannot trap.
+            return .milliseconds(Int64((value * scale * 1000).rounded(.up)))
         }
-        return .milliseconds(Int64((value * scale * 1000).rounded(.up)))
+        // Present by construction; a missing value would fail validate()'s range check.
+        return try ConnectionLimits.seconds(name, in: [name: clip(text)], store: store) ?? .zero
     }
 
     static func percentDecode(_ text: Substring, what: String, fail: (String) -> TokenStoreError) throws(TokenStoreError) -> String {

@@ -25,7 +25,7 @@ extension HiredisConnection {
         }
         guard let rawContext else { throw fail(.unavailable, "hiredis could not allocate a context") }
         let connection = HiredisConnection(
-            context: rawContext, endpoint: endpoint, store: store, commandTimeout: configuration.commandTimeout,
+            context: rawContext, endpoint: endpoint, store: store, operationTimeout: configuration.operationTimeout,
             maxReplyBytes: configuration.maxReplyBytes)
         if rawContext.pointee.err != 0 {
             let text = connection.errorText()
@@ -103,7 +103,7 @@ extension HiredisConnection {
         var index = 0
         if configuration.password != nil {
             if let message = replies[index].errorMessage {
-                var error = RedisServerError.error(message, store: store, operation: "connect")
+                var error = RedisErrorMapping.error(message, store: store, operation: "connect")
                 error.code = .authenticationFailed
                 throw error
             }
@@ -113,12 +113,12 @@ extension HiredisConnection {
             if let message = replies[index].errorMessage {
                 throw TokenStoreError(
                     .misconfigured, store: store, operation: "connect",
-                    message: "SELECT \(configuration.database) failed: the server replied: \(RedisServerError.sanitize(message)) (check the database number in the URL; the server's `databases` setting bounds it)")
+                    message: "SELECT \(configuration.database) failed: the server replied: \(RedisErrorMapping.sanitize(message)) (check the database number in the URL; the server's `databases` setting bounds it)")
             }
             index += 1
         }
         if let message = replies[index].errorMessage {
-            var error = RedisServerError.error(message, store: store, operation: "connect")
+            var error = RedisErrorMapping.error(message, store: store, operation: "connect")
             if message.uppercased().hasPrefix("NOAUTH") {
                 error.message += "; the server requires a password and the URL has none"
             }

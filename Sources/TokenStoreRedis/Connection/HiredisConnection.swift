@@ -29,7 +29,7 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     private let broken = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
     let store: String
-    private let commandTimeout: Duration
+    private let operationTimeout: Duration
     /// The most bytes the replies of one exchange may take (`max_reply_bytes`).
     private let maxReplyBytes: Int
     /// Whether reply waits may poll inline before parking; set by the store per lease.
@@ -51,13 +51,13 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
 
     init(
         context: UnsafeMutablePointer<redisContext>, endpoint: RedisTokenStore.Endpoint, store: String,
-        commandTimeout: Duration, maxReplyBytes: Int
+        operationTimeout: Duration, maxReplyBytes: Int
     ) {
         self.context = context
         self.fd = context.pointee.fd
         self.endpoint = endpoint
         self.store = store
-        self.commandTimeout = commandTimeout
+        self.operationTimeout = operationTimeout
         self.maxReplyBytes = maxReplyBytes
     }
 
@@ -103,7 +103,7 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     ///   command timeout, `internal` for protocol errors; the connection is then broken),
     ///   or `CancellationError`.
     func pipeline(_ build: (inout RESPWriter) -> Void) async throws -> [RedisReply] {
-        try await pipeline(deadline: .now + commandTimeout, build)
+        try await pipeline(deadline: .now + operationTimeout, build)
     }
 
     func pipeline(deadline: ContinuousClock.Instant, _ build: (inout RESPWriter) -> Void) async throws -> [RedisReply] {
@@ -112,7 +112,7 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
 
     /// One command, one reply.
     func command(_ build: (inout RESPWriter) -> Void) async throws -> RedisReply {
-        try await exchange(deadline: .now + commandTimeout, build) { parser, _ in parser.reply() }
+        try await exchange(deadline: .now + operationTimeout, build) { parser, _ in parser.reply() }
     }
 
     /// Sends the commands `build` writes as one pipeline, reads every reply into the
@@ -126,7 +126,7 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
         consume: (inout RESPParser, Int) throws -> Result
     ) async throws -> Result {
         guard !isBroken else { throw failure(.unavailable, "the connection was closed after an earlier failure") }
-        let deadline = deadline ?? .now + commandTimeout
+        let deadline = deadline ?? .now + operationTimeout
         writer.reset()
         build(&writer)
         let expected = writer.commandCount
@@ -212,7 +212,7 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
                 throw failure(.unavailable, "the server closed the connection before replying")
             } catch .timedOut {
                 markBroken()
-                throw failure(.timedOut, "no reply within the command timeout of \(commandTimeout) (the connection was closed; raise command_timeout if the server is slow)")
+                throw failure(.timedOut, "no reply within the operation timeout of \(operationTimeout) (the connection was closed; raise operation_timeout if the server is slow)")
             } catch .cancelled {
                 markBroken()
                 throw CancellationError()

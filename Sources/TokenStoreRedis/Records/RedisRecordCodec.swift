@@ -1,13 +1,19 @@
 import Foundation
 import TokenStoreKit
 
-/// Turns tokens into the values stored in Redis and back.
+/// Turns tokens into the values stored in Redis and back: the driver's only mapping
+/// between the token models and what Redis holds.
 ///
 /// Both kinds are lists of named fields. An access token is a hash with those fields, so
 /// `HGETALL` in redis-cli shows it plainly. A request token must be one string (for
 /// `GETDEL` and `SET ... PX`), so its fields are written as netstrings
 /// (`<length>:<bytes>,`), name then value, starting with `v` = `1`: unambiguous for any
 /// bytes and still readable. Free-form metadata entries are fields named `m:<name>`.
+///
+/// Access tokens are written by the upsert script (``writeUpsertArguments(of:to:)``) or,
+/// into an empty store, by a plain `HSET` (``writeNewRecord(_:keys:to:)``), and read by
+/// ``AccessTokenFields``. The script spells the fixed field names itself (see
+/// ``RedisScripts/upsert``); every optional field goes to it by name from here.
 package enum RedisRecordCodec {
     /// Why a stored value could not be decoded; never carries the value itself.
     package struct DecodeFailure: Error {
@@ -127,16 +133,104 @@ package enum RedisRecordCodec {
 
     // MARK: Access tokens
 
-    /// The hash fields of `token` except `created_at`, which the upsert script decides.
+    /// The hash fields of `token` except `created_at`, which the upsert script decides, in
+    /// the order the writers below send them.
     package static func hashFields(_ token: AccessToken) -> [(String, String)] {
         var fields: [(String, String)] = [
             ("provider", token.provider), ("user_id", token.userID), ("token", token.token), ("secret", token.secret),
             ("updated_at", String(TokenTimestamp.milliseconds(token.updatedAt))),
         ]
-        if let value = token.screenName { fields.append(("screen_name", value)) }
-        if let value = token.accessType { fields.append(("access_type", value)) }
-        for (name, value) in token.metadata.sorted(by: { $0.key < $1.key }) { fields.append(("m:" + name, value)) }
+        forEachOptionalField(of: token) { name, value in fields.append((name.description, value)) }
         return fields
+    }
+
+    /// Calls `body` with the name and value of each optional field `token` has: screen
+    /// name, access type, then each metadata entry as `m:<name>`, in name order.
+    @inline(__always)
+    private static func forEachOptionalField(of token: AccessToken, _ body: (FieldName, String) -> Void) {
+        if let value = token.screenName { body(.fixed("screen_name"), value) }
+        if let value = token.accessType { body(.fixed("access_type"), value) }
+        if !token.metadata.isEmpty {
+            for (name, value) in token.metadata.sorted(by: { $0.key < $1.key }) { body(.metadata(name), value) }
+        }
+    }
+
+    /// A hash field's name: one of the model's fields, or a metadata entry's (`m:<name>`).
+    private enum FieldName: CustomStringConvertible {
+        case fixed(StaticString)
+        case metadata(String)
+
+        var description: String {
+            switch self {
+            case .fixed(let name): return name.description
+            case .metadata(let name): return "m:" + name
+            }
+        }
+
+        func write(to out: inout RESPWriter) {
+            switch self {
+            case .fixed(let name): out.argument(name)
+            case .metadata(let name): out.argument("m:" + name)
+            }
+        }
+    }
+
+    /// How many field/value arguments `token`'s optional fields take.
+    static func optionalFieldArgumentCount(_ token: AccessToken) -> Int {
+        var fields = token.metadata.count
+        if token.screenName != nil { fields += 1 }
+        if token.accessType != nil { fields += 1 }
+        return 2 * fields
+    }
+
+    /// How many arguments ``writeUpsertArguments(of:to:)`` writes for `token`.
+    static func upsertArgumentCount(_ token: AccessToken) -> Int { 9 + optionalFieldArgumentCount(token) }
+
+    /// One token's part of the upsert script's ARGV (see ``RedisScripts/upsert``): index
+    /// member, counter field, `created_at` ms, the number n of optional field/value
+    /// arguments, the values of `provider`, `user_id`, `token`, `secret`, `updated_at` (ms),
+    /// then the n optional field/value arguments, written straight into `out`.
+    static func writeUpsertArguments(of token: AccessToken, to out: inout RESPWriter) {
+        let key = token.key
+        RedisKeyLayout.writeMember(of: key, to: &out)
+        RedisKeyLayout.writeCounterField(of: key, to: &out)
+        out.argument(TokenTimestamp.milliseconds(token.createdAt))
+        out.argument(optionalFieldArgumentCount(token))
+        out.argument(token.provider)
+        out.argument(token.userID)
+        out.argument(token.token)
+        out.argument(token.secret)
+        out.argument(TokenTimestamp.milliseconds(token.updatedAt))
+        writeOptionalFields(of: token, to: &out)
+    }
+
+    /// The `HSET` of a record that does not exist yet: every field, in the order the upsert
+    /// script writes a new record's (its `created_at` included).
+    static func writeNewRecord(_ token: AccessToken, keys: RedisKeyLayout, to out: inout RESPWriter) {
+        out.command(14 + optionalFieldArgumentCount(token))
+        out.argument("HSET")
+        keys.writeAccessTokenKey(token.key, to: &out)
+        out.argument("created_at")
+        out.argument(TokenTimestamp.milliseconds(token.createdAt))
+        out.argument("provider")
+        out.argument(token.provider)
+        out.argument("user_id")
+        out.argument(token.userID)
+        out.argument("token")
+        out.argument(token.token)
+        out.argument("secret")
+        out.argument(token.secret)
+        out.argument("updated_at")
+        out.argument(TokenTimestamp.milliseconds(token.updatedAt))
+        writeOptionalFields(of: token, to: &out)
+    }
+
+    /// The ``optionalFieldArgumentCount(_:)`` field/value arguments of `token`.
+    private static func writeOptionalFields(of token: AccessToken, to out: inout RESPWriter) {
+        forEachOptionalField(of: token) { name, value in
+            name.write(to: &out)
+            out.argument(value)
+        }
     }
 
     /// Decodes an `HGETALL` reply; `nil` when the hash does not exist (empty reply). With

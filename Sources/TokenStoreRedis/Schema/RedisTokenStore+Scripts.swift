@@ -16,7 +16,7 @@ extension RedisTokenStore {
             }
         }
         if let message = reply.errorMessage {
-            throw RedisServerError.error(message, store: displayName, operation: operation, record: record)
+            throw RedisErrorMapping.error(message, store: displayName, operation: operation, record: record)
         }
         return reply
     }

@@ -1,8 +1,10 @@
 import Foundation
 import TokenStoreKit
 
-/// Maps `-ERR`-style replies to typed errors, keeping only the server's own words.
-enum RedisServerError {
+/// Turns the server's error replies (`-ERR`, `-WRONGTYPE`, ...) into `TokenStoreError`s a user
+/// can act on, keeping only the server's own words; the extension below does the same for
+/// replies of a shape the command never returns.
+enum RedisErrorMapping {
     /// The server's message without anything that could echo an argument (Redis appends
     /// "with args beginning with: ..." to unknown-command errors), control characters
     /// removed, at most 200 characters.
@@ -49,5 +51,50 @@ enum RedisServerError {
         default: break
         }
         return TokenStoreError(code, store: store, operation: operation, message: text, record: record)
+    }
+}
+
+extension RedisTokenStore {
+    /// The error for a reply of another shape than the command returns: the server's own
+    /// error when it is one, else `internal` naming what came.
+    func unexpected(_ operation: String, _ reply: RedisReply, record: String? = nil) -> TokenStoreError {
+        if let message = reply.errorMessage {
+            return RedisErrorMapping.error(message, store: displayName, operation: operation, record: record)
+        }
+        let kind: String
+        switch reply {
+        case .bulk: kind = "a bulk string"
+        case .status(let text): kind = "status '\(RedisErrorMapping.sanitize(text))'"
+        case .integer: kind = "an integer"
+        case .null: kind = "nil"
+        case .array(let items): kind = "an array of \(items.count)"
+        case .error: kind = "an error"
+        }
+        return TokenStoreError(.internal, store: displayName, operation: operation, message: "unexpected reply: \(kind)", record: record)
+    }
+
+    /// Checks a `MULTI` ... `EXEC` pipeline: every queued command accepted, `EXEC` ran.
+    func checkTransaction(_ replies: [RedisReply], operation: String, record: String?) throws {
+        for reply in replies.dropLast() {
+            if let message = reply.errorMessage {
+                throw RedisErrorMapping.error(message, store: displayName, operation: operation, record: record)
+            }
+        }
+        guard let exec = replies.last else { throw unexpected(operation, .null, record: record) }
+        guard case .array(let results) = exec else { throw unexpected(operation, exec, record: record) }
+        for result in results {
+            if let message = result.errorMessage {
+                throw RedisErrorMapping.error(message, store: displayName, operation: operation, record: record)
+            }
+        }
+    }
+
+    /// The bulk strings of an array reply (`ZRANGEBYLEX` members); anything else is `unexpected`.
+    func bulkArray(_ reply: RedisReply, operation: String) throws -> [[UInt8]] {
+        guard case .array(let items) = reply else { throw unexpected(operation, reply) }
+        return try items.map { item in
+            guard case .bulk(let bytes) = item else { throw unexpected(operation, item) }
+            return bytes
+        }
     }
 }

@@ -219,7 +219,7 @@ extension RedisTokenStore {
         var perProvider: [String: Int] = [:]
         for token in tokens {
             perProvider[token.provider, default: 0] += 1
-            writeNewRecord(&out, token, keys: keys)
+            RedisRecordCodec.writeNewRecord(token, keys: keys, to: &out)
         }
         out.command(2 + 2 * tokens.count)
         out.argument("ZADD")
@@ -237,27 +237,6 @@ extension RedisTokenStore {
         }
         out.command(1)
         out.argument("EXEC")
-    }
-
-    /// The `HSET` of a record that does not exist: the fields, in the order, the upsert
-    /// script writes for it.
-    private static func writeNewRecord(_ out: inout RESPWriter, _ token: AccessToken, keys: RedisKeyLayout) {
-        out.command(14 + optionalFieldArguments(token))
-        out.argument("HSET")
-        keys.writeAccessTokenKey(token.key, to: &out)
-        out.argument("created_at")
-        out.argument(TokenTimestamp.milliseconds(token.createdAt))
-        out.argument("provider")
-        out.argument(token.provider)
-        out.argument("user_id")
-        out.argument(token.userID)
-        out.argument("token")
-        out.argument(token.token)
-        out.argument("secret")
-        out.argument(token.secret)
-        out.argument("updated_at")
-        out.argument(TokenTimestamp.milliseconds(token.updatedAt))
-        writeOptionalFields(&out, token)
     }
 
     /// Whether `EXEC` ran (`false`: a watched key changed, nothing was written). Any error
@@ -280,19 +259,5 @@ extension RedisTokenStore {
             if reply.errorMessage != nil { throw unexpected(operation, reply, record: record) }
         }
         return true
-    }
-}
-
-// Hook for this package's tests: keys with bytes that are not UTF-8 (a provider's NUL is
-// written as NUL 0xFF).
-extension RedisTokenStore {
-    /// Sends one command of raw arguments with the store's pool and returns the reply.
-    package func rawCommand(bytes arguments: [[UInt8]]) async throws -> RedisReply {
-        try await withConnection("rawCommand") { connection in
-            try await connection.command { out in
-                out.command(arguments.count)
-                for argument in arguments { out.argument(argument) }
-            }
-        }
     }
 }

@@ -1,6 +1,14 @@
 import TokenStoreKit
 
 extension RedisTokenStore {
+    /// Upserts with one Lua script: the `ifNewer` check, `createdAt` kept, index and
+    /// per-provider counter updated, atomically.
+    @discardableResult
+    public func saveAccessToken(_ token: AccessToken, policy: WritePolicy) async throws -> Bool {
+        let written = try await saveAccessTokens([token], policy: policy, operation: "saveAccessToken")
+        return written == 1
+    }
+
     /// Reads the token's hash with `HGETALL`, decoded in place from the reply buffer.
     public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
         let operation = "accessToken"

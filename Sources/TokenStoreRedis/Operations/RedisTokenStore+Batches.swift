@@ -10,14 +10,6 @@ extension RedisTokenStore {
     /// the caller passes.
     static let tokensPerUpsertRoundTrip = 500
 
-    /// Upserts with one Lua script: the `ifNewer` check, `createdAt` kept, index and
-    /// per-provider counter updated, atomically.
-    @discardableResult
-    public func saveAccessToken(_ token: AccessToken, policy: WritePolicy) async throws -> Bool {
-        let written = try await saveAccessTokens([token], policy: policy, operation: "saveAccessToken")
-        return written == 1
-    }
-
     /// Saves all tokens in chunks of 500. A chunk whose records do not exist yet (a bulk
     /// load) is written without a script: `WATCH` of the index, a check that none of its
     /// records or index entries exist, then plain `HSET`s, index entries and counters in
@@ -30,7 +22,9 @@ extension RedisTokenStore {
         try await saveAccessTokens(tokens, policy: policy, operation: "saveAccessTokens")
     }
 
-    private func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy, operation: String) async throws -> Int {
+    /// ``saveAccessTokens(_:policy:)`` naming `operation` in its errors (the single save
+    /// goes through here too).
+    func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy, operation: String) async throws -> Int {
         var written = 0
         var start = 0
         // Cleared once a chunk meets stored records (the rest of the call is most likely
@@ -122,15 +116,6 @@ extension RedisTokenStore {
         return "one of \(tokens.count) access tokens from \(first.key)"
     }
 
-    /// Field/value arguments of one token's optional fields (screen name, access type,
-    /// metadata).
-    static func optionalFieldArguments(_ token: AccessToken) -> Int {
-        var fields = token.metadata.count
-        if token.screenName != nil { fields += 1 }
-        if token.accessType != nil { fields += 1 }
-        return 2 * fields
-    }
-
     /// Writes one upsert script call for `tokens` straight into `out` (see
     /// ``RedisScripts/upsert`` for KEYS and ARGV), without building an array per argument.
     private static func writeUpsert(
@@ -138,7 +123,7 @@ extension RedisTokenStore {
         keys: RedisKeyLayout
     ) {
         var arguments = 1
-        for token in tokens { arguments += 9 + optionalFieldArguments(token) }
+        for token in tokens { arguments += RedisRecordCodec.upsertArgumentCount(token) }
         out.command(3 + 3 + tokens.count + arguments)
         writeScriptHead(&out, upsertScript, hash: hash)
         out.argument(3 + tokens.count)
@@ -151,42 +136,43 @@ extension RedisTokenStore {
         } else {
             out.argument("overwrite")
         }
-        for token in tokens { writeUpsertArguments(&out, token) }
+        for token in tokens { RedisRecordCodec.writeUpsertArguments(of: token, to: &out) }
     }
+}
 
-    /// One token's ARGV: member, counter field, created, n, the values of `provider`,
-    /// `user_id`, `token`, `secret`, `updated_at`, then the n optional field/value arguments
-    /// of ``RedisRecordCodec/hashFields(_:)`` in that order.
-    private static func writeUpsertArguments(_ out: inout RESPWriter, _ token: AccessToken) {
-        let key = token.key
-        RedisKeyLayout.writeMember(of: key, to: &out)
-        RedisKeyLayout.writeCounterField(of: key, to: &out)
-        out.argument(TokenTimestamp.milliseconds(token.createdAt))
-        out.argument(optionalFieldArguments(token))
-        out.argument(token.provider)
-        out.argument(token.userID)
-        out.argument(token.token)
-        out.argument(token.secret)
-        out.argument(TokenTimestamp.milliseconds(token.updatedAt))
-        writeOptionalFields(&out, token)
-    }
+extension RedisTokenStore {
+    /// Request tokens per `MULTI`/`EXEC` transaction of a batch (three commands each).
+    static let requestBatchChunk = 500
 
-    /// The ``optionalFieldArguments(_:)`` field/value arguments of a token: screen name,
-    /// access type, then metadata as `m:<name>` in name order, as the scripts store them.
-    static func writeOptionalFields(_ out: inout RESPWriter, _ token: AccessToken) {
-        if let value = token.screenName {
-            out.argument("screen_name")
-            out.argument(value)
-        }
-        if let value = token.accessType {
-            out.argument("access_type")
-            out.argument(value)
-        }
-        if !token.metadata.isEmpty {
-            for (name, value) in token.metadata.sorted(by: { $0.key < $1.key }) {
-                out.argument("m:" + name)
-                out.argument(value)
+    /// Saves the batch in one pipelined round trip per 500 tokens, each chunk one
+    /// `MULTI`/`EXEC`: `SET ... PX` (each token keeps its own expiry, relative to the
+    /// store's clock) and both index entries, as ``saveRequestToken(_:)`` does one by one.
+    /// A token already expired gets the shortest expiry (1 ms) and is never returned.
+    ///
+    /// - Returns: how many were written (every token).
+    @discardableResult
+    public func saveRequestTokens(_ tokens: [RequestToken]) async throws -> Int {
+        let operation = "saveRequestTokens"
+        let keys = self.keys
+        var start = 0
+        while start < tokens.count {
+            let chunk = tokens[start..<min(start + Self.requestBatchChunk, tokens.count)]
+            start += chunk.count
+            let now = nowMilliseconds()
+            let replies = try await roundTrip(operation) { out in
+                out.command(1)
+                out.argument("MULTI")
+                for token in chunk {
+                    let expires = TokenTimestamp.milliseconds(token.expiresAt)
+                    Self.appendSave(
+                        token, record: RedisRecordCodec.encode(token), expires: expires,
+                        timeToLive: max(1, expires - now), keys: keys, to: &out)
+                }
+                out.command(1)
+                out.argument("EXEC")
             }
+            try checkTransaction(replies, operation: operation, record: nil)
         }
+        return tokens.count
     }
 }

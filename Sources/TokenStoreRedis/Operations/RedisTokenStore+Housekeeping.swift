@@ -2,6 +2,56 @@ import Logging
 import TokenStoreKit
 
 extension RedisTokenStore {
+    /// `ZCOUNT` of unexpired request tokens and `ZCARD` of access tokens, in one round trip.
+    public func counts() async throws -> TokenCounts {
+        let operation = "counts"
+        let keys = self.keys
+        let now = nowMilliseconds()
+        let replies = try await roundTrip(operation) { out in
+            out.command(4)
+            out.argument("ZCOUNT")
+            out.argument(keys.requestExpiryIndex)
+            out.argument("(" + String(now))
+            out.argument("+inf")
+            out.command(2)
+            out.argument("ZCARD")
+            out.argument(keys.accessIndex)
+        }
+        guard case .integer(let requests) = replies[0] else { throw unexpected(operation, replies[0]) }
+        guard case .integer(let accesses) = replies[1] else { throw unexpected(operation, replies[1]) }
+        return TokenCounts(requestTokens: Int(requests), accessTokens: Int(accesses))
+    }
+
+    /// Removes request tokens whose expiry score has passed, 500 per script call, and the
+    /// index entries of records the server already expired.
+    public func purgeExpiredRequestTokens() async throws -> Int {
+        let operation = "purgeExpiredRequestTokens"
+        let now = nowMilliseconds()
+        var removed = 0
+        while true {
+            let keys = self.keys
+            let reply = try await roundTripCommand(operation) { out in
+                out.command(7)
+                out.argument("ZRANGEBYSCORE")
+                out.argument(keys.requestExpiryIndex)
+                out.argument("-inf")
+                out.argument(now)
+                out.argument("LIMIT")
+                out.argument("0")
+                out.argument(500)
+            }
+            let members = try bulkArray(reply, operation: operation)
+            if members.isEmpty { return removed }
+            var scriptKeys = [keys.requestExpiryIndex, keys.requestLexIndex]
+            scriptKeys.append(contentsOf: members.map { keys.requestTokenPrefix + $0 })
+            let count = try await evalScript(
+                2, operation: operation, record: nil, keys: scriptKeys, arguments: [Array(String(now).utf8)] + members)
+            guard case .integer(let n) = count else { throw unexpected(operation, count) }
+            removed += Int(n)
+            if members.count < 500 { return removed }
+        }
+    }
+
     /// Index members counted per rebuild step (one short script call each).
     static let counterRebuildStep = 10_000
 

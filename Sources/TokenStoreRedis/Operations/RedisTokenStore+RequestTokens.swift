@@ -129,36 +129,6 @@ extension RedisTokenStore {
         out.argument("EXEC")
     }
 
-    /// Removes request tokens whose expiry score has passed, 500 per script call, and the
-    /// index entries of records the server already expired.
-    public func purgeExpiredRequestTokens() async throws -> Int {
-        let operation = "purgeExpiredRequestTokens"
-        let now = nowMilliseconds()
-        var removed = 0
-        while true {
-            let keys = self.keys
-            let reply = try await roundTripCommand(operation) { out in
-                out.command(7)
-                out.argument("ZRANGEBYSCORE")
-                out.argument(keys.requestExpiryIndex)
-                out.argument("-inf")
-                out.argument(now)
-                out.argument("LIMIT")
-                out.argument("0")
-                out.argument(500)
-            }
-            let members = try bulkArray(reply, operation: operation)
-            if members.isEmpty { return removed }
-            var scriptKeys = [keys.requestExpiryIndex, keys.requestLexIndex]
-            scriptKeys.append(contentsOf: members.map { keys.requestTokenPrefix + $0 })
-            let count = try await evalScript(
-                2, operation: operation, record: nil, keys: scriptKeys, arguments: [Array(String(now).utf8)] + members)
-            guard case .integer(let n) = count else { throw unexpected(operation, count) }
-            removed += Int(n)
-            if members.count < 500 { return removed }
-        }
-    }
-
     /// Pages through the lexicographic index (`ZRANGEBYLEX`), skipping expired tokens.
     public func listRequestTokens(after cursor: String?, limit: Int) async throws -> RequestTokenPage {
         let operation = "listRequestTokens"
@@ -249,29 +219,5 @@ extension RedisTokenStore {
         TokenStoreError(
             .corruptedRecord, store: displayName, operation: operation,
             message: "the stored request token cannot be decoded: \(failure.reason)", record: record)
-    }
-
-    /// Checks a `MULTI` ... `EXEC` pipeline: every queued command accepted, `EXEC` ran.
-    func checkTransaction(_ replies: [RedisReply], operation: String, record: String?) throws {
-        for reply in replies.dropLast() {
-            if let message = reply.errorMessage {
-                throw RedisServerError.error(message, store: displayName, operation: operation, record: record)
-            }
-        }
-        guard let exec = replies.last else { throw unexpected(operation, .null, record: record) }
-        guard case .array(let results) = exec else { throw unexpected(operation, exec, record: record) }
-        for result in results {
-            if let message = result.errorMessage {
-                throw RedisServerError.error(message, store: displayName, operation: operation, record: record)
-            }
-        }
-    }
-
-    func bulkArray(_ reply: RedisReply, operation: String) throws -> [[UInt8]] {
-        guard case .array(let items) = reply else { throw unexpected(operation, reply) }
-        return try items.map { item in
-            guard case .bulk(let bytes) = item else { throw unexpected(operation, item) }
-            return bytes
-        }
     }
 }
