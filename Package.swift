@@ -10,8 +10,8 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "swift-tokenstore",
-    // No `platforms`: the package builds on Linux only today. TokenStoreKit's I/O layer
-    // (`Sources/TokenStoreKit/IO`) waits on sockets through epoll, eventfd and ppoll from
+    // No `platforms`: the package builds on Linux only today. The I/O layer
+    // (`Sources/TokenStoreIO`) waits on sockets through epoll, eventfd and ppoll from
     // `CTokenStoreSystem`, several files import Glibc unconditionally, and the CLI uses
     // Glibc directly, so nothing above OAuth1 compiles on macOS. SwiftPM has no way to
     // declare a Linux-only package, and a macOS minimum here would claim a platform the
@@ -88,6 +88,15 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings),
+        // The I/O layer only the server drivers use: epoll, socket waits, the connection
+        // pool, the coalescer. Not a product: its API is `package`, free to change.
+        .target(
+            name: "TokenStoreIO",
+            dependencies: [
+                "TokenStoreKit", "CTokenStoreSystem",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
         .target(
             name: "TokenStoreSQLite",
             dependencies: [
@@ -98,7 +107,7 @@ let package = Package(
         .target(
             name: "TokenStorePostgres",
             dependencies: [
-                "TokenStoreKit", "TokenStorePostgresMigrations", "CTokenStoreLibPQ",
+                "TokenStoreKit", "TokenStoreIO", "TokenStorePostgresMigrations", "CTokenStoreLibPQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -106,7 +115,7 @@ let package = Package(
         .target(
             name: "TokenStoreRedis",
             dependencies: [
-                "TokenStoreKit", "CTokenStoreHiredis",
+                "TokenStoreKit", "TokenStoreIO", "CTokenStoreHiredis",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -156,12 +165,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
         .testTarget(
+            name: "TokenStoreIOTests",
+            dependencies: ["TokenStoreIO", "TokenStoreKit", "TokenStoreTesting"],
+            swiftSettings: strictSettings),
+        .testTarget(
             name: "TokenStoreSQLiteTests",
             dependencies: ["TokenStoreSQLite", "TokenStoreTesting", "tokenstore-test-worker"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStorePostgresTests",
-            dependencies: ["TokenStorePostgres", "TokenStoreTesting", "tokenstore-test-worker"],
+            dependencies: ["TokenStorePostgres", "TokenStoreIO", "TokenStoreTesting", "tokenstore-test-worker"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreRedisTests",

@@ -4,6 +4,7 @@ import CTokenStoreSystem
 #endif
 import Foundation
 import Synchronization
+import TokenStoreKit
 
 /// What a caller waits for on a non-blocking socket.
 package enum SocketInterest: Sendable {

@@ -3,6 +3,7 @@
 import CTokenStoreSystem
 import Glibc
 import Synchronization
+import TokenStoreKit
 
 /// When a call of a leader/follower coalescer (``LeaderQueue``) last had to queue.
 ///

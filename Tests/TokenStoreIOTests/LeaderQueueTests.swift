@@ -1,5 +1,5 @@
 import Testing
-import TokenStoreKit
+import TokenStoreIO
 
 @Suite("Leader queue", .inProcessTimeLimit)
 struct LeaderQueueTests {

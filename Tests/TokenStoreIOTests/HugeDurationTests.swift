@@ -1,7 +1,8 @@
 import Foundation
 import Testing
+import TokenStoreKit
 
-@testable import TokenStoreKit
+@testable import TokenStoreIO
 
 #if canImport(Glibc)
     import Glibc

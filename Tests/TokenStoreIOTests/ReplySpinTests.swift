@@ -1,6 +1,6 @@
 import Testing
 
-@testable import TokenStoreKit
+@testable import TokenStoreIO
 
 @Suite(.inProcessTimeLimit) struct ReplySpinTests {
     @Test func budgetFollowsObservedReplies() {

@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 import TokenStoreTesting
 
-@testable import TokenStoreKit
+@testable import TokenStoreIO
 
 /// The pool's waiter deadlines, kept by one sweeper task per pool rather than a timer per
 /// waiting caller.

@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 import TokenStoreTesting
 
-@testable import TokenStoreKit
+@testable import TokenStoreIO
 
 /// A connection that counts what happens to it.
 final class MockConnection: PooledConnection {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import TokenStoreKit
+@testable import TokenStoreIO
 
 #if canImport(Glibc)
     import Glibc

@@ -4,6 +4,7 @@
 import CTokenStoreSystem
 import Foundation
 import Synchronization
+import TokenStoreKit
 
 /// One thread blocked in `epoll_wait` on behalf of every parked socket waiter.
 ///

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 
-@testable import TokenStoreKit
+@testable import TokenStoreIO
 
 #if canImport(Glibc)
     import Glibc
