@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "OAuth1", targets: ["OAuth1"]),
         .library(name: "OAuth1Testing", targets: ["OAuth1Testing"]),
         .library(name: "TokenStoreKit", targets: ["TokenStoreKit"]),
+        .library(name: "TokenStoreFlow", targets: ["TokenStoreFlow"]),
         .library(name: "TokenStoreSQLite", targets: ["TokenStoreSQLite"]),
         .library(name: "TokenStorePostgres", targets: ["TokenStorePostgres"]),
         .library(name: "TokenStoreRedis", targets: ["TokenStoreRedis"]),
@@ -88,6 +89,13 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings),
+        .target(
+            name: "TokenStoreFlow",
+            dependencies: [
+                "TokenStoreKit", "OAuth1", "CTokenStoreOpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
         // The I/O layer only the server drivers use: epoll, socket waits, the connection
         // pool, the coalescer. Not a product: its API is `package`, free to change.
         .target(
@@ -122,12 +130,12 @@ let package = Package(
             swiftSettings: strictSettings),
         .target(
             name: "TokenStoreTesting",
-            dependencies: ["TokenStoreKit", "OAuth1Testing"],
+            dependencies: ["TokenStoreKit", "TokenStoreFlow", "OAuth1Testing"],
             swiftSettings: strictSettings),
         .target(
             name: "TokenStoreCLI",
             dependencies: [
-                "OAuth1", "OAuth1Testing", "TokenStoreKit",
+                "OAuth1", "OAuth1Testing", "TokenStoreKit", "TokenStoreFlow",
                 "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -160,9 +168,14 @@ let package = Package(
         .testTarget(
             name: "TokenStoreKitTests",
             dependencies: [
-                "TokenStoreKit", "TokenStoreTesting", "OAuth1", "OAuth1Testing", "TokenStoreSQLite", "tokenstore-test-worker",
+                "TokenStoreKit", "TokenStoreTesting", "OAuth1", "TokenStoreFlow", "TokenStoreSQLite",
+                "tokenstore-test-worker",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "TokenStoreFlowTests",
+            dependencies: ["TokenStoreFlow", "TokenStoreKit", "TokenStoreTesting", "OAuth1", "OAuth1Testing"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreIOTests",
@@ -182,7 +195,9 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreCLITests",
-            dependencies: ["TokenStoreCLI", "TokenStoreTesting", "tokenstore"],
+            dependencies: [
+                "TokenStoreCLI", "TokenStoreTesting", "tokenstore",
+            ],
             swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import Foundation
 import OAuth1
 import Testing
+import TokenStoreFlow
 import TokenStoreKit
 import TokenStoreSQLite
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OAuth1
+import TokenStoreFlow
 import TokenStoreKit
 
 /// `tokenstore authorize`: the desktop (PIN, `oob`) dance for a real provider, like

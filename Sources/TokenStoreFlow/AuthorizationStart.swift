@@ -1,4 +1,5 @@
 import Foundation
+import TokenStoreKit
 
 /// What ``AuthorizationFlow/begin(session:returnTo:accessType:authenticate:forceLogin:screenName:metadata:)``
 /// returns: where to send the user, and the pending request token's public name.
@@ -29,7 +30,7 @@ public struct AuthorizationStart: Sendable, Hashable, CustomStringConvertible {
 ///
 /// ``description`` never shows the access token's secret.
 public struct AuthorizationCompletion: Sendable, Hashable, CustomStringConvertible {
-    /// The access token, as saved in the store under ``AccessToken/key``.
+    /// The access token, as saved in the store under `AccessToken.key`.
     public var accessToken: AccessToken
     /// The return-to path given to `begin`, e.g. the page that started the flow. Check it
     /// is one of your own paths before redirecting to it.

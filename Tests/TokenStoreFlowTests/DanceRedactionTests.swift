@@ -4,6 +4,7 @@ import OAuth1
 import OAuth1Testing
 import Synchronization
 import Testing
+import TokenStoreFlow
 import TokenStoreKit
 
 /// Keeps every log line with its metadata, for scanning.

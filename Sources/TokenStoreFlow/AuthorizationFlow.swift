@@ -1,8 +1,9 @@
 import Foundation
 import Logging
 import OAuth1
+import TokenStoreKit
 
-/// The OAuth 1.0a dance run against a ``TokenStore``, so the callback can land on any
+/// The OAuth 1.0a dance run against a `TokenStore`, so the callback can land on any
 /// worker or machine: the two calls an app's redirect and callback handlers make, and
 /// signing with a stored access token afterwards.
 ///
@@ -42,7 +43,7 @@ import OAuth1
 ///
 /// The flow is a value holding only `Sendable` parts; share it across tasks and handlers.
 public struct AuthorizationFlow: Sendable {
-    /// The app's name for the provider, e.g. `twitter`: the ``AccessTokenKey/provider`` of
+    /// The app's name for the provider, e.g. `twitter`: the `AccessTokenKey.provider` of
     /// stored tokens.
     public var provider: String
     /// The OAuth 1.0a client for the provider (consumer credentials, endpoints, callback),

@@ -1,6 +1,7 @@
 import Foundation
 import OAuth1
 import OAuth1Testing
+import TokenStoreFlow
 import TokenStoreKit
 
 /// A LocalOAuth1Provider on loopback and the client that talks to it.

@@ -1,6 +1,7 @@
 import CTokenStoreOpenSSL
+import TokenStoreKit
 
-/// The value kept in ``RequestTokenContext/sessionBinding``: a hash of the browser
+/// The value kept in `RequestTokenContext.sessionBinding`: a hash of the browser
 /// session that began a flow, or a marker for the desktop flow. Never the raw session id.
 ///
 /// A browser binding is `s256:` followed by the lowercase hex SHA-256 (OpenSSL) of
@@ -44,7 +45,7 @@ public enum SessionBinding {
         }
     }
 
-    /// Whether `stored` (a request token's ``RequestTokenContext/sessionBinding``) is the
+    /// Whether `stored` (a request token's `RequestTokenContext.sessionBinding`) is the
     /// binding of `session`, compared in time independent of the contents.
     public static func matches(_ stored: String?, provider: String, oauthToken: String, session: FlowSession) -> Bool {
         guard let stored, let expected = binding(for: session, provider: provider, oauthToken: oauthToken) else {

@@ -1,5 +1,6 @@
 import Foundation
 import OAuth1
+import TokenStoreKit
 
 /// `OAuth1Client` runs the provider side of ``AuthorizationFlow``.
 extension OAuth1Client: AuthorizationFlowClient {

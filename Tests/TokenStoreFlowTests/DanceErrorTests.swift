@@ -3,6 +3,7 @@ import Logging
 import OAuth1
 import OAuth1Testing
 import Testing
+import TokenStoreFlow
 import TokenStoreKit
 import TokenStoreTesting
 

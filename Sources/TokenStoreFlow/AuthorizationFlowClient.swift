@@ -1,5 +1,6 @@
 import Foundation
 import OAuth1
+import TokenStoreKit
 
 /// What ``AuthorizationFlow`` needs from an OAuth 1.0a client: the three legs of the
 /// dance and signing. `OAuth1Client` conforms; a test can pass a fake.

@@ -1,3 +1,5 @@
+import TokenStoreKit
+
 /// Who may complete an authorization: the browser session that began it, or nobody in
 /// particular (the desktop/out-of-band flow, finished with a PIN).
 ///

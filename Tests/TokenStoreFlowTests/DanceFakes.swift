@@ -1,6 +1,7 @@
 import Foundation
 import OAuth1
 import Synchronization
+import TokenStoreFlow
 import TokenStoreKit
 
 /// A provider kept in memory: issues request tokens, authorizes them for a user and

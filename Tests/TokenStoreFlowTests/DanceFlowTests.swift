@@ -2,6 +2,7 @@ import Foundation
 import OAuth1
 import Synchronization
 import Testing
+import TokenStoreFlow
 import TokenStoreKit
 
 /// A clock the tests move by hand.

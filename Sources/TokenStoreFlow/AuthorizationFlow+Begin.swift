@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OAuth1
+import TokenStoreKit
 
 extension AuthorizationFlow {
     /// Starts an authorization: fetches a request token (sending the client's callback as
@@ -16,7 +17,7 @@ extension AuthorizationFlow {
     ///     ``SessionBinding``), or ``FlowSession/outOfBand`` for the desktop PIN flow.
     ///   - returnTo: Where the app wants to send the user after the callback.
     ///   - accessType: `x_auth_access_type` (`read`, `write`), kept as the access token's
-    ///     ``AccessToken/accessType`` unless the provider's access-token response names
+    ///     `AccessToken.accessType` unless the provider's access-token response names
     ///     the level it granted (`x_auth_access_type` or `access_type`).
     ///   - authenticate: Use the provider's authenticate endpoint ("Sign in with ...")
     ///     instead of authorize.
@@ -27,7 +28,7 @@ extension AuthorizationFlow {
     /// - Throws: ``AuthorizationFlowError`` (``AuthorizationFlowError/Code/sessionRequired``
     ///   for an empty browser session id, ``AuthorizationFlowError/Code/invalidConfiguration``
     ///   for a bad configuration or a browser session with an `oob` client),
-    ///   `OAuth1Error` from the provider exchange, ``TokenStoreError`` from the store.
+    ///   `OAuth1Error` from the provider exchange, `TokenStoreError` from the store.
     public func begin(
         session: FlowSession,
         returnTo: String? = nil,

@@ -1,8 +1,10 @@
+import TokenStoreKit
+
 /// The error ``AuthorizationFlow`` throws for what goes wrong between the app, its store
 /// and the callback.
 ///
 /// Failures of the provider exchange propagate as `OAuth1Error` (user denied, provider
-/// rejected, transport failure, ...) and failures of the store as ``TokenStoreError``,
+/// rejected, transport failure, ...) and failures of the store as `TokenStoreError`,
 /// unchanged. ``description`` never contains a token secret, a consumer secret or the
 /// raw session id.
 public struct AuthorizationFlowError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {

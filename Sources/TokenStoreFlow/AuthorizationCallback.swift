@@ -1,5 +1,6 @@
 import Foundation
 import OAuth1
+import TokenStoreKit
 
 /// The parameters of a callback request, as the flow reads them.
 struct AuthorizationCallback: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import OAuth1
+import TokenStoreKit
 
 extension AuthorizationFlow {
     /// A signer for requests on behalf of a stored user, usable in any process that
@@ -8,7 +9,7 @@ extension AuthorizationFlow {
     /// - Parameter key: The stored token's key; its provider must be ``provider``.
     /// - Returns: A signer with the client's consumer credentials and the user's token.
     /// - Throws: ``AuthorizationFlowError`` (``AuthorizationFlowError/Code/accessTokenNotFound``,
-    ///   ``AuthorizationFlowError/Code/providerMismatch``), ``TokenStoreError``.
+    ///   ``AuthorizationFlowError/Code/providerMismatch``), `TokenStoreError`.
     public func signer(for key: AccessTokenKey) async throws -> OAuth1Signer {
         let token = try await storedAccessToken(for: key)
         return client.signer(token: TokenCredentials(token: token.token, secret: token.secret))

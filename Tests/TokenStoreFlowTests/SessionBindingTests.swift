@@ -1,4 +1,5 @@
 import Testing
+import TokenStoreFlow
 import TokenStoreKit
 
 @Suite("Session binding", .inProcessTimeLimit)

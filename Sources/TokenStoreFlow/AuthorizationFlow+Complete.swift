@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OAuth1
+import TokenStoreKit
 
 extension AuthorizationFlow {
     /// Finishes a browser authorization from its callback: takes the pending request token
@@ -27,7 +28,7 @@ extension AuthorizationFlow {
     ///   - session: The app session of the request carrying the callback, or `nil` when the
     ///     request has none.
     /// - Returns: The stored access token and the context kept by `begin`.
-    /// - Throws: ``AuthorizationFlowError``, `OAuth1Error`, ``TokenStoreError``.
+    /// - Throws: ``AuthorizationFlowError``, `OAuth1Error`, `TokenStoreError`.
     public func complete(callback: URL, session: FlowSession?) async throws -> AuthorizationCompletion {
         try await complete(callbackQuery: callback.absoluteString, session: session)
     }
