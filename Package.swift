@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "OAuth1Testing", targets: ["OAuth1Testing"]),
         .library(name: "TokenStoreKit", targets: ["TokenStoreKit"]),
         .library(name: "TokenStoreFlow", targets: ["TokenStoreFlow"]),
+        .library(name: "TokenStoreMigration", targets: ["TokenStoreMigration"]),
         .library(name: "TokenStoreSQLite", targets: ["TokenStoreSQLite"]),
         .library(name: "TokenStorePostgres", targets: ["TokenStorePostgres"]),
         .library(name: "TokenStoreRedis", targets: ["TokenStoreRedis"]),
@@ -90,6 +91,10 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
         .target(
+            name: "TokenStoreMigration",
+            dependencies: ["TokenStoreKit", "CTokenStoreOpenSSL"],
+            swiftSettings: strictSettings),
+        .target(
             name: "TokenStoreFlow",
             dependencies: [
                 "TokenStoreKit", "OAuth1", "CTokenStoreOpenSSL",
@@ -136,7 +141,7 @@ let package = Package(
             name: "TokenStoreCLI",
             dependencies: [
                 "OAuth1", "OAuth1Testing", "TokenStoreKit", "TokenStoreFlow",
-                "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis",
+                "TokenStoreMigration", "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -178,6 +183,10 @@ let package = Package(
             dependencies: ["TokenStoreFlow", "TokenStoreKit", "TokenStoreTesting", "OAuth1", "OAuth1Testing"],
             swiftSettings: strictSettings),
         .testTarget(
+            name: "TokenStoreMigrationTests",
+            dependencies: ["TokenStoreMigration", "TokenStoreKit", "TokenStoreTesting"],
+            swiftSettings: strictSettings),
+        .testTarget(
             name: "TokenStoreIOTests",
             dependencies: ["TokenStoreIO", "TokenStoreKit", "TokenStoreTesting"],
             swiftSettings: strictSettings),
@@ -196,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "TokenStoreCLITests",
             dependencies: [
-                "TokenStoreCLI", "TokenStoreTesting", "tokenstore",
+                "TokenStoreCLI", "TokenStoreMigration", "TokenStoreTesting", "tokenstore",
             ],
             swiftSettings: strictSettings),
     ],

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TokenStoreMigration
 import TokenStoreTesting
 import TokenStoreKit
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Glibc
 import TokenStoreKit
+import TokenStoreMigration
 
 /// `tokenstore migrate --from URL --to URL`: copies tokens between two stores in cursor
 /// pages and batches, resumable from a checkpoint, optionally verified by a digest walk.

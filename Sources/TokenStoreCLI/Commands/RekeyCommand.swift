@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import TokenStoreKit
+import TokenStoreMigration
 
 /// `tokenstore rekey [URL]`: re-seals every record under the primary sealing key,
 /// resumable like `migrate`.

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// A ``TokenStore`` that seals the `secret` of every request and access token with
+/// A `TokenStore` that seals the `secret` of every request and access token with
 /// AES-256-GCM before handing it to the store it wraps, and opens it on the way back.
 ///
 /// Any store can be wrapped: `SealedTokenStore(wrapping: try await registry.open(url), keys: ring)`.
@@ -13,12 +13,12 @@ import Synchronization
 /// random 96-bit nonce per write. Its additional authenticated data binds it to its
 /// record (kind, provider, user id or oauth_token), so a ciphertext moved to another record
 /// fails to open. Secrets of up to 1 MiB (UTF-8) are sealed; a longer one is refused with
-/// ``TokenStoreError/Code/invalidArgument`` and a stored value longer than that bound fails
+/// `TokenStoreError.Code.invalidArgument` and a stored value longer than that bound fails
 /// to open like a tampered one.
 ///
 /// Reading a record that cannot be opened (unknown key id, wrong key, tampered or moved
-/// ciphertext) throws ``TokenStoreError`` with code ``TokenStoreError/Code/sealing`` whose
-/// ``TokenStoreError/record`` names the record; a garbage secret is never returned. A
+/// ciphertext) throws `TokenStoreError` with code `TokenStoreError.Code.sealing` whose
+/// `TokenStoreError.record` names the record; a garbage secret is never returned. A
 /// listing fails as a whole when one record of the page does not open.
 ///
 /// A plain (unsealed) secret is refused the same way unless `allowPlaintext` is `true`;
@@ -49,7 +49,7 @@ public final class SealedTokenStore: TokenStore {
 
     /// Opens the store `url` names through `registry` and wraps it.
     ///
-    /// - Throws: ``TokenStoreError`` from the registry or the driver.
+    /// - Throws: `TokenStoreError` from the registry or the driver.
     public static func open(
         _ url: String, keys: SealingKeyRing, allowPlaintext: Bool = false,
         registry: TokenStoreRegistry = .shared, options: TokenStoreOptions = TokenStoreOptions()
@@ -159,7 +159,7 @@ public final class SealedTokenStore: TokenStore {
 
     /// Runs `body` on the wrapped store, naming this store in its errors so callers see the
     /// ``displayName`` they know.
-    func relabel<Result>(_ body: (any TokenStore) async throws -> Result) async throws -> Result {
+    package func relabel<Result>(_ body: (any TokenStore) async throws -> Result) async throws -> Result {
         do {
             return try await body(wrapped)
         } catch var error as TokenStoreError {
@@ -168,10 +168,10 @@ public final class SealedTokenStore: TokenStore {
         }
     }
 
-    static func record(_ token: RequestToken) -> String { "request token \(token.provider)/\(token.token)" }
-    static func record(_ token: AccessToken) -> String { "access token \(token.provider)/\(token.userID)" }
+    package static func record(_ token: RequestToken) -> String { "request token \(token.provider)/\(token.token)" }
+    package static func record(_ token: AccessToken) -> String { "access token \(token.provider)/\(token.userID)" }
 
-    func seal(_ token: AccessToken, operation: String) throws -> AccessToken {
+    package func seal(_ token: AccessToken, operation: String) throws -> AccessToken {
         var sealed = token
         sealed.secret = try seal(
             token.secret, kind: "access", provider: token.provider, id: token.userID,
@@ -179,7 +179,7 @@ public final class SealedTokenStore: TokenStore {
         return sealed
     }
 
-    func seal(
+    package func seal(
         _ secret: String, kind: String, provider: String, id: String, operation: String, record: String
     ) throws -> String {
         guard secret.utf8.count <= SealedSecret.maximumSecretBytes else {
@@ -197,7 +197,7 @@ public final class SealedTokenStore: TokenStore {
         return sealed
     }
 
-    func open(_ token: RequestToken, operation: String) throws -> RequestToken {
+    package func open(_ token: RequestToken, operation: String) throws -> RequestToken {
         var opened = token
         opened.secret = try open(
             token.secret, kind: "request", provider: token.provider, id: token.token,
@@ -205,7 +205,7 @@ public final class SealedTokenStore: TokenStore {
         return opened
     }
 
-    func open(_ token: AccessToken, operation: String) throws -> AccessToken {
+    package func open(_ token: AccessToken, operation: String) throws -> AccessToken {
         var opened = token
         opened.secret = try open(
             token.secret, kind: "access", provider: token.provider, id: token.userID,

@@ -1,6 +1,7 @@
 import Foundation
+import TokenStoreKit
 
-/// What ``SealedTokenStore/reseal(pageSize:includeRequestTokens:storeName:resume:control:checkpoint:progress:)`` did.
+/// What `SealedTokenStore.reseal(pageSize:includeRequestTokens:storeName:resume:control:checkpoint:progress:)` did.
 public struct ResealReport: Sendable, Hashable, CustomStringConvertible {
     /// Access tokens re-sealed under the primary key (from an older key or from plain text).
     public var resealed: Int
@@ -60,7 +61,7 @@ extension SealedTokenStore {
     /// (this leaves request tokens alone).
     ///
     /// - Parameter pageSize: records read and written per round trip.
-    /// - Throws: ``TokenStoreError`` from the wrapped store, or ``TokenStoreError/Code/sealing``
+    /// - Throws: `TokenStoreError` from the wrapped store, or `TokenStoreError.Code.sealing`
     ///   naming a record that does not open.
     public func resealAccessTokens(pageSize: Int = 500) async throws -> ResealReport {
         try await reseal(pageSize: pageSize, includeRequestTokens: false)
@@ -70,7 +71,7 @@ extension SealedTokenStore {
     /// starts from: compare a saved one with ``MigrationCheckpoint/conflicts(with:)``.
     ///
     /// - Parameters:
-    ///   - storeName: the store's URL or name (redacted when stored); default ``displayName``.
+    ///   - storeName: the store's URL or name (redacted when stored); default `displayName`.
     ///   - includeRequestTokens: whether request tokens are re-sealed too.
     public func resealCheckpoint(storeName: String? = nil, includeRequestTokens: Bool = true) -> MigrationCheckpoint {
         let name = storeName ?? wrapped.displayName
@@ -84,7 +85,7 @@ extension SealedTokenStore {
     /// from a checkpoint; then counts the records still under other keys.
     ///
     /// Records already under the primary are skipped, so a second run is cheap. Access
-    /// tokens are re-written with ``WritePolicy/overwrite`` keeping their `createdAt` and
+    /// tokens are re-written with `WritePolicy.overwrite` keeping their `createdAt` and
     /// `updatedAt`; a token re-written by another process between this run's read and
     /// write of its page is overwritten with the value read, so run it when no
     /// re-authorization is in flight, or with a small page size.
@@ -96,7 +97,7 @@ extension SealedTokenStore {
     /// for that token finds nothing and the user has to start the authorization again.
     ///
     /// Plain secrets are sealed when the store allows plain text, otherwise they stop the
-    /// run with a ``TokenStoreError/Code/sealing`` error.
+    /// run with a `TokenStoreError.Code.sealing` error.
     ///
     /// - Parameters:
     ///   - pageSize: records read and written per round trip.
@@ -106,8 +107,8 @@ extension SealedTokenStore {
     ///   - control: checked after each page; a stop request ends the run early.
     ///   - checkpoint: called after each committed page.
     ///   - progress: called after each page.
-    /// - Throws: ``TokenStoreError`` from the wrapped store, ``TokenStoreError/Code/sealing``
-    ///   naming a record that does not open, ``TokenStoreError/Code/invalidArgument`` for a
+    /// - Throws: `TokenStoreError` from the wrapped store, `TokenStoreError.Code.sealing`
+    ///   naming a record that does not open, `TokenStoreError.Code.invalidArgument` for a
     ///   checkpoint of another run, or whatever `checkpoint` throws.
     public func reseal(
         pageSize: Int = 500,
@@ -142,7 +143,7 @@ extension SealedTokenStore {
                 let page = try await relabel { try await $0.listAccessTokens(after: cursor, limit: pageSize) }
                 var batch: [AccessToken] = []
                 for stored in page.tokens {
-                    let keyID = SealedSecret.keyID(of: stored.secret)
+                    let keyID = Self.sealingKeyID(ofStoredSecret: stored.secret)
                     if keyID == keys.primary.id { continue }
                     if keyID == nil { state.counts.plaintext += 1 }
                     batch.append(try open(stored, operation: "reseal"))
@@ -172,7 +173,7 @@ extension SealedTokenStore {
             repeat {
                 let page = try await relabel { try await $0.listRequestTokens(after: cursor, limit: pageSize) }
                 for stored in page.tokens {
-                    let keyID = SealedSecret.keyID(of: stored.secret)
+                    let keyID = Self.sealingKeyID(ofStoredSecret: stored.secret)
                     if keyID == keys.primary.id { continue }
                     // Opened before the take, so a record that does not open is never removed.
                     _ = try open(stored, operation: "reseal")
@@ -180,7 +181,7 @@ extension SealedTokenStore {
                         state.counts.requestSkipped += 1
                         continue
                     }
-                    if SealedSecret.keyID(of: taken.secret) == nil { state.counts.requestPlaintext += 1 }
+                    if Self.sealingKeyID(ofStoredSecret: taken.secret) == nil { state.counts.requestPlaintext += 1 }
                     do {
                         try await saveRequestToken(try open(taken, operation: "reseal"))
                     } catch {
@@ -212,7 +213,9 @@ extension SealedTokenStore {
         var accessCursor: AccessTokenKey?
         repeat {
             let page = try await relabel { try await $0.listAccessTokens(after: accessCursor, limit: pageSize) }
-            final.remainingOnOtherKeys += page.tokens.count { SealedSecret.keyID(of: $0.secret) != keys.primary.id }
+            final.remainingOnOtherKeys += page.tokens.count {
+                Self.sealingKeyID(ofStoredSecret: $0.secret) != keys.primary.id
+            }
             accessCursor = page.nextCursor
         } while accessCursor != nil
         if includeRequestTokens {
@@ -220,7 +223,7 @@ extension SealedTokenStore {
             repeat {
                 let page = try await relabel { try await $0.listRequestTokens(after: requestCursor, limit: pageSize) }
                 final.requestRemainingOnOtherKeys += page.tokens.count {
-                    SealedSecret.keyID(of: $0.secret) != keys.primary.id
+                    Self.sealingKeyID(ofStoredSecret: $0.secret) != keys.primary.id
                 }
                 requestCursor = page.nextCursor
             } while requestCursor != nil

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import TokenStoreKit
+import TokenStoreMigration
 import TokenStoreTesting
 
 /// ``TokenMigration``: pages, batches, checkpoints, resume, idempotence, request token expiry.

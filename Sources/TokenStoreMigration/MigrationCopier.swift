@@ -1,4 +1,5 @@
 import Foundation
+import TokenStoreKit
 
 /// One run of a ``TokenMigration``: the copy loops and the checkpoint they carry.
 struct MigrationCopier {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokenStoreKit
+import TokenStoreMigration
 
 /// Re-sealing under a new primary key, and sealing a plain store in place.
 @Suite("SealedTokenStore re-sealing", .inProcessTimeLimit)

@@ -1,8 +1,9 @@
 import CTokenStoreOpenSSL
+import TokenStoreKit
 
 /// A running SHA-256 over the canonical encoding of tokens (see ``MigrationRecordEncoding``).
 ///
-/// Used by ``MigrationVerifier`` within one task; not shared.
+/// Used by `MigrationVerifier` within one task; not shared.
 final class MigrationDigest {
     private let context: OpaquePointer?
     private(set) var count = 0

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokenStoreKit
+import TokenStoreMigration
 
 /// A checkpoint file's counts are added to on resume and multiplied for the progress
 /// line: numbers a damaged file holds beyond any store are refused when it is loaded.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokenStoreKit
+import TokenStoreMigration
 
 /// ``MigrationCheckpointFile``: atomic, private, round-trips, refuses garbage.
 @Suite("Migration checkpoint file", .inProcessTimeLimit)

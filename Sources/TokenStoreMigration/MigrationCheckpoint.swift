@@ -1,24 +1,25 @@
 import Foundation
+import TokenStoreKit
 
 /// Where a migration or a re-seal stopped: enough to continue after the last batch that
 /// was committed, and to refuse continuing a different run.
 ///
 /// A checkpoint is written after each batch is committed in the destination, so the
 /// cursor never runs ahead of the data. It names the stores only by their redacted URLs
-/// (``StoreURLRedaction``) and holds no secret; cursors are provider/user ids and
+/// (`StoreURLRedaction`) and holds no secret; cursors are provider/user ids and
 /// `oauth_token`s, which are not credentials.
 public struct MigrationCheckpoint: Codable, Sendable, Hashable {
     /// What wrote the checkpoint.
     public enum Operation: String, Codable, Sendable {
         /// `tokenstore migrate` / ``TokenMigration``.
         case migrate
-        /// `tokenstore rekey` / ``SealedTokenStore/reseal(pageSize:includeRequestTokens:storeName:resume:control:checkpoint:progress:)``.
+        /// `tokenstore rekey` / `SealedTokenStore.reseal(pageSize:includeRequestTokens:storeName:resume:control:checkpoint:progress:)`.
         case rekey
     }
 
     /// Which kind of token the run was copying when the checkpoint was saved.
     public enum Phase: String, Codable, Sendable {
-        /// Access tokens, in ``AccessTokenKey`` order.
+        /// Access tokens, in `AccessTokenKey` order.
         case accessTokens = "access-tokens"
         /// Request tokens, in `oauth_token` order (every access token is done).
         case requestTokens = "request-tokens"
@@ -26,20 +27,20 @@ public struct MigrationCheckpoint: Codable, Sendable, Hashable {
         case finished
     }
 
-    /// A Codable ``AccessTokenKey``.
+    /// A Codable `AccessTokenKey`.
     public struct Key: Codable, Sendable, Hashable {
         /// The provider.
         public var provider: String
         /// The user id.
         public var userID: String
 
-        /// Creates a key from an ``AccessTokenKey``.
+        /// Creates a key from an `AccessTokenKey`.
         public init(_ key: AccessTokenKey) {
             self.provider = key.provider
             self.userID = key.userID
         }
 
-        /// The ``AccessTokenKey`` this names.
+        /// The `AccessTokenKey` this names.
         public var accessTokenKey: AccessTokenKey { AccessTokenKey(provider: provider, userID: userID) }
     }
 

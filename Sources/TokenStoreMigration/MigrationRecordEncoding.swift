@@ -1,3 +1,5 @@
+import TokenStoreKit
+
 /// The canonical byte encoding of every field of a token, for digests and comparison: a
 /// kind tag, then each field length-prefixed (4 bytes, big-endian), optionals with a
 /// presence byte, dates as whole milliseconds, metadata sorted by key in UTF-8 order.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokenStoreKit
+import TokenStoreMigration
 
 /// ``TokenMigration/verify(pageSize:differenceLimit:)``: counts, digests and the first differing keys.
 @Suite("TokenMigration verify", .inProcessTimeLimit)

@@ -1,3 +1,5 @@
+import TokenStoreKit
+
 /// What a migration did.
 public struct MigrationSummary: Sendable {
     /// Totals, including what the checkpoint resumed from had done.

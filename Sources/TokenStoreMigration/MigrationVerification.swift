@@ -1,3 +1,5 @@
+import TokenStoreKit
+
 /// The result of ``TokenMigration/verify(pageSize:differenceLimit:)``: counts and digests of
 /// both sides, and the first differing records.
 public struct MigrationVerification: Sendable {

@@ -1,3 +1,5 @@
+import TokenStoreKit
+
 /// Applies a migration's ``TokenMigration/SecretHandling`` to each record before it is
 /// written: checks that sealed secrets open, opens or seals them as asked.
 struct MigrationSecrets: Sendable {

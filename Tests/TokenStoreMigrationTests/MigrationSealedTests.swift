@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokenStoreKit
+import TokenStoreMigration
 
 /// Migrating sealed stores: verbatim by default, keys checked before any write, `unseal`, `seal`.
 @Suite("TokenMigration of sealed stores", .inProcessTimeLimit)

@@ -1,3 +1,5 @@
+import TokenStoreKit
+
 /// Where a run is, reported after each committed batch.
 public struct MigrationProgress: Sendable {
     /// The kind of token being copied.

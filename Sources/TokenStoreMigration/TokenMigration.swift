@@ -1,4 +1,5 @@
 import Foundation
+import TokenStoreKit
 
 /// Copies tokens from one store to another by keyset-cursor pages, one batch write per
 /// page, resumable from a ``MigrationCheckpoint``; the engine behind `tokenstore migrate`.
@@ -11,15 +12,15 @@ import Foundation
 ///
 /// - Memory stays flat: at most the page being written and the next page (read while the
 ///   current batch is written) are held.
-/// - Idempotent: access tokens are written with ``WritePolicy/ifNewer`` (unless
+/// - Idempotent: access tokens are written with `WritePolicy.ifNewer` (unless
 ///   ``policy`` says otherwise) and request tokens are upserts keeping their own
 ///   `expiresAt`, so running twice, or replaying the last batch after a crash, leaves the
 ///   destination the same. Expired request tokens are skipped.
 /// - The checkpoint handler is called after each batch is committed, never before, so a
 ///   resumed run neither loses nor duplicates.
-/// - Sealed secrets (``SealedTokenStore``) are copied as stored by default; every sealed
+/// - Sealed secrets (`SealedTokenStore`) are copied as stored by default; every sealed
 ///   record is opened with ``keys`` before its batch is written, so a missing or wrong key
-///   fails with a ``TokenStoreError/Code/sealing`` error naming the record before the batch
+///   fails with a `TokenStoreError.Code.sealing` error naming the record before the batch
 ///   holding it is written (for the first page: before anything is written).
 public struct TokenMigration: Sendable {
     /// Which kinds of token to copy.
@@ -49,7 +50,7 @@ public struct TokenMigration: Sendable {
         case seal
     }
 
-    /// The store read from; given unwrapped (a ``SealedTokenStore`` would open secrets itself).
+    /// The store read from; given unwrapped (a `SealedTokenStore` would open secrets itself).
     public let source: any TokenStore
     /// The store written to, unwrapped.
     public let destination: any TokenStore
@@ -100,7 +101,7 @@ public struct TokenMigration: Sendable {
     ///   - checkpoint: called with the new checkpoint after each batch is committed (not in
     ///     a dry run); an error it throws stops the run.
     ///   - progress: called after each batch.
-    /// - Throws: ``TokenStoreError`` from either store or for a sealed record that does not
+    /// - Throws: `TokenStoreError` from either store or for a sealed record that does not
     ///   open; whatever `checkpoint` throws; `TokenStoreError/Code/invalidArgument` for a
     ///   checkpoint of another migration or missing keys.
     public func run(

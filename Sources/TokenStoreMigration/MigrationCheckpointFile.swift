@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Glibc
+import TokenStoreKit
 
 /// A checkpoint file written atomically: a temporary file in the same directory, `fsync`,
 /// `rename`, then `fsync` of the directory, so a crash leaves either the old checkpoint or

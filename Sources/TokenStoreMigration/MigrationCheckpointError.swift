@@ -1,3 +1,5 @@
+import TokenStoreKit
+
 /// A checkpoint file that cannot be read, written or removed.
 public struct MigrationCheckpointError: Error, Sendable, CustomStringConvertible {
     /// The checkpoint file.

@@ -1,4 +1,5 @@
 import Foundation
+import TokenStoreKit
 
 extension TokenMigration {
     /// Walks source and destination side by side in key order (access tokens, and request
@@ -15,7 +16,7 @@ extension TokenMigration {
     /// - Parameters:
     ///   - pageSize: records per page on each side (default ``batchSize``).
     ///   - differenceLimit: how many differences to keep (all are counted).
-    /// - Throws: ``TokenStoreError`` from either store, or a sealing error for a record that
+    /// - Throws: `TokenStoreError` from either store, or a sealing error for a record that
     ///   does not open.
     public func verify(pageSize: Int? = nil, differenceLimit: Int = 5) async throws -> MigrationVerification {
         let limit = max(1, pageSize ?? batchSize)

@@ -1,3 +1,5 @@
+import TokenStoreKit
+
 /// Reads a store's pages one at a time and hands out their records in order.
 struct PagedReader<Token, Cursor> {
     let fetch: (Cursor?) async throws -> ([Token], Cursor?)

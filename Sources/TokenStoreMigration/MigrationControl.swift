@@ -1,4 +1,5 @@
 import Synchronization
+import TokenStoreKit
 
 /// Asks a running migration or re-seal to stop after the batch in flight.
 ///

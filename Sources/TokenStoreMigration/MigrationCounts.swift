@@ -1,3 +1,5 @@
+import TokenStoreKit
+
 /// How many tokens a migration or re-seal has handled.
 public struct MigrationCounts: Codable, Sendable, Hashable {
     /// Access tokens read from the source.
