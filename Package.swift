@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "OAuth1", targets: ["OAuth1"]),
         .library(name: "OAuth1Testing", targets: ["OAuth1Testing"]),
         .library(name: "TokenStoreKit", targets: ["TokenStoreKit"]),
+        .library(name: "TokenStoreSealing", targets: ["TokenStoreSealing"]),
         .library(name: "TokenStoreFlow", targets: ["TokenStoreFlow"]),
         .library(name: "TokenStoreMigration", targets: ["TokenStoreMigration"]),
         .library(name: "TokenStoreSQLite", targets: ["TokenStoreSQLite"]),
@@ -83,7 +84,6 @@ let package = Package(
         .target(
             name: "TokenStoreKit",
             dependencies: [
-                "OAuth1",
                 "CTokenStoreOpenSSL",
                 "CTokenStoreSystem",
                 .product(name: "Logging", package: "swift-log"),
@@ -91,8 +91,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
         .target(
+            name: "TokenStoreSealing",
+            dependencies: ["TokenStoreKit", "OAuth1", "CTokenStoreOpenSSL"],
+            swiftSettings: strictSettings),
+        .target(
             name: "TokenStoreMigration",
-            dependencies: ["TokenStoreKit", "CTokenStoreOpenSSL"],
+            dependencies: ["TokenStoreKit", "TokenStoreSealing", "CTokenStoreOpenSSL"],
             swiftSettings: strictSettings),
         .target(
             name: "TokenStoreFlow",
@@ -140,7 +144,7 @@ let package = Package(
         .target(
             name: "TokenStoreCLI",
             dependencies: [
-                "OAuth1", "OAuth1Testing", "TokenStoreKit", "TokenStoreFlow",
+                "OAuth1", "OAuth1Testing", "TokenStoreKit", "TokenStoreSealing", "TokenStoreFlow",
                 "TokenStoreMigration", "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -173,10 +177,14 @@ let package = Package(
         .testTarget(
             name: "TokenStoreKitTests",
             dependencies: [
-                "TokenStoreKit", "TokenStoreTesting", "OAuth1", "TokenStoreFlow", "TokenStoreSQLite",
+                "TokenStoreKit", "TokenStoreTesting", "OAuth1", "TokenStoreSealing", "TokenStoreFlow", "TokenStoreSQLite",
                 "tokenstore-test-worker",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "TokenStoreSealingTests",
+            dependencies: ["TokenStoreSealing", "TokenStoreKit", "TokenStoreTesting"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreFlowTests",
@@ -184,7 +192,7 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreMigrationTests",
-            dependencies: ["TokenStoreMigration", "TokenStoreKit", "TokenStoreTesting"],
+            dependencies: ["TokenStoreMigration", "TokenStoreSealing", "TokenStoreKit", "TokenStoreTesting"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreIOTests",
@@ -192,20 +200,20 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreSQLiteTests",
-            dependencies: ["TokenStoreSQLite", "TokenStoreTesting", "tokenstore-test-worker"],
+            dependencies: ["TokenStoreSQLite", "TokenStoreSealing", "TokenStoreTesting", "tokenstore-test-worker"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStorePostgresTests",
-            dependencies: ["TokenStorePostgres", "TokenStoreIO", "TokenStoreTesting", "tokenstore-test-worker"],
+            dependencies: ["TokenStorePostgres", "TokenStoreIO", "TokenStoreSealing", "TokenStoreTesting", "tokenstore-test-worker"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreRedisTests",
-            dependencies: ["TokenStoreRedis", "TokenStoreTesting", "tokenstore-test-worker", "resp-fuzz"],
+            dependencies: ["TokenStoreRedis", "TokenStoreSealing", "TokenStoreTesting", "tokenstore-test-worker", "resp-fuzz"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreCLITests",
             dependencies: [
-                "TokenStoreCLI", "TokenStoreMigration", "TokenStoreTesting", "tokenstore",
+                "TokenStoreCLI", "TokenStoreSealing", "TokenStoreMigration", "TokenStoreTesting", "tokenstore",
             ],
             swiftSettings: strictSettings),
     ],

@@ -1,4 +1,5 @@
 import TokenStoreKit
+import TokenStoreSealing
 
 /// Applies a migration's ``TokenMigration/SecretHandling`` to each record before it is
 /// written: checks that sealed secrets open, opens or seals them as asked.

@@ -1,5 +1,6 @@
 import Foundation
 import TokenStoreKit
+import TokenStoreSealing
 
 /// What `SealedTokenStore.reseal(pageSize:includeRequestTokens:storeName:resume:control:checkpoint:progress:)` did.
 public struct ResealReport: Sendable, Hashable, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import Foundation
 import TokenStoreKit
+import TokenStoreSealing
 
 extension TokenMigration {
     /// Walks source and destination side by side in key order (access tokens, and request

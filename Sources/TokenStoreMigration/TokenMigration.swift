@@ -1,5 +1,6 @@
 import Foundation
 import TokenStoreKit
+import TokenStoreSealing
 
 /// Copies tokens from one store to another by keyset-cursor pages, one batch write per
 /// page, resumable from a ``MigrationCheckpoint``; the engine behind `tokenstore migrate`.

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import TokenStoreKit
 import TokenStoreMigration
+import TokenStoreSealing
 
 @testable import TokenStoreCLI
 

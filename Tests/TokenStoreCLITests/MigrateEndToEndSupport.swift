@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import TokenStoreMigration
+import TokenStoreSealing
 import TokenStoreTesting
 import TokenStoreKit
 

@@ -4,6 +4,7 @@ import Testing
 import TokenStoreFlow
 import TokenStoreKit
 import TokenStoreSQLite
+import TokenStoreSealing
 
 /// The README's quick start, compiled here. `readmeShowsThisCode` keeps the two identical.
 private func readmeQuickStart(consumerKey: String, consumerSecret: String) async throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenStoreKit
 import TokenStoreMigration
+import TokenStoreSealing
 
 /// Migrating sealed stores: verbatim by default, keys checked before any write, `unseal`, `seal`.
 @Suite("TokenMigration of sealed stores", .inProcessTimeLimit)

@@ -1,5 +1,6 @@
 import Foundation
 import TokenStoreKit
+import TokenStoreSealing
 
 /// Keys and tokens shared by the sealing tests (the same as TokenStoreSealingTests' own copy:
 /// test targets cannot share a file).

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenStoreKit
 import TokenStoreMigration
+import TokenStoreSealing
 
 /// Re-sealing under a new primary key, and sealing a plain store in place.
 @Suite("SealedTokenStore re-sealing", .inProcessTimeLimit)

@@ -3,6 +3,7 @@ import Foundation
 import OAuth1
 import TokenStoreFlow
 import TokenStoreKit
+import TokenStoreSealing
 
 /// `tokenstore authorize`: the desktop (PIN, `oob`) dance for a real provider, like
 /// `twurl authorize`, storing the access token.

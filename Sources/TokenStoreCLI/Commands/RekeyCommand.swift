@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import TokenStoreKit
 import TokenStoreMigration
+import TokenStoreSealing
 
 /// `tokenstore rekey [URL]`: re-seals every record under the primary sealing key,
 /// resumable like `migrate`.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokenStoreKit
+import TokenStoreSealing
 
 /// What the wrapped store holds, rotation, and every way opening can fail.
 @Suite("SealedTokenStore", .inProcessTimeLimit)

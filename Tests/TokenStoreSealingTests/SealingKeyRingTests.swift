@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import TokenStoreKit
+import TokenStoreSealing
 
 /// Key formats, key file permissions, and that no key material or secret is ever shown.
 @Suite("SealingKeyRing", .inProcessTimeLimit)

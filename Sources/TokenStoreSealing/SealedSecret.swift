@@ -1,5 +1,6 @@
 import CTokenStoreOpenSSL
 import OAuth1
+import TokenStoreKit
 
 /// The sealed form of a secret and the AES-256-GCM work behind it.
 ///
@@ -17,7 +18,7 @@ enum SealedSecret {
     /// value blown up behind the store's back before it is decoded into memory.
     static let maximumSecretBytes = 1 << 20
 
-    /// Why opening failed; turned into a ``TokenStoreError`` naming the record by the store.
+    /// Why opening failed; turned into a `TokenStoreError` naming the record by the store.
     enum OpenFailure: Error, Equatable {
         case notSealed
         case malformed

@@ -1,4 +1,5 @@
 import Synchronization
+import TokenStoreKit
 
 /// A `TokenStore` that seals the `secret` of every request and access token with
 /// AES-256-GCM before handing it to the store it wraps, and opens it on the way back.

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TokenStoreKit
 
 /// The keys a ``SealedTokenStore`` may use: one primary that seals every write, and older
 /// keys that still open what they sealed.

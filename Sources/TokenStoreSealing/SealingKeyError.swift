@@ -1,3 +1,5 @@
+import TokenStoreKit
+
 /// Why a sealing key or key ring could not be loaded.
 ///
 /// Messages name the key id, line or file involved, never key material.

@@ -1,4 +1,5 @@
 import CTokenStoreOpenSSL
+import TokenStoreKit
 
 /// AES-256-GCM fetched once from OpenSSL's default provider.
 ///

@@ -1,6 +1,7 @@
 import CTokenStoreOpenSSL
 import Foundation
 import OAuth1
+import TokenStoreKit
 
 /// One AES-256 key for sealing token secrets, with the id stored beside every ciphertext
 /// it makes.

@@ -1,4 +1,5 @@
 import CTokenStoreOpenSSL
+import TokenStoreKit
 
 /// The 32 bytes of a ``SealingKey`` in memory of their own, wiped with `OPENSSL_cleanse`
 /// when the last copy of the key is released.
