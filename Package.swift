@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "OAuth1", targets: ["OAuth1"]),
         .library(name: "OAuth1Testing", targets: ["OAuth1Testing"]),
         .library(name: "TokenStoreKit", targets: ["TokenStoreKit"]),
+        .library(name: "TokenStoreFile", targets: ["TokenStoreFile"]),
         .library(name: "TokenStoreSealing", targets: ["TokenStoreSealing"]),
         .library(name: "TokenStoreFlow", targets: ["TokenStoreFlow"]),
         .library(name: "TokenStoreMigration", targets: ["TokenStoreMigration"]),
@@ -81,13 +82,20 @@ let package = Package(
             path: "Migrations/postgres",
             resources: [.embedInCode("0001_create_tokens.sql")],
             swiftSettings: strictSettings),
+        // The contract alone (protocol, models, errors, registry, the memory store): no C
+        // library. Every store, sealing, the flow and migration build on it.
         .target(
             name: "TokenStoreKit",
             dependencies: [
-                "CTokenStoreOpenSSL",
-                "CTokenStoreSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings),
+        .target(
+            name: "TokenStoreFile",
+            dependencies: [
+                "TokenStoreKit", "CTokenStoreOpenSSL", "CTokenStoreSystem",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
         .target(
@@ -144,7 +152,7 @@ let package = Package(
         .target(
             name: "TokenStoreCLI",
             dependencies: [
-                "OAuth1", "OAuth1Testing", "TokenStoreKit", "TokenStoreSealing", "TokenStoreFlow",
+                "OAuth1", "OAuth1Testing", "TokenStoreKit", "TokenStoreFile", "TokenStoreSealing", "TokenStoreFlow",
                 "TokenStoreMigration", "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -158,7 +166,7 @@ let package = Package(
         // Spawned by the conformance suite to race `take` across processes.
         .executableTarget(
             name: "tokenstore-test-worker",
-            dependencies: ["TokenStoreKit", "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis"],
+            dependencies: ["TokenStoreKit", "TokenStoreFile", "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis"],
             swiftSettings: strictSettings),
 
         // libFuzzer target for the Redis reply parser (Scripts/fuzz-resp); a plain build
@@ -183,8 +191,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
         .testTarget(
+            name: "TokenStoreFileTests",
+            dependencies: ["TokenStoreFile", "TokenStoreKit", "TokenStoreTesting", "tokenstore-test-worker"],
+            swiftSettings: strictSettings),
+        .testTarget(
             name: "TokenStoreSealingTests",
-            dependencies: ["TokenStoreSealing", "TokenStoreKit", "TokenStoreTesting"],
+            dependencies: ["TokenStoreSealing", "TokenStoreFile", "TokenStoreKit", "TokenStoreTesting"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreFlowTests",

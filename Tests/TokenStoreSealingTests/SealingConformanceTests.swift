@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokenStoreFile
 import TokenStoreKit
 import TokenStoreSealing
 import TokenStoreTesting
@@ -23,7 +24,7 @@ struct SealingConformanceTests {
         let keys = try SealingFixtures.ring("k1")
         try await TokenStoreConformance(name: "sealed-file") { clock in
             SealedTokenStore(
-                wrapping: try FileTokenStore(directory: directory.path, configuration: .init(clock: clock)), keys: keys)
+                wrapping: try await FileTokenStore(configuration: .init(directory: directory.path, clock: clock)), keys: keys)
         }.run(case: caseName)
     }
 
@@ -33,7 +34,9 @@ struct SealingConformanceTests {
         defer { directory.remove() }
         let keys = try SealingFixtures.ring("k1")
         try await TokenStoreConformance(name: "sealed-file-url") { clock in
-            try await SealedTokenStore.open("file://" + directory.path, keys: keys, options: TokenStoreOptions(clock: clock))
+            try await SealedTokenStore.open(
+                "file://" + directory.path, keys: keys, registry: TokenStoreRegistry(drivers: [FileTokenStore.driver]),
+                options: TokenStoreOptions(clock: clock))
         }.run()
     }
 
@@ -52,7 +55,7 @@ struct SealingConformanceTests {
         let keys = try SealingFixtures.ring("k1")
         try await AuthorizationFlowConformance(name: "sealed-file") { clock in
             SealedTokenStore(
-                wrapping: try FileTokenStore(directory: directory.path, configuration: .init(clock: clock)), keys: keys)
+                wrapping: try await FileTokenStore(configuration: .init(directory: directory.path, clock: clock)), keys: keys)
         }.run()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokenStoreFile
 import TokenStoreKit
 import TokenStoreSealing
 
@@ -45,7 +46,7 @@ struct SealingStoreTests {
         let directory = StoreTestDirectory("sealed-bytes")
         defer { directory.remove() }
         let store = SealedTokenStore(
-            wrapping: try FileTokenStore(directory: directory.path), keys: try SealingFixtures.ring("k1"))
+            wrapping: try await FileTokenStore(configuration: .init(directory: directory.path)), keys: try SealingFixtures.ring("k1"))
         let secrets = (0..<3).map { "FILE-SECRET-\($0)-\(UUID())" }
         for (index, secret) in secrets.enumerated() {
             try await store.saveAccessToken(SealingFixtures.accessToken(userID: "u\(index)", secret: secret))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import TokenStoreFile
 import TokenStoreKit
 import TokenStoreMigration
 import TokenStoreSealing

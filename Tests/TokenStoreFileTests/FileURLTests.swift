@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokenStoreFile
 import TokenStoreKit
 
 @Suite("file: URLs", .inProcessTimeLimit)
@@ -25,7 +26,8 @@ struct FileURLTests {
         #expect(error.code == .misconfigured)
         #expect(error.message.contains(url) || url == "file:")
         #expect(error.store == url)
-        let viaRegistry = await #expect(throws: TokenStoreError.self) { _ = try await TokenStoreRegistry.shared.open(url) }
+        let registry = TokenStoreRegistry(drivers: [FileTokenStore.driver])
+        let viaRegistry = await #expect(throws: TokenStoreError.self) { _ = try await registry.open(url) }
         #expect(viaRegistry?.code == .misconfigured)
     }
 
@@ -34,6 +36,7 @@ struct FileURLTests {
         let directory = StoreTestDirectory("url dir")
         defer { directory.remove() }
         let encoded = directory.path.replacingOccurrences(of: " ", with: "%20")
+        TokenStoreRegistry.shared.register(FileTokenStore.driver)
         let store = try await TokenStoreRegistry.shared.open("file://" + encoded)
         #expect(store.displayName == "file://" + directory.path)
         #expect(FileManager.default.fileExists(atPath: directory.path + "/schema-version"))

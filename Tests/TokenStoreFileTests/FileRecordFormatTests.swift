@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokenStoreFile
 import TokenStoreKit
 
 @Suite("FileTokenStore record format", .inProcessTimeLimit)
@@ -10,7 +11,7 @@ struct FileRecordFormatTests {
     func withStore(_ body: (FileTokenStore, String) async throws -> Void) async throws {
         let directory = StoreTestDirectory("format")
         defer { directory.remove() }
-        let store = try FileTokenStore(directory: directory.path)
+        let store = try await FileTokenStore(configuration: .init(directory: directory.path))
         try await body(store, directory.path + Self.path)
         try await store.close()
     }

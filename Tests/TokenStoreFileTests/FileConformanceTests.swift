@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokenStoreFile
 import TokenStoreKit
 import TokenStoreTesting
 
@@ -14,7 +15,7 @@ struct FileConformanceTests {
             name: "file",
             capabilities: .init(crossProcessURL: "file://" + directory.path)
         ) { clock in
-            try FileTokenStore(directory: directory.path, configuration: .init(clock: clock))
+            try await FileTokenStore(configuration: .init(directory: directory.path, clock: clock))
         }.run(case: caseName)
     }
 
@@ -22,8 +23,9 @@ struct FileConformanceTests {
     func throughRegistry() async throws {
         let directory = StoreTestDirectory("registry")
         defer { directory.remove() }
+        let registry = TokenStoreRegistry(drivers: [FileTokenStore.driver])
         try await TokenStoreConformance(name: "file-url") { clock in
-            try await TokenStoreRegistry.shared.open("file://" + directory.path, options: TokenStoreOptions(clock: clock))
+            try await registry.open("file://" + directory.path, options: TokenStoreOptions(clock: clock))
         }.run()
     }
 }

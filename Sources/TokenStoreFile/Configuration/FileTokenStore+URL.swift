@@ -1,27 +1,23 @@
-import Dispatch
 import Foundation
+import TokenStoreKit
+
+extension FileTokenStore.Configuration {
+    /// A configuration from a `file:` URL: `file:///absolute/dir`,
+    /// `file://localhost/absolute/dir` or `file:/absolute/dir`, percent-encoded as usual
+    /// (`%20` for a space), with the clock, logger and `createIfMissing` of `options`.
+    ///
+    /// - Throws: `TokenStoreError` with `misconfigured` naming the URL (see
+    ///   ``FileTokenStore/directory(fromURL:)``).
+    public init(url: String, options: TokenStoreOptions = TokenStoreOptions()) throws {
+        self.init(directory: try FileTokenStore.directory(fromURL: url), clock: options.clock, logger: options.logger)
+        createIfMissing = options.createIfMissing
+    }
+}
 
 extension FileTokenStore {
-    /// The driver for `file:` URLs: `file:///absolute/dir`, `file://localhost/absolute/dir`
-    /// or `file:/absolute/dir`, percent-encoded as usual (`%20` for a space).
-    public static var driver: TokenStoreDriver {
-        TokenStoreDriver(schemes: ["file"], summary: "a directory of files, one per token (file:///path/dir)") { url, options in
-            let directory = try directory(fromURL: url)
-            var settings = Configuration(clock: options.clock, logger: options.logger)
-            settings.createIfMissing = options.createIfMissing
-            let configuration = settings
-            // Opening makes blocking calls (mkdir, fsync): do them off the cooperative pool.
-            return try await withCheckedThrowingContinuation { continuation in
-                DispatchQueue.global().async {
-                    continuation.resume(with: Result { try FileTokenStore(directory: directory, configuration: configuration) })
-                }
-            }
-        }
-    }
-
     /// The local directory a `file:` URL names.
     ///
-    /// - Throws: ``TokenStoreError/Code/misconfigured`` naming the URL for another host,
+    /// - Throws: `TokenStoreError.Code.misconfigured` naming the URL for another host,
     ///   a relative or empty path, a query or fragment, or bad percent-encoding.
     public static func directory(fromURL url: String) throws -> String {
         func misconfigured(_ message: String) -> TokenStoreError {

@@ -1,4 +1,5 @@
 import CTokenStoreOpenSSL
+import TokenStoreKit
 
 /// How the file store names its records.
 ///

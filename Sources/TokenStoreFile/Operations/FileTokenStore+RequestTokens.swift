@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TokenStoreKit
 
 extension FileTokenStore {
     func requestPath(_ token: String) -> String {
@@ -53,44 +54,6 @@ extension FileTokenStore {
             _ = try FileSystem.unlinkIfPresent(claim)
             try FileSystem.syncDirectory(self.requestDirectory)
             return token.isExpired(at: now) ? nil : token
-        }
-    }
-
-    public func purgeExpiredRequestTokens() async throws -> Int {
-        let now = clock.now()
-        return try await onQueue("purgeExpiredRequestTokens") {
-            var purged = 0
-            var expired: [String] = []
-            var leftovers: [String] = []
-            try FileSystem.forEachEntry(self.requestDirectory) { name in
-                let path = self.requestDirectory + "/" + name
-                if name.hasPrefix(".tmp-") || name.hasPrefix(".claim-") {
-                    // Left by a process that died mid-write or mid-take.
-                    if let age = FileSystem.age(path), age > 3600 { leftovers.append(path) }
-                    return
-                }
-                guard case .other = FileRecordNames.parseRequest(name) else {
-                    if let token = self.readRequest(path, operation: "purgeExpiredRequestTokens"), token.isExpired(at: now) {
-                        expired.append(path)
-                    }
-                    return
-                }
-            }
-            for path in expired {
-                // Claim first, then check again: a save may have replaced it meanwhile.
-                let claim = self.claimPath()
-                guard try FileSystem.renameIfPresent(path, claim) else { continue }
-                let bytes = try FileSystem.readFile(claim) ?? []
-                if let token = try? FileRecord.decodeRequestToken(bytes), token.isExpired(at: now) {
-                    _ = try FileSystem.unlinkIfPresent(claim)
-                    purged += 1
-                } else {
-                    FileSystem.restore(claim, to: path)
-                }
-            }
-            for path in leftovers { _ = try? FileSystem.unlinkIfPresent(path) }
-            if purged > 0 || !leftovers.isEmpty { try FileSystem.syncDirectory(self.requestDirectory) }
-            return purged
         }
     }
 

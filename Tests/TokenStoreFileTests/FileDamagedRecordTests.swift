@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokenStoreFile
 import TokenStoreKit
 
 /// Record files damaged by hand: fields missing, dates out of range, a directory in a
@@ -23,7 +24,7 @@ struct FileDamagedRecordTests {
     func withStore(_ body: (FileTokenStore, _ access: String, _ request: String) async throws -> Void) async throws {
         let directory = StoreTestDirectory("damaged")
         defer { directory.remove() }
-        let store = try FileTokenStore(directory: directory.path)
+        let store = try await FileTokenStore(configuration: .init(directory: directory.path))
         try await store.saveAccessToken(Self.accessToken())
         try await store.saveRequestToken(Self.requestToken())
         let access = try Self.onlyRecord(in: directory.path + "/access")

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TokenStoreKit
 
 extension FileTokenStore {
     /// Counts request tokens that have not expired (reading each, skipping damaged ones)
@@ -43,24 +44,43 @@ extension FileTokenStore {
         }
     }
 
-    /// The schema version of the directory, read when the store was opened (1).
-    public func schemaVersion() async throws -> Int {
-        if closed { throw closedError("schemaVersion") }
-        return Self.currentSchemaVersion
-    }
-
-    /// Closes the lock file after the writes already queued. Later calls throw
-    /// ``TokenStoreError/Code/closed``; closing twice is harmless.
-    public func close() async throws {
-        markClosed()
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async {
-                self.lockFile.withLock { fd in
-                    if let descriptor = fd { FileSystem.closeDescriptor(descriptor) }
-                    fd = nil
+    /// Removes expired request tokens (claiming each before removing it, so a token saved
+    /// again meanwhile stays) and temp and claim files left by a process that died.
+    public func purgeExpiredRequestTokens() async throws -> Int {
+        let now = clock.now()
+        return try await onQueue("purgeExpiredRequestTokens") {
+            var purged = 0
+            var expired: [String] = []
+            var leftovers: [String] = []
+            try FileSystem.forEachEntry(self.requestDirectory) { name in
+                let path = self.requestDirectory + "/" + name
+                if name.hasPrefix(".tmp-") || name.hasPrefix(".claim-") {
+                    // Left by a process that died mid-write or mid-take.
+                    if let age = FileSystem.age(path), age > 3600 { leftovers.append(path) }
+                    return
                 }
-                continuation.resume()
+                guard case .other = FileRecordNames.parseRequest(name) else {
+                    if let token = self.readRequest(path, operation: "purgeExpiredRequestTokens"), token.isExpired(at: now) {
+                        expired.append(path)
+                    }
+                    return
+                }
             }
+            for path in expired {
+                // Claim first, then check again: a save may have replaced it meanwhile.
+                let claim = self.claimPath()
+                guard try FileSystem.renameIfPresent(path, claim) else { continue }
+                let bytes = try FileSystem.readFile(claim) ?? []
+                if let token = try? FileRecord.decodeRequestToken(bytes), token.isExpired(at: now) {
+                    _ = try FileSystem.unlinkIfPresent(claim)
+                    purged += 1
+                } else {
+                    FileSystem.restore(claim, to: path)
+                }
+            }
+            for path in leftovers { _ = try? FileSystem.unlinkIfPresent(path) }
+            if purged > 0 || !leftovers.isEmpty { try FileSystem.syncDirectory(self.requestDirectory) }
+            return purged
         }
     }
 }

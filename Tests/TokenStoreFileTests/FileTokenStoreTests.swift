@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokenStoreFile
 import TokenStoreKit
 import TokenStoreTesting
 
@@ -23,7 +24,7 @@ struct FileTokenStoreTests {
         let directory = StoreTestDirectory("perm")
         defer { directory.remove() }
         let nested = directory.path + "/deeper/store"
-        let store = try FileTokenStore(directory: nested)
+        let store = try await FileTokenStore(configuration: .init(directory: nested))
         try await store.saveAccessToken(Self.token("u"))
         try await store.saveRequestToken(RequestToken(provider: "p", token: "r", secret: "s", createdAt: Date()))
         for path in [directory.path, directory.path + "/deeper", nested, nested + "/access", nested + "/request"] {
@@ -45,7 +46,7 @@ struct FileTokenStoreTests {
         defer { directory.remove() }
         try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: false)
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: directory.path)
-        let error = try #require(throws: TokenStoreError.self) { try FileTokenStore(directory: directory.path) }
+        let error = try await #require(throws: TokenStoreError.self) { try await FileTokenStore(configuration: .init(directory: directory.path)) }
         #expect(error.code == .permissionDenied)
         #expect(error.message.contains(directory.path) && error.message.contains("chmod 700"))
         #expect(error.operation == "open")
@@ -55,9 +56,9 @@ struct FileTokenStoreTests {
     func refusesSharedSubdirectory() async throws {
         let directory = StoreTestDirectory("sub")
         defer { directory.remove() }
-        try await FileTokenStore(directory: directory.path).close()
+        try await FileTokenStore(configuration: .init(directory: directory.path)).close()
         try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path + "/access")
-        let error = try #require(throws: TokenStoreError.self) { try FileTokenStore(directory: directory.path) }
+        let error = try await #require(throws: TokenStoreError.self) { try await FileTokenStore(configuration: .init(directory: directory.path)) }
         #expect(error.code == .permissionDenied)
         #expect(error.record == directory.path + "/access")
     }
@@ -67,7 +68,7 @@ struct FileTokenStoreTests {
         let directory = StoreTestDirectory("file")
         defer { directory.remove() }
         #expect(FileManager.default.createFile(atPath: directory.path, contents: Data("x".utf8)))
-        let error = try #require(throws: TokenStoreError.self) { try FileTokenStore(directory: directory.path) }
+        let error = try await #require(throws: TokenStoreError.self) { try await FileTokenStore(configuration: .init(directory: directory.path)) }
         #expect(error.code == .misconfigured)
     }
 
@@ -75,7 +76,7 @@ struct FileTokenStoreTests {
     func noTempFiles() async throws {
         let directory = StoreTestDirectory("temp")
         defer { directory.remove() }
-        let store = try FileTokenStore(directory: directory.path)
+        let store = try await FileTokenStore(configuration: .init(directory: directory.path))
         for index in 0..<20 {
             try await store.saveAccessToken(Self.token("../u\(index)/\n"))
             try await store.saveRequestToken(RequestToken(provider: "p", token: "../r\(index)", secret: "s", createdAt: Date()))
@@ -102,7 +103,7 @@ struct FileTokenStoreTests {
     func corruptedRecord(content: String) async throws {
         let directory = StoreTestDirectory("corrupt")
         defer { directory.remove() }
-        let store = try FileTokenStore(directory: directory.path)
+        let store = try await FileTokenStore(configuration: .init(directory: directory.path))
         let good = Self.token("good")
         let bad = Self.token("bad")
         try await store.saveAccessToken(good)
@@ -147,7 +148,7 @@ struct FileTokenStoreTests {
     func misplacedRecord() async throws {
         let directory = StoreTestDirectory("moved")
         defer { directory.remove() }
-        let store = try FileTokenStore(directory: directory.path)
+        let store = try await FileTokenStore(configuration: .init(directory: directory.path))
         let alice = Self.token("alice")
         try await store.saveAccessToken(alice)
         let alicePath = directory.path + "/access/70.616c696365.json"
@@ -174,7 +175,7 @@ struct FileTokenStoreTests {
     func foreignFilesIgnored() async throws {
         let directory = StoreTestDirectory("foreign")
         defer { directory.remove() }
-        let store = try FileTokenStore(directory: directory.path)
+        let store = try await FileTokenStore(configuration: .init(directory: directory.path))
         let token = Self.token("u")
         try await store.saveAccessToken(token)
         for name in ["README.txt", "notes.json", ".DS_Store", "zz.json~", "x.y.z.json"] {
@@ -191,17 +192,17 @@ struct FileTokenStoreTests {
     func schemaVersion() async throws {
         let directory = StoreTestDirectory("schema")
         defer { directory.remove() }
-        let store = try FileTokenStore(directory: directory.path)
+        let store = try await FileTokenStore(configuration: .init(directory: directory.path))
         #expect(try await store.schemaVersion() == 1)
         try await store.close()
         let versionFile = directory.path + "/schema-version"
         #expect(try String(contentsOfFile: versionFile, encoding: .utf8) == "1\n")
         try Data("2\n".utf8).write(to: URL(fileURLWithPath: versionFile))
-        let tooNew = try #require(throws: TokenStoreError.self) { try FileTokenStore(directory: directory.path) }
+        let tooNew = try await #require(throws: TokenStoreError.self) { try await FileTokenStore(configuration: .init(directory: directory.path)) }
         #expect(tooNew.code == .schemaTooNew)
         #expect(tooNew.record == versionFile)
         try Data("banana".utf8).write(to: URL(fileURLWithPath: versionFile))
-        let damaged = try #require(throws: TokenStoreError.self) { try FileTokenStore(directory: directory.path) }
+        let damaged = try await #require(throws: TokenStoreError.self) { try await FileTokenStore(configuration: .init(directory: directory.path)) }
         #expect(damaged.code == .corruptedRecord)
     }
 
@@ -209,14 +210,14 @@ struct FileTokenStoreTests {
     func reopen() async throws {
         let directory = StoreTestDirectory("reopen")
         defer { directory.remove() }
-        let first = try FileTokenStore(directory: directory.path)
-        let second = try FileTokenStore(directory: directory.path + "/")
+        let first = try await FileTokenStore(configuration: .init(directory: directory.path))
+        let second = try await FileTokenStore(configuration: .init(directory: directory.path + "/"))
         let token = Self.token("u")
         try await first.saveAccessToken(token)
         #expect(try await second.accessToken(for: token.key) == token)
         try await first.close()
         try await second.close()
-        let reopened = try FileTokenStore(directory: directory.path)
+        let reopened = try await FileTokenStore(configuration: .init(directory: directory.path))
         #expect(try await reopened.accessToken(for: token.key) == token)
         #expect(reopened.displayName == "file://" + directory.path)
         try await reopened.close()
@@ -226,7 +227,7 @@ struct FileTokenStoreTests {
     func longKeys() async throws {
         let directory = StoreTestDirectory("long")
         defer { directory.remove() }
-        let store = try FileTokenStore(directory: directory.path)
+        let store = try await FileTokenStore(configuration: .init(directory: directory.path))
         let tokens = [Self.token(String(repeating: "b", count: 300)), Self.token("a"), Self.token("c"),
                       Self.token(String(repeating: "a", count: 200) + "z")]
         for token in tokens { try await store.saveAccessToken(token) }
@@ -252,7 +253,7 @@ struct FileTokenStoreTests {
         let directory = StoreTestDirectory("purge")
         defer { directory.remove() }
         let now = Date()
-        let store = try FileTokenStore(directory: directory.path, configuration: .init(clock: TokenClock { now }))
+        let store = try await FileTokenStore(configuration: .init(directory: directory.path, clock: TokenClock { now }))
         for index in 0..<5 {
             try await store.saveRequestToken(RequestToken(
                 provider: "p", token: "r\(index)", secret: "s", createdAt: now.addingTimeInterval(-100),
@@ -265,9 +266,9 @@ struct FileTokenStoreTests {
     }
 
     @Test("relative and root paths are refused")
-    func badPaths() {
+    func badPaths() async {
         for path in ["relative/dir", "", "/", "//"] {
-            #expect(throws: TokenStoreError.self) { try FileTokenStore(directory: path) }
+            await #expect(throws: TokenStoreError.self) { try await FileTokenStore(configuration: .init(directory: path)) }
         }
     }
 }

@@ -6,6 +6,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import TokenStoreKit
 
 /// The few POSIX calls the file store makes, returning `errno` instead of throwing so the
 /// caller can name the store and the operation in its error.
