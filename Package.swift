@@ -10,8 +10,8 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "swift-tokenstore",
-    // No `platforms`: the package builds on Linux only today. TokenStoreKit's I/O layer
-    // (`Sources/TokenStoreKit/IO`) waits on sockets through epoll, eventfd and ppoll from
+    // No `platforms`: the package builds on Linux only today. The I/O layer
+    // (`Sources/TokenStoreIO`) waits on sockets through epoll, eventfd and ppoll from
     // `CTokenStoreSystem`, several files import Glibc unconditionally, and the CLI uses
     // Glibc directly, so nothing above OAuth1 compiles on macOS. SwiftPM has no way to
     // declare a Linux-only package, and a macOS minimum here would claim a platform the
@@ -21,6 +21,10 @@ let package = Package(
         .library(name: "OAuth1", targets: ["OAuth1"]),
         .library(name: "OAuth1Testing", targets: ["OAuth1Testing"]),
         .library(name: "TokenStoreKit", targets: ["TokenStoreKit"]),
+        .library(name: "TokenStoreFile", targets: ["TokenStoreFile"]),
+        .library(name: "TokenStoreSealing", targets: ["TokenStoreSealing"]),
+        .library(name: "TokenStoreFlow", targets: ["TokenStoreFlow"]),
+        .library(name: "TokenStoreMigration", targets: ["TokenStoreMigration"]),
         .library(name: "TokenStoreSQLite", targets: ["TokenStoreSQLite"]),
         .library(name: "TokenStorePostgres", targets: ["TokenStorePostgres"]),
         .library(name: "TokenStoreRedis", targets: ["TokenStoreRedis"]),
@@ -78,14 +82,44 @@ let package = Package(
             path: "Migrations/postgres",
             resources: [.embedInCode("0001_create_tokens.sql")],
             swiftSettings: strictSettings),
+        // The contract alone (protocol, models, errors, registry, the memory store): no C
+        // library. Every store, sealing, the flow and migration build on it.
         .target(
             name: "TokenStoreKit",
             dependencies: [
-                "OAuth1",
-                "CTokenStoreOpenSSL",
-                "CTokenStoreSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings),
+        .target(
+            name: "TokenStoreFile",
+            dependencies: [
+                "TokenStoreKit", "CTokenStoreOpenSSL", "CTokenStoreSystem",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        .target(
+            name: "TokenStoreSealing",
+            dependencies: ["TokenStoreKit", "OAuth1", "CTokenStoreOpenSSL"],
+            swiftSettings: strictSettings),
+        .target(
+            name: "TokenStoreMigration",
+            dependencies: ["TokenStoreKit", "TokenStoreSealing", "CTokenStoreOpenSSL"],
+            swiftSettings: strictSettings),
+        .target(
+            name: "TokenStoreFlow",
+            dependencies: [
+                "TokenStoreKit", "OAuth1", "CTokenStoreOpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        // The I/O layer only the server drivers use: epoll, socket waits, the connection
+        // pool, the coalescer. Not a product: its API is `package`, free to change.
+        .target(
+            name: "TokenStoreIO",
+            dependencies: [
+                "TokenStoreKit", "CTokenStoreSystem",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
         .target(
@@ -98,7 +132,7 @@ let package = Package(
         .target(
             name: "TokenStorePostgres",
             dependencies: [
-                "TokenStoreKit", "TokenStorePostgresMigrations", "CTokenStoreLibPQ",
+                "TokenStoreKit", "TokenStoreIO", "TokenStorePostgresMigrations", "CTokenStoreLibPQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -106,20 +140,20 @@ let package = Package(
         .target(
             name: "TokenStoreRedis",
             dependencies: [
-                "TokenStoreKit", "CTokenStoreHiredis",
+                "TokenStoreKit", "TokenStoreIO", "CTokenStoreHiredis",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings),
         .target(
             name: "TokenStoreTesting",
-            dependencies: ["TokenStoreKit", "OAuth1Testing"],
+            dependencies: ["TokenStoreKit", "TokenStoreFlow", "OAuth1Testing"],
             swiftSettings: strictSettings),
         .target(
             name: "TokenStoreCLI",
             dependencies: [
-                "OAuth1", "OAuth1Testing", "TokenStoreKit",
-                "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis",
+                "OAuth1", "OAuth1Testing", "TokenStoreKit", "TokenStoreFile", "TokenStoreSealing", "TokenStoreFlow",
+                "TokenStoreMigration", "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -132,7 +166,7 @@ let package = Package(
         // Spawned by the conformance suite to race `take` across processes.
         .executableTarget(
             name: "tokenstore-test-worker",
-            dependencies: ["TokenStoreKit", "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis"],
+            dependencies: ["TokenStoreKit", "TokenStoreFile", "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis"],
             swiftSettings: strictSettings),
 
         // libFuzzer target for the Redis reply parser (Scripts/fuzz-resp); a plain build
@@ -151,25 +185,48 @@ let package = Package(
         .testTarget(
             name: "TokenStoreKitTests",
             dependencies: [
-                "TokenStoreKit", "TokenStoreTesting", "OAuth1", "OAuth1Testing", "TokenStoreSQLite", "tokenstore-test-worker",
+                "TokenStoreKit", "TokenStoreTesting", "OAuth1", "TokenStoreSealing", "TokenStoreFlow", "TokenStoreSQLite",
+                "tokenstore-test-worker",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings),
         .testTarget(
+            name: "TokenStoreFileTests",
+            dependencies: ["TokenStoreFile", "TokenStoreKit", "TokenStoreTesting", "tokenstore-test-worker"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "TokenStoreSealingTests",
+            dependencies: ["TokenStoreSealing", "TokenStoreFile", "TokenStoreKit", "TokenStoreTesting"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "TokenStoreFlowTests",
+            dependencies: ["TokenStoreFlow", "TokenStoreKit", "TokenStoreTesting", "OAuth1", "OAuth1Testing"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "TokenStoreMigrationTests",
+            dependencies: ["TokenStoreMigration", "TokenStoreSealing", "TokenStoreKit", "TokenStoreTesting"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "TokenStoreIOTests",
+            dependencies: ["TokenStoreIO", "TokenStoreKit", "TokenStoreTesting"],
+            swiftSettings: strictSettings),
+        .testTarget(
             name: "TokenStoreSQLiteTests",
-            dependencies: ["TokenStoreSQLite", "TokenStoreTesting", "tokenstore-test-worker"],
+            dependencies: ["TokenStoreSQLite", "TokenStoreSealing", "TokenStoreTesting", "tokenstore-test-worker"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStorePostgresTests",
-            dependencies: ["TokenStorePostgres", "TokenStoreTesting", "tokenstore-test-worker"],
+            dependencies: ["TokenStorePostgres", "TokenStoreIO", "TokenStoreSealing", "TokenStoreTesting", "tokenstore-test-worker"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreRedisTests",
-            dependencies: ["TokenStoreRedis", "TokenStoreTesting", "tokenstore-test-worker", "resp-fuzz"],
+            dependencies: ["TokenStoreRedis", "TokenStoreSealing", "TokenStoreTesting", "tokenstore-test-worker", "resp-fuzz"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreCLITests",
-            dependencies: ["TokenStoreCLI", "TokenStoreTesting", "tokenstore"],
+            dependencies: [
+                "TokenStoreCLI", "TokenStoreSealing", "TokenStoreMigration", "TokenStoreTesting", "tokenstore",
+            ],
             swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

@@ -41,6 +41,7 @@ let package = Package(
             dependencies: [
                 "CFloors",
                 .product(name: "TokenStoreKit", package: "swift-tokenstore"),
+                .product(name: "TokenStoreFile", package: "swift-tokenstore"),
                 .product(name: "TokenStoreSQLite", package: "swift-tokenstore"),
                 .product(name: "TokenStorePostgres", package: "swift-tokenstore"),
                 .product(name: "TokenStoreRedis", package: "swift-tokenstore"),

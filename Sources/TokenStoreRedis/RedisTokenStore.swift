@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import TokenStoreIO
 import TokenStoreKit
 
 /// A `TokenStore` on Redis (5.0 or later; ACL users need 6.0), through the system

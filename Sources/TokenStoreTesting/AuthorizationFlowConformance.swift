@@ -3,6 +3,7 @@ import OAuth1
 import OAuth1Testing
 import Synchronization
 import Testing
+import TokenStoreFlow
 import TokenStoreKit
 
 /// The dance with a store, proven against a driver: runs `AuthorizationFlow` with the

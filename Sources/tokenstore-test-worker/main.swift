@@ -6,6 +6,7 @@
 // every worker starts racing at once, takes every token (all concurrently), prints
 // `won HEX_TOKEN` per token it got, then `done`. Any error prints `error ...`, exit 1.
 import Foundation
+import TokenStoreFile
 import TokenStoreKit
 import TokenStorePostgres
 import TokenStoreRedis
@@ -36,6 +37,7 @@ let url = arguments[1]
 let hexTokens = Array(arguments.dropFirst(2))
 
 do {
+    TokenStoreRegistry.shared.register(FileTokenStore.driver)
     TokenStoreRegistry.shared.register(SQLiteTokenStore.driver)
     TokenStoreRegistry.shared.register(PostgresTokenStore.driver)
     TokenStoreRegistry.shared.register(RedisTokenStore.driver)

@@ -4,6 +4,7 @@ import Glibc
 import OAuth1Testing
 import Testing
 import TokenStoreKit
+import TokenStoreSealing
 
 @testable import TokenStoreCLI
 

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Testing
 import TokenStoreKit
+import TokenStoreMigration
+import TokenStoreSealing
 
 @testable import TokenStoreCLI
 

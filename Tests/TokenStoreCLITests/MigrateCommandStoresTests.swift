@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 import TokenStoreKit
+import TokenStoreMigration
 
 @testable import TokenStoreCLI
 

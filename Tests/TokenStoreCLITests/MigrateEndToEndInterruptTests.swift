@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import TokenStoreKit
+import TokenStoreMigration
 
 @testable import TokenStoreCLI
 

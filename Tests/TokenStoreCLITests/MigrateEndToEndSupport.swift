@@ -1,6 +1,8 @@
 import Foundation
 import Glibc
 import Testing
+import TokenStoreMigration
+import TokenStoreSealing
 import TokenStoreTesting
 import TokenStoreKit
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 import TokenStoreKit
+import TokenStoreSealing
 
 @testable import TokenStoreCLI
 

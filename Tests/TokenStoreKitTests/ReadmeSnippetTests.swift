@@ -1,8 +1,10 @@
 import Foundation
 import OAuth1
 import Testing
+import TokenStoreFlow
 import TokenStoreKit
 import TokenStoreSQLite
+import TokenStoreSealing
 
 /// The README's quick start, compiled here. `readmeShowsThisCode` keeps the two identical.
 private func readmeQuickStart(consumerKey: String, consumerSecret: String) async throws {

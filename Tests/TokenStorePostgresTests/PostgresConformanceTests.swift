@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokenStoreKit
+import TokenStoreSealing
 import TokenStoreTesting
 
 @testable import TokenStorePostgres

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import Testing
 import TokenStoreKit
+import TokenStoreSealing
 import TokenStoreTesting
 @testable import TokenStoreRedis
 

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenStoreKit
 import TokenStoreSQLite
+import TokenStoreSealing
 import TokenStoreTesting
 
 /// The store and flow conformance suites through ``SealedTokenStore`` over SQLite, and the

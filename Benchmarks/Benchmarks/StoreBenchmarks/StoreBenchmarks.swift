@@ -1,6 +1,7 @@
 import Benchmark
 import CFloors
 import Foundation
+import TokenStoreFile
 import TokenStoreKit
 import TokenStorePostgres
 import TokenStoreRedis
@@ -17,7 +18,7 @@ let benchmarks: @Sendable () -> Void = {
 
     registerLibraryBenchmarks("memory", getsPerCaller: 500) { InMemoryTokenStore() }
     registerLibraryBenchmarks("file", getsPerCaller: 100) {
-        try FileTokenStore(directory: try temporaryDirectory("file"))
+        try await FileTokenStore(configuration: .init(directory: try temporaryDirectory("file")))
     }
     registerSQLite()
     registerPostgres()

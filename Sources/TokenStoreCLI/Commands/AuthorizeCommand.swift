@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import OAuth1
+import TokenStoreFlow
 import TokenStoreKit
+import TokenStoreSealing
 
 /// `tokenstore authorize`: the desktop (PIN, `oob`) dance for a real provider, like
 /// `twurl authorize`, storing the access token.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TokenStoreKit
+import TokenStoreSealing
 
 /// `tokenstore bench URL [URL...]`: measures put, get, take and a mixed workload on each
 /// store inside a private key range, then prints p50/p90/p99/max latency and ops/s per

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OAuth1
 import OAuth1Testing
+import TokenStoreFlow
 import TokenStoreKit
 
 /// `tokenstore demo`: the whole dance with a store, against a local provider on loopback.

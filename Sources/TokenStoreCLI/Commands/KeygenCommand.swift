@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TokenStoreKit
+import TokenStoreSealing
 
 /// `tokenstore keygen`: prints a new random AES-256 sealing key as a key-file line.
 ///

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Glibc
 import TokenStoreKit
+import TokenStoreMigration
+import TokenStoreSealing
 
 /// `tokenstore migrate --from URL --to URL`: copies tokens between two stores in cursor
 /// pages and batches, resumable from a checkpoint, optionally verified by a digest walk.

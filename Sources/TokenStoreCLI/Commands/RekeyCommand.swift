@@ -1,6 +1,9 @@
 import ArgumentParser
 import Glibc
+import TokenStoreFile
 import TokenStoreKit
+import TokenStoreMigration
+import TokenStoreSealing
 
 /// `tokenstore rekey [URL]`: re-seals every record under the primary sealing key,
 /// resumable like `migrate`.

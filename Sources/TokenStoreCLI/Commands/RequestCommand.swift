@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OAuth1
 import TokenStoreKit
+import TokenStoreSealing
 
 /// `tokenstore request`: a signed HTTP request on behalf of a stored user, like `twurl`.
 struct RequestCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import TokenStoreKit
+import TokenStoreMigration
 
 /// Where `migrate` and `rekey` keep their checkpoints: `$XDG_STATE_HOME/tokenstore/`, else
 /// `~/.local/state/tokenstore/`, one file per run named by a hash of its stores and options.

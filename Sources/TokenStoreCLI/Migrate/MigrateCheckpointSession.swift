@@ -1,6 +1,7 @@
 import ArgumentParser
 import Synchronization
 import TokenStoreKit
+import TokenStoreMigration
 
 /// The checkpoint file of one `migrate`/`rekey` run: loads it for `--resume`, mentions a
 /// leftover one otherwise, saves after each batch, and turns failures into the right exit

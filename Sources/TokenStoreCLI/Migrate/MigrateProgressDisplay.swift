@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TokenStoreKit
+import TokenStoreMigration
 
 /// Shows a run's progress on standard error: on a terminal a one-line bar redrawn at most
 /// ten times a second; otherwise a plain line every `interval` seconds; nothing when quiet.

@@ -1,6 +1,7 @@
 import Dispatch
 import Glibc
 import TokenStoreKit
+import TokenStoreMigration
 
 /// SIGINT and SIGTERM handlers that ask the run to stop after the batch in flight: the
 /// signals are ignored at the process level and delivered to dispatch sources on a

@@ -1,4 +1,5 @@
 import TokenStoreKit
+import TokenStoreMigration
 
 /// How a `migrate`/`rekey` run meets the outside world beyond its console: whether stderr
 /// is a terminal (progress bar or plain lines) and the control its signal handlers stop.

@@ -1,4 +1,5 @@
 import OAuth1
+import TokenStoreFlow
 import TokenStoreKit
 
 /// Turns the library's typed errors into ``CLIFailure``s whose message is the error's

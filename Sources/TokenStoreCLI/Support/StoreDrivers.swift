@@ -1,3 +1,4 @@
+import TokenStoreFile
 import TokenStoreKit
 import TokenStorePostgres
 import TokenStoreRedis
@@ -6,9 +7,10 @@ import TokenStoreSQLite
 /// The drivers `tokenstore` knows, registered once so every `--store URL` accepts any of
 /// their schemes (`memory:`, `file:`, `sqlite:`, `postgres:`, `postgresql:`, `redis:`).
 enum StoreDrivers {
-    /// Registers the SQLite, PostgreSQL and Redis drivers with `registry` (the memory and
-    /// file drivers are built in). Registering twice is harmless.
+    /// Registers the file, SQLite, PostgreSQL and Redis drivers with `registry` (the memory
+    /// driver is built in). Registering twice is harmless.
     static func registerAll(in registry: TokenStoreRegistry = .shared) {
+        registry.register(FileTokenStore.driver)
         registry.register(SQLiteTokenStore.driver)
         registry.register(PostgresTokenStore.driver)
         registry.register(RedisTokenStore.driver)

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TokenStoreFile
 import TokenStoreKit
 import TokenStoreRedis
 

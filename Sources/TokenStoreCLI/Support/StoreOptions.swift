@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenStoreKit
+import TokenStoreSealing
 
 /// `--store URL`, defaulting to the SQLite file in the user's data directory.
 struct StoreOptions: ParsableArguments, Sendable {

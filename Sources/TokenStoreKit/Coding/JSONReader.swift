@@ -2,19 +2,19 @@
 /// records): whitespace, punctuation, string literals and objects of strings, over UTF-8
 /// bytes (RFC 8259). Every method returns `nil` (or `false`) on malformed input and never
 /// reads outside the buffer; callers decide what a failure means.
-struct JSONReader {
-    let bytes: UnsafeBufferPointer<UInt8>
+package struct JSONReader {
+    package let bytes: UnsafeBufferPointer<UInt8>
     /// Whether strings are checked to be valid UTF-8: needed for bytes read from a file,
     /// not for the bytes of a Swift `String`, which are valid already.
-    let validatesUTF8: Bool
-    var index = 0
+    package let validatesUTF8: Bool
+    package var index = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>, validatesUTF8: Bool) {
+    package init(bytes: UnsafeBufferPointer<UInt8>, validatesUTF8: Bool) {
         self.bytes = bytes
         self.validatesUTF8 = validatesUTF8
     }
 
-    mutating func skipSpace() {
+    package mutating func skipSpace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
@@ -25,7 +25,7 @@ struct JSONReader {
 
     /// Consumes `byte` after any whitespace; `false` (consuming only the whitespace) when
     /// the next byte is another.
-    mutating func take(_ byte: UInt8) -> Bool {
+    package mutating func take(_ byte: UInt8) -> Bool {
         skipSpace()
         guard index < bytes.count, bytes[index] == byte else { return false }
         index += 1
@@ -33,19 +33,19 @@ struct JSONReader {
     }
 
     /// The next byte after any whitespace, not consumed.
-    mutating func peek() -> UInt8? {
+    package mutating func peek() -> UInt8? {
         skipSpace()
         return index < bytes.count ? bytes[index] : nil
     }
 
     /// Whether only whitespace is left.
-    mutating func isAtEnd() -> Bool {
+    package mutating func isAtEnd() -> Bool {
         skipSpace()
         return index == bytes.count
     }
 
     /// An object whose values are all strings; a repeated key keeps its last value.
-    mutating func stringObject() -> [String: String]? {
+    package mutating func stringObject() -> [String: String]? {
         guard take(UInt8(ascii: "{")) else { return nil }
         var result: [String: String] = [:]
         if take(UInt8(ascii: "}")) { return result }
@@ -59,7 +59,7 @@ struct JSONReader {
 
     /// A string literal, after any whitespace. The common one, without escapes, is one
     /// copy of its bytes.
-    mutating func string() -> String? {
+    package mutating func string() -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
         let start = index
         while index < bytes.count {
@@ -155,12 +155,12 @@ struct JSONReader {
 }
 
 /// Writing JSON string literals, for the same codecs.
-enum JSONWriter {
+package enum JSONWriter {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// `value` as a JSON string literal: `"` and `\` escaped, control characters as
     /// `\n`, `\r`, `\t` or `\u00XX`, everything else as is (UTF-8, `/` unescaped).
-    static func appendString(_ value: String, to out: inout [UInt8]) {
+    package static func appendString(_ value: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in value.utf8 {
             switch byte {

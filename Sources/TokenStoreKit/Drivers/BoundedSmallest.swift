@@ -1,17 +1,17 @@
 /// The `capacity` smallest keys seen, with their values, in ascending order.
-struct BoundedSmallest<Key: Comparable, Value> {
-    let capacity: Int
-    private(set) var keys: [Key] = []
-    private(set) var values: [Value] = []
+package struct BoundedSmallest<Key: Comparable, Value> {
+    package let capacity: Int
+    package private(set) var keys: [Key] = []
+    package private(set) var values: [Value] = []
 
-    init(capacity: Int) { self.capacity = capacity }
+    package init(capacity: Int) { self.capacity = capacity }
 
     /// Whether `key` would be kept (so a caller can skip reading a file for it).
-    func admits(_ key: Key) -> Bool {
+    package func admits(_ key: Key) -> Bool {
         keys.count < capacity || (keys.last.map { key < $0 } ?? true)
     }
 
-    mutating func insert(_ key: Key, _ value: Value) {
+    package mutating func insert(_ key: Key, _ value: Value) {
         guard admits(key) else { return }
         var low = 0
         var high = keys.count

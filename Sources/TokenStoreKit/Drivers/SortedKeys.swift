@@ -40,10 +40,10 @@ struct SortedKeys<Key: Comparable>: Sendable where Key: Sendable {
 }
 
 /// A request token's name compared by its UTF-8 bytes, the order every driver lists in.
-struct ByteOrderedString: Comparable, Hashable, Sendable {
-    var value: String
-    init(_ value: String) { self.value = value }
-    static func < (lhs: ByteOrderedString, rhs: ByteOrderedString) -> Bool {
+package struct ByteOrderedString: Comparable, Hashable, Sendable {
+    package var value: String
+    package init(_ value: String) { self.value = value }
+    package static func < (lhs: ByteOrderedString, rhs: ByteOrderedString) -> Bool {
         lhs.value.utf8.lexicographicallyPrecedes(rhs.value.utf8)
     }
 }

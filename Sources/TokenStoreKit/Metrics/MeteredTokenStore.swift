@@ -17,7 +17,7 @@ import CoreMetrics
 ///   ``TokenStoreError``).
 ///
 /// Nothing about a token (provider, user, secret) is ever a dimension. Wrap the store
-/// outermost, around a ``SealedTokenStore`` too, so sealing failures are counted.
+/// outermost, around a `SealedTokenStore` too, so sealing failures are counted.
 public final class MeteredTokenStore: TokenStore {
     /// The store every call goes to.
     public let wrapped: any TokenStore

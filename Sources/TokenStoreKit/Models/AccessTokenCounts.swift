@@ -18,7 +18,7 @@ public struct AccessTokenCounts: Sendable, Hashable {
     }
 
     /// Adds one token of `provider`.
-    mutating func add(_ provider: String) {
+    package mutating func add(_ provider: String) {
         let (added, overflow) = byProvider[provider, default: 0].addingReportingOverflow(1)
         byProvider[provider] = overflow ? Int.max : added
     }

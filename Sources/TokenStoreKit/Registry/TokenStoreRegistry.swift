@@ -2,7 +2,8 @@ import Synchronization
 
 /// Maps URL schemes to drivers.
 ///
-/// ``shared`` knows `memory:` and `file:`; each driver module adds its own with one call:
+/// ``shared`` knows `memory:`; each driver module (the file store's `TokenStoreFile`
+/// included) adds its own with one call:
 ///
 /// ```swift
 /// TokenStoreRegistry.shared.register(SQLiteTokenStore.driver)
@@ -11,8 +12,8 @@ import Synchronization
 public final class TokenStoreRegistry: Sendable {
     private let drivers: Mutex<[String: TokenStoreDriver]>
 
-    /// The process-wide registry, with the built-in `memory` and `file` drivers.
-    public static let shared = TokenStoreRegistry(drivers: [InMemoryTokenStore.driver, FileTokenStore.driver])
+    /// The process-wide registry, with the built-in `memory` driver.
+    public static let shared = TokenStoreRegistry(drivers: [InMemoryTokenStore.driver])
 
     /// Creates a registry holding `drivers`.
     public init(drivers: [TokenStoreDriver] = []) {

@@ -1,6 +1,7 @@
 import CTokenStoreLibPQ
 import Dispatch
 import Synchronization
+import TokenStoreIO
 import TokenStoreKit
 
 /// A connection's cancel key (`PQgetCancel`): what a cancel request needs, apart from the

@@ -1,4 +1,5 @@
 import CTokenStoreLibPQ
+import TokenStoreIO
 import TokenStoreKit
 
 /// One statement's outcome in a script: its command tag (`INSERT 0 5` -> `INSERT`) and rows.

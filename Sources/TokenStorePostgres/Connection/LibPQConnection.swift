@@ -1,5 +1,6 @@
 import CTokenStoreLibPQ
 import Foundation
+import TokenStoreIO
 import TokenStoreKit
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Synchronization
+import TokenStoreIO
 import TokenStoreKit
 
 /// Coalesces concurrent single-statement calls of one store into libpq pipelines.

@@ -1,4 +1,5 @@
 import ServiceLifecycle
+import TokenStoreIO
 import TokenStoreKit
 
 extension PostgresTokenStore: Service {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import TokenStoreIO
 import TokenStoreKit
 
 /// A `TokenStore` on PostgreSQL through libpq, for many workers on many machines.

@@ -1,6 +1,7 @@
 import CTokenStoreHiredis
 import Dispatch
 import Glibc
+import TokenStoreIO
 import TokenStoreKit
 
 extension HiredisConnection {

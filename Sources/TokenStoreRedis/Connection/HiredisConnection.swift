@@ -3,6 +3,7 @@ import Dispatch
 import Glibc
 import Logging
 import Synchronization
+import TokenStoreIO
 import TokenStoreKit
 
 /// One non-blocking connection, opened by hiredis.

@@ -1,4 +1,5 @@
 import Synchronization
+import TokenStoreIO
 import TokenStoreKit
 
 /// Coalesces concurrent single-round-trip calls of one store into pipelines.
