@@ -23,12 +23,12 @@ extension PostgresTokenStore {
         while true {
             do {
                 return try await pool.withConnection { connection in
-                    if connection.looksClosedByServer() {
+                    if connection.isStale() {
                         connection.markBroken()
                         throw StaleConnection()
                     }
                     let deadline = ContinuousClock.now + configuration.statementTimeout + .seconds(1)
-                    connection.waitsInline = !pipeliner.hasCompany
+                    connection.mayWaitInline = !pipeliner.hasCompany
                     return try await body(connection, deadline)
                 }
             } catch {
