@@ -69,10 +69,12 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     ///
     /// - Throws: `TokenStoreError`: `TokenStoreError.Code.unavailable`,
     ///   `TokenStoreError.Code.authenticationFailed`, `TokenStoreError.Code.misconfigured`
-    ///   (unknown database, TLS required but unavailable, a `client_encoding` other than UTF8),
+    ///   (a pool size or timeout out of range, unknown database, TLS required but
+    ///   unavailable, a `client_encoding` other than UTF8),
     ///   `TokenStoreError.Code.timedOut`,
     ///   `TokenStoreError.Code.schemaTooNew`.
     public init(configuration: Configuration) async throws {
+        try configuration.validate()
         if let encoding = PostgresClientEncoding.foreignEncoding(in: configuration.connectionParameters) {
             throw PostgresClientEncoding.refused(encoding, store: configuration.displayName)
         }
@@ -92,15 +94,15 @@ public final class PostgresTokenStore: TokenStore, Sendable {
         // client_encoding last: it overrides the URL's options, PGCLIENTENCODING and defaults.
         let parameters = [("application_name", "swift-tokenstore")] + configuration.connectionParameters + [PostgresClientEncoding.parameter]
         let connectTimeout = configuration.connectTimeout
-        let statementTimeout = configuration.statementTimeout
+        let operationTimeout = configuration.operationTimeout
         let logger = configuration.logger
         let name = configuration.displayName
         pool = ConnectionPool(configuration: poolConfiguration, logger: logger) {
             let connection = try await LibPQConnection.connect(parameters: parameters, deadline: .now + connectTimeout)
-            // Capped before multiplying (a configured `.seconds(.max)` must not trap), and
-            // to the largest value statement_timeout takes (an int of milliseconds).
-            let seconds = min(max(statementTimeout.components.seconds, 0), Int64(Int32.max) / 1000 - 1)
-            let milliseconds = seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+            // The server's own limit on every statement of the session. `validate()` keeps the
+            // timeout within an hour; the cap keeps the product in range regardless.
+            let seconds = min(max(operationTimeout.components.seconds, 0), Int64(Int32.max) / 1000 - 1)
+            let milliseconds = seconds * 1000 + operationTimeout.components.attoseconds / 1_000_000_000_000_000
             // Again after connecting: `options=-c client_encoding=...` may have won the startup.
             _ = try await connection.execute(
                 sql: "SET statement_timeout = \(milliseconds); \(PostgresClientEncoding.setStatement)", deadline: .now + connectTimeout)

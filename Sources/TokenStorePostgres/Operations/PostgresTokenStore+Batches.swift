@@ -78,7 +78,7 @@ extension PostgresTokenStore {
         _ tokens: [Token], upsert: PostgresStatements.StagedUpsert, operation: String,
         key: (Token) -> [String], fields: (Token) -> [String?]
     ) async throws -> Int {
-        let timeout = configuration.statementTimeout + .seconds(1)
+        let timeout = configuration.operationTimeout + .seconds(1)
         // Copying straight in is tried while the last bulk call met no existing key: a
         // call that would fail it (a second run, a resume) skips the wasted COPY.
         let tryDirect = bulkKeysLikelyNew.load(ordering: .relaxed)

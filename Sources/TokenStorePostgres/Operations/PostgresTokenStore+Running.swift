@@ -27,7 +27,7 @@ extension PostgresTokenStore {
                         connection.markBroken()
                         throw StaleConnection()
                     }
-                    let deadline = ContinuousClock.now + configuration.statementTimeout + .seconds(1)
+                    let deadline = ContinuousClock.now + configuration.operationTimeout + .seconds(1)
                     connection.mayWaitInline = !pipeliner.hasCompany
                     return try await body(connection, deadline)
                 }
