@@ -28,7 +28,7 @@ extension PostgresTokenStore {
         let statement = policy == .overwrite ? statements.saveAccessTokensOverwrite : statements.saveAccessTokensIfNewer
         return try await writeStaged(
             tokens, upsert: statement, operation: "saveAccessTokens",
-            key: { [$0.provider, $0.userID] }, fields: { PostgresRowCodec.parameters($0) })
+            key: { PostgresRecordCodec.key($0) }, fields: { PostgresRecordCodec.parameters($0) })
     }
 
     /// Saves the batch like ``saveAccessTokens(_:policy:)``: staged with `COPY` in chunks,
@@ -44,7 +44,7 @@ extension PostgresTokenStore {
         }
         return try await writeStaged(
             tokens, upsert: statements.saveRequestTokens, operation: "saveRequestTokens",
-            key: { [$0.token] }, fields: { PostgresRowCodec.parameters($0) })
+            key: { PostgresRecordCodec.key($0) }, fields: { PostgresRecordCodec.parameters($0) })
     }
 
     /// How many times a bulk save is run when the server rolls it back to break a deadlock

@@ -5,7 +5,7 @@ import TokenStoreKit
 /// the checks that turn a row the migrations did not write into `corruptedRecord`.
 extension PostgresTokenStore {
     /// The clock's now as a stored timestamp parameter (milliseconds).
-    func storedNow() -> String { String(TokenTimestamp.milliseconds(configuration.clock.now())) }
+    func storedNow() -> String { PostgresRecordCodec.timestamp(configuration.clock.now()) }
 
     func checkLimit(_ limit: Int, operation: String) throws {
         guard limit >= 1 else {

@@ -3,17 +3,17 @@ import TokenStoreKit
 
 extension PostgresTokenStore {
     public func saveRequestToken(_ token: RequestToken) async throws {
-        let parameters = PostgresRowCodec.parameters(token)
-        try PostgresRowCodec.checkStorable(parameters, store: displayName, operation: "saveRequestToken")
+        let parameters = PostgresRecordCodec.parameters(token)
+        try PostgresRecordCodec.checkStorable(parameters, store: displayName, operation: "saveRequestToken")
         _ = try await run(statements.saveRequestToken, parameters, operation: "saveRequestToken")
     }
 
     public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
-        guard !PostgresRowCodec.hasNUL(oauthToken) else { return nil }
+        guard !PostgresRecordCodec.hasNUL(oauthToken) else { return nil }
         let rows = try await run(statements.takeRequestToken, [oauthToken], operation: "takeRequestToken")
         guard let row = rows.first else { return nil }
         try checkShape(rows, "takeRequestToken", record: "request token \(oauthToken)")
-        guard let token = PostgresRowCodec.requestToken(row) else {
+        guard let token = PostgresRecordCodec.requestToken(row) else {
             throw corrupted("takeRequestToken", record: "request token \(oauthToken)")
         }
         return token.isExpired(at: configuration.clock.now()) ? nil : token
@@ -29,7 +29,7 @@ extension PostgresTokenStore {
         }
         try checkShape(rows, "listRequestTokens", record: "request tokens after \(cursor ?? "the start")")
         let tokens = try rows.map { row in
-            guard let token = PostgresRowCodec.requestToken(row) else {
+            guard let token = PostgresRecordCodec.requestToken(row) else {
                 throw corrupted("listRequestTokens", record: "request token \(row.first.flatMap { $0 } ?? "?")")
             }
             return token
