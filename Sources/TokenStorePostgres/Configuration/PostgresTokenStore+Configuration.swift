@@ -67,7 +67,7 @@ extension PostgresTokenStore {
         }
 
         /// Checks the values a URL or a caller may have got wrong: pool sizes and timeouts
-        /// (``ConnectionLimits``, the same check and message as the other drivers) and the
+        /// (`ConnectionLimits`, the same check and message as the other drivers) and the
         /// schema name.
         ///
         /// - Throws: `TokenStoreError.Code.misconfigured` naming the URL parameter.

@@ -28,7 +28,7 @@ extension PostgresTokenStore.Configuration {
     ///
     /// The driver's own parameters (`driverParameters`: `schema`, `pool_min`, `pool_max`,
     /// `pool_idle_timeout`, `pool_acquire_timeout`, `operation_timeout`, `connect_timeout`;
-    /// pool sizes and timeouts are checked by ``ConnectionLimits``) are taken out; the rest
+    /// pool sizes and timeouts are checked by `ConnectionLimits`) are taken out; the rest
     /// (`sslmode`, `sslrootcert`, `application_name`, ...) go to libpq, which validates them.
     /// `statement_timeout`, the old name of `operation_timeout`, is still read for one
     /// release, with a warning logged to `options.logger`.
