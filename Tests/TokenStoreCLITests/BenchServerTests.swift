@@ -23,7 +23,7 @@ enum BenchServers {
     /// PostgreSQL connect and statement timeouts for the CLI's server tests, far above the
     /// default 10 s: while the whole suite starts at once on a loaded 2-core runner,
     /// opening a store was seen to take longer than that, and these tests are not about timing.
-    static let patientPostgres = "connect_timeout=120&statement_timeout=120"
+    static let patientPostgres = "connect_timeout=120&operation_timeout=120"
 
     static func url(_ variable: String, parameter: String) throws -> String {
         let base = try #require(environment[variable], "\(variable) must be set (Scripts/test-servers); CI never skips")

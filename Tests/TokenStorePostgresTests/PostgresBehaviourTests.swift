@@ -112,7 +112,7 @@ extension PostgresServerTests {
 
         @Test("a statement over the statement timeout: timedOut, and the store keeps working")
         func statementTimeout() async throws {
-            let url = try PostgresTestServer.urlWithFreshSchema(extra: "&statement_timeout=0.2")
+            let url = try PostgresTestServer.urlWithFreshSchema(extra: "&operation_timeout=0.2")
             let store = try await PostgresTokenStore(url: url)
             let error = await storeError {
                 _ = try await store.withConnection("sleep") { connection, deadline throws(LibPQFailure) in

@@ -14,7 +14,7 @@ extension PostgresServerTests {
         func cancelledCallCancelsStatement() async throws {
             // One connection, and a server-side limit far beyond the test: only a cancel
             // request can end the statement early.
-            let url = try PostgresTestServer.urlWithFreshSchema(extra: "&pool_max=1&statement_timeout=600")
+            let url = try PostgresTestServer.urlWithFreshSchema(extra: "&pool_max=1&operation_timeout=600")
             let store = try await PostgresTokenStore(url: url)
             let observer = try await PostgresTokenStore(url: url)
             let pid = try await backendPID(of: store)
@@ -42,7 +42,7 @@ extension PostgresServerTests {
 
         @Test("a call whose deadline passes stops its statement on the server and leaves the connection reusable")
         func timedOutCallCancelsStatement() async throws {
-            let url = try PostgresTestServer.urlWithFreshSchema(extra: "&pool_max=1&statement_timeout=600")
+            let url = try PostgresTestServer.urlWithFreshSchema(extra: "&pool_max=1&operation_timeout=600")
             let store = try await PostgresTokenStore(url: url)
             let observer = try await PostgresTokenStore(url: url)
             let pid = try await backendPID(of: store)
@@ -61,7 +61,7 @@ extension PostgresServerTests {
 
         @Test("a cancelled call inside a transaction closes its connection: the next call gets a fresh one")
         func cancelledInTransactionIsReplaced() async throws {
-            let url = try PostgresTestServer.urlWithFreshSchema(extra: "&pool_max=1&statement_timeout=600")
+            let url = try PostgresTestServer.urlWithFreshSchema(extra: "&pool_max=1&operation_timeout=600")
             let store = try await PostgresTokenStore(url: url)
             let observer = try await PostgresTokenStore(url: url)
             let pid = try await backendPID(of: store)

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Synchronization
 import Testing
 import TokenStoreKit
 
@@ -9,12 +11,12 @@ struct PostgresConfigurationTests {
     @Test("a URL's driver parameters are taken out, libpq's passed on, the password hidden")
     func url() throws {
         let configuration = try PostgresTokenStore.Configuration(
-            url: "postgres://app:s3cr%40t@db.internal:6543/tokens?sslmode=disable&application_name=web&pool_max=16&pool_min=2&pool_idle_timeout=30&pool_acquire_timeout=1.5&statement_timeout=2&schema=auth")
+            url: "postgres://app:s3cr%40t@db.internal:6543/tokens?sslmode=disable&application_name=web&pool_max=16&pool_min=2&pool_idle_timeout=30&pool_acquire_timeout=1.5&operation_timeout=2&schema=auth")
         #expect(configuration.maxConnections == 16)
         #expect(configuration.minConnections == 2)
         #expect(configuration.idleTimeout == .seconds(30))
         #expect(configuration.acquireTimeout == .milliseconds(1500))
-        #expect(configuration.statementTimeout == .seconds(2))
+        #expect(configuration.operationTimeout == .seconds(2))
         #expect(configuration.schema == "auth")
         let conninfo = try #require(configuration.connectionParameters.first { $0.0 == "dbname" }?.1)
         #expect(conninfo == "postgres://app:s3cr%40t@db.internal:6543/tokens?sslmode=disable&application_name=web")
@@ -40,7 +42,7 @@ struct PostgresConfigurationTests {
             "postgres://app:pw@host/db?pool_max=0",
             "postgres://app:pw@host/db?pool_max=lots",
             "postgres://app:pw@host/db?pool_min=5&pool_max=2",
-            "postgres://app:pw@host/db?statement_timeout=-1",
+            "postgres://app:pw@host/db?operation_timeout=-1",
             "postgres://app:pw@host/db?no_such_option=1",
             "postgres://app:pw@host/db?schema=",
             "host=x password='pw",
@@ -59,8 +61,107 @@ struct PostgresConfigurationTests {
         }
     }
 
+    @Test("operation_timeout sets the per-call timeout; nothing is logged")
+    func operationTimeout() throws {
+        let warnings = WarningLog()
+        let configuration = try PostgresTokenStore.Configuration(
+            url: "postgres://app:pw@host/db?operation_timeout=2.5", options: TokenStoreOptions(logger: warnings.logger))
+        #expect(configuration.operationTimeout == .milliseconds(2500))
+        #expect(warnings.messages.isEmpty)
+        let conninfo = try #require(configuration.connectionParameters.first { $0.0 == "dbname" }?.1)
+        #expect(!conninfo.contains("timeout"))
+    }
+
+    @Test("the old name statement_timeout is still read, with a warning naming operation_timeout")
+    func oldOperationTimeoutName() throws {
+        let warnings = WarningLog()
+        let configuration = try PostgresTokenStore.Configuration(
+            url: "host=db dbname=app statement_timeout=3", options: TokenStoreOptions(logger: warnings.logger))
+        #expect(configuration.operationTimeout == .seconds(3))
+        #expect(warnings.messages.count == 1)
+        #expect(warnings.messages.first?.contains("statement_timeout") == true)
+        #expect(warnings.messages.first?.contains("operation_timeout") == true)
+        let conninfo = try #require(configuration.connectionParameters.first { $0.0 == "dbname" }?.1)
+        #expect(!conninfo.contains("statement_timeout"))
+    }
+
+    @Test("a bad pool size or timeout gets ConnectionLimits' message",
+        arguments: [
+            ("operation_timeout", "0"), ("operation_timeout", "soon"), ("operation_timeout", "3601"),
+            ("statement_timeout", "-1"), ("connect_timeout", "0"), ("pool_acquire_timeout", "nan"),
+            ("pool_idle_timeout", "1e9"), ("pool_max", "0"), ("pool_max", "10001"), ("pool_min", "-1"),
+        ])
+    func limitMessages(name: String, value: String) throws {
+        let expected = Self.limitsError(name: name, value: value)
+        #expect(expected != nil, "ConnectionLimits accepts \(name)=\(value)")
+        do {
+            _ = try PostgresTokenStore.Configuration(url: "postgres://app:pw@host/db?\(name)=\(value)")
+            Issue.record("expected an error for \(name)=\(value)")
+        } catch let error as TokenStoreError {
+            #expect(error.code == .misconfigured)
+            #expect(error.message == expected?.message)
+            #expect(!error.description.contains("pw"), "\(error)")
+        }
+    }
+
+    @Test("values set in Swift get the same check at open, before any connect: no trap on .seconds(.max)")
+    func limitsSetInSwift() async throws {
+        var configuration = try PostgresTokenStore.Configuration(url: "postgres://app:pw@127.0.0.1:1/db")
+        configuration.operationTimeout = .seconds(Int64.max)
+        let timeout = await #expect(throws: TokenStoreError.self) { _ = try await PostgresTokenStore(configuration: configuration) }
+        #expect(timeout?.code == .misconfigured)
+        #expect(timeout?.message.hasPrefix("operation_timeout must be above 0") == true)
+        configuration.operationTimeout = .seconds(1)
+        configuration.minConnections = 9
+        let pool = await #expect(throws: TokenStoreError.self) { _ = try await PostgresTokenStore(configuration: configuration) }
+        #expect(pool?.code == .misconfigured)
+        #expect(pool?.message.hasPrefix("pool_min must be between 0 and pool_max") == true)
+    }
+
+    /// The error ``ConnectionLimits`` gives for `name=value`, as a URL parameter.
+    static func limitsError(name: String, value: String) -> TokenStoreError? {
+        let parameters = [name: value]
+        do {
+            if name.hasPrefix("pool_m") {
+                let range = name == "pool_max" ? ConnectionLimits.maxConnectionsRange : 0...ConnectionLimits.maxConnectionsRange.upperBound
+                _ = try ConnectionLimits.count(name, in: parameters, range: range, store: "s")
+            } else {
+                _ = try ConnectionLimits.seconds(name, in: parameters, store: "s")
+            }
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     @Test("the registry opens postgres: and postgresql: through the driver")
     func driverSchemes() {
         #expect(PostgresTokenStore.driver.schemes == ["postgres", "postgresql"])
+    }
+}
+
+/// Collects the messages of warnings logged through ``logger``.
+final class WarningLog: Sendable {
+    private let state = Mutex<[String]>([])
+    var messages: [String] { state.withLock { $0 } }
+
+    var logger: Logger {
+        Logger(label: "test.postgres.configuration") { _ in Handler(log: self) }
+    }
+
+    struct Handler: LogHandler {
+        let log: WarningLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            guard event.level >= .warning else { return }
+            log.state.withLock { $0.append(event.message.description) }
+        }
     }
 }

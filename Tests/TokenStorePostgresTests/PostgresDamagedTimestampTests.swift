@@ -73,19 +73,5 @@ extension PostgresServerTests {
                 Self.expectCorrupted(take, record: "rt", operation: "takeRequestToken")
             }
         }
-
-        @Test("a statement timeout of .seconds(.max) is capped to what PostgreSQL takes, not a trap")
-        func hugeStatementTimeout() async throws {
-            var configuration = try PostgresTokenStore.Configuration(url: try PostgresTestServer.urlWithFreshSchema())
-            configuration.statementTimeout = .seconds(Int64.max)
-            let store = try await PostgresTokenStore(configuration: configuration)
-            try await store.saveAccessToken(AccessToken(provider: "p", userID: "u", token: "t", secret: "s", createdAt: Date()))
-            #expect(try await store.accessToken(for: AccessTokenKey(provider: "p", userID: "u")) != nil)
-            let schema = PostgresStatements.quote(configuration.schema)
-            _ = try await store.withConnection("test") { connection, deadline throws(LibPQFailure) in
-                try await connection.execute(sql: "DROP SCHEMA \(schema) CASCADE", deadline: deadline)
-            }
-            try await store.close()
-        }
     }
 }

@@ -142,7 +142,7 @@ extension PostgresServerTests {
         @Test("the statement timeout applies to each pipelined statement on its own")
         func statementTimeoutPerStatement() async throws {
             let store = try await PostgresTokenStore(
-                url: try PostgresTestServer.urlWithFreshSchema(extra: "&pool_max=2&statement_timeout=0.3"))
+                url: try PostgresTestServer.urlWithFreshSchema(extra: "&pool_max=2&operation_timeout=0.3"))
             let sleep = { (seconds: String) in
                 PipelinedStatement(name: "test_sleep", sql: "SELECT pg_sleep($1::float8)::text || $1", parameters: [seconds], readOnly: true)
             }

@@ -25,7 +25,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
     private var replySpin = ReplySpin()
     /// Whether reply waits may poll inline first (``replySpin``) or park at once; set by
     /// the store for each lease from how busy it is.
-    var waitsInline = true
+    var mayWaitInline = true
     /// Whether waits end when the task is cancelled; `false` while a pipeline carries
     /// other callers' statements (only the deadline ends those waits).
     var waitsCancellable = true
@@ -203,7 +203,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
     /// read, and a server that terminates sessions sends an error and then closes; either
     /// part may arrive first, so anything readable means "replace it" (a rare async notice
     /// only costs a reconnect).
-    func looksClosedByServer() -> Bool {
+    func isStale() -> Bool {
         guard let handle, PQstatus(handle) == CONNECTION_OK else { return true }
         var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
         return poll(&descriptor, 1, 0) != 0
@@ -260,7 +260,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
     func nextResult(deadline: ContinuousClock.Instant) async throws(LibPQFailure) -> OpaquePointer? {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
         while PQisBusy(handle) != 0 {
-            try await waitForSocket(.readable, deadline: deadline, spin: waitsInline ? replySpin.budget : .zero)
+            try await waitForSocket(.readable, deadline: deadline, spin: mayWaitInline ? replySpin.budget : .zero)
             if PQconsumeInput(handle) == 0 { throw broken() }
         }
         return PQgetResult(handle)

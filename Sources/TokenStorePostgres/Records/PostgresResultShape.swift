@@ -29,15 +29,9 @@ struct PostgresResultShape: Sendable {
     /// The result's columns in order: names as in the table, for the error message.
     let columns: [(name: String, kind: Kind)]
 
-    static let requestToken = PostgresResultShape(columns: [
-        ("token", .text), ("provider", .text), ("secret", .text), ("callback_url", .text), ("return_to", .text),
-        ("session_binding", .text), ("metadata", .text), ("created_at", .integer), ("expires_at", .integer),
-    ])
+    static let requestToken = PostgresResultShape(columns: PostgresRecordCodec.requestColumns.map { ($0.name, $0.kind) })
 
-    static let accessToken = PostgresResultShape(columns: [
-        ("provider", .text), ("user_id", .text), ("token", .text), ("secret", .text), ("screen_name", .text),
-        ("access_type", .text), ("metadata", .text), ("created_at", .integer), ("updated_at", .integer),
-    ])
+    static let accessToken = PostgresResultShape(columns: PostgresRecordCodec.accessColumns.map { ($0.name, $0.kind) })
 
     /// The first column of a result whose type this shape does not accept, if any.
     /// `columnType` is `PQftype`; a column count that differs is a mismatch at the first

@@ -118,7 +118,7 @@ struct PostgresStagedWrite {
     private mutating func encode<Token>(_ chunk: ArraySlice<Token>, rounds: [[Int]]?, fields: (Token) -> [String?]) -> Bool {
         func append(_ token: Token, round: Int?) -> Bool {
             let values = fields(token)
-            guard !values.contains(where: { $0.map(PostgresRowCodec.hasNUL) == true }) else { return false }
+            guard !values.contains(where: { $0.map(PostgresRecordCodec.hasNUL) == true }) else { return false }
             PostgresCopyText.appendRow(round: round, values, to: &buffer)
             return true
         }

@@ -3,6 +3,15 @@ import TokenStoreKit
 import TokenStorePostgresMigrations
 
 extension PostgresTokenStore: SchemaManagedTokenStore {
+    public func schemaVersion() async throws -> Int {
+        if !schemaGate.allowsOperations { return try await schemaStatus().currentVersion }
+        let rows = try await run(statements.schemaVersion, [], operation: "schemaVersion", idempotent: true)
+        guard let value = rows.first?.first.flatMap({ $0 }).flatMap({ Int($0) }) else {
+            throw corrupted("schemaVersion", record: "schema_migrations")
+        }
+        return value
+    }
+
     /// Reads the store schema's `schema_migrations` (none when it was never migrated) and
     /// compares it with `Migrations/postgres`. Changes nothing in the database; a store
     /// whose token operations were refused serves them again once the status is up to

@@ -57,9 +57,6 @@ struct PostgresStatements: Sendable {
         }
     }
 
-    static let requestColumns = "token, provider, secret, callback_url, return_to, session_binding, metadata::text, created_at, expires_at"
-    static let accessColumns = "provider, user_id, token, secret, screen_name, access_type, metadata::text, created_at, updated_at"
-
     let saveRequestToken: Statement
     let takeRequestToken: Statement
     let purgeRequestTokens: Statement
@@ -81,38 +78,33 @@ struct PostgresStatements: Sendable {
         let s = PostgresStatements.quote(schema)
         let request = "\(s).request_tokens"
         let access = "\(s).access_tokens"
+        let requestColumns = PostgresRecordCodec.requestColumns
+        let accessColumns = PostgresRecordCodec.accessColumns
         saveRequestToken = Statement(
             name: "ts_save_rt",
             sql: """
-                INSERT INTO \(request) (token, provider, secret, callback_url, return_to, session_binding, metadata, created_at, expires_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)
-                ON CONFLICT (token) DO UPDATE SET provider = EXCLUDED.provider, secret = EXCLUDED.secret,
-                    callback_url = EXCLUDED.callback_url, return_to = EXCLUDED.return_to,
-                    session_binding = EXCLUDED.session_binding, metadata = EXCLUDED.metadata,
-                    created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+                INSERT INTO \(request) (\(requestColumns.nameList))
+                VALUES (\(requestColumns.placeholders))
+                \(requestColumns.onConflictUpdate)
                 """)
         // Deletes the token whether or not it expired (an expired one is garbage anyway);
         // the caller returns it only when `expires_at` is still ahead.
         takeRequestToken = Statement(
-            name: "ts_take_rt", sql: "DELETE FROM \(request) WHERE token = $1 RETURNING \(Self.requestColumns)",
+            name: "ts_take_rt", sql: "DELETE FROM \(request) WHERE token = $1 RETURNING \(requestColumns.selectList)",
             shape: .requestToken)
         purgeRequestTokens = Statement(name: "ts_purge_rt", sql: "DELETE FROM \(request) WHERE expires_at <= $1")
         listRequestTokensFirst = Statement(
             name: "ts_list_rt0",
-            sql: "SELECT \(Self.requestColumns) FROM \(request) WHERE expires_at > $1 ORDER BY token LIMIT $2",
+            sql: "SELECT \(requestColumns.selectList) FROM \(request) WHERE expires_at > $1 ORDER BY token LIMIT $2",
             shape: .requestToken)
         listRequestTokensAfter = Statement(
             name: "ts_list_rt",
-            sql: "SELECT \(Self.requestColumns) FROM \(request) WHERE token > $1 AND expires_at > $2 ORDER BY token LIMIT $3",
+            sql: "SELECT \(requestColumns.selectList) FROM \(request) WHERE token > $1 AND expires_at > $2 ORDER BY token LIMIT $3",
             shape: .requestToken)
-        let accessConflict = """
-            ON CONFLICT (provider, user_id) DO UPDATE SET token = EXCLUDED.token, secret = EXCLUDED.secret,
-                screen_name = EXCLUDED.screen_name, access_type = EXCLUDED.access_type,
-                metadata = EXCLUDED.metadata, updated_at = EXCLUDED.updated_at
-            """
+        let accessConflict = accessColumns.onConflictUpdate
         let upsert = """
-            INSERT INTO \(access) (provider, user_id, token, secret, screen_name, access_type, metadata, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)
+            INSERT INTO \(access) (\(accessColumns.nameList))
+            VALUES (\(accessColumns.placeholders))
             \(accessConflict)
             """
         saveAccessTokenOverwrite = Statement(name: "ts_save_at", sql: upsert)
@@ -120,59 +112,50 @@ struct PostgresStatements: Sendable {
         // (emptied at commit) and upserted from there, one round of keys at a time.
         let accessStage = "pg_temp.\(Self.accessStage)"
         let accessUpdate = """
-            UPDATE \(access) AS a SET token = r.t, secret = r.s, screen_name = r.sn, access_type = r.at, metadata = r.m::jsonb,
-                updated_at = r.up
-            FROM \(accessStage) AS r WHERE a.provider = r.p AND a.user_id = r.u
+            UPDATE \(access) AS a SET \(accessColumns.setFromStage)
+            FROM \(accessStage) AS r WHERE \(accessColumns.keyMatch("a"))
             """
         let accessInsert = """
-            INSERT INTO \(access) (provider, user_id, token, secret, screen_name, access_type, metadata, created_at, updated_at)
-            SELECT r.p, r.u, r.t, r.s, r.sn, r.at, r.m::jsonb, r.c, r.up FROM \(accessStage) AS r
+            INSERT INTO \(access) (\(accessColumns.nameList))
+            SELECT \(accessColumns.stagedValues) FROM \(accessStage) AS r
             """
-        let accessMissing = "NOT EXISTS (SELECT 1 FROM \(access) AS a WHERE a.provider = r.p AND a.user_id = r.u)"
-        let accessCopy = "COPY \(access) (provider, user_id, token, secret, screen_name, access_type, metadata, created_at, updated_at) FROM STDIN"
+        let accessMissing = "NOT EXISTS (SELECT 1 FROM \(access) AS a WHERE \(accessColumns.keyMatch("a")))"
+        let accessCopy = "COPY \(access) (\(accessColumns.nameList)) FROM STDIN"
         saveAccessTokensOverwrite = StagedUpsert(
             stage: Self.accessStage, directCopy: accessCopy, update: accessUpdate + " AND", insert: accessInsert + " WHERE", missing: accessMissing,
-            conflict: accessConflict, keyOrder: "r.p, r.u")
+            conflict: accessConflict, keyOrder: accessColumns.stagedKeyOrder)
         saveAccessTokensIfNewer = StagedUpsert(
             stage: Self.accessStage, directCopy: accessCopy, update: accessUpdate + " AND r.up > a.updated_at AND", insert: accessInsert + " WHERE",
-            missing: accessMissing, conflict: accessConflict + " WHERE EXCLUDED.updated_at > \(access).updated_at", keyOrder: "r.p, r.u")
+            missing: accessMissing, conflict: accessConflict + " WHERE EXCLUDED.updated_at > \(access).updated_at",
+            keyOrder: accessColumns.stagedKeyOrder)
         let requestStage = "pg_temp.\(Self.requestStage)"
         saveRequestTokens = StagedUpsert(
             stage: Self.requestStage,
-            directCopy: """
-                COPY \(request) (token, provider, secret, callback_url, return_to, session_binding, metadata, created_at, expires_at) \
-                FROM STDIN
-                """,
+            directCopy: "COPY \(request) (\(requestColumns.nameList)) FROM STDIN",
             update: """
-                UPDATE \(request) AS q SET provider = r.p, secret = r.s, callback_url = r.cb, return_to = r.rt,
-                    session_binding = r.sb, metadata = r.m::jsonb, created_at = r.c, expires_at = r.e
-                FROM \(requestStage) AS r WHERE q.token = r.t AND
+                UPDATE \(request) AS q SET \(requestColumns.setFromStage)
+                FROM \(requestStage) AS r WHERE \(requestColumns.keyMatch("q")) AND
                 """,
             insert: """
-                INSERT INTO \(request) (token, provider, secret, callback_url, return_to, session_binding, metadata, created_at, expires_at)
-                SELECT r.t, r.p, r.s, r.cb, r.rt, r.sb, r.m::jsonb, r.c, r.e FROM \(requestStage) AS r WHERE
+                INSERT INTO \(request) (\(requestColumns.nameList))
+                SELECT \(requestColumns.stagedValues) FROM \(requestStage) AS r WHERE
                 """,
-            missing: "NOT EXISTS (SELECT 1 FROM \(request) AS q WHERE q.token = r.t)",
-            conflict: """
-                ON CONFLICT (token) DO UPDATE SET provider = EXCLUDED.provider, secret = EXCLUDED.secret,
-                    callback_url = EXCLUDED.callback_url, return_to = EXCLUDED.return_to,
-                    session_binding = EXCLUDED.session_binding, metadata = EXCLUDED.metadata,
-                    created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-                """,
-            keyOrder: "r.t")
+            missing: "NOT EXISTS (SELECT 1 FROM \(request) AS q WHERE \(requestColumns.keyMatch("q")))",
+            conflict: requestColumns.onConflictUpdate,
+            keyOrder: requestColumns.stagedKeyOrder)
         saveAccessTokenIfNewer = Statement(
             name: "ts_save_at_newer", sql: upsert + " WHERE EXCLUDED.updated_at > \(access).updated_at")
         accessToken = Statement(
-            name: "ts_get_at", sql: "SELECT \(Self.accessColumns) FROM \(access) WHERE provider = $1 AND user_id = $2",
+            name: "ts_get_at", sql: "SELECT \(accessColumns.selectList) FROM \(access) WHERE provider = $1 AND user_id = $2",
             shape: .accessToken)
         deleteAccessToken = Statement(
             name: "ts_delete_at", sql: "DELETE FROM \(access) WHERE provider = $1 AND user_id = $2")
         listAccessTokensFirst = Statement(
-            name: "ts_list_at0", sql: "SELECT \(Self.accessColumns) FROM \(access) ORDER BY provider, user_id LIMIT $1",
+            name: "ts_list_at0", sql: "SELECT \(accessColumns.selectList) FROM \(access) ORDER BY provider, user_id LIMIT $1",
             shape: .accessToken)
         listAccessTokensAfter = Statement(
             name: "ts_list_at",
-            sql: "SELECT \(Self.accessColumns) FROM \(access) WHERE (provider, user_id) > ($1, $2) ORDER BY provider, user_id LIMIT $3",
+            sql: "SELECT \(accessColumns.selectList) FROM \(access) WHERE (provider, user_id) > ($1, $2) ORDER BY provider, user_id LIMIT $3",
             shape: .accessToken)
         counts = Statement(
             name: "ts_counts",
@@ -181,16 +164,16 @@ struct PostgresStatements: Sendable {
             name: "ts_schema_version", sql: "SELECT coalesce(max(version), 0) FROM \(s).schema_migrations")
     }
 
-    /// The session's staging tables for bulk writes: a round number, then the nine
-    /// columns of ``PostgresRowCodec/parameters(_:)-(AccessToken)`` (or of a request token)
+    /// The session's staging tables for bulk writes: a round number, then the columns of
+    /// ``PostgresRecordCodec/accessColumns`` (or ``PostgresRecordCodec/requestColumns``)
     /// in order. `ON COMMIT DELETE ROWS`: staged secrets never outlive their transaction.
     static let accessStage = "ts_stage_at"
     static let requestStage = "ts_stage_rt"
     static let createStages = """
-        CREATE TEMPORARY TABLE IF NOT EXISTS \(accessStage) (rnd integer NOT NULL, p text, u text, t text, s text, sn text,
-            at text, m text, c bigint, up bigint) ON COMMIT DELETE ROWS;
-        CREATE TEMPORARY TABLE IF NOT EXISTS \(requestStage) (rnd integer NOT NULL, t text, p text, s text, cb text, rt text,
-            sb text, m text, c bigint, e bigint) ON COMMIT DELETE ROWS
+        CREATE TEMPORARY TABLE IF NOT EXISTS \(accessStage) (rnd integer NOT NULL, \(PostgresRecordCodec.accessColumns.stageDefinition))
+            ON COMMIT DELETE ROWS;
+        CREATE TEMPORARY TABLE IF NOT EXISTS \(requestStage) (rnd integer NOT NULL, \(PostgresRecordCodec.requestColumns.stageDefinition))
+            ON COMMIT DELETE ROWS
         """
 
     /// `name` as a quoted SQL identifier.

@@ -28,7 +28,7 @@ extension PostgresTokenStore {
         let statement = policy == .overwrite ? statements.saveAccessTokensOverwrite : statements.saveAccessTokensIfNewer
         return try await writeStaged(
             tokens, upsert: statement, operation: "saveAccessTokens",
-            key: { [$0.provider, $0.userID] }, fields: { PostgresRowCodec.parameters($0) })
+            key: { PostgresRecordCodec.key($0) }, fields: { PostgresRecordCodec.parameters($0) })
     }
 
     /// Saves the batch like ``saveAccessTokens(_:policy:)``: staged with `COPY` in chunks,
@@ -44,7 +44,7 @@ extension PostgresTokenStore {
         }
         return try await writeStaged(
             tokens, upsert: statements.saveRequestTokens, operation: "saveRequestTokens",
-            key: { [$0.token] }, fields: { PostgresRowCodec.parameters($0) })
+            key: { PostgresRecordCodec.key($0) }, fields: { PostgresRecordCodec.parameters($0) })
     }
 
     /// How many times a bulk save is run when the server rolls it back to break a deadlock
@@ -78,7 +78,7 @@ extension PostgresTokenStore {
         _ tokens: [Token], upsert: PostgresStatements.StagedUpsert, operation: String,
         key: (Token) -> [String], fields: (Token) -> [String?]
     ) async throws -> Int {
-        let timeout = configuration.statementTimeout + .seconds(1)
+        let timeout = configuration.operationTimeout + .seconds(1)
         // Copying straight in is tried while the last bulk call met no existing key: a
         // call that would fail it (a second run, a resume) skips the wasted COPY.
         let tryDirect = bulkKeysLikelyNew.load(ordering: .relaxed)

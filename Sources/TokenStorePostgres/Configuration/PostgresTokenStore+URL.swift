@@ -1,5 +1,6 @@
 import CTokenStoreLibPQ
 import Foundation
+import Logging
 import TokenStoreKit
 
 extension PostgresTokenStore.Configuration {
@@ -10,8 +11,14 @@ extension PostgresTokenStore.Configuration {
         "pool_max": "most connections open at once (default 8)",
         "pool_idle_timeout": "seconds an idle connection stays open (default 60)",
         "pool_acquire_timeout": "seconds a call waits for a free connection (default 5)",
-        "statement_timeout": "seconds one statement may run (default 10)",
+        "operation_timeout": "seconds one call's statement may run (default 10)",
+        "connect_timeout": "seconds opening a connection may take (default 10)",
+        deprecatedOperationTimeout: "the old name of operation_timeout, accepted for one release",
     ]
+
+    /// The old name of `operation_timeout` (before the drivers shared one name per concept),
+    /// still read, with a logged warning, for one release.
+    static let deprecatedOperationTimeout = "statement_timeout"
 
     /// Parses a store URL or a libpq keyword string.
     ///
@@ -20,9 +27,11 @@ extension PostgresTokenStore.Configuration {
     /// - `host=db.internal dbname=app user=app pool_max=16` (keyword string)
     ///
     /// The driver's own parameters (`driverParameters`: `schema`, `pool_min`, `pool_max`,
-    /// `pool_idle_timeout`, `pool_acquire_timeout`, `statement_timeout`) are taken out; the
-    /// rest (`sslmode`, `sslrootcert`, `connect_timeout`, `application_name`, ...) go to libpq,
-    /// which validates them.
+    /// `pool_idle_timeout`, `pool_acquire_timeout`, `operation_timeout`, `connect_timeout`;
+    /// pool sizes and timeouts are checked by `ConnectionLimits`) are taken out; the rest
+    /// (`sslmode`, `sslrootcert`, `application_name`, ...) go to libpq, which validates them.
+    /// `statement_timeout`, the old name of `operation_timeout`, is still read for one
+    /// release, with a warning logged to `options.logger`.
     ///
     /// - Throws: `TokenStoreError` with `TokenStoreError.Code.misconfigured` naming the
     ///   problem; the message never contains the password.
@@ -69,34 +78,26 @@ extension PostgresTokenStore.Configuration {
 
         self.init(connectionParameters: [("dbname", libpqText)], displayName: redacted, clock: options.clock, logger: options.logger)
         self.migrateSchemaOnOpen = options.migrateSchemaOnOpen
-        if let schema = own["schema"] {
-            guard !schema.isEmpty, schema.utf8.count <= 63, !schema.contains("\u{0}") else {
-                throw misconfigured("schema must be 1 to 63 bytes")
-            }
-            self.schema = schema
+        if let schema = own["schema"] { self.schema = schema }
+        let store = redacted
+        if let value = try ConnectionLimits.count("pool_min", in: own, range: 0...ConnectionLimits.maxConnectionsRange.upperBound, store: store) {
+            minConnections = value
         }
-        func seconds(_ name: String) throws -> Duration? {
-            guard let text = own[name] else { return nil }
-            guard let value = Double(text), value > 0, value < 86_400 * 365 else {
-                throw misconfigured("\(name) must be a positive number of seconds, got '\(text)'")
-            }
-            return .milliseconds(Int64(value * 1000))
+        if let value = try ConnectionLimits.count("pool_max", in: own, range: ConnectionLimits.maxConnectionsRange, store: store) {
+            maxConnections = value
         }
-        func count(_ name: String, minimum: Int) throws -> Int? {
-            guard let text = own[name] else { return nil }
-            guard let value = Int(text), value >= minimum, value <= 10_000 else {
-                throw misconfigured("\(name) must be a whole number from \(minimum) to 10000, got '\(text)'")
-            }
-            return value
+        if let value = try ConnectionLimits.seconds("pool_idle_timeout", in: own, store: store) { idleTimeout = value }
+        if let value = try ConnectionLimits.seconds("pool_acquire_timeout", in: own, store: store) { acquireTimeout = value }
+        if let value = try ConnectionLimits.seconds("connect_timeout", in: own, store: store) { connectTimeout = value }
+        let oldName = Self.deprecatedOperationTimeout
+        if let value = try ConnectionLimits.seconds(oldName, in: own, store: store) {
+            options.logger.warning(
+                "\(oldName) is the old name of operation_timeout and will stop being read in the next release; use operation_timeout",
+                metadata: ["store": "\(store)"])
+            operationTimeout = value
         }
-        if let value = try count("pool_min", minimum: 0) { minConnections = value }
-        if let value = try count("pool_max", minimum: 1) { maxConnections = value }
-        guard minConnections <= maxConnections else { throw misconfigured("pool_min must not exceed pool_max") }
-        if let value = try seconds("pool_idle_timeout") { idleTimeout = value }
-        if let value = try seconds("pool_acquire_timeout") { acquireTimeout = value }
-        if let value = try seconds("statement_timeout") { statementTimeout = value }
-        // libpq's connect_timeout (seconds) also bounds our non-blocking connect.
-        if let libpqTimeout = Self.connectTimeoutSeconds(in: libpqText) { connectTimeout = .seconds(libpqTimeout) }
+        if let value = try ConnectionLimits.seconds("operation_timeout", in: own, store: store) { operationTimeout = value }
+        try validate()
     }
 
     /// The URL or keyword string with passwords masked. A keyword string is rebuilt from
@@ -151,22 +152,5 @@ extension PostgresTokenStore.Configuration {
 
     private static func quoted(_ value: String) -> String {
         value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
-    }
-
-    private static func connectTimeoutSeconds(in conninfo: String) -> Int64? {
-        var errorText: UnsafeMutablePointer<CChar>?
-        guard let options = PQconninfoParse(conninfo, &errorText) else {
-            if let errorText { PQfreemem(errorText) }
-            return nil
-        }
-        defer { PQconninfoFree(options) }
-        var option = options
-        while let keyword = option.pointee.keyword {
-            if String(cString: keyword) == "connect_timeout", let value = option.pointee.val {
-                return Int64(String(cString: value)).flatMap { $0 > 0 ? $0 : nil }
-            }
-            option += 1
-        }
-        return nil
     }
 }

@@ -1,6 +1,18 @@
 import TokenStoreKit
 
 extension PostgresTokenStore {
+    public func purgeExpiredRequestTokens() async throws -> Int {
+        try await run(statements.purgeRequestTokens, [storedNow()], operation: "purgeExpiredRequestTokens").affected
+    }
+
+    public func counts() async throws -> TokenCounts {
+        let rows = try await run(statements.counts, [storedNow()], operation: "counts", idempotent: true)
+        guard let row = rows.first, row.count == 2, let requests = row[0].flatMap({ Int($0) }),
+            let accesses = row[1].flatMap({ Int($0) })
+        else { throw corrupted("counts", record: nil) }
+        return TokenCounts(requestTokens: requests, accessTokens: accesses)
+    }
+
     /// One `GROUP BY provider` query: the server aggregates (an index-only or parallel
     /// scan) and sends one row per provider; no token is sent or decoded.
     public func countAccessTokensByProvider() async throws -> AccessTokenCounts {

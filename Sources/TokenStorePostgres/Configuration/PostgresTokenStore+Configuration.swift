@@ -24,9 +24,9 @@ extension PostgresTokenStore {
         public var acquireTimeout: Duration
         /// How long opening a connection may take. Default 10 seconds.
         public var connectTimeout: Duration
-        /// How long one statement may run, enforced by the server (`statement_timeout`)
-        /// and by the client. Default 10 seconds.
-        public var statementTimeout: Duration
+        /// How long one call's statement may run, enforced by the server (as the session's
+        /// `statement_timeout`) and by the client. Default 10 seconds.
+        public var operationTimeout: Duration
         /// Where expiry checks and timestamps read the time.
         public var clock: TokenClock
         /// Where connects, reconnects and migrations are logged (never passwords).
@@ -55,7 +55,7 @@ extension PostgresTokenStore {
             self.idleTimeout = .seconds(60)
             self.acquireTimeout = .seconds(5)
             self.connectTimeout = .seconds(10)
-            self.statementTimeout = .seconds(10)
+            self.operationTimeout = .seconds(10)
             self.clock = clock
             self.logger = logger
             self.migrateSchemaOnOpen = true
@@ -64,6 +64,24 @@ extension PostgresTokenStore {
                 ?? "postgres:"
                 + connectionParameters.filter { !["password", "dbname"].contains($0.0) }.map { "\($0.0)=\($0.1)" }
                 .joined(separator: " ")
+        }
+
+        /// Checks the values a URL or a caller may have got wrong: pool sizes and timeouts
+        /// (`ConnectionLimits`, the same check and message as the other drivers) and the
+        /// schema name.
+        ///
+        /// - Throws: `TokenStoreError.Code.misconfigured` naming the URL parameter.
+        func validate() throws(TokenStoreError) {
+            try ConnectionLimits.validate(minConnections: minConnections, maxConnections: maxConnections, store: displayName)
+            try ConnectionLimits.validate(
+                timeouts: [
+                    ("pool_idle_timeout", idleTimeout), ("pool_acquire_timeout", acquireTimeout),
+                    ("connect_timeout", connectTimeout), ("operation_timeout", operationTimeout),
+                ],
+                store: displayName)
+            guard !schema.isEmpty, schema.utf8.count <= 63, !schema.utf8.contains(0) else {
+                throw TokenStoreError(.misconfigured, store: displayName, operation: "open", message: "schema must be 1 to 63 bytes without NUL")
+            }
         }
     }
 }
