@@ -6,11 +6,15 @@ import TokenStoreKit
 typealias RedisCoalescer = CallCoalescer<any PipelinedCall, Void>
 
 extension RedisCoalescer.Policy {
-    /// The Redis driver's choice: two leaders keep one pipeline in flight while the next
-    /// one gathers (16 callers got 1.5-3x the throughput of one connection per caller;
-    /// see Benchmarks/README.md); a short company window, since a Redis round trip is
-    /// short and a leader alone should soon go back to polling inline.
-    static var redis: Self { Self(leaders: 2, companyWindow: .milliseconds(2)) }
+    /// The Redis driver's choice:
+    /// - Two leaders keep one pipeline in flight while the next one gathers (16 callers
+    ///   got 1.5-3x the throughput of one connection per caller; see Benchmarks/README.md).
+    /// - A short company window: a Redis round trip is short, and a leader alone should
+    ///   soon go back to polling inline.
+    /// - Leaders yield once for followers: a leader resumes the calls it carried and
+    ///   frees its slot at once, before they call again, so the next leader would
+    ///   otherwise find an empty queue and go out nearly alone.
+    static var redis: Self { Self(leaders: 2, companyWindow: .milliseconds(2), yieldsForFollowers: true) }
 }
 
 /// A call queued behind the leaders, as a leader sees it.
