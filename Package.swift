@@ -11,12 +11,12 @@ let strictSettings: [SwiftSetting] = [
 let package = Package(
     name: "swift-tokenstore",
     // No `platforms`: the package builds on Linux only today. The I/O layer
-    // (`Sources/TokenStoreIO`) waits on sockets through epoll, eventfd and ppoll from
-    // `CTokenStoreSystem`, several files import Glibc unconditionally, and the CLI uses
-    // Glibc directly, so nothing above OAuth1 compiles on macOS. SwiftPM has no way to
-    // declare a Linux-only package, and a macOS minimum here would claim a platform the
-    // code does not build on. A poll(2) backend for the I/O layer (issue 20) would make
-    // macOS possible; its minimum would then be macOS 15 (Synchronization's `Mutex`).
+    // (`Sources/TokenStoreIO`) has a poll(2) backend beside epoll for systems without it,
+    // but the Redis and SQLite drivers, `MigrationCheckpointFile`, `SealingKeyRing` and
+    // the CLI still import Glibc unconditionally (and Redis sends with MSG_NOSIGNAL), and
+    // the C library targets name only apt providers. SwiftPM has no way to declare a
+    // Linux-only package, and a macOS minimum here would claim a platform the code does
+    // not build on; once it does, the minimum is macOS 15 (Synchronization's `Mutex`).
     products: [
         .library(name: "OAuth1", targets: ["OAuth1"]),
         .library(name: "OAuth1Testing", targets: ["OAuth1Testing"]),

@@ -1,6 +1,6 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+// Linux only: epoll and eventfd. Elsewhere ``SocketWaiter`` parks on ``PollLoop``.
+#if os(Linux)
+import Glibc
 import CTokenStoreSystem
 import Foundation
 import Synchronization
@@ -258,3 +258,4 @@ final class EpollLoop: Sendable {
         }
     }
 }
+#endif

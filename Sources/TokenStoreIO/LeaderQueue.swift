@@ -1,10 +1,9 @@
-/// The bookkeeping of a leader/follower call coalescer, shared by the Redis and PostgreSQL
-/// drivers: up to `limit` calls lead (each leases a connection), later ones queue as
-/// followers, a leader takes up to ``maxFollowers`` of them into its pipeline, and a
-/// finishing leader hands its slot to the oldest queued one.
+/// The bookkeeping of ``CallCoalescer``: up to `limit` calls lead (each leases a
+/// connection), later ones queue as followers, a leader takes up to ``maxFollowers`` of
+/// them into its pipeline, and a finishing leader hands its slot to the oldest queued one.
 ///
-/// A plain value: the driver keeps it under its own lock, beside whatever else it tracks,
-/// and resumes the continuations outside that lock. ``RecentQueueing`` goes with it.
+/// A plain value: the coalescer keeps it under its lock and resumes the continuations
+/// outside that lock.
 package struct LeaderQueue<Follower> {
     /// The most followers one leader carries, bounding a pipeline's size and latency.
     package static var maxFollowers: Int { 64 }

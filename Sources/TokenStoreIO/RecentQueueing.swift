@@ -1,11 +1,15 @@
 // `timespec` may be owned by the system shim's module (its header includes <time.h>),
 // and member-import visibility then asks for that module here too.
 import CTokenStoreSystem
-import Glibc
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import Synchronization
 import TokenStoreKit
 
-/// When a call of a leader/follower coalescer (``LeaderQueue``) last had to queue.
+/// When a call of a ``CallCoalescer`` last had to queue.
 ///
 /// Drivers use it to tell whether a call has company: a leader that just took every
 /// queued follower sees an empty queue, yet more calls are about to arrive. Checked on

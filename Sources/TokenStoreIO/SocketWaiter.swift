@@ -1,6 +1,8 @@
 import CTokenStoreSystem
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 import Foundation
 import Synchronization
@@ -29,6 +31,33 @@ package enum SocketWaitError: Error, Sendable, Equatable {
     case failed(errno: Int32)
 }
 
+/// How parked socket waits learn that a descriptor is ready.
+package enum SocketWaitBackend: String, Sendable, CaseIterable {
+    /// One epoll set and an eventfd (``EpollLoop``): Linux only, and the default there.
+    case epoll
+    /// `poll(2)` and a self-pipe (``PollLoop``): portable POSIX, the default where epoll is
+    /// missing.
+    case poll
+
+    /// The environment variable that picks the backend: `poll` forces the portable one on
+    /// Linux (to test it there); any other value, or none, keeps the default.
+    package static let environmentVariable = "TOKENSTORE_IO_BACKEND"
+
+    /// The backend a process uses, given the value of ``environmentVariable``.
+    package static func chosen(environmentValue: String?) -> Self {
+        #if os(Linux)
+            environmentValue == Self.poll.rawValue ? .poll : .epoll
+        #else
+            .poll
+        #endif
+    }
+
+    /// The backend this process uses (read from the environment once per call).
+    package static var fromEnvironment: Self {
+        chosen(environmentValue: getenv(environmentVariable).map { String(cString: $0) })
+    }
+}
+
 /// Waits for non-blocking sockets without parking Swift's cooperative threads.
 ///
 /// ``wait(for:on:deadline:spin:)`` first waits for the descriptor inline for a short bounded
@@ -36,11 +65,12 @@ package enum SocketWaitError: Error, Sendable, Equatable {
 /// a loopback reply usually arrives within it, and returning inline avoids the ~27 us hop
 /// of a continuation resumed from another thread. A cooperative thread is held at most
 /// `spin` (``ReplySpin/ceiling`` for the drivers). Otherwise it registers the
-/// descriptor with one shared epoll thread and suspends until the descriptor is ready, the
-/// deadline passes, or the task is cancelled.
+/// descriptor with one shared thread (``SocketWaitBackend``: epoll on Linux, `poll(2)`
+/// elsewhere or when `TOKENSTORE_IO_BACKEND=poll`) and suspends until the descriptor is
+/// ready, the deadline passes, or the task is cancelled.
 ///
 /// Fewer waits spin at once than there are cores (at least one): the others park at once,
-/// leaving a core to the epoll thread, the other callers and, on a small machine, the
+/// leaving a core to the parking thread, the other callers and, on a small machine, the
 /// server itself. ``ReplySpin`` sizes a connection's spin from its observed replies.
 ///
 /// A hang-up or error condition on the socket counts as ready: the caller's next read or
@@ -49,32 +79,44 @@ package enum SocketWaitError: Error, Sendable, Equatable {
 /// One descriptor may have only one waiter at a time (drivers hold a connection
 /// exclusively while they wait on it).
 package final class SocketWaiter: Sendable {
-    /// The process-wide waiter; its epoll thread starts on the first wait that parks.
-    package static let shared = SocketWaiter()
+    /// The process-wide waiter, on ``SocketWaitBackend/fromEnvironment``; its thread
+    /// starts on the first wait that parks.
+    package static let shared = SocketWaiter(backend: .fromEnvironment)
 
-    private let loop = EpollLoop()
+    /// Where parked waits go.
+    package let backend: SocketWaitBackend
+    private let loop: ParkingLoop
     /// Waits spinning right now. Capped below the core count: on a small machine the
-    /// server under test, the epoll thread and other callers need a core too, and a second
+    /// server under test, the parking thread and other callers need a core too, and a second
     /// spinner only delays the replies it waits for.
     private let spinners = Atomic<Int>(0)
     private let maximumSpinners = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
 
-    private init() {}
+    /// A waiter of its own, with its own thread once a wait parks (the drivers use
+    /// ``shared``; tests use this to run one backend beside the other).
+    package init(backend: SocketWaitBackend) {
+        self.backend = backend
+        #if os(Linux)
+            loop = backend == .epoll ? .epoll(EpollLoop()) : .poll(PollLoop())
+        #else
+            loop = .poll(PollLoop())
+        #endif
+    }
 
     /// Suspends until `fd` is ready for `interest`.
     ///
     /// - Parameters:
-    ///   - spin: how long to poll inline before parking on the epoll thread; `.zero`
+    ///   - spin: how long to poll inline before parking (on the backend's thread); `.zero`
     ///     parks at once (after one non-blocking check).
     ///   - deadline: when to give up with ``SocketWaitError/timedOut``.
     ///   - cancellable: `false` when the wait serves other tasks too (a pipeline carrying
     ///     other callers' requests): the task's cancellation is then ignored and only the
     ///     deadline ends the wait.
-    ///   - parkedPoll: once parked, how long the epoll thread keeps checking for readiness
+    ///   - parkedPoll: once parked, how long the parking thread keeps checking for readiness
     ///     without blocking (yielding its core between checks) before it sleeps; `.zero`
     ///     sleeps at once. For waits in a steady stream of short round trips: waking a
     ///     sleeping thread, on a VM an idle vCPU, costs more than the reply's wait. It
-    ///     holds the epoll thread, never a cooperative one.
+    ///     holds the parking thread, never a cooperative one.
     package func wait(
         for interest: SocketInterest,
         on fd: Int32,
@@ -96,7 +138,14 @@ package final class SocketWaiter: Sendable {
         if ready { return }
         if cancellable, Task.isCancelled { throw .cancelled }
         if ContinuousClock.now >= deadline { throw .timedOut }
-        try await loop.wait(fd: fd, interest: interest, deadline: deadline, cancellable: cancellable, poll: parkedPoll)
+        switch loop {
+        #if os(Linux)
+            case .epoll(let epoll):
+                try await epoll.wait(fd: fd, interest: interest, deadline: deadline, cancellable: cancellable, poll: parkedPoll)
+        #endif
+        case .poll(let poll):
+            try await poll.wait(fd: fd, interest: interest, deadline: deadline, cancellable: cancellable, poll: parkedPoll)
+        }
     }
 
     /// Takes a spinner slot when one is free.
@@ -175,4 +224,12 @@ package final class SocketWaiter: Sendable {
             nanoseconds = 0
         }
     }
+}
+
+/// The thread parked waits go to.
+private enum ParkingLoop: Sendable {
+    #if os(Linux)
+        case epoll(EpollLoop)
+    #endif
+    case poll(PollLoop)
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import TokenStoreIO
 import TokenStoreKit
 
 /// A `TokenStore` on PostgreSQL through libpq, for many workers on many machines.
@@ -47,8 +48,8 @@ public final class PostgresTokenStore: TokenStore, Sendable {
     let configuration: Configuration
     let statements: PostgresStatements
     let pool: ConnectionPool<LibPQConnection>
-    /// Pipelines concurrent single-statement calls (see ``PostgresPipeliner``).
-    let pipeliner: PostgresPipeliner
+    /// Pipelines concurrent single-statement calls (see `CallCoalescer`).
+    let coalescer: CallCoalescer<PipelinedStatement, LibPQRows>
     let isClosed = Mutex(false)
     /// Closed while a store opened without migrating lacks migrations.
     let schemaGate = SchemaGate(status: nil)
@@ -86,11 +87,7 @@ public final class PostgresTokenStore: TokenStore, Sendable {
         poolConfiguration.maxConnections = configuration.maxConnections
         poolConfiguration.idleTimeout = configuration.idleTimeout
         poolConfiguration.acquireTimeout = configuration.acquireTimeout
-        // A few leaders, each carrying up to 64 queued calls in one pipeline, beat one
-        // connection per call: the server reads a batch with one receive and answers it
-        // with one send. Measured on 2 cores, 16 callers: see PostgresPipeliner.
-        pipeliner = PostgresPipeliner(
-            leaders: min(configuration.maxConnections, max(2, ProcessInfo.processInfo.activeProcessorCount)))
+        coalescer = CallCoalescer(Self.coalescing(maxConnections: configuration.maxConnections))
         // client_encoding last: it overrides the URL's options, PGCLIENTENCODING and defaults.
         let parameters = [("application_name", "swift-tokenstore")] + configuration.connectionParameters + [PostgresClientEncoding.parameter]
         let connectTimeout = configuration.connectTimeout

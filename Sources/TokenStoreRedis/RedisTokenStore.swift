@@ -33,10 +33,9 @@ public final class RedisTokenStore: TokenStore, Service {
     /// Calls holding a connection right now; above ``spinningCallers`` a reply wait parks
     /// at once instead of spinning, leaving the cooperative threads to other callers.
     private let callsInFlight = Atomic<Int>(0)
-    /// Coalesces concurrent single-round-trip calls into pipelines. Two leaders keep one
-    /// pipeline in flight while the next one gathers; measured on 2 cores, 16 callers got
-    /// 1.5-3x the throughput of one connection per caller.
-    let batcher = RedisBatcher(leaders: 2)
+    /// Coalesces concurrent single-round-trip calls into pipelines (see
+    /// ``RedisCoalescer``).
+    let coalescer = RedisCoalescer(.redis)
     /// Fewer callers waiting inline than cores (at least one): more would keep the
     /// cooperative threads busy waiting while other callers' replies wait to be read.
     static let spinningCallers = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
@@ -182,7 +181,7 @@ public final class RedisTokenStore: TokenStore, Service {
                     if connection.isStale() { throw StaleConnection() }
                     let active = callsInFlight.add(1, ordering: .relaxed).newValue
                     defer { callsInFlight.subtract(1, ordering: .relaxed) }
-                    connection.mayWaitInline = active <= Self.spinningCallers && !batcher.hasCompany
+                    connection.mayWaitInline = active <= Self.spinningCallers && !coalescer.hasCompany
                     return try await body(connection)
                 }
             } catch is StaleConnection {

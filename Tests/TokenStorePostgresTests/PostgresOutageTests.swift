@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokenStoreIO
 import TokenStoreKit
 
 @testable import TokenStorePostgres
@@ -40,7 +41,7 @@ extension PostgresServerTests.Outage {
         let store = try await PostgresTokenStore(url: try PostgresTestServer.urlWithFreshSchema(extra: "&pool_max=2", outageServer: true))
         let key = AccessTokenKey(provider: "outage", userID: "1")
         try await store.saveAccessToken(AccessToken(provider: "outage", userID: "1", token: "t", secret: "s", createdAt: Date()))
-        let carriedBefore = store.pipeliner.followersCarried
+        let carriedBefore = store.coalescer.followersCarried
         // 32 callers read back to back until their first error; the server stops under them.
         let callers = Task {
             try await withThrowingTaskGroup(of: (reads: Int, code: TokenStoreError.Code?).self) { group in
@@ -65,7 +66,7 @@ extension PostgresServerTests.Outage {
             }
         }
         // Let the pipelines get going before stopping the server under them.
-        while store.pipeliner.followersCarried < carriedBefore + 200 { try await Task.sleep(for: .milliseconds(5)) }
+        while store.coalescer.followersCarried < carriedBefore + 200 { try await Task.sleep(for: .milliseconds(5)) }
         try await PostgresTestServer.control("stop")
         let results = try await callers.value
         #expect(results.count == 32)

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TokenStoreIO
 import TokenStoreKit
 
 @testable import TokenStorePostgres
 
-/// Concurrent single-statement calls carried in one libpq pipeline (``PostgresPipeliner``).
+/// Concurrent single-statement calls carried in one libpq pipeline (`CallCoalescer`).
 extension PostgresServerTests {
     @Suite("PostgreSQL pipelining", .serverTimeLimit)
     struct Pipelining {
@@ -24,7 +25,7 @@ extension PostgresServerTests {
             let store = try await Self.openStore()
             let users = 200
             _ = try await store.saveAccessTokens((0..<users).map(Self.token), policy: .overwrite)
-            let before = store.pipeliner.followersCarried
+            let before = store.coalescer.followersCarried
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for caller in 0..<64 {
                     group.addTask {
@@ -42,7 +43,7 @@ extension PostgresServerTests {
                 }
                 try await group.waitForAll()
             }
-            #expect(store.pipeliner.followersCarried > before, "no call rode in a pipeline")
+            #expect(store.coalescer.followersCarried > before, "no call rode in a pipeline")
             try await store.close()
         }
 
@@ -214,23 +215,23 @@ extension PostgresServerTests {
 
             // A lone call takes the leader slot and waits for the connection; three more queue.
             let lone = Task { try await store.accessToken(for: key(0)) }
-            try await waitUntil("the lone call leads") { store.pipeliner.leaderCount == 1 }
+            try await waitUntil("the lone call leads") { store.coalescer.leaderCount == 1 }
             let first = Task { try await store.accessToken(for: key(1)) }
-            try await waitUntil("the first follower queues") { store.pipeliner.queuedCount == 1 }
+            try await waitUntil("the first follower queues") { store.coalescer.queuedCount == 1 }
             let second = Task { try await store.accessToken(for: key(2)) }
             let third = Task { try await store.accessToken(for: key(3)) }
-            try await waitUntil("three followers queue") { store.pipeliner.queuedCount == 3 }
-            let carried = store.pipeliner.followersCarried
+            try await waitUntil("three followers queue") { store.coalescer.queuedCount == 3 }
+            let carried = store.coalescer.followersCarried
 
             // Cancelling the lone call hands the slot to `first`, which takes the other two and
             // waits for the connection in turn; then `first` is cancelled too.
             lone.cancel()
-            try await waitUntil("the first follower leads the other two") { store.pipeliner.followersCarried == carried + 2 }
+            try await waitUntil("the first follower leads the other two") { store.coalescer.followersCarried == carried + 2 }
             first.cancel()
             // The two it carried queue again and the second of them leads the third. (Had
             // they been failed with the leader's cancellation, this never happens: the
             // checks below then report their errors.)
-            try? await waitUntil("the second follower leads the third") { store.pipeliner.followersCarried == carried + 3 }
+            try? await waitUntil("the second follower leads the third") { store.coalescer.followersCarried == carried + 3 }
 
             releaseSignal.yield()
             try await holder.value

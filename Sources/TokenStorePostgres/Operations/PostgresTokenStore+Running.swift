@@ -5,7 +5,7 @@ import TokenStoreIO
 import TokenStoreKit
 
 /// How every operation runs its statements: on a pooled connection (leases, stale
-/// connections, retries), and pipelined with concurrent calls (``PostgresPipeliner``).
+/// connections, retries), and pipelined with concurrent calls (`CallCoalescer`).
 extension PostgresTokenStore {
     /// Runs `body` on a pooled connection, mapping failures to `TokenStoreError`.
     ///
@@ -29,7 +29,7 @@ extension PostgresTokenStore {
                         throw StaleConnection()
                     }
                     let deadline = ContinuousClock.now + configuration.operationTimeout + .seconds(1)
-                    connection.mayWaitInline = !pipeliner.hasCompany
+                    connection.mayWaitInline = !coalescer.hasCompany
                     return try await body(connection, deadline)
                 }
             } catch {
@@ -84,7 +84,7 @@ extension PostgresTokenStore {
     }
 
     /// Runs a prepared statement, pipelined with concurrent calls when every leader slot
-    /// is taken (see ``PostgresPipeliner``). A lone call runs straight on a connection.
+    /// is taken (see `CallCoalescer`). A lone call runs straight on a connection.
     ///
     /// Only the lone call's path is written here; the pipelined paths are functions of their
     /// own that are never inlined. An async function's frame holds the locals of every path
@@ -93,28 +93,16 @@ extension PostgresTokenStore {
     func run(
         _ statement: PostgresStatements.Statement, _ parameters: [String?], operation: String, idempotent: Bool = false
     ) async throws -> LibPQRows {
-        pipeliner.enter()
-        defer { pipeliner.leave() }
-        guard pipeliner.tryLead() else {
+        guard coalescer.tryLead() else {
             return try await follow(PipelinedStatement(statement, parameters: parameters, readOnly: idempotent), operation: operation)
         }
-        var followers = pipeliner.takeFollowers()
-        if followers.isEmpty, pipeliner.hasCompany {
-            // Under load a free slot with an empty queue usually means this call's
-            // previous pipeline just finished: the callers it resumed are queued on the
-            // executor behind this task and about to call again. One yield lets them
-            // queue first, so they ride in this pipeline instead of this call going out
-            // alone and them waiting a whole round trip for the next leader. Measured on
-            // 2 cores, 16 callers: 2.3 -> 6.2 statements per send, 28-52 % more gets/s.
-            await Task.yield()
-            followers = pipeliner.takeFollowers()
-        }
+        let followers = await coalescer.gatherFollowers()
         guard followers.isEmpty else {
             return try await lead(
                 PipelinedStatement(statement, parameters: parameters, readOnly: idempotent), operation: operation, followers: followers)
         }
         // Alone: straight onto a connection.
-        defer { pipeliner.finishLeading() }
+        defer { coalescer.finishLeading() }
         return try await withConnection(operation, idempotent: idempotent) { connection, deadline throws(LibPQFailure) in
             try await connection.execute(statement, parameters: parameters, deadline: deadline)
         }
@@ -124,15 +112,15 @@ extension PostgresTokenStore {
     /// that carried it, or for a leader slot (then it leads).
     @inline(never)
     private func follow(_ statement: PipelinedStatement, operation: String) async throws -> LibPQRows {
-        let turn: PostgresPipeliner.Turn
+        let turn: CallCoalescer<PipelinedStatement, LibPQRows>.Turn
         do {
-            turn = try await pipeliner.turn(for: statement)
+            turn = try await coalescer.follow(statement)
         } catch {
             throw PostgresErrorMapping.error(for: LibPQFailure(kind: .cancelled, message: "cancelled"), store: displayName, operation: operation)
         }
         switch turn {
         case .lead:
-            return try await lead(statement, operation: operation, followers: pipeliner.takeFollowers())
+            return try await lead(statement, operation: operation, followers: coalescer.takeFollowers())
         case .done(let outcome):
             return try await settle(outcome, of: statement, operation: operation)
         }
@@ -142,13 +130,13 @@ extension PostgresTokenStore {
     /// there are any, hands each follower its outcome, and ends the leader turn.
     @inline(never)
     private func lead(
-        _ statement: PipelinedStatement, operation: String, followers: [PostgresPipeliner.Follower]
+        _ statement: PipelinedStatement, operation: String, followers: [CallCoalescer<PipelinedStatement, LibPQRows>.Follower]
     ) async throws -> LibPQRows {
-        defer { pipeliner.finishLeading() }
+        defer { coalescer.finishLeading() }
         if followers.isEmpty { return try await runAlone(statement, operation: operation, idempotent: statement.readOnly) }
         var statements = [statement]
         statements.reserveCapacity(followers.count + 1)
-        for follower in followers { statements.append(follower.statement) }
+        for follower in followers { statements.append(follower.job) }
         // Followers' statements ride along: the pipeline's waits ignore this task's
         // cancellation (see ``LibPQConnection/executePipeline(_:deadline:)``), so running
         // the I/O right here cannot abandon them.
@@ -159,19 +147,12 @@ extension PostgresTokenStore {
             }
         } catch {
             // Nothing was sent: `executePipeline` never throws, so this is the lease (waiting
-            // for a connection, connecting). When this call was cancelled, the failure may
-            // be its cancellation, not the followers' fate: they queue again, first in line,
-            // and the slot passes to the oldest of them (`finishLeading`), whose own lease
-            // then tells them how things stand.
-            if Task.isCancelled {
-                pipeliner.requeue(followers)
-            } else {
-                for follower in followers { follower.continuation.resume(returning: .done(.failure(error))) }
-            }
+            // for a connection, connecting).
+            coalescer.abandon(followers, after: error, sent: false)
             return try await settle(.failure(error), of: statement, operation: operation)
         }
         for (follower, outcome) in zip(followers, outcomes.dropFirst()) {
-            follower.continuation.resume(returning: .done(outcome.mapError { $0 }))
+            coalescer.deliver(outcome.mapError { $0 }, to: follower)
         }
         return try await settle(outcomes[0].mapError { $0 }, of: statement, operation: operation)
     }
@@ -204,6 +185,25 @@ extension PostgresTokenStore {
         try await withConnection(operation, idempotent: idempotent) { connection, deadline throws(LibPQFailure) in
             try await connection.execute(statement.statement, parameters: statement.parameters, deadline: deadline)
         }
+    }
+}
+
+extension PostgresTokenStore {
+    /// How this driver coalesces concurrent calls (see `CallCoalescer`).
+    ///
+    /// - A few leaders, each carrying up to 64 queued calls in one pipeline, beat one
+    ///   connection per call: the server reads a batch with one receive and answers it
+    ///   with one send.
+    /// - A long company window: a PostgreSQL round trip is slower than Redis's, and a
+    ///   leader that just took every queued call is usually joined again within it, so its
+    ///   reply waits park instead of holding a core the server and the other callers need.
+    /// - Leaders yield once for followers: the calls a finished pipeline resumed queue
+    ///   first and ride along (more statements per send under 16 callers; see
+    ///   Benchmarks/README.md).
+    static func coalescing(maxConnections: Int) -> CallCoalescer<PipelinedStatement, LibPQRows>.Policy {
+        CallCoalescer.Policy(
+            leaders: min(maxConnections, max(2, ProcessInfo.processInfo.activeProcessorCount)),
+            companyWindow: .milliseconds(20), yieldsForFollowers: true)
     }
 }
 

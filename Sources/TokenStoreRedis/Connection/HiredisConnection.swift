@@ -121,9 +121,12 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     /// well-formed; `consume` gets the command count). Errors `consume` throws leave the
     /// connection usable.
     ///
+    /// With `cancellable` `false` (a pipeline carrying other callers' requests) the waits
+    /// ignore the task's cancellation; the deadline still ends them.
+    ///
     /// - Throws: as ``pipeline(_:)``, or what `consume` throws.
     func exchange<Result>(
-        deadline: ContinuousClock.Instant? = nil, _ build: (inout RESPWriter) -> Void,
+        deadline: ContinuousClock.Instant? = nil, cancellable: Bool = true, _ build: (inout RESPWriter) -> Void,
         consume: (inout RESPParser, Int) throws -> Result
     ) async throws -> Result {
         guard !isBroken else { throw failure(.unavailable, "the connection was closed after an earlier failure") }
@@ -132,8 +135,8 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
         build(&writer)
         let expected = writer.commandCount
         let started = ContinuousClock.now
-        try await send(deadline: deadline)
-        let end = try await receive(replies: expected, deadline: deadline)
+        try await send(deadline: deadline, cancellable: cancellable)
+        let end = try await receive(replies: expected, deadline: deadline, cancellable: cancellable)
         replySpin.record(ContinuousClock.now - started)
         // Every byte read belongs to these replies (checked in `receive`): drop them all.
         defer { input.reset() }
@@ -141,7 +144,7 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
         return try consume(&parser, expected)
     }
 
-    private func send(deadline: ContinuousClock.Instant) async throws {
+    private func send(deadline: ContinuousClock.Instant, cancellable: Bool) async throws {
         var offset = 0
         let total = writer.bytes.count
         while offset < total {
@@ -155,7 +158,7 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
             let code = errno
             if sent < 0 && code == EINTR { continue }
             if sent < 0 && (code == EAGAIN || code == EWOULDBLOCK) {
-                try await wait(.writable, deadline: deadline, spin: .zero)
+                try await wait(.writable, deadline: deadline, spin: .zero, cancellable: cancellable)
                 continue
             }
             markBroken()
@@ -168,7 +171,7 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     /// The replies together may take at most ``maxReplyBytes``: each is framed against
     /// what the earlier ones left of it, so a reply announcing more fails at its header
     /// and a stream that never ends fails once that much is buffered.
-    private func receive(replies expected: Int, deadline: ContinuousClock.Instant) async throws -> Int {
+    private func receive(replies expected: Int, deadline: ContinuousClock.Instant, cancellable: Bool) async throws -> Int {
         var scanned = 0
         var complete = 0
         while true {
@@ -204,7 +207,7 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
             }
             do {
                 try await SocketWaiter.shared.wait(
-                    for: .readable, on: fd, deadline: deadline, spin: spin, parkedPoll: parkedPoll)
+                    for: .readable, on: fd, deadline: deadline, spin: spin, cancellable: cancellable, parkedPoll: parkedPoll)
             } catch .failed {
                 // A hang-up may still leave bytes to read (half a reply, then EOF): read
                 // them so the error says what happened.
@@ -243,9 +246,9 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
         }
     }
 
-    private func wait(_ interest: SocketInterest, deadline: ContinuousClock.Instant, spin: Duration) async throws {
+    private func wait(_ interest: SocketInterest, deadline: ContinuousClock.Instant, spin: Duration, cancellable: Bool) async throws {
         do {
-            try await SocketWaiter.shared.wait(for: interest, on: fd, deadline: deadline, spin: spin)
+            try await SocketWaiter.shared.wait(for: interest, on: fd, deadline: deadline, spin: spin, cancellable: cancellable)
         } catch .timedOut {
             markBroken()
             throw failure(.timedOut, "the server did not accept data within the timeout")

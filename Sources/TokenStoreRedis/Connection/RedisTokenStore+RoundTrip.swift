@@ -1,9 +1,10 @@
 import Foundation
+import TokenStoreIO
 import TokenStoreKit
 
 extension RedisTokenStore {
     /// Sends the commands `build` writes and returns one reply per command, in one round
-    /// trip, batched with concurrent calls (see ``RedisBatcher``).
+    /// trip, batched with concurrent calls (see `CallCoalescer`).
     func roundTrip(_ operation: String, _ build: (inout RESPWriter) -> Void) async throws -> [RedisReply] {
         try await roundTrip(operation, build) { parser, count in parser.replies(count) }
     }
@@ -14,15 +15,15 @@ extension RedisTokenStore {
     }
 
     /// Sends the commands `build` writes, in one round trip batched with concurrent calls,
-    /// and returns what `decode` reads from their replies in place (see ``RedisBatcher``).
+    /// and returns what `decode` reads from their replies in place (see `CallCoalescer`).
     func roundTrip<Value: Sendable>(
         _ operation: String, _ build: (inout RESPWriter) -> Void, decode: @escaping ReplyDecoder<Value>
     ) async throws -> Value {
-        if batcher.tryLead() {
-            let followers = batcher.takeFollowers()
+        if coalescer.tryLead() {
+            let followers = await coalescer.gatherFollowers()
             if followers.isEmpty {
                 // Alone: encode straight into the connection's buffer.
-                defer { batcher.finishLeading() }
+                defer { coalescer.finishLeading() }
                 return try await withConnection(operation) { connection in
                     try await connection.exchange(build) { parser, count in parser.decode(count, with: decode) }
                 }
@@ -34,18 +35,20 @@ extension RedisTokenStore {
         var writer = RESPWriter(capacity: 256)
         build(&writer)
         let call = QueuedCall(request: writer.bytes, commands: writer.commandCount, decode: decode)
-        switch await batcher.turn(call) {
-        case .done:
+        // Cancelled while queued: `CancellationError`, as a cancelled exchange throws.
+        switch try await coalescer.follow(call) {
+        case .done(let outcome):
             do {
-                guard let outcome = call.outcome else { throw unexpected(operation, .null) }
-                return try outcome.get()
+                try outcome.get()
+                guard let value = call.value else { throw unexpected(operation, .null) }
+                return value
             } catch var error as TokenStoreError {
                 error.operation = operation
                 throw error
             }
         case .lead:
             return try await lead(
-                operation, request: call.request, commands: call.commands, decode: decode, followers: batcher.takeFollowers())
+                operation, request: call.request, commands: call.commands, decode: decode, followers: coalescer.takeFollowers())
         }
     }
 
@@ -53,9 +56,9 @@ extension RedisTokenStore {
     /// replies and has each follower decode its own. Ends the leader turn.
     private func lead<Value: Sendable>(
         _ operation: String, request: [UInt8], commands: Int, decode: @escaping ReplyDecoder<Value>,
-        followers: [any PipelinedCall]
+        followers: [RedisCoalescer.Follower]
     ) async throws -> Value {
-        defer { batcher.finishLeading() }
+        defer { coalescer.finishLeading() }
         if followers.isEmpty {
             return try await withConnection(operation) { connection in
                 try await connection.exchange({ out in out.append(encoded: request, commands: commands) }) { parser, _ in
@@ -63,25 +66,26 @@ extension RedisTokenStore {
                 }
             }
         }
-        // Others' requests ride along: run the I/O in a task of its own so this call's
-        // cancellation cannot abandon them half-way (they already paid a hop to wait).
-        let io = Task {
-            try await self.withConnection(operation) { connection in
-                try await connection.exchange({ out in
+        // Others' requests ride along: once sent, the exchange ignores this call's
+        // cancellation (its deadline still holds), so it cannot abandon them half-way.
+        var sent = false
+        do {
+            return try await withConnection(operation) { connection in
+                sent = true
+                return try await connection.exchange(cancellable: false, { out in
                     out.append(encoded: request, commands: commands)
-                    for follower in followers { out.append(encoded: follower.request, commands: follower.commands) }
+                    for follower in followers { out.append(encoded: follower.job.request, commands: follower.job.commands) }
                 }) { parser, _ in
                     let value = parser.decode(commands, with: decode)
-                    for follower in followers { follower.deliver(&parser) }
+                    for follower in followers {
+                        follower.job.decodeReplies(&parser)
+                        coalescer.deliver(.success(()), to: follower)
+                    }
                     return value
                 }
             }
-        }
-        do {
-            return try await io.value
         } catch {
-            // Followers already delivered ignore this (a call resumes once).
-            for follower in followers { follower.fail(error) }
+            coalescer.abandon(followers, after: error, sent: sent)
             throw error
         }
     }
