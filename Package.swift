@@ -200,7 +200,7 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreFlowTests",
-            dependencies: ["TokenStoreFlow", "TokenStoreKit", "TokenStoreTesting", "OAuth1", "OAuth1Testing"],
+            dependencies: ["TokenStoreFlow", "TokenStoreFile", "TokenStoreKit", "TokenStoreTesting", "OAuth1", "OAuth1Testing"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreMigrationTests",

@@ -3,6 +3,7 @@ import Logging
 import OAuth1
 import Synchronization
 import Testing
+import TokenStoreFile
 import TokenStoreFlow
 import TokenStoreKit
 import TokenStoreTesting
@@ -12,6 +13,10 @@ import TokenStoreTesting
 /// errors, and redaction of every secret and the raw session id.
 @Suite("Dance with a store", .serverTimeLimit)
 struct DanceTests {
+    /// Only the drivers these tests use: the shared registry knows `memory:` alone, and what
+    /// other suites register on it must not decide whether these pass.
+    static let registry = TokenStoreRegistry(drivers: [FileTokenStore.driver])
+
     static func temporaryDirectory() throws -> String {
         let path = NSTemporaryDirectory() + "tokenstore-dance-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
@@ -22,7 +27,7 @@ struct DanceTests {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try await AuthorizationFlowConformance(name: "file") { clock in
-            try await TokenStoreRegistry.shared.open("file://\(directory)", options: TokenStoreOptions(clock: clock))
+            try await Self.registry.open("file://\(directory)", options: TokenStoreOptions(clock: clock))
         }.run()
     }
 
@@ -34,7 +39,7 @@ struct DanceTests {
         let harness = try await DanceHarness.start()
         defer { Task { await harness.stop() } }
         func worker() async throws -> AuthorizationFlow {
-            let store = try await TokenStoreRegistry.shared.open("file://\(directory)")
+            let store = try await Self.registry.open("file://\(directory)")
             return AuthorizationFlow(provider: "twitter", client: harness.client(), store: store)
         }
         let redirect = try await worker()
@@ -67,7 +72,7 @@ struct DanceTests {
         defer { Task { await harness.stop() } }
         var flows: [AuthorizationFlow] = []
         for _ in 0..<4 {
-            let store = try await TokenStoreRegistry.shared.open("file://\(directory)")
+            let store = try await Self.registry.open("file://\(directory)")
             flows.append(AuthorizationFlow(provider: "twitter", client: harness.client(), store: store))
         }
         let session = FlowSession.browser(sessionID: "cookie-" + UUID().uuidString)
