@@ -218,7 +218,9 @@ extension PostgresServerTests {
 
         @Test("writers saving the same stored keys in different orders at once all succeed")
         func concurrentReorderedBatches() async throws {
-            let store = try await store(chunk: 500, log: ChunkLog(), extra: "&pool_max=6")
+            // A loaded runner may keep a writer waiting on the others' row locks past the default
+            // 10 s; this test is about deadlocks, not latency.
+            let store = try await store(chunk: 500, log: ChunkLog(), extra: "&pool_max=6&operation_timeout=120")
             let keys = (0..<40).map { "u\($0)" }
             _ = try await store.saveAccessTokens(keys.map { Self.token($0, 0) }, policy: .overwrite)
             try await withThrowingTaskGroup(of: Void.self) { group in
