@@ -14,8 +14,12 @@ struct AppRoutes: Sendable {
     let metrics: PrometheusCollectorRegistry
     let statusURL: URL
 
+    /// The sign-in routes' cookie rules, which the app's own cookie follows too.
+    static let signInConfiguration = AuthorizationRoutes<BasicRequestContext>.Configuration()
+
     func add(to router: Router<BasicRequestContext>) {
-        let signIn = AuthorizationRoutes<BasicRequestContext>(flow: flow) { signedIn, request, _ in
+        let signIn = AuthorizationRoutes<BasicRequestContext>(flow: flow, configuration: Self.signInConfiguration) {
+            signedIn, request, _ in
             var response = Response.redirect(to: signedIn.completion.returnTo ?? "/", type: .normal)
             response.setCookie(try self.signedInCookie(for: signedIn.key.userID, request: request))
             return response
@@ -83,15 +87,16 @@ struct AppRoutes: Sendable {
     func signOut(_ request: Request) -> Response {
         var response = Response.redirect(to: "/?signed_out=1", type: .normal)
         response.setCookie(
-            Cookie(name: SignedInCookie.name, value: "", maxAge: 0, path: "/", secure: false, httpOnly: true, sameSite: .lax))
+            Cookie(
+                name: SignedInCookie.name, value: "", maxAge: 0, path: "/",
+                secure: Self.signInConfiguration.cookiesAreSecure(for: request), httpOnly: true, sameSite: .lax))
         return response
     }
 
     func signedInCookie(for userID: String, request: Request) throws -> Cookie {
         let value = try cookie.value(userID: userID, now: Int64(Date().timeIntervalSince1970))
-        let loopback = request.head.authority.map { $0.hasPrefix("127.") || $0.hasPrefix("localhost") || $0.hasPrefix("[::1]") } ?? false
         return Cookie(
-            name: SignedInCookie.name, value: value, maxAge: Int(SignedInCookie.lifetime), path: "/", secure: !loopback,
-            httpOnly: true, sameSite: .lax)
+            name: SignedInCookie.name, value: value, maxAge: Int(SignedInCookie.lifetime), path: "/",
+            secure: Self.signInConfiguration.cookiesAreSecure(for: request), httpOnly: true, sameSite: .lax)
     }
 }

@@ -1,4 +1,5 @@
 import CoreMetrics
+import Hummingbird
 
 extension AuthorizationRoutes {
     /// Cookie names and policies, and where a denied sign-in returns to.
@@ -53,6 +54,19 @@ extension AuthorizationRoutes {
             self.appPath = LocalPath.isLocal(appPath) ? appPath : "/"
             self.maximumPendingFlows = max(1, maximumPendingFlows)
             self.metricsFactory = metricsFactory
+        }
+
+        /// Whether a cookie set in answer to `request` gets the `Secure` attribute under
+        /// ``secureCookies``: for the app's own cookies, so they follow the same rule.
+        ///
+        /// - Parameter request: The request being answered.
+        /// - Returns: `true` unless the policy or a loopback host says otherwise.
+        public func cookiesAreSecure(for request: Request) -> Bool {
+            switch secureCookies {
+            case .always: true
+            case .never: false
+            case .unlessLoopback: !SessionCookie.isLoopback(request)
+            }
         }
     }
 }

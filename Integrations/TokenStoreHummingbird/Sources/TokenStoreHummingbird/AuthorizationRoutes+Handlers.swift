@@ -137,13 +137,7 @@ extension AuthorizationRoutes {
         return LocalPath.isLocal(begin) ? begin : nil
     }
 
-    func cookiesAreSecure(_ request: Request) -> Bool {
-        switch configuration.secureCookies {
-        case .always: true
-        case .never: false
-        case .unlessLoopback: !SessionCookie.isLoopback(request)
-        }
-    }
+    func cookiesAreSecure(_ request: Request) -> Bool { configuration.cookiesAreSecure(for: request) }
 
     func cookie(_ name: String, _ value: String, maxAge: Int?, secure: Bool) -> Cookie {
         Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: secure, httpOnly: true, sameSite: .lax)

@@ -51,6 +51,16 @@ public struct AuthorizationRoutes<Context: RequestContext>: Sendable {
         public var sessionID: String
         /// The key the access token is stored under: (provider, user id).
         public var key: AccessTokenKey { completion.key }
+
+        /// Creates the value the handler receives (for testing an app's handler).
+        ///
+        /// - Parameters:
+        ///   - completion: The completed flow.
+        ///   - sessionID: The browser session that completed it.
+        public init(completion: AuthorizationCompletion, sessionID: String) {
+            self.completion = completion
+            self.sessionID = sessionID
+        }
     }
 
     /// The app's "signed in" handler: link ``SignedIn/key`` to the session and answer

@@ -1,3 +1,5 @@
+import HTTPTypes
+import Hummingbird
 import Testing
 
 @testable import TokenStoreHummingbird
@@ -12,6 +14,18 @@ struct HelpersTests {
     ])
     func loopback(authority: String, expected: Bool) {
         #expect(SessionCookie.isLoopback(authority: authority) == expected)
+    }
+
+    @Test("cookies are Secure off loopback by default, and as the policy says otherwise")
+    func securePolicy() {
+        func request(_ authority: String) -> Request {
+            Request(head: HTTPRequest(method: .get, scheme: "http", authority: authority, path: "/"), body: .init(buffer: ByteBuffer()))
+        }
+        typealias Configuration = AuthorizationRoutes<BasicRequestContext>.Configuration
+        #expect(Configuration().cookiesAreSecure(for: request("app.example")))
+        #expect(!Configuration().cookiesAreSecure(for: request("127.0.0.1:8080")))
+        #expect(Configuration(secureCookies: .always).cookiesAreSecure(for: request("localhost:8080")))
+        #expect(!Configuration(secureCookies: .never).cookiesAreSecure(for: request("app.example")))
     }
 
     @Test("only the app's own paths are local")
