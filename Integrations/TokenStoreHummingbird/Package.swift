@@ -79,3 +79,9 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Documentation, on demand, as in the root package: TOKENSTORE_DOCS=1 adds swift-docc-plugin
+// for `swift package generate-documentation --target TokenStoreHummingbird`.
+if Context.environment["TOKENSTORE_DOCS"] == "1" {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
+}

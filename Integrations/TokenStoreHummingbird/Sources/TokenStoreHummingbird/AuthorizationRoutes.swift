@@ -5,7 +5,7 @@ import OAuth1
 import TokenStoreKit
 
 /// The two routes of an OAuth 1.0a sign-in for a Hummingbird app: `GET <prefix>/<provider>`
-/// begins an ``AuthorizationFlow`` and redirects (302) to the provider, and
+/// begins an `AuthorizationFlow` and redirects (302) to the provider, and
 /// `GET <prefix>/<provider>/callback` completes it and hands the stored access token to the
 /// app's own "signed in" handler.
 ///
@@ -67,7 +67,7 @@ public struct AuthorizationRoutes<Context: RequestContext>: Sendable {
     /// (usually a redirect). Runs after the access token is stored.
     public typealias SignedInHandler = @Sendable (SignedIn, Request, Context) async throws -> Response
 
-    /// The flow the routes run; its ``AuthorizationFlow/provider`` is the route's path
+    /// The flow the routes run; its `provider` is the route's path
     /// component.
     public var flow: AuthorizationFlow
     /// Where the session id comes from.
