@@ -38,6 +38,7 @@ let package = Package(
             name: "TokenStoreHummingbird",
             dependencies: [
                 .product(name: "TokenStoreKit", package: "swift-tokenstore"),
+                .product(name: "TokenStoreFlow", package: "swift-tokenstore"),
                 .product(name: "OAuth1", package: "swift-tokenstore"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -50,6 +51,7 @@ let package = Package(
             dependencies: [
                 "TokenStoreHummingbird",
                 .product(name: "TokenStoreKit", package: "swift-tokenstore"),
+                .product(name: "TokenStoreFlow", package: "swift-tokenstore"),
                 .product(name: "TokenStoreSQLite", package: "swift-tokenstore"),
                 .product(name: "TokenStorePostgres", package: "swift-tokenstore"),
                 .product(name: "TokenStoreRedis", package: "swift-tokenstore"),
@@ -68,6 +70,7 @@ let package = Package(
             dependencies: [
                 "TokenStoreHummingbird",
                 .product(name: "TokenStoreKit", package: "swift-tokenstore"),
+                .product(name: "TokenStoreFlow", package: "swift-tokenstore"),
                 .product(name: "OAuth1", package: "swift-tokenstore"),
                 .product(name: "OAuth1Testing", package: "swift-tokenstore"),
                 .product(name: "Hummingbird", package: "hummingbird"),

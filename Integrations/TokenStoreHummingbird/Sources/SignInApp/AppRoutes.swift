@@ -5,6 +5,7 @@ import Logging
 import OAuth1
 import Prometheus
 import TokenStoreHummingbird
+import TokenStoreFlow
 import TokenStoreKit
 
 /// The app's pages: home (who is signed in), post a status, sign out, metrics, health.

@@ -7,6 +7,7 @@ import OAuth1
 import OAuth1Testing
 import Prometheus
 import TokenStoreHummingbird
+import TokenStoreFlow
 import TokenStoreKit
 import TokenStorePostgres
 import TokenStoreRedis

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import OAuth1
+import TokenStoreFlow
 import TokenStoreKit
 
 extension AuthorizationRoutes {

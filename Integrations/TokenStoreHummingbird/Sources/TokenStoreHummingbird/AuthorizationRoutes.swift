@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import OAuth1
+import TokenStoreFlow
 import TokenStoreKit
 
 /// The two routes of an OAuth 1.0a sign-in for a Hummingbird app: `GET <prefix>/<provider>`

@@ -1,4 +1,5 @@
 import OAuth1
+import TokenStoreFlow
 import TokenStoreKit
 
 /// What a sign-in error means for the browser: the page or redirect it gets.

@@ -7,6 +7,7 @@ import OAuth1Testing
 import Synchronization
 import Testing
 import TokenStoreHummingbird
+import TokenStoreFlow
 import TokenStoreKit
 
 @Suite("Sign-in routes for Hummingbird: begin, callback, errors as pages", .serverTimeLimit)

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Testing
 import TokenStoreHummingbird
+import TokenStoreFlow
 import TokenStoreKit
 
 // The README's Hummingbird example, compiled here; the test below keeps the two identical.

@@ -7,6 +7,7 @@ import OAuth1
 import OAuth1Testing
 import Synchronization
 import TokenStoreHummingbird
+import TokenStoreFlow
 import TokenStoreKit
 
 /// A local provider, an in-memory store, and an app with the sign-in routes under /auth,
