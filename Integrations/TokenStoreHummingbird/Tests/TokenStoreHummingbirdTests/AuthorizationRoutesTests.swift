@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
+import NIOCore
 import OAuth1
 import OAuth1Testing
 import Synchronization

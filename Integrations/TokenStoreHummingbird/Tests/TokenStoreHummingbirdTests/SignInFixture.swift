@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import MetricsTestKit
 import OAuth1
 import OAuth1Testing
@@ -32,7 +31,7 @@ final class SignInFixture: Sendable {
     static func with(
         session: AuthorizationRoutes<BasicRequestContext>.Session = .cookie,
         secureCookies: AuthorizationRoutes<BasicRequestContext>.Configuration.SecureCookies = .unlessLoopback,
-        _ body: @escaping @Sendable (SignInFixture, any TestClientProtocol) async throws -> Void
+        _ body: @escaping @Sendable (SignInFixture, LoopbackClient) async throws -> Void
     ) async throws {
         let localProvider = try await LocalOAuth1Provider.start(.init(consumers: [consumer]))
         let store = InMemoryTokenStore()
@@ -53,7 +52,7 @@ final class SignInFixture: Sendable {
                 return .redirect(to: "/home", type: .normal)
             }
             routes.addRoutes(to: router.group("auth"))
-            try await Application(router: router).test(.router) { client in try await body(fixture, client) }
+            try await withLoopbackServer(router: router) { client in try await body(fixture, client) }
         } catch {
             await localProvider.stop()
             throw error
@@ -63,7 +62,7 @@ final class SignInFixture: Sendable {
 
     /// `GET /auth/local` as a browser with `jar`; returns the provider's authorize URL's
     /// `oauth_token` and keeps the cookies set.
-    func begin(_ client: some TestClientProtocol, jar: CookieJar) async throws -> String {
+    func begin(_ client: LoopbackClient, jar: CookieJar) async throws -> String {
         let response = try await client.execute(uri: "/auth/local", method: .get, headers: jar.headers())
         jar.store(response)
         guard response.status == .found, let location = response.headers[.location],
@@ -96,7 +95,7 @@ final class CookieJar: Sendable {
     /// Every Set-Cookie header seen, for checks on attributes.
     let setCookies = Mutex<[String]>([])
 
-    func store(_ response: TestResponse) {
+    func store(_ response: LoopbackResponse) {
         for header in response.headers[values: .setCookie] {
             setCookies.withLock { $0.append(header) }
             let pair = header.split(separator: ";", maxSplits: 1)[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
