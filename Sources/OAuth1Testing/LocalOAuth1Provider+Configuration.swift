@@ -47,6 +47,11 @@ extension LocalOAuth1Provider {
         public var requestTokenTimeToLive: Duration
         /// The provider's clock.
         public var clock: OAuth1Clock
+        /// Whether `GET /oauth/authorize` shows a page with "Allow" and "Deny" buttons (a
+        /// form POST back to `/oauth/authorize`, with a screen-name field naming who signs
+        /// in) instead of approving at once as ``user``: for driving the provider with a
+        /// real browser. Off by default, so tests that follow the redirect keep working.
+        public var showsAuthorizationPage: Bool
 
         /// Creates a configuration.
         public init(
@@ -57,7 +62,8 @@ extension LocalOAuth1Provider {
             ],
             timestampWindow: Int64 = 300,
             requestTokenTimeToLive: Duration = .seconds(600),
-            clock: OAuth1Clock = .system
+            clock: OAuth1Clock = .system,
+            showsAuthorizationPage: Bool = false
         ) {
             self.consumers = consumers
             self.user = user
@@ -65,6 +71,7 @@ extension LocalOAuth1Provider {
             self.timestampWindow = timestampWindow
             self.requestTokenTimeToLive = requestTokenTimeToLive
             self.clock = clock
+            self.showsAuthorizationPage = showsAuthorizationPage
         }
     }
 
@@ -72,11 +79,12 @@ extension LocalOAuth1Provider {
     public enum Endpoint: Sendable, Hashable, CaseIterable {
         /// `POST /oauth/request_token`
         case requestToken
-        /// `GET /oauth/authorize` and `/oauth/authenticate`
+        /// `GET /oauth/authorize` and `/oauth/authenticate`, and the authorization page's
+        /// `POST /oauth/authorize`
         case authorize
         /// `POST /oauth/access_token`
         case accessToken
-        /// `GET|POST /1.1/account/verify_credentials.json`
+        /// `GET|POST /1.1/account/verify_credentials.json` and `POST /1.1/statuses/update.json`
         case protectedResource
     }
 

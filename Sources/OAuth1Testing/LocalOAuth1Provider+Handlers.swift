@@ -75,10 +75,12 @@ extension LocalOAuth1Provider {
     }
 
     private func authorize(_ request: OAuth1HTTPRequest) -> HTTPResponse {
+        if request.method == "POST" { return authorizationDecision(request) }
         let query = URLComponents(url: request.url, resolvingAgainstBaseURL: true)?.percentEncodedQuery ?? ""
         guard let token = (try? OAuth1PercentEncoding.parseForm(query))?.first(named: "oauth_token") else {
             return Self.page(400, "Missing oauth_token.")
         }
+        if configuration.showsAuthorizationPage { return authorizationPage(for: token) }
         guard let approval = try? approve(requestToken: token) else {
             return Self.page(400, "This authorization request is unknown or has expired.")
         }
@@ -137,9 +139,13 @@ extension LocalOAuth1Provider {
             return Self.json(401, #"{"errors":[{"code":89,"message":"Invalid or expired token."}]}"#)
         case .success(let verified):
             let user = verified.token.flatMap { token in state.withLock { $0.issued[token]?.user } } ?? configuration.user
-            let body = try? JSONSerialization.data(
-                withJSONObject: ["id_str": user.id, "screen_name": user.screenName, "method": request.method],
-                options: [.sortedKeys])
+            var fields = ["id_str": user.id, "screen_name": user.screenName, "method": request.method]
+            if request.url.path.hasSuffix("/statuses/update.json") {
+                // The signature covered the form body, so this is the text the user signed.
+                let form = request.body.flatMap { try? OAuth1PercentEncoding.parseForm(String(decoding: $0, as: UTF8.self)) }
+                fields["text"] = form?.first(named: "status") ?? ""
+            }
+            let body = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
             return HTTPResponse(statusCode: .ok, headers: Self.headers(["Content-Type": "application/json"]), body: body ?? Data())
         }
     }

@@ -18,10 +18,13 @@ import Synchronization
 /// ```
 ///
 /// Endpoints: `POST /oauth/request_token`, `GET /oauth/authorize` (and `/oauth/authenticate`),
-/// `POST /oauth/access_token`, and a protected resource `/1.1/account/verify_credentials.json`.
+/// `POST /oauth/access_token`, and the protected resources `/1.1/account/verify_credentials.json`
+/// and `POST /1.1/statuses/update.json` (echoes the signed `status`).
 /// The authorize endpoint approves at once for the configured ``Configuration/user``: it
 /// redirects (302) to the callback with `oauth_token` and `oauth_verifier`, or for `oob`
-/// shows the PIN. Tests can also call ``approve(requestToken:asUser:)`` and ``deny(requestToken:)``.
+/// shows the PIN. With ``Configuration/showsAuthorizationPage`` it shows a page with "Allow"
+/// and "Deny" buttons instead, for a browser to click. Tests can also call
+/// ``approve(requestToken:asUser:)`` and ``deny(requestToken:)``.
 ///
 /// Requests are checked as a strict provider would: unknown consumers, unaccepted methods,
 /// timestamps outside the window, reused nonces, bad signatures, unknown or reused tokens
@@ -63,8 +66,10 @@ public final class LocalOAuth1Provider: Sendable {
             ("POST /oauth/request_token", Endpoint.requestToken),
             ("GET /oauth/authorize", .authorize),
             ("GET /oauth/authenticate", .authorize),
+            ("POST /oauth/authorize", .authorize),
             ("POST /oauth/access_token", .accessToken),
             ("/1.1/account/verify_credentials.json", .protectedResource),
+            ("POST /1.1/statuses/update.json", .protectedResource),
         ] {
             await server.appendRoute(HTTPRoute(route)) { request in
                 guard let provider = holder.provider else {
@@ -117,6 +122,12 @@ public final class LocalOAuth1Provider: Sendable {
     /// The protected resource's URL (`/1.1/account/verify_credentials.json`).
     public var protectedResourceURL: URL {
         baseURL.appendingPathComponent("1.1/account/verify_credentials.json")
+    }
+
+    /// The status-update resource's URL (`POST /1.1/statuses/update.json`, form field
+    /// `status`): answers `{"id_str", "screen_name", "text"}` for a validly signed request.
+    public var statusUpdateURL: URL {
+        baseURL.appendingPathComponent("1.1/statuses/update.json")
     }
 
     /// Makes `endpoint` misbehave (or behave again, with `nil`) from the next request on.
