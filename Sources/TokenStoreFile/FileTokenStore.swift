@@ -31,8 +31,8 @@ import TokenStoreKit
 /// Threads: writes, `take`, listings, counts and purges block (fsync takes milliseconds,
 /// a scan reads many files), so they run on the store's serial `DispatchQueue` and resume
 /// the caller from there. `accessToken(for:)` is one small read from the page cache, a
-/// few microseconds, less than the ~27 us a hop off the cooperative pool and back would
-/// cost, so it runs inline on the caller's thread.
+/// few microseconds, less than a hop off the cooperative pool and back would cost,
+/// so it runs inline on the caller's thread.
 public final class FileTokenStore: TokenStore {
     /// The directory holding the records.
     public let directory: String

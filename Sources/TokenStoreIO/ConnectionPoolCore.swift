@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Not generic on purpose: a generic class's nested types (its state, its waiters) need
 /// their metadata looked up at run time on every call from another module, where the
-/// code is not specialized (about 3 % of client CPU under 16 callers). `@inlinable` does
+/// code is not specialized (measurable in the 16-caller benchmarks). `@inlinable` does
 /// not help here: Swift 6.3 does not specialize `package` declarations across modules
 /// (checked with a two-module package; `public` ones are). The typed ``ConnectionPool``
 /// wraps it.

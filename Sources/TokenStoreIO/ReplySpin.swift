@@ -1,9 +1,8 @@
 /// How long a reply wait on one connection should poll inline before parking, learned from
 /// the replies that connection has seen.
 ///
-/// A fixed spin is wrong both ways: shorter than a loopback round trip (PostgreSQL answers a
-/// prepared SELECT in ~70-80 us here) it parks nearly every call and pays the ~27 us hop
-/// back anyway; longer than the reply of a remote server it burns a core for nothing. So
+/// A fixed spin is wrong both ways: shorter than a loopback round trip it parks nearly
+/// every call and pays the hop back from the waiter thread anyway; longer than the reply of a remote server it burns a core for nothing. So
 /// the budget follows a moving average of observed reply times: 1.5x the average plus a
 /// margin, up to ``ceiling``, and nothing when replies take longer than the ceiling (a
 /// remote server: park at once).

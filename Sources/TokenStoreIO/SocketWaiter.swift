@@ -62,7 +62,7 @@ package enum SocketWaitBackend: String, Sendable, CaseIterable {
 ///
 /// ``wait(for:on:deadline:spin:)`` first waits for the descriptor inline for a short bounded
 /// spin (polling and yielding the core, then one `ppoll` bounded by the rest of the spin):
-/// a loopback reply usually arrives within it, and returning inline avoids the ~27 us hop
+/// a loopback reply usually arrives within it, and returning inline avoids the hop
 /// of a continuation resumed from another thread. A cooperative thread is held at most
 /// `spin` (``ReplySpin/ceiling`` for the drivers). Otherwise it registers the
 /// descriptor with one shared thread (``SocketWaitBackend``: epoll on Linux, `poll(2)`

@@ -40,10 +40,10 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     private var spin: Duration { mayWaitInline ? replySpin.budget : .zero }
     /// How long the epoll thread polls for a parked reply wait before it sleeps: only with
     /// company (concurrent calls pipelined on this store), when the next reply is usually
-    /// tens of microseconds away. Alternating 4 s runs of 16 callers on 2 cores, 9 pairs in
-    /// either order: median 104K gets/s sleeping at once, 125K polling 50 us, higher in 8
-    /// of 9 pairs. The PostgreSQL driver does not ask for it: polling for its waits too
-    /// cost 9-13% there (3 of 3 pairs), the thread taking CPU from eight server processes.
+    /// tens of microseconds away, so a short poll catches it without a sleep and a wake-up
+    /// (more gets/s under 16 callers; see Benchmarks/README.md). The PostgreSQL driver does
+    /// not ask for it: there the polling thread takes CPU from the server's processes and
+    /// costs more than it saves.
     private var parkedPoll: Duration { mayWaitInline ? .zero : .microseconds(50) }
     /// Where this connection goes; named in error messages.
     let endpoint: RedisTokenStore.Endpoint

@@ -8,8 +8,8 @@ typealias RedisCoalescer = CallCoalescer<any PipelinedCall, Void>
 
 extension RedisCoalescer.Policy {
     /// The Redis driver's choice:
-    /// - Two leaders keep one pipeline in flight while the next one gathers (16 callers
-    ///   got 1.5-3x the throughput of one connection per caller; see Benchmarks/README.md).
+    /// - Two leaders keep one pipeline in flight while the next one gathers (well above
+    ///   one connection per caller under 16 callers; see Benchmarks/README.md).
     /// - A short company window: a Redis round trip is short, and a leader alone should
     ///   soon go back to polling inline.
     /// - Leaders yield once for followers: a leader resumes the calls it carried and
