@@ -147,7 +147,7 @@ let package = Package(
             swiftSettings: strictSettings),
         .target(
             name: "TokenStoreTesting",
-            dependencies: ["TokenStoreKit", "TokenStoreFlow", "OAuth1Testing"],
+            dependencies: ["TokenStoreKit", "TokenStoreFlow", "OAuth1Testing", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         .target(
             name: "TokenStoreCLI",

@@ -6,37 +6,8 @@ import Synchronization
 import Testing
 import TokenStoreFlow
 import TokenStoreKit
+import TokenStoreTesting
 
-/// Keeps every log line with its metadata, for scanning.
-final class CapturedLog: Sendable {
-    private let lines = Mutex<[String]>([])
-
-    var text: String { lines.withLock { $0.joined(separator: "\n") } }
-
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
-
-    var logger: Logger {
-        var logger = Logger(label: "dance-test") { _ in CapturingHandler(log: self) }
-        logger.logLevel = .trace
-        return logger
-    }
-
-    struct CapturingHandler: LogHandler {
-        let log: CapturedLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            log.append("\(event.level) \(event.message) \(merged.sorted { $0.key < $1.key })")
-        }
-    }
-}
 
 /// No secret and no raw session id in any description, error or log line of a flow.
 @Suite("Dance redaction", .serverTimeLimit)
@@ -44,9 +15,9 @@ struct DanceRedactionTests {
     @Test func nothingSecretIsPrintedOrLogged() async throws {
         let harness = try await DanceHarness.start()
         defer { Task { await harness.stop() } }
-        let log = CapturedLog()
+        let log = LogCapture()
         let store = DanceSpyStore()
-        let flow = AuthorizationFlow(provider: "twitter", client: harness.client(), store: store, logger: log.logger)
+        let flow = AuthorizationFlow(provider: "twitter", client: harness.client(), store: store, logger: log.logger(label: "dance-test"))
         let sessionID = "raw-session-" + UUID().uuidString
         let session = FlowSession.browser(sessionID: sessionID)
         var texts: [String] = ["\(session)", String(reflecting: session)]

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import Testing
 import TokenStoreKit
+import TokenStoreTesting
 
 @testable import TokenStorePostgres
 
@@ -63,24 +64,24 @@ struct PostgresConfigurationTests {
 
     @Test("operation_timeout sets the per-call timeout; nothing is logged")
     func operationTimeout() throws {
-        let warnings = WarningLog()
+        let warnings = LogCapture()
         let configuration = try PostgresTokenStore.Configuration(
-            url: "postgres://app:pw@host/db?operation_timeout=2.5", options: TokenStoreOptions(logger: warnings.logger))
+            url: "postgres://app:pw@host/db?operation_timeout=2.5", options: TokenStoreOptions(logger: warnings.logger()))
         #expect(configuration.operationTimeout == .milliseconds(2500))
-        #expect(warnings.messages.isEmpty)
+        #expect(warnings.messages(atLeast: .warning).isEmpty)
         let conninfo = try #require(configuration.connectionParameters.first { $0.0 == "dbname" }?.1)
         #expect(!conninfo.contains("timeout"))
     }
 
     @Test("the old name statement_timeout is still read, with a warning naming operation_timeout")
     func oldOperationTimeoutName() throws {
-        let warnings = WarningLog()
+        let warnings = LogCapture()
         let configuration = try PostgresTokenStore.Configuration(
-            url: "host=db dbname=app statement_timeout=3", options: TokenStoreOptions(logger: warnings.logger))
+            url: "host=db dbname=app statement_timeout=3", options: TokenStoreOptions(logger: warnings.logger()))
         #expect(configuration.operationTimeout == .seconds(3))
-        #expect(warnings.messages.count == 1)
-        #expect(warnings.messages.first?.contains("statement_timeout") == true)
-        #expect(warnings.messages.first?.contains("operation_timeout") == true)
+        #expect(warnings.messages(atLeast: .warning).count == 1)
+        #expect(warnings.messages(atLeast: .warning).first?.contains("statement_timeout") == true)
+        #expect(warnings.messages(atLeast: .warning).first?.contains("operation_timeout") == true)
         let conninfo = try #require(configuration.connectionParameters.first { $0.0 == "dbname" }?.1)
         #expect(!conninfo.contains("statement_timeout"))
     }
@@ -140,28 +141,3 @@ struct PostgresConfigurationTests {
     }
 }
 
-/// Collects the messages of warnings logged through ``logger``.
-final class WarningLog: Sendable {
-    private let state = Mutex<[String]>([])
-    var messages: [String] { state.withLock { $0 } }
-
-    var logger: Logger {
-        Logger(label: "test.postgres.configuration") { _ in Handler(log: self) }
-    }
-
-    struct Handler: LogHandler {
-        let log: WarningLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            guard event.level >= .warning else { return }
-            log.state.withLock { $0.append(event.message.description) }
-        }
-    }
-}

@@ -29,7 +29,7 @@ extension PostgresServerTests {
         private func store(chunk: Int, log: ChunkLog, extra: String = "") async throws -> PostgresTokenStore {
             var configuration = try PostgresTokenStore.Configuration(url: try PostgresTestServer.urlWithFreshSchema(extra: extra))
             configuration.bulkChunkRows = chunk
-            var logger = Logger(label: "test", factory: { _ in ChunkLog.Handler(log: log) })
+            var logger = log.capture.logger()
             logger.logLevel = .trace
             configuration.logger = logger
             return try await PostgresTokenStore(configuration: configuration)
@@ -293,29 +293,13 @@ extension PostgresServerTests {
     }
 }
 
-/// The rows of each bulk chunk a store logged.
+
+/// The rows of each bulk chunk a store logged (`bulk write chunk` at debug level).
 final class ChunkLog: Sendable {
-    private let state = Mutex<[(rows: Int, direct: Bool)]>([])
-    var chunks: [Int] { state.withLock { $0.map(\.rows) } }
+    let capture = LogCapture()
+    private var chunkEntries: [LogCapture.Entry] { capture.entries.filter { $0.message == "bulk write chunk" } }
+    var chunks: [Int] { chunkEntries.compactMap { $0.metadata["rows"].flatMap { Int("\($0)") } } }
     /// Whether each chunk was copied straight into the table.
-    var direct: [Bool] { state.withLock { $0.map(\.direct) } }
-    func reset() { state.withLock { $0 = [] } }
-
-    struct Handler: LogHandler {
-        let log: ChunkLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            guard event.message.description == "bulk write chunk", case .string(let rows)? = event.metadata?["rows"], let count = Int(rows)
-            else { return }
-            let direct = event.metadata?["direct"].map { "\($0)" } == "true"
-            log.state.withLock { $0.append((count, direct)) }
-        }
-    }
+    var direct: [Bool] { chunkEntries.map { $0.metadata["direct"].map { "\($0)" } == "true" } }
+    func reset() { capture.reset() }
 }

@@ -1,6 +1,7 @@
 import Logging
 import Testing
 import TokenStoreKit
+import TokenStoreTesting
 @testable import TokenStoreRedis
 
 @Suite("Redis URL parsing", .inProcessTimeLimit)
@@ -64,8 +65,8 @@ struct ConfigurationURLTests {
     }
 
     @Test func renamedParametersOldNamesStillWorkWithAWarning() throws {
-        let handler = CapturingLogHandler()
-        let logger = Logger(label: "test", factory: { _ in handler })
+        let handler = LogCapture()
+        let logger = handler.logger()
         let config = try Configuration(url: "redis://h/0?pool_timeout=250ms&command_timeout=3", logger: logger)
         #expect(config.acquireTimeout == .milliseconds(250))
         #expect(config.operationTimeout == .seconds(3))
@@ -73,9 +74,9 @@ struct ConfigurationURLTests {
         #expect(logged.contains("'pool_timeout' is deprecated") && logged.contains("use 'pool_acquire_timeout'"), "\(logged)")
         #expect(logged.contains("'command_timeout' is deprecated") && logged.contains("use 'operation_timeout'"), "\(logged)")
 
-        let quiet = CapturingLogHandler()
+        let quiet = LogCapture()
         _ = try Configuration(
-            url: "redis://h/0?pool_acquire_timeout=1&operation_timeout=2", logger: Logger(label: "test", factory: { _ in quiet }))
+            url: "redis://h/0?pool_acquire_timeout=1&operation_timeout=2", logger: quiet.logger())
         #expect(quiet.text.isEmpty, "the new names log nothing")
 
         let twice = try #require(throws: TokenStoreError.self) {

@@ -385,8 +385,8 @@ struct RedisServerTests {
 
         @Test func wrongPasswordIsAuthenticationFailed() async throws {
             let url = try Env.requireACLURL()
-            let handler = CapturingLogHandler()
-            let logger = Logger(label: "test") { _ in handler }
+            let handler = LogCapture()
+            let logger = handler.logger()
             for bad in [try Self.replacingPassword(in: url, with: "wrong-pw-123"), try Env.requirePasswordURL().replacingOccurrences(of: "://:", with: "://:x")] {
                 let error = await #expect(throws: TokenStoreError.self) {
                     try await RedisTokenStore(url: bad, options: TokenStoreOptions(logger: logger))
@@ -428,11 +428,11 @@ struct RedisServerTests {
         @Test
         func serverRestartIsUnavailableThenRecovers() async throws {
             let url = try Env.requireOutageURL()
-            let handler = CapturingLogHandler()
+            let handler = LogCapture()
             let prefix = Env.randomPrefix()
             let store = try await RedisTokenStore(
                 url: Env.url(url, prefix: prefix, "pool_max=4&connect_timeout=1&operation_timeout=2"),
-                options: TokenStoreOptions(logger: Logger(label: "test") { _ in handler }))
+                options: TokenStoreOptions(logger: handler.logger()))
             try await store.saveAccessToken(Operations.accessToken("r", "1"))
             // Several idle connections in the pool.
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -2,6 +2,7 @@ import Logging
 import Synchronization
 import Testing
 import TokenStoreKit
+import TokenStoreTesting
 @testable import TokenStoreSQLite
 
 /// `pool_max` (the name every driver uses for the pool ceiling) and its old SQLite name
@@ -10,11 +11,11 @@ import TokenStoreKit
 struct SQLitePoolMaxURLTests {
     @Test("pool_max sets maxConnections, and the opened store has that many connections")
     func poolMax() async throws {
-        let log = WarningLog()
+        let log = LogCapture()
         let configuration = try SQLiteTokenStore.Configuration(
-            url: "sqlite:///tmp/t.db?pool_max=7", options: TokenStoreOptions(logger: log.logger))
+            url: "sqlite:///tmp/t.db?pool_max=7", options: TokenStoreOptions(logger: log.logger()))
         #expect(configuration.maxConnections == 7)
-        #expect(log.lines.isEmpty)
+        #expect(log.messages(atLeast: .warning).isEmpty)
 
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
@@ -25,11 +26,11 @@ struct SQLitePoolMaxURLTests {
 
     @Test("the old name connections still works and logs a warning naming pool_max")
     func oldNameAccepted() async throws {
-        let log = WarningLog()
+        let log = LogCapture()
         let configuration = try SQLiteTokenStore.Configuration(
-            url: "sqlite:///tmp/t.db?connections=5", options: TokenStoreOptions(logger: log.logger))
+            url: "sqlite:///tmp/t.db?connections=5", options: TokenStoreOptions(logger: log.logger()))
         #expect(configuration.maxConnections == 5)
-        let warnings = log.lines
+        let warnings = log.messages(atLeast: .warning)
         #expect(warnings.count == 1)
         #expect(warnings.first?.contains("'connections'") == true)
         #expect(warnings.first?.contains("'pool_max'") == true)
@@ -72,29 +73,3 @@ struct SQLitePoolMaxURLTests {
     }
 }
 
-/// Captures the warnings a logger receives.
-private final class WarningLog: Sendable {
-    private let captured = Mutex<[String]>([])
-
-    var lines: [String] { captured.withLock { $0 } }
-
-    var logger: Logger {
-        Logger(label: "sqlite-url-test") { _ in Handler(log: self) }
-    }
-
-    private struct Handler: LogHandler {
-        let log: WarningLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            guard event.level == .warning else { return }
-            log.captured.withLock { $0.append("\(event.message)") }
-        }
-    }
-}
