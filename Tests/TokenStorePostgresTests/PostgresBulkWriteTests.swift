@@ -5,15 +5,9 @@ import TokenStoreTesting
 
 @testable import TokenStorePostgres
 
-/// The array literals the bulk statements send (no server needed).
-@Suite("PostgreSQL array literals", .serverTimeLimit)
-struct PostgresArrayLiteralTests {
-    @Test func quotesEveryElementAndEscapesBackslashAndQuote() {
-        #expect(PostgresArrayLiteral.encode(["a", nil, "", "NULL", "x,y", "{}", "\"q\"", "b\\s", " sp "]) ==
-            #"{"a",NULL,"","NULL","x,y","{}","\"q\"","b\\s"," sp "}"#)
-        #expect(PostgresArrayLiteral.encode([String?]()) == "{}")
-    }
-
+/// How a bulk save splits repeated keys into rounds (no server needed).
+@Suite("PostgreSQL bulk rounds", .serverTimeLimit)
+struct PostgresBulkRoundsTests {
     @Test func rounds() {
         let rounds = PostgresTokenStore.rounds(of: [["a"], ["b"], ["a"], ["c"], ["a"], ["b"]])
         #expect(rounds == [[0, 1, 3], [2, 5], [4]])
