@@ -181,7 +181,8 @@ public final class RedisTokenStore: TokenStore, Service {
                     if connection.isStale() { throw StaleConnection() }
                     let active = callsInFlight.add(1, ordering: .relaxed).newValue
                     defer { callsInFlight.subtract(1, ordering: .relaxed) }
-                    connection.mayWaitInline = active <= Self.spinningCallers && !coalescer.hasCompany
+                    connection.mayWaitInline = spinsForReplies && active <= Self.spinningCallers && !coalescer.hasCompany
+                    connection.mayPollParked = spinsForReplies
                     return try await body(connection)
                 }
             } catch is StaleConnection {
@@ -209,6 +210,9 @@ public final class RedisTokenStore: TokenStore, Service {
     }
 
     private struct StaleConnection: Error {}
+
+    /// Whether reply waits may poll before or while parked (``ReplyWait/spin``).
+    private var spinsForReplies: Bool { configuration.replyWait == .spin }
 
     func nowMilliseconds() -> Int64 { TokenTimestamp.milliseconds(configuration.clock.now()) }
 

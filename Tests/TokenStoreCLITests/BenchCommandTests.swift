@@ -56,9 +56,11 @@ import TokenStoreSealing
         for row in body {
             #expect(row.count == BenchTableRenderer.columns.count)
             let numbers = row[2...].compactMap(Double.init)
-            #expect(numbers.count == 7, "\(row)")
+            #expect(numbers.count == 8, "\(row)")
             #expect(numbers[1] <= numbers[2] && numbers[2] <= numbers[3] && numbers[3] <= numbers[4], "\(row)")
-            #expect(row[7] == "200" && row[8] == "0")
+            // The process's CPU per operation: spent, and not more than the operations' wall time allows.
+            #expect(numbers[5] > 0, "\(row)")
+            #expect(row[8] == "200" && row[9] == "0")
         }
         #expect(captured.output.contains("  1  \(first)") && captured.output.contains("  2  \(second)"))
     }
@@ -99,8 +101,8 @@ import TokenStoreSealing
         let get = try #require(rows.first { $0[0] == "get" })
         let put = try #require(rows.first { $0[0] == "put" })
         // Every fifth read fails: 100 of the 500 attempts.
-        #expect(get[7] == "400" && get[8] == "100")
-        #expect(put[7] == "500" && put[8] == "0")
+        #expect(get[8] == "400" && get[9] == "100")
+        #expect(put[8] == "500" && put[9] == "0")
         #expect(captured.output.contains("100 get error(s); first: get: ") && captured.output.contains("injected failure"))
         let store = try await StoreDrivers.open(url)
         #expect(try await store.counts() == TokenCounts(requestTokens: 0, accessTokens: 0))

@@ -25,6 +25,7 @@ enum BenchTestSupport {
             var p90Micros: Double
             var p99Micros: Double
             var maxMicros: Double
+            var cpuMicrosPerOperation: Double
             var histogram: [Bucket]
         }
         struct Store: Decodable {
@@ -56,6 +57,7 @@ enum BenchTestSupport {
                 #expect(operation.count > 0, "\(store.store) \(operation.name)")
                 #expect(operation.errors == 0, "\(store.store) \(operation.name): \(operation.firstError ?? "")")
                 #expect(operation.opsPerSecond > 0)
+                #expect(operation.cpuMicrosPerOperation > 0)
                 #expect(operation.p50Micros <= operation.p90Micros)
                 #expect(operation.p90Micros <= operation.p99Micros)
                 #expect(operation.p99Micros <= operation.maxMicros)

@@ -18,11 +18,12 @@ extension PostgresServerTests {
             }.run()
         }
 
-        @Test("the store contract over the unix socket")
+        /// Over the socket with `reply_wait=spin`, so the non-default wait runs the whole contract too.
+        @Test("the store contract over the unix socket, replies waited for by spinning")
         func unixSocket() async throws {
             let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-            let url = try PostgresTestServer.socketURL(schema: String(schema))
-            try await TokenStoreConformance(name: "postgres-socket") { clock in
+            let url = try PostgresTestServer.socketURL(schema: String(schema)) + "&reply_wait=spin"
+            try await TokenStoreConformance(name: "postgres-socket-spin") { clock in
                 try await PostgresTokenStore(url: url, options: TokenStoreOptions(clock: clock))
             }.run()
         }

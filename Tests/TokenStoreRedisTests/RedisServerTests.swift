@@ -18,9 +18,9 @@ struct RedisServerTests {
     // MARK: Conformance
 
     @Suite("Conformance", .serverTimeLimit) struct Conformance {
-        func runConformance(name: String, baseURL: String, case caseName: String) async throws {
+        func runConformance(name: String, baseURL: String, extra: String = "", case caseName: String) async throws {
             let prefix = Env.randomPrefix()
-            let url = Env.url(baseURL, prefix: prefix)
+            let url = Env.url(baseURL, prefix: prefix, extra)
             // Worker processes open the same URL, so `take` is raced across processes too.
             try await TokenStoreConformance(name: name, capabilities: .init(crossProcessURL: url)) { clock in
                 try await RedisTokenStore(url: url, options: TokenStoreOptions(clock: clock))
@@ -57,7 +57,10 @@ struct RedisServerTests {
         func unixSocket(case caseName: String) async throws {
             let path = try Env.requireSocketPath()
             let password = try #require(Env.password(in: try Env.requirePasswordURL()))
-            try await runConformance(name: "redis (unix socket)", baseURL: "redis+unix://:\(password)@\(path)?db=0", case: caseName)
+            // With `reply_wait=spin`, so the non-default wait runs the whole contract too.
+            try await runConformance(
+                name: "redis (unix socket, spin)", baseURL: "redis+unix://:\(password)@\(path)?db=0", extra: "reply_wait=spin",
+                case: caseName)
         }
     }
 

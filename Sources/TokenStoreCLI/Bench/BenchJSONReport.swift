@@ -31,6 +31,8 @@ struct BenchJSONReport: Codable, Sendable {
         var p90Micros: Double
         var p99Micros: Double
         var maxMicros: Double
+        /// Process CPU time per successful operation (every thread).
+        var cpuMicrosPerOperation: Double
         var histogram: [Bucket]
     }
 
@@ -79,6 +81,7 @@ struct BenchJSONReport: Codable, Sendable {
             minMicros: micros(histogram.minNanoseconds), meanMicros: (histogram.meanNanoseconds).rounded() / 1000,
             p50Micros: micros(histogram.value(atQuantile: 0.5)), p90Micros: micros(histogram.value(atQuantile: 0.9)),
             p99Micros: micros(histogram.value(atQuantile: 0.99)), maxMicros: micros(histogram.maxNanoseconds),
+            cpuMicrosPerOperation: (result.cpuMicrosecondsPerOperation * 10).rounded() / 10,
             histogram: histogram.nonEmptyBuckets.map {
                 Bucket(lowerMicros: micros($0.lower), upperMicros: micros($0.upper), count: $0.count)
             })

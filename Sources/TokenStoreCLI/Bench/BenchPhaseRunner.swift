@@ -17,6 +17,8 @@ struct BenchPhaseOutcome: Sendable {
     var firstError: String?
     /// Wall time from the start of the phase to the end of its last operation.
     var elapsed: Duration = .zero
+    /// CPU time the whole process used meanwhile (every thread: the store's I/O thread too).
+    var cpu: Duration = .zero
     /// How many tickets were used (operations started, failed ones included).
     var attempted = 0
 
@@ -25,6 +27,7 @@ struct BenchPhaseOutcome: Sendable {
         errors += other.errors
         if firstError == nil { firstError = other.firstError }
         elapsed += other.elapsed
+        cpu += other.cpu
         attempted += other.attempted
     }
 
@@ -64,6 +67,7 @@ enum BenchPhaseRunner {
         let clock = ContinuousClock()
         let tickets = Tickets()
         let start = clock.now
+        let cpuAtStart = ProcessCPUTime.now()
         let results = await withTaskGroup(of: WorkerResult.self) { group in
             for _ in 0..<max(1, concurrency) {
                 group.addTask {
@@ -99,6 +103,7 @@ enum BenchPhaseRunner {
         }
         var outcome = BenchPhaseOutcome()
         outcome.elapsed = clock.now - start
+        outcome.cpu = ProcessCPUTime.now() - cpuAtStart
         for result in results {
             outcome.histogram.merge(result.histogram)
             outcome.errors += result.errors

@@ -10,6 +10,14 @@ struct BenchOperationResult: Sendable {
     var firstError: String?
     /// Measured wall time (for `take`, the take phases only).
     var elapsed: Duration
+    /// CPU time the process used while it was measured (every thread, the bench's own loop
+    /// included).
+    var cpu: Duration
+
+    /// Process CPU per operation that succeeded, in microseconds (0 when none did).
+    var cpuMicrosecondsPerOperation: Double {
+        count > 0 ? BenchBudget.seconds(cpu) * 1e6 / Double(count) : 0
+    }
 
     /// Operations that succeeded.
     var count: Int { Int(histogram.count) }

@@ -87,7 +87,8 @@ struct BenchStoreRunner: Sendable {
             "\(operation.rawValue) done: \(outcome.histogram.count) ops, \(outcome.errors) error(s)")
         return BenchOperationResult(
             operation: operation, histogram: outcome.histogram, errors: outcome.errors,
-            firstError: outcome.firstError.map { "\(operation.rawValue): \($0)" }, elapsed: outcome.elapsed)
+            firstError: outcome.firstError.map { "\(operation.rawValue): \($0)" }, elapsed: outcome.elapsed,
+            cpu: outcome.cpu)
     }
 
     private func phase(_ operation: BenchOperation, budget: BenchBudget, tag: String) async -> BenchPhaseOutcome {

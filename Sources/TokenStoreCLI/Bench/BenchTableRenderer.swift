@@ -2,7 +2,7 @@
 /// (stores of an operation on adjacent rows), then errors and clean-up notes.
 enum BenchTableRenderer {
     /// The column titles, in order.
-    static let columns = ["operation", "store", "ops/s", "p50(µs)", "p90(µs)", "p99(µs)", "max(µs)", "count", "errors"]
+    static let columns = ["operation", "store", "ops/s", "p50(µs)", "p90(µs)", "p99(µs)", "max(µs)", "cpu/op(µs)", "count", "errors"]
 
     static func render(_ results: [BenchStoreResult], settings: BenchSettings, interrupted: Bool) -> String {
         var lines: [String] = []
@@ -27,6 +27,7 @@ enum BenchTableRenderer {
                     BenchFormat.micros(histogram.value(atQuantile: 0.9)),
                     BenchFormat.micros(histogram.value(atQuantile: 0.99)),
                     BenchFormat.micros(histogram.maxNanoseconds),
+                    BenchFormat.micros(UInt64((measured.cpuMicrosecondsPerOperation * 1000).rounded())),
                     String(measured.count), String(measured.errors),
                 ])
             }

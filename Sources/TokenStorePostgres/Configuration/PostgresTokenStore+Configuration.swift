@@ -27,6 +27,9 @@ extension PostgresTokenStore {
         /// How long one call's statement may run, enforced by the server (as the session's
         /// `statement_timeout`) and by the client. Default 10 seconds.
         public var operationTimeout: Duration
+        /// How a call waits for its reply once its statement is sent (URL parameter
+        /// `reply_wait`). Default ``ReplyWait/park``.
+        public var replyWait: ReplyWait
         /// Where expiry checks and timestamps read the time.
         public var clock: TokenClock
         /// Where connects, reconnects and migrations are logged (never passwords).
@@ -56,6 +59,7 @@ extension PostgresTokenStore {
             self.acquireTimeout = .seconds(5)
             self.connectTimeout = .seconds(10)
             self.operationTimeout = .seconds(10)
+            self.replyWait = .park
             self.clock = clock
             self.logger = logger
             self.migrateSchemaOnOpen = true

@@ -13,6 +13,7 @@ extension PostgresTokenStore.Configuration {
         "pool_acquire_timeout": "seconds a call waits for a free connection (default 5)",
         "operation_timeout": "seconds one call's statement may run (default 10)",
         "connect_timeout": "seconds opening a connection may take (default 10)",
+        ReplyWait.urlParameter: "park or spin: how a call waits for its reply (default park)",
         deprecatedOperationTimeout: "the old name of operation_timeout, accepted for one release",
     ]
 
@@ -27,8 +28,8 @@ extension PostgresTokenStore.Configuration {
     /// - `host=db.internal dbname=app user=app pool_max=16` (keyword string)
     ///
     /// The driver's own parameters (`driverParameters`: `schema`, `pool_min`, `pool_max`,
-    /// `pool_idle_timeout`, `pool_acquire_timeout`, `operation_timeout`, `connect_timeout`;
-    /// pool sizes and timeouts are checked by `ConnectionLimits`) are taken out; the rest
+    /// `pool_idle_timeout`, `pool_acquire_timeout`, `operation_timeout`, `connect_timeout`,
+    /// `reply_wait`; pool sizes and timeouts are checked by `ConnectionLimits`) are taken out; the rest
     /// (`sslmode`, `sslrootcert`, `application_name`, ...) go to libpq, which validates them.
     /// `statement_timeout`, the old name of `operation_timeout`, is still read for one
     /// release, with a warning logged to `options.logger`.
@@ -97,6 +98,7 @@ extension PostgresTokenStore.Configuration {
             operationTimeout = value
         }
         if let value = try ConnectionLimits.seconds("operation_timeout", in: own, store: store) { operationTimeout = value }
+        if let value = try ReplyWait.parse(own, store: store) { replyWait = value }
         try validate()
     }
 

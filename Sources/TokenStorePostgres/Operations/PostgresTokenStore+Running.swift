@@ -29,7 +29,7 @@ extension PostgresTokenStore {
                         throw StaleConnection()
                     }
                     let deadline = ContinuousClock.now + configuration.operationTimeout + .seconds(1)
-                    connection.mayWaitInline = !coalescer.hasCompany
+                    connection.mayWaitInline = spinsForReplies && !coalescer.hasCompany
                     return try await body(connection, deadline)
                 }
             } catch {
@@ -37,6 +37,9 @@ extension PostgresTokenStore {
             }
         }
     }
+
+    /// Whether reply waits may poll inline before parking (``ReplyWait/spin``).
+    private var spinsForReplies: Bool { configuration.replyWait == .spin }
 
     /// Whether the store is open and, for token operations (`gated`), its schema current.
     private func checkOpen(_ operation: String, gated: Bool) throws {

@@ -44,7 +44,10 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     /// (more gets/s under 16 callers; see Benchmarks/README.md). The PostgreSQL driver does
     /// not ask for it: there the polling thread takes CPU from the server's processes and
     /// costs more than it saves.
-    private var parkedPoll: Duration { mayWaitInline ? .zero : .microseconds(50) }
+    private var parkedPoll: Duration { mayWaitInline || !mayPollParked ? .zero : .microseconds(50) }
+    /// Whether a parked wait may poll on the I/O thread at all (``ReplyWait/spin``); set by
+    /// the store per lease.
+    var mayPollParked = true
     /// Where this connection goes; named in error messages.
     let endpoint: RedisTokenStore.Endpoint
 
