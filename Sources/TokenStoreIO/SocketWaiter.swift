@@ -106,8 +106,11 @@ package final class SocketWaiter: Sendable {
     /// Suspends until `fd` is ready for `interest`.
     ///
     /// - Parameters:
-    ///   - spin: how long to poll inline before parking (on the backend's thread); `.zero`
+    ///   - spin: how long to wait inline before parking (on the backend's thread); `.zero`
     ///     parks at once (after one non-blocking check).
+    ///   - busyPolls: whether the inline wait polls without blocking for its first half
+    ///     (catches a fast reply sooner, burns the core meanwhile) or blocks in one bounded
+    ///     `ppoll` for all of it (as a blocking client waits: no CPU spent).
     ///   - deadline: when to give up with ``SocketWaitError/timedOut``.
     ///   - cancellable: `false` when the wait serves other tasks too (a pipeline carrying
     ///     other callers' requests): the task's cancellation is then ignored and only the
@@ -122,13 +125,17 @@ package final class SocketWaiter: Sendable {
         on fd: Int32,
         deadline: ContinuousClock.Instant,
         spin: Duration = .microseconds(60),
+        busyPolls: Bool = true,
         cancellable: Bool = true,
         parkedPoll: Duration = .zero
     ) async throws(SocketWaitError) {
         let spinning = spin > .zero && claimSpinner()
         let ready: Bool
         do {
-            ready = try Self.pollSpinning(fd: fd, events: interest.pollEvents, spin: spinning ? spin : .zero, deadline: deadline)
+            ready =
+                busyPolls
+                ? try Self.pollSpinning(fd: fd, events: interest.pollEvents, spin: spinning ? spin : .zero, deadline: deadline)
+                : try Self.pollBounded(fd: fd, events: interest.pollEvents, spin: spinning ? spin : .zero, deadline: deadline)
         } catch {
             if spinning { spinners.subtract(1, ordering: .relaxed) }
             throw error

@@ -181,8 +181,10 @@ public final class RedisTokenStore: TokenStore, Service {
                     if connection.isStale() { throw StaleConnection() }
                     let active = callsInFlight.add(1, ordering: .relaxed).newValue
                     defer { callsInFlight.subtract(1, ordering: .relaxed) }
-                    connection.mayWaitInline = spinsForReplies && active <= Self.spinningCallers && !coalescer.hasCompany
-                    connection.mayPollParked = spinsForReplies
+                    let replyWait = configuration.replyWait
+                    connection.mayWaitInline = replyWait != .park && active <= Self.spinningCallers && !coalescer.hasCompany
+                    connection.busyPollsInline = replyWait == .spin
+                    connection.mayPollParked = replyWait == .spin
                     return try await body(connection)
                 }
             } catch is StaleConnection {
@@ -210,9 +212,6 @@ public final class RedisTokenStore: TokenStore, Service {
     }
 
     private struct StaleConnection: Error {}
-
-    /// Whether reply waits may poll before or while parked (``ReplyWait/spin``).
-    private var spinsForReplies: Bool { configuration.replyWait == .spin }
 
     func nowMilliseconds() -> Int64 { TokenTimestamp.milliseconds(configuration.clock.now()) }
 

@@ -62,9 +62,9 @@ struct PostgresConfigurationTests {
         }
     }
 
-    @Test("reply_wait is park by default, spin or park when given, and anything else is refused by name")
+    @Test("reply_wait is adaptive by default, park or spin when given, and anything else is refused by name")
     func replyWait() throws {
-        #expect(try PostgresTokenStore.Configuration(url: "postgres://db/x").replyWait == .park)
+        #expect(try PostgresTokenStore.Configuration(url: "postgres://db/x").replyWait == .adaptive)
         #expect(try PostgresTokenStore.Configuration(url: "postgres://db/x?reply_wait=spin").replyWait == .spin)
         #expect(try PostgresTokenStore.Configuration(url: "host=db reply_wait=PARK").replyWait == .park)
         let conninfo = try PostgresTokenStore.Configuration(url: "postgres://db/x?reply_wait=spin").connectionParameters.first?.1
@@ -73,7 +73,7 @@ struct PostgresConfigurationTests {
             try PostgresTokenStore.Configuration(url: "postgres://u:hunter2@db/x?reply_wait=busy")
         }
         #expect(error?.code == .misconfigured)
-        #expect(error?.message == "reply_wait must be one of park, spin, got 'busy'")
+        #expect(error?.message == "reply_wait must be one of adaptive, park, spin, got 'busy'")
         #expect(error.map { !"\($0)".contains("hunter2") } == true)
     }
 

@@ -28,9 +28,10 @@ extension PostgresServerTests {
             }.run()
         }
 
-        @Test("the store contract with secrets sealed")
+        /// With `reply_wait=park`, so each reply wait runs the whole contract (TCP: adaptive).
+        @Test("the store contract with secrets sealed, replies waited for parked")
         func sealed() async throws {
-            let url = try PostgresTestServer.urlWithFreshSchema()
+            let url = try PostgresTestServer.urlWithFreshSchema(extra: "&reply_wait=park")
             let keys = try SealingKeyRing(keys: [SealingKey.generate(id: "k1")])
             try await TokenStoreConformance(name: "postgres-sealed") { clock in
                 SealedTokenStore(wrapping: try await PostgresTokenStore(url: url, options: TokenStoreOptions(clock: clock)), keys: keys)

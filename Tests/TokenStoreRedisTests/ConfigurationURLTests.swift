@@ -98,13 +98,13 @@ struct ConfigurationURLTests {
         #expect(error.message == shared.message)
     }
 
-    @Test func replyWaitIsParkByDefaultAndRefusesUnknownValues() throws {
-        #expect(try Configuration(url: "redis://h/0").replyWait == .park)
+    @Test func replyWaitIsAdaptiveByDefaultAndRefusesUnknownValues() throws {
+        #expect(try Configuration(url: "redis://h/0").replyWait == .adaptive)
         #expect(try Configuration(url: "redis://h/0?reply_wait=spin").replyWait == .spin)
         #expect(try Configuration(url: "redis://h/0?reply_wait=Park").replyWait == .park)
         let error = try #require(throws: TokenStoreError.self) { try Configuration(url: "redis://:hunter2@h/0?reply_wait=busy") }
         #expect(error.code == .misconfigured)
-        #expect(error.message == "reply_wait must be one of park, spin, got 'busy'")
+        #expect(error.message == "reply_wait must be one of adaptive, park, spin, got 'busy'")
         #expect(!"\(error)".contains("hunter2"))
     }
 

@@ -3,27 +3,29 @@ import TokenStoreKit
 
 @testable import TokenStoreRedis
 
-/// `reply_wait` reaches the connection: `park` (the default) never polls, inline or on the
-/// I/O thread; `spin` does for a lone caller.
+/// `reply_wait` reaches the connection of a lone call: `adaptive` (the default) waits
+/// inline blocking and never polls; `spin` polls inline and while parked; `park` never
+/// waits inline nor polls.
 extension RedisServerTests {
     @Suite("Redis reply waits", .serverTimeLimit)
     struct ReplyWaits {
-        static func polling(_ extra: String) async throws -> (inline: Bool, parked: Bool) {
+        struct Flags: Equatable { var inline, busyPolls, pollsParked: Bool }
+
+        static func flags(_ extra: String) async throws -> Flags {
             try await Env.withStore(url: try Env.requireACLURL(), extra: extra) { store, _ in
-                let flags = try await store.withConnection("probe") { ($0.mayWaitInline, $0.mayPollParked) }
+                let flags = try await store.withConnection("probe") {
+                    Flags(inline: $0.mayWaitInline, busyPolls: $0.busyPollsInline, pollsParked: $0.mayPollParked)
+                }
                 _ = try await store.accessToken(for: AccessTokenKey(provider: "p", userID: "nobody"))
-                return (flags.0, flags.1)
+                return flags
             }
         }
 
-        @Test("the default parks; reply_wait=spin lets a lone caller poll; reply_wait=park parks")
+        @Test("adaptive by default: inline without polling; spin polls; park never waits inline nor polls")
         func wiring() async throws {
-            let byDefault = try await Self.polling("")
-            #expect(!byDefault.inline && !byDefault.parked)
-            let spin = try await Self.polling("reply_wait=spin")
-            #expect(spin.inline && spin.parked)
-            let park = try await Self.polling("reply_wait=park")
-            #expect(!park.inline && !park.parked)
+            #expect(try await Self.flags("") == Flags(inline: true, busyPolls: false, pollsParked: false))
+            #expect(try await Self.flags("reply_wait=spin") == Flags(inline: true, busyPolls: true, pollsParked: true))
+            #expect(try await Self.flags("reply_wait=park") == Flags(inline: false, busyPolls: false, pollsParked: false))
         }
     }
 }

@@ -43,9 +43,10 @@ struct RedisServerTests {
         @Test(arguments: TokenStoreConformance.caseNames)
         func sealed(case caseName: String) async throws {
             let prefix = Env.randomPrefix()
-            let url = Env.url(try Env.requireACLURL(), prefix: prefix)
+            // With `reply_wait=park`, so each reply wait runs the whole contract (TCP: adaptive).
+            let url = Env.url(try Env.requireACLURL(), prefix: prefix, "reply_wait=park")
             let keys = try SealingKeyRing(keys: [SealingKey.generate(id: "k1")])
-            try await TokenStoreConformance(name: "redis (sealed)") { clock in
+            try await TokenStoreConformance(name: "redis (sealed, park)") { clock in
                 SealedTokenStore(wrapping: try await RedisTokenStore(url: url, options: TokenStoreOptions(clock: clock)), keys: keys)
             }.run(case: caseName)
             let cleaner = try await RedisTokenStore(url: url)

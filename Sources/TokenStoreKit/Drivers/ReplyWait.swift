@@ -1,18 +1,24 @@
 /// How a server driver (PostgreSQL, Redis) waits for a reply once its request is sent.
 ///
 /// Set it in the driver's configuration (`replyWait`) or with the URL parameter
-/// `reply_wait=park|spin`. The choice and its measurements are in Benchmarks/README.md
-/// ("Reply waits").
+/// `reply_wait=adaptive|park|spin`. Benchmarks/README.md ("Reply waits") has the
+/// measurements behind the default.
 public enum ReplyWait: String, Sendable, Hashable, CaseIterable {
-    /// Suspend the calling task at once; the library's I/O thread resumes it when the
-    /// reply is readable. No CPU is spent while the server works, and the cooperative
-    /// threads stay free for other tasks (an HTTP server's requests). The default.
+    /// The default. A call that is alone on its store waits for its reply as a blocking
+    /// client would: one `poll` on its own thread, bounded by the reply times the connection
+    /// has seen (at most 300 us, and at most one such wait per core but one in the process),
+    /// so it neither burns CPU nor pays a thread wake-up. As soon as other calls are in
+    /// flight it parks (``park``), leaving the thread to them.
+    case adaptive
+    /// Always suspend the calling task at once; the library's I/O thread resumes it when
+    /// the reply is readable. Never holds a cooperative thread while the server works; a
+    /// lone caller pays a thread wake-up per reply.
     case park
-    /// Poll the socket on the calling thread for up to 300 us (sized from the replies
-    /// this connection has seen) before parking, only while few calls are in flight.
-    /// Lowers an idle single caller's latency on loopback by the cost of a thread wake-up,
-    /// at the price of CPU burnt while the server works; on a machine where the client and
-    /// the server share a CPU it slows both.
+    /// Like ``adaptive``, but the inline wait first polls without blocking (yielding the
+    /// core between polls), and a parked wait may poll on the I/O thread. Catches a
+    /// loopback reply a few microseconds sooner on an idle machine and burns CPU for it;
+    /// where the client and the server share a CPU it slows both. The drivers' behaviour
+    /// before `reply_wait` existed.
     case spin
 
     /// The URL parameter that sets it.

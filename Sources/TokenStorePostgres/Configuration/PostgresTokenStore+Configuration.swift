@@ -28,7 +28,7 @@ extension PostgresTokenStore {
         /// `statement_timeout`) and by the client. Default 10 seconds.
         public var operationTimeout: Duration
         /// How a call waits for its reply once its statement is sent (URL parameter
-        /// `reply_wait`). Default ``ReplyWait/park``.
+        /// `reply_wait`). Default ``ReplyWait/adaptive``.
         public var replyWait: ReplyWait
         /// Where expiry checks and timestamps read the time.
         public var clock: TokenClock
@@ -59,7 +59,7 @@ extension PostgresTokenStore {
             self.acquireTimeout = .seconds(5)
             self.connectTimeout = .seconds(10)
             self.operationTimeout = .seconds(10)
-            self.replyWait = .park
+            self.replyWait = .adaptive
             self.clock = clock
             self.logger = logger
             self.migrateSchemaOnOpen = true

@@ -13,7 +13,7 @@ extension PostgresTokenStore.Configuration {
         "pool_acquire_timeout": "seconds a call waits for a free connection (default 5)",
         "operation_timeout": "seconds one call's statement may run (default 10)",
         "connect_timeout": "seconds opening a connection may take (default 10)",
-        ReplyWait.urlParameter: "park or spin: how a call waits for its reply (default park)",
+        ReplyWait.urlParameter: "adaptive, park or spin: how a call waits for its reply (default adaptive)",
         deprecatedOperationTimeout: "the old name of operation_timeout, accepted for one release",
     ]
 

@@ -23,9 +23,12 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
     private var prepared: Set<String> = []
     /// How long reply waits poll inline, learned from this connection's replies.
     private var replySpin = ReplySpin()
-    /// Whether reply waits may poll inline first (``replySpin``) or park at once; set by
-    /// the store for each lease from how busy it is.
+    /// Whether reply waits may wait inline first (``replySpin``) or park at once; set by
+    /// the store for each lease from how busy it is and its ``ReplyWait``.
     var mayWaitInline = true
+    /// Whether an inline wait polls without blocking first (``ReplyWait/spin``) or blocks
+    /// in one bounded poll (``ReplyWait/adaptive``).
+    var busyPollsInline = true
     /// Whether waits end when the task is cancelled; `false` while a pipeline carries
     /// other callers' statements (only the deadline ends those waits).
     var waitsCancellable = true
@@ -260,20 +263,23 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
     func nextResult(deadline: ContinuousClock.Instant) async throws(LibPQFailure) -> OpaquePointer? {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
         while PQisBusy(handle) != 0 {
-            try await waitForSocket(.readable, deadline: deadline, spin: mayWaitInline ? replySpin.budget : .zero)
+            try await waitForSocket(
+                .readable, deadline: deadline, spin: mayWaitInline ? replySpin.budget : .zero, busyPolls: busyPollsInline)
             if PQconsumeInput(handle) == 0 { throw broken() }
         }
         return PQgetResult(handle)
     }
 
     func waitForSocket(
-        _ interest: SocketInterest, deadline: ContinuousClock.Instant, spin: Duration = .microseconds(60)
+        _ interest: SocketInterest, deadline: ContinuousClock.Instant, spin: Duration = .microseconds(60),
+        busyPolls: Bool = true
     ) async throws(LibPQFailure) {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
         let fd = PQsocket(handle)
         guard fd >= 0 else { throw broken() }
         do {
-            try await SocketWaiter.shared.wait(for: interest, on: fd, deadline: deadline, spin: spin, cancellable: waitsCancellable)
+            try await SocketWaiter.shared.wait(
+                for: interest, on: fd, deadline: deadline, spin: spin, busyPolls: busyPolls, cancellable: waitsCancellable)
         } catch {
             // A half-finished exchange leaves the protocol state unknown: not reused unless
             // the statement is cancelled on the server and its results read to the end.

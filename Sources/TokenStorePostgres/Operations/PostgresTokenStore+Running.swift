@@ -29,7 +29,8 @@ extension PostgresTokenStore {
                         throw StaleConnection()
                     }
                     let deadline = ContinuousClock.now + configuration.operationTimeout + .seconds(1)
-                    connection.mayWaitInline = spinsForReplies && !coalescer.hasCompany
+                    connection.mayWaitInline = configuration.replyWait != .park && !coalescer.hasCompany
+                    connection.busyPollsInline = configuration.replyWait == .spin
                     return try await body(connection, deadline)
                 }
             } catch {
@@ -37,9 +38,6 @@ extension PostgresTokenStore {
             }
         }
     }
-
-    /// Whether reply waits may poll inline before parking (``ReplyWait/spin``).
-    private var spinsForReplies: Bool { configuration.replyWait == .spin }
 
     /// Whether the store is open and, for token operations (`gated`), its schema current.
     private func checkOpen(_ operation: String, gated: Bool) throws {

@@ -33,8 +33,11 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     private let operationTimeout: Duration
     /// The most bytes the replies of one exchange may take (`max_reply_bytes`).
     private let maxReplyBytes: Int
-    /// Whether reply waits may poll inline before parking; set by the store per lease.
+    /// Whether reply waits may wait inline before parking; set by the store per lease.
     var mayWaitInline = true
+    /// Whether an inline wait polls without blocking first (``ReplyWait/spin``) or blocks
+    /// in one bounded poll (``ReplyWait/adaptive``); set by the store per lease.
+    var busyPollsInline = true
     /// How long a reply wait polls inline, learned from this connection's replies.
     private var replySpin = ReplySpin()
     private var spin: Duration { mayWaitInline ? replySpin.budget : .zero }
@@ -210,7 +213,8 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
             }
             do {
                 try await SocketWaiter.shared.wait(
-                    for: .readable, on: fd, deadline: deadline, spin: spin, cancellable: cancellable, parkedPoll: parkedPoll)
+                    for: .readable, on: fd, deadline: deadline, spin: spin, busyPolls: busyPollsInline, cancellable: cancellable,
+                    parkedPoll: parkedPoll)
             } catch .failed {
                 // A hang-up may still leave bytes to read (half a reply, then EOF): read
                 // them so the error says what happened.
