@@ -51,6 +51,16 @@ struct OAuth2TokenEndpointReply {
                 providerErrorURI: fields["error_uri"]?.string.flatMap { OAuth2Text.sanitized($0, redacting: secrets) })
         }
         guard !success else { return nil }
+        if response.status == 401 {
+            // RFC 6749 section 5.2: a refused client authentication may be answered 401 (with
+            // `WWW-Authenticate`); URLSession on Linux loses the body of a 401 that carries an
+            // HTTP Basic challenge, so the status alone is read as invalid_client.
+            return OAuth2Error(
+                .invalidClient,
+                message: "\(host) refused the client's authentication for the \(operation) (HTTP 401 with "
+                    + "\(Self.bodyKind(response)))" + advice(for: .invalidClient),
+                httpStatus: 401)
+        }
         return OAuth2Error(
             .providerRejected,
             message: "\(host) answered HTTP \(response.status) to the \(operation) with \(Self.bodyKind(response))",

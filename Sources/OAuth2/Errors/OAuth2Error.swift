@@ -73,7 +73,8 @@ public struct OAuth2Error: Error, Sendable, CustomStringConvertible, CustomDebug
         /// `temporarily_unavailable`: the provider is overloaded or in maintenance; retry later.
         public static let temporarilyUnavailable = Code(.temporarilyUnavailable)
         /// `invalid_client`: client authentication failed (unknown client, wrong secret, wrong
-        /// authentication method).
+        /// authentication method); also a token endpoint's HTTP 401 without a readable error
+        /// body (RFC 6749 section 5.2 answers a refused client with 401).
         public static let invalidClient = Code(.invalidClient)
         /// `invalid_grant`: the code or refresh token is invalid, expired, revoked, already
         /// used, issued to another client, or the redirect URI or PKCE verifier does not match.
