@@ -3,7 +3,7 @@ import Foundation
 /// One authorization in progress: the URL to send the user to, and what the app must keep
 /// until the callback (the `state`, the PKCE verifier, the redirect URI and scopes).
 ///
-/// Made by ``OAuth2Client/authorizationRequest(scopes:extraParameters:)``. Keep it where
+/// Made by ``OAuth2Client/authorizationRequest(scopes:redirectURI:extraParameters:)``. Keep it where
 /// the callback can find it by ``state`` and take it once (the store's pending
 /// authorization); the callback is checked against it with
 /// ``OAuth2Client/exchange(_:for:)``.

@@ -20,9 +20,8 @@ import OAuth1
 /// let fresh = try await client.refresh(refreshToken: tokens.refreshToken!)
 /// ```
 ///
-/// The HTTP layer is `OAuth1`'s: any ``OAuth1/OAuth1Transport`` (``OAuth1/URLSessionTransport``
-/// by default, which never follows redirects), ``OAuth1/OAuth1HTTPRequest`` and
-/// ``OAuth1/OAuth1HTTPResponse``.
+/// The HTTP layer is `OAuth1`'s: any `OAuth1Transport` (`URLSessionTransport` by default,
+/// which never follows redirects), `OAuth1HTTPRequest` and `OAuth1HTTPResponse`.
 ///
 /// Every failure is an ``OAuth2Error``; no message or log line carries a secret.
 public struct OAuth2Client: Sendable {
