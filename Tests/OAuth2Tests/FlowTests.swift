@@ -34,6 +34,7 @@ struct FlowTests {
             let expired = try await fixture.client.send(
                 OAuth1HTTPRequest(url: fixture.provider.protectedResourceURL), accessToken: tokens.accessToken)
             #expect(expired.status == 401)
+            #expect(OAuth2BearerChallenge(response: expired)?.isInvalidToken == true)
 
             let refreshed = try await fixture.client.refresh(refreshToken: first)
             #expect(refreshed.refreshTokenRotated)
