@@ -23,6 +23,7 @@ extension LocalOAuth2Provider {
                 OAuth1Parameter(name: "error", value: error), OAuth1Parameter(name: "error_description", value: description),
             ]
             if let clientState { parameters.append(OAuth1Parameter(name: "state", value: clientState)) }
+            if let issuer = configuration.issuer { parameters.append(OAuth1Parameter(name: "iss", value: issuer)) }
             guard let url = Self.appending(parameters, to: redirectURI) else { return Self.page(400, "Bad redirect URI.") }
             return Self.redirect(302, to: url)
         }
@@ -55,6 +56,7 @@ extension LocalOAuth2Provider {
         }
         var parameters = [OAuth1Parameter(name: "code", value: code)]
         if let state = pending.state { parameters.append(OAuth1Parameter(name: "state", value: state)) }
+        if let issuer = configuration.issuer { parameters.append(OAuth1Parameter(name: "iss", value: issuer)) }
         guard let url = Self.appending(parameters, to: pending.redirectURI) else { return Self.page(400, "Bad redirect URI.") }
         return Self.redirect(status, to: url)
     }
@@ -95,6 +97,7 @@ extension LocalOAuth2Provider {
                 OAuth1Parameter(name: "error_description", value: "The user denied the request."),
             ]
             if let state = pending.state { parameters.append(OAuth1Parameter(name: "state", value: state)) }
+            if let issuer = configuration.issuer { parameters.append(OAuth1Parameter(name: "iss", value: issuer)) }
             guard let url = Self.appending(parameters, to: pending.redirectURI) else { return Self.page(400, "Bad redirect URI.") }
             return Self.redirect(303, to: url)
         default:

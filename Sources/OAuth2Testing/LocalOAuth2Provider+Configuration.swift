@@ -67,6 +67,9 @@ extension LocalOAuth2Provider {
         public var showsAuthorizationPage: Bool
         /// The provider's clock.
         public var clock: OAuth2Clock
+        /// The issuer identifier sent as `iss` with every authorization response (RFC 9207),
+        /// or `nil` to send none.
+        public var issuer: String?
 
         /// Creates a configuration.
         public init(
@@ -76,7 +79,8 @@ extension LocalOAuth2Provider {
             authorizationCodeLifetime: Duration = .seconds(60),
             supportedScopes: Set<String>? = nil,
             showsAuthorizationPage: Bool = false,
-            clock: OAuth2Clock = .system
+            clock: OAuth2Clock = .system,
+            issuer: String? = nil
         ) {
             self.clients = clients
             self.user = user
@@ -85,6 +89,7 @@ extension LocalOAuth2Provider {
             self.supportedScopes = supportedScopes
             self.showsAuthorizationPage = showsAuthorizationPage
             self.clock = clock
+            self.issuer = issuer
         }
     }
 

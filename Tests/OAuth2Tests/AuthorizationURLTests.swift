@@ -106,4 +106,19 @@ struct AuthorizationURLTests {
         let error = #expect(throws: OAuth2Error.self) { try forged.validate(matches: request) }
         #expect(error?.code == .stateMismatch)
     }
+
+    @Test("with an expected issuer, the callback's iss must be it (RFC 9207)")
+    func issuer() throws {
+        let request = try Self.client.authorizationRequest()
+        try OAuth2Callback(code: "c", state: request.state, issuer: "https://id.example").validate(
+            matches: request, issuer: "https://id.example")
+        try OAuth2Callback(code: "c", state: request.state).validate(matches: request)
+        for callback in [
+            OAuth2Callback(code: "c", state: request.state),
+            OAuth2Callback(code: "c", state: request.state, issuer: "https://evil.example"),
+        ] {
+            let error = #expect(throws: OAuth2Error.self) { try callback.validate(matches: request, issuer: "https://id.example") }
+            #expect(error?.code == .issuerMismatch)
+        }
+    }
 }

@@ -98,6 +98,24 @@ struct FlowTests {
         }
     }
 
+    @Test("a provider that sends iss (RFC 9207): checked against the endpoints' issuer")
+    func issuer() async throws {
+        try await FlowFixture.with(configure: { $0.issuer = "https://local.example" }) { fixture in
+            var client = fixture.client
+            client.endpoints.issuer = "https://local.example"
+            let pending = try client.authorizationRequest()
+            let callback = try OAuth2Callback(url: try #require(try await fixture.authorizeInBrowser(pending.url)))
+            #expect(callback.issuer == "https://local.example")
+            _ = try await client.exchange(callback, for: pending)
+
+            client.endpoints.issuer = "https://other.example"
+            let mixUp = try client.authorizationRequest()
+            let mixed = try OAuth2Callback(url: try #require(try await fixture.authorizeInBrowser(mixUp.url)))
+            let error = await oauth2Error { _ = try await client.exchange(mixed, for: mixUp) }
+            #expect(error?.code == .issuerMismatch)
+        }
+    }
+
     @Test("a callback with another state is refused before any request is sent")
     func wrongState() async throws {
         try await FlowFixture.with { fixture in

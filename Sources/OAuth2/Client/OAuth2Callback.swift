@@ -81,15 +81,24 @@ public struct OAuth2Callback: Sendable, Hashable, CustomStringConvertible, Custo
     }
 
     /// Checks that this callback completes `request`: its `state` is the one sent
-    /// (compared in constant time).
+    /// (compared in constant time), and, when `issuer` is given, its `iss` is that issuer
+    /// (RFC 9207).
     ///
-    /// - Throws: ``OAuth2Error/Code/stateMismatch`` when the states differ.
-    public func validate(matches request: OAuth2AuthorizationRequest) throws {
+    /// - Throws: ``OAuth2Error/Code/stateMismatch`` when the states differ,
+    ///   ``OAuth2Error/Code/issuerMismatch`` when `iss` is missing or another.
+    public func validate(matches request: OAuth2AuthorizationRequest, issuer: String? = nil) throws {
         guard OpenSSLCrypto.constantTimeEqual(state, request.state) else {
             throw OAuth2Error(
                 .stateMismatch,
                 message: "the callback's state is not the one of the authorization being completed; "
                     + "the callback may be forged or belong to another sign-in")
+        }
+        if let issuer, self.issuer != issuer {
+            throw OAuth2Error(
+                .issuerMismatch,
+                message: self.issuer == nil
+                    ? "the callback carries no iss, but \(issuer) is expected to send it (RFC 9207)"
+                    : "the callback's iss is not \(issuer): the code may come from another authorization server")
         }
     }
 

@@ -129,14 +129,16 @@ public struct OAuth2Client: Sendable {
 
     // MARK: Tokens
 
-    /// Checks that `callback` completes `request` (its `state`), then exchanges the code
-    /// with the request's PKCE verifier and redirect URI.
+    /// Checks that `callback` completes `request` (its `state`, and its `iss` when the
+    /// endpoints name an ``OAuth2ProviderEndpoints/issuer``), then exchanges the code with
+    /// the request's PKCE verifier and redirect URI.
     ///
-    /// - Throws: ``OAuth2Error/Code/stateMismatch``, or as ``exchange(code:codeVerifier:redirectURI:)``.
+    /// - Throws: ``OAuth2Error/Code/stateMismatch``, ``OAuth2Error/Code/issuerMismatch``, or
+    ///   as ``exchange(code:codeVerifier:redirectURI:)``.
     public func exchange(_ callback: OAuth2Callback, for request: OAuth2AuthorizationRequest) async throws
         -> OAuth2TokenResponse
     {
-        try callback.validate(matches: request)
+        try callback.validate(matches: request, issuer: endpoints.issuer)
         return try await exchange(code: callback.code, codeVerifier: request.pkce.verifier, redirectURI: request.redirectURI)
     }
 

@@ -11,12 +11,18 @@ public struct OAuth2ProviderEndpoints: Sendable, Hashable {
     public var tokenURL: URL
     /// Where tokens are revoked (RFC 7009), if the provider has such an endpoint.
     public var revocationURL: URL?
+    /// The provider's issuer identifier, for a provider that sends `iss` in its
+    /// authorization responses (RFC 9207, `authorization_response_iss_parameter_supported`
+    /// in its metadata). When set, a callback must carry exactly this `iss`; `nil` skips the
+    /// check (the presets, whose providers do not document `iss`).
+    public var issuer: String?
 
     /// Creates endpoints for any provider.
-    public init(authorizationURL: URL, tokenURL: URL, revocationURL: URL? = nil) {
+    public init(authorizationURL: URL, tokenURL: URL, revocationURL: URL? = nil, issuer: String? = nil) {
         self.authorizationURL = authorizationURL
         self.tokenURL = tokenURL
         self.revocationURL = revocationURL
+        self.issuer = issuer
     }
 
     /// X (OAuth 2.0 authorization code with PKCE): `x.com/i/oauth2/authorize`,

@@ -35,6 +35,7 @@ public struct OAuth2Error: Error, Sendable, CustomStringConvertible, CustomDebug
             case malformedResponse = "malformed response"
             case unexpectedTokenType = "unexpected token type"
             case stateMismatch = "state mismatch"
+            case issuerMismatch = "issuer mismatch"
             case invalidCallback = "invalid callback"
             case invalidInput = "invalid input"
             case unsupportedOperation = "unsupported operation"
@@ -97,6 +98,9 @@ public struct OAuth2Error: Error, Sendable, CustomStringConvertible, CustomDebug
         /// The callback's `state` is not the one of the authorization being completed (a
         /// forged or crossed callback).
         public static let stateMismatch = Code(.stateMismatch)
+        /// The callback's `iss` (RFC 9207) is missing or names another authorization server
+        /// than ``OAuth2ProviderEndpoints/issuer`` (a mix-up attack, or a misconfiguration).
+        public static let issuerMismatch = Code(.issuerMismatch)
         /// The callback URL carries neither a code nor an error, or is malformed.
         public static let invalidCallback = Code(.invalidCallback)
         /// An argument or the client's configuration is unusable (an empty code, a verifier
