@@ -169,6 +169,19 @@ struct TokenResponseTests {
         #expect(text.contains("<redacted>"))
     }
 
+    @Test("a long secret echoed past the kept length is redacted whole, not cut and half shown")
+    func longSecretEchoed() async throws {
+        let refreshToken = String(repeating: "R7", count: 700)
+        let description = String(repeating: "x", count: 100) + refreshToken + " and again " + refreshToken
+        let body = try JSONSerialization.data(withJSONObject: ["error": "invalid_grant", "error_description": description])
+        let transport = StubTransport(status: 400, body: String(decoding: body, as: UTF8.self))
+        let error = await oauth2Error { _ = try await Self.client(transport).refresh(refreshToken: refreshToken) }
+        #expect(error?.code == .invalidGrant)
+        let text = try #require(error?.providerDescription)
+        #expect(!text.contains(String(refreshToken.prefix(16))))
+        #expect(text.hasPrefix(String(repeating: "x", count: 100) + "<redacted> and again <redacted>"))
+    }
+
     @Test("a refresh answered without a refresh token keeps the one sent")
     func refreshKeepsToken() async throws {
         let transport = StubTransport(status: 200, body: #"{"access_token":"at-2","token_type":"bearer","expires_in":60}"#)

@@ -1,18 +1,23 @@
 /// Makes text that came from a provider safe to keep in an error and print.
 enum OAuth2Text {
+    /// The most of a text read: a token response body is at most this long anyway.
+    static let maximumScannedLength = 1 << 20
+
     /// `text` without control characters (C0, DEL, C1, and the Unicode line and paragraph
     /// separators and bidirectional overrides that can forge or reorder a log line), with
     /// every occurrence of each of `secrets` replaced by `<redacted>`, cut to
     /// `maximumLength` characters (an ellipsis marks the cut); `nil` when nothing is left.
+    ///
+    /// Secrets are replaced before the text is cut to length, never after: a cut first could
+    /// split a long secret (a JWT access token) and leave its first part unrecognized.
     static func sanitized(
         _ text: String, redacting secrets: [String] = [], maximumLength: Int = OAuth2Error.maximumProviderTextLength
     ) -> String? {
-        // Bounded first, so a provider's megabyte of text costs no more than a short one.
         var scalars = String.UnicodeScalarView()
         var count = 0
         var cut = false
         for scalar in text.unicodeScalars {
-            if count >= maximumLength * 4 {
+            if count >= maximumScannedLength {
                 cut = true
                 break
             }
