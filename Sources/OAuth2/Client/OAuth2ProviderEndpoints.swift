@@ -36,8 +36,10 @@ public struct OAuth2ProviderEndpoints: Sendable, Hashable {
 
     /// GitHub (OAuth apps and GitHub Apps): `github.com/login/oauth/authorize` and
     /// `github.com/login/oauth/access_token`. GitHub has no RFC 7009 revocation endpoint
-    /// (its REST API revokes with the app's credentials instead), and answers some errors
-    /// with HTTP 200 and an `error` field, which the client reads as errors all the same.
+    /// (its REST API revokes with the app's credentials instead), answers some errors with
+    /// HTTP 200 and an `error` field, which the client reads as errors all the same, and
+    /// separates scopes with commas in its token responses, so
+    /// ``OAuth2TokenResponse/scopes`` holds them as one `"repo,gist"` element.
     public static let github = OAuth2ProviderEndpoints(
         authorizationURL: URL(string: "https://github.com/login/oauth/authorize")!,
         tokenURL: URL(string: "https://github.com/login/oauth/access_token")!)
