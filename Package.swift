@@ -20,6 +20,8 @@ let package = Package(
     products: [
         .library(name: "OAuth1", targets: ["OAuth1"]),
         .library(name: "OAuth1Testing", targets: ["OAuth1Testing"]),
+        .library(name: "OAuth2", targets: ["OAuth2"]),
+        .library(name: "OAuth2Testing", targets: ["OAuth2Testing"]),
         .library(name: "TokenStoreKit", targets: ["TokenStoreKit"]),
         .library(name: "TokenStoreFile", targets: ["TokenStoreFile"]),
         .library(name: "TokenStoreSealing", targets: ["TokenStoreSealing"]),
@@ -64,6 +66,21 @@ let package = Package(
             name: "OAuth1Testing",
             dependencies: [
                 "OAuth1",
+                .product(name: "FlyingFox", package: "FlyingFox"),
+            ],
+            swiftSettings: strictSettings),
+        // OAuth 2.0 (RFC 6749, 7636, 7009) on OAuth1's HTTP transport, base64 and OpenSSL helpers.
+        .target(
+            name: "OAuth2",
+            dependencies: [
+                "OAuth1",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        .target(
+            name: "OAuth2Testing",
+            dependencies: [
+                "OAuth2", "OAuth1",
                 .product(name: "FlyingFox", package: "FlyingFox"),
             ],
             swiftSettings: strictSettings),
@@ -181,6 +198,10 @@ let package = Package(
         .testTarget(
             name: "OAuth1Tests",
             dependencies: ["OAuth1", "OAuth1Testing"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "OAuth2Tests",
+            dependencies: ["OAuth2", "OAuth2Testing", "OAuth1", "TokenStoreTesting"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreKitTests",

@@ -16,6 +16,7 @@ import Foundation
 /// with ``OAuth1Error/Code/timedOut`` once the timeout has passed.
 public final class URLSessionTransport: OAuth1Transport {
     private let session: URLSession
+    private let delegate = NoRedirects()
 
     /// Creates a transport with its own ephemeral session (no cookies, no cache).
     public init() {
@@ -23,7 +24,7 @@ public final class URLSessionTransport: OAuth1Transport {
         configuration.httpCookieStorage = nil
         configuration.urlCache = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
+        session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
     }
 
     deinit { session.invalidateAndCancel() }
@@ -43,7 +44,14 @@ public final class URLSessionTransport: OAuth1Transport {
         defer { watchdog.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<OAuth1HTTPResponse, any Error>) in
+                let delegate = self.delegate
                 let task = session.dataTask(with: urlRequest) { data, response, error in
+                    // A 401 with an HTTP Basic/Digest challenge ends as a cancelled task (see
+                    // NoRedirects); it is the provider's answer, not a cancellation.
+                    if error != nil, let challenged = box.taskIdentifier.flatMap(delegate.takeChallengedResponse) {
+                        continuation.resume(returning: Self.response(challenged, body: data))
+                        return
+                    }
                     continuation.resume(
                         with: Self.result(data: data, response: response, error: error, url: request.url, expired: box.expired))
                 }
@@ -74,11 +82,15 @@ public final class URLSessionTransport: OAuth1Transport {
         guard let http = response as? HTTPURLResponse else {
             return .failure(OAuth1Error(.transportFailure, message: "the response from \(url.host ?? "the provider") was not HTTP"))
         }
+        return .success(Self.response(http, body: data))
+    }
+
+    private static func response(_ http: HTTPURLResponse, body: Data?) -> OAuth1HTTPResponse {
         var headers = OAuth1HTTPHeaders()
         for (name, value) in http.allHeaderFields {
             headers.addHeader(String(describing: name), String(describing: value))
         }
-        return .success(OAuth1HTTPResponse(status: http.statusCode, headers: headers, body: data ?? Data()))
+        return OAuth1HTTPResponse(status: http.statusCode, headers: headers, body: body ?? Data())
     }
 }
 
@@ -89,6 +101,13 @@ private final class TaskBox: @unchecked Sendable {
     private var task: URLSessionDataTask?
     private var cancelled = false
     private var timedOut = false
+
+    /// The data task's identifier, once it exists.
+    var taskIdentifier: Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        return task?.taskIdentifier
+    }
 
     /// Whether the watchdog, not the caller, cancelled the task.
     var expired: Bool {
@@ -118,9 +137,48 @@ private final class TaskBox: @unchecked Sendable {
     }
 }
 
-/// Refuses HTTP redirects so a signed request is never re-sent elsewhere.
+/// Refuses HTTP redirects so a signed request is never re-sent elsewhere, and refuses HTTP
+/// authentication challenges so a 401 is returned as it is.
+///
+/// A 401 with `WWW-Authenticate: Basic` (what an OAuth 2.0 token endpoint answers a client
+/// whose Basic credentials it refuses, RFC 6749 section 5.2) makes FoundationNetworking ask
+/// the delegate for credentials; without an answer the task waits forever (swift-corelibs-
+/// foundation #5456), and its only other outcomes are re-sending the request with other
+/// credentials or cancelling the task. So the challenge is cancelled, its response kept
+/// here by task, and ``URLSessionTransport`` returns that 401 (its body is lost on the way).
 private final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
-    // Stateless.
+    // Guarded by `lock`: the 401 responses of challenged tasks, by task identifier.
+    private let lock = NSLock()
+    private var challenged: [Int: HTTPURLResponse] = [:]
+
+    /// The 401 that challenged task `identifier`, if any (removed once taken).
+    func takeChallengedResponse(_ identifier: Int) -> HTTPURLResponse? {
+        lock.lock()
+        defer { lock.unlock() }
+        return challenged.removeValue(forKey: identifier)
+    }
+
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+        completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+    ) {
+        // Server trust (TLS) and anything else: the system's handling.
+        let method = challenge.protectionSpace.authenticationMethod
+        guard method == NSURLAuthenticationMethodHTTPBasic || method == NSURLAuthenticationMethodHTTPDigest else {
+            completionHandler(.performDefaultHandling, nil)
+            return
+        }
+        let response =
+            (challenge.failureResponse as? HTTPURLResponse)
+            ?? (task.currentRequest?.url).flatMap { HTTPURLResponse(url: $0, statusCode: 401, httpVersion: nil, headerFields: nil) }
+        if let response {
+            lock.lock()
+            challenged[task.taskIdentifier] = response
+            lock.unlock()
+        }
+        completionHandler(.cancelAuthenticationChallenge, nil)
+    }
+
     func urlSession(
         _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
         newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void

@@ -1,8 +1,8 @@
 import CTokenStoreOpenSSL
 import Foundation
 
-/// The digests this module uses, mapped to OpenSSL's `EVP_MD`.
-enum OpenSSLDigest: Sendable {
+/// The digests this module uses, mapped to OpenSSL's `EVP_MD`. `package` for `OAuth2`'s PKCE.
+package enum OpenSSLDigest: Sendable {
     case sha1, sha256, sha512
 
     var md: OpaquePointer? {
@@ -16,8 +16,9 @@ enum OpenSSLDigest: Sendable {
 
 /// Thin, allocation-light wrappers over libcrypto. Every OpenSSL object created here is
 /// freed before returning; failures clear OpenSSL's thread-local error queue and never
-/// put key material into the thrown error.
-enum OpenSSLCrypto {
+/// put key material into the thrown error. `package` so `OAuth2` hashes, draws random bytes
+/// and compares secrets with the same code.
+package enum OpenSSLCrypto {
     /// HMAC of `message` under `key` (one-shot `HMAC()`, not deprecated in OpenSSL 3).
     static func hmac(_ digest: OpenSSLDigest, key: some StringProtocol, message: some StringProtocol) throws -> [UInt8]
     {
@@ -90,7 +91,7 @@ enum OpenSSLCrypto {
     }
 
     /// Hash of `data`.
-    static func digest(_ digest: OpenSSLDigest, _ data: Data) throws -> [UInt8] {
+    package static func digest(_ digest: OpenSSLDigest, _ data: Data) throws -> [UInt8] {
         var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         let ok = data.withUnsafeBytes { input in
@@ -109,7 +110,7 @@ enum OpenSSLCrypto {
     /// `count` bytes from OpenSSL's CSPRNG.
     ///
     /// - Throws: ``OAuth1Error`` when `RAND_bytes` fails; a weaker source is never used.
-    static func randomBytes(_ count: Int) throws -> [UInt8] {
+    package static func randomBytes(_ count: Int) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         let status = bytes.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
         guard status == 1 else {
@@ -121,7 +122,7 @@ enum OpenSSLCrypto {
     }
 
     /// Compares two byte strings in time independent of where they differ.
-    static func constantTimeEqual(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {
+    package static func constantTimeEqual(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {
         withContiguousUTF8(a) { x in
             withContiguousUTF8(b) { y in
                 guard x.count == y.count else { return false }
