@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "OAuth1",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings),
         .target(
@@ -201,7 +202,10 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "OAuth2Tests",
-            dependencies: ["OAuth2", "OAuth2Testing", "OAuth1", "TokenStoreTesting"],
+            dependencies: [
+                "OAuth2", "OAuth2Testing", "OAuth1", "TokenStoreTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreKitTests",

@@ -60,10 +60,11 @@ package enum SocketWaitBackend: String, Sendable, CaseIterable {
 
 /// Waits for non-blocking sockets without parking Swift's cooperative threads.
 ///
-/// ``wait(for:on:deadline:spin:)`` first waits for the descriptor inline for a short bounded
-/// spin (polling and yielding the core, then one `ppoll` bounded by the rest of the spin):
-/// a loopback reply usually arrives within it, and returning inline avoids the hop
-/// of a continuation resumed from another thread. A cooperative thread is held at most
+/// ``wait(for:on:deadline:spin:busyPolls:cancellable:parkedPoll:)`` first waits for the
+/// descriptor inline for a short bounded time (one bounded `ppoll`, or with `busyPolls`
+/// polling and yielding the core for half of it first): a loopback reply usually arrives
+/// within it, and returning inline avoids the hop of a continuation resumed from another
+/// thread. A cooperative thread is held at most
 /// `spin` (``ReplySpin/ceiling`` for the drivers). Otherwise it registers the
 /// descriptor with one shared thread (``SocketWaitBackend``: epoll on Linux, `poll(2)`
 /// elsewhere or when `TOKENSTORE_IO_BACKEND=poll`) and suspends until the descriptor is

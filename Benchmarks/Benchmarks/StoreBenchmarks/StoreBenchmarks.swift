@@ -92,12 +92,19 @@ func serverURL(_ name: String) -> String? {
     return environment["TOKENSTORE_BENCH_\(name)_URL"] ?? environment["TOKENSTORE_TEST_\(name)_URL"]
 }
 
+/// The URL the library's store opens: `url` plus `TOKENSTORE_BENCH_STORE_PARAMETERS`
+/// (e.g. `reply_wait=park`), driver parameters the C floors' URL must not carry.
+func storeURL(_ url: String) -> String {
+    guard let extra = ProcessInfo.processInfo.environment["TOKENSTORE_BENCH_STORE_PARAMETERS"], !extra.isEmpty else { return url }
+    return url + (url.contains("?") ? "&" : "?") + extra
+}
+
 func registerPostgres() {
     guard let url = serverURL("POSTGRES") else {
         print("PostgreSQL benchmarks not registered: set TOKENSTORE_BENCH_POSTGRES_URL or TOKENSTORE_TEST_POSTGRES_URL (Scripts/test-servers exports the latter)")
         return
     }
-    let open: @Sendable () async throws -> any TokenStore = { try await PostgresTokenStore(url: url) }
+    let open: @Sendable () async throws -> any TokenStore = { try await PostgresTokenStore(url: storeURL(url)) }
     registerLibraryBenchmarks("PostgreSQL", getsPerCaller: Concurrency.serverGetsPerCaller, mallocSlack: 4, open: open)
     let conninfo = CString(url)
     let schema = CString("tokenstore")
@@ -139,7 +146,7 @@ func registerRedis() {
         print("Redis benchmarks not registered: cannot parse the Redis URL")
         return
     }
-    let open: @Sendable () async throws -> any TokenStore = { try await RedisTokenStore(url: url) }
+    let open: @Sendable () async throws -> any TokenStore = { try await RedisTokenStore(url: storeURL(url)) }
     registerLibraryBenchmarks("Redis", getsPerCaller: Concurrency.serverGetsPerCaller, mallocSlack: 4, open: open)
     let cHost = CString(host)
     let port = Int32(components.port ?? 6379)

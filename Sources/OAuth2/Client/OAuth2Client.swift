@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import OAuth1
@@ -39,6 +40,9 @@ public struct OAuth2Client: Sendable {
     public var clock: OAuth2Clock
     /// Where the flow is logged (endpoints and outcomes, never secrets).
     public var logger: Logger
+    /// Where token requests are counted (`tokenstore_oauth2_token_requests_total`, see
+    /// Docs/metrics.md); `nil` is the factory `MetricsSystem.bootstrap` set.
+    public var metricsFactory: (any MetricsFactory)?
 
     /// The parameters of the authorization URL the client sets itself; an extra parameter
     /// may not repeat one.
@@ -255,15 +259,22 @@ public struct OAuth2Client: Sendable {
             operation: operation, host: Self.host(endpoints.tokenURL), secrets: secrets(plus: extra))
         // Read before sending: the time on the wire counts against the token's lifetime.
         let issuedAt = clock.now()
-        let response = try await post(form, to: endpoints.tokenURL, reply: reply)
+        let grant = form.first { $0.name == "grant_type" }?.value ?? "unknown"
         do throws(OAuth2Error) {
-            let tokens = try reply.tokenResponse(from: response, issuedAt: issuedAt, previousRefreshToken: previousRefreshToken)
-            logger.debug(
-                "token endpoint answered", metadata: ["operation": "\(operation)", "host": "\(reply.host)", "rotated": "\(tokens.refreshTokenRotated)"])
-            return tokens
+            let response = try await post(form, to: endpoints.tokenURL, reply: reply)
+            do throws(OAuth2Error) {
+                let tokens = try reply.tokenResponse(from: response, issuedAt: issuedAt, previousRefreshToken: previousRefreshToken)
+                logger.debug(
+                    "token endpoint answered", metadata: ["operation": "\(operation)", "host": "\(reply.host)", "rotated": "\(tokens.refreshTokenRotated)"])
+                OAuth2Metrics.countTokenRequest(grant: grant, host: reply.host, outcome: "ok", factory: metricsFactory)
+                return tokens
+            } catch {
+                logger.info(
+                    "token endpoint refused", metadata: ["operation": "\(operation)", "host": "\(reply.host)", "code": "\(error.code)", "status": "\(response.status)"])
+                throw error
+            }
         } catch {
-            logger.info(
-                "token endpoint refused", metadata: ["operation": "\(operation)", "host": "\(reply.host)", "code": "\(error.code)", "status": "\(response.status)"])
+            OAuth2Metrics.countTokenRequest(grant: grant, host: reply.host, outcome: OAuth2Metrics.outcome(error.code), factory: metricsFactory)
             throw error
         }
     }
