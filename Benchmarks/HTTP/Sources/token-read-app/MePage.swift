@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import TokenStoreKit
 
 /// `GET /me`: the example app's home page work. The user id comes from the signed cookie,
 /// the access token from the source on every request, and a small HTML page names the
