@@ -48,14 +48,18 @@ struct PostgresNIOTokenSource: TokenSource {
             SELECT token, secret, screen_name, access_type, metadata::text, created_at, updated_at
             FROM \(unescaped: table) WHERE provider = \(BenchUsers.provider) AND user_id = \(userID)
             """)
+        // Read to the end (at most one row: the key is the primary key) rather than
+        // returning from inside the loop, so the connection goes back to the pool when the
+        // server has finished the query, not when the abandoned sequence is cleaned up.
+        var found: AccessToken?
         for try await (token, secret, screenName, accessType, metadata, createdAt, updatedAt) in rows.decode(
             (String, String, String?, String?, String, Int64, Int64).self)
         {
-            return try StoredRow.accessToken(
+            found = try StoredRow.accessToken(
                 userID: userID, token: token, secret: secret, screenName: screenName, accessType: accessType,
                 metadata: metadata, createdAt: createdAt, updatedAt: updatedAt)
         }
-        return nil
+        return found
     }
 
     /// Nothing to do: the client's connections close when its `run()` service ends.
