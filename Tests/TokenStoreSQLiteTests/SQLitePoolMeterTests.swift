@@ -43,6 +43,9 @@ struct SQLitePoolMeterTests {
         _ = try await store.saveAccessToken(sampleAccessToken(userID: "1"), policy: .overwrite)
         #expect(try await store.accessToken(for: AccessTokenKey(provider: "twitter", userID: "1")) != nil)
         #expect(metrics.poolCounts(driver: "sqlite") == ConnectionPoolCounts(open: 3, idle: 3, waiting: 0))
+        // Each call ran on the fast path, one connection in use while it ran.
+        let idle = try metrics.expectMeter(ConnectionPoolMeters.idleLabel, [("driver", "sqlite")])
+        #expect(idle.values.min() == 2)
 
         // Another process's write lock: the first write holds the writer connection while it
         // waits for the lock (busy timeout), the second waits for the writer connection.
