@@ -138,6 +138,7 @@ let package = Package(
             dependencies: [
                 "TokenStoreKit", "CTokenStoreSystem",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings),
         .target(
@@ -145,6 +146,7 @@ let package = Package(
             dependencies: [
                 "TokenStoreKit", "TokenStoreSQLiteMigrations", "CTokenStoreSQLite",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings),
         .target(
@@ -152,6 +154,7 @@ let package = Package(
             dependencies: [
                 "TokenStoreKit", "TokenStoreIO", "TokenStorePostgresMigrations", "CTokenStoreLibPQ",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings),
@@ -160,6 +163,7 @@ let package = Package(
             dependencies: [
                 "TokenStoreKit", "TokenStoreIO", "CTokenStoreHiredis",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings),
@@ -233,19 +237,31 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreIOTests",
-            dependencies: ["TokenStoreIO", "TokenStoreKit", "TokenStoreTesting"],
+            dependencies: [
+                "TokenStoreIO", "TokenStoreKit", "TokenStoreTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreSQLiteTests",
-            dependencies: ["TokenStoreSQLite", "TokenStoreSealing", "TokenStoreTesting", "tokenstore-test-worker"],
+            dependencies: [
+                "TokenStoreSQLite", "TokenStoreSealing", "TokenStoreTesting", "tokenstore-test-worker",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStorePostgresTests",
-            dependencies: ["TokenStorePostgres", "TokenStoreIO", "TokenStoreSealing", "TokenStoreTesting", "tokenstore-test-worker"],
+            dependencies: [
+                "TokenStorePostgres", "TokenStoreIO", "TokenStoreSealing", "TokenStoreTesting", "tokenstore-test-worker",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreRedisTests",
-            dependencies: ["TokenStoreRedis", "TokenStoreSealing", "TokenStoreTesting", "tokenstore-test-worker", "resp-fuzz"],
+            dependencies: [
+                "TokenStoreRedis", "TokenStoreSealing", "TokenStoreTesting", "tokenstore-test-worker", "resp-fuzz",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreCLITests",

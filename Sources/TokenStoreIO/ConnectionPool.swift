@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import Synchronization
 
@@ -27,6 +28,11 @@ package struct ConnectionPoolConfiguration: Sendable {
     package var idleTimeout: Duration = .seconds(60)
     /// How long a caller waits for a free connection.
     package var acquireTimeout: Duration = .seconds(5)
+    /// The `driver` dimension of the pool's meters (`postgres`, `redis`).
+    package var metricsDriver = "unknown"
+    /// Where the pool's meters (open, idle, waiting; see `ConnectionPoolMeters`) go;
+    /// `nil` is `MetricsSystem.factory` as bootstrapped when the pool is created.
+    package var metricsFactory: (any MetricsFactory)?
 
     package init() {}
 }

@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import TokenStoreKit
 
 /// The work of a ``ConnectionPool``, on connections of any type.
 ///
@@ -57,12 +58,19 @@ final class ConnectionPoolCore: Sendable {
         var isShutDown = false
         /// Whether the task that times out waiters is running (see ``sweepExpiredWaiters()``).
         var sweeperRunning = false
+        /// The counts last added to the meters (see ``withState(_:)``).
+        var published = ConnectionPoolCounts()
+
+        var counts: ConnectionPoolCounts {
+            ConnectionPoolCounts(open: open, idle: idle.count, waiting: waiters.count)
+        }
     }
 
     private let configuration: Configuration
     private let logger: Logger
     private let factory: @Sendable () async throws -> Connection
     private let state = Mutex(State())
+    private let meters: ConnectionPoolMeters
 
     /// Creates a pool; `factory` opens one connection (and throws the driver's error).
     init(
@@ -76,6 +84,38 @@ final class ConnectionPoolCore: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.factory = factory
+        meters = ConnectionPoolMeters(driver: configuration.metricsDriver, factory: configuration.metricsFactory)
+    }
+
+    /// A pool released without ``shutdown()`` takes back what it added to the meters (its
+    /// connections close as they are released).
+    deinit {
+        state.withLock { state in
+            meters.publish(from: state.published, to: ConnectionPoolCounts())
+            state.published = ConnectionPoolCounts()
+        }
+    }
+
+    /// Runs `body` on the state under the lock, then moves the meters by what it changed.
+    ///
+    /// Every change of the state goes through here, so the meters follow the counts
+    /// exactly (never below zero, never drifting) and a call that changed nothing touches
+    /// no meter. The meters are moved under the lock: two changes are published in the
+    /// order they were made.
+    @inline(__always)
+    private func withState<Result: Sendable, E: Error>(
+        _ body: (inout State) throws(E) -> Result
+    ) throws(E) -> Result {
+        try state.withLock { (state: inout State) throws(E) -> Result in
+            defer {
+                let counts = state.counts
+                if counts != state.published {
+                    meters.publish(from: state.published, to: counts)
+                    state.published = counts
+                }
+            }
+            return try body(&state)
+        }
     }
 
     /// Counts for tests and metrics: open connections (with slots being opened), idle ones, waiters.
@@ -87,7 +127,7 @@ final class ConnectionPoolCore: Sendable {
 
     /// An idle connection, without suspending; `nil` when the caller must wait or open one.
     func takeIdle() throws -> Connection? {
-        try state.withLock { state in
+        try withState { state in
             if state.isShutDown { throw ConnectionPoolError.shutDown }
             return state.idle.popLast()?.connection
         }
@@ -98,7 +138,7 @@ final class ConnectionPoolCore: Sendable {
     /// ``ConnectionPool/withConnection(_:)``, which every lease pays.
     @inline(never)
     func acquireSlowly() async throws -> Connection {
-        let immediate: Immediate = try state.withLock { state in
+        let immediate: Immediate = try withState { state in
             if state.isShutDown { throw ConnectionPoolError.shutDown }
             if let idle = state.idle.popLast() { return .connection(idle.connection) }
             if state.open < configuration.maxConnections {
@@ -134,7 +174,7 @@ final class ConnectionPoolCore: Sendable {
 
     /// Gives a freed slot to the oldest waiter, or returns it to the pool.
     private func freeSlot() {
-        let waiter: Waiter? = state.withLock { state in
+        let waiter: Waiter? = withState { state in
             if !state.isShutDown, !state.waiters.isEmpty {
                 return state.waiters.removeFirst()
             }
@@ -149,7 +189,7 @@ final class ConnectionPoolCore: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
                 var startSweeper = false
-                let rejection: (any Error)? = state.withLock { state in
+                let rejection: (any Error)? = withState { state in
                     if state.cancelledEarly.remove(id) != nil { return CancellationError() }
                     if state.isShutDown { return ConnectionPoolError.shutDown }
                     state.waiters.append(Waiter(id: id, continuation: continuation, deadline: deadline))
@@ -177,7 +217,7 @@ final class ConnectionPoolCore: Sendable {
     private func sweepExpiredWaiters() async {
         while true {
             let now = ContinuousClock.now
-            let (expired, next): ([Waiter], ContinuousClock.Instant?) = state.withLock { state in
+            let (expired, next): ([Waiter], ContinuousClock.Instant?) = withState { state in
                 var expired: [Waiter] = []
                 while let first = state.waiters.first, first.deadline <= now {
                     expired.append(state.waiters.removeFirst())
@@ -195,7 +235,7 @@ final class ConnectionPoolCore: Sendable {
     }
 
     private func failWaiter(id: UInt64, with error: any Error, rememberIfAbsent: Bool = false) {
-        let waiter: Waiter? = state.withLock { state in
+        let waiter: Waiter? = withState { state in
             guard let index = state.waiters.firstIndex(where: { $0.id == id }) else {
                 if rememberIfAbsent { state.cancelledEarly.insert(id) }
                 return nil
@@ -210,7 +250,7 @@ final class ConnectionPoolCore: Sendable {
     /// it is broken, or the pool was shut down (its slot is already given up then).
     func giveBack(_ connection: Connection) -> Bool {
         if connection.isBroken { return false }
-        let outcome: ReleaseOutcome = state.withLock { state in
+        let outcome: ReleaseOutcome = withState { state in
             if state.isShutDown {
                 state.open -= 1
                 return .close
@@ -257,7 +297,7 @@ final class ConnectionPoolCore: Sendable {
 
     private func openMinimum() async {
         while true {
-            let reserved = state.withLock { state -> Bool in
+            let reserved = withState { state -> Bool in
                 guard !state.isShutDown, state.open < configuration.minConnections else { return false }
                 state.open += 1
                 return true
@@ -276,7 +316,7 @@ final class ConnectionPoolCore: Sendable {
 
     private func closeIdle() async {
         let cutoff = ContinuousClock.now.advanced(by: .zero - configuration.idleTimeout)
-        let stale: [Connection] = state.withLock { state in
+        let stale: [Connection] = withState { state in
             var stale: [Connection] = []
             // Oldest first; keep at least minConnections open.
             while let oldest = state.idle.first, oldest.since < cutoff, state.open > configuration.minConnections {
@@ -294,7 +334,7 @@ final class ConnectionPoolCore: Sendable {
     /// closes leased connections when they come back, and makes ``run()`` return. Safe to
     /// call twice.
     func shutdown() async {
-        let (idle, waiters): ([Idle], [Waiter]) = state.withLock { state in
+        let (idle, waiters): ([Idle], [Waiter]) = withState { state in
             state.isShutDown = true
             defer {
                 state.open -= state.idle.count

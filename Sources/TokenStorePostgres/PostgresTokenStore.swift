@@ -87,6 +87,8 @@ public final class PostgresTokenStore: TokenStore, Sendable {
         poolConfiguration.maxConnections = configuration.maxConnections
         poolConfiguration.idleTimeout = configuration.idleTimeout
         poolConfiguration.acquireTimeout = configuration.acquireTimeout
+        poolConfiguration.metricsDriver = "postgres"
+        poolConfiguration.metricsFactory = configuration.metricsFactory
         coalescer = CallCoalescer(Self.coalescing(maxConnections: configuration.maxConnections))
         // client_encoding last: it overrides the URL's options, PGCLIENTENCODING and defaults.
         let parameters = [("application_name", "swift-tokenstore")] + configuration.connectionParameters + [PostgresClientEncoding.parameter]

@@ -81,6 +81,8 @@ public final class RedisTokenStore: TokenStore, Service {
         poolConfiguration.minConnections = configuration.minConnections
         poolConfiguration.acquireTimeout = configuration.acquireTimeout
         poolConfiguration.idleTimeout = configuration.idleTimeout
+        poolConfiguration.metricsDriver = "redis"
+        poolConfiguration.metricsFactory = configuration.metricsFactory
         let logger = configuration.logger
         let pool = ConnectionPool<HiredisConnection>(configuration: poolConfiguration, logger: logger) {
             do {

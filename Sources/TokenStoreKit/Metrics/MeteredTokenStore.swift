@@ -18,6 +18,9 @@ import CoreMetrics
 ///
 /// Nothing about a token (provider, user, secret) is ever a dimension. Wrap the store
 /// outermost, around a `SealedTokenStore` too, so sealing failures are counted.
+///
+/// The SQLite, PostgreSQL and Redis stores also report their connection pools (open, idle
+/// and waiting, wrapped or not); `Docs/metrics.md` lists every metric the project emits.
 public final class MeteredTokenStore: TokenStore {
     /// The store every call goes to.
     public let wrapped: any TokenStore

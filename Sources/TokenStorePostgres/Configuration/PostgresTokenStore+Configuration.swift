@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import TokenStoreKit
@@ -40,6 +41,11 @@ extension PostgresTokenStore {
         /// schema is left as found (see `SchemaManagedTokenStore`): token operations
         /// throw until ``PostgresTokenStore/upgradeSchema()`` runs, when migrations are pending.
         public var migrateSchemaOnOpen: Bool
+        /// Where the store's connection pool reports its gauges (open and idle connections,
+        /// waiting calls; names in `Docs/metrics.md`). `nil` (the default) is
+        /// `MetricsSystem.factory` as it is when the store opens: bootstrap the metrics
+        /// backend before opening stores.
+        public var metricsFactory: (any MetricsFactory)?
         /// Rows a bulk save stages and upserts at a time (its memory bound); tests lower it.
         var bulkChunkRows = PostgresTokenStore.bulkChunk
 

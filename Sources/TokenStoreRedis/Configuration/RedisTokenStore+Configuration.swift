@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import TokenStoreKit
 
@@ -75,6 +76,11 @@ extension RedisTokenStore {
         /// `TokenStoreError.Code.unavailable` and nothing is written
         /// (`TokenStoreOptions.createIfMissing`).
         public var createIfMissing = true
+        /// Where the store's connection pool reports its gauges (open and idle connections,
+        /// waiting calls; names in `Docs/metrics.md`). `nil` (the default) is
+        /// `MetricsSystem.factory` as it is when the store opens: bootstrap the metrics
+        /// backend before opening stores.
+        public var metricsFactory: (any MetricsFactory)?
         /// Test hook: take request tokens with the Lua script even on servers with `GETDEL`.
         package var forceScriptedTake = false
 

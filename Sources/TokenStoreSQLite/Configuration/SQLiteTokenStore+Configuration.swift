@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import TokenStoreKit
 
@@ -36,6 +37,11 @@ extension SQLiteTokenStore {
         /// missing file is `TokenStoreError.Code.unavailable` and nothing is created
         /// (`TokenStoreOptions.createIfMissing`).
         public var createIfMissing = true
+        /// Where the store's connection pool reports its gauges (open and idle connections,
+        /// waiting calls; names in `Docs/metrics.md`). `nil` (the default) is
+        /// `MetricsSystem.factory` as it is when the store opens: bootstrap the metrics
+        /// backend before opening stores.
+        public var metricsFactory: (any MetricsFactory)?
 
         /// Creates a configuration for the database at `path` (a file path or `:memory:`).
         public init(

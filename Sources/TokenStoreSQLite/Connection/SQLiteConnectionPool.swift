@@ -1,3 +1,4 @@
+import CoreMetrics
 import Synchronization
 import TokenStoreKit
 
@@ -23,6 +24,12 @@ import TokenStoreKit
 /// writes) a checkpoint is queued on the writer's queue, the call moves to the connection's
 /// serial `DispatchQueue`, which waits for the lock and retries with the configured busy
 /// timeout. Only that dedicated thread ever sleeps.
+///
+/// **Meters.** The pool reports its connections as open, those no call holds as idle, and
+/// the slow-path calls not yet holding their connection as waiting (`ConnectionPoolMeters`).
+/// Each change is one increment or decrement made while the connection's lock is held, so
+/// the fast path pays two calls into the metrics backend (atomics in swift-prometheus) and
+/// no allocation or lock of its own.
 final class SQLiteConnectionPool: Sendable {
     let slots: [SQLiteConnectionSlot]
     /// Where reads look for a free connection: the readers first, the writer last.
@@ -36,11 +43,16 @@ final class SQLiteConnectionPool: Sendable {
     private let busyTimeoutMilliseconds: Int32
     private let isClosed = Atomic<Bool>(false)
     private let nextSlot = Atomic<Int>(0)
+    private let meters: ConnectionPoolMeters
 
     /// How many times a call sweeps the locks before it hops to a queue.
     private static let sweeps = 2
 
-    init(slots: [SQLiteConnectionSlot], checkpoints: SQLiteCheckpointScheduler?, displayName: String, busyTimeout: Duration) {
+    /// Takes over the open connections in `slots` and counts them in `meters`.
+    init(
+        slots: [SQLiteConnectionSlot], checkpoints: SQLiteCheckpointScheduler?, displayName: String, busyTimeout: Duration,
+        meters: ConnectionPoolMeters
+    ) {
         self.slots = slots
         self.checkpoints = checkpoints
         self.readSlots = slots.count > 1 ? Array(slots.dropFirst()) + [slots[0]] : slots
@@ -48,6 +60,18 @@ final class SQLiteConnectionPool: Sendable {
         self.displayName = displayName
         self.busyTimeout = busyTimeout
         self.busyTimeoutMilliseconds = Self.milliseconds(busyTimeout)
+        self.meters = meters
+        meters.open.increment(by: Double(slots.count))
+        meters.idle.increment(by: Double(slots.count))
+    }
+
+    /// A pool released without ``close()`` takes its connections out of the meters (they
+    /// close with their slots; no call can hold one, since a call holds the pool).
+    deinit {
+        if !isClosed.load(ordering: .acquiring) {
+            meters.open.decrement(by: Double(slots.count))
+            meters.idle.decrement(by: Double(slots.count))
+        }
     }
 
     static func milliseconds(_ duration: Duration) -> Int32 {
@@ -126,6 +150,8 @@ final class SQLiteConnectionPool: Sendable {
             for slot in access == .write ? slots[0..<1] : readSlots[...] {
                 let outcome = slot.state.withLockIfAvailable { connection -> InlineOutcome in
                     guard let connection else { return .closed }
+                    meters.idle.decrement()
+                    defer { meters.idle.increment() }
                     do {
                         output = try work.run(on: connection)
                         return .ran
@@ -168,7 +194,7 @@ final class SQLiteConnectionPool: Sendable {
                 ? slots[0] : readWaitSlots[nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue % readWaitSlots.count])
         let result: Work.Output?
         do {
-            result = try await slot.runOffPool(busyTimeoutMilliseconds: busyTimeoutMilliseconds, work)
+            result = try await slot.runOffPool(busyTimeoutMilliseconds: busyTimeoutMilliseconds, meters: meters, work)
         } catch {
             throw storeError(error, operation: operation)
         }
@@ -179,7 +205,11 @@ final class SQLiteConnectionPool: Sendable {
     /// Closes every connection, each on its own queue. Later calls throw `closed`.
     func close() async {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        for slot in slots { await slot.close() }
+        for slot in slots {
+            await slot.close()
+            meters.open.decrement()
+            meters.idle.decrement()
+        }
     }
 
     func closedError(_ operation: String) -> TokenStoreError {

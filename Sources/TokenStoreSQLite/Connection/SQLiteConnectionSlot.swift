@@ -1,5 +1,7 @@
+import CoreMetrics
 import Dispatch
 import Synchronization
+import TokenStoreKit
 
 /// One connection, its lock, and the serial queue that runs its blocking work.
 ///
@@ -17,16 +19,22 @@ final class SQLiteConnectionSlot: Sendable {
     }
 
     /// Runs `work` on ``queue`` holding the lock, with the busy timeout set to
-    /// `busyTimeoutMilliseconds` (back to 0 afterwards, for the fast path).
+    /// `busyTimeoutMilliseconds` (back to 0 afterwards, for the fast path). The call counts
+    /// in `meters`' waiting calls until it holds the lock, then as a connection in use.
     func runOffPool<Work: SQLiteOperation>(
         busyTimeoutMilliseconds: Int32,
+        meters: ConnectionPoolMeters,
         _ work: Work
     ) async throws -> Work.Output? {
         typealias R = Work.Output
+        meters.waiting.increment()
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<R?, any Error>) in
             queue.async {
                 let result: Result<R?, any Error> = self.state.withLock { connection in
+                    meters.waiting.decrement()
                     guard let connection else { return .success(nil) }
+                    meters.idle.decrement()
+                    defer { meters.idle.increment() }
                     connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
                     defer { connection.setBusyTimeout(milliseconds: 0) }
                     return Result { try work.run(on: connection) }

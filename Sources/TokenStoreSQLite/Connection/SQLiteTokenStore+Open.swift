@@ -63,7 +63,8 @@ extension SQLiteTokenStore {
                 slots.append(SQLiteConnectionSlot(connection: connection, label: "tokenstore.sqlite.connection\(index)"))
             }
             let pool = SQLiteConnectionPool(
-                slots: slots, checkpoints: checkpoints, displayName: displayName, busyTimeout: configuration.busyTimeout)
+                slots: slots, checkpoints: checkpoints, displayName: displayName, busyTimeout: configuration.busyTimeout,
+                meters: ConnectionPoolMeters(driver: "sqlite", factory: configuration.metricsFactory))
             return Opened(pool: pool, schemaVersion: version, unmigratedStatus: unmigratedStatus)
         } catch let error as SQLiteError {
             throw error.storeError(store: displayName, operation: "open", busyTimeout: configuration.busyTimeout)
