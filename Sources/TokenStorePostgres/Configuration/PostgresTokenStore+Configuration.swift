@@ -29,7 +29,7 @@ extension PostgresTokenStore {
         /// `statement_timeout`) and by the client. Default 10 seconds.
         public var operationTimeout: Duration
         /// How a call waits for its reply once its statement is sent (URL parameter
-        /// `reply_wait`). Default ``ReplyWait/adaptive``.
+        /// `reply_wait`). Default `ReplyWait.adaptive`.
         public var replyWait: ReplyWait
         /// Where expiry checks and timestamps read the time.
         public var clock: TokenClock

@@ -65,7 +65,7 @@ extension RedisTokenStore {
         /// and a listing page at most 1000 tokens.
         public var maxReplyBytes: Int
         /// How a call waits for its reply once its commands are sent (default
-        /// ``ReplyWait/adaptive``; URL parameter `reply_wait`).
+        /// `ReplyWait.adaptive`; URL parameter `reply_wait`).
         public var replyWait: ReplyWait = .adaptive
         /// Where the store reads the current time for expiry and timestamps.
         public var clock: TokenClock
