@@ -1,23 +1,24 @@
 /// How a server driver (PostgreSQL, Redis) waits for a reply once its request is sent.
 ///
 /// Set it in the driver's configuration (`replyWait`) or with the URL parameter
-/// `reply_wait=adaptive|park|spin`. Benchmarks/README.md ("Reply waits") has the
-/// measurements behind the default.
+/// `reply_wait=adaptive|park|spin`. Benchmarks/README.md ("Reply waits and the HTTP load")
+/// has the measurements behind the default.
 public enum ReplyWait: String, Sendable, Hashable, CaseIterable {
     /// The default. A call that is alone on its store waits for its reply as a blocking
-    /// client would: one `poll` on its own thread, bounded by the reply times the connection
-    /// has seen (at most 300 us, and at most one such wait per core but one in the process),
-    /// so it neither burns CPU nor pays a thread wake-up. As soon as other calls are in
-    /// flight it parks (``park``), leaving the thread to them.
+    /// client would: one look, one `sched_yield` (which hands a core shared with the server
+    /// to the server), then one `poll` on its own thread, bounded by the reply times the
+    /// connection has seen (at most 300 us, and at most one such wait per core but one in
+    /// the process), so it neither burns CPU nor pays a thread wake-up. As soon as other
+    /// calls are in flight it parks (``park``), leaving the thread to them.
     case adaptive
     /// Always suspend the calling task at once; the library's I/O thread resumes it when
     /// the reply is readable. Never holds a cooperative thread while the server works; a
     /// lone caller pays a thread wake-up per reply.
     case park
     /// Like ``adaptive``, but the inline wait first polls without blocking (yielding the
-    /// core between polls), and a parked wait may poll on the I/O thread. Catches a
-    /// loopback reply a few microseconds sooner on an idle machine and burns CPU for it;
-    /// where the client and the server share a CPU it slows both. The drivers' behaviour
+    /// core between polls), and a parked wait may poll on the I/O thread. On idle cores it
+    /// catches a loopback reply sooner, burning CPU while the server works; where the
+    /// client and the server share a CPU it can starve the server. The drivers' behaviour
     /// before `reply_wait` existed.
     case spin
 
