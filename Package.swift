@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "OAuth2Testing",
             dependencies: [
-                "OAuth2", "OAuth1",
+                "OAuth2", "OAuth1", "OAuth1Testing",
                 .product(name: "FlyingFox", package: "FlyingFox"),
             ],
             swiftSettings: strictSettings),

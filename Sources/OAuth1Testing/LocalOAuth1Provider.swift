@@ -35,34 +35,24 @@ public final class LocalOAuth1Provider: Sendable {
     /// The configuration it runs with.
     public let configuration: Configuration
     let state: Mutex<LocalOAuth1ProviderState>
-    private let server: HTTPServer
-    private let serverTask: Task<Void, Never>
+    private let server: LoopbackHTTPServer
     private let reference: ProviderReference
 
-    private init(
-        baseURL: URL, configuration: Configuration, server: HTTPServer, serverTask: Task<Void, Never>,
-        reference: ProviderReference
-    ) {
-        self.baseURL = baseURL
+    private init(configuration: Configuration, server: LoopbackHTTPServer, reference: ProviderReference) {
+        self.baseURL = server.baseURL
         self.configuration = configuration
         self.server = server
-        self.serverTask = serverTask
         self.reference = reference
         self.state = Mutex(LocalOAuth1ProviderState())
     }
-
-    /// How long ``start(_:)`` waits for the server to listen before it gives up.
-    static let listeningTimeout: TimeInterval = 60
 
     /// Starts a provider on 127.0.0.1 on a free port.
     ///
     /// - Throws: when the loopback socket cannot be opened, or the server is not listening
     ///   within a minute.
     public static func start(_ configuration: Configuration) async throws -> LocalOAuth1Provider {
-        // IPv4 loopback: FlyingFox's `.loopback` is ::1, which not every client resolves to.
-        let server = HTTPServer(address: try sockaddr_in.inet(ip4: "127.0.0.1", port: 0), timeout: 30, logger: .disabled)
         let holder = ProviderReference()
-        for (route, endpoint) in [
+        let routes: [(String, Endpoint)] = [
             ("POST /oauth/request_token", Endpoint.requestToken),
             ("GET /oauth/authorize", .authorize),
             ("GET /oauth/authenticate", .authorize),
@@ -70,33 +60,16 @@ public final class LocalOAuth1Provider: Sendable {
             ("POST /oauth/access_token", .accessToken),
             ("/1.1/account/verify_credentials.json", .protectedResource),
             ("POST /1.1/statuses/update.json", .protectedResource),
-        ] {
-            await server.appendRoute(HTTPRoute(route)) { request in
-                guard let provider = holder.provider else {
-                    return HTTPResponse(statusCode: .serviceUnavailable)
-                }
-                return await provider.respond(to: request, at: endpoint)
-            }
-        }
-        // The server's accept loop runs until stop(); it is owned by this provider.
-        let serverTask = Task { _ = try? await server.run() }
-        do {
-            // FlyingFox waits 5 s by default, which a loaded machine (parallel compiler jobs
-            // on 2 cores) outlasts before the accept loop first runs: give it a minute.
-            try await server.waitUntilListening(timeout: listeningTimeout)
-        } catch {
-            // Not listening yet: the server must not outlive the failed start.
-            await server.stop()
-            serverTask.cancel()
-            throw error
-        }
-        guard case .ip4(let host, port: let port) = await server.listeningAddress, let url = URL(string: "http://\(host):\(port)") else {
-            await server.stop()
-            serverTask.cancel()
-            throw OAuth1Error(.transportFailure, message: "the local provider could not find its listening port")
-        }
-        let provider = LocalOAuth1Provider(
-            baseURL: url, configuration: configuration, server: server, serverTask: serverTask, reference: holder)
+        ]
+        let server = try await LoopbackHTTPServer.start(
+            routes: routes.map { route, endpoint in
+                (route, { request in
+                    guard let provider = holder.provider else { return HTTPResponse(statusCode: .serviceUnavailable) }
+                    return await provider.respond(to: request, at: endpoint)
+                })
+            },
+            portNotFound: OAuth1Error(.transportFailure, message: "the local provider could not find its listening port"))
+        let provider = LocalOAuth1Provider(configuration: configuration, server: server, reference: holder)
         holder.provider = provider
         return provider
     }
@@ -104,7 +77,6 @@ public final class LocalOAuth1Provider: Sendable {
     /// Stops listening and closes connections.
     public func stop() async {
         await server.stop()
-        serverTask.cancel()
         // The routes reach the provider through `reference`; clearing it breaks the
         // provider -> server -> route -> provider cycle so a stopped provider is freed.
         reference.provider = nil

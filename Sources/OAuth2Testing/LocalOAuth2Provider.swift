@@ -2,6 +2,7 @@ import FlyingFox
 import FlyingSocks
 import Foundation
 import OAuth1
+import OAuth1Testing
 import OAuth2
 import Synchronization
 
@@ -40,63 +41,39 @@ public final class LocalOAuth2Provider: Sendable {
     /// The configuration it runs with.
     public let configuration: Configuration
     let state: Mutex<LocalOAuth2ProviderState>
-    private let server: HTTPServer
-    private let serverTask: Task<Void, Never>
+    private let server: LoopbackHTTPServer
     private let reference: ProviderReference
 
-    private init(
-        baseURL: URL, configuration: Configuration, server: HTTPServer, serverTask: Task<Void, Never>,
-        reference: ProviderReference
-    ) {
-        self.baseURL = baseURL
+    private init(configuration: Configuration, server: LoopbackHTTPServer, reference: ProviderReference) {
+        self.baseURL = server.baseURL
         self.configuration = configuration
         self.server = server
-        self.serverTask = serverTask
         self.reference = reference
         self.state = Mutex(LocalOAuth2ProviderState())
     }
-
-    /// How long ``start(_:)`` waits for the server to listen before it gives up.
-    static let listeningTimeout: TimeInterval = 60
 
     /// Starts a provider on 127.0.0.1 on a free port.
     ///
     /// - Throws: when the loopback socket cannot be opened, or the server is not listening
     ///   within a minute.
     public static func start(_ configuration: Configuration) async throws -> LocalOAuth2Provider {
-        // IPv4 loopback: FlyingFox's `.loopback` is ::1, which not every client resolves to.
-        let server = HTTPServer(address: try sockaddr_in.inet(ip4: "127.0.0.1", port: 0), timeout: 30, logger: .disabled)
         let holder = ProviderReference()
-        for (route, endpoint) in [
+        let routes: [(String, Endpoint)] = [
             ("GET /oauth2/authorize", Endpoint.authorize),
             ("POST /oauth2/authorize", .authorize),
             ("POST /oauth2/token", .token),
             ("POST /oauth2/revoke", .revocation),
             ("GET /2/users/me", .protectedResource),
-        ] {
-            await server.appendRoute(HTTPRoute(route)) { request in
-                guard let provider = holder.provider else { return HTTPResponse(statusCode: .serviceUnavailable) }
-                return await provider.respond(to: request, at: endpoint)
-            }
-        }
-        // The server's accept loop runs until stop(); it is owned by this provider.
-        let serverTask = Task { _ = try? await server.run() }
-        do {
-            // A loaded 2-core machine can take seconds before the accept loop first runs.
-            try await server.waitUntilListening(timeout: listeningTimeout)
-        } catch {
-            await server.stop()
-            serverTask.cancel()
-            throw error
-        }
-        guard case .ip4(let host, port: let port) = await server.listeningAddress, let url = URL(string: "http://\(host):\(port)")
-        else {
-            await server.stop()
-            serverTask.cancel()
-            throw OAuth2Error(.transportFailure, message: "the local OAuth 2.0 provider could not find its listening port")
-        }
-        let provider = LocalOAuth2Provider(
-            baseURL: url, configuration: configuration, server: server, serverTask: serverTask, reference: holder)
+        ]
+        let server = try await LoopbackHTTPServer.start(
+            routes: routes.map { route, endpoint in
+                (route, { request in
+                    guard let provider = holder.provider else { return HTTPResponse(statusCode: .serviceUnavailable) }
+                    return await provider.respond(to: request, at: endpoint)
+                })
+            },
+            portNotFound: OAuth2Error(.transportFailure, message: "the local OAuth 2.0 provider could not find its listening port"))
+        let provider = LocalOAuth2Provider(configuration: configuration, server: server, reference: holder)
         holder.provider = provider
         return provider
     }
@@ -104,7 +81,6 @@ public final class LocalOAuth2Provider: Sendable {
     /// Stops listening and closes connections.
     public func stop() async {
         await server.stop()
-        serverTask.cancel()
         // Breaks the provider -> server -> route -> provider cycle so a stopped provider is freed.
         reference.provider = nil
     }

@@ -186,7 +186,6 @@ public final class RedisTokenStore: TokenStore, Service {
                     let replyWait = configuration.replyWait
                     connection.mayWaitInline = replyWait != .park && active <= Self.spinningCallers && !coalescer.hasCompany
                     connection.busyPollsInline = replyWait == .spin
-                    connection.mayPollParked = replyWait == .spin
                     return try await body(connection)
                 }
             } catch is StaleConnection {

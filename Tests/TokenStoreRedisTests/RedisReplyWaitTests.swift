@@ -14,7 +14,7 @@ extension RedisServerTests {
         static func flags(_ extra: String) async throws -> Flags {
             try await Env.withStore(url: try Env.requireACLURL(), extra: extra) { store, _ in
                 let flags = try await store.withConnection("probe") {
-                    Flags(inline: $0.mayWaitInline, busyPolls: $0.busyPollsInline, pollsParked: $0.mayPollParked)
+                    Flags(inline: $0.mayWaitInline, busyPolls: $0.busyPollsInline, pollsParked: $0.busyPollsInline)
                 }
                 _ = try await store.accessToken(for: AccessTokenKey(provider: "p", userID: "nobody"))
                 return flags

@@ -81,7 +81,7 @@ struct BenchJSONReport: Codable, Sendable {
             minMicros: micros(histogram.minNanoseconds), meanMicros: (histogram.meanNanoseconds).rounded() / 1000,
             p50Micros: micros(histogram.value(atQuantile: 0.5)), p90Micros: micros(histogram.value(atQuantile: 0.9)),
             p99Micros: micros(histogram.value(atQuantile: 0.99)), maxMicros: micros(histogram.maxNanoseconds),
-            cpuMicrosPerOperation: (result.cpuMicrosecondsPerOperation * 10).rounded() / 10,
+            cpuMicrosPerOperation: (Double(result.cpuNanosecondsPerOperation) / 100).rounded() / 10,
             histogram: histogram.nonEmptyBuckets.map {
                 Bucket(lowerMicros: micros($0.lower), upperMicros: micros($0.upper), count: $0.count)
             })

@@ -1,3 +1,5 @@
+import TokenStoreKit
+
 /// What one workload measured on one store.
 struct BenchOperationResult: Sendable {
     /// The workload.
@@ -14,9 +16,9 @@ struct BenchOperationResult: Sendable {
     /// included).
     var cpu: Duration
 
-    /// Process CPU per operation that succeeded, in microseconds (0 when none did).
-    var cpuMicrosecondsPerOperation: Double {
-        count > 0 ? BenchBudget.seconds(cpu) * 1e6 / Double(count) : 0
+    /// Process CPU per operation that succeeded, in nanoseconds (0 when none did).
+    var cpuNanosecondsPerOperation: UInt64 {
+        count > 0 ? UInt64(clamping: cpu.wholeNanoseconds) / UInt64(count) : 0
     }
 
     /// Operations that succeeded.

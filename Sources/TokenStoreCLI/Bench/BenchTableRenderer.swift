@@ -27,7 +27,7 @@ enum BenchTableRenderer {
                     BenchFormat.micros(histogram.value(atQuantile: 0.9)),
                     BenchFormat.micros(histogram.value(atQuantile: 0.99)),
                     BenchFormat.micros(histogram.maxNanoseconds),
-                    BenchFormat.micros(UInt64((measured.cpuMicrosecondsPerOperation * 1000).rounded())),
+                    BenchFormat.micros(measured.cpuNanosecondsPerOperation),
                     String(measured.count), String(measured.errors),
                 ])
             }

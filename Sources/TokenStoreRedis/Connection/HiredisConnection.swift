@@ -35,8 +35,9 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     private let maxReplyBytes: Int
     /// Whether reply waits may wait inline before parking; set by the store per lease.
     var mayWaitInline = true
-    /// Whether an inline wait polls without blocking first (``ReplyWait/spin``) or blocks
-    /// in one bounded poll (``ReplyWait/adaptive``); set by the store per lease.
+    /// Whether waits may poll without blocking (``ReplyWait/spin``): an inline wait first,
+    /// and a parked one on the I/O thread (``parkedPoll``); otherwise an inline wait blocks
+    /// in one bounded poll (``ReplyWait/adaptive``). Set by the store per lease.
     var busyPollsInline = true
     /// How long a reply wait polls inline, learned from this connection's replies.
     private var replySpin = ReplySpin()
@@ -47,10 +48,7 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     /// (more gets/s under 16 callers; see Benchmarks/README.md). The PostgreSQL driver does
     /// not ask for it: there the polling thread takes CPU from the server's processes and
     /// costs more than it saves.
-    private var parkedPoll: Duration { mayWaitInline || !mayPollParked ? .zero : .microseconds(50) }
-    /// Whether a parked wait may poll on the I/O thread at all (``ReplyWait/spin``); set by
-    /// the store per lease.
-    var mayPollParked = true
+    private var parkedPoll: Duration { mayWaitInline || !busyPollsInline ? .zero : .microseconds(50) }
     /// Where this connection goes; named in error messages.
     let endpoint: RedisTokenStore.Endpoint
 
