@@ -1,5 +1,6 @@
-/// A place that keeps OAuth 1.0a tokens: request tokens for the minutes between the
-/// redirect and the callback, access tokens for the long term.
+/// A place that keeps OAuth tokens: request tokens (and OAuth 2.0 pending authorizations)
+/// for the minutes between the redirect and the callback, OAuth 1.0a access tokens and
+/// OAuth 2.0 token sets for the long term.
 ///
 /// Every driver keeps the same contract, proven by the conformance suite in
 /// `TokenStoreTesting`:
@@ -10,6 +11,10 @@
 /// - Access tokens are keyed by ``AccessTokenKey`` (provider, user id). Listing pages by a
 ///   keyset cursor in ``AccessTokenKey`` order, so a page boundary never skips or repeats
 ///   a token that exists for the whole listing, even while others are inserted.
+/// - Token sets share that key and order. Every write gives a token set a new
+///   ``OAuth2TokenSet/version``; ``replaceTokenSet(_:ifVersion:)`` is a compare-and-set on
+///   it, and a refresh lease (``acquireRefreshLease(for:owner:duration:)``) lets one
+///   worker at a time, across processes, refresh a token set.
 /// - Timestamps are kept to whole milliseconds from year 0001 through 9999 (see
 ///   ``TokenTimestamp``).
 /// - A stored record that cannot be a token (a missing field, a date outside that range,
@@ -82,9 +87,69 @@ public protocol TokenStore: Sendable {
     /// (exclusive), at most `limit` per page.
     func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage
 
+    // MARK: OAuth 2.0 token sets
+
+    /// Inserts or updates the token set stored under its ``OAuth2TokenSet/key``, with the
+    /// access tokens' upsert rules: a replacement keeps the stored
+    /// ``OAuth2TokenSet/createdAt``, and `.ifNewer` writes only a later
+    /// ``OAuth2TokenSet/updatedAt``. The store assigns ``OAuth2TokenSet/version``: 1 for a
+    /// new key, one more than the stored version otherwise. A refresh lease on the key is
+    /// left as it is (its holder's ``replaceTokenSet(_:ifVersion:)`` will then fail).
+    ///
+    /// - Returns: `true` when the token set was written, `false` when `policy` kept the
+    ///   existing one.
+    @discardableResult
+    func saveTokenSet(_ tokenSet: OAuth2TokenSet, policy: WritePolicy) async throws -> Bool
+
+    /// Saves many token sets; SQL drivers do it in one transaction, Redis in one pipeline.
+    /// Used by migration. The default implementation saves them one by one.
+    ///
+    /// - Returns: how many were written.
+    @discardableResult
+    func saveTokenSets(_ tokenSets: [OAuth2TokenSet], policy: WritePolicy) async throws -> Int
+
+    /// Returns the token set stored under `key`, or `nil`.
+    func tokenSet(for key: AccessTokenKey) async throws -> OAuth2TokenSet?
+
+    /// Deletes the token set stored under `key` (and any refresh lease on it).
+    ///
+    /// - Returns: whether a token set was deleted.
+    @discardableResult
+    func deleteTokenSet(for key: AccessTokenKey) async throws -> Bool
+
+    /// Lists token sets in ascending ``AccessTokenKey`` order, starting after `cursor`
+    /// (exclusive), at most `limit` per page, with the access tokens' keyset guarantees.
+    func listTokenSets(after cursor: AccessTokenKey?, limit: Int) async throws -> OAuth2TokenSetPage
+
+    /// Compare-and-set: replaces the token set under `tokenSet`'s key only when the stored
+    /// version is `expected`, in one atomic step, and releases any refresh lease on it.
+    /// The stored ``OAuth2TokenSet/createdAt`` is kept; every other field is `tokenSet`'s.
+    ///
+    /// - Returns: the token set as stored, with its new version (`expected + 1`), or `nil`
+    ///   when no token set is stored under the key or its version is not `expected`.
+    func replaceTokenSet(_ tokenSet: OAuth2TokenSet, ifVersion expected: Int64) async throws -> OAuth2TokenSet?
+
+    /// Takes the refresh lease of the token set under `key` for `owner`, until `duration`
+    /// from now by the store's clock, when no other owner holds an unexpired one. At most
+    /// one owner holds a key's lease at any time, across processes. The same owner taking
+    /// it again extends it.
+    ///
+    /// - Parameter duration: more than zero, at most ``RefreshLeaseDuration/maximum``;
+    ///   anything else is ``TokenStoreError/Code/invalidArgument``.
+    /// - Returns: whether `owner` now holds the lease; `false` when another owner holds it
+    ///   or no token set is stored under `key`.
+    func acquireRefreshLease(for key: AccessTokenKey, owner: String, duration: Duration) async throws -> Bool
+
+    /// Releases the refresh lease of the token set under `key` if `owner` holds it
+    /// (compare-and-delete: a lease that expired and went to another owner is left alone).
+    ///
+    /// - Returns: whether `owner`'s lease was released.
+    @discardableResult
+    func releaseRefreshLease(for key: AccessTokenKey, owner: String) async throws -> Bool
+
     // MARK: Housekeeping
 
-    /// Counts unexpired request tokens and access tokens.
+    /// Counts unexpired request tokens, access tokens and token sets.
     func counts() async throws -> TokenCounts
 
     /// Counts access tokens by provider without reading the tokens themselves where the
@@ -119,6 +184,21 @@ extension TokenStore {
             written += 1
         }
         return written
+    }
+
+    @discardableResult
+    public func saveTokenSets(_ tokenSets: [OAuth2TokenSet], policy: WritePolicy) async throws -> Int {
+        var written = 0
+        for tokenSet in tokenSets where try await saveTokenSet(tokenSet, policy: policy) {
+            written += 1
+        }
+        return written
+    }
+
+    /// Saves `tokenSet`, replacing any stored under its key.
+    @discardableResult
+    public func saveTokenSet(_ tokenSet: OAuth2TokenSet) async throws -> Bool {
+        try await saveTokenSet(tokenSet, policy: .overwrite)
     }
 
     /// Pages through ``listAccessTokens(after:limit:)`` and counts the tokens by provider

@@ -1,7 +1,8 @@
 import Synchronization
 import TokenStoreKit
 
-/// A `TokenStore` that seals the `secret` of every request and access token with
+/// A `TokenStore` that seals the `secret` of every request and access token (and the
+/// access, refresh and ID tokens of every OAuth 2.0 token set) with
 /// AES-256-GCM before handing it to the store it wraps, and opens it on the way back.
 ///
 /// Any store can be wrapped: `SealedTokenStore(wrapping: try await registry.open(url), keys: ring)`.
@@ -214,7 +215,7 @@ public final class SealedTokenStore: TokenStore {
         return opened
     }
 
-    private func open(
+    func open(
         _ stored: String, kind: String, provider: String, id: String, operation: String, record: String
     ) throws -> String {
         do {

@@ -80,6 +80,15 @@ struct ConformanceContext: Sendable {
             secret: "as-" + UUID().uuidString, createdAt: clock.now, updatedAt: updatedAt)
     }
 
+    /// A token set of `userID` at provider `prefix + provider`, expiring in an hour, with a
+    /// refresh token.
+    func tokenSet(_ provider: String = "p", userID: String, updatedAt: Date? = nil) -> OAuth2TokenSet {
+        OAuth2TokenSet(
+            provider: prefix + provider, userID: userID, accessToken: "oa-" + UUID().uuidString,
+            expiresAt: clock.now.addingTimeInterval(3600), refreshToken: "or-" + UUID().uuidString,
+            createdAt: clock.now, updatedAt: updatedAt)
+    }
+
     /// Walks the access tokens whose provider starts with the case's prefix, `limit` per
     /// page, checking each page's size and order.
     func walkAccessTokens(limit: Int, between: (@Sendable () async throws -> Void)? = nil) async throws -> [AccessToken] {

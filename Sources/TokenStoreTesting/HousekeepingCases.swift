@@ -55,6 +55,7 @@ enum HousekeepingCases {
         try await store.close()
         try await store.close()
         let request = c.requestToken("closed")
+        let tokenSet = c.tokenSet(userID: "closed")
         let calls: [(String, @Sendable () async throws -> Void)] = [
             ("saveRequestToken", { try await store.saveRequestToken(request) }),
             ("takeRequestToken", { _ = try await store.takeRequestToken(request.token) }),
@@ -65,6 +66,14 @@ enum HousekeepingCases {
             ("accessToken", { _ = try await store.accessToken(for: token.key) }),
             ("deleteAccessToken", { try await store.deleteAccessToken(for: token.key) }),
             ("listAccessTokens", { _ = try await store.listAccessTokens(after: nil, limit: 1) }),
+            ("saveTokenSet", { try await store.saveTokenSet(tokenSet, policy: .overwrite) }),
+            ("saveTokenSets", { try await store.saveTokenSets([tokenSet], policy: .overwrite) }),
+            ("tokenSet", { _ = try await store.tokenSet(for: tokenSet.key) }),
+            ("deleteTokenSet", { try await store.deleteTokenSet(for: tokenSet.key) }),
+            ("listTokenSets", { _ = try await store.listTokenSets(after: nil, limit: 1) }),
+            ("replaceTokenSet", { _ = try await store.replaceTokenSet(tokenSet, ifVersion: 1) }),
+            ("acquireRefreshLease", { _ = try await store.acquireRefreshLease(for: tokenSet.key, owner: "o", duration: .seconds(1)) }),
+            ("releaseRefreshLease", { try await store.releaseRefreshLease(for: tokenSet.key, owner: "o") }),
             ("counts", { _ = try await store.counts() }),
             ("schemaVersion", { _ = try await store.schemaVersion() }),
         ]

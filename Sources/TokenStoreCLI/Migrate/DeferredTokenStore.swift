@@ -94,6 +94,38 @@ final class DeferredTokenStore: TokenStore {
         try await store().listAccessTokens(after: cursor, limit: limit)
     }
 
+    func saveTokenSet(_ tokenSet: OAuth2TokenSet, policy: WritePolicy) async throws -> Bool {
+        try await store().saveTokenSet(tokenSet, policy: policy)
+    }
+
+    func saveTokenSets(_ tokenSets: [OAuth2TokenSet], policy: WritePolicy) async throws -> Int {
+        try await store().saveTokenSets(tokenSets, policy: policy)
+    }
+
+    func tokenSet(for key: AccessTokenKey) async throws -> OAuth2TokenSet? {
+        try await store().tokenSet(for: key)
+    }
+
+    func deleteTokenSet(for key: AccessTokenKey) async throws -> Bool {
+        try await store().deleteTokenSet(for: key)
+    }
+
+    func listTokenSets(after cursor: AccessTokenKey?, limit: Int) async throws -> OAuth2TokenSetPage {
+        try await store().listTokenSets(after: cursor, limit: limit)
+    }
+
+    func replaceTokenSet(_ tokenSet: OAuth2TokenSet, ifVersion expected: Int64) async throws -> OAuth2TokenSet? {
+        try await store().replaceTokenSet(tokenSet, ifVersion: expected)
+    }
+
+    func acquireRefreshLease(for key: AccessTokenKey, owner: String, duration: Duration) async throws -> Bool {
+        try await store().acquireRefreshLease(for: key, owner: owner, duration: duration)
+    }
+
+    func releaseRefreshLease(for key: AccessTokenKey, owner: String) async throws -> Bool {
+        try await store().releaseRefreshLease(for: key, owner: owner)
+    }
+
     func counts() async throws -> TokenCounts {
         try await store().counts()
     }

@@ -34,6 +34,8 @@ public final class MeteredTokenStore: TokenStore {
     enum Operation: String, CaseIterable, Sendable {
         case saveRequestToken, saveRequestTokens, takeRequestToken, purgeExpiredRequestTokens, listRequestTokens
         case saveAccessToken, saveAccessTokens, accessToken, deleteAccessToken, listAccessTokens
+        case saveTokenSet, saveTokenSets, tokenSet, deleteTokenSet, listTokenSets, replaceTokenSet
+        case acquireRefreshLease, releaseRefreshLease
         case counts, countAccessTokensByProvider, schemaVersion
     }
 
@@ -101,6 +103,40 @@ public final class MeteredTokenStore: TokenStore {
 
     public func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage {
         try await measure(.listAccessTokens) { try await wrapped.listAccessTokens(after: cursor, limit: limit) }
+    }
+
+    public func saveTokenSet(_ tokenSet: OAuth2TokenSet, policy: WritePolicy) async throws -> Bool {
+        try await measure(.saveTokenSet) { try await wrapped.saveTokenSet(tokenSet, policy: policy) }
+    }
+
+    public func saveTokenSets(_ tokenSets: [OAuth2TokenSet], policy: WritePolicy) async throws -> Int {
+        try await measure(.saveTokenSets) { try await wrapped.saveTokenSets(tokenSets, policy: policy) }
+    }
+
+    public func tokenSet(for key: AccessTokenKey) async throws -> OAuth2TokenSet? {
+        try await measure(.tokenSet) { try await wrapped.tokenSet(for: key) }
+    }
+
+    public func deleteTokenSet(for key: AccessTokenKey) async throws -> Bool {
+        try await measure(.deleteTokenSet) { try await wrapped.deleteTokenSet(for: key) }
+    }
+
+    public func listTokenSets(after cursor: AccessTokenKey?, limit: Int) async throws -> OAuth2TokenSetPage {
+        try await measure(.listTokenSets) { try await wrapped.listTokenSets(after: cursor, limit: limit) }
+    }
+
+    public func replaceTokenSet(_ tokenSet: OAuth2TokenSet, ifVersion expected: Int64) async throws -> OAuth2TokenSet? {
+        try await measure(.replaceTokenSet) { try await wrapped.replaceTokenSet(tokenSet, ifVersion: expected) }
+    }
+
+    public func acquireRefreshLease(for key: AccessTokenKey, owner: String, duration: Duration) async throws -> Bool {
+        try await measure(.acquireRefreshLease) {
+            try await wrapped.acquireRefreshLease(for: key, owner: owner, duration: duration)
+        }
+    }
+
+    public func releaseRefreshLease(for key: AccessTokenKey, owner: String) async throws -> Bool {
+        try await measure(.releaseRefreshLease) { try await wrapped.releaseRefreshLease(for: key, owner: owner) }
     }
 
     public func counts() async throws -> TokenCounts {

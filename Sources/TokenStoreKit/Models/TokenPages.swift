@@ -32,11 +32,14 @@ public struct TokenCounts: Sendable, Hashable {
     public var requestTokens: Int
     /// Access tokens.
     public var accessTokens: Int
+    /// OAuth 2.0 token sets.
+    public var tokenSets: Int
 
     /// Creates counts.
-    public init(requestTokens: Int, accessTokens: Int) {
+    public init(requestTokens: Int, accessTokens: Int, tokenSets: Int = 0) {
         self.requestTokens = requestTokens
         self.accessTokens = accessTokens
+        self.tokenSets = tokenSets
     }
 }
 

@@ -24,12 +24,21 @@ public final class InMemoryTokenStore: TokenStore {
         var requests: [String: RequestToken] = [:]
         var access: [AccessTokenKey: AccessToken] = [:]
         var accessOrder = SortedKeys<AccessTokenKey>()
+        var tokenSets: [AccessTokenKey: OAuth2TokenSet] = [:]
+        var tokenSetOrder = SortedKeys<AccessTokenKey>()
+        var refreshLeases: [AccessTokenKey: RefreshLease] = [:]
+    }
+
+    /// Who holds a token set's refresh lease, and until when.
+    struct RefreshLease: Sendable {
+        var owner: String
+        var expiresAt: Date
     }
 
     private static let named = Mutex<[String: Storage]>([:])
 
-    private let storage: Storage
-    private let clock: TokenClock
+    let storage: Storage
+    let clock: TokenClock
     private let isClosed = Atomic<Bool>(false)
     /// `memory:` for a private store, `memory:NAME` for a shared one.
     public let displayName: String
@@ -73,13 +82,13 @@ public final class InMemoryTokenStore: TokenStore {
         }
     }
 
-    private func checkOpen(_ operation: String) throws {
+    func checkOpen(_ operation: String) throws {
         if isClosed.load(ordering: .acquiring) {
             throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
         }
     }
 
-    private func invalidLimit(_ operation: String, _ limit: Int) -> TokenStoreError {
+    func invalidLimit(_ operation: String, _ limit: Int) -> TokenStoreError {
         TokenStoreError(.invalidArgument, store: displayName, operation: operation, message: "limit must be at least 1, got \(limit)")
     }
 
@@ -214,7 +223,8 @@ public final class InMemoryTokenStore: TokenStore {
         return storage.state.withLock { state in
             TokenCounts(
                 requestTokens: state.requests.values.reduce(0) { $0 + ($1.isExpired(at: now) ? 0 : 1) },
-                accessTokens: state.access.count)
+                accessTokens: state.access.count,
+                tokenSets: state.tokenSets.count)
         }
     }
 
