@@ -49,6 +49,13 @@ final class MigrateFlakyStore: TokenStore {
     func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage {
         try await inner.listAccessTokens(after: cursor, limit: limit)
     }
+    func saveTokenSet(_ tokenSet: OAuth2TokenSet, policy: WritePolicy) async throws -> Bool { try await inner.saveTokenSet(tokenSet, policy: policy) }
+    func tokenSet(for key: AccessTokenKey) async throws -> OAuth2TokenSet? { try await inner.tokenSet(for: key) }
+    func deleteTokenSet(for key: AccessTokenKey) async throws -> Bool { try await inner.deleteTokenSet(for: key) }
+    func listTokenSets(after cursor: AccessTokenKey?, limit: Int) async throws -> OAuth2TokenSetPage { try await inner.listTokenSets(after: cursor, limit: limit) }
+    func replaceTokenSet(_ tokenSet: OAuth2TokenSet, ifVersion expected: Int64) async throws -> OAuth2TokenSet? { try await inner.replaceTokenSet(tokenSet, ifVersion: expected) }
+    func acquireRefreshLease(for key: AccessTokenKey, owner: String, duration: Duration) async throws -> Bool { try await inner.acquireRefreshLease(for: key, owner: owner, duration: duration) }
+    func releaseRefreshLease(for key: AccessTokenKey, owner: String) async throws -> Bool { try await inner.releaseRefreshLease(for: key, owner: owner) }
     func counts() async throws -> TokenCounts { try await inner.counts() }
     func schemaVersion() async throws -> Int { 0 }
     func close() async throws {}

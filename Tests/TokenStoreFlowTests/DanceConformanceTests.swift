@@ -38,6 +38,13 @@ final class DanceLeakyStore: TokenStore {
     func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage {
         try await base.listAccessTokens(after: cursor, limit: limit)
     }
+    func saveTokenSet(_ tokenSet: OAuth2TokenSet, policy: WritePolicy) async throws -> Bool { try await base.saveTokenSet(tokenSet, policy: policy) }
+    func tokenSet(for key: AccessTokenKey) async throws -> OAuth2TokenSet? { try await base.tokenSet(for: key) }
+    func deleteTokenSet(for key: AccessTokenKey) async throws -> Bool { try await base.deleteTokenSet(for: key) }
+    func listTokenSets(after cursor: AccessTokenKey?, limit: Int) async throws -> OAuth2TokenSetPage { try await base.listTokenSets(after: cursor, limit: limit) }
+    func replaceTokenSet(_ tokenSet: OAuth2TokenSet, ifVersion expected: Int64) async throws -> OAuth2TokenSet? { try await base.replaceTokenSet(tokenSet, ifVersion: expected) }
+    func acquireRefreshLease(for key: AccessTokenKey, owner: String, duration: Duration) async throws -> Bool { try await base.acquireRefreshLease(for: key, owner: owner, duration: duration) }
+    func releaseRefreshLease(for key: AccessTokenKey, owner: String) async throws -> Bool { try await base.releaseRefreshLease(for: key, owner: owner) }
     func counts() async throws -> TokenCounts { try await base.counts() }
     func schemaVersion() async throws -> Int { 0 }
     func close() async throws {}

@@ -125,9 +125,12 @@ final class DanceSpyStore: TokenStore {
     }
     private let state = Mutex(State())
     let clock: TokenClock
+    /// Token sets are not what these tests spy on: a reference store keeps them.
+    private let tokenSets: InMemoryTokenStore
 
     init(clock: TokenClock = .system) {
         self.clock = clock
+        self.tokenSets = InMemoryTokenStore(clock: clock)
     }
 
     var displayName: String { "spy:" }
@@ -213,6 +216,13 @@ final class DanceSpyStore: TokenStore {
         return AccessTokenPage(tokens: page, nextCursor: tokens.count > limit ? page.last?.key : nil)
     }
 
+    func saveTokenSet(_ tokenSet: OAuth2TokenSet, policy: WritePolicy) async throws -> Bool { try await tokenSets.saveTokenSet(tokenSet, policy: policy) }
+    func tokenSet(for key: AccessTokenKey) async throws -> OAuth2TokenSet? { try await tokenSets.tokenSet(for: key) }
+    func deleteTokenSet(for key: AccessTokenKey) async throws -> Bool { try await tokenSets.deleteTokenSet(for: key) }
+    func listTokenSets(after cursor: AccessTokenKey?, limit: Int) async throws -> OAuth2TokenSetPage { try await tokenSets.listTokenSets(after: cursor, limit: limit) }
+    func replaceTokenSet(_ tokenSet: OAuth2TokenSet, ifVersion expected: Int64) async throws -> OAuth2TokenSet? { try await tokenSets.replaceTokenSet(tokenSet, ifVersion: expected) }
+    func acquireRefreshLease(for key: AccessTokenKey, owner: String, duration: Duration) async throws -> Bool { try await tokenSets.acquireRefreshLease(for: key, owner: owner, duration: duration) }
+    func releaseRefreshLease(for key: AccessTokenKey, owner: String) async throws -> Bool { try await tokenSets.releaseRefreshLease(for: key, owner: owner) }
     func counts() async throws -> TokenCounts {
         let now = clock.now()
         return state.withLock { state in

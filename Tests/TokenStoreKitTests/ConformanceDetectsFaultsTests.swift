@@ -111,6 +111,34 @@ final class FaultyStore: TokenStore {
         return page
     }
 
+    func saveTokenSet(_ tokenSet: OAuth2TokenSet, policy: WritePolicy) async throws -> Bool {
+        try check("saveTokenSet")
+        return try await base.saveTokenSet(tokenSet, policy: policy)
+    }
+    func tokenSet(for key: AccessTokenKey) async throws -> OAuth2TokenSet? {
+        try check("tokenSet")
+        return try await base.tokenSet(for: key)
+    }
+    func deleteTokenSet(for key: AccessTokenKey) async throws -> Bool {
+        try check("deleteTokenSet")
+        return try await base.deleteTokenSet(for: key)
+    }
+    func listTokenSets(after cursor: AccessTokenKey?, limit: Int) async throws -> OAuth2TokenSetPage {
+        try check("listTokenSets")
+        return try await base.listTokenSets(after: cursor, limit: limit)
+    }
+    func replaceTokenSet(_ tokenSet: OAuth2TokenSet, ifVersion expected: Int64) async throws -> OAuth2TokenSet? {
+        try check("replaceTokenSet")
+        return try await base.replaceTokenSet(tokenSet, ifVersion: expected)
+    }
+    func acquireRefreshLease(for key: AccessTokenKey, owner: String, duration: Duration) async throws -> Bool {
+        try check("acquireRefreshLease")
+        return try await base.acquireRefreshLease(for: key, owner: owner, duration: duration)
+    }
+    func releaseRefreshLease(for key: AccessTokenKey, owner: String) async throws -> Bool {
+        try check("releaseRefreshLease")
+        return try await base.releaseRefreshLease(for: key, owner: owner)
+    }
     func counts() async throws -> TokenCounts {
         try check("counts")
         var counts = try await base.counts()
