@@ -127,8 +127,9 @@ let package = Package(
         .target(
             name: "TokenStoreFlow",
             dependencies: [
-                "TokenStoreKit", "OAuth1", "CTokenStoreOpenSSL",
+                "TokenStoreKit", "OAuth1", "OAuth2", "CTokenStoreOpenSSL",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings),
         // The I/O layer only the server drivers use: epoll, socket waits, the connection
@@ -229,7 +230,10 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreFlowTests",
-            dependencies: ["TokenStoreFlow", "TokenStoreFile", "TokenStoreKit", "TokenStoreTesting", "OAuth1", "OAuth1Testing"],
+            dependencies: [
+                "TokenStoreFlow", "TokenStoreFile", "TokenStoreKit", "TokenStoreTesting", "OAuth1", "OAuth1Testing",
+                "OAuth2", "OAuth2Testing", .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings),
         .testTarget(
             name: "TokenStoreMigrationTests",
