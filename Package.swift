@@ -170,7 +170,10 @@ let package = Package(
             swiftSettings: strictSettings),
         .target(
             name: "TokenStoreTesting",
-            dependencies: ["TokenStoreKit", "TokenStoreFlow", "OAuth1Testing", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "TokenStoreKit", "TokenStoreFlow", "OAuth1Testing", "OAuth2", "OAuth2Testing",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings),
         .target(
             name: "TokenStoreCLI",
@@ -189,7 +192,10 @@ let package = Package(
         // Spawned by the conformance suite to race `take` across processes.
         .executableTarget(
             name: "tokenstore-test-worker",
-            dependencies: ["TokenStoreKit", "TokenStoreFile", "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis"],
+            dependencies: [
+                "TokenStoreKit", "TokenStoreFile", "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis",
+                "TokenStoreFlow", "OAuth1", "OAuth2",
+            ],
             swiftSettings: strictSettings),
 
         // libFuzzer target for the Redis reply parser (Scripts/fuzz-resp); a plain build

@@ -163,6 +163,8 @@ extension TokenStoreConformance {
         ConformanceCase(name: "tokenSetListing", body: TokenSetCases.listing),
         ConformanceCase(name: "tokenSetCounts", body: TokenSetCases.counts),
         ConformanceCase(name: "tokenSetHostileValues", body: TokenSetCases.hostileValues),
+        ConformanceCase(name: "refreshRace", body: RefreshRaceCases.race),
+        ConformanceCase(name: "refreshHolderKilled", body: RefreshRaceCases.holderKilled),
         ConformanceCase(name: "hostileKeys", body: HostileCases.keys),
         ConformanceCase(name: "hostileValues", body: HostileCases.values),
         ConformanceCase(name: "largeValues", body: HostileCases.large),

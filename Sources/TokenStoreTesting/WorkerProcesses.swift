@@ -53,13 +53,37 @@ enum WorkerProcesses {
     }
 
     /// Starts `processes` workers, waits until each has opened the store, releases them
-    /// at once and returns what each took. Runs on its own thread: process I/O blocks.
+    /// at once and returns what each took.
     static func race(executable: String, url: String, tokens: [String], processes: Int) async throws -> [Result] {
+        let runs = try await run(
+            executable: executable, arguments: Array(repeating: ["take", url] + tokens.map(hex), count: processes))
+        return runs.map { run in
+            var won: [String] = []
+            for line in run.output.split(separator: "\n") where line.hasPrefix("won ") {
+                if let name = unhex(line.dropFirst(4)) { won.append(name) }
+            }
+            return Result(status: run.status, finished: run.finished, won: won, output: run.output)
+        }
+    }
+
+    /// What one worker printed and how it ended.
+    struct Run: Sendable {
+        var status: Int32
+        /// Whether it printed `done`.
+        var finished: Bool
+        var output: String
+    }
+
+    /// Starts one worker per argument list, waits until each prints `ready`, releases them
+    /// all at once (a line on standard input) and collects their output until they exit.
+    /// A worker still running after `watchdog` is killed. Runs on its own thread: process
+    /// I/O blocks.
+    static func run(executable: String, arguments: [[String]], watchdog: Duration = .seconds(120)) async throws -> [Run] {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 do {
-                    continuation.resume(returning: try raceBlocking(
-                        executable: executable, url: url, tokens: tokens, processes: processes))
+                    continuation.resume(returning: try runBlocking(
+                        executable: executable, arguments: arguments, watchdog: watchdog))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -67,14 +91,14 @@ enum WorkerProcesses {
         }
     }
 
-    private static func raceBlocking(executable: String, url: String, tokens: [String], processes: Int) throws -> [Result] {
+    private static func runBlocking(executable: String, arguments: [[String]], watchdog: Duration) throws -> [Run] {
         // SpawnedProcess, not Foundation's Process: a worker's end could not be noticed
         // while another child (a restarted test server) held its descriptors.
         var running: [SpawnedProcess.Piped] = []
         let reaped = Mutex<Set<pid_t>>([])
         do {
-            for _ in 0..<processes {
-                running.append(try SpawnedProcess.spawnPiped(executable, ["take", url] + tokens.map(hex)))
+            for list in arguments {
+                running.append(try SpawnedProcess.spawnPiped(executable, list))
             }
         } catch {
             for worker in running {
@@ -85,13 +109,14 @@ enum WorkerProcesses {
         }
         // A worker that hangs must not hang the test run.
         let children = running.map(\.process)
-        let watchdog = DispatchWorkItem {
+        let watchdogItem = DispatchWorkItem {
             reaped.withLock { reaped in
                 for child in children where !reaped.contains(child.pid) { child.send(SIGKILL) }
             }
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: watchdog)
-        defer { watchdog.cancel() }
+        DispatchQueue.global().asyncAfter(
+            deadline: .now() + .seconds(Int(watchdog.components.seconds)), execute: watchdogItem)
+        defer { watchdogItem.cancel() }
 
         var outputs: [String] = []
         for worker in running {
@@ -101,7 +126,7 @@ enum WorkerProcesses {
             try? worker.input.write(contentsOf: Data("go\n".utf8))
             try? worker.input.close()
         }
-        var results: [Result] = []
+        var runs: [Run] = []
         for (index, worker) in running.enumerated() {
             let text = outputs[index] + SpawnedProcess.Piped.readBlocking(worker.output, until: nil)
             // Waits for the end without reaping, so the watchdog may still signal the
@@ -112,14 +137,9 @@ enum WorkerProcesses {
                 defer { reaped.insert(worker.process.pid) }
                 return worker.process.waitBlocking()
             }
-            var won: [String] = []
-            var finished = false
-            for line in text.split(separator: "\n") {
-                if line.hasPrefix("won "), let name = unhex(line.dropFirst(4)) { won.append(name) }
-                if line == "done" { finished = true }
-            }
-            results.append(Result(status: outcome.status, finished: finished, won: won, output: text))
+            let finished = text.split(separator: "\n").contains("done")
+            runs.append(Run(status: outcome.status, finished: finished, output: text))
         }
-        return results
+        return runs
     }
 }

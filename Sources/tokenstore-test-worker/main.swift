@@ -1,4 +1,5 @@
-// Races `take` against other processes for the conformance suite's cross-process case.
+// Races `take` (and, in `refresh` mode, `validAccessToken`: RefreshWorker.swift) against
+// other processes for the conformance suite's cross-process cases.
 //
 //     tokenstore-test-worker take URL HEX_TOKEN...
 //
@@ -28,20 +29,28 @@ func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
+/// Opens `url` with every driver registered.
+func openStore(_ url: String) async throws -> any TokenStore {
+    TokenStoreRegistry.shared.register(FileTokenStore.driver)
+    TokenStoreRegistry.shared.register(SQLiteTokenStore.driver)
+    TokenStoreRegistry.shared.register(PostgresTokenStore.driver)
+    TokenStoreRegistry.shared.register(RedisTokenStore.driver)
+    return try await TokenStoreRegistry.shared.open(url)
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "refresh" {
+    exit(await runRefreshWorker(Array(arguments.dropFirst())))
+}
 guard arguments.count >= 2, arguments[0] == "take" else {
-    say("error usage: tokenstore-test-worker take URL HEX_TOKEN...")
+    say("error usage: tokenstore-test-worker take URL HEX_TOKEN... | refresh ...")
     exit(2)
 }
 let url = arguments[1]
 let hexTokens = Array(arguments.dropFirst(2))
 
 do {
-    TokenStoreRegistry.shared.register(FileTokenStore.driver)
-    TokenStoreRegistry.shared.register(SQLiteTokenStore.driver)
-    TokenStoreRegistry.shared.register(PostgresTokenStore.driver)
-    TokenStoreRegistry.shared.register(RedisTokenStore.driver)
-    let store = try await TokenStoreRegistry.shared.open(url)
+    let store = try await openStore(url)
     say("ready")
     _ = readLine()
     let won = try await withThrowingTaskGroup(of: String?.self) { group in
