@@ -10,6 +10,7 @@ final class FaultyStore: TokenStore {
         case takeKeepsToken, ignoresExpiry, listingSkipsPageEdge, overwriteResetsCreatedAt
         case ifNewerAlwaysWrites, deleteReportsFalse, secretInErrors, closeIsNoOp, countsIgnoreDeletes
         case takeRace, racyIfNewer
+        case replaceIgnoresVersion, leaseNotExclusive, leaseNeverExpires, saveReleasesLease
     }
 
     let base: InMemoryTokenStore
@@ -113,6 +114,10 @@ final class FaultyStore: TokenStore {
 
     func saveTokenSet(_ tokenSet: OAuth2TokenSet, policy: WritePolicy) async throws -> Bool {
         try check("saveTokenSet")
+        if fault == .saveReleasesLease, let stored = try await base.tokenSet(for: tokenSet.key) {
+            // A save through the compare-and-set, which also drops the lease.
+            return try await base.replaceTokenSet(tokenSet, ifVersion: stored.version) != nil
+        }
         return try await base.saveTokenSet(tokenSet, policy: policy)
     }
     func tokenSet(for key: AccessTokenKey) async throws -> OAuth2TokenSet? {
@@ -129,11 +134,17 @@ final class FaultyStore: TokenStore {
     }
     func replaceTokenSet(_ tokenSet: OAuth2TokenSet, ifVersion expected: Int64) async throws -> OAuth2TokenSet? {
         try check("replaceTokenSet")
+        if fault == .replaceIgnoresVersion, let stored = try await base.tokenSet(for: tokenSet.key) {
+            return try await base.replaceTokenSet(tokenSet, ifVersion: stored.version)
+        }
         return try await base.replaceTokenSet(tokenSet, ifVersion: expected)
     }
     func acquireRefreshLease(for key: AccessTokenKey, owner: String, duration: Duration) async throws -> Bool {
         try check("acquireRefreshLease")
-        return try await base.acquireRefreshLease(for: key, owner: owner, duration: duration)
+        let granted = try await base.acquireRefreshLease(
+            for: key, owner: owner, duration: fault == .leaseNeverExpires ? .seconds(3600) : duration)
+        if fault == .leaseNotExclusive { return try await base.tokenSet(for: key) != nil }
+        return granted
     }
     func releaseRefreshLease(for key: AccessTokenKey, owner: String) async throws -> Bool {
         try check("releaseRefreshLease")
@@ -170,6 +181,10 @@ struct ConformanceDetectsFaultsTests {
         (.countsIgnoreDeletes, "counts"),
         (.takeRace, "concurrentTake"),
         (.racyIfNewer, "accessTokenConcurrentUpserts"),
+        (.replaceIgnoresVersion, "tokenSetCompareAndSet"),
+        (.leaseNotExclusive, "tokenSetRefreshLease"),
+        (.leaseNeverExpires, "tokenSetRefreshLease"),
+        (.saveReleasesLease, "tokenSetRefreshLease"),
     ]
 
     @Test("a fault makes its case fail", arguments: expectations)
