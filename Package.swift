@@ -178,8 +178,9 @@ let package = Package(
         .target(
             name: "TokenStoreCLI",
             dependencies: [
-                "OAuth1", "OAuth1Testing", "TokenStoreKit", "TokenStoreFile", "TokenStoreSealing", "TokenStoreFlow",
+                "OAuth1", "OAuth1Testing", "OAuth2", "TokenStoreKit", "TokenStoreFile", "TokenStoreSealing", "TokenStoreFlow",
                 "TokenStoreMigration", "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis",
+                .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -276,7 +277,8 @@ let package = Package(
         .testTarget(
             name: "TokenStoreCLITests",
             dependencies: [
-                "TokenStoreCLI", "TokenStoreSealing", "TokenStoreMigration", "TokenStoreTesting", "tokenstore",
+                "TokenStoreCLI", "TokenStoreSealing", "TokenStoreMigration", "TokenStoreTesting", "tokenstore", "OAuth2",
+                "OAuth2Testing",
             ],
             swiftSettings: strictSettings),
     ],

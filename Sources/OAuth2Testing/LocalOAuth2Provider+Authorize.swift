@@ -14,7 +14,7 @@ extension LocalOAuth2Provider {
         guard let clientID = request.queryItem("client_id"),
             let client = configuration.clients.first(where: { $0.id == clientID })
         else { return Self.page(400, "Unknown client.") }
-        guard let redirectURI = request.queryItem("redirect_uri"), client.redirectURIs.contains(redirectURI) else {
+        guard let redirectURI = request.queryItem("redirect_uri"), client.allowsRedirect(to: redirectURI) else {
             return Self.page(400, "The redirect URI is not registered for this client.")
         }
         let clientState = request.queryItem("state")

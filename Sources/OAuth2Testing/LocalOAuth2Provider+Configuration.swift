@@ -127,3 +127,22 @@ extension LocalOAuth2Provider {
         public var revocations = 0
     }
 }
+
+extension LocalOAuth2Provider.Client {
+    /// Whether `redirectURI` is registered: exactly, or (RFC 8252 section 7.3) as an `http`
+    /// loopback IP literal that differs only in its port, which a native app picks when it
+    /// starts listening.
+    func allowsRedirect(to redirectURI: String) -> Bool {
+        if redirectURIs.contains(redirectURI) { return true }
+        guard let asked = URLComponents(string: redirectURI), asked.scheme == "http",
+            asked.host == "127.0.0.1" || asked.host == "[::1]" || asked.host == "::1"
+        else { return false }
+        return redirectURIs.contains { registered in
+            guard var loopback = URLComponents(string: registered), loopback.scheme == "http",
+                loopback.host == asked.host
+            else { return false }
+            loopback.port = asked.port
+            return loopback.string == redirectURI
+        }
+    }
+}

@@ -45,6 +45,24 @@ struct ProviderStrictnessTests {
         }
     }
 
+    @Test("a registered loopback redirect URI matches any port (RFC 8252 7.3); nothing else is loosened")
+    func loopbackPorts() async throws {
+        try await FlowFixture.with(configure: { $0.clients[0].redirectURIs.append("http://127.0.0.1/native") }) { fixture in
+            let pending = try fixture.client.authorizationRequest()
+            for (redirect, allowed) in [
+                ("http://127.0.0.1:53123/native", true), ("http://127.0.0.1/native", true),
+                ("http://127.0.0.1:53123/other", false), ("http://localhost:53123/native", false),
+                ("https://127.0.0.1:53123/native", false), ("https://app.example:8443/oauth2/callback?keep=1", false),
+            ] {
+                let response = try await URLSessionTransport.shared.send(
+                    OAuth1HTTPRequest(url: try Self.url(pending.url, setting: "redirect_uri", to: redirect)),
+                    timeout: .seconds(30))
+                #expect((response.status == 302) == allowed, "\(redirect): \(response.status)")
+                if allowed { #expect(response.header(named: "Location")?.hasPrefix(redirect + "?") == true) }
+            }
+        }
+    }
+
     @Test("an unknown client sees an error page, never a redirect")
     func unknownClient() async throws {
         try await FlowFixture.with { fixture in

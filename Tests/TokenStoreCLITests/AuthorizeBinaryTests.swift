@@ -52,6 +52,6 @@ import TokenStoreTesting
             ["request", "--store", store, "--provider", "local", "--user", "nobody", "https://e.example/"],
             environment: AuthorizeRequestFlowTests.environment)
         #expect(missing != 0)
-        #expect(error.contains("no access token for local/nobody"))
+        #expect(error.contains("no access token or token set for local/nobody"))
     }
 }

@@ -113,7 +113,7 @@ import TokenStoreKit
         let failure = await #expect(throws: CLIFailure.self) {
             try await command.execute(console: CapturedConsole(environment: Self.environment).console)
         }
-        #expect(failure?.message.contains("no access token for local/nobody") == true)
+        #expect(failure?.message.contains("no access token or token set for local/nobody") == true)
         #expect(failure?.message.contains("tokenstore authorize") == true)
     }
 

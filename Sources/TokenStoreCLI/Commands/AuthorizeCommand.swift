@@ -10,7 +10,7 @@ import TokenStoreSealing
 struct AuthorizeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "authorize",
-        abstract: "Authorize an account with the desktop (PIN) flow and store its access token.",
+        abstract: "Authorize an account (OAuth 1.0a PIN flow, or OAuth 2.0 with --oauth2) and store its tokens.",
         discussion: """
             Prints the provider's authorize URL, reads the PIN the provider shows from standard \
             input, exchanges it for the access token and stores that under (provider id, user id).
@@ -21,6 +21,17 @@ struct AuthorizeCommand: AsyncParsableCommand {
                 --authorize-url https://example.com/oauth/authorize --access-token-url https://example.com/oauth/access_token
               tokenstore authorize --provider-id jira --signature-method RSA-SHA1 --rsa-key jira.pem \\
                 --request-token-url https://jira.example.com/plugins/servlet/oauth/request-token ...
+
+            With --oauth2 it signs in with OAuth 2.0 as a native app (RFC 8252): it listens on \
+            http://127.0.0.1:<free port>/callback, prints the authorization URL (PKCE S256), waits \
+            for the browser to come back, asks the user-info endpoint who signed in and stores the \
+            token set. The client id comes from --client-id or TOKENSTORE_CLIENT_ID, a confidential \
+            client's secret from TOKENSTORE_CLIENT_SECRET; register the loopback redirect with the \
+            provider (any port).
+
+              TOKENSTORE_CLIENT_ID=... tokenstore authorize --oauth2 --oauth2-provider github
+              tokenstore authorize --oauth2 --provider-id example --authorization-url https://example.com/oauth2/authorize \
+                --token-url https://example.com/oauth2/token --user-info-url https://example.com/api/me --scope read
 
             With an RSA method no consumer secret is needed. A store that holds sealed secrets \
             needs --sealing-keys (or TOKENSTORE_SEALING_KEYS); without them it is refused.
@@ -53,6 +64,16 @@ struct AuthorizeCommand: AsyncParsableCommand {
         name: .customLong("access-type"),
         help: "x_auth_access_type to ask for (read, write), when the provider supports it.")
     var accessType: String?
+
+    @Flag(
+        name: .customLong("oauth2"),
+        help: "Sign in with OAuth 2.0 (authorization code, PKCE, a loopback redirect) and store the token set.")
+    var useOAuth2 = false
+
+    @OptionGroup var oauth2: OAuth2ClientOptions
+
+    @Option(name: .customLong("scope"), help: "An OAuth 2.0 scope to ask for; repeatable (default: the preset's).")
+    var scope: [String] = []
 
     @Flag(
         name: .customLong("allow-unconfirmed-callback"),
@@ -90,6 +111,10 @@ struct AuthorizeCommand: AsyncParsableCommand {
     ///
     /// - Throws: ``CLIFailure`` with a message for the user.
     func execute(console: CLIConsole) async throws {
+        if useOAuth2 { return try await executeOAuth2(console: console) }
+        if oauth2.isGiven || !scope.isEmpty {
+            throw CLIFailure("--oauth2-provider, --authorization-url, --token-url, --client-id and --scope need --oauth2")
+        }
         var (endpoints, id) = try resolveProvider()
         if allowUnconfirmedCallback { endpoints.requiresCallbackConfirmed = false }
         let method = try signing.resolved()

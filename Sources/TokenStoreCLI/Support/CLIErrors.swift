@@ -1,4 +1,5 @@
 import OAuth1
+import OAuth2
 import TokenStoreFlow
 import TokenStoreKit
 
@@ -15,6 +16,10 @@ enum CLIErrors {
         } catch let error as OAuth1Error {
             throw CLIFailure(error.description + providerDetail(error))
         } catch let error as TokenStoreError {
+            throw CLIFailure(error.description)
+        } catch let error as OAuth2Error {
+            throw CLIFailure(error.description)
+        } catch let error as OAuth2RefreshError {
             throw CLIFailure(error.description)
         }
     }
