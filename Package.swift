@@ -222,8 +222,8 @@ let package = Package(
         .testTarget(
             name: "TokenStoreKitTests",
             dependencies: [
-                "TokenStoreKit", "TokenStoreTesting", "OAuth1", "TokenStoreSealing", "TokenStoreFlow", "TokenStoreSQLite",
-                "tokenstore-test-worker",
+                "TokenStoreKit", "TokenStoreTesting", "OAuth1", "OAuth2", "TokenStoreSealing", "TokenStoreFlow",
+                "TokenStoreSQLite", "tokenstore-test-worker",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings),

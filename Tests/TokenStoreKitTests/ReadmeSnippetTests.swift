@@ -1,5 +1,6 @@
 import Foundation
 import OAuth1
+import OAuth2
 import Testing
 import TokenStoreFlow
 import TokenStoreKit
@@ -42,6 +43,44 @@ private func readmeQuickStart(consumerKey: String, consumerSecret: String) async
     _ = (beginSignIn, completeSignIn, postStatus)
 }
 
+/// The README's OAuth 2.0 example, compiled here.
+private func readmeOAuth2(
+    store: any TokenStore, clientID: String, clientSecret: String,
+    gitHubUser: @escaping @Sendable (String) async throws -> OAuth2UserIdentity
+) async throws {
+    // snippet: oauth2
+    let github = OAuth2Client(
+        credentials: OAuth2ClientCredentials(id: clientID, secret: clientSecret),
+        endpoints: .github,
+        redirectURI: URL(string: "https://myapp.example/auth/github/callback")!)
+    let signIn = OAuth2AuthorizationFlow(provider: "github", client: github, store: store)
+    let refresher = OAuth2TokenRefresher(store: store, client: github)
+
+    // GET /auth/github: answer 302 with the returned URL as Location.
+    func beginGitHubSignIn(sessionID: String) async throws -> URL {
+        try await signIn.begin(session: .browser(sessionID: sessionID), scopes: ["read:user"]).authorizationURL
+    }
+
+    // GET /auth/github/callback?code=...&state=...
+    func completeGitHubSignIn(callbackURL: URL, sessionID: String) async throws -> AccessTokenKey {
+        let done = try await signIn.complete(
+            callbackQuery: callbackURL.absoluteString, session: .browser(sessionID: sessionID)
+        ) { tokens in
+            try await gitHubUser(tokens.accessToken)  // who signed in: GitHub's GET /user
+        }
+        return done.tokenSet.key
+    }
+
+    // Later, in any worker: a token valid for at least a minute, refreshed once for all.
+    func currentUser(_ key: AccessTokenKey) async throws -> OAuth1HTTPResponse {
+        let tokens = try await refresher.validAccessToken(for: key)
+        let request = OAuth1HTTPRequest(url: URL(string: "https://api.github.com/user")!)
+        return try await github.send(request, accessToken: tokens.accessToken)
+    }
+    // end snippet
+    _ = (beginGitHubSignIn, completeGitHubSignIn, currentUser)
+}
+
 /// The README's sealing example, compiled here.
 private func readmeSealing(url: String) async throws -> any TokenStore {
     // snippet: sealing
@@ -63,7 +102,7 @@ private func readmeMetrics(url: String, keys: SealingKeyRing) async throws -> an
 
 @Suite("README", .inProcessTimeLimit)
 struct ReadmeSnippetTests {
-    @Test("every swift snippet marked in README.md is code compiled above", arguments: ["quick-start", "sealing", "metrics"])
+    @Test("every swift snippet marked in README.md is code compiled above", arguments: ["quick-start", "oauth2", "sealing", "metrics"])
     func readmeShowsThisCode(snippet: String) throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
@@ -86,6 +125,6 @@ struct ReadmeSnippetTests {
     func everySnippetIsChecked() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        #expect(readme.components(separatedBy: "<!-- snippet: ").count - 1 == 3)
+        #expect(readme.components(separatedBy: "<!-- snippet: ").count - 1 == 4)
     }
 }
