@@ -20,7 +20,9 @@ enum RefreshRaceCases {
     /// `invalid_grant`, no family revocation, one provider refresh per store write, every
     /// call answered with a token the provider accepts.
     static func race(_ c: ConformanceContext) async throws {
-        guard let url = c.capabilities.crossProcessURL, let worker = locateWorker(c) else { return }
+        guard c.capabilities.refreshRace, let url = c.capabilities.crossProcessURL, let worker = locateWorker(c) else {
+            return
+        }
         let seconds = ProcessInfo.processInfo.environment["TOKENSTORE_REFRESH_RACE_SECONDS"].flatMap(Int.init) ?? 30
         try await withProvider { provider in
             let key = try await signIn(c, provider: provider, userID: "race-user")
@@ -58,7 +60,9 @@ enum RefreshRaceCases {
     /// carry on once the lease expires; after the call, the rotated token died with the
     /// holder and the others get `signInRequired`, never a crash or a hang.
     static func holderKilled(_ c: ConformanceContext) async throws {
-        guard let url = c.capabilities.crossProcessURL, let worker = locateWorker(c) else { return }
+        guard c.capabilities.refreshRace, let url = c.capabilities.crossProcessURL, let worker = locateWorker(c) else {
+            return
+        }
         for mode in ["die-before", "die-after"] {
             try await withProvider { provider in
                 let key = try await signIn(c, provider: provider, userID: "killed-\(mode)")

@@ -48,6 +48,10 @@ public struct TokenStoreConformance: Sendable {
         /// The worker executable for cross-process cases; `nil` looks for
         /// `tokenstore-test-worker` beside the test binary.
         public var workerExecutable: String?
+        /// Whether the cross-process OAuth 2.0 refresh cases run (`refreshRace`, 30 s of 8
+        /// worker processes, and `refreshHolderKilled`) when `crossProcessURL` is set. A
+        /// driver tested in several configurations of the same storage may run them in one.
+        public var refreshRace: Bool
 
         /// Creates capabilities.
         ///
@@ -55,9 +59,11 @@ public struct TokenStoreConformance: Sendable {
         ///   - crossProcessURL: a URL other processes open to reach the same storage.
         ///   - workerExecutable: the path of `tokenstore-test-worker`, when not beside the
         ///     test binary.
-        public init(crossProcessURL: String? = nil, workerExecutable: String? = nil) {
+        ///   - refreshRace: `false` skips the cross-process refresh cases.
+        public init(crossProcessURL: String? = nil, workerExecutable: String? = nil, refreshRace: Bool = true) {
             self.crossProcessURL = crossProcessURL
             self.workerExecutable = workerExecutable
+            self.refreshRace = refreshRace
         }
     }
 
