@@ -24,7 +24,8 @@ import TokenStoreKit
 ///   lease read, compare and write under an exclusive `flock` on `lock`, so `createdAt`,
 ///   `.ifNewer`, versions and leases hold across processes.
 /// - A record that cannot be decoded gives `TokenStoreError.Code.corruptedRecord` naming
-///   its file to the operation that reads it (`accessToken`, `takeRequestToken`); listings,
+///   its file to the operation that reads it (`accessToken`, `takeRequestToken`,
+///   `tokenSet`, and a token set's compare-and-set and lease calls); saves replace it; listings,
 ///   counts and purges skip it and log a warning, and every other key keeps working. Files
 ///   whose names are not record names (editor backups, notes) are ignored.
 ///
@@ -34,9 +35,9 @@ import TokenStoreKit
 ///
 /// Threads: writes, `take`, listings, counts and purges block (fsync takes milliseconds,
 /// a scan reads many files), so they run on the store's serial `DispatchQueue` and resume
-/// the caller from there. `accessToken(for:)` is one small read from the page cache, a
-/// few microseconds, less than a hop off the cooperative pool and back would cost,
-/// so it runs inline on the caller's thread.
+/// the caller from there. `accessToken(for:)` and `tokenSet(for:)` are one small read from
+/// the page cache, a few microseconds, less than a hop off the cooperative pool and back
+/// would cost, so they run inline on the caller's thread.
 public final class FileTokenStore: TokenStore {
     /// The directory holding the records.
     public let directory: String
