@@ -21,7 +21,8 @@ import TokenStoreKit
 /// The counters change in the same script as the index (a member added or removed), so
 /// they always equal the index's members per provider. A store written by schema 1 has no
 /// counters: the first count builds them in steps (``RedisScripts/rebuildCounts``), then
-/// writes schema 2.
+/// writes the current schema version. Token sets added only keys, so a store at 2 is
+/// raised to 3 when opened (``RedisScripts/raiseSchema``), nothing else written.
 ///
 /// `<member>` is the provider with each NUL byte written as NUL 0xFF, then a NUL, then the
 /// user id. UTF-8 never contains 0xFF, so the encoding is unambiguous and byte order of
