@@ -63,11 +63,10 @@ public struct ResealReport: Sendable, Hashable, CustomStringConvertible {
         }
         if interrupted { return text + "; interrupted before the end" }
         text += "; \(remainingOnOtherKeys) access tokens still under other keys or plain"
-        text += ", \(tokenSetRemainingOnOtherKeys) token sets still under other keys or plain"
         if includedRequestTokens {
             text += ", \(requestRemainingOnOtherKeys) request tokens still under other keys or plain"
         }
-        return text
+        return text + ", \(tokenSetRemainingOnOtherKeys) token sets still under other keys or plain"
     }
 }
 
