@@ -109,6 +109,22 @@ import TokenStoreSealing
         try await store.close()
     }
 
+    @Test func benchRunsTheTokenSetOperationsSealed() async throws {
+        let url = Self.memoryURL("bench-sealed")
+        let key = Data((0..<32).map { UInt8($0) }).base64EncodedString()
+        let captured = CapturedConsole(environment: [SealingKeyRing.environmentVariable: "k1:\(key)"])
+        // set-put first: set-cas then starts from versions the puts moved on.
+        try await BenchCommandTests.command([
+            url, "--count", "120", "--keys", "8", "--concurrency", "4", "--json", "--operations", "set-put,set-cas,set-get",
+        ]).execute(console: captured.console)
+        let document = try BenchTestSupport.decode(captured.output)
+        BenchTestSupport.expectComplete(document, operations: ["set-put", "set-cas", "set-get"], stores: 1)
+        #expect(document.stores.first?.store == url + " (sealed)")
+        let store = try await StoreDrivers.open(url)
+        #expect(try await store.counts() == TokenCounts(requestTokens: 0, accessTokens: 0, tokenSets: 0))
+        try await store.close()
+    }
+
     @Test func benchHelpListsTheTokenSetOperations() {
         let help = BenchCommand.helpMessage(columns: 200)
         for name in ["set-get", "set-put", "set-cas", "replaceTokenSet"] { #expect(help.contains(name), "\(name)") }

@@ -18,7 +18,7 @@ enum BenchOperation: String, CaseIterable, Sendable, Codable {
     /// access and refresh token, as a refresh that does not use the lease would write).
     case setPut = "set-put"
     /// `replaceTokenSet(_:ifVersion:)`, the compare-and-set a refresh ends with, on the
-    /// version just read (the read is not timed).
+    /// version last seen for the key (the versions are read before the phase, not timed).
     case setCAS = "set-cas"
 
     /// What runs without `--operations`: the OAuth 1.0a workloads.

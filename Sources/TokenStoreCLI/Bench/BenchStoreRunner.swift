@@ -121,14 +121,26 @@ struct BenchStoreRunner: Sendable {
         switch operation {
         case .take:
             return await takePhase(budget: budget, tag: tag)
-        case .put, .get, .mixed, .setGet, .setPut, .setCAS:
+        case .setCAS:
+            let versions: BenchTokenSetVersions
+            do {
+                versions = try await readTokenSetVersions()
+            } catch {
+                var outcome = BenchPhaseOutcome()
+                outcome.errors = 1
+                outcome.firstError = "reading the token sets' versions failed: " + BenchPhaseOutcome.message(of: error)
+                return outcome
+            }
+            return await BenchPhaseRunner.run(
+                budget: budget, concurrency: settings.concurrency, interruption: interruption,
+                step: tokenSetReplaceStep(versions: versions))
+        case .put, .get, .mixed, .setGet, .setPut:
             let step: BenchStep =
                 switch operation {
                 case .put: putStep()
                 case .get: getStep()
                 case .setGet: tokenSetGetStep()
                 case .setPut: tokenSetPutStep()
-                case .setCAS: tokenSetReplaceStep()
                 default: mixedStep(tag: tag)
                 }
             return await BenchPhaseRunner.run(
