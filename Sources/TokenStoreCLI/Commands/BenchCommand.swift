@@ -35,7 +35,11 @@ struct BenchCommand: AsyncParsableCommand {
             "Store URLs: memory:, file:///dir, sqlite:///path/tokens.db, postgres://..., redis://...", valueName: "url"))
     var urls: [String]
 
-    @Option(name: .customLong("operations"), help: ArgumentHelp("Comma-separated workloads to run, in order (see the operations below).", valueName: "list"))
+    @Option(
+        name: .customLong("operations"),
+        help: ArgumentHelp(
+            "Comma-separated workloads to run, in order, of "
+                + BenchOperation.allCases.map(\.rawValue).joined(separator: ",") + ".", valueName: "list"))
     var operations = "put,get,take,mixed"
 
     @Option(name: .customLong("duration"), help: ArgumentHelp("Seconds each operation is measured (default 5; excludes --count).", valueName: "seconds"))
