@@ -186,6 +186,36 @@ import TokenStoreSealing
         try await destination.close()
     }
 
+    /// Stopped (as by SIGINT) after the first token-set batch: exit 4 and a checkpoint in the
+    /// token-set phase; `--resume` copies the rest, each set written once.
+    @Test func migrateInterruptedInTheTokenSetPhaseResumes() async throws {
+        let state = NSTemporaryDirectory() + "tokenstore-tokenset-interrupt-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let from = Self.memoryURL("stop-from")
+        let to = Self.memoryURL("stop-to")
+        try await Self.save(Self.tokenSets(7), into: from)
+        let checkpoint = state + "/checkpoint.json"
+        let arguments = ["--from", from, "--to", to, "--batch-size", "3", "--checkpoint", checkpoint]
+        let control = MigrationControl()
+        control.requestStop()
+        let (stopped, stopError) = try await MigrateCommandStoresTests.migrate(
+            arguments, environment: ["XDG_STATE_HOME": state], terminal: MigrateTerminal(control: control))
+        #expect((stopError as? ExitCode) == ExitCode(MigrateExitCode.interrupted))
+        #expect(stopped.error.contains("interrupted after 3 token(s); continue with --resume"))
+        let saved = try #require(try MigrationCheckpointFile(path: checkpoint).load())
+        #expect(saved.phase == .tokenSets && saved.tokenSetCursor?.userID == "user2" && saved.counts.tokenSetWritten == 3)
+
+        let (resumed, resumeError) = try await Self.migrate(arguments + ["--resume", "--verify"], state: state)
+        #expect(resumeError == nil, "\(resumed.error)")
+        #expect(resumed.output.contains("7 token set(s) (7 written, 0 kept)"))
+        #expect(resumed.output.contains("Resumed after 3 token(s) from the checkpoint; this run read 4"))
+        #expect(resumed.output.contains("Verified"))
+        #expect(!FileManager.default.fileExists(atPath: checkpoint))
+        let destination = try await StoreDrivers.open(to)
+        #expect(try await destination.listTokenSets(after: nil, limit: 10).tokenSets.allSatisfy { $0.version == 1 })
+        try await destination.close()
+    }
+
     @Test func progressNamesTheTokenSetPhase() {
         var counts = MigrationCounts()
         counts.accessRead = 10
