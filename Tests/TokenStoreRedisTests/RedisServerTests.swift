@@ -18,11 +18,17 @@ struct RedisServerTests {
     // MARK: Conformance
 
     @Suite("Conformance", .serverTimeLimit) struct Conformance {
-        func runConformance(name: String, baseURL: String, extra: String = "", case caseName: String) async throws {
+        /// - Parameter refreshRace: whether this configuration also runs the 30-second
+        ///   cross-process refresh race (one configuration per server is enough).
+        func runConformance(
+            name: String, baseURL: String, extra: String = "", refreshRace: Bool = false, case caseName: String
+        ) async throws {
             let prefix = Env.randomPrefix()
             let url = Env.url(baseURL, prefix: prefix, extra)
             // Worker processes open the same URL, so `take` is raced across processes too.
-            try await TokenStoreConformance(name: name, capabilities: .init(crossProcessURL: url)) { clock in
+            try await TokenStoreConformance(
+                name: name, capabilities: .init(crossProcessURL: url, refreshRace: refreshRace)
+            ) { clock in
                 try await RedisTokenStore(url: url, options: TokenStoreOptions(clock: clock))
             }.run(case: caseName)
             let cleaner = try await RedisTokenStore(url: url)
@@ -32,7 +38,8 @@ struct RedisServerTests {
 
         @Test(arguments: TokenStoreConformance.caseNames)
         func tcpWithACLUser(case caseName: String) async throws {
-            try await runConformance(name: "redis (ACL user)", baseURL: try Env.requireACLURL(), case: caseName)
+            try await runConformance(
+                name: "redis (ACL user)", baseURL: try Env.requireACLURL(), refreshRace: true, case: caseName)
         }
 
         @Test(arguments: TokenStoreConformance.caseNames)
