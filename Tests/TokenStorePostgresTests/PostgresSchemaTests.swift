@@ -107,3 +107,24 @@ extension PostgresServerTests {
         }
     }
 }
+
+/// The embedded list against the files (no server needed): a migration added to one and
+/// not the other, or edited after embedding, fails here.
+@Suite("PostgreSQL migration files", .inProcessTimeLimit)
+struct PostgresMigrationFilesTests {
+    @Test("PostgresMigrations.all lists exactly the .sql files of Migrations/postgres, in order, as written")
+    func listMatchesDirectory() throws {
+        let root = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let directory = root.appendingPathComponent("Migrations/postgres")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(PostgresMigrations.all.map { $0.name + ".sql" } == files)
+        for (index, migration) in PostgresMigrations.all.enumerated() {
+            #expect(migration.version == index + 1)
+            #expect(migration.name.hasPrefix(String(format: "%04d_", migration.version)))
+            let text = try String(contentsOf: directory.appendingPathComponent(migration.name + ".sql"), encoding: .utf8)
+            #expect(migration.sql == text)
+        }
+    }
+}
