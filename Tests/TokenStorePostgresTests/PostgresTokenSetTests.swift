@@ -71,6 +71,21 @@ extension PostgresServerTests {
             try await store.close()
         }
 
+        @Test("staged token sets (secrets) do not outlive the call's transaction")
+        func stagingEmptiedAtCommit() async throws {
+            let store = try await PostgresTokenStore(url: try PostgresTestServer.urlWithFreshSchema(extra: "&pool_max=1"))
+            let sets = (0..<7).map { Self.tokenSet("u\($0 % 5)", Double($0)) }
+            // Stored keys and a repeated one: the batch goes through the staging table.
+            _ = try await store.saveTokenSets(sets, policy: .overwrite)
+            #expect(try await store.saveTokenSets(sets, policy: .overwrite) == 7)
+            #expect(try await store.tokenSet(for: sets[0].key)?.version == 4)
+            let rows = try await store.withConnection("test") { connection, deadline throws(LibPQFailure) in
+                try await connection.execute(sql: "SELECT count(*) FROM pg_temp.\(PostgresStatements.tokenSetStage)", deadline: deadline)
+            }
+            #expect(rows.first?.first == "0")
+            try await store.close()
+        }
+
         @Test("stores with pools of their own race for one lease and one compare-and-set: exactly one wins each")
         func raceBetweenStores() async throws {
             let url = try PostgresTestServer.urlWithFreshSchema(extra: "&pool_max=4")
