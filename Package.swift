@@ -98,7 +98,7 @@ let package = Package(
             name: "TokenStorePostgresMigrations",
             dependencies: ["TokenStoreKit"],
             path: "Migrations/postgres",
-            resources: [.embedInCode("0001_create_tokens.sql")],
+            resources: [.embedInCode("0001_create_tokens.sql"), .embedInCode("0002_create_token_sets.sql")],
             swiftSettings: strictSettings),
         // The contract alone (protocol, models, errors, registry, the memory store): no C
         // library. Every store, sealing, the flow and migration build on it.

@@ -17,8 +17,12 @@ import TokenStoreKit
 ///   migrate once. A database migrated by a newer version gives `TokenStoreError.Code.schemaTooNew`.
 ///   With ``Configuration/migrateSchemaOnOpen`` `false` the schema is left as found:
 ///   ``schemaStatus()`` reports it and ``upgradeSchema()`` applies what is pending.
-/// - ``saveAccessTokens(_:policy:)`` and ``saveRequestTokens(_:)`` write a batch in one
-///   transaction, in chunks of 5000 rows sent with `COPY`: straight into the table while
+/// - OAuth 2.0 token sets live in their own table (`token_sets`, schema 2). The store
+///   counts every write in the row's `version`; ``replaceTokenSet(_:ifVersion:)`` and
+///   ``acquireRefreshLease(for:owner:duration:)`` are each one conditional `UPDATE` (atomic
+///   across processes, no advisory lock), the lease's expiry judged by the store's clock.
+/// - ``saveAccessTokens(_:policy:)``, ``saveRequestTokens(_:)`` and
+///   ``saveTokenSets(_:policy:)`` write a batch in one transaction, in chunks of 5000 rows sent with `COPY`: straight into the table while
 ///   none of the call's keys exist, else into a temporary staging table and upserted from
 ///   it. A call's memory stays bounded however many tokens it is given.
 /// - The client encoding is always UTF8 (a URL asking for another is refused), and token

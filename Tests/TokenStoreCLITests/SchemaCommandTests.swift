@@ -116,7 +116,7 @@ import TokenStoreKit
         #expect(pending.output.contains("0001_create_tokens"))
         #expect(!pending.output.contains(try #require(URLComponents(string: base)?.password)))
         let upgraded = try await run(["schema", "upgrade", url])
-        #expect(upgraded.output.contains("Applied 1 migration"))
+        #expect(upgraded.output.contains("Applied 2 migrations"))  // 0001 and 0002 (token sets)
         let current = try await run(["schema", "status", url, "--check"])
         #expect(current.exit == 0)
         #expect(current.output.contains("Pending migrations: none"))

@@ -19,12 +19,13 @@ extension PostgresServerTests {
                 for _ in 0..<8 { group.addTask { try await PostgresTokenStore(url: url) } }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            for store in stores { #expect(try await store.schemaVersion() == 1) }
+            for store in stores { #expect(try await store.schemaVersion() == 2) }
             let store = try #require(stores.first)
             let rows = try await store.withConnection("test") { connection, deadline throws(LibPQFailure) in
                 try await connection.execute(sql: "SELECT count(*) FROM \(PostgresStatements.quote(store.configuration.schema)).schema_migrations", deadline: deadline)
             }
-            #expect(rows.first?.first == "1")
+            // One row per migration (0001, 0002): none applied twice.
+            #expect(rows.first?.first == "2")
             for store in stores { try await store.close() }
         }
 
@@ -79,7 +80,7 @@ extension PostgresServerTests {
             components.host = "localhost"
             let url = try #require(components.string) + "?schema=t_hostname_\(UInt32.random(in: 0...UInt32.max))"
             let store = try await PostgresTokenStore(url: url)
-            #expect(try await store.schemaVersion() == 1)
+            #expect(try await store.schemaVersion() == 2)
             try await store.close()
         }
 

@@ -22,6 +22,10 @@ extension PostgresServerTests {
             }
             try await store.saveRequestToken(
                 RequestToken(provider: "p", token: "rt", secret: Self.secret, createdAt: Date(), timeToLive: .seconds(600)))
+            for user in ["victim", "good"] {
+                try await store.saveTokenSet(OAuth2TokenSet(
+                    provider: "p", userID: user, accessToken: Self.secret, expiresAt: Date(), refreshToken: Self.secret, createdAt: Date()))
+            }
             let sql: @Sendable (String) async throws -> Void = { text in
                 _ = try await store.withConnection("test") { connection, deadline throws(LibPQFailure) in
                     try await connection.execute(sql: text.replacingOccurrences(of: "$schema", with: schema), deadline: deadline)
@@ -58,6 +62,24 @@ extension PostgresServerTests {
                 let list = await #expect(throws: TokenStoreError.self) { _ = try await store.listAccessTokens(after: nil, limit: 10) }
                 Self.expectCorrupted(list, record: "p/victim", operation: "listAccessTokens")
                 #expect(try await store.accessToken(for: AccessTokenKey(provider: "p", userID: "good")) != nil)
+            }
+        }
+
+        @Test(
+            "a token set's timestamp out of range, or a version no store writes, is corruptedRecord",
+            arguments: [("created_at", Int64.max), ("updated_at", Int64.min), ("expires_at", Int64.max), ("invalidated_at", Int64.min),
+                        ("version", 0)] as [(String, Int64)])
+        func tokenSetColumn(column: String, value: Int64) async throws {
+            try await withStore { store, sql in
+                // The CHECK on version guards writes, not a hand edit that drops it.
+                try await sql("ALTER TABLE $schema.token_sets DROP CONSTRAINT IF EXISTS token_sets_version_check")
+                try await sql("UPDATE $schema.token_sets SET \(column) = \(value) WHERE user_id = 'victim'")
+                let key = AccessTokenKey(provider: "p", userID: "victim")
+                let read = await #expect(throws: TokenStoreError.self) { _ = try await store.tokenSet(for: key) }
+                Self.expectCorrupted(read, record: "p/victim", operation: "tokenSet")
+                let list = await #expect(throws: TokenStoreError.self) { _ = try await store.listTokenSets(after: nil, limit: 10) }
+                Self.expectCorrupted(list, record: "p/victim", operation: "listTokenSets")
+                #expect(try await store.tokenSet(for: AccessTokenKey(provider: "p", userID: "good")) != nil)
             }
         }
 

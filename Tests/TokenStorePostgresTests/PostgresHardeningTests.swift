@@ -80,7 +80,7 @@ extension PostgresServerTests {
         @Test("client_encoding=UTF8 in the URL is accepted")
         func utf8ClientEncodingAccepted() async throws {
             let store = try await PostgresTokenStore(url: try PostgresTestServer.urlWithFreshSchema(extra: "&client_encoding=UTF-8"))
-            #expect(try await store.schemaVersion() == 1)
+            #expect(try await store.schemaVersion() == 2)
             try await store.close()
         }
 
@@ -149,6 +149,28 @@ extension PostgresServerTests {
             #expect(takeError.code == .corruptedRecord)
             #expect(takeError.record == "request token rt")
             #expect(!takeError.description.contains("the-secret"))
+            try await store.close()
+            try await fresh.close()
+        }
+
+        @Test("a token set column altered to bytea: get, list and compare-and-set give corruptedRecord naming the column")
+        func tokenSetColumnTypeChanged() async throws {
+            let url = try PostgresTestServer.urlWithFreshSchema()
+            let store = try await PostgresTokenStore(url: url)
+            let set = OAuth2TokenSet(provider: "p", userID: "u", accessToken: "the-access", refreshToken: "the-refresh", createdAt: Date())
+            try await store.saveTokenSet(set)
+            try await alter(store, "ALTER TABLE %@.token_sets ALTER COLUMN refresh_token TYPE bytea USING convert_to(refresh_token, 'UTF8')")
+            let fresh = try await PostgresTokenStore(url: url)
+            let getError = try #require(await storeError { _ = try await fresh.tokenSet(for: set.key) })
+            #expect(getError.code == .corruptedRecord)
+            #expect(getError.message.contains("refresh_token") && getError.message.contains("bytea"))
+            #expect(getError.record == "token set p/u")
+            #expect(!getError.description.contains("the-refresh") && !getError.description.contains("the-access"))
+            let listError = try #require(await storeError { _ = try await fresh.listTokenSets(after: nil, limit: 10) })
+            #expect(listError.code == .corruptedRecord)
+            let replaceError = try #require(await storeError { _ = try await fresh.replaceTokenSet(set, ifVersion: 1) })
+            #expect(replaceError.code == .corruptedRecord)
+            #expect(try await fresh.tokenSet(for: AccessTokenKey(provider: "p", userID: "nobody")) == nil)
             try await store.close()
             try await fresh.close()
         }

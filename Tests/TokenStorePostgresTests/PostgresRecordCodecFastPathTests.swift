@@ -31,5 +31,19 @@ struct PostgresRecordCodecFastPathTests {
         #expect(PostgresRecordCodec.accessColumns.prefix { $0.isKey }.count == PostgresRecordCodec.key(access).count)
         #expect(PostgresResultShape.requestToken.columns.map(\.name) == PostgresRecordCodec.requestColumns.map(\.name))
         #expect(PostgresResultShape.accessToken.columns.map(\.name) == PostgresRecordCodec.accessColumns.map(\.name))
+        let tokenSet = OAuth2TokenSet(provider: "p", userID: "u", accessToken: "a", createdAt: now, version: 9)
+        #expect(PostgresRecordCodec.parameters(tokenSet).count == PostgresRecordCodec.tokenSetColumns.count)
+        #expect(PostgresRecordCodec.tokenSetColumns.prefix { $0.isKey }.count == PostgresRecordCodec.key(tokenSet).count)
+        #expect(PostgresResultShape.tokenSet.columns.map(\.name) == PostgresRecordCodec.tokenSetColumns.map(\.name))
+        #expect(PostgresRecordCodec.replacement(tokenSet, ifVersion: 4).count == PostgresRecordCodec.replacedTokenSetColumns.count)
+    }
+
+    @Test("a token set's own version is never sent: a save sends 1, a compare-and-set the expected version")
+    func tokenSetVersionParameter() throws {
+        let tokenSet = OAuth2TokenSet(provider: "p", userID: "u", accessToken: "a", createdAt: Date(), version: 9)
+        let versionIndex = try #require(PostgresRecordCodec.tokenSetColumns.firstIndex { $0.isVersion })
+        #expect(PostgresRecordCodec.parameters(tokenSet)[versionIndex] == "1")
+        #expect(PostgresRecordCodec.replacement(tokenSet, ifVersion: 4).last == "4")
+        #expect(!PostgresRecordCodec.replacedTokenSetColumns.contains { $0.name == "created_at" })
     }
 }

@@ -14,14 +14,14 @@ extension PostgresServerTests {
             try await PostgresTokenStore(url: url, options: TokenStoreOptions(clock: clock, migrateSchemaOnOpen: false))
         }
 
-        @Test("a fresh schema opened without migrating shows 0001 pending and refuses token operations")
+        @Test("a fresh schema opened without migrating shows 0001 and 0002 pending and refuses token operations")
         func freshSchemaIsPending() async throws {
             let url = try PostgresTestServer.urlWithFreshSchema()
             let store = try await openUnmigrated(url)
             let status = try await store.schemaStatus()
             #expect(status.applied.isEmpty)
-            #expect(status.pending.map(\.version) == [1])
-            #expect(status.pending.map(\.name) == ["0001_create_tokens"])
+            #expect(status.pending.map(\.version) == [1, 2])
+            #expect(status.pending.map(\.name) == ["0001_create_tokens", "0002_create_token_sets"])
             #expect(status.currentVersion == 0)
             #expect(status.knownVersion == PostgresMigrations.all.map(\.version).max())
             #expect(try await store.schemaVersion() == 0)
@@ -36,21 +36,21 @@ extension PostgresServerTests {
             let take = await #expect(throws: TokenStoreError.self) { try await store.takeRequestToken("x") }
             #expect(take?.message.contains("tokenstore schema upgrade") == true)
             // Reading the status created nothing.
-            #expect(try await store.schemaStatus().pending.count == 1)
+            #expect(try await store.schemaStatus().pending.count == 2)
             try await store.close()
         }
 
-        @Test("upgrade applies 0001, status shows it applied, a second upgrade applies nothing")
+        @Test("upgrade applies 0001 and 0002, status shows them applied, a second upgrade applies nothing")
         func upgradeThenStatus() async throws {
             let url = try PostgresTestServer.urlWithFreshSchema()
             let store = try await openUnmigrated(url)
             let before = Date()
             let applied = try await store.upgradeSchema()
-            #expect(applied.map(\.version) == [1])
+            #expect(applied.map(\.version) == [1, 2])
             let status = try await store.schemaStatus()
             #expect(status.isUpToDate)
-            #expect(status.currentVersion == 1)
-            #expect(status.applied.map(\.name) == ["0001_create_tokens"])
+            #expect(status.currentVersion == 2)
+            #expect(status.applied.map(\.name) == ["0001_create_tokens", "0002_create_token_sets"])
             let appliedAt = try #require(status.applied.first?.appliedAt)
             // The server's clock (same machine) stamped it: within a minute of ours.
             #expect(abs(appliedAt.timeIntervalSince(before)) < 60)
@@ -76,9 +76,9 @@ extension PostgresServerTests {
                 for store in stores { group.addTask { try await store.upgradeSchema().count } }
                 return try await group.reduce(0, +)
             }
-            #expect(applied == 1)
+            #expect(applied == 2)
             for store in stores {
-                #expect(try await store.schemaStatus().applied.count == 1)
+                #expect(try await store.schemaStatus().applied.count == 2)
                 try await store.close()
             }
         }
@@ -104,6 +104,27 @@ extension PostgresServerTests {
             let upgrade = await #expect(throws: TokenStoreError.self) { try await store.upgradeSchema() }
             #expect(upgrade?.code == .schemaTooNew)
             try await store.close()
+        }
+    }
+}
+
+/// The embedded list against the files (no server needed): a migration added to one and
+/// not the other, or edited after embedding, fails here.
+@Suite("PostgreSQL migration files", .inProcessTimeLimit)
+struct PostgresMigrationFilesTests {
+    @Test("PostgresMigrations.all lists exactly the .sql files of Migrations/postgres, in order, as written")
+    func listMatchesDirectory() throws {
+        let root = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let directory = root.appendingPathComponent("Migrations/postgres")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(PostgresMigrations.all.map { $0.name + ".sql" } == files)
+        for (index, migration) in PostgresMigrations.all.enumerated() {
+            #expect(migration.version == index + 1)
+            #expect(migration.name.hasPrefix(String(format: "%04d_", migration.version)))
+            let text = try String(contentsOf: directory.appendingPathComponent(migration.name + ".sql"), encoding: .utf8)
+            #expect(migration.sql == text)
         }
     }
 }

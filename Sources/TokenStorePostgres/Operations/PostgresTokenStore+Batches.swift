@@ -31,6 +31,23 @@ extension PostgresTokenStore {
             key: { PostgresRecordCodec.key($0) }, fields: { PostgresRecordCodec.parameters($0) })
     }
 
+    /// Saves the batch like ``saveAccessTokens(_:policy:)``, with the single save's rules:
+    /// a new key's version is 1, every write of a stored one adds one (a key given twice
+    /// is written twice, in turns), `createdAt` is kept and a refresh lease left alone.
+    ///
+    /// - Returns: how many token sets were written (`.ifNewer` skips those not newer).
+    @discardableResult
+    public func saveTokenSets(_ tokenSets: [OAuth2TokenSet], policy: WritePolicy) async throws -> Int {
+        guard !tokenSets.isEmpty else {
+            try schemaGate.check(store: displayName, operation: "saveTokenSets")
+            return 0
+        }
+        let statement = policy == .overwrite ? statements.saveTokenSetsOverwrite : statements.saveTokenSetsIfNewer
+        return try await writeStaged(
+            tokenSets, upsert: statement, operation: "saveTokenSets",
+            key: { PostgresRecordCodec.key($0) }, fields: { PostgresRecordCodec.parameters($0) })
+    }
+
     /// Saves the batch like ``saveAccessTokens(_:policy:)``: staged with `COPY` in chunks,
     /// one transaction; each token keeps its own `expiresAt`, a name given twice ends as
     /// the later token.

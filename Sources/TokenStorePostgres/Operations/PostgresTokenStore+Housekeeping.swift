@@ -5,12 +5,13 @@ extension PostgresTokenStore {
         try await run(statements.purgeRequestTokens, [storedNow()], operation: "purgeExpiredRequestTokens").affected
     }
 
+    /// One round trip: a subquery per table.
     public func counts() async throws -> TokenCounts {
         let rows = try await run(statements.counts, [storedNow()], operation: "counts", idempotent: true)
-        guard let row = rows.first, row.count == 2, let requests = row[0].flatMap({ Int($0) }),
-            let accesses = row[1].flatMap({ Int($0) })
+        guard let row = rows.first, row.count == 3, let requests = row[0].flatMap({ Int($0) }),
+            let accesses = row[1].flatMap({ Int($0) }), let tokenSets = row[2].flatMap({ Int($0) })
         else { throw corrupted("counts", record: nil) }
-        return TokenCounts(requestTokens: requests, accessTokens: accesses)
+        return TokenCounts(requestTokens: requests, accessTokens: accesses, tokenSets: tokenSets)
     }
 
     /// One `GROUP BY provider` query: the server aggregates (an index-only or parallel

@@ -25,6 +25,10 @@ enum PostgresRecordCodec {
         /// Whether an upsert of an existing key leaves it as it was (an access token's
         /// `created_at`: the first save's time).
         var keptOnUpdate = false
+        /// The store's write counter (a token set's `version`): a new row takes the value
+        /// sent (1); an update adds one to the stored value instead of writing the one
+        /// sent (`versionIncrement(stored:)`), so callers never choose versions.
+        var isVersion = false
     }
 
     /// `request_tokens`, in the order of ``parameters(_:)-(RequestToken)`` and ``requestToken(_:)``.
@@ -53,6 +57,26 @@ enum PostgresRecordCodec {
         Column(name: "updated_at", kind: .integer, staged: "up"),
     ]
 
+    /// `token_sets`, in the order of ``parameters(_:version:)`` and ``tokenSet(_:)``. The
+    /// refresh lease's columns (`lease_owner`, `lease_expires_at`) are not a token set's
+    /// fields: only the lease statements name them, so a save leaves a lease alone.
+    static let tokenSetColumns: [Column] = [
+        Column(name: "provider", kind: .text, staged: "p", isKey: true),
+        Column(name: "user_id", kind: .text, staged: "u", isKey: true),
+        Column(name: "access_token", kind: .text, staged: "a"),
+        Column(name: "token_type", kind: .text, staged: "tt"),
+        Column(name: "expires_at", kind: .integer, staged: "e"),
+        Column(name: "refresh_token", kind: .text, staged: "r"),
+        Column(name: "scope", kind: .text, staged: "sc"),
+        Column(name: "id_token", kind: .text, staged: "i"),
+        Column(name: "screen_name", kind: .text, staged: "sn"),
+        Column(name: "metadata", kind: .text, staged: "m", isJSON: true),
+        Column(name: "created_at", kind: .integer, staged: "c", keptOnUpdate: true),
+        Column(name: "updated_at", kind: .integer, staged: "up"),
+        Column(name: "invalidated_at", kind: .integer, staged: "iv"),
+        Column(name: "version", kind: .integer, staged: "v", isVersion: true),
+    ]
+
     // MARK: Tokens as parameters
 
     static func parameters(_ token: RequestToken) -> [String?] {
@@ -70,9 +94,31 @@ enum PostgresRecordCodec {
         ]
     }
 
+    /// A token set as a row of ``tokenSetColumns`` whose version is `version`: 1 for a
+    /// save (a new row's version; an update adds one to the stored one instead), the
+    /// expected version for a compare-and-set. The token set's own version is never
+    /// written: the store assigns versions.
+    static func parameters(_ tokenSet: OAuth2TokenSet, version: Int64 = 1) -> [String?] {
+        [
+            tokenSet.provider, tokenSet.userID, tokenSet.accessToken, tokenSet.tokenType, tokenSet.expiresAt.map(timestamp),
+            tokenSet.refreshToken, tokenSet.scope, tokenSet.idToken, tokenSet.screenName, MetadataJSON.encode(tokenSet.metadata),
+            timestamp(tokenSet.createdAt), timestamp(tokenSet.updatedAt), tokenSet.invalidatedAt.map(timestamp), String(version),
+        ]
+    }
+
+    /// The parameters of a compare-and-set (``replacedTokenSetColumns``): the key, every
+    /// field a replacement writes, and the version it expects.
+    static func replacement(_ tokenSet: OAuth2TokenSet, ifVersion expected: Int64) -> [String?] {
+        zip(tokenSetColumns, parameters(tokenSet, version: expected)).filter { !$0.0.keptOnUpdate }.map(\.1)
+    }
+
+    /// The columns of ``replacement(_:ifVersion:)``, in its order.
+    static let replacedTokenSetColumns = tokenSetColumns.filter { !$0.keptOnUpdate }
+
     /// The keys that identify a token's row, for telling repeated keys in a bulk write apart.
     static func key(_ token: RequestToken) -> [String] { [token.token] }
     static func key(_ token: AccessToken) -> [String] { [token.provider, token.userID] }
+    static func key(_ tokenSet: OAuth2TokenSet) -> [String] { [tokenSet.provider, tokenSet.userID] }
 
     /// A date as its stored column value: milliseconds since 1970.
     static func timestamp(_ date: Date) -> String {
@@ -102,6 +148,27 @@ enum PostgresRecordCodec {
         return AccessToken(
             provider: provider, userID: userID, token: token, secret: secret, screenName: row[4], accessType: row[5],
             createdAt: created, updatedAt: updated, metadata: metadata)
+    }
+
+    /// Decodes a row of ``tokenSetColumns``; `nil` when it is malformed (a version below 1
+    /// included: no store writes one).
+    static func tokenSet(_ row: LibPQRow) -> OAuth2TokenSet? {
+        guard row.count == 14, let provider = row[0], let userID = row[1], let accessToken = row[2], let tokenType = row[3],
+            let expires = optionalDate(row[4]), let metadata = row[9].flatMap(MetadataJSON.decode),
+            let created = row[10].flatMap(storedDate), let updated = row[11].flatMap(storedDate),
+            let invalidated = optionalDate(row[12]), let version = row[13].flatMap({ Int64($0) }), version >= 1
+        else { return nil }
+        return OAuth2TokenSet(
+            provider: provider, userID: userID, accessToken: accessToken, tokenType: tokenType, expiresAt: expires,
+            refreshToken: row[5], scope: row[6], idToken: row[7], screenName: row[8], metadata: metadata,
+            createdAt: created, updatedAt: updated, invalidatedAt: invalidated, version: version)
+    }
+
+    /// A nullable millisecond column: `.some(nil)` for NULL, `nil` (a malformed row) when a
+    /// value is there but is not a stored date.
+    private static func optionalDate(_ text: String?) -> Date?? {
+        guard let text else { return .some(nil) }
+        return storedDate(text).map { .some($0) }
     }
 
     /// A stored millisecond column as a date; `nil` (a malformed row) when it is not an
@@ -139,18 +206,46 @@ extension [PostgresRecordCodec.Column] {
         enumerated().map { index, column in "$\(index + 1)" + (column.isJSON ? "::jsonb" : "") }.joined(separator: ", ")
     }
 
-    /// The columns an upsert of an existing key sets.
-    var updated: [PostgresRecordCodec.Column] { filter { !$0.isKey && !$0.keptOnUpdate } }
+    /// The columns an upsert of an existing key sets from the new row (the version is
+    /// counted up instead, ``versionIncrement(stored:)``).
+    var updated: [PostgresRecordCodec.Column] { filter { !$0.isKey && !$0.keptOnUpdate && !$0.isVersion } }
 
-    /// `ON CONFLICT (key) DO UPDATE SET c = EXCLUDED.c, ...`.
-    var onConflictUpdate: String {
-        "ON CONFLICT (\(filter(\.isKey).nameList)) DO UPDATE SET "
-            + updated.map { "\($0.name) = EXCLUDED.\($0.name)" }.joined(separator: ", ")
+    /// `, version = <stored>.version + 1` when the table counts writes, else nothing.
+    /// `stored` names the stored row (the table, or its alias): in `ON CONFLICT` an
+    /// unqualified name would be ambiguous with `EXCLUDED`'s.
+    func versionIncrement(stored: String) -> String {
+        filter(\.isVersion).map { ", \($0.name) = \(stored).\($0.name) + 1" }.joined()
     }
 
-    /// `c = r.x, ...` for an `UPDATE ... FROM` the staging table aliased `r`.
-    var setFromStage: String {
+    /// `ON CONFLICT (key) DO UPDATE SET c = EXCLUDED.c, ...`, the version counted up from
+    /// the row stored as `stored` (the table's name).
+    func onConflictUpdate(stored: String) -> String {
+        "ON CONFLICT (\(filter(\.isKey).nameList)) DO UPDATE SET "
+            + updated.map { "\($0.name) = EXCLUDED.\($0.name)" }.joined(separator: ", ") + versionIncrement(stored: stored)
+    }
+
+    /// `c = r.x, ...` for an `UPDATE <table> AS <stored> ... FROM` the staging table aliased `r`.
+    func setFromStage(stored: String) -> String {
         updated.map { "\($0.name) = r.\($0.staged)" + ($0.isJSON ? "::jsonb" : "") }.joined(separator: ", ")
+            + versionIncrement(stored: stored)
+    }
+
+    /// `c = $n, ...`: the updated columns from this list's parameters, for an `UPDATE`
+    /// whose parameters are this list in order.
+    var setFromParameters: String {
+        enumerated().filter { _, column in !column.isKey && !column.keptOnUpdate && !column.isVersion }
+            .map { index, column in "\(column.name) = $\(index + 1)" + (column.isJSON ? "::jsonb" : "") }
+            .joined(separator: ", ")
+    }
+
+    /// `key = $n AND ...`: the row whose key is this list's key parameters.
+    var keyFromParameters: String {
+        enumerated().filter { $0.element.isKey }.map { index, column in "\(column.name) = $\(index + 1)" }.joined(separator: " AND ")
+    }
+
+    /// `version = $n`: the stored version is the version parameter (a compare-and-set).
+    var versionFromParameters: String {
+        enumerated().filter { $0.element.isVersion }.map { index, column in "\(column.name) = $\(index + 1)" }.joined(separator: " AND ")
     }
 
     /// `r.x, ...`: a staged row as the table's columns.

@@ -33,6 +33,8 @@ struct PostgresResultShape: Sendable {
 
     static let accessToken = PostgresResultShape(columns: PostgresRecordCodec.accessColumns.map { ($0.name, $0.kind) })
 
+    static let tokenSet = PostgresResultShape(columns: PostgresRecordCodec.tokenSetColumns.map { ($0.name, $0.kind) })
+
     /// The first column of a result whose type this shape does not accept, if any.
     /// `columnType` is `PQftype`; a column count that differs is a mismatch at the first
     /// missing or extra column.
