@@ -171,7 +171,7 @@ let package = Package(
         .target(
             name: "TokenStoreTesting",
             dependencies: [
-                "TokenStoreKit", "TokenStoreFlow", "OAuth1Testing", "OAuth2", "OAuth2Testing",
+                "TokenStoreKit", "TokenStoreFlow", "OAuth1Testing", "OAuth2",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -195,7 +195,7 @@ let package = Package(
             name: "tokenstore-test-worker",
             dependencies: [
                 "TokenStoreKit", "TokenStoreFile", "TokenStoreSQLite", "TokenStorePostgres", "TokenStoreRedis",
-                "TokenStoreFlow", "OAuth1", "OAuth2",
+                "TokenStoreFlow", "OAuth1", "OAuth2", "OAuth2Testing",
             ],
             swiftSettings: strictSettings),
 

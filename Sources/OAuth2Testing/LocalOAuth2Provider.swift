@@ -118,6 +118,29 @@ public final class LocalOAuth2Provider: Sendable {
         }
     }
 
+    /// What the provider knows of an access token.
+    public enum AccessTokenStatus: String, Sendable, Hashable {
+        /// Issued, not expired, its family not revoked: the protected resource accepts it.
+        case live
+        /// Issued and not revoked, but past its lifetime.
+        case expired
+        /// Issued, then revoked with its family (a refresh token was reused or revoked).
+        case revoked
+        /// Never issued by this provider.
+        case unknown
+    }
+
+    /// What the provider knows of `accessToken`: for tests that collect the tokens a client
+    /// handed out and check afterwards that each was genuine and never revoked.
+    public func status(ofAccessToken accessToken: String) -> AccessTokenStatus {
+        let now = configuration.clock.now()
+        return state.withLock { state in
+            guard let record = state.accessTokens[accessToken] else { return .unknown }
+            if state.revokedFamilies.contains(record.family) { return .revoked }
+            return state.isLive(record, at: now) ? .live : .expired
+        }
+    }
+
     /// Whether `refreshToken` would currently be accepted by the token endpoint.
     public func isValidRefreshToken(_ refreshToken: String) -> Bool {
         state.withLock { state in

@@ -1,5 +1,6 @@
 // Races `take` (and, in `refresh` mode, `validAccessToken`: RefreshWorker.swift) against
-// other processes for the conformance suite's cross-process cases.
+// other processes for the conformance suite's cross-process cases; `provider` mode hosts
+// the local OAuth 2.0 provider they refresh against (ProviderWorker.swift).
 //
 //     tokenstore-test-worker take URL HEX_TOKEN...
 //
@@ -25,6 +26,10 @@ func unhex(_ text: String) -> String? {
     return String(validating: bytes, as: UTF8.self)
 }
 
+func hex(_ text: String) -> String {
+    text.utf8.map { String(format: "%02x", $0) }.joined()
+}
+
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
@@ -41,6 +46,9 @@ func openStore(_ url: String) async throws -> any TokenStore {
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "refresh" {
     exit(await runRefreshWorker(Array(arguments.dropFirst())))
+}
+if arguments.first == "provider" {
+    exit(await runProviderWorker(Array(arguments.dropFirst())))
 }
 guard arguments.count >= 2, arguments[0] == "take" else {
     say("error usage: tokenstore-test-worker take URL HEX_TOKEN... | refresh ...")

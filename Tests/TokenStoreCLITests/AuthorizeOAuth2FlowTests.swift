@@ -41,7 +41,7 @@ import TokenStoreKit
         let provider = try await LocalOAuth2Provider.start(
             LocalOAuth2Provider.Configuration(
                 clients: [.init(id: Self.clientID, secret: Self.clientSecret, redirectURIs: ["http://127.0.0.1/callback"])],
-                accessTokenLifetime: .seconds(2)))
+                accessTokenLifetime: .seconds(600)))
         defer { Task { await provider.stop() } }
         let store = "memory:cli-oauth2-\(UUID().uuidString)"
         let endpointFlags = [
@@ -84,14 +84,16 @@ import TokenStoreKit
         #expect(bearer.output.hasPrefix("HTTP 200\n"))
         #expect(bearer.output.contains("test_user"))
 
-        // Past the 2-second lifetime: without the client it refuses; with it, it refreshes.
-        try await Task.sleep(for: .milliseconds(2200))
+        // Expired (as stored): without the client it refuses; with it, it refreshes.
+        var expired = try #require(try await opened.tokenSet(for: key))
+        expired.expiresAt = Date().addingTimeInterval(-1)
+        try await opened.saveTokenSet(expired)
         await #expect(throws: CLIFailure.self) { _ = try await request([]) }
         let refreshed = try await request(["--token-url", provider.endpoints.tokenURL.absoluteString])
         #expect(refreshed.output.hasPrefix("HTTP 200\n"))
         #expect(provider.counters.refreshesServed == 1)
         let after = try #require(try await opened.tokenSet(for: key))
-        #expect(after.version == tokenSet.version + 1)
+        #expect(after.version == tokenSet.version + 2, "the test's expiry write, then the refresh")
         #expect(after.refreshToken != tokenSet.refreshToken)
         try await opened.close()
     }

@@ -174,7 +174,7 @@ struct OAuth2RefresherTests {
             }
             #expect(noRefresh?.code == .signInRequired)
             let configuration = await #expect(throws: OAuth2RefreshError.self) {
-                try await fixture.refresher(leaseDuration: .seconds(2)).validAccessToken(for: fixture.key)
+                try await fixture.refresher(leaseDuration: .seconds(20)).validAccessToken(for: fixture.key)
             }
             #expect(configuration?.code == .invalidConfiguration)
         }

@@ -28,7 +28,7 @@ struct OAuth2StoreFixture: Sendable {
                 accessTokenLifetime: accessTokenLifetime))
         let client = OAuth2Client(
             credentials: OAuth2ClientCredentials(id: "app", secret: "app-secret"), endpoints: provider.endpoints,
-            redirectURI: redirectURI, transport: transport ?? URLSessionTransport.shared, timeout: .seconds(2))
+            redirectURI: redirectURI, transport: transport ?? URLSessionTransport.shared, timeout: .seconds(20))
         let store = InMemoryTokenStore()
         let fixture = OAuth2StoreFixture(
             provider: provider, client: client, store: store,
@@ -69,7 +69,7 @@ struct OAuth2StoreFixture: Sendable {
         ).tokenSet
     }
 
-    func refresher(leaseDuration: Duration = .seconds(3), waitTimeout: Duration? = nil) -> OAuth2TokenRefresher {
+    func refresher(leaseDuration: Duration = .seconds(25), waitTimeout: Duration? = nil) -> OAuth2TokenRefresher {
         OAuth2TokenRefresher(
             store: store, client: client, skew: .milliseconds(200), leaseDuration: leaseDuration, waitTimeout: waitTimeout)
     }
