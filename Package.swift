@@ -92,7 +92,7 @@ let package = Package(
             name: "TokenStoreSQLiteMigrations",
             dependencies: ["TokenStoreKit"],
             path: "Migrations/sqlite",
-            resources: [.embedInCode("0001_create_tokens.sql")],
+            resources: [.embedInCode("0001_create_tokens.sql"), .embedInCode("0002_create_token_sets.sql")],
             swiftSettings: strictSettings),
         .target(
             name: "TokenStorePostgresMigrations",

@@ -8,6 +8,7 @@ public enum SQLiteMigrations {
     /// Every migration this build knows, ascending by version.
     public static let all: [SchemaMigration] = [
         SchemaMigration(version: 1, name: "0001_create_tokens", utf8: PackageResources._001_create_tokens_sql),
+        SchemaMigration(version: 2, name: "0002_create_token_sets", utf8: PackageResources._002_create_token_sets_sql),
     ]
 }
 

@@ -6,8 +6,11 @@ import TokenStoreKit
 
 /// A store in one directory of files (`file:///path/dir`), for one machine.
 ///
-/// Layout: `schema-version` (the number 1), `lock`, `access/<hex provider>.<hex user id>.json`
-/// and `request/<hex token>.json`, each a small JSON record. The hex of the key's UTF-8
+/// Layout: `schema-version` (the number 1), `lock`, `access/<hex provider>.<hex user id>.json`,
+/// `tokensets/<hex provider>.<hex user id>.json` (OAuth 2.0 token sets, each with its refresh
+/// lease) and `request/<hex token>.json`, each a small JSON record. A directory written
+/// before token sets existed gets its `tokensets` directory when it is opened; nothing else
+/// changes, so the schema version stays 1. The hex of the key's UTF-8
 /// bytes makes any key, however hostile (`../x`, `/`, newlines), a safe file name; a key
 /// too long for a file name is stored as `h-<SHA-256 of the key>.json` with the key
 /// inside. Names of other shapes are not records and are ignored. Files are created 0600 and directories 0700 whatever the umask, and
@@ -17,10 +20,12 @@ import TokenStoreKit
 ///   fsynced and renamed over the record, then the directory is fsynced.
 /// - `take` renames the record to a private claim name before reading it. `rename` is
 ///   atomic, so among any number of tasks and processes exactly one claims a token.
-/// - Access token upserts read, compare and write under an exclusive `flock` on `lock`,
-///   so `createdAt` and `.ifNewer` hold across processes.
+/// - Access token and token set upserts, a token set's compare-and-set and its refresh
+///   lease read, compare and write under an exclusive `flock` on `lock`, so `createdAt`,
+///   `.ifNewer`, versions and leases hold across processes.
 /// - A record that cannot be decoded gives `TokenStoreError.Code.corruptedRecord` naming
-///   its file to the operation that reads it (`accessToken`, `takeRequestToken`); listings,
+///   its file to the operation that reads it (`accessToken`, `takeRequestToken`,
+///   `tokenSet`, and a token set's compare-and-set and lease calls); saves replace it; listings,
 ///   counts and purges skip it and log a warning, and every other key keeps working. Files
 ///   whose names are not record names (editor backups, notes) are ignored.
 ///
@@ -30,9 +35,9 @@ import TokenStoreKit
 ///
 /// Threads: writes, `take`, listings, counts and purges block (fsync takes milliseconds,
 /// a scan reads many files), so they run on the store's serial `DispatchQueue` and resume
-/// the caller from there. `accessToken(for:)` is one small read from the page cache, a
-/// few microseconds, less than a hop off the cooperative pool and back would cost,
-/// so it runs inline on the caller's thread.
+/// the caller from there. `accessToken(for:)` and `tokenSet(for:)` are one small read from
+/// the page cache, a few microseconds, less than a hop off the cooperative pool and back
+/// would cost, so they run inline on the caller's thread.
 public final class FileTokenStore: TokenStore {
     /// The directory holding the records.
     public let directory: String
@@ -40,6 +45,7 @@ public final class FileTokenStore: TokenStore {
     public let displayName: String
     let accessDirectory: String
     let requestDirectory: String
+    let tokenSetDirectory: String
     let clock: TokenClock
     let logger: Logger
     let queue: DispatchQueue
@@ -75,6 +81,7 @@ public final class FileTokenStore: TokenStore {
         self.displayName = store
         self.accessDirectory = path + "/access"
         self.requestDirectory = path + "/request"
+        self.tokenSetDirectory = path + "/" + Self.tokenSetDirectoryName
         self.clock = configuration.clock
         self.logger = configuration.logger
         self.queue = DispatchQueue(label: "tokenstore.file.writes")

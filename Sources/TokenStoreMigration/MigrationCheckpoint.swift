@@ -21,7 +21,9 @@ public struct MigrationCheckpoint: Codable, Sendable, Hashable {
     public enum Phase: String, Codable, Sendable {
         /// Access tokens, in `AccessTokenKey` order.
         case accessTokens = "access-tokens"
-        /// Request tokens, in `oauth_token` order (every access token is done).
+        /// OAuth 2.0 token sets, in `AccessTokenKey` order (every access token is done).
+        case tokenSets = "token-sets"
+        /// Request tokens, in `oauth_token` order (every access token and token set is done).
         case requestTokens = "request-tokens"
         /// Everything was copied; only the final steps were left.
         case finished
@@ -63,6 +65,12 @@ public struct MigrationCheckpoint: Codable, Sendable, Hashable {
     public var phase: Phase
     /// The last access token key committed (phase ``Phase/accessTokens``).
     public var accessCursor: Key?
+    /// The last token set key committed (phase ``Phase/tokenSets``).
+    public var tokenSetCursor: Key?
+    /// Whether the run has gone through its token-set phase. Checkpoints written before
+    /// token sets existed lack it (`false`): one of those past its access tokens makes the
+    /// resumed run copy the token sets before it continues with the request tokens.
+    public var tokenSetsDone: Bool
     /// The last request token committed (phase ``Phase/requestTokens``).
     public var requestCursor: String?
     /// What was done up to the cursor.
@@ -81,11 +89,44 @@ public struct MigrationCheckpoint: Codable, Sendable, Hashable {
         self.destination = StoreURLRedaction.redact(destination)
         self.only = only
         self.secrets = secrets
-        self.phase = only == Phase.requestTokens.rawValue ? .requestTokens : .accessTokens
+        self.phase = Phase(rawValue: only ?? "") ?? .accessTokens
         self.accessCursor = nil
+        self.tokenSetCursor = nil
+        self.tokenSetsDone = false
         self.requestCursor = nil
         self.counts = MigrationCounts()
         self.savedAt = Date()
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case version, operation, source, destination, only, secrets, phase, accessCursor, tokenSetCursor
+        case tokenSetsDone, requestCursor, counts, savedAt
+    }
+
+    /// Decodes a checkpoint; those of releases before token sets lack ``tokenSetCursor``
+    /// and ``tokenSetsDone``, and resume with the token sets still to do.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decode(Int.self, forKey: .version)
+        operation = try container.decode(Operation.self, forKey: .operation)
+        source = try container.decode(String.self, forKey: .source)
+        destination = try container.decode(String.self, forKey: .destination)
+        only = try container.decodeIfPresent(String.self, forKey: .only)
+        secrets = try container.decode(String.self, forKey: .secrets)
+        phase = try container.decode(Phase.self, forKey: .phase)
+        accessCursor = try container.decodeIfPresent(Key.self, forKey: .accessCursor)
+        tokenSetCursor = try container.decodeIfPresent(Key.self, forKey: .tokenSetCursor)
+        tokenSetsDone = try container.decodeIfPresent(Bool.self, forKey: .tokenSetsDone) ?? false
+        requestCursor = try container.decodeIfPresent(String.self, forKey: .requestCursor)
+        counts = try container.decode(MigrationCounts.self, forKey: .counts)
+        savedAt = try container.decode(Date.self, forKey: .savedAt)
+    }
+
+    /// Whether a run resumed from this checkpoint must still go through token sets: it is
+    /// past them in order (request tokens, or finished) but was written by a release
+    /// without them. `includesTokenSets` says whether the run copies token sets at all.
+    func owesTokenSets(_ includesTokenSets: Bool) -> Bool {
+        includesTokenSets && !tokenSetsDone && (phase == .requestTokens || phase == .finished)
     }
 
     /// The ways `self` (a saved checkpoint) belongs to another run than `expected`, one

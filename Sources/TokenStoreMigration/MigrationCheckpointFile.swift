@@ -43,8 +43,9 @@ public struct MigrationCheckpointFile: Sendable {
         // damaged file's huge or negative numbers must stop here, not trap there.
         let counts = checkpoint.counts
         let values = [
-            counts.accessRead, counts.accessWritten, counts.requestRead, counts.requestWritten, counts.requestSkipped,
-            counts.plaintext,
+            counts.accessRead, counts.accessWritten, counts.tokenSetRead, counts.tokenSetWritten,
+            counts.tokenSetPlaintext, counts.tokenSetSkipped, counts.requestRead, counts.requestWritten,
+            counts.requestSkipped, counts.plaintext, counts.requestPlaintext,
         ]
         guard values.allSatisfy({ (0...Self.maxCount).contains($0) }) else {
             throw MigrationCheckpointError(

@@ -32,14 +32,26 @@ struct MigrationCopier {
     mutating func run(resumed: Bool) async throws -> MigrationSummary {
         let resumedAfter = resumed ? state.counts.read : 0
         let counts = try await migration.source.counts()
-        total = (migration.kinds.includesAccess ? counts.accessTokens : 0)
-            + (migration.kinds.includesRequest ? counts.requestTokens : 0)
+        let kinds = migration.kinds
+        total = (kinds.includesAccess ? counts.accessTokens : 0)
+            + (kinds.includesTokenSets ? counts.tokenSets : 0)
+            + (kinds.includesRequest ? counts.requestTokens : 0)
         if resumed { lastSaved = state }
+        // A checkpoint of a release without token sets, past its access tokens: copy the
+        // token sets now; the request tokens then continue after their own cursor.
+        if state.owesTokenSets(kinds.includesTokenSets) { state.phase = .tokenSets }
         if state.phase == .accessTokens {
-            if migration.kinds.includesAccess, try await !copyAccessTokens() {
+            if kinds.includesAccess, try await !copyAccessTokens() {
                 return summary(resumedAfter: resumedAfter, interrupted: true)
             }
-            state.phase = migration.kinds.includesRequest ? .requestTokens : .finished
+            state.phase = .tokenSets
+        }
+        if state.phase == .tokenSets {
+            if kinds.includesTokenSets, try await !copyTokenSets() {
+                return summary(resumedAfter: resumedAfter, interrupted: true)
+            }
+            state.tokenSetsDone = true
+            state.phase = kinds.includesRequest ? .requestTokens : .finished
         }
         if state.phase == .requestTokens {
             if migration.kinds.includesRequest, try await !copyRequestTokens() {
@@ -79,6 +91,30 @@ struct MigrationCopier {
             readThisRun += page.tokens.count
             if let cursor = next ?? page.tokens.last?.key { state.accessCursor = MigrationCheckpoint.Key(cursor) }
             try await commit(wrote: !page.tokens.isEmpty)
+            guard next != nil else { return true }
+            if control.isStopRequested { return false }
+            guard let nextPage = try await following else { return true }
+            page = nextPage
+        }
+    }
+
+    /// Copies token sets after the checkpoint's cursor; `false` when stopped early.
+    private mutating func copyTokenSets() async throws -> Bool {
+        let source = migration.source
+        let limit = migration.batchSize
+        var page = try await source.listTokenSets(after: state.tokenSetCursor?.accessTokenKey, limit: limit)
+        while true {
+            let prepared = try page.tokenSets.map(secrets.prepare)
+            let next = page.nextCursor
+            async let following = Self.readTokenSets(source, after: next, limit: limit)
+            if !migration.dryRun, !prepared.isEmpty {
+                state.counts.tokenSetWritten += try await migration.destination.saveTokenSets(
+                    prepared, policy: migration.policy)
+            }
+            state.counts.tokenSetRead += page.tokenSets.count
+            readThisRun += page.tokenSets.count
+            if let cursor = next ?? page.tokenSets.last?.key { state.tokenSetCursor = MigrationCheckpoint.Key(cursor) }
+            try await commit(wrote: !page.tokenSets.isEmpty)
             guard next != nil else { return true }
             if control.isStopRequested { return false }
             guard let nextPage = try await following else { return true }
@@ -133,6 +169,13 @@ struct MigrationCopier {
     {
         guard let cursor else { return nil }
         return try await source.listAccessTokens(after: cursor, limit: limit)
+    }
+
+    private static func readTokenSets(_ source: any TokenStore, after cursor: AccessTokenKey?, limit: Int)
+        async throws -> OAuth2TokenSetPage?
+    {
+        guard let cursor else { return nil }
+        return try await source.listTokenSets(after: cursor, limit: limit)
     }
 
     private static func readRequestTokens(_ source: any TokenStore, after cursor: String?, limit: Int)

@@ -6,6 +6,15 @@ public struct MigrationCounts: Codable, Sendable, Hashable {
     public var accessRead = 0
     /// Access tokens written (for migrate, those `.ifNewer` did not keep; for rekey, re-sealed).
     public var accessWritten = 0
+    /// OAuth 2.0 token sets read from the source.
+    public var tokenSetRead = 0
+    /// Token sets written (for migrate, those `.ifNewer` did not keep; for rekey, re-sealed).
+    public var tokenSetWritten = 0
+    /// Rekey only: token sets that held a plain-text secret before.
+    public var tokenSetPlaintext = 0
+    /// Rekey only: token sets not re-sealed because another process held their refresh
+    /// lease, changed or deleted them meanwhile (a later run picks them up).
+    public var tokenSetSkipped = 0
     /// Request tokens read from the source.
     public var requestRead = 0
     /// Request tokens written.
@@ -21,15 +30,21 @@ public struct MigrationCounts: Codable, Sendable, Hashable {
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
-        case accessRead, accessWritten, requestRead, requestWritten, requestSkipped, plaintext, requestPlaintext
+        case accessRead, accessWritten, tokenSetRead, tokenSetWritten, tokenSetPlaintext, tokenSetSkipped
+        case requestRead, requestWritten, requestSkipped, plaintext, requestPlaintext
     }
 
     /// Decodes counts; `requestPlaintext` is absent from checkpoints of earlier versions,
-    /// which counted plain request tokens in `plaintext`.
+    /// which counted plain request tokens in `plaintext`, and the token-set counts from
+    /// those written before token sets (zero).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         accessRead = try container.decode(Int.self, forKey: .accessRead)
         accessWritten = try container.decode(Int.self, forKey: .accessWritten)
+        tokenSetRead = try container.decodeIfPresent(Int.self, forKey: .tokenSetRead) ?? 0
+        tokenSetWritten = try container.decodeIfPresent(Int.self, forKey: .tokenSetWritten) ?? 0
+        tokenSetPlaintext = try container.decodeIfPresent(Int.self, forKey: .tokenSetPlaintext) ?? 0
+        tokenSetSkipped = try container.decodeIfPresent(Int.self, forKey: .tokenSetSkipped) ?? 0
         requestRead = try container.decode(Int.self, forKey: .requestRead)
         requestWritten = try container.decode(Int.self, forKey: .requestWritten)
         requestSkipped = try container.decode(Int.self, forKey: .requestSkipped)
@@ -38,5 +53,5 @@ public struct MigrationCounts: Codable, Sendable, Hashable {
     }
 
     /// Every token read.
-    public var read: Int { accessRead + requestRead }
+    public var read: Int { accessRead + tokenSetRead + requestRead }
 }

@@ -1,8 +1,12 @@
+import Foundation
 import TokenStoreKit
 
 /// The canonical byte encoding of every field of a token, for digests and comparison: a
 /// kind tag, then each field length-prefixed (4 bytes, big-endian), optionals with a
 /// presence byte, dates as whole milliseconds, metadata sorted by key in UTF-8 order.
+///
+/// A token set's `version` is left out: each store assigns its own on every write, so a
+/// faithful copy has version 1 where the source may have 7.
 enum MigrationRecordEncoding {
     static func encode(_ token: AccessToken) -> [UInt8] {
         var bytes: [UInt8] = [0x41]
@@ -25,6 +29,32 @@ enum MigrationRecordEncoding {
         append(TokenTimestamp.milliseconds(token.createdAt), to: &bytes)
         append(TokenTimestamp.milliseconds(token.expiresAt), to: &bytes)
         return bytes
+    }
+
+    static func encode(_ tokenSet: OAuth2TokenSet) -> [UInt8] {
+        var bytes: [UInt8] = [0x4F]
+        for field in [tokenSet.provider, tokenSet.userID, tokenSet.accessToken, tokenSet.tokenType] {
+            append(field, to: &bytes)
+        }
+        append(optional: tokenSet.expiresAt, to: &bytes)
+        append(optional: tokenSet.refreshToken, to: &bytes)
+        append(optional: tokenSet.scope, to: &bytes)
+        append(optional: tokenSet.idToken, to: &bytes)
+        append(optional: tokenSet.screenName, to: &bytes)
+        append(tokenSet.metadata, to: &bytes)
+        append(TokenTimestamp.milliseconds(tokenSet.createdAt), to: &bytes)
+        append(TokenTimestamp.milliseconds(tokenSet.updatedAt), to: &bytes)
+        append(optional: tokenSet.invalidatedAt, to: &bytes)
+        return bytes
+    }
+
+    private static func append(optional date: Date?, to bytes: inout [UInt8]) {
+        guard let date else {
+            bytes.append(0)
+            return
+        }
+        bytes.append(1)
+        append(TokenTimestamp.milliseconds(date), to: &bytes)
     }
 
     private static func append(_ text: String, to bytes: inout [UInt8]) {

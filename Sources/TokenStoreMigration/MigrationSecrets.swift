@@ -16,7 +16,8 @@ struct MigrationSecrets: Sendable {
     }
 
     func prepare(_ token: AccessToken) throws -> AccessToken {
-        let sealer = try requireSealer(for: token.secret, record: SealedTokenStore.record(token))
+        let sealer = try requireSealer(
+            keyID: SealedTokenStore.sealingKeyID(ofStoredSecret: token.secret), record: SealedTokenStore.record(token))
         guard let sealer else { return token }
         let opened = try sealer.open(token, operation: "migrate")
         switch handling {
@@ -27,7 +28,8 @@ struct MigrationSecrets: Sendable {
     }
 
     func prepare(_ token: RequestToken) throws -> RequestToken {
-        let sealer = try requireSealer(for: token.secret, record: SealedTokenStore.record(token))
+        let sealer = try requireSealer(
+            keyID: SealedTokenStore.sealingKeyID(ofStoredSecret: token.secret), record: SealedTokenStore.record(token))
         guard let sealer else { return token }
         var opened = try sealer.open(token, operation: "migrate")
         switch handling {
@@ -41,9 +43,22 @@ struct MigrationSecrets: Sendable {
         }
     }
 
+    func prepare(_ tokenSet: OAuth2TokenSet) throws -> OAuth2TokenSet {
+        // Any sealed field makes the whole set need the keys: all three are checked to open.
+        let keyID = [tokenSet.accessToken, tokenSet.refreshToken, tokenSet.idToken]
+            .lazy.compactMap { $0.flatMap(SealedTokenStore.sealingKeyID(ofStoredSecret:)) }.first
+        let sealer = try requireSealer(keyID: keyID, record: SealedTokenStore.record(tokenSet))
+        guard let sealer else { return tokenSet }
+        let opened = try sealer.open(tokenSet, operation: "migrate")
+        switch handling {
+        case .verbatim: return tokenSet
+        case .unseal: return opened
+        case .seal: return try sealer.seal(opened, operation: "migrate")
+        }
+    }
+
     /// The sealer when the record needs one; `nil` for a plain record copied verbatim.
-    private func requireSealer(for secret: String, record: String) throws -> SealedTokenStore? {
-        let keyID = SealedTokenStore.sealingKeyID(ofStoredSecret: secret)
+    private func requireSealer(keyID: String?, record: String) throws -> SealedTokenStore? {
         if handling == .verbatim, keyID == nil { return nil }
         guard let sealer else {
             throw TokenStoreError(

@@ -9,6 +9,11 @@ public struct MigrationVerification: Sendable {
         public var accessTokens = 0
         /// `sha256:<hex>` of the canonical encoding of every access token, in key order.
         public var accessDigest = ""
+        /// OAuth 2.0 token sets walked (`nil` when token sets were not compared).
+        public var tokenSets: Int?
+        /// `sha256:<hex>` over the token sets, every field but the store-assigned `version`
+        /// (`nil` when not compared).
+        public var tokenSetDigest: String?
         /// Request tokens walked (`nil` when request tokens were not compared).
         public var requestTokens: Int?
         /// `sha256:<hex>` over the request tokens (`nil` when not compared).
@@ -42,7 +47,8 @@ public struct MigrationDifference: Sendable, Hashable, CustomStringConvertible {
 
     /// How it differs.
     public var kind: Kind
-    /// `access token <provider>/<user id>` or `request token <provider>/<oauth_token>`.
+    /// `access token <provider>/<user id>`, `token set <provider>/<user id>` or
+    /// `request token <provider>/<oauth_token>`.
     public var record: String
 
     /// Creates a difference.

@@ -13,6 +13,17 @@ public struct ResealReport: Sendable, Hashable, CustomStringConvertible {
     /// Access tokens still not sealed under the primary key after the run, counted by a
     /// second pass (zero unless another writer used an older key meanwhile).
     public var remainingOnOtherKeys: Int
+    /// OAuth 2.0 token sets re-sealed under the primary key.
+    public var tokenSetResealed = 0
+    /// Of the re-sealed token sets, how many held a plain-text secret before.
+    public var tokenSetWasPlaintext = 0
+    /// Token sets already under the primary key.
+    public var tokenSetAlreadyPrimary = 0
+    /// Token sets left as they were because another process held their refresh lease or
+    /// changed them meanwhile (run again to re-seal them).
+    public var tokenSetSkipped = 0
+    /// Token sets still not under the primary key after the run (counted by the second pass).
+    public var tokenSetRemainingOnOtherKeys = 0
     /// Request tokens re-sealed (taken and saved again with the same `expiresAt`).
     public var requestResealed = 0
     /// Of the re-sealed request tokens, how many were plain text before.
@@ -42,6 +53,9 @@ public struct ResealReport: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         var text = "re-sealed \(resealed) access tokens (\(wasPlaintext) were plain text), \(alreadyPrimary) already "
             + "under the primary key"
+        text += "; re-sealed \(tokenSetResealed) token sets (\(tokenSetWasPlaintext) were plain text), "
+            + "\(tokenSetAlreadyPrimary) already under the primary key"
+        if tokenSetSkipped > 0 { text += ", \(tokenSetSkipped) being refreshed or changed meanwhile (run again)" }
         if includedRequestTokens {
             text += "; re-sealed \(requestResealed) request tokens (\(requestWasPlaintext) were plain text), "
                 + "\(requestAlreadyPrimary) already under the primary key"
@@ -52,12 +66,13 @@ public struct ResealReport: Sendable, Hashable, CustomStringConvertible {
         if includedRequestTokens {
             text += ", \(requestRemainingOnOtherKeys) request tokens still under other keys or plain"
         }
-        return text
+        return text + ", \(tokenSetRemainingOnOtherKeys) token sets still under other keys or plain"
     }
 }
 
 extension SealedTokenStore {
-    /// Re-seals every access token under the primary key, page by page in key order; see
+    /// Re-seals every access token and OAuth 2.0 token set under the primary key, page by
+    /// page in key order; see
     /// ``reseal(pageSize:includeRequestTokens:storeName:resume:control:checkpoint:progress:)``
     /// (this leaves request tokens alone).
     ///
@@ -90,6 +105,12 @@ extension SealedTokenStore {
     /// `updatedAt`; a token re-written by another process between this run's read and
     /// write of its page is overwritten with the value read, so run it when no
     /// re-authorization is in flight, or with a small page size.
+    ///
+    /// OAuth 2.0 token sets come next, one at a time: each is re-sealed under its refresh
+    /// lease by `replaceTokenSet(_:ifVersion:)` on the version read (so its version goes up
+    /// by one and every other field, `updatedAt` included, is kept), never over a refresh in
+    /// flight; a set whose lease another process holds is skipped
+    /// (``ResealReport/tokenSetSkipped``) and re-sealed by the next run.
     ///
     /// Request tokens (unless `includeRequestTokens` is `false`) are checked to open, then
     /// taken and saved again sealed under the primary with the same `expiresAt`. The
@@ -136,7 +157,9 @@ extension SealedTokenStore {
         var lastSaved = resume
         var readThisRun = 0
         let counts = try await counts()
-        let total = counts.accessTokens + (includeRequestTokens ? counts.requestTokens : 0)
+        let total = counts.accessTokens + counts.tokenSets + (includeRequestTokens ? counts.requestTokens : 0)
+        // A checkpoint of a release without token sets, past its access tokens.
+        if state.owesTokenSets(true) { state.phase = .tokenSets }
 
         if state.phase == .accessTokens {
             var cursor = state.accessCursor?.accessTokenKey
@@ -166,6 +189,17 @@ extension SealedTokenStore {
                     return report(state, includeRequestTokens, interrupted: true, checkpoint: lastSaved)
                 }
             } while cursor != nil
+            state.phase = .tokenSets
+        }
+
+        if state.phase == .tokenSets {
+            guard try await resealTokenSets(
+                &state, pageSize: pageSize, total: total, readThisRun: &readThisRun, lastSaved: &lastSaved,
+                control: control, checkpoint: checkpoint, progress: progress)
+            else {
+                return report(state, includeRequestTokens, interrupted: true, checkpoint: lastSaved)
+            }
+            state.tokenSetsDone = true
             state.phase = includeRequestTokens ? .requestTokens : .finished
         }
 
@@ -219,6 +253,12 @@ extension SealedTokenStore {
             }
             accessCursor = page.nextCursor
         } while accessCursor != nil
+        var tokenSetCursor: AccessTokenKey?
+        repeat {
+            let page = try await relabel { try await $0.listTokenSets(after: tokenSetCursor, limit: pageSize) }
+            final.tokenSetRemainingOnOtherKeys += page.tokenSets.count { !isUnderPrimary($0) }
+            tokenSetCursor = page.nextCursor
+        } while tokenSetCursor != nil
         if includeRequestTokens {
             var requestCursor: String?
             repeat {
@@ -239,6 +279,10 @@ extension SealedTokenStore {
         var report = ResealReport(
             resealed: counts.accessWritten, wasPlaintext: counts.plaintext,
             alreadyPrimary: counts.accessRead - counts.accessWritten, remainingOnOtherKeys: 0)
+        report.tokenSetResealed = counts.tokenSetWritten
+        report.tokenSetWasPlaintext = counts.tokenSetPlaintext
+        report.tokenSetSkipped = counts.tokenSetSkipped
+        report.tokenSetAlreadyPrimary = counts.tokenSetRead - counts.tokenSetWritten - counts.tokenSetSkipped
         report.includedRequestTokens = includeRequestTokens
         report.requestResealed = counts.requestWritten
         report.requestWasPlaintext = counts.requestPlaintext

@@ -3,10 +3,13 @@ import TokenStoreKit
 import TokenStoreSealing
 
 extension TokenMigration {
-    /// Walks source and destination side by side in key order (access tokens, and request
-    /// tokens unless only access tokens are migrated), counting and digesting the
-    /// canonical encoding of every field of every record, and collecting the records that
-    /// differ.
+    /// Walks source and destination side by side in key order (the kinds the migration
+    /// copies: access tokens, OAuth 2.0 token sets, request tokens), counting and digesting
+    /// the canonical encoding of every field of every record, and collecting the records
+    /// that differ.
+    ///
+    /// A token set's `version` is neither digested nor compared: the destination assigns
+    /// its own on every write, so a copy of a set at version 7 is at version 1.
     ///
     /// Memory stays flat: one page per side. When the migration transformed secrets
     /// (``SecretHandling/seal`` or ``SecretHandling/unseal``) both sides are compared with
@@ -44,6 +47,26 @@ extension TokenMigration {
             result.source.accessDigest = walk.left.finish()
             result.destination.accessTokens = walk.right.count
             result.destination.accessDigest = walk.right.finish()
+        }
+        if kinds.includesTokenSets {
+            var left = PagedReader<OAuth2TokenSet, AccessTokenKey> { [source] cursor in
+                let page = try await source.listTokenSets(after: cursor, limit: limit)
+                return (page.tokenSets, page.nextCursor)
+            }
+            var right = PagedReader<OAuth2TokenSet, AccessTokenKey> { [destination] cursor in
+                let page = try await destination.listTokenSets(after: cursor, limit: limit)
+                return (page.tokenSets, page.nextCursor)
+            }
+            let walk = try await Self.mergeWalk(
+                &left, &right, differenceLimit: differenceLimit, result: &result, include: { _ in true },
+                precedes: { $0.key < $1.key }, same: { $0.key == $1.key },
+                encodeLeft: { try MigrationRecordEncoding.encode(sourceSealer?.open($0, operation: "verify") ?? $0) },
+                encodeRight: { try MigrationRecordEncoding.encode(destinationSealer?.open($0, operation: "verify") ?? $0) },
+                name: { SealedTokenStore.record($0) })
+            result.source.tokenSets = walk.left.count
+            result.source.tokenSetDigest = walk.left.finish()
+            result.destination.tokenSets = walk.right.count
+            result.destination.tokenSetDigest = walk.right.finish()
         }
         if kinds.includesRequest {
             let cutoff = Date().addingTimeInterval(60)

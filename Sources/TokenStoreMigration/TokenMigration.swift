@@ -13,10 +13,14 @@ import TokenStoreSealing
 ///
 /// - Memory stays flat: at most the page being written and the next page (read while the
 ///   current batch is written) are held.
-/// - Idempotent: access tokens are written with `WritePolicy.ifNewer` (unless
-///   ``policy`` says otherwise) and request tokens are upserts keeping their own
+/// - Order: access tokens, then OAuth 2.0 token sets, then request tokens, each in key order.
+/// - Idempotent: access tokens and token sets are written with `WritePolicy.ifNewer`
+///   (unless ``policy`` says otherwise) and request tokens are upserts keeping their own
 ///   `expiresAt`, so running twice, or replaying the last batch after a crash, leaves the
 ///   destination the same. Expired request tokens are skipped.
+/// - A token set's `version` is not copied: the destination assigns its own (1 for a new
+///   key), as every store does on a save; every other field is copied as stored (its
+///   refresh lease, which is not part of the token set, is not).
 /// - The checkpoint handler is called after each batch is committed, never before, so a
 ///   resumed run neither loses nor duplicates.
 /// - Sealed secrets (`SealedTokenStore`) are copied as stored by default; every sealed
@@ -26,17 +30,20 @@ import TokenStoreSealing
 public struct TokenMigration: Sendable {
     /// Which kinds of token to copy.
     public enum Kinds: String, Sendable, CaseIterable {
-        /// Access tokens, then request tokens.
+        /// Access tokens, then OAuth 2.0 token sets, then request tokens.
         case all
         /// Access tokens only.
         case accessTokens = "access-tokens"
+        /// OAuth 2.0 token sets only.
+        case tokenSets = "token-sets"
         /// Request tokens only.
         case requestTokens = "request-tokens"
 
         /// The checkpoint's `only` value.
         var only: String? { self == .all ? nil : rawValue }
-        var includesAccess: Bool { self != .requestTokens }
-        var includesRequest: Bool { self != .accessTokens }
+        var includesAccess: Bool { self == .all || self == .accessTokens }
+        var includesTokenSets: Bool { self == .all || self == .tokenSets }
+        var includesRequest: Bool { self == .all || self == .requestTokens }
     }
 
     /// What happens to token secrets on the way.
@@ -63,7 +70,7 @@ public struct TokenMigration: Sendable {
     public var batchSize = 20_000
     /// Which kinds of token to copy.
     public var kinds = Kinds.all
-    /// The write policy for access tokens.
+    /// The write policy for access tokens and token sets.
     public var policy = WritePolicy.ifNewer
     /// Read and check everything, write nothing, save no checkpoint.
     public var dryRun = false

@@ -91,7 +91,12 @@ enum WorkerProcesses {
         }
     }
 
+    /// A worker that exits before reading its `go` (a failed start) must not take the test
+    /// process down with SIGPIPE: the write then fails with EPIPE, which is ignored.
+    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
+
     private static func runBlocking(executable: String, arguments: [[String]], watchdog: Duration) throws -> [Run] {
+        _ = ignoreBrokenPipes
         // SpawnedProcess, not Foundation's Process: a worker's end could not be noticed
         // while another child (a restarted test server) held its descriptors.
         var running: [SpawnedProcess.Piped] = []
@@ -122,8 +127,8 @@ enum WorkerProcesses {
         for worker in running {
             outputs.append(SpawnedProcess.Piped.readBlocking(worker.output, until: "ready\n"))
         }
-        for worker in running {
-            try? worker.input.write(contentsOf: Data("go\n".utf8))
+        for (index, worker) in running.enumerated() {
+            if outputs[index].hasSuffix("ready\n") { try? worker.input.write(contentsOf: Data("go\n".utf8)) }
             try? worker.input.close()
         }
         var runs: [Run] = []

@@ -56,16 +56,16 @@ struct RefreshTally: Sendable {
 }
 
 func runRefreshWorker(_ arguments: [String]) async -> Int32 {
-    guard arguments.count == 11, let seconds = Int(arguments[8]), let tasks = Int(arguments[9]),
+    guard arguments.count == 10, let seconds = Int(arguments[7]), let tasks = Int(arguments[8]),
         let tokenURL = URL(string: arguments[1]), let resourceURL = URL(string: arguments[2]),
         let provider = unhex(arguments[5]), let userID = unhex(arguments[6]),
-        ["run", "die-before", "die-after"].contains(arguments[10])
+        ["run", "die-before", "die-after"].contains(arguments[9])
     else {
         say("error usage: tokenstore-test-worker refresh URL TOKEN_URL RESOURCE_URL CLIENT_ID CLIENT_SECRET "
             + "PROVIDER_HEX USER_HEX SECONDS TASKS run|die-before|die-after")
         return 2
     }
-    let mode = arguments[10]
+    let mode = arguments[9]
     do {
         let store = try await openStore(arguments[0])
         let transport: any OAuth1Transport =

@@ -18,7 +18,8 @@ import Testing
 
     @Test func operationsKeepTheirOrderAndRejectUnknownNames() throws {
         #expect(try BenchOperation.parseList("take, get,take") == [.take, .get])
-        #expect(try BenchOperation.parseList("put,get,take,mixed") == BenchOperation.allCases)
+        #expect(try BenchOperation.parseList("put,get,take,mixed") == BenchOperation.defaults)
+        #expect(try BenchOperation.parseList("set-cas,Set-Get,set-put") == [.setCAS, .setGet, .setPut])
         #expect(throws: CLIFailure.self) { try BenchOperation.parseList("put,scan") }
         #expect(throws: CLIFailure.self) { try BenchOperation.parseList(",") }
     }
@@ -26,7 +27,7 @@ import Testing
     @Test func defaultsAndFlagsBecomeSettings() throws {
         let plain = try #require(try TokenStoreCommand.parseAsRoot(["bench", "memory:"]) as? BenchCommand)
         let settings = try plain.settings()
-        #expect(settings.operations == BenchOperation.allCases)
+        #expect(settings.operations == BenchOperation.defaults)
         #expect(settings.budget == .duration(.seconds(5)))
         #expect(settings.warmup == .duration(.seconds(1)))
         #expect(settings.concurrency == 4)

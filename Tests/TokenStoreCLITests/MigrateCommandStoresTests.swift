@@ -68,7 +68,7 @@ import TokenStoreMigration
 
         let (dry, dryError) = try await Self.migrate(["--from", from, "--to", to, "--dry-run", "--verify"], environment: environment)
         #expect(dryError == nil)
-        #expect(dry.output.contains("Would copy 5 access token(s) and 6 request token(s)"))
+        #expect(dry.output.contains("Would copy 5 access token(s), 0 token set(s) and 6 request token(s)"))
         #expect(!dry.output.contains("Verify"))
         #expect(try await MigrateFixture.counts(to) == TokenCounts(requestTokens: 0, accessTokens: 0))
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/state/tokenstore")) ?? []

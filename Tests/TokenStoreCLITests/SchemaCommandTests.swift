@@ -41,19 +41,20 @@ import TokenStoreKit
         #expect(pendingJSON.exit == 2)
         let pendingObject = try #require(
             try JSONSerialization.jsonObject(with: Data(pendingJSON.output.utf8)) as? [String: Any])
-        #expect((pendingObject["pending"] as? [[String: Any]])?.map { $0["version"] as? Int } == [1])
+        #expect((pendingObject["pending"] as? [[String: Any]])?.map { $0["version"] as? Int } == [1, 2])
         #expect(pendingObject["upToDate"] as? Bool == false)
         // Without --check the same status exits 0.
         #expect(try await run(["schema", "status", url]).exit == 0)
 
         let upgraded = try await run(["schema", "upgrade", "--store", url])
         #expect(upgraded.exit == 0)
-        #expect(upgraded.output.contains("Applied 1 migration to"))
+        #expect(upgraded.output.contains("Applied 2 migrations to"))
         #expect(upgraded.output.contains("0001_create_tokens"))
+        #expect(upgraded.output.contains("0002_create_token_sets"))
 
         let current = try await run(["schema", "status", "--store", url, "--check"])
         #expect(current.exit == 0)
-        #expect(current.output.contains("Schema version: 1"))
+        #expect(current.output.contains("Schema version: 2"))
         #expect(current.output.contains("Pending migrations: none"))
         let appliedLine = try #require(current.output.split(separator: "\n").first { $0.contains("0001_create_tokens") })
         #expect(appliedLine.contains(String(Calendar(identifier: .gregorian).component(.year, from: Date()))))
@@ -61,7 +62,7 @@ import TokenStoreKit
 
         let json = try await run(["schema", "status", url, "--json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
-        #expect(object["currentVersion"] as? Int == 1)
+        #expect(object["currentVersion"] as? Int == 2)
         #expect(object["upToDate"] as? Bool == true)
         #expect(object["versioned"] as? Bool == true)
         #expect((object["applied"] as? [[String: Any]])?.first?["name"] as? String == "0001_create_tokens")
@@ -72,7 +73,7 @@ import TokenStoreKit
 
         // The store opens and works for the other commands.
         let store = try await StoreDrivers.open(url)
-        #expect(try await store.schemaVersion() == 1)
+        #expect(try await store.schemaVersion() == 2)
         try await store.close()
     }
 

@@ -69,6 +69,79 @@ struct FileDamagedRecordTests {
         }
     }
 
+    static func tokenSet() -> OAuth2TokenSet {
+        OAuth2TokenSet(
+            provider: "p", userID: "u", accessToken: secret, expiresAt: Date(timeIntervalSince1970: 1_700_003_600),
+            refreshToken: secret, idToken: secret, createdAt: Date(timeIntervalSince1970: 1_700_000_000),
+            invalidatedAt: Date(timeIntervalSince1970: 1_700_000_001))
+    }
+
+    /// A store holding one token set; `body` gets the store and the path of its record file.
+    func withTokenSetStore(_ body: (FileTokenStore, _ path: String) async throws -> Void) async throws {
+        let directory = StoreTestDirectory("damaged-tokenset")
+        defer { directory.remove() }
+        let store = try await FileTokenStore(configuration: .init(directory: directory.path))
+        try await store.saveTokenSet(Self.tokenSet())
+        try await store.saveAccessToken(Self.accessToken())
+        try await body(store, try Self.onlyRecord(in: directory.path + "/tokensets"))
+        try await store.close()
+    }
+
+    /// Every call that reads the damaged token set's record reports it; a listing skips it;
+    /// the access token under the same key is untouched; a save replaces the record.
+    static func expectTokenSetCorrupted(_ store: FileTokenStore, path: String, mentions: String) async throws {
+        let read = await #expect(throws: TokenStoreError.self) { try await store.tokenSet(for: key) }
+        expectCorrupted(read, path: path, operation: "tokenSet", mentions: mentions)
+        let replace = await #expect(throws: TokenStoreError.self) { try await store.replaceTokenSet(tokenSet(), ifVersion: 1) }
+        expectCorrupted(replace, path: path, operation: "replaceTokenSet", mentions: mentions)
+        let lease = await #expect(throws: TokenStoreError.self) {
+            try await store.acquireRefreshLease(for: key, owner: "o", duration: .seconds(30))
+        }
+        expectCorrupted(lease, path: path, operation: "acquireRefreshLease", mentions: mentions)
+        #expect(try await store.listTokenSets(after: nil, limit: 10).tokenSets.isEmpty, "a listing skips the damaged record")
+        #expect(try await store.counts().tokenSets == 1, "a damaged record still counts")
+        #expect(try await store.accessToken(for: key) == accessToken())
+        #expect(try await store.saveTokenSet(tokenSet()))
+        #expect(try await store.tokenSet(for: key)?.version == 1, "a save replaced the damaged record as a new one")
+    }
+
+    @Test(
+        "a token set record with a date out of range is corruptedRecord",
+        arguments: [
+            ("createdAt", Int64.max), ("updatedAt", Int64.min), ("expiresAt", Int64.max), ("invalidatedAt", 253_402_300_800_000),
+        ])
+    func tokenSetDateOutOfRange(field: String, value: Int64) async throws {
+        try await withTokenSetStore { store, path in
+            try Self.edit(path) { $0[field] = NSNumber(value: value) }
+            try await Self.expectTokenSetCorrupted(store, path: path, mentions: field)
+        }
+    }
+
+    @Test(
+        "a token set record without a required field is corruptedRecord",
+        arguments: ["token", "tokenType", "provider", "userID", "updatedAt", "version"])
+    func tokenSetMissingField(field: String) async throws {
+        try await withTokenSetStore { store, path in
+            try Self.edit(path) { $0.removeValue(forKey: field) }
+            try await Self.expectTokenSetCorrupted(store, path: path, mentions: field)
+        }
+    }
+
+    @Test(
+        "a token set record with a version out of range, a half lease or a wrong type is corruptedRecord",
+        arguments: [
+            ("version", "0", "version"), ("version", "9223372036854775807", "version"),
+            ("leaseOwner", "\"someone\"", "leaseOwner"), ("leaseExpiresAt", "1", "leaseExpiresAt"),
+            ("version", "\"1\"", "not a token record"), ("metadata", "{\"a\": 1}", "not a token record"),
+        ])
+    func tokenSetBadValue(field: String, json: String, mentions: String) async throws {
+        try await withTokenSetStore { store, path in
+            let value = try JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed)
+            try Self.edit(path) { $0[field] = value }
+            try await Self.expectTokenSetCorrupted(store, path: path, mentions: mentions)
+        }
+    }
+
     @Test("a request record with a date out of range is corruptedRecord and stays in place", arguments: ["createdAt", "expiresAt"])
     func requestDateOutOfRange(field: String) async throws {
         try await withStore { store, _, request in

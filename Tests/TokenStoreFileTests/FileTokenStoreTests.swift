@@ -27,13 +27,15 @@ struct FileTokenStoreTests {
         let store = try await FileTokenStore(configuration: .init(directory: nested))
         try await store.saveAccessToken(Self.token("u"))
         try await store.saveRequestToken(RequestToken(provider: "p", token: "r", secret: "s", createdAt: Date()))
-        for path in [directory.path, directory.path + "/deeper", nested, nested + "/access", nested + "/request"] {
+        try await store.saveTokenSet(OAuth2TokenSet(provider: "p", userID: "u", accessToken: "a", createdAt: Date()))
+        for path in [directory.path, directory.path + "/deeper", nested, nested + "/access", nested + "/request", nested + "/tokensets"] {
             #expect(try Self.mode(path) == 0o700, "\(path)")
         }
         var files = [nested + "/schema-version", nested + "/lock"]
         files += try Self.entries(nested + "/access").map { nested + "/access/" + $0 }
         files += try Self.entries(nested + "/request").map { nested + "/request/" + $0 }
-        #expect(files.count == 4)
+        files += try Self.entries(nested + "/tokensets").map { nested + "/tokensets/" + $0 }
+        #expect(files.count == 5)
         for path in files {
             #expect(try Self.mode(path) == 0o600, "\(path)")
         }
@@ -80,21 +82,24 @@ struct FileTokenStoreTests {
         for index in 0..<20 {
             try await store.saveAccessToken(Self.token("../u\(index)/\n"))
             try await store.saveRequestToken(RequestToken(provider: "p", token: "../r\(index)", secret: "s", createdAt: Date()))
+            try await store.saveTokenSet(OAuth2TokenSet(provider: "p", userID: "../u\(index)/\n", accessToken: "a", createdAt: Date()))
         }
         for index in 0..<10 {
             _ = try await store.takeRequestToken("../r\(index)")
             _ = try await store.deleteAccessToken(for: AccessTokenKey(provider: "p", userID: "../u\(index)/\n"))
+            _ = try await store.deleteTokenSet(for: AccessTokenKey(provider: "p", userID: "../u\(index)/\n"))
         }
         _ = try await store.takeRequestToken("missing")
         _ = try await store.purgeExpiredRequestTokens()
         let access = try Self.entries(directory.path + "/access")
         let request = try Self.entries(directory.path + "/request")
-        #expect(access.count == 10 && request.count == 10)
+        let tokenSets = try Self.entries(directory.path + "/tokensets")
+        #expect(access.count == 10 && request.count == 10 && tokenSets.count == 10)
         let allowed = Set("0123456789abcdef.json")
-        for name in access + request {
+        for name in access + request + tokenSets {
             #expect(name.allSatisfy { allowed.contains($0) }, "unexpected file \(name)")
         }
-        #expect(try Self.entries(directory.path) == ["access", "lock", "request", "schema-version"])
+        #expect(try Self.entries(directory.path) == ["access", "lock", "request", "schema-version", "tokensets"])
         try await store.close()
     }
 

@@ -32,6 +32,7 @@ struct KeyLayoutTests {
         let keys = layout.fixedKeys + [
             layout.requestTokenKey("abc"), layout.requestTokenKey("{evil}"), layout.requestTokenKey(""),
             layout.accessTokenKey(member: RedisKeyLayout.member(of: AccessTokenKey(provider: "x{y}", userID: "}{"))),
+            layout.tokenSetKey(member: RedisKeyLayout.member(of: AccessTokenKey(provider: "x{y}", userID: "}{"))),
         ]
         let slots = Set(keys.map(Self.slot))
         #expect(slots.count == 1)
@@ -42,9 +43,10 @@ struct KeyLayoutTests {
     @Test func recordKeysNeverCollideWithIndexKeys() {
         let layout = RedisKeyLayout(prefix: "p")
         let indexes = Set(layout.fixedKeys)
-        for token in ["expiry", "idx:rt:expiry", "../idx:at", "schema", ":schema"] {
+        for token in ["expiry", "idx:rt:expiry", "../idx:at", "../idx:ts", "schema", ":schema"] {
             #expect(!indexes.contains(layout.requestTokenKey(token)))
             #expect(!indexes.contains(layout.accessTokenKey(member: RedisKeyLayout.member(of: AccessTokenKey(provider: token, userID: token)))))
+            #expect(!indexes.contains(layout.tokenSetKey(member: RedisKeyLayout.member(of: AccessTokenKey(provider: token, userID: token)))))
         }
     }
 

@@ -53,4 +53,50 @@ struct RecordCodecTests {
             try RedisRecordCodec.decodeAccessToken(.array([.bulk(Array("provider".utf8)), .bulk(Array("p".utf8))]))
         }
     }
+
+    /// The token set's hash as the scripts store it: `writeTokenSetFields`' pairs (written
+    /// as a command and read back as a reply) plus what the scripts add.
+    static func storedHash(_ tokenSet: OAuth2TokenSet, extra: [(String, String)]) -> RedisReply {
+        var out = RESPWriter()
+        out.command(RedisRecordCodec.tokenSetFieldArgumentCount(tokenSet))
+        RedisRecordCodec.writeTokenSetFields(of: tokenSet, to: &out)
+        let written = out.bytes.withUnsafeBytes { bytes in
+            var parser = RESPParser(bytes)
+            return parser.reply()
+        }
+        guard case .array(var items) = written else { return written }
+        for (name, value) in extra { items += [.bulk(Array(name.utf8)), .bulk(Array(value.utf8))] }
+        return .array(items)
+    }
+
+    @Test func tokenSetHashRoundTripsAndSkipsTheLease() throws {
+        var full = OAuth2TokenSet(
+            provider: "p\u{0}", userID: "42", accessToken: "at", tokenType: "bearer", expiresAt: Date(milliseconds: 5000),
+            refreshToken: "", scope: "a b", idToken: "eyJ", screenName: "me", metadata: ["m:nested": "x", "": "e", "version": "9"],
+            createdAt: Date(milliseconds: 1000), updatedAt: Date(milliseconds: 2000), invalidatedAt: Date(milliseconds: -1_000))
+        let extra = [("created_at", "1000"), ("version", "7"), ("lease_owner", "w"), ("lease_expires_at", "1"), ("future_field", "x")]
+        full.version = 7
+        #expect(try RedisRecordCodec.decodeTokenSet(Self.storedHash(full, extra: extra), expecting: full.key) == full)
+        var bare = OAuth2TokenSet(provider: "p", userID: "u", accessToken: "a", createdAt: Date(milliseconds: 0))
+        bare.version = 1
+        #expect(try RedisRecordCodec.decodeTokenSet(Self.storedHash(bare, extra: [("created_at", "0"), ("version", "1")])) == bare)
+        #expect(try RedisRecordCodec.decodeTokenSet(.array([])) == nil)
+    }
+
+    @Test(arguments: [
+        [("created_at", "0")],  // no version
+        [("created_at", "0"), ("version", "0")],
+        [("created_at", "0"), ("version", "x")],
+        [("version", "1")],  // no created_at
+        [("created_at", "9223372036854775807"), ("version", "1")],
+    ])
+    func damagedTokenSetHashesFail(extra: [(String, String)]) {
+        let set = OAuth2TokenSet(provider: "p", userID: "u", accessToken: "a", createdAt: Date(milliseconds: 0))
+        #expect(throws: RedisRecordCodec.DecodeFailure.self) { try RedisRecordCodec.decodeTokenSet(Self.storedHash(set, extra: extra)) }
+        let other = AccessTokenKey(provider: "p", userID: "v")
+        #expect(throws: RedisRecordCodec.DecodeFailure.self) {
+            try RedisRecordCodec.decodeTokenSet(Self.storedHash(set, extra: [("created_at", "0"), ("version", "1")]), expecting: other)
+        }
+        #expect(throws: RedisRecordCodec.DecodeFailure.self) { try RedisRecordCodec.decodeTokenSet(.integer(1)) }
+    }
 }

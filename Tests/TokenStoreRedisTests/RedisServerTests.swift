@@ -239,10 +239,11 @@ struct RedisServerTests {
             try await Env.withStore(url: try Env.requireACLURL()) { store, prefix in
                 try await store.saveRequestToken(Self.requestToken("k"))
                 try await store.saveAccessToken(Self.accessToken("p", "u"))
+                try await store.saveTokenSet(OAuth2TokenSet(provider: "p", userID: "u", accessToken: "a", createdAt: Date()))
                 let reply = try await store.rawCommand(["KEYS", "*\(prefix)*"])
                 guard case .array(let items) = reply else { Issue.record("KEYS: \(reply)"); return }
                 let keys = items.compactMap { item -> [UInt8]? in if case .bulk(let bytes) = item { return bytes } else { return nil } }
-                #expect(keys.count == 7, "schema, record, two request indexes, hash, access index, access counters")
+                #expect(keys.count == 9, "schema, record, two request indexes, hash, access index, access counters, token set, its index")
                 #expect(Set(keys.map(KeyLayoutTests.slot)).count == 1)
                 for key in keys { #expect(key.starts(with: Array("{\(prefix)}:".utf8))) }
             }
@@ -251,12 +252,12 @@ struct RedisServerTests {
         @Test func schemaVersionKey() async throws {
             let base = try Env.requireACLURL()
             try await Env.withStore(url: base) { store, prefix in
-                #expect(try await store.schemaVersion() == 2)
+                #expect(try await store.schemaVersion() == 3)
                 let schemaKey = "{\(prefix)}:schema"
-                _ = try await store.rawCommand(["SET", schemaKey, "3"])
+                _ = try await store.rawCommand(["SET", schemaKey, "4"])
                 let tooNew = await #expect(throws: TokenStoreError.self) { try await RedisTokenStore(url: Env.url(base, prefix: prefix)) }
                 #expect(tooNew?.code == .schemaTooNew)
-                #expect(tooNew?.message.contains("3") == true)
+                #expect(tooNew?.message.contains("4") == true)
                 _ = try await store.rawCommand(["SET", schemaKey, "abc"])
                 let corrupt = await #expect(throws: TokenStoreError.self) { try await store.schemaVersion() }
                 #expect(corrupt?.code == .corruptedRecord)
@@ -288,7 +289,7 @@ struct RedisServerTests {
                 #expect(counts?.code == .corruptedRecord)
                 #expect(counts?.message.contains("WRONGTYPE") == true)
                 #expect(counts?.operation == "counts")
-                #expect(try await store.schemaVersion() == 2, "the connection stays usable after an error reply")
+                #expect(try await store.schemaVersion() == RedisTokenStore.schemaVersion, "the connection stays usable after an error reply")
             }
         }
 
@@ -364,7 +365,7 @@ struct RedisServerTests {
         @Test func runReturnsWhenTheStoreIsClosed() async throws {
             let store = try await RedisTokenStore(url: Env.url(try Env.requireACLURL(), prefix: Env.randomPrefix()))
             let service = Task { try await store.run() }
-            #expect(try await store.schemaVersion() == 2)
+            #expect(try await store.schemaVersion() == RedisTokenStore.schemaVersion)
             try await store.close()
             try await service.value
         }
@@ -374,7 +375,7 @@ struct RedisServerTests {
             let url = Env.url(try Env.requireACLURL(), prefix: Env.randomPrefix())
             let store = try await registry.open(url)
             #expect(store.displayName.hasPrefix("redis://tokenstore:***@127.0.0.1:"))
-            #expect(try await store.schemaVersion() == 2)
+            #expect(try await store.schemaVersion() == RedisTokenStore.schemaVersion)
             try await store.close()
         }
     }

@@ -29,7 +29,7 @@ struct SQLiteConformanceTests {
         let path = directory.path + "/tokens.db"
         try await TokenStoreConformance(
             name: "sqlite-file-1",
-            capabilities: .init(crossProcessURL: "sqlite://" + path + "?pool_max=1")
+            capabilities: .init(crossProcessURL: "sqlite://" + path + "?pool_max=1", refreshRace: false)
         ) { clock in
             try await SQLiteTokenStore(configuration: .init(path: path, clock: clock, maxConnections: 1))
         }.run(case: caseName)

@@ -18,6 +18,11 @@ struct SQLiteDamagedRecordTests {
         try await store.saveAccessToken(sampleAccessToken(userID: "good"))
         try await store.saveRequestToken(
             RequestToken(provider: "p", token: "rt", secret: Self.secret, createdAt: Date(), timeToLive: .seconds(600)))
+        for userID in ["victim", "good"] {
+            try await store.saveTokenSet(OAuth2TokenSet(
+                provider: "twitter", userID: userID, accessToken: Self.secret, expiresAt: Date(), refreshToken: Self.secret,
+                idToken: Self.secret, createdAt: Date(), invalidatedAt: Date()))
+        }
         try await body(store, try RawSQLite(path: path))
         try await store.close()
     }
@@ -47,6 +52,65 @@ struct SQLiteDamagedRecordTests {
             let list = await #expect(throws: TokenStoreError.self) { _ = try await store.listAccessTokens(after: nil, limit: 10) }
             Self.expectCorrupted(list, record: "twitter/victim", column: column, value: value)
             #expect(try await store.accessToken(provider: "twitter", userID: "good") != nil, "other rows still work")
+        }
+    }
+
+    @Test(
+        "a token set's timestamp out of range is corruptedRecord",
+        arguments: [
+            ("created_at", Int64.max), ("updated_at", Int64.min), ("expires_at", Int64.max),
+            ("invalidated_at", 253_402_300_800_000),
+        ] as [(String, Int64)])
+    func tokenSetTimestamp(column: String, value: Int64) async throws {
+        try await withStore { store, raw in
+            try raw.execute("UPDATE token_sets SET \(column) = \(value) WHERE user_id = 'victim'")
+            let key = AccessTokenKey(provider: "twitter", userID: "victim")
+            let read = await #expect(throws: TokenStoreError.self) { _ = try await store.tokenSet(for: key) }
+            Self.expectCorrupted(read, record: "twitter/victim", column: column, value: value)
+            #expect(read?.operation == "tokenSet")
+            let list = await #expect(throws: TokenStoreError.self) { _ = try await store.listTokenSets(after: nil, limit: 10) }
+            Self.expectCorrupted(list, record: "twitter/victim", column: column, value: value)
+            #expect(list?.operation == "listTokenSets")
+            #expect(try await store.tokenSet(for: AccessTokenKey(provider: "twitter", userID: "good")) != nil, "other rows still work")
+            #expect(try await store.accessToken(provider: "twitter", userID: "victim") != nil, "the access token is another record")
+            #expect(try await store.deleteTokenSet(for: key), "a damaged row can be deleted")
+        }
+    }
+
+    @Test("a token set row with a wrong type, bad metadata JSON or a bad version is corruptedRecord naming its key")
+    func tokenSetWrongTypes() async throws {
+        try await withStore { store, raw in
+            let columns = "provider, user_id, access_token, token_type, metadata, created_at, updated_at, version"
+            let rows = [
+                "bad-json": "'hush', 'Bearer', 'not json', 1, 1, 1",
+                "bad-array": "'hush', 'Bearer', '[\"a\"]', 1, 1, 1",
+                "bad-date": "'hush', 'Bearer', NULL, 'yesterday', 1, 1",
+                "bad-blob": "X'00', 'Bearer', NULL, 1, 1, 1",
+                "bad-utf8": "'hush', CAST(X'C328' AS TEXT), NULL, 1, 1, 1",
+                "bad-version": "'hush', 'Bearer', NULL, 1, 1, 'one'",
+                "zero-version": "'hush', 'Bearer', NULL, 1, 1, 0",
+                "real-version": "'hush', 'Bearer', NULL, 1, 1, 1.5",
+            ]
+            for (userID, values) in rows {
+                try raw.execute("INSERT INTO token_sets (\(columns)) VALUES ('twitter', '\(userID)', \(values))")
+            }
+            let problems = [
+                "bad-json": "metadata is not a JSON object of strings", "bad-array": "metadata is not a JSON object of strings",
+                "bad-date": "created_at is not an integer", "bad-blob": "access_token is not text",
+                "bad-utf8": "token_type is not valid UTF-8", "bad-version": "version is not an integer",
+                "zero-version": "version 0 is below 1", "real-version": "version is not an integer",
+            ]
+            for (userID, problem) in problems {
+                let error = await #expect(throws: TokenStoreError.self) {
+                    _ = try await store.tokenSet(for: AccessTokenKey(provider: "twitter", userID: userID))
+                }
+                #expect(error?.code == .corruptedRecord)
+                #expect(error?.record?.contains("twitter/\(userID)") == true)
+                #expect(error?.operation == "tokenSet")
+                #expect(error?.message.contains(problem) == true, "\(userID): \(error?.message ?? "no error")")
+                #expect(error.map { String(reflecting: $0) }?.contains("hush") == false)
+            }
+            #expect(try await store.tokenSet(for: AccessTokenKey(provider: "twitter", userID: "good")) != nil)
         }
     }
 

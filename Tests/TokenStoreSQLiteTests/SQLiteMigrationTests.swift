@@ -19,7 +19,7 @@ struct SQLiteMigrationTests {
         let rows = try RawSQLite(path: path).rows("SELECT version, name FROM schema_migrations ORDER BY version")
         #expect(rows == SQLiteMigrations.all.map { ["\($0.version)", $0.name] })
         let tables = try RawSQLite(path: path).rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        #expect(tables == [["access_tokens"], ["request_tokens"], ["schema_migrations"]])
+        #expect(tables == [["access_tokens"], ["request_tokens"], ["schema_migrations"], ["token_sets"]])
         #expect(try RawSQLite(path: path).rows("PRAGMA journal_mode") == [["wal"]])
     }
 

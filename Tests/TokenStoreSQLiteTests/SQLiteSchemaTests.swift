@@ -14,15 +14,26 @@ struct SQLiteSchemaTests {
         try await SQLiteTokenStore(configuration: .init(path: path, clock: clock, migrateSchemaOnOpen: false))
     }
 
-    @Test("a fresh database opened without migrating shows 0001 pending and refuses token operations")
+    /// Every migration this build knows, as the status lists them.
+    private static let allVersions = SQLiteMigrations.all.map(\.version)
+    private static let allNames = SQLiteMigrations.all.map(\.name)
+
+    @Test("the migrations are 0001 and 0002, in order")
+    func knownMigrations() {
+        #expect(Self.allVersions == [1, 2])
+        #expect(Self.allNames == ["0001_create_tokens", "0002_create_token_sets"])
+        #expect(SQLiteMigrations.latestVersion == 2)
+    }
+
+    @Test("a fresh database opened without migrating shows every migration pending and refuses token operations")
     func freshDatabaseIsPending() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
         let store = try await openUnmigrated(directory.path + "/tokens.db")
         let status = try await store.schemaStatus()
         #expect(status.applied.isEmpty)
-        #expect(status.pending.map(\.version) == [1])
-        #expect(status.pending.map(\.name) == ["0001_create_tokens"])
+        #expect(status.pending.map(\.version) == Self.allVersions)
+        #expect(status.pending.map(\.name) == Self.allNames)
         #expect(status.currentVersion == 0)
         #expect(status.knownVersion == SQLiteMigrations.latestVersion)
         #expect(!status.isUpToDate)
@@ -40,17 +51,19 @@ struct SQLiteSchemaTests {
             { _ = try await store.counts() },
             { _ = try await store.listAccessTokens(after: nil, limit: 10) },
             { _ = try await store.saveRequestTokens([]) },
+            { _ = try await store.tokenSet(for: AccessTokenKey(provider: "p", userID: "u")) },
+            { _ = try await store.acquireRefreshLease(for: AccessTokenKey(provider: "p", userID: "u"), owner: "o", duration: .seconds(1)) },
         ] as [@Sendable () async throws -> Void] {
             let refused = await #expect(throws: TokenStoreError.self) { try await call() }
             #expect(refused?.message.contains("tokenstore schema upgrade") == true)
         }
         // Status reads never created the table.
         let again = try await store.schemaStatus()
-        #expect(again.pending.count == 1)
+        #expect(again.pending.count == SQLiteMigrations.all.count)
         try await store.close()
     }
 
-    @Test("upgrade applies 0001, status then shows it applied, a second upgrade applies nothing")
+    @Test("upgrade applies every migration, status then shows them applied, a second upgrade applies nothing")
     func upgradeThenStatus() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }
@@ -58,22 +71,25 @@ struct SQLiteSchemaTests {
         let clock = ManualTokenClock()
         let store = try await openUnmigrated(path, clock: clock.clock)
         let applied = try await store.upgradeSchema()
-        #expect(applied.map(\.version) == [1])
-        #expect(applied.map(\.name) == ["0001_create_tokens"])
+        #expect(applied.map(\.version) == Self.allVersions)
+        #expect(applied.map(\.name) == Self.allNames)
 
         let status = try await store.schemaStatus()
         #expect(status.pending.isEmpty)
         #expect(status.isUpToDate)
-        #expect(status.currentVersion == 1)
-        #expect(status.applied.map(\.version) == [1])
-        #expect(status.applied.first?.name == "0001_create_tokens")
-        #expect(status.applied.first?.appliedAt == TokenTimestamp.normalized(clock.now))
+        #expect(status.currentVersion == 2)
+        #expect(status.applied.map(\.version) == Self.allVersions)
+        #expect(status.applied.map(\.name) == Self.allNames)
+        #expect(status.applied.allSatisfy { $0.appliedAt == TokenTimestamp.normalized(clock.now) })
 
         // The same handle works now, without reopening.
         let token = AccessToken(provider: "p", userID: "u", token: "t", secret: "s", createdAt: clock.now)
         try await store.saveAccessToken(token)
         #expect(try await store.accessToken(for: token.key) == token)
-        #expect(try await store.schemaVersion() == 1)
+        #expect(try await store.schemaVersion() == 2)
+        let tokenSet = OAuth2TokenSet(provider: "p", userID: "u", accessToken: "a", createdAt: clock.now)
+        try await store.saveTokenSet(tokenSet)
+        #expect(try await store.tokenSet(for: tokenSet.key)?.version == 1)
 
         let second = try await store.upgradeSchema()
         #expect(second.isEmpty)
@@ -111,10 +127,10 @@ struct SQLiteSchemaTests {
         let url = "sqlite://" + directory.path + "/tokens.db"
         let store = try await registry.open(url, options: TokenStoreOptions(migrateSchemaOnOpen: false))
         let managed = try #require(store as? any SchemaManagedTokenStore)
-        #expect(try await managed.schemaStatus().pending.count == 1)
+        #expect(try await managed.schemaStatus().pending.count == SQLiteMigrations.all.count)
         try await store.close()
         let migrated = try await registry.open(url)
-        #expect(try await migrated.schemaVersion() == 1)
+        #expect(try await migrated.schemaVersion() == 2)
         try await migrated.close()
     }
 
@@ -129,13 +145,13 @@ struct SQLiteSchemaTests {
             for store in stores { group.addTask { try await store.upgradeSchema().count } }
             return try await group.reduce(0, +)
         }
-        #expect(applied == 1)
+        #expect(applied == SQLiteMigrations.all.count)
         for store in stores {
-            #expect(try await store.schemaStatus().applied.count == 1)
+            #expect(try await store.schemaStatus().applied.count == SQLiteMigrations.all.count)
             try await store.close()
         }
         let raw = try RawSQLite(path: path)
-        #expect(try raw.rows("SELECT count(*) FROM schema_migrations") == [["1"]])
+        #expect(try raw.rows("SELECT count(*) FROM schema_migrations") == [["\(SQLiteMigrations.all.count)"]])
     }
 
     @Test("a database migrated by a newer build: status says so, operations and upgrade throw schemaTooNew")

@@ -12,6 +12,23 @@ enum BenchOperation: String, CaseIterable, Sendable, Codable {
     /// 80% get, 10% put, 10% a dance step (save a request token, then take it), each
     /// counted as one operation.
     case mixed
+    /// `tokenSet(for:)` of a random OAuth 2.0 token set of the bench range that exists.
+    case setGet = "set-get"
+    /// `saveTokenSet(_:policy: .overwrite)` of a random token set of the bench range (a new
+    /// access and refresh token, as a refresh that does not use the lease would write).
+    case setPut = "set-put"
+    /// `replaceTokenSet(_:ifVersion:)`, the compare-and-set a refresh ends with, on the
+    /// version last seen for the key (the versions are read before the phase, not timed).
+    case setCAS = "set-cas"
+
+    /// What runs without `--operations`: the OAuth 1.0a workloads.
+    static let defaults: [BenchOperation] = [.put, .get, .take, .mixed]
+
+    /// Whether the workload uses the range's access tokens (written before, deleted after).
+    var usesAccessTokens: Bool { self == .put || self == .get || self == .mixed }
+
+    /// Whether the workload uses the range's token sets (written before, deleted after).
+    var usesTokenSets: Bool { self == .setGet || self == .setPut || self == .setCAS }
 
     /// Parses a comma-separated list such as `put,get`, keeping the given order and
     /// dropping repeats.

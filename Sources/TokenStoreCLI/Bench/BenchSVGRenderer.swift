@@ -164,6 +164,9 @@ enum BenchSVGRenderer {
         case .get: "accessToken(for:)"
         case .take: "takeRequestToken (saved beforehand)"
         case .mixed: "80% get, 10% put, 10% save + take"
+        case .setGet: "tokenSet(for:)"
+        case .setPut: "saveTokenSet (upsert)"
+        case .setCAS: "replaceTokenSet(ifVersion:) (compare-and-set)"
         }
     }
 

@@ -13,6 +13,9 @@ struct BenchStoreRunner: Sendable {
     let ledger = BenchCleanupLedger()
     /// The access tokens of the range as seeded; `put` writes variations of them.
     let tokens: [AccessToken]
+    /// The OAuth 2.0 token sets of the range as seeded, under the same keys; `set-put` and
+    /// `set-cas` write variations of them.
+    let tokenSets: [OAuth2TokenSet]
 
     init(
         store: any TokenStore, name: String, settings: BenchSettings, interruption: BenchInterruption,
@@ -32,25 +35,35 @@ struct BenchStoreRunner: Sendable {
                 secret: range.secrets[index % range.secrets.count], screenName: "bench-user-\(index)",
                 accessType: "read-write", createdAt: now)
         }
+        tokenSets = range.keys.enumerated().map { index, key in
+            OAuth2TokenSet(
+                provider: key.provider, userID: key.userID, accessToken: range.secrets[index % range.secrets.count],
+                expiresAt: now.addingTimeInterval(3600), refreshToken: range.secrets[(index + 1) % range.secrets.count],
+                scope: "read write", screenName: "bench-user-\(index)", createdAt: now)
+        }
     }
 
     /// Prepares the range, runs every workload, cleans up.
     func run() async -> BenchStoreResult {
         var result = BenchStoreResult(store: name, operations: [], provider: range.provider)
-        // Only a run that checked the range is free and needs the access tokens writes
-        // them, so only it deletes them.
+        // Only a run that checked the range is free and needs the access tokens (token
+        // sets) writes them, so only it deletes them.
         var ownsAccessTokens = false
+        var ownsTokenSets = false
         do {
-            try await checkRangeIsFree()
-            ownsAccessTokens = settings.operations.contains { $0 != .take }
+            let usesTokenSets = settings.operations.contains(where: \.usesTokenSets)
+            try await checkRangeIsFree(tokenSets: usesTokenSets)
+            ownsAccessTokens = settings.operations.contains(where: \.usesAccessTokens)
             if ownsAccessTokens { try await seed() }
+            ownsTokenSets = usesTokenSets
+            if ownsTokenSets { try await seedTokenSets() }
             for operation in settings.operations where !interruption.isRequested {
                 result.operations.append(await measure(operation))
             }
         } catch {
             result.failure = "could not prepare the bench tokens: " + BenchPhaseOutcome.message(of: error)
         }
-        let (failures, firstError) = await cleanUp(accessTokens: ownsAccessTokens)
+        let (failures, firstError) = await cleanUp(accessTokens: ownsAccessTokens, tokenSets: ownsTokenSets)
         result.cleanupFailures = failures
         result.cleanupError = firstError
         return result
@@ -58,8 +71,10 @@ struct BenchStoreRunner: Sendable {
 
     /// Makes sure the random provider holds no token (64 random bits make a clash
     /// practically impossible; this makes it impossible to overwrite one).
-    private func checkRangeIsFree() async throws {
-        guard let first = range.keys.first, try await store.accessToken(for: first) == nil else {
+    private func checkRangeIsFree(tokenSets: Bool) async throws {
+        let first = range.keys[0]
+        let setTaken = tokenSets ? try await store.tokenSet(for: first) != nil : false
+        guard try await store.accessToken(for: first) == nil, !setTaken else {
             throw BenchStepError(description: "the random provider \(range.provider) already holds tokens; refusing to touch it")
         }
     }
@@ -71,6 +86,17 @@ struct BenchStoreRunner: Sendable {
         while start < tokens.count {
             let end = min(start + 500, tokens.count)
             try await store.saveAccessTokens(Array(tokens[start..<end]), policy: .overwrite)
+            start = end
+        }
+    }
+
+    /// Writes the token sets `set-get`, `set-put` and `set-cas` use (not timed).
+    private func seedTokenSets() async throws {
+        progress("writing \(tokenSets.count) token sets under provider \(range.provider)")
+        var start = 0
+        while start < tokenSets.count {
+            let end = min(start + 500, tokenSets.count)
+            try await store.saveTokenSets(Array(tokenSets[start..<end]), policy: .overwrite)
             start = end
         }
     }
@@ -95,21 +121,45 @@ struct BenchStoreRunner: Sendable {
         switch operation {
         case .take:
             return await takePhase(budget: budget, tag: tag)
-        case .put, .get, .mixed:
-            let step = operation == .put ? putStep() : operation == .get ? getStep() : mixedStep(tag: tag)
+        case .setCAS:
+            let versions: BenchTokenSetVersions
+            do {
+                versions = try await readTokenSetVersions()
+            } catch {
+                var outcome = BenchPhaseOutcome()
+                outcome.errors = 1
+                outcome.firstError = "reading the token sets' versions failed: " + BenchPhaseOutcome.message(of: error)
+                return outcome
+            }
+            return await BenchPhaseRunner.run(
+                budget: budget, concurrency: settings.concurrency, interruption: interruption,
+                step: tokenSetReplaceStep(versions: versions))
+        case .put, .get, .mixed, .setGet, .setPut:
+            let step: BenchStep =
+                switch operation {
+                case .put: putStep()
+                case .get: getStep()
+                case .setGet: tokenSetGetStep()
+                case .setPut: tokenSetPutStep()
+                default: mixedStep(tag: tag)
+                }
             return await BenchPhaseRunner.run(
                 budget: budget, concurrency: settings.concurrency, interruption: interruption, step: step)
         }
     }
 
-    /// Deletes every access token of the range and takes every request token the ledger
-    /// holds, `concurrency` at a time. Never interrupted: it is what an interruption waits for.
-    private func cleanUp(accessTokens: Bool) async -> (failures: Int, firstError: String?) {
+    /// Deletes every access token and token set of the range and takes every request token
+    /// the ledger holds, `concurrency` at a time. Never interrupted: it is what an
+    /// interruption waits for.
+    private func cleanUp(accessTokens: Bool, tokenSets: Bool) async -> (failures: Int, firstError: String?) {
         let leftovers = ledger.drain()
         let keys = accessTokens ? range.keys : []
-        progress("cleaning up (\(keys.count) access tokens, \(leftovers.count) request tokens)")
+        let setKeys = tokenSets ? range.keys : []
+        var line = "cleaning up (\(keys.count) access tokens, "
+        if tokenSets { line += "\(setKeys.count) token sets, " }
+        progress(line + "\(leftovers.count) request tokens)")
         let store = self.store
-        let work = keys.count + leftovers.count
+        let work = keys.count + setKeys.count + leftovers.count
         let lanes = max(1, min(settings.concurrency, 16))
         return await withTaskGroup(of: (Int, String?).self) { group in
             for lane in 0..<lanes {
@@ -120,8 +170,10 @@ struct BenchStoreRunner: Sendable {
                         do {
                             if index < keys.count {
                                 _ = try await store.deleteAccessToken(for: keys[index])
+                            } else if index < keys.count + setKeys.count {
+                                _ = try await store.deleteTokenSet(for: setKeys[index - keys.count])
                             } else {
-                                _ = try await store.takeRequestToken(leftovers[index - keys.count])
+                                _ = try await store.takeRequestToken(leftovers[index - keys.count - setKeys.count])
                             }
                         } catch {
                             failures += 1

@@ -3,8 +3,8 @@ import Foundation
 import TokenStoreKit
 import TokenStoreSealing
 
-/// `tokenstore bench URL [URL...]`: measures put, get, take and a mixed workload on each
-/// store inside a private key range, then prints p50/p90/p99/max latency and ops/s per
+/// `tokenstore bench URL [URL...]`: measures put, get, take and a mixed workload (and, when
+/// asked, the OAuth 2.0 token-set calls) on each store inside a private key range, then prints p50/p90/p99/max latency and ops/s per
 /// operation, stores side by side.
 ///
 /// Exit codes: 0 every operation succeeded; 1 a store could not be opened or prepared, or
@@ -20,6 +20,11 @@ struct BenchCommand: AsyncParsableCommand {
             tokenstore-bench-rt-<random>-N) and deletes every token it wrote when done, also \
             after errors or Ctrl-C. Stores run one after another, so they do not compete.
 
+            Operations: put (saveAccessToken), get (accessToken(for:)), take (takeRequestToken), \
+            mixed (80% get, 10% put, 10% save + take); OAuth 2.0 token sets: set-get \
+            (tokenSet(for:)), set-put (saveTokenSet), set-cas (replaceTokenSet(ifVersion:), the \
+            compare-and-set a refresh ends with). Token sets use the same --keys.
+
             Exit codes: 0 success; 1 a store could not be opened or prepared, or the SVG could \
             not be written; 3 some operations failed; 4 clean-up left bench tokens behind; \
             64 usage error; 130 interrupted (143 on SIGTERM).
@@ -30,7 +35,11 @@ struct BenchCommand: AsyncParsableCommand {
             "Store URLs: memory:, file:///dir, sqlite:///path/tokens.db, postgres://..., redis://...", valueName: "url"))
     var urls: [String]
 
-    @Option(name: .customLong("operations"), help: ArgumentHelp("Comma-separated workloads to run, in order.", valueName: "list"))
+    @Option(
+        name: .customLong("operations"),
+        help: ArgumentHelp(
+            "Comma-separated workloads to run, in order, of "
+                + BenchOperation.allCases.map(\.rawValue).joined(separator: ",") + ".", valueName: "list"))
     var operations = "put,get,take,mixed"
 
     @Option(name: .customLong("duration"), help: ArgumentHelp("Seconds each operation is measured (default 5; excludes --count).", valueName: "seconds"))
@@ -49,7 +58,9 @@ struct BenchCommand: AsyncParsableCommand {
             discussion: "Default: 1s with --duration, a tenth of --count with --count.", valueName: "time|n"))
     var warmup: String?
 
-    @Option(name: .customLong("keys"), help: ArgumentHelp("Access tokens get, put and mixed spread over.", valueName: "n"))
+    @Option(
+        name: .customLong("keys"),
+        help: ArgumentHelp("Access tokens get, put and mixed (token sets set-get, set-put and set-cas) spread over.", valueName: "n"))
     var keys = 1000
 
     @Flag(name: .customLong("json"), help: "Print one JSON document instead of the table.")

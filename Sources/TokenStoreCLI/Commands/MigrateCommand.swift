@@ -15,8 +15,9 @@ struct MigrateCommand: AsyncParsableCommand {
         commandName: "migrate",
         abstract: "Copy tokens from one store to another in cursor pages and batches.",
         discussion: """
-            Access tokens are written only when newer than the destination's (unless --overwrite); \
-            request tokens keep their expiry and expired ones are skipped, so running twice is safe. \
+            Access tokens, then OAuth 2.0 token sets, then request tokens. Access tokens and token \
+            sets are written only when newer than the destination's (unless --overwrite; a token \
+            set's version is the destination's own, counting from 1); request tokens keep their expiry and expired ones are skipped, so running twice is safe. \
             A checkpoint is saved after each committed batch ($XDG_STATE_HOME/tokenstore/ or \
             ~/.local/state/tokenstore/, or --checkpoint FILE); after Ctrl-C, kill or a store error, \
             run the same command with --resume. Sealed secrets are copied as stored and checked \
@@ -35,7 +36,17 @@ struct MigrateCommand: AsyncParsableCommand {
     /// Which kinds of token to copy.
     enum Only: String, ExpressibleByArgument, Sendable {
         case accessTokens = "access-tokens"
+        case tokenSets = "token-sets"
         case requestTokens = "request-tokens"
+
+        /// The migration's kinds.
+        var kinds: TokenMigration.Kinds {
+            switch self {
+            case .accessTokens: .accessTokens
+            case .tokenSets: .tokenSets
+            case .requestTokens: .requestTokens
+            }
+        }
     }
 
     @Option(name: .customLong("from"), help: "The source store URL.")
@@ -47,10 +58,10 @@ struct MigrateCommand: AsyncParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Tokens per page and per write batch.")
     var batchSize = 20_000
 
-    @Option(name: .customLong("only"), help: "Copy only access-tokens or request-tokens.")
+    @Option(name: .customLong("only"), help: "Copy only access-tokens, token-sets or request-tokens.")
     var only: Only?
 
-    @Flag(name: .customLong("overwrite"), help: "Overwrite destination access tokens even when they are newer.")
+    @Flag(name: .customLong("overwrite"), help: "Overwrite destination access tokens and token sets even when they are newer.")
     var overwrite = false
 
     @Flag(
@@ -136,7 +147,7 @@ struct MigrateCommand: AsyncParsableCommand {
         migration.sourceName = from
         migration.destinationName = to
         migration.batchSize = batchSize
-        migration.kinds = only.map { $0 == .accessTokens ? .accessTokens : .requestTokens } ?? .all
+        migration.kinds = only?.kinds ?? .all
         migration.policy = overwrite ? .overwrite : .ifNewer
         migration.dryRun = dryRun
         migration.secrets = secretHandling
@@ -195,7 +206,7 @@ struct MigrateCommand: AsyncParsableCommand {
         } catch {
             throw CLIFailure("verify: " + Self.message(error))
         }
-        Self.printVerification(verification, accessTokens: only != .requestTokens, console: console)
+        Self.printVerification(verification, kinds: migration.kinds, console: console)
         guard verification.matches else {
             console.printError(
                 "Verification failed: \(verification.differenceCount) record(s) differ; first: "
@@ -213,23 +224,30 @@ struct MigrateCommand: AsyncParsableCommand {
         // expired between the listing and the write: mentioned only when there are some.
         let expired = counts.requestSkipped > 0 ? " (\(counts.requestSkipped) expired during the copy, skipped)" : ""
         if dryRun {
-            return "Would copy \(counts.accessRead) access token(s) and \(requestCopied) request token(s)"
-                + "\(expired) \(stores); dry run, nothing written"
+            return "Would copy \(counts.accessRead) access token(s), \(counts.tokenSetRead) token set(s) and "
+                + "\(requestCopied) request token(s)\(expired) \(stores); dry run, nothing written"
         }
         let rate = summary.seconds > 0 ? Int((Double(summary.readThisRun) / summary.seconds).rounded()) : 0
         return "Copied \(counts.accessRead) access token(s) (\(counts.accessWritten) written, "
-            + "\(counts.accessRead - counts.accessWritten) kept: same or newer in the destination) and "
+            + "\(counts.accessRead - counts.accessWritten) kept: same or newer in the destination), "
+            + "\(counts.tokenSetRead) token set(s) (\(counts.tokenSetWritten) written, "
+            + "\(counts.tokenSetRead - counts.tokenSetWritten) kept) and "
             + "\(requestCopied) request token(s)\(expired) \(stores) in "
             + String(format: "%.2f", summary.seconds) + " s (\(rate) tokens/s)"
     }
 
-    static func printVerification(_ verification: MigrationVerification, accessTokens: Bool, console: CLIConsole) {
+    static func printVerification(_ verification: MigrationVerification, kinds: TokenMigration.Kinds, console: CLIConsole) {
         let source = verification.source
         let destination = verification.destination
-        if accessTokens {
+        if kinds == .all || kinds == .accessTokens {
             console.print(
                 "Verify access tokens: source \(source.accessTokens) \(source.accessDigest), "
                     + "destination \(destination.accessTokens) \(destination.accessDigest)")
+        }
+        if let count = source.tokenSets, let digest = source.tokenSetDigest,
+           let otherCount = destination.tokenSets, let otherDigest = destination.tokenSetDigest
+        {
+            console.print("Verify token sets: source \(count) \(digest), destination \(otherCount) \(otherDigest)")
         }
         if let count = source.requestTokens, let digest = source.requestDigest,
            let otherCount = destination.requestTokens, let otherDigest = destination.requestDigest

@@ -14,7 +14,9 @@ struct RekeyCommand: AsyncParsableCommand {
         discussion: """
             Reads the store page by page and re-writes each access token not yet sealed under \
             the primary key (the first key of --sealing-keys or TOKENSTORE_SEALING_KEYS), keeping \
-            its timestamps; request tokens are taken and saved again re-sealed with the same \
+            its timestamps; OAuth 2.0 token sets are re-sealed one at a time under their refresh \
+            lease by a compare-and-set on their version (one being refreshed by another worker \
+            is left for the next run, never overwritten); request tokens are taken and saved again re-sealed with the same \
             expiry (unless --skip-request-tokens): a callback arriving for one in the instant \
             between take and save finds it missing. Then it counts the records still under \
             other keys (expect zero). A checkpoint is saved after each page; after Ctrl-C, kill \
@@ -110,7 +112,7 @@ struct RekeyCommand: AsyncParsableCommand {
             if let scrubbable = inner as? any ScrubbableTokenStore {
                 try await scrubbable.scrub()
                 console.print("Scrubbed \(inner.displayName): no old copy of a re-written secret is left in its files")
-            } else if report.resealed + report.requestResealed > 0, !(inner is FileTokenStore), !(inner is InMemoryTokenStore) {
+            } else if report.resealed + report.tokenSetResealed + report.requestResealed > 0, !(inner is FileTokenStore), !(inner is InMemoryTokenStore) {
                 // A file store replaces each record file whole (the old one is unlinked);
                 // a database server keeps old row versions or values of its own.
                 console.printError(

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import TokenStoreKit
 
-/// `tokenstore stats URL`: counts by kind and provider and the schema version, without
+/// `tokenstore stats URL`: counts by kind (request tokens, access tokens by provider, OAuth
+/// 2.0 token sets) and the schema version, without
 /// reading the tokens; with `--updates`, also the oldest and newest update (reads every token).
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,6 +58,7 @@ struct StatsCommand: AsyncParsableCommand {
     struct Report {
         var requestTokens = 0
         var accessTokens = 0
+        var tokenSets = 0
         var byProvider: [String: Int] = [:]
         var oldest: Date?
         var newest: Date?
@@ -70,6 +72,7 @@ struct StatsCommand: AsyncParsableCommand {
             for provider in byProvider.keys.sorted() {
                 lines.append("  \(provider): \(byProvider[provider] ?? 0)")
             }
+            lines.append("OAuth 2.0 token sets: \(tokenSets)")
             if updatesRead {
                 lines.append("Oldest update: \(oldest.map(Self.format) ?? "-")")
                 lines.append("Newest update: \(newest.map(Self.format) ?? "-")")
@@ -80,7 +83,7 @@ struct StatsCommand: AsyncParsableCommand {
         func json() -> String {
             var object: [String: Any] = [
                 "schemaVersion": schemaVersion, "requestTokens": requestTokens,
-                "accessTokens": accessTokens, "accessTokensByProvider": byProvider,
+                "accessTokens": accessTokens, "accessTokensByProvider": byProvider, "tokenSets": tokenSets,
             ]
             if let oldest { object["oldestUpdatedAt"] = Self.format(oldest) }
             if let newest { object["newestUpdatedAt"] = Self.format(newest) }
@@ -102,7 +105,9 @@ struct StatsCommand: AsyncParsableCommand {
         async let kinds = store.counts()
         async let providers = store.countAccessTokensByProvider()
         let counts = try await providers
-        report.requestTokens = try await kinds.requestTokens
+        let totals = try await kinds
+        report.requestTokens = totals.requestTokens
+        report.tokenSets = totals.tokenSets
         report.byProvider = counts.byProvider
         report.accessTokens = counts.total
         guard updates else { return report }

@@ -17,7 +17,8 @@ extension FileTokenStore {
         /// Whether opening creates a missing store directory (default `true`). With `false`
         /// a directory that does not exist or is not a store (no `schema-version` file, no
         /// `access` and `request` directories) is `TokenStoreError.Code.unavailable` and
-        /// nothing is created (`TokenStoreOptions.createIfMissing`).
+        /// nothing is created (`TokenStoreOptions.createIfMissing`). An existing store
+        /// written before token sets existed still gets its `tokensets` directory.
         public var createIfMissing = true
 
         /// Creates a configuration for the store in `directory`; the default logger

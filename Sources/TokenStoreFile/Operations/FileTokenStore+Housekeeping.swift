@@ -4,7 +4,7 @@ import TokenStoreKit
 
 extension FileTokenStore {
     /// Counts request tokens that have not expired (reading each, skipping damaged ones)
-    /// and access token records by file name (a damaged access record still counts).
+    /// and access token and token set records by file name (a damaged record still counts).
     public func counts() async throws -> TokenCounts {
         let now = clock.now()
         return try await onQueue("counts") {
@@ -13,6 +13,11 @@ extension FileTokenStore {
                 if case .other = FileRecordNames.parseAccess(name) { return }
                 access += 1
             }
+            var tokenSets = 0
+            try FileSystem.forEachEntry(self.tokenSetDirectory) { name in
+                if case .other = FileRecordNames.parseAccess(name) { return }
+                tokenSets += 1
+            }
             var requests = 0
             try FileSystem.forEachEntry(self.requestDirectory) { name in
                 if case .other = FileRecordNames.parseRequest(name) { return }
@@ -20,7 +25,7 @@ extension FileTokenStore {
                     requests += 1
                 }
             }
-            return TokenCounts(requestTokens: requests, accessTokens: access)
+            return TokenCounts(requestTokens: requests, accessTokens: access, tokenSets: tokenSets)
         }
     }
 

@@ -2,7 +2,8 @@ import Foundation
 import TokenStoreKit
 
 // The file store's one mapping between the token models and its storage: `FileRecord`
-// (the fields of a record file, from and to `AccessToken` and `RequestToken`) and
+// (the fields of a record file, from and to `AccessToken`, `RequestToken` and
+// `OAuth2TokenSet` with its refresh lease) and
 // `FileRecordCodec` (those fields as JSON bytes). A new token field is added here.
 
 /// The JSON of one record file. Dates are whole milliseconds since 1970. `format` and
@@ -35,6 +36,17 @@ struct FileRecord: Codable {
     var createdAt: Int64
     var updatedAt: Int64?
     var expiresAt: Int64?
+    // Token sets only (`token` holds the access token, `expiresAt` its expiry).
+    var tokenType: String?
+    var refreshToken: String?
+    var scope: String?
+    var idToken: String?
+    var invalidatedAt: Int64?
+    var version: Int64?
+    /// The refresh lease's holder and expiry (milliseconds by the store's clock), both
+    /// absent when no lease is held.
+    var leaseOwner: String?
+    var leaseExpiresAt: Int64?
 
     /// A record with every field empty, filled in by ``FileRecordCodec``.
     init(empty: Void) {
@@ -72,6 +84,28 @@ struct FileRecord: Codable {
         expiresAt = TokenTimestamp.milliseconds(token.expiresAt)
     }
 
+    /// `tokenSet` as stored, with `lease` (absent when no lease is held).
+    init(_ tokenSet: OAuth2TokenSet, lease: StoredTokenSet.Lease?) {
+        format = Self.formatName
+        kind = "tokenset"
+        provider = tokenSet.provider
+        userID = tokenSet.userID
+        token = tokenSet.accessToken
+        tokenType = tokenSet.tokenType
+        expiresAt = tokenSet.expiresAt.map(TokenTimestamp.milliseconds)
+        refreshToken = tokenSet.refreshToken
+        scope = tokenSet.scope
+        idToken = tokenSet.idToken
+        screenName = tokenSet.screenName
+        metadata = tokenSet.metadata
+        createdAt = TokenTimestamp.milliseconds(tokenSet.createdAt)
+        updatedAt = TokenTimestamp.milliseconds(tokenSet.updatedAt)
+        invalidatedAt = tokenSet.invalidatedAt.map(TokenTimestamp.milliseconds)
+        version = tokenSet.version
+        leaseOwner = lease?.owner
+        leaseExpiresAt = lease?.expiresAt
+    }
+
     // The fallback reader for records ``FileRecordCodec`` does not take (e.g. written by
     // hand with floating-point dates); shared, as it keeps no state between calls.
     private static let decoder = JSONDecoder()
@@ -98,6 +132,12 @@ struct FileRecord: Codable {
     static func decodeRequestToken(_ bytes: [UInt8]) throws(Problem) -> RequestToken {
         guard let record = decode(bytes, kind: "request") else { throw Problem(reason: notARecord) }
         return try record.requestToken()
+    }
+
+    /// The token set and its lease in the bytes of a record file.
+    static func decodeTokenSet(_ bytes: [UInt8]) throws(Problem) -> StoredTokenSet {
+        guard let record = decode(bytes, kind: "tokenset") else { throw Problem(reason: notARecord) }
+        return try record.storedTokenSet()
     }
 
     static let notARecord = "the file is not a token record of this store (damaged or foreign)"
@@ -132,6 +172,34 @@ struct FileRecord: Codable {
             expiresAt: try Self.date(try Self.required(expiresAt, "expiresAt"), "expiresAt"))
     }
 
+    /// The token set and lease this record holds.
+    ///
+    /// - Throws: ``Problem`` when a field is missing, a date is outside
+    ///   `TokenTimestamp.range`, the version is not a positive count, or a lease is half
+    ///   there.
+    func storedTokenSet() throws(Problem) -> StoredTokenSet {
+        guard kind == "tokenset" else { throw Problem(reason: "the record is not a token set") }
+        let version = try Self.required(version, "version")
+        // Below Int64.max so that counting it up can never overflow.
+        guard version >= 1, version < Int64.max else { throw Problem(reason: "the record's version \(version) is out of range") }
+        let lease: StoredTokenSet.Lease?
+        switch (leaseOwner, leaseExpiresAt) {
+        case (nil, nil): lease = nil
+        case (let owner?, let expiresAt?): lease = StoredTokenSet.Lease(owner: owner, expiresAt: expiresAt)
+        default: throw Problem(reason: "the record has only one of leaseOwner and leaseExpiresAt")
+        }
+        let tokenSet = OAuth2TokenSet(
+            provider: try Self.required(provider, "provider"), userID: try Self.required(userID, "userID"),
+            accessToken: try Self.required(token, "token"), tokenType: try Self.required(tokenType, "tokenType"),
+            expiresAt: try expiresAt.map { milliseconds throws(Problem) in try Self.date(milliseconds, "expiresAt") },
+            refreshToken: refreshToken, scope: scope, idToken: idToken, screenName: screenName, metadata: metadata,
+            createdAt: try Self.date(createdAt, "createdAt"),
+            updatedAt: try Self.date(try Self.required(updatedAt, "updatedAt"), "updatedAt"),
+            invalidatedAt: try invalidatedAt.map { milliseconds throws(Problem) in try Self.date(milliseconds, "invalidatedAt") },
+            version: version)
+        return StoredTokenSet(tokenSet: tokenSet, lease: lease)
+    }
+
     private static func required<Value>(_ value: Value?, _ field: String) throws(Problem) -> Value {
         guard let value else { throw Problem(reason: "the record has no \(field)") }
         return value
@@ -145,6 +213,19 @@ struct FileRecord: Codable {
     }
 }
 
+/// A token set as its record holds it: the set and its refresh lease, which live and die
+/// together (a delete removes both) but only the store reads the lease.
+struct StoredTokenSet {
+    /// A refresh lease: who holds it and until when, in milliseconds by the store's clock.
+    struct Lease {
+        var owner: String
+        var expiresAt: Int64
+    }
+
+    var tokenSet: OAuth2TokenSet
+    var lease: Lease?
+}
+
 /// A small JSON writer and reader for ``FileRecord``, several times faster than
 /// `JSONEncoder`/`JSONDecoder` on these few-hundred-byte records (a get is mostly decoding).
 ///
@@ -156,7 +237,9 @@ enum FileRecordCodec {
 
     static func encode(_ record: FileRecord) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256 + (record.secret?.utf8.count ?? 0) + (record.token?.utf8.count ?? 0))
+        out.reserveCapacity(
+            256 + (record.secret?.utf8.count ?? 0) + (record.token?.utf8.count ?? 0)
+                + (record.refreshToken?.utf8.count ?? 0) + (record.idToken?.utf8.count ?? 0))
         out.append(UInt8(ascii: "{"))
         var first = true
         func key(_ name: StaticString) {
@@ -200,6 +283,14 @@ enum FileRecordCodec {
         integer("createdAt", record.createdAt)
         integer("updatedAt", record.updatedAt)
         integer("expiresAt", record.expiresAt)
+        string("tokenType", record.tokenType)
+        string("refreshToken", record.refreshToken)
+        string("scope", record.scope)
+        string("idToken", record.idToken)
+        integer("invalidatedAt", record.invalidatedAt)
+        integer("version", record.version)
+        string("leaseOwner", record.leaseOwner)
+        integer("leaseExpiresAt", record.leaseExpiresAt)
         out.append(UInt8(ascii: "}"))
         return out
     }
@@ -254,6 +345,14 @@ extension JSONReader {
                     sawCreated = true
                 case "updatedAt": guard let value = optionalInteger() else { return nil }; record.updatedAt = value
                 case "expiresAt": guard let value = optionalInteger() else { return nil }; record.expiresAt = value
+                case "tokenType": guard let value = optionalString() else { return nil }; record.tokenType = value
+                case "refreshToken": guard let value = optionalString() else { return nil }; record.refreshToken = value
+                case "scope": guard let value = optionalString() else { return nil }; record.scope = value
+                case "idToken": guard let value = optionalString() else { return nil }; record.idToken = value
+                case "invalidatedAt": guard let value = optionalInteger() else { return nil }; record.invalidatedAt = value
+                case "version": guard let value = optionalInteger() else { return nil }; record.version = value
+                case "leaseOwner": guard let value = optionalString() else { return nil }; record.leaseOwner = value
+                case "leaseExpiresAt": guard let value = optionalInteger() else { return nil }; record.leaseExpiresAt = value
                 default: return nil
                 }
             } while take(UInt8(ascii: ","))

@@ -59,6 +59,12 @@ enum FileRecordNames {
         return hashed(Array(key.provider.utf8) + [0] + Array(key.userID.utf8))
     }
 
+    /// The file name of a token set: named like the access token of the same key (the two
+    /// live in different directories), so ``parseAccess(_:)`` parses it too.
+    static func tokenSet(_ key: AccessTokenKey) -> String {
+        access(key)
+    }
+
     /// The file name of a request token.
     static func request(_ token: String) -> String {
         let name = hex(token.utf8) + suffix

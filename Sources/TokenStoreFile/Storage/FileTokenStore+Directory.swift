@@ -2,6 +2,9 @@ import Foundation
 import TokenStoreKit
 
 extension FileTokenStore {
+    /// The directory of token set records, beside `access` and `request`.
+    static let tokenSetDirectoryName = "tokensets"
+
     /// Creates (unless `create` is `false`) or checks the directory tree and the schema
     /// version; returns the open lock file.
     static func prepare(_ path: String, store: String, create: Bool = true) throws -> Int32 {
@@ -15,6 +18,11 @@ extension FileTokenStore {
                 if create { try FileSystem.makeDirectory(directory) }
                 try checkPrivate(directory, store: store)
             }
+            // Also in a store opened without creating it: a directory written before token
+            // sets existed is upgraded in place (its records are untouched).
+            let tokenSets = path + "/" + tokenSetDirectoryName
+            try FileSystem.makeDirectory(tokenSets)
+            try checkPrivate(tokenSets, store: store)
             try checkVersion(path, store: store)
             return try FileSystem.openLockFile(path + "/lock")
         } catch let failure as FileSystem.Failure {

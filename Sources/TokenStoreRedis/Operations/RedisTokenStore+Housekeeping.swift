@@ -2,7 +2,8 @@ import Logging
 import TokenStoreKit
 
 extension RedisTokenStore {
-    /// `ZCOUNT` of unexpired request tokens and `ZCARD` of access tokens, in one round trip.
+    /// `ZCOUNT` of unexpired request tokens, `ZCARD` of access tokens and of token sets, in
+    /// one round trip.
     public func counts() async throws -> TokenCounts {
         let operation = "counts"
         let keys = self.keys
@@ -16,10 +17,14 @@ extension RedisTokenStore {
             out.command(2)
             out.argument("ZCARD")
             out.argument(keys.accessIndex)
+            out.command(2)
+            out.argument("ZCARD")
+            out.argument(keys.tokenSetIndex)
         }
         guard case .integer(let requests) = replies[0] else { throw unexpected(operation, replies[0]) }
         guard case .integer(let accesses) = replies[1] else { throw unexpected(operation, replies[1]) }
-        return TokenCounts(requestTokens: Int(requests), accessTokens: Int(accesses))
+        guard case .integer(let tokenSets) = replies[2] else { throw unexpected(operation, replies[2]) }
+        return TokenCounts(requestTokens: Int(requests), accessTokens: Int(accesses), tokenSets: Int(tokenSets))
     }
 
     /// Removes request tokens whose expiry score has passed, 500 per script call, and the
@@ -58,7 +63,7 @@ extension RedisTokenStore {
     /// Reads the per-provider counters kept with the writes (`HGETALL` of one small hash).
     /// On a store written by schema 1, which has no counters, builds them first, in short
     /// steps that leave the server responsive (once per store; concurrent callers share
-    /// the work), then records schema 2.
+    /// the work), then records the current schema version.
     ///
     /// - Throws: `TokenStoreError`: `corruptedRecord` when a counter is not a count of a
     ///   provider this driver wrote.
@@ -93,7 +98,7 @@ extension RedisTokenStore {
             }
             let version = try schemaVersion(from: results[0], operation: operation)
             guard case .integer(let rebuilding) = results[1] else { throw unexpected(operation, results[1]) }
-            if version >= Self.schemaVersion, rebuilding == 0 {
+            if version >= Self.countersSchemaVersion, rebuilding == 0 {
                 return try decodeCounts(results[2], operation: operation)
             }
             try await rebuildCounts(step: max(1, rebuildStep), operation: operation)
@@ -110,7 +115,10 @@ extension RedisTokenStore {
             let reply = try await evalScript(
                 Self.rebuildCountsScript, operation: operation, record: String(decoding: keys.accessCounts, as: UTF8.self),
                 keys: [keys.accessIndex, keys.accessCounts, keys.accessCountCursor, keys.schema],
-                arguments: [Array(String(step).utf8), Array(String(Self.schemaVersion).utf8)])
+                arguments: [
+                    Array(String(step).utf8), Array(String(Self.countersSchemaVersion).utf8),
+                    Array(String(Self.schemaVersion).utf8),
+                ])
             guard case .integer(let done) = reply else { throw unexpected(operation, reply) }
             if done == 1 { return }
         }

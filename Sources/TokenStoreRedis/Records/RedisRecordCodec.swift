@@ -333,6 +333,126 @@ package enum RedisRecordCodec {
     }
 }
 
+extension RedisRecordCodec {
+    // MARK: Token sets
+
+    /// The hash fields of a token set. The scripts spell them through these constants
+    /// (``RedisScripts``), so the names live only here.
+    package enum TokenSetField {
+        static let provider = "provider"
+        static let userID = "user_id"
+        static let accessToken = "access_token"
+        static let tokenType = "token_type"
+        static let expiresAt = "expires_at"
+        static let refreshToken = "refresh_token"
+        static let scope = "scope"
+        static let idToken = "id_token"
+        static let screenName = "screen_name"
+        static let invalidatedAt = "invalidated_at"
+        /// Decided by the scripts: kept from the stored hash on every replacement.
+        static let createdAt = "created_at"
+        static let updatedAt = "updated_at"
+        /// Assigned by the scripts: 1 for a new hash, one more on every write.
+        static let version = "version"
+        /// The refresh lease: its owner and its expiry (ms by the store's clock). Not part
+        /// of the token set; a save keeps them, a compare-and-set or a delete removes them.
+        static let leaseOwner = "lease_owner"
+        static let leaseExpiresAt = "lease_expires_at"
+        /// Metadata entries are fields named `m:<name>`.
+        static let metadataPrefix = "m:"
+    }
+
+    /// How many field/value arguments ``writeTokenSetFields(of:to:)`` writes.
+    static func tokenSetFieldArgumentCount(_ tokenSet: OAuth2TokenSet) -> Int {
+        var fields = 5 + tokenSet.metadata.count
+        if tokenSet.expiresAt != nil { fields += 1 }
+        if tokenSet.refreshToken != nil { fields += 1 }
+        if tokenSet.scope != nil { fields += 1 }
+        if tokenSet.idToken != nil { fields += 1 }
+        if tokenSet.screenName != nil { fields += 1 }
+        if tokenSet.invalidatedAt != nil { fields += 1 }
+        return 2 * fields
+    }
+
+    /// Every field of `tokenSet` as field/value arguments, except `created_at` and
+    /// `version`, which the scripts decide: the required fields, then the optional ones it
+    /// has, then each metadata entry in name order.
+    static func writeTokenSetFields(of tokenSet: OAuth2TokenSet, to out: inout RESPWriter) {
+        typealias F = TokenSetField
+        func field(_ name: String, _ value: String) {
+            out.argument(name)
+            out.argument(value)
+        }
+        func date(_ name: String, _ value: Date) {
+            out.argument(name)
+            out.argument(TokenTimestamp.milliseconds(value))
+        }
+        field(F.provider, tokenSet.provider)
+        field(F.userID, tokenSet.userID)
+        field(F.accessToken, tokenSet.accessToken)
+        field(F.tokenType, tokenSet.tokenType)
+        date(F.updatedAt, tokenSet.updatedAt)
+        if let value = tokenSet.expiresAt { date(F.expiresAt, value) }
+        if let value = tokenSet.refreshToken { field(F.refreshToken, value) }
+        if let value = tokenSet.scope { field(F.scope, value) }
+        if let value = tokenSet.idToken { field(F.idToken, value) }
+        if let value = tokenSet.screenName { field(F.screenName, value) }
+        if let value = tokenSet.invalidatedAt { date(F.invalidatedAt, value) }
+        for (name, value) in tokenSet.metadata.sorted(by: { $0.key < $1.key }) { field(F.metadataPrefix + name, value) }
+    }
+
+    /// Decodes an `HGETALL` reply of a token set's hash; `nil` when the hash does not exist
+    /// (empty reply). With `key`, the hash must name that provider and user id: a hash
+    /// copied or renamed to another key is refused. The lease fields are not part of the
+    /// token set and are skipped; unknown fields (a newer writer's) are ignored but must
+    /// be text.
+    package static func decodeTokenSet(_ reply: RedisReply, expecting key: AccessTokenKey? = nil) throws(DecodeFailure) -> OAuth2TokenSet? {
+        typealias F = TokenSetField
+        guard case .array(let items) = reply else { throw DecodeFailure(reason: "not a hash") }
+        if items.isEmpty { return nil }
+        guard items.count % 2 == 0 else { throw DecodeFailure(reason: "odd field count") }
+        var fields: [String: String] = [:]
+        var metadata: [String: String] = [:]
+        var index = 0
+        while index < items.count {
+            guard case .bulk(let nameBytes) = items[index], case .bulk(let valueBytes) = items[index + 1],
+                let name = String(validating: nameBytes, as: UTF8.self), let value = String(validating: valueBytes, as: UTF8.self)
+            else { throw DecodeFailure(reason: "a field is not UTF-8") }
+            index += 2
+            if name.hasPrefix(F.metadataPrefix) {
+                metadata[String(name.dropFirst(F.metadataPrefix.count))] = value
+            } else {
+                fields[name] = value
+            }
+        }
+        func milliseconds(_ name: String) throws(DecodeFailure) -> Date? {
+            guard let text = fields[name] else { return nil }
+            guard let value = Int64(text) else { throw DecodeFailure(reason: "\(name) is not a number") }
+            return try storedDate(value, field: name)
+        }
+        guard let provider = fields[F.provider], let userID = fields[F.userID], let accessToken = fields[F.accessToken],
+            let tokenType = fields[F.tokenType], let version = fields[F.version].flatMap({ Int64($0) }), version >= 1,
+            let createdAt = try milliseconds(F.createdAt), let updatedAt = try milliseconds(F.updatedAt)
+        else { throw DecodeFailure(reason: "a required field is missing or malformed") }
+        if let key, key.provider != provider || key.userID != userID {
+            throw DecodeFailure(reason: "the hash names another provider/user id than its key (copied or renamed by hand?)")
+        }
+        return OAuth2TokenSet(
+            provider: provider, userID: userID, accessToken: accessToken, tokenType: tokenType,
+            expiresAt: try milliseconds(F.expiresAt), refreshToken: fields[F.refreshToken], scope: fields[F.scope],
+            idToken: fields[F.idToken], screenName: fields[F.screenName], metadata: metadata,
+            createdAt: createdAt, updatedAt: updatedAt, invalidatedAt: try milliseconds(F.invalidatedAt), version: version)
+    }
+
+    /// The stored `created_at` a compare-and-set script returns, as a date.
+    static func decodeCreatedAt(_ bytes: [UInt8]) throws(DecodeFailure) -> Date {
+        guard let value = Int64(String(decoding: bytes, as: UTF8.self)) else {
+            throw DecodeFailure(reason: "\(TokenSetField.createdAt) is not a number")
+        }
+        return try storedDate(value, field: TokenSetField.createdAt)
+    }
+}
+
 /// What an `HGETALL` of an access token's hash held.
 enum AccessTokenRead: Sendable {
     case found(AccessToken)

@@ -4,7 +4,8 @@ import TokenStoreKit
 /// operation touches (a record and its indexes) hashes to one slot.
 ///
 /// ```
-/// {prefix}:schema          string  schema version ("2"; "1" before per-provider counters)
+/// {prefix}:schema          string  schema version ("3"; "2" before token sets, "1" before
+///                                  per-provider counters)
 /// {prefix}:rt:<token>      string  a request token record, expired by the server (PX)
 /// {prefix}:idx:rt:expiry   zset    score = expiresAt (ms), member = token: count, purge
 /// {prefix}:idx:rt:lex      zset    score 0, member = token: keyset listing (ZRANGEBYLEX)
@@ -12,17 +13,22 @@ import TokenStoreKit
 /// {prefix}:idx:at          zset    score 0, member = <member>: count, keyset listing
 /// {prefix}:idx:at:count    hash    field = <member>'s provider part, value = its members
 /// {prefix}:idx:at:count:cursor  string  while counters are rebuilt: counted up to here
+/// {prefix}:ts:<member>     hash    an OAuth 2.0 token set's fields, its version and its
+///                                  refresh lease (owner, expiry ms)
+/// {prefix}:idx:ts          zset    score 0, member = <member>: count, keyset listing
 /// ```
 ///
 /// The counters change in the same script as the index (a member added or removed), so
 /// they always equal the index's members per provider. A store written by schema 1 has no
 /// counters: the first count builds them in steps (``RedisScripts/rebuildCounts``), then
-/// writes schema 2.
+/// writes the current schema version. Token sets added only keys, so a store at 2 is
+/// raised to 3 when opened (``RedisScripts/raiseSchema``), nothing else written.
 ///
 /// `<member>` is the provider with each NUL byte written as NUL 0xFF, then a NUL, then the
 /// user id. UTF-8 never contains 0xFF, so the encoding is unambiguous and byte order of
 /// members equals ``AccessTokenKey`` order. Records live under `rt:`/`at:` and indexes
-/// under `idx:`, so no token or user id can name an index key.
+/// under `idx:`, so no token or user id can name an index key. A token set's hash lives
+/// under `ts:`, apart from the access token under the same key.
 package struct RedisKeyLayout: Sendable {
     package let schema: [UInt8]
     package let requestTokenPrefix: [UInt8]
@@ -32,6 +38,8 @@ package struct RedisKeyLayout: Sendable {
     package let accessIndex: [UInt8]
     package let accessCounts: [UInt8]
     package let accessCountCursor: [UInt8]
+    package let tokenSetPrefix: [UInt8]
+    package let tokenSetIndex: [UInt8]
 
     package init(prefix: String) {
         let tag = Array("{\(prefix)}:".utf8)
@@ -43,16 +51,20 @@ package struct RedisKeyLayout: Sendable {
         accessIndex = tag + Array("idx:at".utf8)
         accessCounts = tag + Array("idx:at:count".utf8)
         accessCountCursor = tag + Array("idx:at:count:cursor".utf8)
+        tokenSetPrefix = tag + Array("ts:".utf8)
+        tokenSetIndex = tag + Array("idx:ts".utf8)
     }
 
     /// Every fixed key, for tests and cleanup.
     package var fixedKeys: [[UInt8]] {
-        [schema, requestExpiryIndex, requestLexIndex, accessIndex, accessCounts, accessCountCursor]
+        [schema, requestExpiryIndex, requestLexIndex, accessIndex, accessCounts, accessCountCursor, tokenSetIndex]
     }
 
     package func requestTokenKey(_ token: String) -> [UInt8] { requestTokenPrefix + Array(token.utf8) }
 
     package func accessTokenKey(member: [UInt8]) -> [UInt8] { accessTokenPrefix + member }
+
+    package func tokenSetKey(member: [UInt8]) -> [UInt8] { tokenSetPrefix + member }
 
     /// The index member of `key`, ordered like ``AccessTokenKey``.
     package static func member(of key: AccessTokenKey) -> [UInt8] {
@@ -116,6 +128,15 @@ package struct RedisKeyLayout: Sendable {
     /// Writes the access-token hash key of `key` as one argument, built in place.
     func writeAccessTokenKey(_ key: AccessTokenKey, to out: inout RESPWriter) {
         let prefix = accessTokenPrefix
+        out.argument(length: prefix.count + Self.memberLength(of: key)) { bytes in
+            bytes.append(contentsOf: prefix)
+            Self.appendMember(of: key, to: &bytes)
+        }
+    }
+
+    /// Writes the token-set hash key of `key` as one argument, built in place.
+    func writeTokenSetKey(_ key: AccessTokenKey, to out: inout RESPWriter) {
+        let prefix = tokenSetPrefix
         out.argument(length: prefix.count + Self.memberLength(of: key)) { bytes in
             bytes.append(contentsOf: prefix)
             Self.appendMember(of: key, to: &bytes)

@@ -116,6 +116,7 @@ enum RedisScripts {
 
     /// One step of building the per-provider counters of a store written without them
     /// (schema 1). KEYS: index, counters, cursor, schema. ARGV: members per step, the
+    /// schema version that has counters (a store at it or above needs no rebuild), the
     /// schema version to write when done. The first step clears the counters and starts at
     /// the first member; each step counts the next members after the cursor (the provider
     /// part of a member: up to its first NUL not followed by 0xFF) and moves the cursor;
@@ -149,7 +150,7 @@ enum RedisScripts {
         end
         if #members < step then
           redis.call('DEL', KEYS[3])
-          redis.call('SET', KEYS[4], ARGV[2])
+          redis.call('SET', KEYS[4], ARGV[3])
           return 1
         end
         redis.call('SET', KEYS[3], '(' .. members[#members])
@@ -184,5 +185,8 @@ enum RedisScripts {
         return n
         """
 
-    static let all = [upsert, take, purge, delete, rebuildCounts]
+    static let all = [
+        upsert, take, purge, delete, rebuildCounts,
+        tokenSetSave, tokenSetReplace, acquireRefreshLease, releaseRefreshLease,
+    ]
 }

@@ -5,8 +5,8 @@ import TokenStoreKit
 extension RedisTokenStore {
     /// The checks done once per store, at open, in one round trip: the server's version
     /// (which decides `GETDEL` and the bulk load's `ZMSCORE`), the schema version key
-    /// (written when missing if ``Configuration/createIfMissing``, refused when newer than
-    /// this code) and the scripts, loaded for `EVALSHA`.
+    /// (written when missing if ``Configuration/createIfMissing``, raised in place from 2,
+    /// refused when newer than this code) and the scripts, loaded for `EVALSHA`.
     func prepare() async throws {
         let keys = self.keys
         let create = configuration.createIfMissing
@@ -26,6 +26,16 @@ extension RedisTokenStore {
                 out.argument("EXISTS")
                 out.argument(keys.schema)
             }
+            // A store of schema 2 needs nothing written to hold token sets: the raise is
+            // the whole upgrade. A store at 1 keeps its version until its counters are
+            // built (``countAccessTokensByProvider()``), which then writes the current one.
+            out.command(6)
+            out.argument("EVAL")
+            out.argument(RedisScripts.raiseSchema)
+            out.argument("1")
+            out.argument(keys.schema)
+            out.argument(Self.countersSchemaVersion)
+            out.argument(Self.schemaVersion)
             out.command(2)
             out.argument("GET")
             out.argument(keys.schema)
@@ -41,7 +51,8 @@ extension RedisTokenStore {
         }
         guard case .bulk(let info) = replies[0] else { throw unexpected("open", replies[0]) }
         let version = Self.redisVersion(fromInfo: String(decoding: info, as: UTF8.self))
-        if try schemaVersion(from: replies[2], operation: "open") == 0, !create {
+        guard case .integer(let raised) = replies[2] else { throw unexpected("open", replies[2]) }
+        if try schemaVersion(from: replies[3], operation: "open") == 0, !create {
             throw TokenStoreError(
                 .unavailable, store: displayName, operation: "open",
                 message: "no token store under this prefix and database (the schema version key is missing; "
@@ -49,7 +60,7 @@ extension RedisTokenStore {
                 record: String(decoding: keys.schema, as: UTF8.self))
         }
         var hashes: [String] = []
-        for reply in replies[3...] {
+        for reply in replies[4...] {
             guard case .bulk(let sha) = reply else { throw unexpected("open", reply) }
             hashes.append(String(decoding: sha, as: UTF8.self))
         }
@@ -60,6 +71,11 @@ extension RedisTokenStore {
             $0.hasZMScore = Self.version(version, atLeast: [6, 2])
             $0.scriptHashes = hashes
         }
+        if raised == 1 {
+            logger.notice(
+                "raised the schema version of the store to \(Self.schemaVersion) (token sets); no token was touched",
+                metadata: ["store": "\(displayName)"])
+        }
         logger.debug(
             "redis store opened",
             metadata: ["store": "\(displayName)", "server": "\(version)", "take": "\(hasGetDel ? "GETDEL" : "lua")"])
@@ -67,7 +83,13 @@ extension RedisTokenStore {
 
     /// The schema version this code writes and reads.
     /// 2 added the per-provider access-token counters (built on first count for a store at 1).
-    static let schemaVersion = 2
+    /// 3 added OAuth 2.0 token sets (`ts:` hashes and their index): new keys only, so a
+    /// store at 2 is raised to 3 on open.
+    static let schemaVersion = 3
+
+    /// The first schema version with per-provider counters: a store below it has them
+    /// built on first count.
+    static let countersSchemaVersion = 2
 
     /// The `redis_version` field of an `INFO server` reply ("" when missing).
     static func redisVersion(fromInfo info: String) -> String {

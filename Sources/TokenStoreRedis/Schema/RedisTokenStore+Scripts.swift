@@ -24,6 +24,10 @@ extension RedisTokenStore {
     static let upsertScript = 0
     static let deleteScript = 3
     static let rebuildCountsScript = 4
+    static let tokenSetSaveScript = 5
+    static let tokenSetReplaceScript = 6
+    static let acquireRefreshLeaseScript = 7
+    static let releaseRefreshLeaseScript = 8
 
     /// The first two arguments of a script call: `EVALSHA hash` when `hash` is known, else
     /// `EVAL source`.

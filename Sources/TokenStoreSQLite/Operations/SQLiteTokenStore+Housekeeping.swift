@@ -15,7 +15,7 @@ extension SQLiteTokenStore {
         }
     }
 
-    /// Counts with two index scans: on the connection's thread for large stores.
+    /// Counts with three index scans: on the connection's thread for large stores.
     public func counts() async throws -> TokenCounts {
         try schemaGate.check(store: displayName, operation: "counts")
         let now = nowMilliseconds
@@ -23,9 +23,10 @@ extension SQLiteTokenStore {
             let statement = try connection.statement(.counts)
             defer { connection.finish(statement) }
             connection.bind(statement, 1, now)
-            guard try connection.step(statement) else { return TokenCounts(requestTokens: 0, accessTokens: 0) }
+            guard try connection.step(statement) else { return TokenCounts(requestTokens: 0, accessTokens: 0, tokenSets: 0) }
             return TokenCounts(
-                requestTokens: Int(sqlite3Int(statement, 0)), accessTokens: Int(sqlite3Int(statement, 1)))
+                requestTokens: Int(sqlite3Int(statement, 0)), accessTokens: Int(sqlite3Int(statement, 1)),
+                tokenSets: Int(sqlite3Int(statement, 2)))
         }
     }
 

@@ -135,6 +135,8 @@ final class FakeRedisServer: Sendable {
             let info = "# Server\r\nredis_version:7.0.0\r\n"
             return "$\(info.utf8.count)\r\n\(info)\r\n"
         case "GET": return "$1\r\n1\r\n"
+        // The schema raise at open: nothing raised (the fake's schema key stays "1").
+        case "EVAL": return ":0\r\n"
         case "SCRIPT": return "$40\r\n" + String(repeating: "0", count: 40) + "\r\n"
         default: return "-ERR the fake server does not know this command\r\n"
         }
