@@ -41,6 +41,7 @@ class Run:
         self.profiles = tempfile.mkdtemp(prefix="signin-profiles.")
         # What a page, cookie or header must never show.
         self.verifiers = set()  # OAuth 1.0a verifiers and OAuth 2.0 codes
+        self.codes = set()  # the OAuth 2.0 codes alone, to check some were seen
         self.request_tokens = set()  # OAuth 1.0a request tokens and OAuth 2.0 states
         self.stored = set()  # every token seen in the store (refreshes replace them)
 
@@ -122,6 +123,7 @@ def collect_network(driver):
             query = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
             run.verifiers.update(query.get("oauth_verifier", []))
             run.verifiers.update(query.get("code", []))
+            run.codes.update(query.get("code", []))
             run.request_tokens.update(query.get("oauth_token", []))
             run.request_tokens.update(query.get("denied", []))
             run.request_tokens.update(query.get("state", []))
@@ -424,6 +426,7 @@ def main():
             assert len(secrets) > 1, "no access token in the store to look for"
             never_anywhere = secrets | run.verifiers
             assert run.verifiers, "no verifier was seen to look for"
+            assert run.codes, "no OAuth 2.0 authorization code was seen to look for"
             problems = []
             for url, status, headers in answers:
                 for name, value in headers:
@@ -487,6 +490,24 @@ def main():
                 erin.quit()
                 run.browsers.remove(erin)
             run.step(f"{name}: begun on one app process, completed on another sharing the store", cross)
+
+            def cross_oauth2(name=name, begin=begin, callback=callback):
+                fiona = run.browser("fiona-" + name)
+                fiona.get(begin + "/")
+                wait(fiona, "#sign-in-oauth2").click()
+                wait(fiona, "#allow").click()
+                wait(fiona, "#screen-name", "@" + OAUTH2_USER)
+                landed = urllib.parse.urlparse(fiona.current_url)
+                assert landed.port == urllib.parse.urlparse(callback).port, f"landed on {fiona.current_url}"
+                time.sleep(TOKEN_LIFETIME + 1)  # expired: the first process refreshes through the shared store
+                fiona.get(begin + "/")
+                post(fiona, "refreshed on the other process")
+                fiona.get(callback + "/")
+                post(fiona, "and used on this one")
+                fiona.quit()
+                run.browsers.remove(fiona)
+            run.step(f"{name}: OAuth 2.0 begun on one app process, completed on another, refreshed through the store",
+                     cross_oauth2)
     finally:
         run.close()
     print(f"{run.passed} passed, {run.failed} failed")

@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import OAuth1
+import OAuth1Testing
 import OAuth2Testing
 import Synchronization
 import Testing
@@ -166,5 +168,37 @@ struct OAuth2AuthorizationRoutesTests {
             #expect(response.status == .serviceUnavailable)
             #expect(!String(buffer: response.body).contains("TokenStoreError"))
         }
+    }
+
+    @Test("OAuth 1.0a and OAuth 2.0 routes in one app share the session cookie")
+    func sharedSession() async throws {
+        let oauth1 = try await LocalOAuth1Provider.start(.init(consumers: [SignInFixture.consumer]))
+        let client = OAuth1Client(
+            credentials: ClientCredentials(key: SignInFixture.consumer.key, secret: SignInFixture.consumer.secret),
+            callback: .url(URL(string: "http://127.0.0.1:8080/auth/local/callback")!), endpoints: oauth1.endpoints,
+            timeout: .seconds(20))
+        let flow = AuthorizationFlow(provider: "local", client: client, store: InMemoryTokenStore())
+        do {
+            try await OAuth2SignInFixture.with(addMore: { router in
+                AuthorizationRoutes<BasicRequestContext>(flow: flow) { _, _, _ in .redirect(to: "/home") }
+                    .addRoutes(to: router.group("auth"))
+            }) { fixture, client in
+                let jar = CookieJar()
+                let begun = try await client.execute(uri: "/auth/local", method: .get, headers: jar.headers())
+                jar.store(begun)
+                #expect(begun.status == .found)
+                let session = try #require(jar["tokenstore_session"])
+                let callback = try await fixture.approve(try await fixture.begin(client, jar: jar))
+                #expect(jar["tokenstore_session"] == session)
+                #expect(jar.setCookies.withLock { $0 }.filter { $0.hasPrefix("tokenstore_session=") }.count == 1)
+                let done = try await client.execute(uri: callback, method: .get, headers: jar.headers())
+                #expect(done.status == .seeOther)
+                #expect(fixture.signedIn.withLock { $0.count } == 1)
+            }
+        } catch {
+            await oauth1.stop()
+            throw error
+        }
+        await oauth1.stop()
     }
 }

@@ -31,7 +31,12 @@ final class OAuth2SignInFixture: Sendable {
         self.metrics = metrics
     }
 
-    static func with(_ body: @escaping @Sendable (OAuth2SignInFixture, LoopbackClient) async throws -> Void) async throws {
+    /// Runs `body` against an app with the OAuth 2.0 routes; `addMore` adds other routes to
+    /// the same router (the OAuth 1.0a ones, say).
+    static func with(
+        addMore: @Sendable (Router<BasicRequestContext>) -> Void = { _ in },
+        _ body: @escaping @Sendable (OAuth2SignInFixture, LoopbackClient) async throws -> Void
+    ) async throws {
         let localProvider = try await LocalOAuth2Provider.start(
             LocalOAuth2Provider.Configuration(clients: [
                 .init(id: "hb-app", secret: clientSecret, redirectURIs: [redirectURI.absoluteString])
@@ -52,6 +57,7 @@ final class OAuth2SignInFixture: Sendable {
                 return .redirect(to: "/home", type: .normal)
             }
             routes.addRoutes(to: router.group("auth"))
+            addMore(router)
             try await withLoopbackServer(router: router) { client in try await body(fixture, client) }
         } catch {
             await localProvider.stop()
