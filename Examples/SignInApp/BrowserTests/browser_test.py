@@ -26,6 +26,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 CONSUMER_SECRET = "signin-app-consumer-secret"
+OAUTH2_CLIENT_SECRET = "signin-app-oauth2-client-secret"
+OAUTH2_PROVIDER = "local-oauth2"
+OAUTH2_USER = "oauth2_user"  # the local OAuth 2.0 provider's one account
 WAIT_SECONDS = 60  # a loaded 2-core machine can take a while for a first page
 
 
@@ -37,8 +40,10 @@ class Run:
         self.failed = 0
         self.profiles = tempfile.mkdtemp(prefix="signin-profiles.")
         # What a page, cookie or header must never show.
-        self.verifiers = set()
-        self.request_tokens = set()
+        self.verifiers = set()  # OAuth 1.0a verifiers and OAuth 2.0 codes
+        self.codes = set()  # the OAuth 2.0 codes alone, to check some were seen
+        self.request_tokens = set()  # OAuth 1.0a request tokens and OAuth 2.0 states
+        self.stored = set()  # every token seen in the store (refreshes replace them)
 
     def browser(self, name):
         options = Options()
@@ -117,8 +122,11 @@ def collect_network(driver):
             url = params.get("request", {}).get("url", "")
             query = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
             run.verifiers.update(query.get("oauth_verifier", []))
+            run.verifiers.update(query.get("code", []))
+            run.codes.update(query.get("code", []))
             run.request_tokens.update(query.get("oauth_token", []))
             run.request_tokens.update(query.get("denied", []))
+            run.request_tokens.update(query.get("state", []))
 
 
 def allow_as(driver, screen_name):
@@ -201,22 +209,55 @@ def http_flow(app, screen_name):
 
 
 def stored_secrets(db):
-    """Every access token and secret in the app's SQLite store."""
+    """Every access token and secret, and every OAuth 2.0 access and refresh token, in the
+    app's SQLite store now, added to run.stored (a refresh replaces the stored ones)."""
     connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         rows = connection.execute("SELECT token, secret FROM access_tokens").fetchall()
+        rows += connection.execute("SELECT access_token, refresh_token FROM token_sets").fetchall()
     finally:
         connection.close()
-    return {value for row in rows for value in row if value}
+    run.stored.update(value for row in rows for value in row if value)
+    return set(run.stored)
 
 
-def metric(app, outcome):
+def stored_token_set(db, user_id):
+    """(access token, version) of the OAuth 2.0 token set stored for user_id, or None."""
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return connection.execute("SELECT access_token, version FROM token_sets WHERE provider = ? AND user_id = ?",
+                                  (OAUTH2_PROVIDER, user_id)).fetchone()
+    finally:
+        connection.close()
+
+
+def metric(app, outcome, provider="local", name="tokenstore_sign_ins_total"):
     with urllib.request.urlopen(app + "/metrics", timeout=WAIT_SECONDS) as answer:
         text = answer.read().decode()
     for line in text.splitlines():
-        if line.startswith("tokenstore_sign_ins_total{") and f'outcome="{outcome}"' in line:
+        if line.startswith(name + "{") and f'outcome="{outcome}"' in line and f'provider="{provider}"' in line:
             return float(line.rsplit(" ", 1)[1]), text
     return 0.0, text
+
+
+def sign_in_oauth2(driver, app):
+    """Clicks "Sign in with OAuth 2.0", Allow at the provider, and returns at the app's home page."""
+    driver.get(app + "/")
+    wait(driver, "#sign-in-oauth2").click()
+    wait(driver, "#allow").click()
+    wait(driver, "#screen-name", "@" + OAUTH2_USER)
+    wait(driver, "#signed-in-with", "OAuth 2.0")
+    collect_network(driver)
+
+
+def post(driver, text):
+    wait(driver, "#status").send_keys(text)
+    driver.find_element(By.ID, "post").click()
+    shown = wait(driver, "#posted-text").text
+    assert shown == text, f"posted {shown!r}, expected {text!r}"
+
+
+TOKEN_LIFETIME = 3
 
 
 def main():
@@ -225,9 +266,13 @@ def main():
     parser.add_argument("--app", required=True, help="the SQLite app's root URL")
     parser.add_argument("--db", required=True, help="the SQLite app's database file")
     parser.add_argument("--artifacts", required=True)
+    parser.add_argument("--oauth2-token-lifetime", type=int, default=3,
+                        help="the app's --oauth2-token-lifetime: the OAuth 2.0 access tokens' lifetime in seconds")
     parser.add_argument("--cross", nargs=3, action="append", default=[], metavar=("NAME", "BEGIN_URL", "CALLBACK_URL"),
                         help="two app processes sharing a store: sign in at the first, land on the second")
     args = parser.parse_args()
+    global TOKEN_LIFETIME
+    TOKEN_LIFETIME = args.oauth2_token_lifetime
     app = args.app.rstrip("/")
     run = Run(args.artifacts)
     expected_ok = 0
@@ -317,6 +362,58 @@ def main():
             wait(alice, "#signed-out")
         run.step("alice signs out and stays signed out on reload", signs_out)
 
+        def oauth2_signs_in():
+            sign_in_oauth2(olivia, app)
+            stored_secrets(args.db)
+        olivia = run.browser("olivia")
+        if run.step("OAuth 2.0: profile olivia signs in (Allow) and sees her screen name", oauth2_signs_in):
+            oauth2_ok = 1
+        else:
+            oauth2_ok = 0
+
+        def oauth2_posts():
+            post(olivia, f"hello over OAuth 2.0 {time.time_ns()} & <friends>")
+            wait(olivia, "#posted", "@" + OAUTH2_USER)
+            olivia.get(app + "/")
+            olivia.refresh()
+            wait(olivia, "#screen-name", "@" + OAUTH2_USER)
+        run.step("OAuth 2.0: olivia posts a status with a Bearer token, reloads: still signed in", oauth2_posts)
+
+        def oauth2_refreshes():
+            user_id = olivia.find_element(By.ID, "user-id").text
+            before = stored_token_set(args.db, user_id)
+            assert before, "no token set stored for olivia"
+            refreshed, _ = metric(app, "refreshed", OAUTH2_PROVIDER, "tokenstore_oauth2_refreshes_total")
+            time.sleep(TOKEN_LIFETIME + 1)  # past the access token's lifetime
+            post(olivia, "after the access token expired")
+            after = stored_token_set(args.db, user_id)
+            assert after[0] != before[0], "the stored access token was not replaced"
+            assert after[1] > before[1], f"token set version {before[1]} -> {after[1]}"
+            now, _ = metric(app, "refreshed", OAUTH2_PROVIDER, "tokenstore_oauth2_refreshes_total")
+            assert now > refreshed, f"tokenstore_oauth2_refreshes_total refreshed {refreshed} -> {now}"
+            stored_secrets(args.db)
+            olivia.get(app + "/")
+            wait(olivia, "#screen-name", "@" + OAUTH2_USER)
+        run.step("OAuth 2.0: past the access token's lifetime a post refreshes it through the store", oauth2_refreshes)
+
+        def oauth2_signs_out():
+            wait(olivia, "#sign-out").click()
+            wait(olivia, "#signed-out")
+            olivia.refresh()
+            wait(olivia, "#signed-out")
+            collect_network(olivia)
+        run.step("OAuth 2.0: olivia signs out and stays signed out on reload", oauth2_signs_out)
+
+        def oauth2_deny():
+            dave = run.browser("dave")
+            dave.get(app + "/")
+            wait(dave, "#sign-in-oauth2").click()
+            wait(dave, "#deny").click()
+            wait(dave, "#notice", "declined")
+            wait(dave, "#signed-out")
+            collect_network(dave)
+        run.step("OAuth 2.0: Deny at the provider: back at the app with a clear message, not signed in", oauth2_deny)
+
         answers = []
 
         def plain_http():
@@ -325,10 +422,11 @@ def main():
             expected_ok += 1
 
         def no_leaks():
-            secrets = stored_secrets(args.db) | {CONSUMER_SECRET}
+            secrets = stored_secrets(args.db) | {CONSUMER_SECRET, OAUTH2_CLIENT_SECRET}
             assert len(secrets) > 1, "no access token in the store to look for"
             never_anywhere = secrets | run.verifiers
             assert run.verifiers, "no verifier was seen to look for"
+            assert run.codes, "no OAuth 2.0 authorization code was seen to look for"
             problems = []
             for url, status, headers in answers:
                 for name, value in headers:
@@ -370,6 +468,10 @@ def main():
             denied, _ = metric(app, "denied")
             assert denied == 1, f"denied = {denied}"
             assert "tokenstore_operation_duration_seconds" in text, "the store's timers are missing"
+            ok, _ = metric(app, "ok", OAUTH2_PROVIDER)
+            assert ok == oauth2_ok, f"OAuth 2.0 sign-ins ok = {ok}, expected {oauth2_ok}"
+            denied, _ = metric(app, "denied", OAUTH2_PROVIDER)
+            assert denied == 1, f"OAuth 2.0 denied = {denied}"
         run.step("/metrics counts the sign-ins (tokenstore_sign_ins_total) and the store's operations", metrics)
 
         for name, begin, callback in args.cross:
@@ -388,6 +490,24 @@ def main():
                 erin.quit()
                 run.browsers.remove(erin)
             run.step(f"{name}: begun on one app process, completed on another sharing the store", cross)
+
+            def cross_oauth2(name=name, begin=begin, callback=callback):
+                fiona = run.browser("fiona-" + name)
+                fiona.get(begin + "/")
+                wait(fiona, "#sign-in-oauth2").click()
+                wait(fiona, "#allow").click()
+                wait(fiona, "#screen-name", "@" + OAUTH2_USER)
+                landed = urllib.parse.urlparse(fiona.current_url)
+                assert landed.port == urllib.parse.urlparse(callback).port, f"landed on {fiona.current_url}"
+                time.sleep(TOKEN_LIFETIME + 1)  # expired: the first process refreshes through the shared store
+                fiona.get(begin + "/")
+                post(fiona, "refreshed on the other process")
+                fiona.get(callback + "/")
+                post(fiona, "and used on this one")
+                fiona.quit()
+                run.browsers.remove(fiona)
+            run.step(f"{name}: OAuth 2.0 begun on one app process, completed on another, refreshed through the store",
+                     cross_oauth2)
     finally:
         run.close()
     print(f"{run.passed} passed, {run.failed} failed")

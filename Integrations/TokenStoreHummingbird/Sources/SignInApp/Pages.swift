@@ -17,13 +17,17 @@ enum Pages {
             body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
     }
 
-    static func home(screenName: String?, userID: String?, notice: String?) -> Response {
+    static func home(
+        user: (screenName: String, userID: String, protocolName: String)?, notice: String?, oauth1Path: String,
+        oauth2Path: String
+    ) -> Response {
         var body = ""
         if let notice { body += #"<p id="notice">\#(escaped(notice))</p>"# + "\n" }
-        if let screenName, let userID {
+        if let user {
             body += """
-                <p>Signed in as <strong id="screen-name">@\(escaped(screenName))</strong> \
-                (user id <span id="user-id">\(escaped(userID))</span>).</p>
+                <p>Signed in as <strong id="screen-name">@\(escaped(user.screenName))</strong> \
+                (user id <span id="user-id">\(escaped(user.userID))</span>, \
+                with <span id="signed-in-with">\(escaped(user.protocolName))</span>).</p>
                 <form id="status-form" method="post" action="/status">
                 <input id="status" name="status" maxlength="280" placeholder="What is happening?">
                 <button id="post" type="submit">Post</button>
@@ -31,7 +35,11 @@ enum Pages {
                 <form id="sign-out-form" method="post" action="/signout"><button id="sign-out" type="submit">Sign out</button></form>
                 """
         } else {
-            body += #"<p id="signed-out">Not signed in.</p><p><a id="sign-in" href="/auth/local">Sign in with the local provider</a></p>"#
+            body += """
+                <p id="signed-out">Not signed in.</p>
+                <p><a id="sign-in" href="\(escaped(oauth1Path))">Sign in with the local provider</a></p>
+                <p><a id="sign-in-oauth2" href="\(escaped(oauth2Path))">Sign in with OAuth 2.0</a></p>
+                """
         }
         return html("Sign-in example", body)
     }

@@ -33,6 +33,9 @@ import TokenStoreKit
 ///   expired, used or foreign callback is 400 with a "start again" link; "Deny" at the
 ///   provider redirects to ``Configuration/appPath`` with `sign_in=denied`; a provider that
 ///   does not answer properly is 502; a store that does not is 503.
+///
+/// ``OAuth2AuthorizationRoutes`` are the OAuth 2.0 counterpart, with the same session,
+/// configuration, pages and metrics.
 public struct AuthorizationRoutes<Context: RequestContext>: Sendable {
     /// Where the app's browser session id comes from.
     public enum Session: Sendable {

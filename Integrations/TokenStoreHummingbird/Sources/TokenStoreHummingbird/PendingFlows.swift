@@ -12,7 +12,9 @@ import OAuth1
 /// decides, so a forged cookie gains nothing.
 ///
 /// An entry is HMAC-SHA256(key: session id, oauth_token), truncated to 128 bits: no token
-/// is in the cookie, and an entry means nothing to another session.
+/// is in the cookie, and an entry means nothing to another session. OAuth 2.0 flows are
+/// named by their `state` the same way (`complete` takes the pending authorization first
+/// there too).
 struct PendingFlows: Equatable {
     private(set) var marks: [String]
 

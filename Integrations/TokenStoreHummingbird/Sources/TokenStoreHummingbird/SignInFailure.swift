@@ -1,4 +1,5 @@
 import OAuth1
+import OAuth2
 import TokenStoreFlow
 import TokenStoreKit
 
@@ -37,6 +38,22 @@ enum SignInFailure: Equatable {
                 let refused = (error.httpStatus ?? 500) < 500
                 self = atCallback && refused ? .startAgain : .providerUnavailable
             case .transportFailure, .timedOut, .malformedResponse, .callbackNotConfirmed: self = .providerUnavailable
+            default: self = .internalError
+            }
+        case let error as OAuth2Error:
+            switch error.code {
+            case .accessDenied: self = .denied
+            // A code that expired, was used or does not match the verifier (invalid_grant),
+            // a crossed or forged callback: this authorization is over, a new one can work.
+            case .invalidGrant, .stateMismatch, .issuerMismatch, .invalidCallback: self = .startAgain
+            case .providerRejected:
+                let refused = (error.httpStatus ?? 500) < 500
+                self = atCallback && refused ? .startAgain : .providerUnavailable
+            case .serverError, .temporarilyUnavailable, .transportFailure, .timedOut, .malformedResponse,
+                .unexpectedTokenType:
+                self = .providerUnavailable
+            // invalid_client, unauthorized_client, invalid_scope...: the app's registration
+            // or configuration, which the user cannot fix by starting again.
             default: self = .internalError
             }
         case is TokenStoreError: self = .storeUnavailable
