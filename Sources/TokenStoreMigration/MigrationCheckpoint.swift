@@ -139,7 +139,7 @@ public struct MigrationCheckpoint: Codable, Sendable, Hashable {
         if destination != expected.destination {
             lines.append("destination \(destination), not \(expected.destination)")
         }
-        if only != expected.only { lines.append("--only \(only ?? "(both kinds)"), not \(expected.only ?? "(both kinds)")") }
+        if only != expected.only { lines.append("--only \(only ?? "(every kind)"), not \(expected.only ?? "(every kind)")") }
         if secrets != expected.secrets { lines.append("secrets \(secrets), not \(expected.secrets)") }
         return lines
     }

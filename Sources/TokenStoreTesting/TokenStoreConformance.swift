@@ -161,6 +161,8 @@ extension TokenStoreConformance {
         ConformanceCase(name: "accessTokenListingPages", body: ListingCases.pages),
         ConformanceCase(name: "accessTokenListingUnderInserts", body: ListingCases.underInserts),
         ConformanceCase(name: "listingInvalidLimit", body: ListingCases.invalidLimit),
+        ConformanceCase(name: "pendingAuthorizationTakeOnce", body: PendingAuthorizationCases.takeOnce),
+        ConformanceCase(name: "pendingAuthorizationLifecycle", body: PendingAuthorizationCases.lifecycle),
         ConformanceCase(name: "tokenSetRoundTrip", body: TokenSetCases.roundTrip),
         ConformanceCase(name: "tokenSetUpsert", body: TokenSetCases.upsert),
         ConformanceCase(name: "tokenSetGetDelete", body: TokenSetCases.getDelete),
