@@ -15,26 +15,7 @@ extension FileTokenStore {
     /// Reads the access token at `path`; `nil` when absent or when the file holds
     /// another key (a hashed name shared by two keys).
     func readAccess(_ path: String, key: AccessTokenKey?, operation: String) throws -> AccessToken? {
-        let bytes: [UInt8]
-        do {
-            guard let read = try FileSystem.readFile(path) else { return nil }
-            bytes = read
-        } catch let failure {
-            throw self.error(failure, operation)
-        }
-        let token: AccessToken
-        do throws(FileRecord.Problem) {
-            token = try FileRecord.decodeAccessToken(bytes)
-        } catch {
-            throw corrupted(path, operation, error.reason)
-        }
-        if let key, token.key != key {
-            if case .named = FileRecordNames.parseAccess((path as NSString).lastPathComponent) {
-                throw corrupted(path, operation)
-            }
-            return nil
-        }
-        return token
+        try readKeyed(path, key: key, operation: operation, decode: FileRecord.decodeAccessToken, key: { $0.key })
     }
 
     public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {

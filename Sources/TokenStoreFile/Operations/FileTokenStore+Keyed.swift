@@ -2,8 +2,36 @@ import Foundation
 import TokenStoreKit
 
 // Access tokens and token sets are both one record file per key, named alike in their own
-// directory: one keyed delete and one keyset page reader serve both.
+// directory: one keyed read, one keyed delete and one keyset page reader serve both.
 extension FileTokenStore {
+    /// Reads the record at `path` with `decode`; `nil` when absent or when the file holds
+    /// another key (a hashed name shared by two keys), `recordKey` telling a record's key.
+    func readKeyed<Record>(
+        _ path: String, key: AccessTokenKey?, operation: String,
+        decode: ([UInt8]) throws(FileRecord.Problem) -> Record, key recordKey: (Record) -> AccessTokenKey
+    ) throws -> Record? {
+        let bytes: [UInt8]
+        do {
+            guard let read = try FileSystem.readFile(path) else { return nil }
+            bytes = read
+        } catch let failure {
+            throw self.error(failure, operation)
+        }
+        let record: Record
+        do throws(FileRecord.Problem) {
+            record = try decode(bytes)
+        } catch {
+            throw corrupted(path, operation, error.reason)
+        }
+        if let key, recordKey(record) != key {
+            if case .named = FileRecordNames.parseAccess((path as NSString).lastPathComponent) {
+                throw corrupted(path, operation)
+            }
+            return nil
+        }
+        return record
+    }
+
     /// Removes the record at `path` under the store's lock; a hashed name is removed only
     /// when `read` finds `key` in it (two keys can share a hashed name).
     func deleteKeyed<Record>(

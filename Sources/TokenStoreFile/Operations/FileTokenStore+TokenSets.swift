@@ -15,26 +15,7 @@ extension FileTokenStore {
     /// Reads the token set (and its lease) at `path`; `nil` when absent or when the file
     /// holds another key (a hashed name shared by two keys).
     func readTokenSet(_ path: String, key: AccessTokenKey?, operation: String) throws -> StoredTokenSet? {
-        let bytes: [UInt8]
-        do {
-            guard let read = try FileSystem.readFile(path) else { return nil }
-            bytes = read
-        } catch let failure {
-            throw self.error(failure, operation)
-        }
-        let stored: StoredTokenSet
-        do throws(FileRecord.Problem) {
-            stored = try FileRecord.decodeTokenSet(bytes)
-        } catch {
-            throw corrupted(path, operation, error.reason)
-        }
-        if let key, stored.tokenSet.key != key {
-            if case .named = FileRecordNames.parseAccess((path as NSString).lastPathComponent) {
-                throw corrupted(path, operation)
-            }
-            return nil
-        }
-        return stored
+        try readKeyed(path, key: key, operation: operation, decode: FileRecord.decodeTokenSet, key: { $0.tokenSet.key })
     }
 
     public func tokenSet(for key: AccessTokenKey) async throws -> OAuth2TokenSet? {
