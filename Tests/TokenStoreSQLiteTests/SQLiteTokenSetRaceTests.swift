@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenStoreKit
 import TokenStoreSQLite
+import TokenStoreTesting
 
 /// The compare-and-set and the refresh lease raced by several stores over one file: each
 /// store has its own connections, so they contend for SQLite's locks as processes do.
@@ -24,16 +25,7 @@ struct SQLiteTokenSetRaceTests {
         try await withStores { stores in
             for round in 1...5 {
                 let expected = Int64(round)
-                let winners = try await withThrowingTaskGroup(of: String?.self) { group in
-                    for index in 0..<32 {
-                        let store = stores[index % stores.count]
-                        let attempt = OAuth2TokenSet(provider: "p", userID: "raced", accessToken: "r\(round)-\(index)", createdAt: Date())
-                        group.addTask { try await store.replaceTokenSet(attempt, ifVersion: expected)?.accessToken }
-                    }
-                    var winners: [String] = []
-                    for try await winner in group { if let winner { winners.append(winner) } }
-                    return winners
-                }
+                let winners = try await TokenSetRace.compareAndSetAcrossStores(stores, key: Self.key, ifVersion: expected, attempts: 32)
                 #expect(winners.count == 1, "round \(round): \(winners)")
                 let stored = try await stores[round % stores.count].tokenSet(for: Self.key)
                 #expect(stored?.version == expected + 1)
@@ -45,17 +37,7 @@ struct SQLiteTokenSetRaceTests {
     @Test("32 owners asking for the lease from 4 stores: exactly one holds it")
     func lease() async throws {
         try await withStores { stores in
-            let holders = try await withThrowingTaskGroup(of: String?.self) { group in
-                for index in 0..<32 {
-                    let store = stores[index % stores.count]
-                    group.addTask {
-                        try await store.acquireRefreshLease(for: Self.key, owner: "o\(index)", duration: .seconds(30)) ? "o\(index)" : nil
-                    }
-                }
-                var holders: [String] = []
-                for try await holder in group { if let holder { holders.append(holder) } }
-                return holders
-            }
+            let holders = try await TokenSetRace.acquireLeaseAcrossStores(stores, key: Self.key, attempts: 32, duration: .seconds(30))
             #expect(holders.count == 1, "\(holders)")
             let holder = try #require(holders.first)
             for store in stores {

@@ -15,26 +15,7 @@ extension FileTokenStore {
     /// Reads the token set (and its lease) at `path`; `nil` when absent or when the file
     /// holds another key (a hashed name shared by two keys).
     func readTokenSet(_ path: String, key: AccessTokenKey?, operation: String) throws -> StoredTokenSet? {
-        let bytes: [UInt8]
-        do {
-            guard let read = try FileSystem.readFile(path) else { return nil }
-            bytes = read
-        } catch let failure {
-            throw self.error(failure, operation)
-        }
-        let stored: StoredTokenSet
-        do throws(FileRecord.Problem) {
-            stored = try FileRecord.decodeTokenSet(bytes)
-        } catch {
-            throw corrupted(path, operation, error.reason)
-        }
-        if let key, stored.tokenSet.key != key {
-            if case .named = FileRecordNames.parseAccess((path as NSString).lastPathComponent) {
-                throw corrupted(path, operation)
-            }
-            return nil
-        }
-        return stored
+        try readKeyed(path, key: key, operation: operation, decode: FileRecord.decodeTokenSet, key: { $0.tokenSet.key })
     }
 
     public func tokenSet(for key: AccessTokenKey) async throws -> OAuth2TokenSet? {
@@ -51,51 +32,16 @@ extension FileTokenStore {
     /// Removes the record, and with it the lease it holds.
     @discardableResult
     public func deleteTokenSet(for key: AccessTokenKey) async throws -> Bool {
-        let path = tokenSetPath(key)
-        return try await underLock("deleteTokenSet") {
-            if case .hashed = FileRecordNames.parseAccess((path as NSString).lastPathComponent) {
-                guard (try? self.readTokenSet(path, key: key, operation: "deleteTokenSet")) != nil else { return false }
-            }
-            guard try FileSystem.unlinkIfPresent(path) else { return false }
-            try FileSystem.syncDirectory(self.tokenSetDirectory)
-            return true
+        try await deleteKeyed("deleteTokenSet", key: key, path: tokenSetPath(key), directory: tokenSetDirectory) {
+            try self.readTokenSet($0, key: $1, operation: $2)
         }
     }
 
     public func listTokenSets(after cursor: AccessTokenKey?, limit: Int) async throws -> OAuth2TokenSetPage {
-        guard limit >= 1 else {
-            if closed { throw closedError("listTokenSets") }
-            throw TokenStoreError(
-                .invalidArgument, store: displayName, operation: "listTokenSets",
-                message: "limit must be at least 1, got \(limit)")
-        }
-        let limit = min(limit, Self.maxPageSize)
-        return try await onQueue("listTokenSets") {
-            var page = BoundedSmallest<AccessTokenKey, String>(capacity: limit + 1)
-            try FileSystem.forEachEntry(self.tokenSetDirectory) { name in
-                let key: AccessTokenKey
-                switch FileRecordNames.parseAccess(name) {
-                case .other:
-                    return
-                case .named(let provider, let userID):
-                    key = AccessTokenKey(provider: provider, userID: userID ?? "")
-                case .hashed:
-                    guard let stored = self.scanTokenSet(self.tokenSetDirectory + "/" + name, key: nil) else { return }
-                    key = stored.key
-                }
-                if let cursor, !(cursor < key) { return }
-                page.insert(key, name)
-            }
-            // Read only the page's files, after the scan picked them.
-            var tokenSets: [OAuth2TokenSet] = []
-            let count = min(limit, page.keys.count)
-            for index in 0..<count {
-                let path = self.tokenSetDirectory + "/" + page.values[index]
-                if let tokenSet = self.scanTokenSet(path, key: page.keys[index]) { tokenSets.append(tokenSet) }
-            }
-            let next = page.keys.count > limit ? page.keys[limit - 1] : nil
-            return OAuth2TokenSetPage(tokenSets: tokenSets, nextCursor: next)
-        }
+        let page = try await listKeyed(
+            "listTokenSets", directory: tokenSetDirectory, after: cursor, limit: limit,
+            scan: { self.scanTokenSet($0, key: $1) }, key: { $0.key })
+        return OAuth2TokenSetPage(tokenSets: page.records, nextCursor: page.nextCursor)
     }
 
     /// Reads a token set record for a scan; logs and returns `nil` for a damaged one.

@@ -26,22 +26,9 @@ extension PostgresTokenStore {
     }
 
     public func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage {
-        try checkLimit(limit, operation: "listAccessTokens")
-        let rows: LibPQRows
-        if let cursor {
-            rows = try await run(
-                statements.listAccessTokensAfter, [cursor.provider, cursor.userID, String(limit)], operation: "listAccessTokens",
-                idempotent: true)
-        } else {
-            rows = try await run(statements.listAccessTokensFirst, [String(limit)], operation: "listAccessTokens", idempotent: true)
-        }
-        try checkShape(rows, "listAccessTokens", record: "access tokens after \(cursor.map { "\($0)" } ?? "the start")")
-        let tokens = try rows.map { row in
-            guard let token = PostgresRecordCodec.accessToken(row) else {
-                throw corrupted("listAccessTokens", record: "access token \(row.first.flatMap { $0 } ?? "?")/\(row.dropFirst().first.flatMap { $0 } ?? "?")")
-            }
-            return token
-        }
+        let tokens = try await listKeyed(
+            "listAccessTokens", first: statements.listAccessTokensFirst, after: statements.listAccessTokensAfter,
+            cursor: cursor, limit: limit, record: "access token", decode: PostgresRecordCodec.accessToken)
         return AccessTokenPage(tokens: tokens, nextCursor: tokens.count == limit ? tokens.last?.key : nil)
     }
 }

@@ -28,22 +28,9 @@ extension PostgresTokenStore {
     }
 
     public func listTokenSets(after cursor: AccessTokenKey?, limit: Int) async throws -> OAuth2TokenSetPage {
-        try checkLimit(limit, operation: "listTokenSets")
-        let rows: LibPQRows
-        if let cursor {
-            rows = try await run(
-                statements.listTokenSetsAfter, [cursor.provider, cursor.userID, String(limit)], operation: "listTokenSets",
-                idempotent: true)
-        } else {
-            rows = try await run(statements.listTokenSetsFirst, [String(limit)], operation: "listTokenSets", idempotent: true)
-        }
-        try checkShape(rows, "listTokenSets", record: "token sets after \(cursor.map { "\($0)" } ?? "the start")")
-        let tokenSets = try rows.map { row in
-            guard let tokenSet = PostgresRecordCodec.tokenSet(row) else {
-                throw corrupted("listTokenSets", record: "token set \(row.first.flatMap { $0 } ?? "?")/\(row.dropFirst().first.flatMap { $0 } ?? "?")")
-            }
-            return tokenSet
-        }
+        let tokenSets = try await listKeyed(
+            "listTokenSets", first: statements.listTokenSetsFirst, after: statements.listTokenSetsAfter,
+            cursor: cursor, limit: limit, record: "token set", decode: PostgresRecordCodec.tokenSet)
         return OAuth2TokenSetPage(tokenSets: tokenSets, nextCursor: tokenSets.count == limit ? tokenSets.last?.key : nil)
     }
 

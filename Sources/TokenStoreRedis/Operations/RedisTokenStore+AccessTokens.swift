@@ -62,44 +62,12 @@ extension RedisTokenStore {
     /// pipeline.
     public func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage {
         let operation = "listAccessTokens"
-        try checkLimit(limit, operation)
-        let pageSize = min(limit, Self.maxPage)
         let keys = self.keys
-        let start: [UInt8] = cursor.map { [UInt8(ascii: "(")] + RedisKeyLayout.member(of: $0) } ?? [UInt8(ascii: "-")]
-        let reply = try await roundTripCommand(operation) { out in
-            out.command(7)
-            out.argument("ZRANGEBYLEX")
-            out.argument(keys.accessIndex)
-            out.argument(start)
-            out.argument("+")
-            out.argument("LIMIT")
-            out.argument("0")
-            out.argument(pageSize + 1)
-        }
-        let members = try bulkArray(reply, operation: operation)
-        let pageMembers = Array(members.prefix(pageSize))
-        if pageMembers.isEmpty { return AccessTokenPage(tokens: [], nextCursor: nil) }
-        let hashes = try await roundTrip(operation) { out in
-            for member in pageMembers {
-                out.command(2)
-                out.argument("HGETALL")
-                out.argument(keys.accessTokenKey(member: member))
-            }
-        }
-        var tokens: [AccessToken] = []
-        tokens.reserveCapacity(pageMembers.count)
-        for (member, hash) in zip(pageMembers, hashes) {
-            guard let key = RedisKeyLayout.key(ofMember: member) else {
-                throw TokenStoreError(
-                    .corruptedRecord, store: displayName, operation: operation,
-                    message: "an access-token index member is not a provider/user pair written by this driver",
-                    record: "index member of \(member.count) bytes")
-            }
-            // A token deleted between the two round trips is simply not listed.
-            if let token = try decodeAccessToken(hash, operation: operation, key: key) { tokens.append(token) }
-        }
-        let next = members.count > pageSize ? pageMembers.last.flatMap(RedisKeyLayout.key(ofMember:)) : nil
-        return AccessTokenPage(tokens: tokens, nextCursor: next)
+        let page = try await listKeyed(
+            operation, index: keys.accessIndex, after: cursor, limit: limit, member: "an access-token index member",
+            hashKey: { keys.accessTokenKey(member: $0) },
+            decode: { try decodeAccessToken($0, operation: operation, key: $1) })
+        return AccessTokenPage(tokens: page.records, nextCursor: page.nextCursor)
     }
 
     func decodeAccessToken(_ reply: RedisReply, operation: String, key: AccessTokenKey) throws -> AccessToken? {

@@ -85,44 +85,12 @@ extension RedisTokenStore {
     /// pipeline, as ``listAccessTokens(after:limit:)`` does.
     public func listTokenSets(after cursor: AccessTokenKey?, limit: Int) async throws -> OAuth2TokenSetPage {
         let operation = "listTokenSets"
-        try checkLimit(limit, operation)
-        let pageSize = min(limit, Self.maxPage)
         let keys = self.keys
-        let start: [UInt8] = cursor.map { [UInt8(ascii: "(")] + RedisKeyLayout.member(of: $0) } ?? [UInt8(ascii: "-")]
-        let reply = try await roundTripCommand(operation) { out in
-            out.command(7)
-            out.argument("ZRANGEBYLEX")
-            out.argument(keys.tokenSetIndex)
-            out.argument(start)
-            out.argument("+")
-            out.argument("LIMIT")
-            out.argument("0")
-            out.argument(pageSize + 1)
-        }
-        let members = try bulkArray(reply, operation: operation)
-        let pageMembers = Array(members.prefix(pageSize))
-        if pageMembers.isEmpty { return OAuth2TokenSetPage(tokenSets: [], nextCursor: nil) }
-        let hashes = try await roundTrip(operation) { out in
-            for member in pageMembers {
-                out.command(2)
-                out.argument("HGETALL")
-                out.argument(keys.tokenSetKey(member: member))
-            }
-        }
-        var tokenSets: [OAuth2TokenSet] = []
-        tokenSets.reserveCapacity(pageMembers.count)
-        for (member, hash) in zip(pageMembers, hashes) {
-            guard let key = RedisKeyLayout.key(ofMember: member) else {
-                throw TokenStoreError(
-                    .corruptedRecord, store: displayName, operation: operation,
-                    message: "a token-set index member is not a provider/user pair written by this driver",
-                    record: "index member of \(member.count) bytes")
-            }
-            // A token set deleted between the two round trips is simply not listed.
-            if let tokenSet = try decodeTokenSet(hash, operation: operation, key: key) { tokenSets.append(tokenSet) }
-        }
-        let next = members.count > pageSize ? pageMembers.last.flatMap(RedisKeyLayout.key(ofMember:)) : nil
-        return OAuth2TokenSetPage(tokenSets: tokenSets, nextCursor: next)
+        let page = try await listKeyed(
+            operation, index: keys.tokenSetIndex, after: cursor, limit: limit, member: "a token-set index member",
+            hashKey: { keys.tokenSetKey(member: $0) },
+            decode: { try decodeTokenSet($0, operation: operation, key: $1) })
+        return OAuth2TokenSetPage(tokenSets: page.records, nextCursor: page.nextCursor)
     }
 
     /// Compare-and-set in one script call: the version compared, every field but

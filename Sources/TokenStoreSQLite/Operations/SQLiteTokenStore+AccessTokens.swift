@@ -15,33 +15,16 @@ extension SQLiteTokenStore {
     @discardableResult
     public func deleteAccessToken(for key: AccessTokenKey) async throws -> Bool {
         try schemaGate.check(store: displayName, operation: "deleteAccessToken")
-        return try await pool.run("deleteAccessToken", access: .write, inline: inlineWrites) { connection in
-            let statement = try connection.statement(.deleteAccessToken)
-            defer { connection.finish(statement) }
-            try connection.bind(statement, 1, key.provider)
-            try connection.bind(statement, 2, key.userID)
-            while try connection.step(statement) {}
-            return connection.changes > 0
-        }
+        return try await deleteKeyed("deleteAccessToken", .deleteAccessToken, key: key)
     }
 
     public func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage {
         try schemaGate.check(store: displayName, operation: "listAccessTokens")
         guard limit >= 1 else { throw invalidLimit(limit, operation: "listAccessTokens") }
-        return try await pool.run("listAccessTokens", access: .read, inline: limit <= Self.inlineRowLimit) { connection in
-            let statement = try connection.statement(cursor == nil ? .listAccessTokensFirst : .listAccessTokensAfter)
-            defer { connection.finish(statement) }
-            if let cursor {
-                try connection.bind(statement, 1, cursor.provider)
-                try connection.bind(statement, 2, cursor.userID)
-            }
-            connection.bind(statement, 3, Int64(limit))
-            var tokens: [AccessToken] = []
-            while try connection.step(statement) {
-                tokens.append(try connection.accessToken(statement))
-            }
-            return AccessTokenPage(tokens: tokens, nextCursor: tokens.count == limit ? tokens.last?.key : nil)
-        }
+        let tokens = try await listKeyed(
+            "listAccessTokens", first: .listAccessTokensFirst, after: .listAccessTokensAfter, cursor: cursor, limit: limit
+        ) { connection, statement in try connection.accessToken(statement) }
+        return AccessTokenPage(tokens: tokens, nextCursor: tokens.count == limit ? tokens.last?.key : nil)
     }
 }
 

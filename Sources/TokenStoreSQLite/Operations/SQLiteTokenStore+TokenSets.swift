@@ -19,33 +19,16 @@ extension SQLiteTokenStore {
     @discardableResult
     public func deleteTokenSet(for key: AccessTokenKey) async throws -> Bool {
         try schemaGate.check(store: displayName, operation: "deleteTokenSet")
-        return try await pool.run("deleteTokenSet", access: .write, inline: inlineWrites) { connection in
-            let statement = try connection.statement(.deleteTokenSet)
-            defer { connection.finish(statement) }
-            try connection.bind(statement, 1, key.provider)
-            try connection.bind(statement, 2, key.userID)
-            while try connection.step(statement) {}
-            return connection.changes > 0
-        }
+        return try await deleteKeyed("deleteTokenSet", .deleteTokenSet, key: key)
     }
 
     public func listTokenSets(after cursor: AccessTokenKey?, limit: Int) async throws -> OAuth2TokenSetPage {
         try schemaGate.check(store: displayName, operation: "listTokenSets")
         guard limit >= 1 else { throw invalidLimit(limit, operation: "listTokenSets") }
-        return try await pool.run("listTokenSets", access: .read, inline: limit <= Self.inlineRowLimit) { connection in
-            let statement = try connection.statement(cursor == nil ? .listTokenSetsFirst : .listTokenSetsAfter)
-            defer { connection.finish(statement) }
-            if let cursor {
-                try connection.bind(statement, 1, cursor.provider)
-                try connection.bind(statement, 2, cursor.userID)
-            }
-            connection.bind(statement, 3, Int64(limit))
-            var tokenSets: [OAuth2TokenSet] = []
-            while try connection.step(statement) {
-                tokenSets.append(try connection.tokenSet(statement))
-            }
-            return OAuth2TokenSetPage(tokenSets: tokenSets, nextCursor: tokenSets.count == limit ? tokenSets.last?.key : nil)
-        }
+        let tokenSets = try await listKeyed(
+            "listTokenSets", first: .listTokenSetsFirst, after: .listTokenSetsAfter, cursor: cursor, limit: limit
+        ) { connection, statement in try connection.tokenSet(statement) }
+        return OAuth2TokenSetPage(tokenSets: tokenSets, nextCursor: tokenSets.count == limit ? tokenSets.last?.key : nil)
     }
 
     /// One `UPDATE ... WHERE version = ? RETURNING`: of any number of writers that read the
