@@ -49,6 +49,10 @@ enum RefreshRaceCases {
             c.checkEqual(statuses["revoked", default: 0] + statuses["unknown", default: 0], 0,
                          "validAccessToken handed out tokens the provider did not issue or revoked: \(statuses)")
             c.checkEqual(Int64(counters.refreshes), written, "every provider refresh must be exactly one store write")
+            // The tokens handed out are the first one and one per refresh: one refresh per
+            // expiry, none wasted (within one: the last refresh may land as the run ends).
+            c.check(abs(tally.accessTokens.count - (counters.refreshes + 1)) <= 1,
+                    "\(tally.accessTokens.count) access tokens handed out for \(counters.refreshes) refreshes")
             // 1 s tokens refreshed 0.3 s before expiry: one refresh per 0.7-1 s of the run
             // when the refreshes keep up; half of the lower figure leaves room for a loaded
             // machine.
