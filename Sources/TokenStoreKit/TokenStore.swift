@@ -134,8 +134,11 @@ public protocol TokenStore: Sendable {
     /// one owner holds a key's lease at any time, across processes. The same owner taking
     /// it again extends it.
     ///
-    /// - Parameter duration: more than zero, at most ``RefreshLeaseDuration/maximum``;
-    ///   anything else is ``TokenStoreError/Code/invalidArgument``.
+    /// - Parameters:
+    ///   - key: the token set's key.
+    ///   - owner: who takes the lease: unique per attempt (a process id and a UUID).
+    ///   - duration: more than zero, at most ``RefreshLeaseDuration/maximum``; anything
+    ///     else is ``TokenStoreError/Code/invalidArgument``.
     /// - Returns: whether `owner` now holds the lease; `false` when another owner holds it
     ///   or no token set is stored under `key`.
     func acquireRefreshLease(for key: AccessTokenKey, owner: String, duration: Duration) async throws -> Bool
