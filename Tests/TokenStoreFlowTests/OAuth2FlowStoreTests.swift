@@ -29,7 +29,7 @@ struct OAuth2FlowStoreTests {
             #expect(completion.tokenSet.refreshToken != nil)
             #expect(completion.tokenSet.scope == "users.read")
             #expect(completion.tokenSet.screenName == "test_user")
-            #expect(fixture.provider.isValidAccessToken(completion.tokenSet.accessToken))
+            #expect(fixture.provider.status(ofAccessToken: completion.tokenSet.accessToken) != .unknown)
             #expect(try await fixture.store.tokenSet(for: fixture.key) == completion.tokenSet)
             #expect(try await fixture.store.counts().requestTokens == 0, "the pending authorization was not taken")
 

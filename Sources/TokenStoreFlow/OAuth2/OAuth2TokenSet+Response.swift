@@ -4,8 +4,8 @@ import TokenStoreKit
 
 extension OAuth2TokenSet {
     /// The token set a code exchange grants `userID`: the token response kept whole
-    /// (`expires_in` as an absolute time, scope space-separated, unknown fields in
-    /// ``OAuth2TokenSet/metadata``).
+    /// (`expires_in` as an absolute time, scope space-separated, unknown fields in the
+    /// token set's `metadata`).
     public init(
         response: OAuth2TokenResponse, provider: String, userID: String, screenName: String? = nil, at now: Date
     ) {
