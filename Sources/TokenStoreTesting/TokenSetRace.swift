@@ -11,7 +11,7 @@ import TokenStoreKit
 /// #expect(winners.count == 1)
 /// ```
 public enum TokenSetRace {
-    /// Runs `attempts` concurrent ``TokenStore/replaceTokenSet(_:ifVersion:)`` calls at
+    /// Runs `attempts` concurrent `replaceTokenSet(_:ifVersion:)` calls at
     /// version `expected` on the token set under `key`, attempt `i` on
     /// `stores[i % stores.count]` with the access token `"r<expected>-<i>"`.
     ///
