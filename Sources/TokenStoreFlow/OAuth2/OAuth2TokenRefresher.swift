@@ -110,20 +110,24 @@ public struct OAuth2TokenRefresher: Sendable {
                     .signInRequired, key: key,
                     message: "the access token expired and the provider issued no refresh token; the user must sign in again")
             }
-            if try await store.acquireRefreshLease(for: key, owner: owner, duration: leaseDuration) {
-                if let refreshed = try await refreshHoldingLease(key, read: stored, owner: owner) { return refreshed }
-                continue
+            let leased = try await store.acquireRefreshLease(for: key, owner: owner, duration: leaseDuration)
+            if leased, let refreshed = try await refreshHoldingLease(key, read: stored, owner: owner) {
+                return refreshed
             }
-            // Another worker refreshes: wait for its write, or for its lease to expire.
+            // Another worker refreshes (wait for its write, or for its lease to expire), or
+            // the token set changed under our lease (look again). Either way, bounded.
             guard ContinuousClock.now - started < waitTimeout else {
                 count("wait_timed_out", key)
                 throw OAuth2RefreshError(
                     .waitTimedOut, key: key,
-                    message: "another worker held the refresh lease for \(waitTimeout) and wrote no new token; retry later")
+                    message: "no valid access token within \(waitTimeout): another worker held the refresh lease "
+                        + "without writing a new token, or the token set kept changing; retry later")
             }
-            logger.debug("waiting for another worker's refresh", metadata: ["key": "\(key)"])
-            try await Task.sleep(for: backoff)
-            backoff = min(backoff * 2, .milliseconds(250))
+            if !leased {
+                logger.debug("waiting for another worker's refresh", metadata: ["key": "\(key)"])
+                try await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .milliseconds(250))
+            }
         }
     }
 
@@ -177,7 +181,11 @@ public struct OAuth2TokenRefresher: Sendable {
         }
         var dead = current
         dead.invalidatedAt = clock.now()
-        _ = try await store.replaceTokenSet(dead, ifVersion: current.version)
+        guard try await store.replaceTokenSet(dead, ifVersion: current.version) != nil else {
+            // Written meanwhile (a new sign-in): that token set is not the one rejected.
+            try await store.releaseRefreshLease(for: key, owner: owner)
+            return nil
+        }
         count("sign_in_required", key)
         logger.info("refresh token rejected; the user must sign in again", metadata: ["key": "\(key)"])
         throw OAuth2RefreshError(
