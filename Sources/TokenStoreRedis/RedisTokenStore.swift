@@ -169,9 +169,10 @@ public final class RedisTokenStore: TokenStore, Service {
     /// Lends a live connection to `body`, mapping pool failures to typed errors and naming
     /// `operation` in every error. An idle connection the server closed meanwhile (a
     /// restart) is detected before use and replaced, so the first call after a restart
-    /// succeeds.
+    /// succeeds. `slot` is the slot of the keys `body` names (see ``RedisSlot``); `nil`
+    /// for a call that names no key.
     func withConnection<Result: Sendable>(
-        _ operation: String, _ body: (HiredisConnection) async throws -> Result
+        _ operation: String, slot: UInt16? = nil, _ body: (HiredisConnection) async throws -> Result
     ) async throws -> Result {
         if state.withLock({ $0.closed }) {
             throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")

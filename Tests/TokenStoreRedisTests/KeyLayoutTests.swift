@@ -5,26 +5,16 @@ import TokenStoreKit
 
 @Suite("Redis key layout", .inProcessTimeLimit)
 struct KeyLayoutTests {
-    /// The Redis Cluster slot of a key: CRC16 (XMODEM) of its hash tag, mod 16384.
-    static func slot(_ key: [UInt8]) -> Int {
-        var hashed = key[...]
-        if let open = key.firstIndex(of: UInt8(ascii: "{")),
-            let close = key[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1
-        {
-            hashed = key[(open + 1)..<close]
-        }
-        var crc: UInt16 = 0
-        for byte in hashed {
-            crc ^= UInt16(byte) << 8
-            for _ in 0..<8 { crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1 }
-        }
-        return Int(crc) % 16384
-    }
+    static func slot(_ key: [UInt8]) -> Int { Int(RedisSlot.of(key)) }
 
     @Test func clusterSlotReferenceValues() {
         // Values from the Redis Cluster specification / CLUSTER KEYSLOT.
         #expect(Self.slot(Array("123456789".utf8)) == 12739)
         #expect(Self.slot(Array("{user1000}.following".utf8)) == Self.slot(Array("{user1000}.followers".utf8)))
+        // An empty tag hashes the whole key; only the first tag counts.
+        #expect(Self.slot(Array("foo{}{bar}".utf8)) != Self.slot(Array("bar".utf8)))
+        #expect(Self.slot(Array("foo{{bar}}zap".utf8)) == Self.slot(Array("{bar".utf8)))
+        #expect(RedisKeyLayout(prefix: "myapp").slot == RedisSlot.of(Array("myapp".utf8)))
     }
 
     @Test func everyKeyOfAStoreSharesOneSlot() {

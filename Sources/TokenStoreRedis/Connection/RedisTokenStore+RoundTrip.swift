@@ -4,33 +4,36 @@ import TokenStoreKit
 
 extension RedisTokenStore {
     /// Sends the commands `build` writes and returns one reply per command, in one round
-    /// trip, batched with concurrent calls (see `CallCoalescer`).
-    func roundTrip(_ operation: String, _ build: (inout RESPWriter) -> Void) async throws -> [RedisReply] {
-        try await roundTrip(operation, build) { parser, count in parser.replies(count) }
+    /// trip, batched with concurrent calls (see `CallCoalescer`). Every key the commands
+    /// name hashes to `slot` (see ``RedisSlot``): in a cluster, the call goes to the
+    /// primary serving it.
+    func roundTrip(_ operation: String, slot: UInt16, _ build: (inout RESPWriter) -> Void) async throws -> [RedisReply] {
+        try await roundTrip(operation, slot: slot, build) { parser, count in parser.replies(count) }
     }
 
-    /// One command, one reply, batched like ``roundTrip(_:_:)``.
-    func roundTripCommand(_ operation: String, _ build: (inout RESPWriter) -> Void) async throws -> RedisReply {
-        try await roundTrip(operation, build) { parser, _ in parser.reply() }
+    /// One command, one reply, batched like ``roundTrip(_:slot:_:)``.
+    func roundTripCommand(_ operation: String, slot: UInt16, _ build: (inout RESPWriter) -> Void) async throws -> RedisReply {
+        try await roundTrip(operation, slot: slot, build) { parser, _ in parser.reply() }
     }
 
     /// Sends the commands `build` writes, in one round trip batched with concurrent calls,
     /// and returns what `decode` reads from their replies in place (see `CallCoalescer`).
+    /// Every key the commands name hashes to `slot`.
     func roundTrip<Value: Sendable>(
-        _ operation: String, _ build: (inout RESPWriter) -> Void, decode: @escaping ReplyDecoder<Value>
+        _ operation: String, slot: UInt16, _ build: (inout RESPWriter) -> Void, decode: @escaping ReplyDecoder<Value>
     ) async throws -> Value {
         if coalescer.tryLead() {
             let followers = await coalescer.gatherFollowers()
             if followers.isEmpty {
                 // Alone: encode straight into the connection's buffer.
                 defer { coalescer.finishLeading() }
-                return try await withConnection(operation) { connection in
+                return try await withConnection(operation, slot: slot) { connection in
                     try await connection.exchange(build) { parser, count in parser.decode(count, with: decode) }
                 }
             }
             var writer = RESPWriter()
             build(&writer)
-            return try await lead(operation, request: writer.bytes, commands: writer.commandCount, decode: decode, followers: followers)
+            return try await lead(operation, slot: slot, request: writer.bytes, commands: writer.commandCount, decode: decode, followers: followers)
         }
         var writer = RESPWriter(capacity: 256)
         build(&writer)
@@ -48,19 +51,19 @@ extension RedisTokenStore {
             }
         case .lead:
             return try await lead(
-                operation, request: call.request, commands: call.commands, decode: decode, followers: coalescer.takeFollowers())
+                operation, slot: slot, request: call.request, commands: call.commands, decode: decode, followers: coalescer.takeFollowers())
         }
     }
 
     /// Runs this call's request and the `followers'` in one pipeline, decodes this call's
     /// replies and has each follower decode its own. Ends the leader turn.
     private func lead<Value: Sendable>(
-        _ operation: String, request: [UInt8], commands: Int, decode: @escaping ReplyDecoder<Value>,
+        _ operation: String, slot: UInt16, request: [UInt8], commands: Int, decode: @escaping ReplyDecoder<Value>,
         followers: [RedisCoalescer.Follower]
     ) async throws -> Value {
         defer { coalescer.finishLeading() }
         if followers.isEmpty {
-            return try await withConnection(operation) { connection in
+            return try await withConnection(operation, slot: slot) { connection in
                 try await connection.exchange({ out in out.append(encoded: request, commands: commands) }) { parser, _ in
                     parser.decode(commands, with: decode)
                 }
@@ -70,7 +73,7 @@ extension RedisTokenStore {
         // cancellation (its deadline still holds), so it cannot abandon them half-way.
         var sent = false
         do {
-            return try await withConnection(operation) { connection in
+            return try await withConnection(operation, slot: slot) { connection in
                 sent = true
                 return try await connection.exchange(cancellable: false, { out in
                     out.append(encoded: request, commands: commands)

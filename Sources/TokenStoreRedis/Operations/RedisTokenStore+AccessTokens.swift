@@ -13,7 +13,7 @@ extension RedisTokenStore {
     public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
         let operation = "accessToken"
         let keys = self.keys
-        let read = try await roundTrip(operation) { out in
+        let read = try await roundTrip(operation, slot: keys.slot) { out in
             out.command(2)
             out.argument("HGETALL")
             keys.writeAccessTokenKey(key, to: &out)
@@ -36,7 +36,7 @@ extension RedisTokenStore {
         var hash = scriptHash(Self.deleteScript)
         while true {
             let scriptHash = hash
-            let reply = try await roundTripCommand(operation) { out in
+            let reply = try await roundTripCommand(operation, slot: keys.slot) { out in
                 out.command(3 + 4 + 2)
                 Self.writeScriptHead(&out, Self.deleteScript, hash: scriptHash)
                 out.argument(4)

@@ -109,7 +109,7 @@ extension RedisTokenStore {
         guard var current = Self.encodeBulkLoad(tokens, first, keys: keys) else {
             return RedisBulkLoadRun(written: 0, stoppedAt: start, reason: .repeated)
         }
-        return try await withConnection(operation) { connection in
+        return try await withConnection(operation, slot: keys.slot) { connection in
             var run = RedisBulkLoadRun(written: 0, stoppedAt: start, reason: .end)
             do {
                 var absent = try await connection.exchange({ out in out.append(encoded: current.check, commands: current.checkCommands) }) {

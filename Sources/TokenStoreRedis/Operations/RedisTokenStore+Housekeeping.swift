@@ -8,7 +8,7 @@ extension RedisTokenStore {
         let operation = "counts"
         let keys = self.keys
         let now = nowMilliseconds()
-        let replies = try await roundTrip(operation) { out in
+        let replies = try await roundTrip(operation, slot: keys.slot) { out in
             out.command(4)
             out.argument("ZCOUNT")
             out.argument(keys.requestExpiryIndex)
@@ -35,7 +35,7 @@ extension RedisTokenStore {
         var removed = 0
         while true {
             let keys = self.keys
-            let reply = try await roundTripCommand(operation) { out in
+            let reply = try await roundTripCommand(operation, slot: keys.slot) { out in
                 out.command(7)
                 out.argument("ZRANGEBYSCORE")
                 out.argument(keys.requestExpiryIndex)
@@ -50,7 +50,7 @@ extension RedisTokenStore {
             var scriptKeys = [keys.requestExpiryIndex, keys.requestLexIndex]
             scriptKeys.append(contentsOf: members.map { keys.requestTokenPrefix + $0 })
             let count = try await evalScript(
-                2, operation: operation, record: nil, keys: scriptKeys, arguments: [Array(String(now).utf8)] + members)
+                2, operation: operation, record: nil, slot: keys.slot, keys: scriptKeys, arguments: [Array(String(now).utf8)] + members)
             guard case .integer(let n) = count else { throw unexpected(operation, count) }
             removed += Int(n)
             if members.count < 500 { return removed }
@@ -77,7 +77,7 @@ extension RedisTokenStore {
         let operation = "countAccessTokensByProvider"
         let keys = self.keys
         while true {
-            let replies = try await roundTrip(operation) { out in
+            let replies = try await roundTrip(operation, slot: keys.slot) { out in
                 out.command(1)
                 out.argument("MULTI")
                 out.command(2)
@@ -113,7 +113,7 @@ extension RedisTokenStore {
             metadata: ["store": "\(displayName)"])
         while true {
             let reply = try await evalScript(
-                Self.rebuildCountsScript, operation: operation, record: String(decoding: keys.accessCounts, as: UTF8.self),
+                Self.rebuildCountsScript, operation: operation, record: String(decoding: keys.accessCounts, as: UTF8.self), slot: keys.slot,
                 keys: [keys.accessIndex, keys.accessCounts, keys.accessCountCursor, keys.schema],
                 arguments: [
                     Array(String(step).utf8), Array(String(Self.countersSchemaVersion).utf8),

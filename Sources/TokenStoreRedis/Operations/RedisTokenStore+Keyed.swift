@@ -14,7 +14,7 @@ extension RedisTokenStore {
         try checkLimit(limit, operation)
         let pageSize = min(limit, Self.maxPage)
         let start: [UInt8] = cursor.map { [UInt8(ascii: "(")] + RedisKeyLayout.member(of: $0) } ?? [UInt8(ascii: "-")]
-        let reply = try await roundTripCommand(operation) { out in
+        let reply = try await roundTripCommand(operation, slot: keys.slot) { out in
             out.command(7)
             out.argument("ZRANGEBYLEX")
             out.argument(index)
@@ -27,7 +27,7 @@ extension RedisTokenStore {
         let members = try bulkArray(reply, operation: operation)
         let pageMembers = Array(members.prefix(pageSize))
         if pageMembers.isEmpty { return ([], nil) }
-        let hashes = try await roundTrip(operation) { out in
+        let hashes = try await roundTrip(operation, slot: keys.slot) { out in
             for member in pageMembers {
                 out.command(2)
                 out.argument("HGETALL")

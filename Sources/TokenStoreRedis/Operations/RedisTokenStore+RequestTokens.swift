@@ -16,7 +16,7 @@ extension RedisTokenStore {
         // and the server agree on how long the token has left.
         let timeToLive = max(1, expires - nowMilliseconds())
         let record = RedisRecordCodec.encode(token)
-        let replies = try await roundTrip("saveRequestToken") { out in
+        let replies = try await roundTrip("saveRequestToken", slot: keys.slot) { out in
             out.command(1)
             out.argument("MULTI")
             Self.appendSave(token, record: record, expires: expires, timeToLive: timeToLive, keys: keys, to: &out)
@@ -63,7 +63,7 @@ extension RedisTokenStore {
         var record: String { "request token \(oauthToken)" }
         let value: RedisReply
         if usesGetDel {
-            let read = try await roundTrip(operation) { out in
+            let read = try await roundTrip(operation, slot: keys.slot) { out in
                 self.writeTakeTransaction(&out, oauthToken)
             } decode: { parser, count in
                 parser.takenRequestToken(count, expecting: oauthToken)
@@ -94,7 +94,7 @@ extension RedisTokenStore {
             value = results[0]
         } else {
             value = try await evalScript(
-                1, operation: operation, record: record,
+                1, operation: operation, record: record, slot: keys.slot,
                 keys: [keys.requestTokenKey(oauthToken), keys.requestExpiryIndex, keys.requestLexIndex],
                 arguments: [Array(oauthToken.utf8)])
         }
@@ -141,7 +141,7 @@ extension RedisTokenStore {
         while true {
             let batch = pageSize + 1 - collected.count
             let startBound = start
-            let reply = try await roundTripCommand(operation) { out in
+            let reply = try await roundTripCommand(operation, slot: keys.slot) { out in
                 out.command(7)
                 out.argument("ZRANGEBYLEX")
                 out.argument(keys.requestLexIndex)
@@ -153,7 +153,7 @@ extension RedisTokenStore {
             }
             let members = try bulkArray(reply, operation: operation)
             if members.isEmpty { break }
-            let values = try await roundTripCommand(operation) { out in
+            let values = try await roundTripCommand(operation, slot: keys.slot) { out in
                 out.command(1 + members.count)
                 out.argument("MGET")
                 for member in members { out.argument(keys.requestTokenPrefix + member) }
@@ -183,7 +183,7 @@ extension RedisTokenStore {
     private func checkMissingRequestKeys(_ members: [[UInt8]], operation: String) async throws {
         guard !members.isEmpty else { return }
         let keys = self.keys
-        let present = try await roundTripCommand(operation) { out in
+        let present = try await roundTripCommand(operation, slot: keys.slot) { out in
             out.command(1 + members.count)
             out.argument("EXISTS")
             for member in members { out.argument(keys.requestTokenPrefix + member) }
@@ -191,7 +191,7 @@ extension RedisTokenStore {
         guard case .integer(let count) = present else { throw unexpected(operation, present) }
         guard count > 0 else { return }
         for member in members {
-            let type = try await roundTripCommand(operation) { out in
+            let type = try await roundTripCommand(operation, slot: keys.slot) { out in
                 out.command(2)
                 out.argument("TYPE")
                 out.argument(keys.requestTokenPrefix + member)

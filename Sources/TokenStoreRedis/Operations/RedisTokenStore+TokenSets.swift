@@ -47,7 +47,7 @@ extension RedisTokenStore {
     public func tokenSet(for key: AccessTokenKey) async throws -> OAuth2TokenSet? {
         let operation = "tokenSet"
         let keys = self.keys
-        let reply = try await roundTripCommand(operation) { out in
+        let reply = try await roundTripCommand(operation, slot: keys.slot) { out in
             out.command(2)
             out.argument("HGETALL")
             keys.writeTokenSetKey(key, to: &out)
@@ -61,7 +61,7 @@ extension RedisTokenStore {
         let operation = "deleteTokenSet"
         let keys = self.keys
         let record = "token set \(key)"
-        let replies = try await roundTrip(operation) { out in
+        let replies = try await roundTrip(operation, slot: keys.slot) { out in
             out.command(1)
             out.argument("MULTI")
             out.command(2)
@@ -208,7 +208,7 @@ extension RedisTokenStore {
         while true {
             let calls = pending
             let scriptHash = hash
-            let received = try await roundTrip(operation) { out in
+            let received = try await roundTrip(operation, slot: keys.slot) { out in
                 for call in calls { write(&out, call, scriptHash) }
             }
             var again: [Int] = []

@@ -40,9 +40,12 @@ package struct RedisKeyLayout: Sendable {
     package let accessCountCursor: [UInt8]
     package let tokenSetPrefix: [UInt8]
     package let tokenSetIndex: [UInt8]
+    /// The cluster slot every key of this layout hashes to (see ``RedisSlot``).
+    package let slot: UInt16
 
     package init(prefix: String) {
         let tag = Array("{\(prefix)}:".utf8)
+        slot = RedisSlot.of(tag)
         schema = tag + Array("schema".utf8)
         requestTokenPrefix = tag + Array("rt:".utf8)
         requestExpiryIndex = tag + Array("idx:rt:expiry".utf8)

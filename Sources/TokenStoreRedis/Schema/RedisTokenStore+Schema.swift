@@ -10,7 +10,7 @@ extension RedisTokenStore {
     func prepare() async throws {
         let keys = self.keys
         let create = configuration.createIfMissing
-        let replies = try await roundTrip("open") { out in
+        let replies = try await roundTrip("open", slot: keys.slot) { out in
             out.command(2)
             out.argument("INFO")
             out.argument("server")
@@ -114,7 +114,7 @@ extension RedisTokenStore {
     /// - Throws: `TokenStoreError` with `schemaTooNew` above this code's version.
     public func schemaVersion() async throws -> Int {
         let key = keys.schema
-        let reply = try await roundTripCommand("schemaVersion") { out in
+        let reply = try await roundTripCommand("schemaVersion", slot: keys.slot) { out in
             out.command(2)
             out.argument("GET")
             out.argument(key)
