@@ -13,8 +13,9 @@ import TokenStoreKit
 /// try await store.saveRequestToken(token)
 /// ```
 ///
-/// Every key lives under the hash tag `{prefix}` (see `Docs/redis.md` for the layout), so
-/// a store maps to one Redis Cluster slot and every operation is one atomic step:
+/// Every key lives under the hash tag `{prefix}` (see `Docs/redis.md` for the layout), or,
+/// in a store created with `buckets=N`, under one of N tags spread over the Redis Cluster
+/// slots; every operation on a record names keys of one slot and is one atomic step:
 /// `MULTI`/`EXEC` or a Lua script. Request tokens expire on the server (`SET ... PX`);
 /// `take` uses `GETDEL` (Redis 6.2+, detected once at open) or a Lua script on older
 /// servers.
@@ -26,6 +27,8 @@ public final class RedisTokenStore: TokenStore, Service {
     /// The store's URL without the password.
     public let displayName: String
     let configuration: Configuration
+    /// The keys under `{prefix}`: the schema version key and, in a store of one bucket,
+    /// every key. Records live in ``layout``'s buckets.
     package let keys: RedisKeyLayout
     let pool: ConnectionPool<HiredisConnection>
     let logger: Logger
@@ -50,6 +53,8 @@ public final class RedisTokenStore: TokenStore, Service {
         var serverVersion: String
         /// Whether bulk saves may take the no-script path (`ZMSCORE`, 6.2+).
         var hasZMScore = false
+        /// The store's buckets, as the schema read at open says.
+        var layout: RedisStoreLayout
     }
 
     /// Opens a store from a URL (see ``Configuration/init(url:clock:logger:)`` for the form
@@ -99,7 +104,8 @@ public final class RedisTokenStore: TokenStore, Service {
         self.keys = RedisKeyLayout(prefix: configuration.prefix)
         self.pool = pool
         self.logger = logger
-        self.state = Mutex(State(hasGetDel: false, scriptHashes: [], serverVersion: ""))
+        self.state = Mutex(
+            State(hasGetDel: false, scriptHashes: [], serverVersion: "", layout: RedisStoreLayout(prefix: configuration.prefix, buckets: 1)))
         do {
             try await prepare()
         } catch {
@@ -112,6 +118,9 @@ public final class RedisTokenStore: TokenStore, Service {
     public var serverVersion: String { state.withLock { $0.serverVersion } }
 
     package var usesGetDel: Bool { state.withLock { $0.hasGetDel } }
+
+    /// The store's buckets (one unless it was created with `buckets=`), fixed at open.
+    package var layout: RedisStoreLayout { state.withLock { $0.layout } }
 
     /// Whether bulk saves may load chunks without the script (see ``saveAccessTokens(_:policy:)``).
     var supportsBulkLoad: Bool { state.withLock { $0.hasZMScore } }
