@@ -53,9 +53,12 @@ public final class RedisTokenStore: TokenStore, Service {
         var serverVersion: String
         /// Whether bulk saves may take the no-script path (`ZMSCORE`, 6.2+).
         var hasZMScore = false
-        /// The store's buckets, as the schema read at open says.
-        var layout: RedisStoreLayout
     }
+
+    /// The store's buckets, set once at open from the schema it reads (lock-free to read).
+    private let openedLayout = AtomicLazyReference<RedisStoreLayout>()
+    /// The single-tag layout, which ``layout`` is until the open has read the schema.
+    private let singleBucketLayout: RedisStoreLayout
 
     /// Opens a store from a URL (see ``Configuration/init(url:clock:logger:)`` for the form
     /// and its parameters).
@@ -104,8 +107,8 @@ public final class RedisTokenStore: TokenStore, Service {
         self.keys = RedisKeyLayout(prefix: configuration.prefix)
         self.pool = pool
         self.logger = logger
-        self.state = Mutex(
-            State(hasGetDel: false, scriptHashes: [], serverVersion: "", layout: RedisStoreLayout(prefix: configuration.prefix, buckets: 1)))
+        self.state = Mutex(State(hasGetDel: false, scriptHashes: [], serverVersion: ""))
+        self.singleBucketLayout = RedisStoreLayout(prefix: configuration.prefix, buckets: 1)
         do {
             try await prepare()
         } catch {
@@ -120,7 +123,13 @@ public final class RedisTokenStore: TokenStore, Service {
     package var usesGetDel: Bool { state.withLock { $0.hasGetDel } }
 
     /// The store's buckets (one unless it was created with `buckets=`), fixed at open.
-    package var layout: RedisStoreLayout { state.withLock { $0.layout } }
+    package var layout: RedisStoreLayout { openedLayout.load() ?? singleBucketLayout }
+
+    /// Fixes ``layout`` (once, at open).
+    func setLayout(buckets: Int) {
+        let layout = buckets > 1 ? RedisStoreLayout(prefix: configuration.prefix, buckets: buckets) : singleBucketLayout
+        _ = openedLayout.storeIfNil(layout)
+    }
 
     /// Whether bulk saves may load chunks without the script (see ``saveAccessTokens(_:policy:)``).
     var supportsBulkLoad: Bool { state.withLock { $0.hasZMScore } }

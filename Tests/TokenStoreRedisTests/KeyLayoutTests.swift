@@ -75,9 +75,9 @@ struct KeyLayoutTests {
             let member = RedisKeyLayout.member(of: key)
             #expect(layout.bucket(of: key) == Int(RedisStoreLayout.fnv1a(member) % 8), "the bucket hashes the index member")
         }
-        #expect(RedisStoreLayout.tagNumbers(prefix: "tokenstore", buckets: 4) == [12, 13, 10, 11])
-        #expect(RedisStoreLayout.tagNumbers(prefix: "myapp", buckets: 8) == [13, 40, 12, 41, 11, 42, 10, 43])
-        #expect(String(decoding: layout.buckets[1].requestTokenKey("t"), as: UTF8.self) == "{myapp:40}:rt:t")
+        #expect(RedisStoreLayout.tagNumbers(prefix: "tokenstore", buckets: 4) == [21, 20, 23, 22])
+        #expect(RedisStoreLayout.tagNumbers(prefix: "myapp", buckets: 8) == [51, 20, 50, 21, 53, 22, 52, 23])
+        #expect(String(decoding: layout.buckets[1].requestTokenKey("t"), as: UTF8.self) == "{myapp{20}:rt:t")
     }
 
     @Test(arguments: [2, 3, 8, 48, 1024])
@@ -89,12 +89,12 @@ struct KeyLayoutTests {
         for (bucket, n) in numbers.enumerated() {
             let low = bucket * 16384 / buckets, high = (bucket + 1) * 16384 / buckets, quarter = (high - low) / 4
             let inMiddle = { (slot: Int) in slot >= low + quarter && slot < high - quarter }
-            let slot = Self.slot(Array("{tokenstore:\(n)}".utf8))
+            let slot = Self.slot(Array("{tokenstore{\(n)}".utf8))
             #expect(inMiddle(slot), "bucket \(bucket): slot \(slot) outside [\(low + quarter), \(high - quarter))")
             #expect(Int(layout.buckets[bucket].slot) == slot)
             if buckets <= 8 {
                 // The smallest such n.
-                for smaller in 0..<n { #expect(!inMiddle(Self.slot(Array("{tokenstore:\(smaller)}".utf8)))) }
+                for smaller in 0..<n { #expect(!inMiddle(Self.slot(Array("{tokenstore{\(smaller)}".utf8)))) }
             }
         }
     }

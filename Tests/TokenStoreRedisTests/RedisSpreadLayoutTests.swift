@@ -16,7 +16,7 @@ struct RedisSpreadLayoutTests {
 
     /// Deletes the keys of a store of any bucket count under `prefix`.
     static func removeKeys(prefix: String, using store: RedisTokenStore) async throws {
-        for pattern in ["{\(prefix)}:*", "{\(prefix):*"] {
+        for pattern in ["{\(prefix)}:*", "{\(prefix){*"] {
             let reply = try await store.rawCommand(["KEYS", pattern])
             guard case .array(let items) = reply, !items.isEmpty else { continue }
             let keys = items.compactMap { item -> [UInt8]? in if case .bulk(let bytes) = item { return bytes } else { return nil } }
@@ -27,7 +27,7 @@ struct RedisSpreadLayoutTests {
     /// Every key under `prefix`, raw.
     static func keys(prefix: String, using store: RedisTokenStore) async throws -> [[UInt8]] {
         var keys: [[UInt8]] = []
-        for pattern in ["{\(prefix)}:*", "{\(prefix):*"] {
+        for pattern in ["{\(prefix)}:*", "{\(prefix){*"] {
             guard case .array(let items) = try await store.rawCommand(["KEYS", pattern]) else { continue }
             keys += items.compactMap { item -> [UInt8]? in if case .bulk(let bytes) = item { return bytes } else { return nil } }
         }

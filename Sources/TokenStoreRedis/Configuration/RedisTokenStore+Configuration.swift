@@ -34,7 +34,8 @@ extension RedisTokenStore {
         public var password: String?
         /// The logical database selected with `SELECT` (default 0).
         public var database: Int
-        /// The namespace of every key, used as the Redis Cluster hash tag: `{prefix}:...`.
+        /// The namespace of every key, used as the Redis Cluster hash tag: `{prefix}:...`
+        /// (with ``buckets`` above 1, also `{prefix{n}:...`).
         /// Must be non-empty and contain no `{`, `}` or control characters (default
         /// `tokenstore`).
         public var prefix: String

@@ -4,7 +4,7 @@ import TokenStoreKit
 /// an operation touches (a record and its indexes) hashes to one slot. A store of one
 /// bucket (the default, and every store written before buckets) uses the tag `{prefix}`
 /// for all its keys; a spread store (``RedisStoreLayout``) keeps its schema and bucket
-/// count under `{prefix}` and each bucket's keys under the bucket's tag `{prefix:n}`, in
+/// count under `{prefix}` and each bucket's keys under the bucket's tag `{prefix{n}`, in
 /// the same layout as below.
 ///
 /// ```
@@ -52,7 +52,8 @@ package struct RedisKeyLayout: Sendable {
         self.init(tag: prefix)
     }
 
-    /// The layout of the keys under the hash tag `{tag}` (`tag` non-empty, without `}`).
+    /// The layout of the keys under the hash tag `tag`: `{tag}:...` (`tag` non-empty,
+    /// without `}`).
     package init(tag hashTag: String) {
         let tag = Array("{\(hashTag)}:".utf8)
         slot = RedisSlot.of(tag)

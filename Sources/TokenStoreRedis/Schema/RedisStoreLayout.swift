@@ -10,19 +10,22 @@ import TokenStoreKit
 /// B > 1 (schema 4):
 ///   {prefix}:schema      string  "4"
 ///   {prefix}:buckets     string  B, in decimal
-///   {prefix:<n_i>}:...   bucket i's keys (rt:, at:, ts:, idx:...), RedisKeyLayout's layout
+///   {prefix{<n_i>}:...   bucket i's keys (rt:, at:, ts:, idx:...), RedisKeyLayout's layout
 /// ```
 ///
 /// These functions are part of the stored format, fixed forever (every process of every
 /// release must compute the same keys):
 ///
-/// - **Tag of bucket i** (0 ≤ i < B): `<prefix>:<n>`, `n` the smallest integer ≥ 0 (in
+/// - **Tag of bucket i** (0 ≤ i < B): `<prefix>{<n>`, `n` the smallest integer ≥ 0 (in
 ///   decimal) whose slot (``RedisSlot``: CRC16 of the tag mod 16384) lies in the middle
 ///   half of the i-th of B equal slot ranges: with `lo = i*16384/B` and
 ///   `hi = (i+1)*16384/B` (integer division) and `q = (hi-lo)/4`, in `[lo+q, hi-q)`. So a
 ///   cluster whose slots are split evenly over N primaries (as `redis-cli --cluster create`
 ///   does) serves B/N buckets on each, and the tags keep their place when a split is a
-///   little off.
+///   little off. The `{` inside the tag is the one printable character a prefix cannot
+///   hold, so no other store's tag (`{other}` or `{other{<n>}`) equals a bucket's and
+///   stores under distinct prefixes never share a key (`<prefix>:<n>` would be the tag of
+///   a one-bucket store with prefix `<prefix>:<n>`).
 /// - **Bucket of a request token**: the 64-bit FNV-1a hash of its UTF-8 bytes (offset basis
 ///   0xcbf29ce484222325, prime 0x100000001b3) modulo B.
 /// - **Bucket of an access token or token set**: the same hash of its index member
@@ -46,7 +49,7 @@ package final class RedisStoreLayout: Sendable {
         if count <= 1 {
             buckets = [base]
         } else {
-            buckets = Self.tagNumbers(prefix: prefix, buckets: count).map { RedisKeyLayout(tag: "\(prefix):\($0)") }
+            buckets = Self.tagNumbers(prefix: prefix, buckets: count).map { RedisKeyLayout(tag: Self.tag(prefix: prefix, number: $0)) }
         }
     }
 
@@ -97,14 +100,17 @@ package final class RedisStoreLayout: Sendable {
     /// The first slot of bucket `index`'s range (`buckets` for the end of the last).
     static func rangeStart(_ index: Int, buckets: Int) -> Int { index * RedisSlot.count / buckets }
 
-    /// The `n` of each bucket's tag `<prefix>:<n>`, found in one pass over n = 0, 1, ...:
+    /// The hash tag `<prefix>{<n>` (between the key's first `{` and the next `}`).
+    static func tag(prefix: String, number: Int) -> String { "\(prefix){\(number)" }
+
+    /// The `n` of each bucket's tag `<prefix>{<n>`, found in one pass over n = 0, 1, ...:
     /// each `n` lands in one bucket's range, and is that bucket's when it is the first in
     /// the middle half. Every bucket has one after a few times B ln B tries; the bound only
     /// keeps the loop finite (a bucket still without one would take `limit + i`).
     static func tagNumbers(prefix: String, buckets: Int) -> [Int] {
         var numbers = [Int?](repeating: nil, count: buckets)
         var missing = buckets
-        let head = Array("\(prefix):".utf8)
+        let head = Array("\(prefix){".utf8)
         let limit = 1 << 22
         var n = 0
         while missing > 0, n < limit {

@@ -100,8 +100,8 @@ extension RedisTokenStore {
             $0.hasGetDel = hasGetDel
             $0.hasZMScore = Self.version(version, atLeast: [6, 2])
             $0.scriptHashes = hashes
-            if buckets > 1 { $0.layout = RedisStoreLayout(prefix: configuration.prefix, buckets: buckets) }
         }
+        setLayout(buckets: buckets)
         if raised == 1 {
             logger.notice(
                 "raised the schema version of the store to \(Self.schemaVersion) (token sets); no token was touched",
