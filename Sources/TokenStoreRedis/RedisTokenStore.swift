@@ -13,8 +13,9 @@ import TokenStoreKit
 /// try await store.saveRequestToken(token)
 /// ```
 ///
-/// Every key lives under the hash tag `{prefix}` (see `Docs/redis.md` for the layout), so
-/// a store maps to one Redis Cluster slot and every operation is one atomic step:
+/// Every key lives under the hash tag `{prefix}` (see `Docs/redis.md` for the layout), or,
+/// in a store created with `buckets=N`, under one of N tags spread over the Redis Cluster
+/// slots; every operation on a record names keys of one slot and is one atomic step:
 /// `MULTI`/`EXEC` or a Lua script. Request tokens expire on the server (`SET ... PX`);
 /// `take` uses `GETDEL` (Redis 6.2+, detected once at open) or a Lua script on older
 /// servers.
@@ -26,6 +27,8 @@ public final class RedisTokenStore: TokenStore, Service {
     /// The store's URL without the password.
     public let displayName: String
     let configuration: Configuration
+    /// The keys under `{prefix}`: the schema version key and, in a store of one bucket,
+    /// every key. Records live in ``layout``'s buckets.
     package let keys: RedisKeyLayout
     let pool: ConnectionPool<HiredisConnection>
     let logger: Logger
@@ -51,6 +54,11 @@ public final class RedisTokenStore: TokenStore, Service {
         /// Whether bulk saves may take the no-script path (`ZMSCORE`, 6.2+).
         var hasZMScore = false
     }
+
+    /// The store's buckets, set once at open from the schema it reads (lock-free to read).
+    private let openedLayout = AtomicLazyReference<RedisStoreLayout>()
+    /// The single-tag layout, which ``layout`` is until the open has read the schema.
+    private let singleBucketLayout: RedisStoreLayout
 
     /// Opens a store from a URL (see ``Configuration/init(url:clock:logger:)`` for the form
     /// and its parameters).
@@ -100,6 +108,7 @@ public final class RedisTokenStore: TokenStore, Service {
         self.pool = pool
         self.logger = logger
         self.state = Mutex(State(hasGetDel: false, scriptHashes: [], serverVersion: ""))
+        self.singleBucketLayout = RedisStoreLayout(prefix: configuration.prefix, buckets: 1)
         do {
             try await prepare()
         } catch {
@@ -112,6 +121,15 @@ public final class RedisTokenStore: TokenStore, Service {
     public var serverVersion: String { state.withLock { $0.serverVersion } }
 
     package var usesGetDel: Bool { state.withLock { $0.hasGetDel } }
+
+    /// The store's buckets (one unless it was created with `buckets=`), fixed at open.
+    package var layout: RedisStoreLayout { openedLayout.load() ?? singleBucketLayout }
+
+    /// Fixes ``layout`` (once, at open).
+    func setLayout(buckets: Int) {
+        let layout = buckets > 1 ? RedisStoreLayout(prefix: configuration.prefix, buckets: buckets) : singleBucketLayout
+        _ = openedLayout.storeIfNil(layout)
+    }
 
     /// Whether bulk saves may load chunks without the script (see ``saveAccessTokens(_:policy:)``).
     var supportsBulkLoad: Bool { state.withLock { $0.hasZMScore } }

@@ -133,14 +133,14 @@ struct RedisSchemaUpgradeTests {
         }
     }
 
-    @Test("a schema key above 3 is refused as schemaTooNew and left as it is")
+    @Test("a schema key above 4 (4: spread over buckets) is refused as schemaTooNew and left as it is")
     func newerSchemaIsRefused() async throws {
         try await Env.withStore(url: try Env.requireACLURL()) { (store: RedisTokenStore, prefix: String) async throws -> Void in
             #expect(try await store.schemaVersion() == 3)
-            _ = try await store.rawCommand(["SET", "{\(prefix)}:schema", "4"])
+            _ = try await store.rawCommand(["SET", "{\(prefix)}:schema", "5"])
             let error = await #expect(throws: TokenStoreError.self) { _ = try await Self.open(prefix) }
             #expect(error?.code == .schemaTooNew)
-            #expect(try await store.rawCommand(["GET", "{\(prefix)}:schema"]) == .bulk(Array("4".utf8)))
+            #expect(try await store.rawCommand(["GET", "{\(prefix)}:schema"]) == .bulk(Array("5".utf8)))
         }
     }
 }

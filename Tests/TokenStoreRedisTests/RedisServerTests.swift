@@ -261,10 +261,10 @@ struct RedisServerTests {
             try await Env.withStore(url: base) { store, prefix in
                 #expect(try await store.schemaVersion() == 3)
                 let schemaKey = "{\(prefix)}:schema"
-                _ = try await store.rawCommand(["SET", schemaKey, "4"])
+                _ = try await store.rawCommand(["SET", schemaKey, "5"])
                 let tooNew = await #expect(throws: TokenStoreError.self) { try await RedisTokenStore(url: Env.url(base, prefix: prefix)) }
                 #expect(tooNew?.code == .schemaTooNew)
-                #expect(tooNew?.message.contains("4") == true)
+                #expect(tooNew?.message.contains("5") == true)
                 _ = try await store.rawCommand(["SET", schemaKey, "abc"])
                 let corrupt = await #expect(throws: TokenStoreError.self) { try await store.schemaVersion() }
                 #expect(corrupt?.code == .corruptedRecord)

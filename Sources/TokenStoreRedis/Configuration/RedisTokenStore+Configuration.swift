@@ -34,7 +34,8 @@ extension RedisTokenStore {
         public var password: String?
         /// The logical database selected with `SELECT` (default 0).
         public var database: Int
-        /// The namespace of every key, used as the Redis Cluster hash tag: `{prefix}:...`.
+        /// The namespace of every key, used as the Redis Cluster hash tag: `{prefix}:...`
+        /// (with ``buckets`` above 1, also `{prefix{n}:...`).
         /// Must be non-empty and contain no `{`, `}` or control characters (default
         /// `tokenstore`).
         public var prefix: String
@@ -81,6 +82,19 @@ extension RedisTokenStore {
         /// `MetricsSystem.factory` as it is when the store opens: bootstrap the metrics
         /// backend before opening stores.
         public var metricsFactory: (any MetricsFactory)?
+        /// How many buckets a new store spreads its keys over (URL parameter `buckets`,
+        /// 1...1024), each under its own hash tag, so the keys spread over a Redis
+        /// Cluster's slots (see `Docs/redis.md`). Fixed when the store is created: `nil`
+        /// (not given) creates ``defaultBuckets`` and opens an existing store with the count
+        /// it was created with; a value given must equal an existing store's count
+        /// (`TokenStoreError.Code.misconfigured` otherwise). 1 is the single-tag layout of
+        /// every store written before buckets.
+        public var buckets: Int?
+        /// The bucket count a new store gets when ``buckets`` is `nil`: 1.
+        public var defaultBuckets: Int {
+            // The hook for the cluster scheme, whose default is larger: decide it here.
+            1
+        }
         /// Test hook: take request tokens with the Lua script even on servers with `GETDEL`.
         package var forceScriptedTake = false
 
@@ -130,7 +144,8 @@ extension RedisTokenStore {
             } else if password != nil {
                 userInfo = ":***@"
             }
-            let query = prefix == "tokenstore" ? "" : "prefix=" + Self.percentEncode(prefix)
+            var query = prefix == "tokenstore" ? "" : "prefix=" + Self.percentEncode(prefix)
+            if let buckets { query += (query.isEmpty ? "" : "&") + "buckets=\(buckets)" }
             switch endpoint {
             case .tcp:
                 return "redis://\(userInfo)\(endpoint)/\(database)" + (query.isEmpty ? "" : "?" + query)
@@ -163,6 +178,9 @@ extension RedisTokenStore {
                 || prefix.unicodeScalars.contains(where: { $0 == "{" || $0 == "}" || $0.value < 0x20 || $0.value == 0x7F })
             {
                 throw fail("prefix must be 1-200 characters without '{', '}' or control characters (it becomes the hash tag {prefix})")
+            }
+            if let buckets, !(1...RedisStoreLayout.maxBuckets).contains(buckets) {
+                throw fail("buckets must be between 1 and \(RedisStoreLayout.maxBuckets), got \(buckets)")
             }
             if database < 0 || database > 1_000_000 { throw fail("database must be a non-negative integer, got \(database)") }
             try ConnectionLimits.validate(minConnections: minConnections, maxConnections: maxConnections, store: description)

@@ -6,7 +6,7 @@ extension RedisTokenStore.Configuration {
     /// The query parameters a store URL may carry.
     static let urlParameters = [
         "prefix", "db", "user", "password", "pool_max", "pool_min", "pool_acquire_timeout", "pool_idle_timeout",
-        "connect_timeout", "operation_timeout", "max_reply_bytes", ReplyWait.urlParameter,
+        "connect_timeout", "operation_timeout", "max_reply_bytes", ReplyWait.urlParameter, "buckets",
     ]
 
     /// Parameters renamed to the name every driver uses, old name first. The old names are
@@ -26,7 +26,7 @@ extension RedisTokenStore.Configuration {
     /// timeouts `pool_acquire_timeout`, `pool_idle_timeout`, `connect_timeout`,
     /// `operation_timeout` in seconds (`2.5`) or with a unit (`250ms`, `3s`), and
     /// `max_reply_bytes` (an integer of bytes, see ``maxReplyBytes``), `reply_wait` (`adaptive`,
-    /// `park` or `spin`, see ``replyWait``). User info and values
+    /// `park` or `spin`, see ``replyWait``), `buckets` (1...1024, see ``buckets``). User info and values
     /// are percent-decoded. The old names `pool_timeout` and `command_timeout` are still
     /// accepted, with a warning logged to `logger`.
     ///
@@ -161,6 +161,7 @@ extension RedisTokenStore.Configuration {
             case "connect_timeout": config.connectTimeout = try Self.duration(value, name: given, store: shown)
             case "operation_timeout": config.operationTimeout = try Self.duration(value, name: given, store: shown)
             case "max_reply_bytes": config.maxReplyBytes = try Self.integer(value, name: name, fail: fail)
+            case "buckets": config.buckets = try Self.integer(value, name: name, fail: fail)
             case ReplyWait.urlParameter: config.replyWait = try ReplyWait.parse([name: Self.clip(value)], store: shown) ?? .adaptive
             default: break
             }

@@ -12,7 +12,7 @@ extension RedisTokenStore {
     /// Reads the token's hash with `HGETALL`, decoded in place from the reply buffer.
     public func accessToken(for key: AccessTokenKey) async throws -> AccessToken? {
         let operation = "accessToken"
-        let keys = self.keys
+        let keys = layout.keys(for: key)
         let read = try await roundTrip(operation, slot: keys.slot) { out in
             out.command(2)
             out.argument("HGETALL")
@@ -32,7 +32,7 @@ extension RedisTokenStore {
     @discardableResult
     public func deleteAccessToken(for key: AccessTokenKey) async throws -> Bool {
         let operation = "deleteAccessToken"
-        let keys = self.keys
+        let keys = layout.keys(for: key)
         var hash = scriptHash(Self.deleteScript)
         while true {
             let scriptHash = hash
@@ -58,14 +58,13 @@ extension RedisTokenStore {
         }
     }
 
-    /// Pages through the access-token index (`ZRANGEBYLEX`), then reads the hashes in one
-    /// pipeline.
+    /// Pages through the access-token index (`ZRANGEBYLEX`, merged over the buckets of a
+    /// spread store), then reads the hashes in one pipeline per bucket.
     public func listAccessTokens(after cursor: AccessTokenKey?, limit: Int) async throws -> AccessTokenPage {
         let operation = "listAccessTokens"
-        let keys = self.keys
         let page = try await listKeyed(
-            operation, index: keys.accessIndex, after: cursor, limit: limit, member: "an access-token index member",
-            hashKey: { keys.accessTokenKey(member: $0) },
+            operation, index: \.accessIndex, after: cursor, limit: limit, member: "an access-token index member",
+            hashKey: { $0.accessTokenKey(member: $1) },
             decode: { try decodeAccessToken($0, operation: operation, key: $1) })
         return AccessTokenPage(tokens: page.records, nextCursor: page.nextCursor)
     }

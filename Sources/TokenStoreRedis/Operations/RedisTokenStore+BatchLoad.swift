@@ -1,7 +1,7 @@
 import Synchronization
 import TokenStoreKit
 
-/// Where and why a run of ``RedisTokenStore/bulkLoad(_:from:operation:)`` stopped.
+/// Where and why a run of ``RedisTokenStore/bulkLoad(_:from:operation:keys:)`` stopped.
 struct RedisBulkLoadRun {
     /// Why the chunk at ``stoppedAt`` was not written by the run.
     enum Reason {
@@ -71,8 +71,8 @@ extension RedisTokenStore {
             transactionCommands: transaction.commandCount)
     }
 
-    /// Writes consecutive chunks of access tokens none of which is stored yet, from
-    /// `tokens[start]` on, without the upsert script, on one leased connection (`WATCH` is
+    /// Writes consecutive chunks of access tokens of one bucket (`keys`) none of which is
+    /// stored yet, from `tokens[start]` on, without the upsert script, on one leased connection (`WATCH` is
     /// that connection's state, so no other call may use it in between). Per chunk:
     ///
     /// 1. `WATCH` the index and the counter rebuild cursor; `EXISTS` of the cursor and the
@@ -97,8 +97,7 @@ extension RedisTokenStore {
     /// With no record stored, `ifNewer` and `overwrite` write the same. The connection
     /// never goes back to the pool watching keys: `EXEC` unwatches, and every other way
     /// out after a `WATCH` sends `UNWATCH` (or the connection is closed after an I/O error).
-    func bulkLoad(_ tokens: [AccessToken], from start: Int, operation: String) async throws -> RedisBulkLoadRun {
-        let keys = self.keys
+    func bulkLoad(_ tokens: [AccessToken], from start: Int, operation: String, keys: RedisKeyLayout) async throws -> RedisBulkLoadRun {
         let probe = Self.bulkLoadProbe
         /// The chunk from `index`, encoded, or `nil` when it is too small to offer.
         func chunk(from index: Int) -> Range<Int>? {

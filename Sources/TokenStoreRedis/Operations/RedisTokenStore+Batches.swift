@@ -17,6 +17,9 @@ extension RedisTokenStore {
     /// client's write aborted, goes through the upsert script in calls of up to 100 tokens. Either way each token is written atomically with its
     /// index entry and counter (each chunk or script call is, in fact); the batch as a
     /// whole is not a transaction: after an error, tokens of earlier chunks stay written.
+    /// A spread store saves each bucket's tokens as such a run of its own (several buckets
+    /// at once), so a batch is atomic per call within a bucket, never across buckets; saves
+    /// are upserts, so sending a batch again after an error is safe.
     @discardableResult
     public func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy) async throws -> Int {
         try await saveAccessTokens(tokens, policy: policy, operation: "saveAccessTokens")
@@ -25,6 +28,20 @@ extension RedisTokenStore {
     /// ``saveAccessTokens(_:policy:)`` naming `operation` in its errors (the single save
     /// goes through here too).
     func saveAccessTokens(_ tokens: [AccessToken], policy: WritePolicy, operation: String) async throws -> Int {
+        let layout = self.layout
+        if tokens.count == 1 {
+            return try await saveAccessTokens(tokens, policy: policy, operation: operation, keys: layout.keys(for: tokens[0].key))
+        }
+        let groups = Self.grouped(tokens, layout) { layout.bucket(of: $0.key) }
+        return try await concurrently(groups) { group in
+            try await self.saveAccessTokens(group.items, policy: policy, operation: operation, keys: group.keys)
+        }.reduce(0, +)
+    }
+
+    /// Saves access tokens of one bucket (`keys`), in chunks as described above.
+    private func saveAccessTokens(
+        _ tokens: [AccessToken], policy: WritePolicy, operation: String, keys: RedisKeyLayout
+    ) async throws -> Int {
         var written = 0
         var start = 0
         // Cleared once a chunk meets stored records (the rest of the call is most likely
@@ -34,7 +51,7 @@ extension RedisTokenStore {
         var races = 0
         while start < tokens.count {
             if tryBulkLoad, tokens.count - start >= Self.tokensPerUpsertCall {
-                let run = try await bulkLoad(tokens, from: start, operation: operation)
+                let run = try await bulkLoad(tokens, from: start, operation: operation, keys: keys)
                 written += run.written
                 start = run.stoppedAt
                 switch run.reason {
@@ -52,7 +69,7 @@ extension RedisTokenStore {
             }
             let chunk = start..<min(start + Self.tokensPerUpsertRoundTrip, tokens.count)
             start = chunk.upperBound
-            written += try await saveWithScript(tokens, chunk, policy: policy, operation: operation)
+            written += try await saveWithScript(tokens, chunk, policy: policy, operation: operation, keys: keys)
         }
         return written
     }
@@ -60,9 +77,8 @@ extension RedisTokenStore {
     /// Writes `tokens[chunk]` in one pipelined round trip of upsert script calls of up to
     /// 100 tokens each (again by `EVAL` for the calls the server answered `NOSCRIPT`).
     private func saveWithScript(
-        _ tokens: [AccessToken], _ chunk: Range<Int>, policy: WritePolicy, operation: String
+        _ tokens: [AccessToken], _ chunk: Range<Int>, policy: WritePolicy, operation: String, keys: RedisKeyLayout
     ) async throws -> Int {
-        let keys = self.keys
         let perCall = Self.tokensPerUpsertCall
         var written = 0
         var hash = scriptHash(Self.upsertScript)
@@ -147,13 +163,24 @@ extension RedisTokenStore {
     /// Saves the batch in one pipelined round trip per 500 tokens, each chunk one
     /// `MULTI`/`EXEC`: `SET ... PX` (each token keeps its own expiry, relative to the
     /// store's clock) and both index entries, as ``saveRequestToken(_:)`` does one by one.
-    /// A token already expired gets the shortest expiry (1 ms) and is never returned.
+    /// A token already expired gets the shortest expiry (1 ms) and is never returned. A
+    /// spread store writes each bucket's tokens so (several buckets at once): after an
+    /// error, other buckets' tokens may be written; sending the batch again is safe.
     ///
     /// - Returns: how many were written (every token).
     @discardableResult
     public func saveRequestTokens(_ tokens: [RequestToken]) async throws -> Int {
         let operation = "saveRequestTokens"
-        let keys = self.keys
+        let layout = self.layout
+        let groups = Self.grouped(tokens, layout) { layout.bucket(ofRequestToken: $0.token) }
+        _ = try await concurrently(groups) { group in
+            try await self.saveRequestTokens(group.items, keys: group.keys, operation: operation)
+        }
+        return tokens.count
+    }
+
+    /// Saves request tokens of one bucket (`keys`), 500 per transaction.
+    private func saveRequestTokens(_ tokens: [RequestToken], keys: RedisKeyLayout, operation: String) async throws {
         var start = 0
         while start < tokens.count {
             let chunk = tokens[start..<min(start + Self.requestBatchChunk, tokens.count)]
@@ -173,6 +200,5 @@ extension RedisTokenStore {
             }
             try checkTransaction(replies, operation: operation, record: nil)
         }
-        return tokens.count
     }
 }

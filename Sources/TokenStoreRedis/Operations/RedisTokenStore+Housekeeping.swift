@@ -3,11 +3,24 @@ import TokenStoreKit
 
 extension RedisTokenStore {
     /// `ZCOUNT` of unexpired request tokens, `ZCARD` of access tokens and of token sets, in
-    /// one round trip.
+    /// one round trip (per bucket, summed, in a spread store).
     public func counts() async throws -> TokenCounts {
         let operation = "counts"
-        let keys = self.keys
         let now = nowMilliseconds()
+        let perBucket = try await concurrently(layout.buckets) { keys in
+            try await self.counts(keys, now: now, operation: operation)
+        }
+        var total = TokenCounts(requestTokens: 0, accessTokens: 0, tokenSets: 0)
+        for counts in perBucket {
+            total.requestTokens += counts.requestTokens
+            total.accessTokens += counts.accessTokens
+            total.tokenSets += counts.tokenSets
+        }
+        return total
+    }
+
+    /// The counts of one bucket.
+    private func counts(_ keys: RedisKeyLayout, now: Int64, operation: String) async throws -> TokenCounts {
         let replies = try await roundTrip(operation, slot: keys.slot) { out in
             out.command(4)
             out.argument("ZCOUNT")
@@ -28,13 +41,20 @@ extension RedisTokenStore {
     }
 
     /// Removes request tokens whose expiry score has passed, 500 per script call, and the
-    /// index entries of records the server already expired.
+    /// index entries of records the server already expired (bucket by bucket, several at
+    /// once, in a spread store).
     public func purgeExpiredRequestTokens() async throws -> Int {
         let operation = "purgeExpiredRequestTokens"
         let now = nowMilliseconds()
+        return try await concurrently(layout.buckets) { keys in
+            try await self.purgeExpiredRequestTokens(keys, now: now, operation: operation)
+        }.reduce(0, +)
+    }
+
+    /// Purges one bucket.
+    private func purgeExpiredRequestTokens(_ keys: RedisKeyLayout, now: Int64, operation: String) async throws -> Int {
         var removed = 0
         while true {
-            let keys = self.keys
             let reply = try await roundTripCommand(operation, slot: keys.slot) { out in
                 out.command(7)
                 out.argument("ZRANGEBYSCORE")
@@ -75,6 +95,8 @@ extension RedisTokenStore {
     /// (tests use small steps to interleave writes with a rebuild).
     package func countAccessTokensByProvider(rebuildStep: Int) async throws -> AccessTokenCounts {
         let operation = "countAccessTokensByProvider"
+        let layout = self.layout
+        if layout.count > 1 { return try await countSpreadAccessTokensByProvider(layout, operation: operation) }
         let keys = self.keys
         while true {
             let replies = try await roundTrip(operation, slot: keys.slot) { out in
@@ -99,7 +121,7 @@ extension RedisTokenStore {
             let version = try schemaVersion(from: results[0], operation: operation)
             guard case .integer(let rebuilding) = results[1] else { throw unexpected(operation, results[1]) }
             if version >= Self.countersSchemaVersion, rebuilding == 0 {
-                return try decodeCounts(results[2], operation: operation)
+                return try decodeCounts(results[2], keys: keys, operation: operation)
             }
             try await rebuildCounts(step: max(1, rebuildStep), operation: operation)
         }
@@ -124,7 +146,25 @@ extension RedisTokenStore {
         }
     }
 
-    private func decodeCounts(_ reply: RedisReply, operation: String) throws -> AccessTokenCounts {
+    /// The sum of every bucket's counters (`HGETALL` per bucket). A spread store was created
+    /// with counters (schema 4), so none is ever rebuilt.
+    private func countSpreadAccessTokensByProvider(_ layout: RedisStoreLayout, operation: String) async throws -> AccessTokenCounts {
+        let perBucket = try await concurrently(layout.buckets) { keys in
+            let reply = try await self.roundTripCommand(operation, slot: keys.slot) { out in
+                out.command(2)
+                out.argument("HGETALL")
+                out.argument(keys.accessCounts)
+            }
+            return try self.decodeCounts(reply, keys: keys, operation: operation)
+        }
+        var total: [String: Int] = [:]
+        for counts in perBucket {
+            for (provider, count) in counts.byProvider { total[provider, default: 0] += count }
+        }
+        return AccessTokenCounts(byProvider: total)
+    }
+
+    private func decodeCounts(_ reply: RedisReply, keys: RedisKeyLayout, operation: String) throws -> AccessTokenCounts {
         let record = String(decoding: keys.accessCounts, as: UTF8.self)
         guard case .array(let items) = reply, items.count % 2 == 0 else { throw unexpected(operation, reply, record: record) }
         var counts: [String: Int] = [:]

@@ -3,40 +3,50 @@ import TokenStoreKit
 // Access tokens and token sets are both hashes listed through a sorted-set index of
 // provider/user members: one keyset page reader serves both.
 extension RedisTokenStore {
-    /// One page of `index` after `cursor` (`ZRANGEBYLEX`), then the page's hashes, named by
-    /// `hashKey`, read in one pipeline and decoded by `decode`. `member` names an index
-    /// entry in the error for one this driver did not write.
+    /// One page of the indexes `index` names after `cursor` (`ZRANGEBYLEX`; in a spread
+    /// store merged over the buckets in key order, see ``RedisIndexMerge``), then the
+    /// page's hashes, named by `hashKey`, read in one pipeline per bucket and decoded by
+    /// `decode`. `member` names an index entry in the error for one this driver did not
+    /// write. The cursor is the page's last key: the next page starts after it in every
+    /// bucket.
     func listKeyed<Record>(
-        _ operation: String, index: [UInt8], after cursor: AccessTokenKey?, limit: Int, member memberName: String,
-        hashKey: ([UInt8]) -> [UInt8],
+        _ operation: String, index: (RedisKeyLayout) -> [UInt8], after cursor: AccessTokenKey?, limit: Int,
+        member memberName: String,
+        hashKey: (RedisKeyLayout, [UInt8]) -> [UInt8],
         decode: (RedisReply, AccessTokenKey) throws -> Record?
     ) async throws -> (records: [Record], nextCursor: AccessTokenKey?) {
         try checkLimit(limit, operation)
         let pageSize = min(limit, Self.maxPage)
-        let start: [UInt8] = cursor.map { [UInt8(ascii: "(")] + RedisKeyLayout.member(of: $0) } ?? [UInt8(ascii: "-")]
-        let reply = try await roundTripCommand(operation, slot: keys.slot) { out in
-            out.command(7)
-            out.argument("ZRANGEBYLEX")
-            out.argument(index)
-            out.argument(start)
-            out.argument("+")
-            out.argument("LIMIT")
-            out.argument("0")
-            out.argument(pageSize + 1)
-        }
-        let members = try bulkArray(reply, operation: operation)
-        let pageMembers = Array(members.prefix(pageSize))
+        let layout = self.layout
+        var merge = RedisIndexMerge(
+            operation, indexes: layout.buckets.map { (index($0), $0.slot) }, after: cursor.map(RedisKeyLayout.member(of:)),
+            chunk: Self.mergeChunk(pageSize: pageSize, buckets: layout.count))
+        var pageMembers: [(bucket: Int, member: [UInt8])] = []
+        while pageMembers.count < pageSize, let next = try await merge.next(self) { pageMembers.append(next) }
         if pageMembers.isEmpty { return ([], nil) }
-        let hashes = try await roundTrip(operation, slot: keys.slot) { out in
-            for member in pageMembers {
-                out.command(2)
-                out.argument("HGETALL")
-                out.argument(hashKey(member))
+        let more = try await merge.hasNext(self)
+        // Each bucket's hash keys, then one pipeline per bucket.
+        var positions = [[Int]](repeating: [], count: layout.count)
+        for (position, entry) in pageMembers.enumerated() { positions[entry.bucket].append(position) }
+        let groups = positions.enumerated().compactMap { bucket, list in
+            list.isEmpty ? nil : (slot: layout.buckets[bucket].slot, positions: list, keys: list.map { hashKey(layout.buckets[bucket], pageMembers[$0].member) })
+        }
+        let replies = try await concurrently(groups) { group in
+            try await self.roundTrip(operation, slot: group.slot) { out in
+                for key in group.keys {
+                    out.command(2)
+                    out.argument("HGETALL")
+                    out.argument(key)
+                }
             }
+        }
+        var hashes = [RedisReply](repeating: .null, count: pageMembers.count)
+        for (group, values) in zip(groups, replies) {
+            for (position, value) in zip(group.positions, values) { hashes[position] = value }
         }
         var records: [Record] = []
         records.reserveCapacity(pageMembers.count)
-        for (member, hash) in zip(pageMembers, hashes) {
+        for ((_, member), hash) in zip(pageMembers, hashes) {
             guard let key = RedisKeyLayout.key(ofMember: member) else {
                 throw TokenStoreError(
                     .corruptedRecord, store: displayName, operation: operation,
@@ -46,7 +56,7 @@ extension RedisTokenStore {
             // A record deleted between the two round trips is simply not listed.
             if let record = try decode(hash, key) { records.append(record) }
         }
-        let next = members.count > pageSize ? pageMembers.last.flatMap(RedisKeyLayout.key(ofMember:)) : nil
+        let next = more ? pageMembers.last.flatMap { RedisKeyLayout.key(ofMember: $0.member) } : nil
         return (records, next)
     }
 }

@@ -10,7 +10,7 @@ extension RedisTokenStore {
     /// Saves the record with `SET ... PX` (expiry relative to the store's clock) and adds
     /// it to both request-token indexes, in one `MULTI`/`EXEC`.
     public func saveRequestToken(_ token: RequestToken) async throws {
-        let keys = self.keys
+        let keys = layout.keys(forRequestToken: token.token)
         let expires = TokenTimestamp.milliseconds(token.expiresAt)
         // The server expires the record relative to the store's clock, so a manual clock
         // and the server agree on how long the token has left.
@@ -61,10 +61,11 @@ extension RedisTokenStore {
     public func takeRequestToken(_ oauthToken: String) async throws -> RequestToken? {
         let operation = "takeRequestToken"
         var record: String { "request token \(oauthToken)" }
+        let keys = layout.keys(forRequestToken: oauthToken)
         let value: RedisReply
         if usesGetDel {
             let read = try await roundTrip(operation, slot: keys.slot) { out in
-                self.writeTakeTransaction(&out, oauthToken)
+                Self.writeTakeTransaction(&out, oauthToken, keys: keys)
             } decode: { parser, count in
                 parser.takenRequestToken(count, expecting: oauthToken)
             }
@@ -111,7 +112,7 @@ extension RedisTokenStore {
         }
     }
 
-    private func writeTakeTransaction(_ out: inout RESPWriter, _ token: String) {
+    private static func writeTakeTransaction(_ out: inout RESPWriter, _ token: String, keys: RedisKeyLayout) {
         out.command(1)
         out.argument("MULTI")
         out.command(2)
@@ -129,38 +130,26 @@ extension RedisTokenStore {
         out.argument("EXEC")
     }
 
-    /// Pages through the lexicographic index (`ZRANGEBYLEX`), skipping expired tokens.
+    /// Pages through the lexicographic indexes (`ZRANGEBYLEX`; in a spread store, merged
+    /// over the buckets in token order, see ``RedisIndexMerge``), skipping expired tokens.
+    /// The cursor is the last token returned: the next page starts after it in every bucket.
     public func listRequestTokens(after cursor: String?, limit: Int) async throws -> RequestTokenPage {
         let operation = "listRequestTokens"
         try checkLimit(limit, operation)
         let pageSize = min(limit, Self.maxPage)
         let now = configuration.clock.now()
-        let keys = self.keys
+        let layout = self.layout
+        var merge = RedisIndexMerge(
+            operation, indexes: layout.buckets.map { ($0.requestLexIndex, $0.slot) }, after: cursor.map { Array($0.utf8) },
+            chunk: Self.mergeChunk(pageSize: pageSize, buckets: layout.count))
         var collected: [RequestToken] = []
-        var start: [UInt8] = cursor.map { [UInt8(ascii: "(")] + Array($0.utf8) } ?? [UInt8(ascii: "-")]
         while true {
             let batch = pageSize + 1 - collected.count
-            let startBound = start
-            let reply = try await roundTripCommand(operation, slot: keys.slot) { out in
-                out.command(7)
-                out.argument("ZRANGEBYLEX")
-                out.argument(keys.requestLexIndex)
-                out.argument(startBound)
-                out.argument("+")
-                out.argument("LIMIT")
-                out.argument("0")
-                out.argument(batch)
-            }
-            let members = try bulkArray(reply, operation: operation)
+            var members: [(bucket: Int, member: [UInt8])] = []
+            while members.count < batch, let next = try await merge.next(self) { members.append(next) }
             if members.isEmpty { break }
-            let values = try await roundTripCommand(operation, slot: keys.slot) { out in
-                out.command(1 + members.count)
-                out.argument("MGET")
-                for member in members { out.argument(keys.requestTokenPrefix + member) }
-            }
-            guard case .array(let items) = values, items.count == members.count else { throw unexpected(operation, values) }
-            try await checkMissingRequestKeys(zip(members, items).compactMap { member, item in item == .null ? member : nil }, operation: operation)
-            for (member, item) in zip(members, items) {
+            let items = try await requestRecords(members, layout: layout, operation: operation)
+            for ((_, member), item) in zip(members, items) {
                 guard case .bulk(let bytes) = item else { continue }
                 let name = String(decoding: member, as: UTF8.self)
                 let token = try decodeRequestToken(bytes, expecting: name, operation: operation, record: "request token \(name)")
@@ -171,18 +160,45 @@ extension RedisTokenStore {
                 return RequestTokenPage(tokens: page, nextCursor: page.last?.token)
             }
             if members.count < batch { break }
-            start = [UInt8(ascii: "(")] + (members.last ?? [])
         }
         return RequestTokenPage(tokens: collected, nextCursor: nil)
+    }
+
+    /// The records of `members` (`MGET`, one per bucket), in their order; `.null` for a
+    /// record gone since its index entry was read.
+    private func requestRecords(
+        _ members: [(bucket: Int, member: [UInt8])], layout: RedisStoreLayout, operation: String
+    ) async throws -> [RedisReply] {
+        var positions = [[Int]](repeating: [], count: layout.count)
+        for (position, entry) in members.enumerated() { positions[entry.bucket].append(position) }
+        let groups = positions.enumerated().compactMap { bucket, list in
+            list.isEmpty ? nil : (keys: layout.buckets[bucket], positions: list, members: list.map { members[$0].member })
+        }
+        let replies = try await concurrently(groups) { group in
+            let keys = group.keys
+            let values = try await self.roundTripCommand(operation, slot: keys.slot) { out in
+                out.command(1 + group.members.count)
+                out.argument("MGET")
+                for member in group.members { out.argument(keys.requestTokenPrefix + member) }
+            }
+            guard case .array(let items) = values, items.count == group.members.count else { throw self.unexpected(operation, values) }
+            try await self.checkMissingRequestKeys(
+                zip(group.members, items).compactMap { member, item in item == .null ? member : nil }, keys: keys, operation: operation)
+            return items
+        }
+        var items = [RedisReply](repeating: .null, count: members.count)
+        for (group, values) in zip(groups, replies) {
+            for (position, value) in zip(group.positions, values) { items[position] = value }
+        }
+        return items
     }
 
     /// `MGET` answers nil both for a key that expired or was taken since the index was read
     /// (skipped: the index is pruned lazily) and for a key holding another Redis type, a
     /// record damaged behind the store's back that a listing must not pass over in silence.
     /// One `EXISTS` tells them apart; only when something is there is each key's `TYPE` read.
-    private func checkMissingRequestKeys(_ members: [[UInt8]], operation: String) async throws {
+    private func checkMissingRequestKeys(_ members: [[UInt8]], keys: RedisKeyLayout, operation: String) async throws {
         guard !members.isEmpty else { return }
-        let keys = self.keys
         let present = try await roundTripCommand(operation, slot: keys.slot) { out in
             out.command(1 + members.count)
             out.argument("EXISTS")

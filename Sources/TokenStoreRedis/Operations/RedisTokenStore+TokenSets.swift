@@ -18,21 +18,36 @@ extension RedisTokenStore {
     }
 
     /// Saves the batch as pipelined script calls, 500 per round trip, each token set
-    /// written atomically as ``saveTokenSet(_:policy:)`` writes it. The batch as a whole is
-    /// not a transaction: after an error, token sets of earlier calls stay written.
+    /// written atomically as ``saveTokenSet(_:policy:)`` writes it (in a spread store, one
+    /// run per bucket, several at once). The batch as a whole is not a transaction: after
+    /// an error, token sets of earlier calls (and other buckets) stay written; saves are
+    /// upserts, so sending the batch again is safe.
     @discardableResult
     public func saveTokenSets(_ tokenSets: [OAuth2TokenSet], policy: WritePolicy) async throws -> Int {
         try await saveTokenSets(tokenSets, policy: policy, operation: "saveTokenSets")
     }
 
     private func saveTokenSets(_ tokenSets: [OAuth2TokenSet], policy: WritePolicy, operation: String) async throws -> Int {
-        let keys = self.keys
+        let layout = self.layout
+        if tokenSets.count == 1 {
+            return try await saveTokenSets(tokenSets, policy: policy, operation: operation, keys: layout.keys(for: tokenSets[0].key))
+        }
+        let groups = Self.grouped(tokenSets, layout) { layout.bucket(of: $0.key) }
+        return try await concurrently(groups) { group in
+            try await self.saveTokenSets(group.items, policy: policy, operation: operation, keys: group.keys)
+        }.reduce(0, +)
+    }
+
+    /// Saves token sets of one bucket (`keys`).
+    private func saveTokenSets(
+        _ tokenSets: [OAuth2TokenSet], policy: WritePolicy, operation: String, keys: RedisKeyLayout
+    ) async throws -> Int {
         var written = 0
         var start = 0
         while start < tokenSets.count {
             let chunk = Array(tokenSets[start..<min(start + Self.tokenSetsPerRoundTrip, tokenSets.count)])
             start += chunk.count
-            let replies = try await scriptCalls(Self.tokenSetSaveScript, count: chunk.count, operation: operation) { out, index, hash in
+            let replies = try await scriptCalls(Self.tokenSetSaveScript, count: chunk.count, slot: keys.slot, operation: operation) { out, index, hash in
                 Self.writeSave(&out, chunk[index], policy: policy, hash: hash, keys: keys)
             }
             for (tokenSet, reply) in zip(chunk, replies) {
@@ -46,7 +61,7 @@ extension RedisTokenStore {
     /// Reads the token set's hash with `HGETALL`.
     public func tokenSet(for key: AccessTokenKey) async throws -> OAuth2TokenSet? {
         let operation = "tokenSet"
-        let keys = self.keys
+        let keys = layout.keys(for: key)
         let reply = try await roundTripCommand(operation, slot: keys.slot) { out in
             out.command(2)
             out.argument("HGETALL")
@@ -59,7 +74,7 @@ extension RedisTokenStore {
     @discardableResult
     public func deleteTokenSet(for key: AccessTokenKey) async throws -> Bool {
         let operation = "deleteTokenSet"
-        let keys = self.keys
+        let keys = layout.keys(for: key)
         let record = "token set \(key)"
         let replies = try await roundTrip(operation, slot: keys.slot) { out in
             out.command(1)
@@ -81,14 +96,13 @@ extension RedisTokenStore {
         return deleted > 0
     }
 
-    /// Pages through the token-set index (`ZRANGEBYLEX`), then reads the hashes in one
-    /// pipeline, as ``listAccessTokens(after:limit:)`` does.
+    /// Pages through the token-set index (`ZRANGEBYLEX`, merged over the buckets of a
+    /// spread store), then reads the hashes, as ``listAccessTokens(after:limit:)`` does.
     public func listTokenSets(after cursor: AccessTokenKey?, limit: Int) async throws -> OAuth2TokenSetPage {
         let operation = "listTokenSets"
-        let keys = self.keys
         let page = try await listKeyed(
-            operation, index: keys.tokenSetIndex, after: cursor, limit: limit, member: "a token-set index member",
-            hashKey: { keys.tokenSetKey(member: $0) },
+            operation, index: \.tokenSetIndex, after: cursor, limit: limit, member: "a token-set index member",
+            hashKey: { $0.tokenSetKey(member: $1) },
             decode: { try decodeTokenSet($0, operation: operation, key: $1) })
         return OAuth2TokenSetPage(tokenSets: page.records, nextCursor: page.nextCursor)
     }
@@ -98,14 +112,14 @@ extension RedisTokenStore {
     public func replaceTokenSet(_ tokenSet: OAuth2TokenSet, ifVersion expected: Int64) async throws -> OAuth2TokenSet? {
         let operation = "replaceTokenSet"
         let key = tokenSet.key
-        let keys = self.keys
+        let keys = layout.keys(for: key)
         let (next, overflow) = expected.addingReportingOverflow(1)
         guard !overflow else {
             // No write reaches Int64.max: no stored version can be the expected one.
             try checkOpen(operation)
             return nil
         }
-        let reply = try await scriptCalls(Self.tokenSetReplaceScript, count: 1, operation: operation) { out, _, hash in
+        let reply = try await scriptCalls(Self.tokenSetReplaceScript, count: 1, slot: keys.slot, operation: operation) { out, _, hash in
             out.command(3 + 1 + 2 + RedisRecordCodec.tokenSetFieldArgumentCount(tokenSet))
             Self.writeScriptHead(&out, Self.tokenSetReplaceScript, hash: hash)
             out.argument(1)
@@ -140,8 +154,8 @@ extension RedisTokenStore {
         // Both are bounded (a clamped timestamp, at most an hour): no overflow.
         let now = nowMilliseconds()
         let expires = now + milliseconds
-        let keys = self.keys
-        let reply = try await scriptCalls(Self.acquireRefreshLeaseScript, count: 1, operation: operation) { out, _, hash in
+        let keys = layout.keys(for: key)
+        let reply = try await scriptCalls(Self.acquireRefreshLeaseScript, count: 1, slot: keys.slot, operation: operation) { out, _, hash in
             out.command(3 + 1 + 3)
             Self.writeScriptHead(&out, Self.acquireRefreshLeaseScript, hash: hash)
             out.argument(1)
@@ -158,8 +172,8 @@ extension RedisTokenStore {
     @discardableResult
     public func releaseRefreshLease(for key: AccessTokenKey, owner: String) async throws -> Bool {
         let operation = "releaseRefreshLease"
-        let keys = self.keys
-        let reply = try await scriptCalls(Self.releaseRefreshLeaseScript, count: 1, operation: operation) { out, _, hash in
+        let keys = layout.keys(for: key)
+        let reply = try await scriptCalls(Self.releaseRefreshLeaseScript, count: 1, slot: keys.slot, operation: operation) { out, _, hash in
             out.command(3 + 1 + 1)
             Self.writeScriptHead(&out, Self.releaseRefreshLeaseScript, hash: hash)
             out.argument(1)
@@ -195,12 +209,12 @@ extension RedisTokenStore {
     }
 
     /// Runs `count` calls of script `index` in one pipelined round trip, each written by
-    /// `write(out, call, hash)` (`EVALSHA` with `hash`, `EVAL` when it is `nil`), and sends
+    /// `write(out, call, hash)` (`EVALSHA` with `hash`, `EVAL` when it is `nil`; keys of `slot`), and sends
     /// again by `EVAL` the calls the server answered `NOSCRIPT` (after a restart or
     /// `SCRIPT FLUSH`). Returns one reply per call, in order; error replies are returned,
     /// not thrown.
     private func scriptCalls(
-        _ index: Int, count: Int, operation: String, _ write: (inout RESPWriter, Int, String?) -> Void
+        _ index: Int, count: Int, slot: UInt16, operation: String, _ write: (inout RESPWriter, Int, String?) -> Void
     ) async throws -> [RedisReply] {
         var replies = [RedisReply](repeating: .null, count: count)
         var pending = Array(0..<count)
@@ -208,7 +222,7 @@ extension RedisTokenStore {
         while true {
             let calls = pending
             let scriptHash = hash
-            let received = try await roundTrip(operation, slot: keys.slot) { out in
+            let received = try await roundTrip(operation, slot: slot) { out in
                 for call in calls { write(&out, call, scriptHash) }
             }
             var again: [Int] = []

@@ -1,7 +1,11 @@
 import TokenStoreKit
 
-/// The keys of one store, all under the Redis Cluster hash tag `{prefix}` so every key an
-/// operation touches (a record and its indexes) hashes to one slot.
+/// The keys of one bucket of a store, all under one Redis Cluster hash tag so every key
+/// an operation touches (a record and its indexes) hashes to one slot. A store of one
+/// bucket (the default, and every store written before buckets) uses the tag `{prefix}`
+/// for all its keys; a spread store (``RedisStoreLayout``) keeps its schema and bucket
+/// count under `{prefix}` and each bucket's keys under the bucket's tag `{prefix{n}`, in
+/// the same layout as below.
 ///
 /// ```
 /// {prefix}:schema          string  schema version ("3"; "2" before token sets, "1" before
@@ -43,8 +47,15 @@ package struct RedisKeyLayout: Sendable {
     /// The cluster slot every key of this layout hashes to (see ``RedisSlot``).
     package let slot: UInt16
 
+    /// The layout of a one-bucket store: every key under `{prefix}`.
     package init(prefix: String) {
-        let tag = Array("{\(prefix)}:".utf8)
+        self.init(tag: prefix)
+    }
+
+    /// The layout of the keys under the hash tag `tag`: `{tag}:...` (`tag` non-empty,
+    /// without `}`).
+    package init(tag hashTag: String) {
+        let tag = Array("{\(hashTag)}:".utf8)
         slot = RedisSlot.of(tag)
         schema = tag + Array("schema".utf8)
         requestTokenPrefix = tag + Array("rt:".utf8)

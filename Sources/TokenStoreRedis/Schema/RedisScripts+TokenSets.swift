@@ -94,6 +94,18 @@ extension RedisScripts {
         return 0
         """
 
+    /// Creates a spread store: the schema version (`ARGV[1]`) and the bucket count
+    /// (`ARGV[2]`) are written together, only when the schema key is missing; a store that
+    /// exists (of any layout) is left as it is. KEYS: schema, bucket count.
+    static let createSpread = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then
+          redis.call('SET', KEYS[1], ARGV[1])
+          redis.call('SET', KEYS[2], ARGV[2])
+          return 1
+        end
+        return 0
+        """
+
     /// Raises the schema version key, never lowers it. KEYS: schema. ARGV: the lowest
     /// version raised, the version to write. A key below the first (missing, or a store
     /// still building its counters), already at or above the second, or not a number is
