@@ -2,6 +2,9 @@ import TokenStoreKit
 
 /// Turns libpq and server failures into ``TokenStoreError``s a user can act on.
 enum PostgresErrorMapping {
+    /// `read_only_sql_transaction`: a write sent to a session that only reads.
+    static let readOnlySession = "25006"
+
     static func error(for failure: LibPQFailure, store: String, operation: String) -> TokenStoreError {
         let message = failure.message
         switch failure.kind {
@@ -71,6 +74,14 @@ enum PostgresErrorMapping {
                 .unavailable, store: store, operation: operation,
                 message: "the server rolled this call back to break a conflict with a concurrent writer; nothing of it was "
                     + "written and running it again is safe: \(message)", underlying: underlying)
+        case readOnlySession:
+            // The statement was refused before it ran; its connection is dropped (see
+            // `LibPQConnection.serverFailure`), so the next call connects afresh.
+            return TokenStoreError(
+                .unavailable, store: store, operation: operation,
+                message: "the server is read-only (a standby, or a primary demoted under this connection); nothing was written "
+                    + "and running the call again is safe: with several hosts and target_session_attrs=read-write in the URL "
+                    + "the next connection goes to the server that accepts writes: \(message)", underlying: underlying)
         case "42501":
             return TokenStoreError(.permissionDenied, store: store, operation: operation, message: message, underlying: underlying)
         case _ where state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53"):
