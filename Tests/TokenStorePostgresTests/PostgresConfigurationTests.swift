@@ -172,7 +172,7 @@ struct PostgresConfigurationTests {
         #expect(hosts.hosts == [.init(host: "h1", port: 5432), .init(host: "::1", port: nil), .init(host: "%2Ftmp%2Fpg", port: 6)])
     }
 
-    @Test("several hosts without a path or query, postgresql: scheme, and a lone host with ',' in its password")
+    @Test("several hosts without a path or query, postgresql: scheme, keyword form, and a lone host with ',' in its password")
     func multiHostEdges() throws {
         let bare = try PostgresTokenStore.Configuration(url: "postgresql://h1,h2:6000")
         #expect(bare.connectionParameters.first?.1 == "postgresql://h1,h2:6000")
@@ -180,6 +180,11 @@ struct PostgresConfigurationTests {
         let onlyDriver = try PostgresTokenStore.Configuration(url: "postgres://u@h1,h2/db?pool_max=2")
         #expect(onlyDriver.connectionParameters.first?.1 == "postgres://u@h1,h2/db")
         #expect(onlyDriver.maxConnections == 2)
+        let keywords = try PostgresTokenStore.Configuration(url: "host=h1,h2 port=5432,5433 password=pw target_session_attrs=read-write pool_max=2")
+        let keywordText = try #require(keywords.connectionParameters.first?.1)
+        #expect(Self.libpqValues(keywordText, ["host", "port", "target_session_attrs"]) == ["h1,h2", "5432,5433", "read-write"])
+        #expect(keywords.maxConnections == 2)
+        #expect(!keywords.displayName.contains("pw"))
         let comma = try PostgresTokenStore.Configuration(url: "postgres://u:a,b@h1/db")
         #expect(comma.connectionParameters.first?.1 == "postgres://u:a,b@h1/db")
         #expect(!comma.displayName.contains("a,b"))

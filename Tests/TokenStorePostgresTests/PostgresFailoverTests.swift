@@ -7,6 +7,10 @@ import TokenStoreTesting
 
 @testable import TokenStorePostgres
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The primary and synchronous standby `Scripts/test-servers` starts for the failover test
 /// alone (`Scripts/lib/postgres-standby.sh`), read from the environment.
 enum PostgresFailoverServer {
@@ -150,6 +154,23 @@ struct PostgresFailoverTests {
             \(Set(errors.map { $0.message.filter { !$0.isNumber } }).sorted().joined(separator: "\n"))
             """)
         try await store.close()
+    }
+
+    @Test("a first host that drops packets: tcp_user_timeout lets libpq move on to the next host within the connect timeout")
+    func silentFirstHost() async throws {
+        let base = try PostgresTestServer.urlWithFreshSchema(extra: "&pool_max=1&connect_timeout=5")
+        let silent = try SilentPort()
+        defer { silent.close() }
+        // The shared server, behind a host that never answers.
+        let at = try #require(base.firstIndex(of: "@"))
+        let url = base[...at] + "127.0.0.1:\(silent.port)," + base[base.index(after: at)...]
+        let started = ContinuousClock.now
+        let store = try await PostgresTokenStore(url: url + "&tcp_user_timeout=300")
+        let opened = ContinuousClock.now - started
+        try await store.saveAccessToken(AccessToken(provider: "silent", userID: "1", token: "t", secret: "s", createdAt: Date()))
+        try await store.close()
+        #expect(opened < .seconds(4), "opening took \(opened): the connect waited on the silent host")
+        print("PostgreSQL failover: a silent first host with tcp_user_timeout=300 cost \(opened) to open the store")
     }
 
     // MARK: The load: each loop runs until the log stops, pausing 2 ms between calls (not
@@ -328,4 +349,38 @@ extension PostgresServerTests {
             #expect(refused?.message.contains("read-only") == true, "\(String(describing: refused))")
         }
     }
+}
+
+/// A loopback port that accepts no connection and answers no SYN, like a host gone from
+/// the network: a listening socket whose accept queue (backlog 0) is already full.
+final class SilentPort: Sendable {
+    let port: Int
+    private let descriptors: [Int32]
+
+    init() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(listener >= 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        try #require(bound && listen(listener, 0) == 0)
+        var descriptors = [listener]
+        // Two connections fill the queue; from then on the kernel drops every SYN.
+        for _ in 0..<2 {
+            let filler = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            try #require(filler >= 0)
+            _ = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(filler, $0, length) }
+            }
+            descriptors.append(filler)
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        self.descriptors = descriptors
+    }
+
+    func close() { for descriptor in descriptors { _ = Glibc.close(descriptor) } }
 }
