@@ -7,7 +7,7 @@ import TokenStoreKit
 /// tries them in order (with `target_session_attrs`, until one has the kind of session
 /// asked for). Foundation's `URLComponents` refuses such an authority, so the store checks
 /// the list here and hands it to libpq as written; the rest of the URL is parsed as usual.
-struct PostgresHostList: Equatable {
+struct PostgresHostList {
     /// One entry as written: `host` still percent-encoded (libpq decodes it; `%2F...` is a
     /// unix socket directory), an IPv6 address without its brackets.
     struct Host: Equatable {
