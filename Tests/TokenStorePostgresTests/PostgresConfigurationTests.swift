@@ -226,6 +226,18 @@ struct PostgresConfigurationTests {
         #expect(error.message.hasSuffix("(SQLSTATE 25006)"))
     }
 
+    @Test("a connect refused by target_session_attrs on every host is unavailable, saying no server accepts writes")
+    func noWritableServerMapping() {
+        let message = """
+            connection to server at "127.0.0.1", port 5432 failed: Connection refused
+            \tIs the server running on that host and accepting TCP/IP connections?
+            connection to server at "127.0.0.1", port 5433 failed: session is read-only
+            """
+        let error = PostgresErrorMapping.error(for: LibPQFailure(kind: .connection, message: message), store: "s", operation: "open")
+        #expect(error.code == .unavailable)
+        #expect(error.message.hasPrefix("no server in the URL accepts writes (target_session_attrs)"))
+    }
+
     /// What libpq's own parser makes of `conninfo`: the value of each keyword (`""` when unset).
     static func libpqValues(_ conninfo: String, _ keywords: [String]) -> [String] {
         var errorText: UnsafeMutablePointer<CChar>?

@@ -39,6 +39,13 @@ enum PostgresErrorMapping {
                 .misconfigured, store: store, operation: operation,
                 message: "the database named in the store URL does not exist: \(message)", underlying: underlying)
         }
+        if lowered.contains("session is read-only") || lowered.contains("server is in hot standby mode") {
+            // libpq's target_session_attrs refused every server it reached: standbys only.
+            return TokenStoreError(
+                .unavailable, store: store, operation: operation,
+                message: "no server in the URL accepts writes (target_session_attrs): the primary is down and no standby is "
+                    + "promoted yet, or the URL names standbys only: \(message)", underlying: underlying)
+        }
         if lowered.contains("ssl") || lowered.contains("tls") {
             return TokenStoreError(
                 .misconfigured, store: store, operation: operation,
