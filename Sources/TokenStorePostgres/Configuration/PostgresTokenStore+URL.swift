@@ -26,6 +26,10 @@ extension PostgresTokenStore.Configuration {
     /// - `postgres://user:password@host:port/dbname?sslmode=require&pool_max=16`
     /// - `postgresql://user@%2Fvar%2Frun%2Fpostgresql/dbname` or `?host=/var/run/postgresql` (unix socket)
     /// - `host=db.internal dbname=app user=app pool_max=16` (keyword string)
+    /// - `postgres://user:password@h1:5432,h2:5432/dbname?target_session_attrs=read-write`
+    ///   or `host=h1,h2 port=5432,5432 target_session_attrs=read-write`: several hosts,
+    ///   tried in order until one accepts writes (libpq's failover; see "Failover" in the
+    ///   module's documentation)
     ///
     /// The driver's own parameters (`driverParameters`: `schema`, `pool_min`, `pool_max`,
     /// `pool_idle_timeout`, `pool_acquire_timeout`, `operation_timeout`, `connect_timeout`,
@@ -35,7 +39,9 @@ extension PostgresTokenStore.Configuration {
     /// release, with a warning logged to `options.logger`.
     ///
     /// - Throws: `TokenStoreError` with `TokenStoreError.Code.misconfigured` naming the
-    ///   problem; the message never contains the password.
+    ///   problem (also an entry of a host list that is empty, an unbracketed IPv6 address,
+    ///   or has a port that is not a number from 1 to 65535); the message never contains
+    ///   the password.
     public init(url: String, options: TokenStoreOptions = TokenStoreOptions()) throws {
         let redacted = Self.redact(url)
         func misconfigured(_ message: String) -> TokenStoreError {
@@ -44,7 +50,11 @@ extension PostgresTokenStore.Configuration {
         var own: [String: String] = [:]
         let libpqText: String
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            guard var components = URLComponents(string: url) else {
+            // Several hosts (`h1:5432,h2:5433`, libpq's failover list) are checked here and
+            // stand aside while `URLComponents`, which refuses them, parses the rest.
+            let split = PostgresHostList.split(url)
+            if let split { _ = try PostgresHostList(split.hosts, misconfigured: misconfigured) }
+            guard var components = URLComponents(string: split.map { String($0.head) + "localhost" + $0.tail } ?? url) else {
                 throw misconfigured("not a valid URL; expected postgres://user:password@host:port/dbname")
             }
             var passed: [URLQueryItem] = []
@@ -56,7 +66,13 @@ extension PostgresTokenStore.Configuration {
                 }
             }
             components.percentEncodedQueryItems = passed.isEmpty ? nil : passed
-            libpqText = components.string ?? url
+            if let split {
+                // The host list back in the stand-in's place, the rest as URLComponents wrote it.
+                libpqText = String(split.head + split.hosts) + components.percentEncodedPath
+                    + (components.percentEncodedQuery.map { "?" + $0 } ?? "") + (components.percentEncodedFragment.map { "#" + $0 } ?? "")
+            } else {
+                libpqText = components.string ?? url
+            }
         } else if url.contains("=") {
             var kept: [String] = []
             for (key, value) in try Self.keywordPairs(url, misconfigured: misconfigured) {

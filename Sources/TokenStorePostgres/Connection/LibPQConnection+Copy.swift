@@ -43,7 +43,7 @@ extension LibPQConnection {
                 let command = String(cString: PQcmdStatus(result)).prefix { $0 != " " }
                 outcomes.append(LibPQCommandOutcome(command: String(command), affected: Int(String(cString: PQcmdTuples(result))) ?? 0))
             default:
-                if failure == nil { failure = Self.serverFailure(result) }
+                if failure == nil { failure = serverFailure(result) }
             }
             PQclear(result)
         }

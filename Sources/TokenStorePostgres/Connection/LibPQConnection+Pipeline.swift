@@ -103,7 +103,7 @@ extension LibPQConnection {
                     PQclear(result)
                     throw pipelineOutOfStep()
                 default:
-                    var failure = Self.serverFailure(result)
+                    var failure = serverFailure(result)
                     if PQstatus(handle) != CONNECTION_OK {
                         // The server ended the session (shutdown, terminated backend): a
                         // connection failure, retried by reads like any other.

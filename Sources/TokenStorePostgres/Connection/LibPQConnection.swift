@@ -247,7 +247,7 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
             case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
                 if first == nil { first = LibPQRows(copying: result, shape: shape) }
             default:
-                if failure == nil { failure = Self.serverFailure(result) }
+                if failure == nil { failure = serverFailure(result) }
             }
         }
         if let failure {
@@ -307,10 +307,15 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
         return message.isEmpty ? "the connection was lost" : message
     }
 
-    static func serverFailure(_ result: OpaquePointer) -> LibPQFailure {
+    /// The failure a server error result describes. A session that turned read-only
+    /// (`25006`: its server was demoted to a standby, or `default_transaction_read_only`
+    /// was set under it) is not reused: the pool replaces it, and libpq's
+    /// `target_session_attrs=read-write` picks the server that accepts writes now.
+    func serverFailure(_ result: OpaquePointer) -> LibPQFailure {
         let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
         let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
         let text = primary ?? String(cString: PQresultErrorMessage(result))
+        if state == PostgresErrorMapping.readOnlySession { brokenFlag = true }
         return LibPQFailure(kind: .server, sqlState: state, message: text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

@@ -2,6 +2,9 @@ import TokenStoreKit
 
 /// Turns libpq and server failures into ``TokenStoreError``s a user can act on.
 enum PostgresErrorMapping {
+    /// `read_only_sql_transaction`: a write sent to a session that only reads.
+    static let readOnlySession = "25006"
+
     static func error(for failure: LibPQFailure, store: String, operation: String) -> TokenStoreError {
         let message = failure.message
         switch failure.kind {
@@ -35,6 +38,13 @@ enum PostgresErrorMapping {
             return TokenStoreError(
                 .misconfigured, store: store, operation: operation,
                 message: "the database named in the store URL does not exist: \(message)", underlying: underlying)
+        }
+        if lowered.contains("session is read-only") || lowered.contains("server is in hot standby mode") {
+            // libpq's target_session_attrs refused every server it reached: standbys only.
+            return TokenStoreError(
+                .unavailable, store: store, operation: operation,
+                message: "no server in the URL accepts writes (target_session_attrs): the primary is down and no standby is "
+                    + "promoted yet, or the URL names standbys only: \(message)", underlying: underlying)
         }
         if lowered.contains("ssl") || lowered.contains("tls") {
             return TokenStoreError(
@@ -71,6 +81,14 @@ enum PostgresErrorMapping {
                 .unavailable, store: store, operation: operation,
                 message: "the server rolled this call back to break a conflict with a concurrent writer; nothing of it was "
                     + "written and running it again is safe: \(message)", underlying: underlying)
+        case readOnlySession:
+            // The statement was refused before it ran; its connection is dropped (see
+            // `LibPQConnection.serverFailure`), so the next call connects afresh.
+            return TokenStoreError(
+                .unavailable, store: store, operation: operation,
+                message: "the server is read-only (a standby, or a primary demoted under this connection); nothing was written "
+                    + "and running the call again is safe: with several hosts and target_session_attrs=read-write in the URL "
+                    + "the next connection goes to the server that accepts writes: \(message)", underlying: underlying)
         case "42501":
             return TokenStoreError(.permissionDenied, store: store, operation: operation, message: message, underlying: underlying)
         case _ where state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53"):
