@@ -79,6 +79,8 @@ import TokenStoreSealing
             ("file://\(directory)/tokens", "file://localhost\(directory)/tokens/"),
             ("memory:shared", "memory:shared"),
             ("postgres://app@DB.internal/tokens", "postgresql://app@db.internal:5432/tokens?schema=tokenstore&pool_max=4"),
+            ("postgres://app:pw@h1:5432,H2:5433/tokens", "postgresql://app@h2:5433,h1/tokens?target_session_attrs=read-write"),
+            ("postgres://app@h1,h2/tokens", "postgres://app@h2:5432,h1:5432/tokens"),
             ("redis://localhost:6379/0?prefix=a", "redis://LOCALHOST?prefix=a&pool_max=2"),
         ]
         for (a, b) in same {
@@ -90,6 +92,7 @@ import TokenStoreSealing
             (from, "sqlite://\(directory)/other.db"),
             ("memory:", "memory:"),
             ("postgres://app@db/tokens", "postgres://app@db/tokens?schema=other"),
+            ("postgres://app@h1,h2/tokens", "postgres://app@h1,h3/tokens"),
             ("redis://localhost/0?prefix=a", "redis://localhost/1?prefix=a"),
         ]
         for (a, b) in different {

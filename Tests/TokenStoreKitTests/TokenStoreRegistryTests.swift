@@ -79,6 +79,9 @@ struct StoreURLRedactionTests {
         ("rediss://user:p%40ss@cache", "rediss://user:***@cache"),
         ("postgres://db/tokens?user=app&client_secret=x&apikey=y&key=z", "postgres://db/tokens?user=app&client_secret=***&apikey=***&key=***"),
         ("postgres://a:b:c@db", "postgres://a:***@db"),
+        ("postgres://db/tokens?pass%77ord=x&PASSWORD=y", "postgres://db/tokens?pass%77ord=***&PASSWORD=***"),
+        ("postgres://app:s3cret@h1:5432,h2:5433/tokens", "postgres://app:***@h1:5432,h2:5433/tokens"),
+        ("redis+cluster://u:s3cret@h1:7000,h2:7001/?prefix=a", "redis+cluster://u:***@h1:7000,h2:7001/?prefix=a"),
     ])
     func redacts(url: String, expected: String) {
         #expect(StoreURLRedaction.redact(url) == expected)

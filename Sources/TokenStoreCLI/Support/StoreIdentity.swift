@@ -69,13 +69,47 @@ enum StoreIdentity {
         return "path:" + standardized.resolvingSymlinksInPath().path
     }
 
-    /// host, port, database, user and schema of a PostgreSQL URL or keyword string.
+    /// host, port, database, user and schema of a PostgreSQL URL or keyword string. A host
+    /// list (`h1:5432,h2:5433`, libpq's multi-host form, or `host=h1,h2 port=...`) names
+    /// the same store in any order.
     static func postgresIdentity(_ url: String) -> String? {
         var fields: [String: String] = [:]
         if url.contains("://") {
-            guard let components = URLComponents(string: url) else { return nil }
-            fields["host"] = components.host
-            fields["port"] = components.port.map(String.init)
+            // Foundation refuses a host list: parse the URL with one placeholder host, and
+            // take the list from the authority as written.
+            var text = url
+            var hostList: String?
+            if let schemeEnd = url.range(of: "://") {
+                let rest = url[schemeEnd.upperBound...]
+                let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+                let authority = rest[..<authorityEnd]
+                let hostsStart = authority.lastIndex(of: "@").map { authority.index(after: $0) } ?? authority.startIndex
+                let hosts = authority[hostsStart...]
+                if hosts.contains(",") {
+                    hostList = String(hosts)
+                    text.replaceSubrange(hostsStart..<authorityEnd, with: "localhost")
+                }
+            }
+            guard let components = URLComponents(string: text) else { return nil }
+            if let hostList {
+                var names: [String] = []
+                var ports: [String] = []
+                for entry in hostList.split(separator: ",", omittingEmptySubsequences: false) {
+                    let closing = entry.lastIndex(of: "]")
+                    if let colon = entry.lastIndex(of: ":"), closing.map({ colon > $0 }) ?? true {
+                        names.append(String(entry[..<colon]))
+                        ports.append(String(entry[entry.index(after: colon)...]))
+                    } else {
+                        names.append(String(entry))
+                        ports.append("")
+                    }
+                }
+                fields["host"] = names.joined(separator: ",")
+                fields["port"] = ports.joined(separator: ",")
+            } else {
+                fields["host"] = components.host
+                fields["port"] = components.port.map(String.init)
+            }
             fields["user"] = components.user
             let database = components.path.drop { $0 == "/" }
             if !database.isEmpty { fields["dbname"] = String(database) }
@@ -87,11 +121,20 @@ enum StoreIdentity {
                 fields[String(parts[0])] = String(parts[1]).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
             }
         }
-        let host = (fields["host"] ?? fields["hostaddr"] ?? "").lowercased()
-        let port = fields["port"].flatMap { $0.isEmpty ? nil : $0 } ?? "5432"
         let user = fields["user"] ?? ""
         let database = fields["dbname"] ?? user
         let schema = fields["schema"] ?? "tokenstore"
-        return "postgres:\(host.isEmpty ? "localhost" : host):\(port)/\(database)?user=\(user)&schema=\(schema)"
+        return "postgres:\(endpoints(hosts: fields["host"] ?? fields["hostaddr"] ?? "", ports: fields["port"] ?? ""))/\(database)?user=\(user)&schema=\(schema)"
+    }
+
+    /// `host:port` of every server a host list and port list name (libpq: one port applies
+    /// to every host; an empty one is 5432), lowercased and sorted.
+    static func endpoints(hosts: String, ports: String) -> String {
+        let names = hosts.split(separator: ",", omittingEmptySubsequences: false).map { $0.isEmpty ? "localhost" : $0.lowercased() }
+        let portList = ports.split(separator: ",", omittingEmptySubsequences: false).map { $0.isEmpty ? "5432" : String($0) }
+        return names.enumerated().map { index, name in
+            let port = portList.count == 1 ? portList[0] : (index < portList.count ? portList[index] : "5432")
+            return "\(name):\(port)"
+        }.sorted().joined(separator: ",")
     }
 }

@@ -30,7 +30,8 @@ public enum StoreURLRedaction {
         let head = text[..<query]
         let pairs = text[text.index(after: query)...].split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
             let name = pair.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
-            let lowered = name.lowercased()
+            // Drivers decode names (`pass%77ord` is `password` to libpq): judge the decoded one.
+            let lowered = (name.removingPercentEncoding ?? name).lowercased()
             if lowered.contains("password") || lowered.contains("secret") || lowered == "key" || lowered.hasSuffix("key") {
                 return name + "=***"
             }
