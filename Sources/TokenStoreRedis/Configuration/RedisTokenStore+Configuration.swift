@@ -25,8 +25,16 @@ extension RedisTokenStore {
     ///
     /// ``description`` never shows ``password``.
     public struct Configuration: Sendable, CustomStringConvertible {
-        /// The server's address.
+        /// The server's address; with ``isCluster``, the first seed node.
         public var endpoint: Endpoint
+        /// Whether the store talks to a Redis Cluster (`redis+cluster://`): it reads the slot
+        /// map from a seed node and sends each call to the primary serving its keys' slot,
+        /// following `MOVED` and `ASK` redirects. A server with cluster support disabled is
+        /// then used as a single server.
+        public var isCluster = false
+        /// The cluster's seed nodes, tried in order at open and when the slot map must be read
+        /// again (with ``isCluster``; empty means ``endpoint`` alone).
+        public var seeds: [Endpoint] = []
         /// The ACL user for `AUTH user password` (Redis 6+); `nil` authenticates the
         /// `default` user with ``password`` alone.
         public var username: String?
@@ -131,6 +139,10 @@ extension RedisTokenStore {
                 userInfo = ":***@"
             }
             let query = prefix == "tokenstore" ? "" : "prefix=" + Self.percentEncode(prefix)
+            if isCluster {
+                let hosts = seedList.map(\.description).joined(separator: ",")
+                return "redis+cluster://\(userInfo)\(hosts)/\(database)" + (query.isEmpty ? "" : "?" + query)
+            }
             switch endpoint {
             case .tcp:
                 return "redis://\(userInfo)\(endpoint)/\(database)" + (query.isEmpty ? "" : "?" + query)
@@ -154,6 +166,9 @@ extension RedisTokenStore {
             return out
         }
 
+        /// The seed nodes of a cluster: ``seeds``, or ``endpoint`` when none are given.
+        var seedList: [Endpoint] { seeds.isEmpty ? [endpoint] : seeds }
+
         /// Checks the values a URL or a caller may have got wrong.
         func validate() throws(TokenStoreError) {
             func fail(_ message: String) -> TokenStoreError {
@@ -174,6 +189,14 @@ extension RedisTokenStore {
                 store: description)
             if !Self.maxReplyBytesRange.contains(maxReplyBytes) {
                 throw fail("max_reply_bytes must be between \(Self.maxReplyBytesRange.lowerBound) (64 KiB) and \(Self.maxReplyBytesRange.upperBound) (1 GiB), got \(maxReplyBytes)")
+            }
+            if isCluster {
+                if database != 0 { throw fail("a Redis Cluster has only database 0, got \(database)") }
+                for seed in seedList {
+                    guard case .tcp(let host, let port) = seed else { throw fail("a cluster's seed nodes are host:port addresses, not unix sockets") }
+                    if host.isEmpty || host.utf8.contains(0) { throw fail("a seed node's host is empty or contains a NUL byte") }
+                    if port < 1 || port > 65535 { throw fail("port must be between 1 and 65535, got \(port)") }
+                }
             }
             switch endpoint {
             case .tcp(let host, let port):
