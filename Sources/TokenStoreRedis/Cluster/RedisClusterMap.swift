@@ -42,6 +42,18 @@ enum RedisRedirect: Equatable, Sendable {
     /// `CLUSTERDOWN`: the cluster cannot serve the slot (a failover under way).
     case clusterDown
 
+    /// Which of a part's redirects to follow: `MOVED` (the map is wrong), then `TRYAGAIN`
+    /// (inside a transaction a queued command may say `ASK` while `EXEC` says the keys are
+    /// split between the nodes: only waiting helps), then `CLUSTERDOWN`, then `ASK`.
+    var precedence: Int {
+        switch self {
+        case .moved: return 3
+        case .tryAgain: return 2
+        case .clusterDown: return 1
+        case .ask: return 0
+        }
+    }
+
     /// Whether the error reply starting at `bytes` (after its `-`) is a redirect.
     static func isRedirect(_ text: UnsafeRawBufferPointer) -> Bool {
         for word in words where text.count >= word.count && text.starts(with: word) { return true }

@@ -49,8 +49,10 @@ struct RedisRoutedCall {
                 let start = parser.index
                 var redirect: RedisRedirect?
                 for _ in 0..<parts[index].commands {
-                    if case .error(let message) = parser.reply(), redirect == nil {
-                        redirect = RedisRedirect(message: message, currentHost: host)
+                    if case .error(let message) = parser.reply(), let found = RedisRedirect(message: message, currentHost: host),
+                        redirect.map({ found.precedence > $0.precedence }) ?? true
+                    {
+                        redirect = found
                     }
                 }
                 if let redirect {

@@ -9,7 +9,7 @@ enum RoutedReplies<Value: Sendable>: Sendable {
 }
 
 extension RedisTokenStore {
-    /// The most redirects (`MOVED`, `ASK`) one call follows.
+    /// The most `MOVED` redirects one call follows (and `ASK` redirects in a row).
     static let maxRedirects = 5
     /// How long one call keeps retrying `TRYAGAIN` and `CLUSTERDOWN`.
     static let maxRedirectWait: Duration = .seconds(2)
@@ -57,6 +57,7 @@ extension RedisTokenStore {
     ) async throws -> Value {
         var call = call
         var redirects = 0
+        var asks = 0
         var backoff: Duration = .milliseconds(10)
         let deadline = ContinuousClock.now + Self.maxRedirectWait
         func fail(_ message: String) -> TokenStoreError {
@@ -71,11 +72,13 @@ extension RedisTokenStore {
                 guard redirects <= Self.maxRedirects else { throw fail("more than \(Self.maxRedirects) redirects (the cluster's slot map keeps changing)") }
                 node = router.moved(movedSlot, to: target)
             case .ask(_, let target):
-                redirects += 1
-                guard redirects <= Self.maxRedirects else { throw fail("more than \(Self.maxRedirects) redirects (a slot migration is under way)") }
+                // ASK, then TRYAGAIN from the target, repeats while keys move: bounded by time.
+                asks += 1
+                guard asks <= Self.maxRedirects else { throw fail("more than \(Self.maxRedirects) ASK redirects in a row (a slot migration is under way)") }
                 node = router.node(at: target)
                 asking = true
             case .tryAgain, .clusterDown:
+                asks = 0
                 guard ContinuousClock.now + backoff < deadline else {
                     throw fail(
                         redirect == .tryAgain
