@@ -57,8 +57,9 @@ public final class RedisTokenStore: TokenStore, Service {
     /// and its parameters).
     ///
     /// - Parameters:
-    ///   - url: `redis://[user:password@]host[:port][/db][?prefix=...&pool_max=...]` or
-    ///     `redis+unix:///path/redis.sock?db=0`.
+    ///   - url: `redis://[user:password@]host[:port][/db][?prefix=...&pool_max=...]`,
+    ///     `redis+cluster://[user:password@]host1:port1,host2:port2[/0][?...]` (a Redis
+    ///     Cluster, through its seed nodes) or `redis+unix:///path/redis.sock?db=0`.
     ///   - options: the clock and logger.
     /// - Throws: `TokenStoreError`: `misconfigured` for a bad URL or database,
     ///   `authenticationFailed`, `unavailable`, `timedOut`, `schemaTooNew`.

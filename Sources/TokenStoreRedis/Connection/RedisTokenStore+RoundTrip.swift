@@ -27,6 +27,8 @@ extension RedisTokenStore {
     }
 
     /// ``roundTrip(_:slot:_:decode:)`` on `node`, batched with the concurrent calls to it.
+    /// Inlined: a single server's calls take no async frame more than before the router.
+    @inline(__always)
     func roundTrip<Value: Sendable>(
         on node: RedisNode, _ operation: String, _ build: (inout RESPWriter) -> Void, decode: @escaping ReplyDecoder<Value>
     ) async throws -> Value {
