@@ -20,6 +20,9 @@ final class RedisClusterRouter: Sendable {
         /// The map read in progress, shared by every caller that needs it.
         var refresh: Task<Void, any Error>?
         var lastRefresh: ContinuousClock.Instant?
+        /// Nodes whose calls failed on their connection since the map was last read: asked
+        /// last, so a dead node's connect timeout does not delay the read.
+        var suspects: Set<RedisTokenStore.Endpoint> = []
         /// Nodes whose pool ``RedisTokenStore/run()`` maintains.
         var running: Set<RedisTokenStore.Endpoint> = []
     }
@@ -101,6 +104,7 @@ final class RedisClusterRouter: Sendable {
     /// be down and its replica about to take over, so the map is read again soon.
     func nodeFailed(_ node: RedisNode) {
         logger.debug("redis cluster node failed; reading the slot map again", metadata: ["store": "\(store)", "node": "\(node.endpoint)"])
+        state.withLock { _ = $0.suspects.insert(node.endpoint) }
         scheduleRefresh()
     }
 
@@ -134,11 +138,13 @@ final class RedisClusterRouter: Sendable {
                 $0.lastRefresh = .now
             }
         }
-        var candidates: [RedisTokenStore.Endpoint] = state.withLock { state in
+        let (primaries, suspects) = state.withLock { state in
             var seen = Set<RedisTokenStore.Endpoint>()
-            return state.slots.compactMap { $0?.endpoint }.filter { seen.insert($0).inserted }
+            return (state.slots.compactMap { $0?.endpoint }.filter { seen.insert($0).inserted }, state.suspects)
         }
-        for seed in configuration.seedList where !candidates.contains(seed) { candidates.append(seed) }
+        var known = primaries
+        for seed in configuration.seedList where !known.contains(seed) { known.append(seed) }
+        let candidates = known.filter { !suspects.contains($0) } + known.filter { suspects.contains($0) }
         var lastError: (any Error)?
         for endpoint in candidates {
             do {
@@ -191,6 +197,7 @@ final class RedisClusterRouter: Sendable {
                 for slot in range.slots { slots[slot] = node }
             }
             state.slots = slots
+            state.suspects = []
         }
         logger.debug(
             "redis cluster slot map read",
