@@ -228,6 +228,12 @@ public final class RedisTokenStore: TokenStore, Service {
                         .timedOut, store: displayName, operation: operation,
                         message: "no connection became free within pool_acquire_timeout (\(configuration.acquireTimeout)); all \(configuration.maxConnections) are busy (raise pool_max or pool_acquire_timeout)")
                 case .shutDown:
+                    if router != nil, !state.withLock({ $0.closed }) {
+                        // A cluster node dropped from the slot map while this call waited.
+                        throw TokenStoreError(
+                            .unavailable, store: displayName, operation: operation,
+                            message: "the cluster node \(node.endpoint) left the slot map while the call waited; run it again")
+                    }
                     throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
                 }
             } catch var error as TokenStoreError {

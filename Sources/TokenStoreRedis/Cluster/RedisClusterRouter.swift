@@ -190,7 +190,7 @@ final class RedisClusterRouter: Sendable {
     }
 
     private func apply(_ map: RedisClusterMap) {
-        state.withLock { state in
+        let retired = state.withLock { state in
             var slots = [RedisNode?](repeating: nil, count: RedisSlot.count)
             for range in map.ranges {
                 let node = Self.node(at: range.primary, in: &state, configuration, store)
@@ -198,6 +198,19 @@ final class RedisClusterRouter: Sendable {
             }
             state.slots = slots
             state.suspects = []
+            // A node that serves no slot any more (failed over, or resharded empty) is
+            // dropped with its pooled connections; it comes back as a new node if need be.
+            let serving = Set(map.ranges.map(\.primary))
+            let retired = state.nodes.values.filter { !serving.contains($0.endpoint) }
+            for node in retired {
+                state.nodes[node.endpoint] = nil
+                state.running.remove(node.endpoint)
+            }
+            return retired
+        }
+        for node in retired {
+            logger.debug("redis cluster node left the slot map; closing its connections", metadata: ["store": "\(store)", "node": "\(node.endpoint)"])
+            Task { await node.pool.shutdown() }
         }
         logger.debug(
             "redis cluster slot map read",
