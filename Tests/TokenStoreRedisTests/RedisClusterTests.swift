@@ -191,10 +191,13 @@ struct RedisClusterOutageTests {
                 }
                 try await Task.sleep(for: .milliseconds(300))
                 let killed = clock.now - start
-                #expect(try await Cluster.runControl("kill-primary", "\(slot)") == 0)
-                #expect(try await Cluster.runControl("wait-failover", "\(slot)") == 0)
+                let kill = try await Cluster.runControl("kill-primary", "\(slot)")
+                #expect(kill.status == 0)
+                #expect(try await Cluster.runControl("wait-failover", "\(slot)").status == 0)
                 let promoted = clock.now - start
                 load.marks.withLock { $0 = (killed, promoted) }
+                // Back as a replica of the promoted node, for whatever runs on this cluster next.
+                #expect(try await Cluster.runControl("restart", kill.output).status == 0)
                 // Run on until calls have succeeded for a while after the promotion.
                 while clock.now - start < promoted + .seconds(6) {
                     if load.successes.withLock({ $0.filter { $0 > promoted }.count }) > 50 { break }

@@ -28,11 +28,16 @@ enum RedisClusterEnvironment {
         try #require(outageURL, "TOKENSTORE_TEST_REDIS_CLUSTER_OUTAGE_URL is not set; run the tests under Scripts/test-servers")
     }
 
-    /// Runs `control command slot`; its exit status.
-    static func runControl(_ command: String, _ argument: String) async throws -> Int32 {
+    /// Runs `control command argument`; its exit status and what it printed.
+    @discardableResult
+    static func runControl(_ command: String, _ argument: String) async throws -> (status: Int32, output: String) {
         let script = try #require(control, "TOKENSTORE_TEST_REDIS_CLUSTER_CONTROL is not set; run the tests under Scripts/test-servers")
-        let child = try SpawnedProcess.spawn(script, [command, argument], standardOutput: "/dev/null")
-        return await child.wait().status
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("cluster-control-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let child = try SpawnedProcess.spawn(script, [command, argument], standardOutput: output)
+        let status = await child.wait().status
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        return (status, text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// One line of `CLUSTER NODES`.
