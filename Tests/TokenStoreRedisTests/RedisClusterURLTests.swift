@@ -88,4 +88,19 @@ struct RedisClusterURLTests {
         #expect(call.pendingRedirect == nil)
         #expect(String(decoding: call.replyBytes, as: UTF8.self) == "$1\r\nx\r\n+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n$1\r\ny\r\n")
     }
+
+    @Test func onlyReadOnlyCallsMayRunAgain() {
+        func request(_ commands: [[String]]) -> [UInt8] {
+            var writer = RESPWriter()
+            for command in commands {
+                writer.command(command.count)
+                for argument in command { writer.argument(argument) }
+            }
+            return writer.bytes
+        }
+        #expect(RedisRoutedCall.isReadOnly(request([["HGETALL", "{p}:a"], ["zcard", "{p}:i"]]), commands: 2))
+        #expect(!RedisRoutedCall.isReadOnly(request([["GET", "{p}:a"], ["GETDEL", "{p}:b"]]), commands: 2))
+        #expect(!RedisRoutedCall.isReadOnly(request([["EVALSHA", "abc", "1", "{p}:a"]]), commands: 1))
+        #expect(!RedisRoutedCall.isReadOnly(request([["MULTI"], ["GET", "{p}:a"], ["EXEC"]]), commands: 3))
+    }
 }

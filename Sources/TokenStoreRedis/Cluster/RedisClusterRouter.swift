@@ -118,6 +118,15 @@ final class RedisClusterRouter: Sendable {
         }
     }
 
+    /// Reads the map unless one ended less than ``refreshInterval`` ago (joining a read in
+    /// progress): many calls failing at once cause one read, not one each.
+    func refreshUnlessFresh(operation: String) async throws {
+        let fresh = state.withLock { state in
+            state.refresh == nil && state.lastRefresh.map { ContinuousClock.now - $0 < Self.refreshInterval } ?? false
+        }
+        if !fresh { try await refresh(operation: operation) }
+    }
+
     /// Reads the map now (joining a read in progress).
     func refresh(operation: String) async throws {
         let task = state.withLock { state in

@@ -64,6 +64,29 @@ struct RedisRoutedCall {
         }
     }
 
+    /// Commands that only read: a call of nothing else may be sent again after its node
+    /// failed mid-call.
+    static let readCommands: Set<String> = [
+        "GET", "MGET", "EXISTS", "TYPE", "HGET", "HMGET", "HGETALL", "ZCARD", "ZCOUNT", "ZSCORE", "ZMSCORE",
+        "ZRANGEBYSCORE", "ZRANGEBYLEX", "ZLEXCOUNT", "INFO", "PING",
+    ]
+
+    /// Whether every command of `request` only reads (scripts and transactions count as writes).
+    static func isReadOnly(_ request: [UInt8], commands: Int) -> Bool {
+        request.withUnsafeBytes { buffer in
+            var parser = RESPParser(buffer)
+            for _ in 0..<commands {
+                let start = parser.index
+                guard parser.arrayHeader() != nil, case .some(.some(let bytes)) = parser.bulk(),
+                    readCommands.contains(String(decoding: bytes, as: UTF8.self).uppercased())
+                else { return false }
+                parser.index = start
+                parser.skip()
+            }
+            return true
+        }
+    }
+
     /// The request's parts: a `MULTI` starts one that ends with its `EXEC` or `DISCARD`;
     /// every other command is one.
     private static func parts(of request: [UInt8], commands: Int) -> [Part] {

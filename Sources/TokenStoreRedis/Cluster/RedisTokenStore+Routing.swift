@@ -26,16 +26,26 @@ extension RedisTokenStore {
         build(&writer)
         let request = writer.bytes
         let commands = writer.commandCount
-        let node = try await router.node(for: slot, operation: operation)
-        let routed: RoutedReplies<Value>
+        let routedDecode: ReplyDecoder<RoutedReplies<Value>> = { parser, count in
+            if let replies = parser.repliesIfRedirected(count) { return .redirected(replies) }
+            return .value(decode(&parser, count))
+        }
+        var node = try await router.node(for: slot, operation: operation)
+        var routed: RoutedReplies<Value>
         do {
-            routed = try await roundTrip(on: node, operation, { out in out.append(encoded: request, commands: commands) }) { parser, count in
-                if let replies = parser.repliesIfRedirected(count) { return .redirected(replies) }
-                return .value(decode(&parser, count))
-            }
+            routed = try await roundTrip(on: node, operation, { out in out.append(encoded: request, commands: commands) }, decode: routedDecode)
         } catch let error as TokenStoreError where error.code == .unavailable || error.code == .timedOut {
             router.nodeFailed(node)
-            throw error
+            // A read may run again, once, where a fresh map sends it (a write may have run).
+            guard error.code == .unavailable, RedisRoutedCall.isReadOnly(request, commands: commands) else { throw error }
+            try await router.refreshUnlessFresh(operation: operation)
+            node = try await router.node(for: slot, operation: operation)
+            do {
+                routed = try await roundTrip(on: node, operation, { out in out.append(encoded: request, commands: commands) }, decode: routedDecode)
+            } catch let error as TokenStoreError where error.code == .unavailable || error.code == .timedOut {
+                router.nodeFailed(node)
+                throw error
+            }
         }
         switch routed {
         case .value(let value):
