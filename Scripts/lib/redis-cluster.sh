@@ -36,6 +36,8 @@ daemonize yes
 save ""
 appendonly no
 repl-diskless-sync-delay 0
+shutdown-timeout 0
+shutdown-on-sigterm nosave now
 cluster-enabled yes
 cluster-config-file $1/nodes.conf
 cluster-node-timeout 2500
