@@ -14,9 +14,11 @@ import TokenStoreKit
 /// ```
 ///
 /// Every key lives under the hash tag `{prefix}` (see `Docs/redis.md` for the layout), or,
-/// in a store created with `buckets=N`, under one of N tags spread over the Redis Cluster
-/// slots; every operation on a record names keys of one slot and is one atomic step:
-/// `MULTI`/`EXEC` or a Lua script. Request tokens expire on the server (`SET ... PX`);
+/// in a store created with `buckets=N` (the default of `redis+cluster://`), under one of N
+/// tags spread over the Redis Cluster slots; every operation on a record names keys of one
+/// slot and is one atomic step: `MULTI`/`EXEC` or a Lua script. With `redis+cluster://`
+/// each call goes to the primary serving its slot, following `MOVED` and `ASK` redirects.
+/// Request tokens expire on the server (`SET ... PX`);
 /// `take` uses `GETDEL` (Redis 6.2+, detected once at open) or a Lua script on older
 /// servers.
 ///
@@ -30,15 +32,16 @@ public final class RedisTokenStore: TokenStore, Service {
     /// The keys under `{prefix}`: the schema version key and, in a store of one bucket,
     /// every key. Records live in ``layout``'s buckets.
     package let keys: RedisKeyLayout
-    let pool: ConnectionPool<HiredisConnection>
+    /// The URL's server (with `redis+cluster://`, the first seed node).
+    let home: RedisNode
+    /// Routes calls to a cluster's nodes; `nil` for `redis://` and `redis+unix://`, where
+    /// every call goes to ``home`` at no cost.
+    let router: RedisClusterRouter?
     let logger: Logger
     let state: Mutex<State>
     /// Calls holding a connection right now; above ``spinningCallers`` a reply wait parks
     /// at once instead of spinning, leaving the cooperative threads to other callers.
     private let callsInFlight = Atomic<Int>(0)
-    /// Coalesces concurrent single-round-trip calls into pipelines (see
-    /// ``RedisCoalescer``).
-    let coalescer = RedisCoalescer(.redis)
     /// Fewer callers waiting inline than cores (at least one): more would keep the
     /// cooperative threads busy waiting while other callers' replies wait to be read.
     static let spinningCallers = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
@@ -64,8 +67,9 @@ public final class RedisTokenStore: TokenStore, Service {
     /// and its parameters).
     ///
     /// - Parameters:
-    ///   - url: `redis://[user:password@]host[:port][/db][?prefix=...&pool_max=...]` or
-    ///     `redis+unix:///path/redis.sock?db=0`.
+    ///   - url: `redis://[user:password@]host[:port][/db][?prefix=...&pool_max=...]`,
+    ///     `redis+cluster://[user:password@]host1:port1,host2:port2[/0][?...]` (a Redis
+    ///     Cluster, through its seed nodes) or `redis+unix:///path/redis.sock?db=0`.
     ///   - options: the clock and logger.
     /// - Throws: `TokenStoreError`: `misconfigured` for a bad URL or database,
     ///   `authenticationFailed`, `unavailable`, `timedOut`, `schemaTooNew`.
@@ -84,35 +88,19 @@ public final class RedisTokenStore: TokenStore, Service {
     public init(configuration: Configuration) async throws {
         try configuration.validate()
         let name = configuration.description
-        var poolConfiguration = ConnectionPool<HiredisConnection>.Configuration()
-        poolConfiguration.maxConnections = configuration.maxConnections
-        poolConfiguration.minConnections = configuration.minConnections
-        poolConfiguration.acquireTimeout = configuration.acquireTimeout
-        poolConfiguration.idleTimeout = configuration.idleTimeout
-        poolConfiguration.metricsDriver = "redis"
-        poolConfiguration.metricsFactory = configuration.metricsFactory
-        let logger = configuration.logger
-        let pool = ConnectionPool<HiredisConnection>(configuration: poolConfiguration, logger: logger) {
-            do {
-                let connection = try await HiredisConnection.connect(configuration, store: name)
-                logger.debug("redis connection opened", metadata: ["store": "\(name)"])
-                return connection
-            } catch {
-                logger.warning("redis connect failed", metadata: ["store": "\(name)", "error": "\(error)"])
-                throw error
-            }
-        }
+        let home = RedisNode(endpoint: configuration.endpoint, configuration: configuration, store: name)
         self.displayName = name
         self.configuration = configuration
         self.keys = RedisKeyLayout(prefix: configuration.prefix)
-        self.pool = pool
-        self.logger = logger
+        self.home = home
+        self.router = configuration.isCluster ? RedisClusterRouter(configuration: configuration, store: name, home: home) : nil
+        self.logger = configuration.logger
         self.state = Mutex(State(hasGetDel: false, scriptHashes: [], serverVersion: ""))
         self.singleBucketLayout = RedisStoreLayout(prefix: configuration.prefix, buckets: 1)
         do {
             try await prepare()
         } catch {
-            await pool.shutdown()
+            await shutdownPools()
             throw error
         }
     }
@@ -145,7 +133,7 @@ public final class RedisTokenStore: TokenStore, Service {
     /// then closes the store.
     public func run() async throws {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.pool.run() }
+            group.addTask { await self.runPools() }
             // Returns on graceful shutdown, or throws on cancellation.
             group.addTask { try? await gracefulShutdown() }
             group.addTask {
@@ -178,8 +166,24 @@ public final class RedisTokenStore: TokenStore, Service {
             return state.closed
         }
         guard !wasClosed else { return }
-        await pool.shutdown()
+        await shutdownPools()
         logger.debug("redis store closed", metadata: ["store": "\(displayName)"])
+    }
+
+    /// Maintains every node's pool (``RedisNode``); in a cluster also those of nodes
+    /// found later, until cancelled.
+    private func runPools() async {
+        guard let router else { return await home.pool.run() }
+        await withTaskGroup(of: Void.self) { group in
+            repeat {
+                for node in router.nodesToRun() { group.addTask { await node.pool.run() } }
+            } while (try? await Task.sleep(for: .seconds(1))) != nil && !state.withLock({ $0.closed })
+            group.cancelAll()
+        }
+    }
+
+    private func shutdownPools() async {
+        for node in router?.nodes ?? [home] { await node.pool.shutdown() }
     }
 
     // MARK: Plumbing
@@ -192,18 +196,40 @@ public final class RedisTokenStore: TokenStore, Service {
     func withConnection<Result: Sendable>(
         _ operation: String, slot: UInt16? = nil, _ body: (HiredisConnection) async throws -> Result
     ) async throws -> Result {
+        guard let router else { return try await withConnection(on: home, operation, body) }
+        let node = try await router.node(for: slot, operation: operation)
+        do {
+            return try await withConnection(on: node, operation, body)
+        } catch var error as TokenStoreError {
+            if error.code == .unavailable || error.code == .timedOut {
+                router.nodeFailed(node)
+            } else if error.isClusterRedirect {
+                // A body that reads its own replies does not follow redirects: the map is
+                // read again, and the call fails as one to run again.
+                router.scheduleRefresh()
+                error.code = .unavailable
+                error.message += " (the slot moved while the call ran; run it again)"
+            }
+            throw error
+        }
+    }
+
+    /// ``withConnection(_:slot:_:)`` on `node`.
+    func withConnection<Result: Sendable>(
+        on node: RedisNode, _ operation: String, _ body: (HiredisConnection) async throws -> Result
+    ) async throws -> Result {
         if state.withLock({ $0.closed }) {
             throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
         }
         var staleSeen = 0
         while true {
             do {
-                return try await pool.withConnection { connection in
+                return try await node.pool.withConnection { connection in
                     if connection.isStale() { throw StaleConnection() }
                     let active = callsInFlight.add(1, ordering: .relaxed).newValue
                     defer { callsInFlight.subtract(1, ordering: .relaxed) }
                     let replyWait = configuration.replyWait
-                    connection.mayWaitInline = replyWait != .park && active <= Self.spinningCallers && !coalescer.hasCompany
+                    connection.mayWaitInline = replyWait != .park && active <= Self.spinningCallers && !node.coalescer.hasCompany
                     connection.busyPollsInline = replyWait == .spin
                     return try await body(connection)
                 }
@@ -222,6 +248,12 @@ public final class RedisTokenStore: TokenStore, Service {
                         .timedOut, store: displayName, operation: operation,
                         message: "no connection became free within pool_acquire_timeout (\(configuration.acquireTimeout)); all \(configuration.maxConnections) are busy (raise pool_max or pool_acquire_timeout)")
                 case .shutDown:
+                    if router != nil, !state.withLock({ $0.closed }) {
+                        // A cluster node dropped from the slot map while this call waited.
+                        throw TokenStoreError(
+                            .unavailable, store: displayName, operation: operation,
+                            message: "the cluster node \(node.endpoint) left the slot map while the call waited; run it again")
+                    }
                     throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
                 }
             } catch var error as TokenStoreError {

@@ -189,7 +189,7 @@ struct ConfigurationURLTests {
     }
 
     @Test func driverSchemes() {
-        #expect(RedisTokenStore.driver.schemes == ["redis", "redis+unix", "unix"])
+        #expect(RedisTokenStore.driver.schemes == ["redis", "redis+cluster", "redis+unix", "unix"])
     }
 
     @Test func versionComparison() {

@@ -25,8 +25,16 @@ extension RedisTokenStore {
     ///
     /// ``description`` never shows ``password``.
     public struct Configuration: Sendable, CustomStringConvertible {
-        /// The server's address.
+        /// The server's address; with ``isCluster``, the first seed node.
         public var endpoint: Endpoint
+        /// Whether the store talks to a Redis Cluster (`redis+cluster://`): it reads the slot
+        /// map from a seed node and sends each call to the primary serving its keys' slot,
+        /// following `MOVED` and `ASK` redirects. A server with cluster support disabled is
+        /// then used as a single server.
+        public var isCluster = false
+        /// The cluster's seed nodes, tried in order at open and when the slot map must be read
+        /// again (with ``isCluster``; empty means ``endpoint`` alone).
+        public var seeds: [Endpoint] = []
         /// The ACL user for `AUTH user password` (Redis 6+); `nil` authenticates the
         /// `default` user with ``password`` alone.
         public var username: String?
@@ -90,10 +98,11 @@ extension RedisTokenStore {
         /// (`TokenStoreError.Code.misconfigured` otherwise). 1 is the single-tag layout of
         /// every store written before buckets.
         public var buckets: Int?
-        /// The bucket count a new store gets when ``buckets`` is `nil`: 1.
+        /// The bucket count a new store gets when ``buckets`` is `nil`: 48 in a cluster
+        /// (`redis+cluster://`: with the usual even slot split each of 2, 3, 4, 6, 8, 12,
+        /// 16, 24 or 48 primaries serves the same number of buckets), else 1.
         public var defaultBuckets: Int {
-            // The hook for the cluster scheme, whose default is larger: decide it here.
-            1
+            isCluster ? 48 : 1
         }
         /// Test hook: take request tokens with the Lua script even on servers with `GETDEL`.
         package var forceScriptedTake = false
@@ -146,6 +155,10 @@ extension RedisTokenStore {
             }
             var query = prefix == "tokenstore" ? "" : "prefix=" + Self.percentEncode(prefix)
             if let buckets { query += (query.isEmpty ? "" : "&") + "buckets=\(buckets)" }
+            if isCluster {
+                let hosts = seedList.map(\.description).joined(separator: ",")
+                return "redis+cluster://\(userInfo)\(hosts)/\(database)" + (query.isEmpty ? "" : "?" + query)
+            }
             switch endpoint {
             case .tcp:
                 return "redis://\(userInfo)\(endpoint)/\(database)" + (query.isEmpty ? "" : "?" + query)
@@ -168,6 +181,9 @@ extension RedisTokenStore {
             }
             return out
         }
+
+        /// The seed nodes of a cluster: ``seeds``, or ``endpoint`` when none are given.
+        var seedList: [Endpoint] { seeds.isEmpty ? [endpoint] : seeds }
 
         /// Checks the values a URL or a caller may have got wrong.
         func validate() throws(TokenStoreError) {
@@ -192,6 +208,14 @@ extension RedisTokenStore {
                 store: description)
             if !Self.maxReplyBytesRange.contains(maxReplyBytes) {
                 throw fail("max_reply_bytes must be between \(Self.maxReplyBytesRange.lowerBound) (64 KiB) and \(Self.maxReplyBytesRange.upperBound) (1 GiB), got \(maxReplyBytes)")
+            }
+            if isCluster {
+                if database != 0 { throw fail("a Redis Cluster has only database 0, got \(database)") }
+                for seed in seedList {
+                    guard case .tcp(let host, let port) = seed else { throw fail("a cluster's seed nodes are host:port addresses, not unix sockets") }
+                    if host.isEmpty || host.utf8.contains(0) { throw fail("a seed node's host is empty or contains a NUL byte") }
+                    if port < 1 || port > 65535 { throw fail("port must be between 1 and 65535, got \(port)") }
+                }
             }
             switch endpoint {
             case .tcp(let host, let port):

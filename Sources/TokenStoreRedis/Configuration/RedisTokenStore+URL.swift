@@ -19,6 +19,10 @@ extension RedisTokenStore.Configuration {
     /// - `redis://[user:password@]host[:port][/db][?params]`; `redis://:password@host`
     ///   authenticates the `default` user; a lone `redis://password@host` is a password,
     ///   as in redis-cli. IPv6 hosts in brackets: `redis://[::1]:6379`.
+    /// - `redis+cluster://[user:password@]host1:port1,host2:port2[/0][?params]`: a Redis
+    ///   Cluster, reached through any of these seed nodes (the store reads the cluster's slot
+    ///   map from the first that answers; a server with cluster support disabled is used as
+    ///   a single server). The database must be 0, the only one a cluster has.
     /// - `redis+unix:///path/redis.sock[?db=N&params]` or `unix:///path/redis.sock`;
     ///   credentials as `redis+unix://user:password@/path/redis.sock`.
     ///
@@ -42,14 +46,16 @@ extension RedisTokenStore.Configuration {
             throw fail("a Redis URL looks like redis://[user:password@]host:port/db or redis+unix:///path/redis.sock")
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
-        let isUnix: Bool
+        var isUnix = false
+        var isCluster = false
         switch scheme {
-        case "redis": isUnix = false
+        case "redis": break
         case "redis+unix", "unix": isUnix = true
+        case "redis+cluster": isCluster = true
         case "rediss":
             throw fail("TLS (rediss://) is not supported by the system hiredis 0.14; run a TLS proxy such as stunnel or HAProxy on loopback and connect with redis://")
         default:
-            throw fail("unknown scheme '\(scheme)'; use redis://, redis+unix:// or unix://")
+            throw fail("unknown scheme '\(scheme)'; use redis://, redis+cluster://, redis+unix:// or unix://")
         }
         var rest = url[schemeEnd.upperBound...]
         if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
@@ -78,6 +84,7 @@ extension RedisTokenStore.Configuration {
 
         var database: Int?
         let endpoint: RedisTokenStore.Endpoint
+        var seeds: [RedisTokenStore.Endpoint] = []
         if isUnix {
             guard authority.isEmpty else {
                 throw fail("a unix socket URL has no host: redis+unix:///path/redis.sock (three slashes)")
@@ -87,29 +94,20 @@ extension RedisTokenStore.Configuration {
                 throw fail("a unix socket URL needs an absolute path: redis+unix:///path/redis.sock")
             }
             endpoint = .unixSocket(path: socketPath)
+        } else if isCluster {
+            // Parsed here: Foundation's URLComponents refuses a comma-separated host list.
+            seeds = try authority.split(separator: ",", omittingEmptySubsequences: false).map { item throws(TokenStoreError) in
+                guard !item.isEmpty else {
+                    throw fail("a redis+cluster:// URL lists its seed nodes as host:port,host:port; an entry is empty")
+                }
+                return try Self.tcpEndpoint(item, fail: fail)
+            }
+            if seeds.count > 64 { throw fail("at most 64 seed nodes, got \(seeds.count)") }
+            endpoint = seeds[0]
         } else {
-            var host = "127.0.0.1"
-            var port = 6379
-            var hostPort = authority
-            if hostPort.hasPrefix("[") {
-                guard let close = hostPort.firstIndex(of: "]") else { throw fail("an IPv6 host needs a closing ']'") }
-                host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
-                hostPort = hostPort[hostPort.index(after: close)...]
-                if !hostPort.isEmpty {
-                    guard hostPort.hasPrefix(":") else { throw fail("unexpected text after the IPv6 host") }
-                    port = try Self.port(hostPort.dropFirst(), fail: fail)
-                }
-            } else {
-                if let colon = hostPort.lastIndex(of: ":") {
-                    port = try Self.port(hostPort[hostPort.index(after: colon)...], fail: fail)
-                    hostPort = hostPort[..<colon]
-                }
-                if !hostPort.isEmpty { host = try Self.percentDecode(hostPort, what: "the host", fail: fail) }
-            }
-            guard !host.isEmpty, host.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0 != "/" && $0 != "@" }) else {
-                throw fail("the host is empty or contains spaces, control characters, '/' or '@'")
-            }
-            endpoint = .tcp(host: host, port: port)
+            endpoint = try Self.tcpEndpoint(authority, fail: fail)
+        }
+        if !isUnix {
             let dbText = path.drop(while: { $0 == "/" })
             if !dbText.isEmpty {
                 guard let value = Int(dbText), value >= 0 else {
@@ -123,6 +121,8 @@ extension RedisTokenStore.Configuration {
         var config = defaults
         config.username = username
         config.password = password
+        config.isCluster = isCluster
+        config.seeds = seeds
         var seen = Set<String>()
         for pair in queryText.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -175,6 +175,33 @@ extension RedisTokenStore.Configuration {
             throw fail(error.message)
         }
         self = config
+    }
+
+    /// `host[:port]` or `[ipv6][:port]` (port 6379 when left out; an empty text is
+    /// 127.0.0.1), host percent-decoded.
+    static func tcpEndpoint(_ text: Substring, fail: (String) -> TokenStoreError) throws(TokenStoreError) -> RedisTokenStore.Endpoint {
+        var host = "127.0.0.1"
+        var port = 6379
+        var hostPort = text
+        if hostPort.hasPrefix("[") {
+            guard let close = hostPort.firstIndex(of: "]") else { throw fail("an IPv6 host needs a closing ']'") }
+            host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
+            hostPort = hostPort[hostPort.index(after: close)...]
+            if !hostPort.isEmpty {
+                guard hostPort.hasPrefix(":") else { throw fail("unexpected text after the IPv6 host") }
+                port = try Self.port(hostPort.dropFirst(), fail: fail)
+            }
+        } else {
+            if let colon = hostPort.lastIndex(of: ":") {
+                port = try Self.port(hostPort[hostPort.index(after: colon)...], fail: fail)
+                hostPort = hostPort[..<colon]
+            }
+            if !hostPort.isEmpty { host = try Self.percentDecode(hostPort, what: "the host", fail: fail) }
+        }
+        guard !host.isEmpty, host.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0 != "/" && $0 != "@" }) else {
+            throw fail("the host is empty or contains spaces, control characters, '/' or '@'")
+        }
+        return .tcp(host: host, port: port)
     }
 
     /// At most 40 characters of user input, for messages.

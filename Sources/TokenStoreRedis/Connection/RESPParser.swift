@@ -26,7 +26,7 @@ package struct RESPParser {
     }
 
     let bytes: UnsafeRawBufferPointer
-    package private(set) var index = 0
+    package internal(set) var index = 0
 
     package init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes

@@ -22,18 +22,29 @@ extension RedisTokenStore {
     func roundTrip<Value: Sendable>(
         _ operation: String, slot: UInt16, _ build: (inout RESPWriter) -> Void, decode: @escaping ReplyDecoder<Value>
     ) async throws -> Value {
+        guard let router else { return try await roundTrip(on: home, operation, build, decode: decode) }
+        return try await routedRoundTrip(router, operation, slot: slot, build, decode: decode)
+    }
+
+    /// ``roundTrip(_:slot:_:decode:)`` on `node`, batched with the concurrent calls to it.
+    /// Inlined: a single server's calls take no async frame more than before the router.
+    @inline(__always)
+    func roundTrip<Value: Sendable>(
+        on node: RedisNode, _ operation: String, _ build: (inout RESPWriter) -> Void, decode: @escaping ReplyDecoder<Value>
+    ) async throws -> Value {
+        let coalescer = node.coalescer
         if coalescer.tryLead() {
             let followers = await coalescer.gatherFollowers()
             if followers.isEmpty {
                 // Alone: encode straight into the connection's buffer.
                 defer { coalescer.finishLeading() }
-                return try await withConnection(operation, slot: slot) { connection in
+                return try await withConnection(on: node, operation) { connection in
                     try await connection.exchange(build) { parser, count in parser.decode(count, with: decode) }
                 }
             }
             var writer = RESPWriter()
             build(&writer)
-            return try await lead(operation, slot: slot, request: writer.bytes, commands: writer.commandCount, decode: decode, followers: followers)
+            return try await lead(on: node, operation, request: writer.bytes, commands: writer.commandCount, decode: decode, followers: followers)
         }
         var writer = RESPWriter(capacity: 256)
         build(&writer)
@@ -51,19 +62,20 @@ extension RedisTokenStore {
             }
         case .lead:
             return try await lead(
-                operation, slot: slot, request: call.request, commands: call.commands, decode: decode, followers: coalescer.takeFollowers())
+                on: node, operation, request: call.request, commands: call.commands, decode: decode, followers: coalescer.takeFollowers())
         }
     }
 
     /// Runs this call's request and the `followers'` in one pipeline, decodes this call's
     /// replies and has each follower decode its own. Ends the leader turn.
     private func lead<Value: Sendable>(
-        _ operation: String, slot: UInt16, request: [UInt8], commands: Int, decode: @escaping ReplyDecoder<Value>,
+        on node: RedisNode, _ operation: String, request: [UInt8], commands: Int, decode: @escaping ReplyDecoder<Value>,
         followers: [RedisCoalescer.Follower]
     ) async throws -> Value {
+        let coalescer = node.coalescer
         defer { coalescer.finishLeading() }
         if followers.isEmpty {
-            return try await withConnection(operation, slot: slot) { connection in
+            return try await withConnection(on: node, operation) { connection in
                 try await connection.exchange({ out in out.append(encoded: request, commands: commands) }) { parser, _ in
                     parser.decode(commands, with: decode)
                 }
@@ -73,7 +85,7 @@ extension RedisTokenStore {
         // cancellation (its deadline still holds), so it cannot abandon them half-way.
         var sent = false
         do {
-            return try await withConnection(operation, slot: slot) { connection in
+            return try await withConnection(on: node, operation) { connection in
                 sent = true
                 return try await connection.exchange(cancellable: false, { out in
                     out.append(encoded: request, commands: commands)

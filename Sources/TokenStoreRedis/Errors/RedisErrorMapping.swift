@@ -47,7 +47,7 @@ enum RedisErrorMapping {
         case .corruptedRecord:
             text += " (a key of this store holds another Redis type than this driver writes there: something else wrote it; delete or repair the key)"
         case .misconfigured where message.uppercased().hasPrefix("MOVED") || message.uppercased().hasPrefix("ASK"):
-            text += " (this driver does not follow cluster redirects: connect to the node owning the prefix's slot, or through a cluster proxy)"
+            text += " (a redis:// store talks to one server: open a Redis Cluster with redis+cluster://host1:port1,host2:port2)"
         default: break
         }
         return TokenStoreError(code, store: store, operation: operation, message: text, record: record)

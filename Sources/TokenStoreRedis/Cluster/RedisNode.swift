@@ -1,0 +1,39 @@
+import Logging
+import TokenStoreIO
+import TokenStoreKit
+
+/// One Redis server a store talks to: its connection pool (`pool_max` and the other pool
+/// settings apply per node) and the coalescer that pipelines concurrent calls to it. A
+/// single server is one node; a cluster has one per primary.
+final class RedisNode: Sendable {
+    let endpoint: RedisTokenStore.Endpoint
+    let pool: ConnectionPool<HiredisConnection>
+    /// Coalesces concurrent single-round-trip calls to this node into pipelines.
+    let coalescer = RedisCoalescer(.redis)
+
+    /// A node at `endpoint`, connecting with `configuration`'s credentials and timeouts;
+    /// nothing is opened until the first call.
+    init(endpoint: RedisTokenStore.Endpoint, configuration: RedisTokenStore.Configuration, store name: String) {
+        var poolConfiguration = ConnectionPool<HiredisConnection>.Configuration()
+        poolConfiguration.maxConnections = configuration.maxConnections
+        poolConfiguration.minConnections = configuration.minConnections
+        poolConfiguration.acquireTimeout = configuration.acquireTimeout
+        poolConfiguration.idleTimeout = configuration.idleTimeout
+        poolConfiguration.metricsDriver = "redis"
+        poolConfiguration.metricsFactory = configuration.metricsFactory
+        let logger = configuration.logger
+        var nodeConfiguration = configuration
+        nodeConfiguration.endpoint = endpoint
+        self.endpoint = endpoint
+        self.pool = ConnectionPool<HiredisConnection>(configuration: poolConfiguration, logger: logger) { [nodeConfiguration] in
+            do {
+                let connection = try await HiredisConnection.connect(nodeConfiguration, store: name)
+                logger.debug("redis connection opened", metadata: ["store": "\(name)", "node": "\(endpoint)"])
+                return connection
+            } catch {
+                logger.warning("redis connect failed", metadata: ["store": "\(name)", "node": "\(endpoint)", "error": "\(error)"])
+                throw error
+            }
+        }
+    }
+}
