@@ -13,6 +13,7 @@ enum MigrateFixture {
     static let environment = ProcessInfo.processInfo.environment
     static let postgresURL = environment["TOKENSTORE_TEST_POSTGRES_URL"]
     static let redisURL = environment["TOKENSTORE_TEST_REDIS_URL"]
+    static let redisClusterURL = environment["TOKENSTORE_TEST_REDIS_CLUSTER_URL"]
     static let isCI = environment["CI"] == "true"
 
     /// Server pairs run when both servers are configured, and always under CI=true (where a
@@ -29,10 +30,10 @@ enum MigrateFixture {
 
     /// The kinds of store a migration is tested between.
     enum Kind: String, CaseIterable, Sendable, CustomStringConvertible {
-        case memory, file, sqlite, postgres, redis
+        case memory, file, sqlite, postgres, redis, redisCluster
         var description: String { rawValue }
         static let local: [Kind] = [.file, .sqlite]
-        static let servers: [Kind] = [.postgres, .redis]
+        static let servers: [Kind] = [.postgres, .redis, .redisCluster]
     }
 
     /// A fresh, empty store of `kind`: its own directory, PostgreSQL schema or Redis prefix.
@@ -47,6 +48,10 @@ enum MigrateFixture {
             return base + (base.contains("?") ? "&" : "?") + "schema=m_\(unique)&" + BenchServers.patientPostgres
         case .redis:
             let base = try #require(redisURL, "TOKENSTORE_TEST_REDIS_URL must be set (Scripts/test-servers); CI never skips")
+            return base + (base.contains("?") ? "&" : "?") + "prefix=mig-\(unique)"
+        case .redisCluster:
+            let base = try #require(
+                redisClusterURL, "TOKENSTORE_TEST_REDIS_CLUSTER_URL must be set (Scripts/test-servers); CI never skips")
             return base + (base.contains("?") ? "&" : "?") + "prefix=mig-\(unique)"
         }
     }

@@ -13,9 +13,12 @@ import TokenStoreKit
     static let localPairs: [(Kind, Kind)] = [(.file, .sqlite), (.sqlite, .file)]
     static let serverPairs: [(Kind, Kind)] = {
         let all: [Kind] = [.file, .sqlite, .postgres, .redis]
-        return all.flatMap { from in all.map { (from, $0) } }.filter { from, to in
+        let singleServers = all.flatMap { from in all.map { (from, $0) } }.filter { from, to in
             from != to && (Kind.servers.contains(from) || Kind.servers.contains(to))
         }
+        // Into and out of a store spread over a Redis Cluster's shards (listing merges 48
+        // bucket indexes).
+        return singleServers + [(.sqlite, .redisCluster), (.redisCluster, .redis)]
     }()
 
     @Test(arguments: localPairs)

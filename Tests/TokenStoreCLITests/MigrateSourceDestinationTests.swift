@@ -82,6 +82,7 @@ import TokenStoreSealing
             ("postgres://app:pw@h1:5432,H2:5433/tokens", "postgresql://app@h2:5433,h1/tokens?target_session_attrs=read-write"),
             ("postgres://app@h1,h2/tokens", "postgres://app@h2:5432,h1:5432/tokens"),
             ("redis://localhost:6379/0?prefix=a", "redis://LOCALHOST?prefix=a&pool_max=2"),
+            ("redis+cluster://h1:7000,h2:7001/?prefix=a", "redis+cluster://H2:7001,h1:7000?prefix=a&pool_max=2"),
         ]
         for (a, b) in same {
             #expect(throws: (any Error).self, "\(a) vs \(b)") {
@@ -94,6 +95,7 @@ import TokenStoreSealing
             ("postgres://app@db/tokens", "postgres://app@db/tokens?schema=other"),
             ("postgres://app@h1,h2/tokens", "postgres://app@h1,h3/tokens"),
             ("redis://localhost/0?prefix=a", "redis://localhost/1?prefix=a"),
+            ("redis+cluster://h1:7000/?prefix=a", "redis+cluster://h1:7000/?prefix=b"),
         ]
         for (a, b) in different {
             #expect(throws: Never.self, "\(a) vs \(b)") {

@@ -10,9 +10,9 @@ import TokenStoreRedis
 /// Normalized: the scheme's case and aliases (`postgresql:`), a SQLite or file path's
 /// spelling (relative, `localhost`, percent escapes, `.`/`..`, symbolic links; an existing
 /// file or directory by device and inode, which also catches hard links), a PostgreSQL
-/// URL's host case, default port, database and `schema`, a Redis URL's endpoint,
-/// database and prefix. Parameters that do not change the store (pool sizes, timeouts)
-/// are ignored. `memory:` and `sqlite::memory:` stores are private to each open, so they
+/// URL's host case, default port, database and `schema` (a host list in any order), a
+/// Redis URL's endpoint, database and prefix (a cluster's seed nodes in any order).
+/// Parameters that do not change the store (pool sizes, timeouts) are ignored. `memory:` and `sqlite::memory:` stores are private to each open, so they
 /// never name the same store (`memory:NAME` is shared in-process by its name).
 enum StoreIdentity {
     /// The identity of the store `url` names, or `nil` when it names a private one (or
@@ -34,6 +34,12 @@ enum StoreIdentity {
         case "redis", "redis+unix", "unix":
             guard let configuration = try? RedisTokenStore.Configuration(url: url) else { return nil }
             return "redis:\(configuration.endpoint.description.lowercased())/\(configuration.database)/\(configuration.prefix)"
+        case "redis+cluster":
+            // The same seed nodes in any order name the same cluster (other seeds of it
+            // cannot be told apart without asking it).
+            guard let configuration = try? RedisTokenStore.Configuration(url: url) else { return nil }
+            let seeds = configuration.seeds.map { $0.description.lowercased() }.sorted().joined(separator: ",")
+            return "redis+cluster:\(seeds)/\(configuration.prefix)"
         default:
             return url
         }
