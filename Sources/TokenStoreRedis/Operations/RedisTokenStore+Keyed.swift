@@ -4,7 +4,7 @@ import TokenStoreKit
 // provider/user members: one keyset page reader serves both.
 extension RedisTokenStore {
     /// One page of the indexes `index` names after `cursor` (`ZRANGEBYLEX`; in a spread
-    /// store merged over the buckets in key order, see ``RedisIndexMerge``), then the
+    /// store merged over the buckets in key order, see `RedisIndexMerge`), then the
     /// page's hashes, named by `hashKey`, read in one pipeline per bucket and decoded by
     /// `decode`. `member` names an index entry in the error for one this driver did not
     /// write. The cursor is the page's last key: the next page starts after it in every

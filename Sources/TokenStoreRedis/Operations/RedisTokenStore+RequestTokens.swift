@@ -131,7 +131,7 @@ extension RedisTokenStore {
     }
 
     /// Pages through the lexicographic indexes (`ZRANGEBYLEX`; in a spread store, merged
-    /// over the buckets in token order, see ``RedisIndexMerge``), skipping expired tokens.
+    /// over the buckets in token order, see `RedisIndexMerge`), skipping expired tokens.
     /// The cursor is the last token returned: the next page starts after it in every bucket.
     public func listRequestTokens(after cursor: String?, limit: Int) async throws -> RequestTokenPage {
         let operation = "listRequestTokens"
