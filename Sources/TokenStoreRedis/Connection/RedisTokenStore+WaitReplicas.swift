@@ -21,7 +21,8 @@ extension RedisTokenStore {
             }
         ) { parser, count in
             let wroteNothing = parser.areAllErrors(count - 1)
-            return (decode(&parser, count - 1), wroteNothing, parser.reply())
+            // `decode` may leave some of its replies unread: `WAIT`'s follows them all.
+            return (parser.decode(count - 1, with: decode), wroteNothing, parser.reply())
         }
         if !wroteNothing { try checkReplicas(acknowledged, operation: operation) }
         return value
