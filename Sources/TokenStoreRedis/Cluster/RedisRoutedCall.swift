@@ -8,6 +8,8 @@ struct RedisRoutedCall {
         /// Where the part's commands are in the request.
         var bytes: Range<Int>
         var commands: Int
+        /// A `WAIT` for replicas: it covers the writes sent before it on its connection.
+        var waitsForReplicas = false
     }
 
     let request: [UInt8]
@@ -38,11 +40,14 @@ struct RedisRoutedCall {
     var replyBytes: [UInt8] { replies.reduce(into: []) { $0 += $1 ?? [] } }
 
     /// Takes the replies a node gave to the waiting parts (in order): a part with a
-    /// redirect among them stays waiting, with that redirect.
+    /// redirect among them stays waiting, with that redirect. A `WAIT` after a redirected
+    /// part waited on a node that did not run it: it stays waiting too, to run again
+    /// right after that part where the part goes.
     mutating func record(_ bytes: [UInt8], from endpoint: RedisTokenStore.Endpoint) {
         var host = ""
         if case .tcp(let name, _) = endpoint { host = name }
         let waiting = replies.indices.filter { replies[$0] == nil }
+        var firstRedirect: RedisRedirect?
         bytes.withUnsafeBytes { buffer in
             var parser = RESPParser(buffer)
             for index in waiting {
@@ -57,6 +62,9 @@ struct RedisRoutedCall {
                 }
                 if let redirect {
                     redirects[index] = redirect
+                    firstRedirect = firstRedirect ?? redirect
+                } else if parts[index].waitsForReplicas, let firstRedirect {
+                    redirects[index] = firstRedirect
                 } else {
                     replies[index] = Array(buffer[start..<parser.index])
                 }
@@ -115,6 +123,8 @@ struct RedisRoutedCall {
                 } else if name == "MULTI" {
                     open = command
                 } else {
+                    var command = command
+                    command.waitsForReplicas = name == "WAIT"
                     parts.append(command)
                 }
             }

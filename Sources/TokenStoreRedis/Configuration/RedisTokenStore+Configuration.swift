@@ -104,6 +104,23 @@ extension RedisTokenStore {
         public var defaultBuckets: Int {
             isCluster ? 48 : 1
         }
+        /// How many replicas each write waits for before the call returns (URL parameter
+        /// `wait_replicas`, 0...16; default 0: writes do not wait). Redis replicates
+        /// asynchronously, so a write a primary acknowledged and lost in a failover before a
+        /// replica got it is gone (a saved token missing, a taken request token back). With
+        /// a value above 0 every write call ends its commands with `WAIT n timeout` on the same
+        /// connection; when fewer than `n` replicas acknowledge within
+        /// ``waitReplicasTimeout`` the call throws `TokenStoreError.Code.timedOut`: the write
+        /// reached the primary and may survive or not (a taken token is then never handed
+        /// out). Reads never wait. Each write costs about one replication round trip more.
+        public var waitReplicas = 0
+        /// How long a write waits for ``waitReplicas`` replicas (URL parameter
+        /// `wait_replicas_timeout`, like the other timeouts; default 1 s). Must be at least
+        /// 1 ms (`WAIT` with 0 waits forever) and, when ``waitReplicas`` is above 0,
+        /// shorter than ``operationTimeout``, which bounds the whole round trip.
+        public var waitReplicasTimeout: Duration = .seconds(1)
+        /// The range ``waitReplicas`` must lie in.
+        static let waitReplicasRange = 0...16
         /// Test hook: take request tokens with the Lua script even on servers with `GETDEL`.
         package var forceScriptedTake = false
 
@@ -155,6 +172,9 @@ extension RedisTokenStore {
             }
             var query = prefix == "tokenstore" ? "" : "prefix=" + Self.percentEncode(prefix)
             if let buckets { query += (query.isEmpty ? "" : "&") + "buckets=\(buckets)" }
+            if waitReplicas != 0 {
+                query += (query.isEmpty ? "" : "&") + "wait_replicas=\(waitReplicas)&wait_replicas_timeout=\(waitReplicasMilliseconds)ms"
+            }
             if isCluster {
                 let hosts = seedList.map(\.description).joined(separator: ",")
                 return "redis+cluster://\(userInfo)\(hosts)/\(database)" + (query.isEmpty ? "" : "?" + query)
@@ -182,6 +202,13 @@ extension RedisTokenStore {
             return out
         }
 
+        /// ``waitReplicasTimeout`` in whole milliseconds, rounded up (as `WAIT` takes it).
+        var waitReplicasMilliseconds: Int64 {
+            let (seconds, attoseconds) = waitReplicasTimeout.components
+            guard seconds >= 0, seconds <= 3600 else { return seconds < 0 ? 1 : 3_600_000 }
+            return seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        }
+
         /// The seed nodes of a cluster: ``seeds``, or ``endpoint`` when none are given.
         var seedList: [Endpoint] { seeds.isEmpty ? [endpoint] : seeds }
 
@@ -197,6 +224,15 @@ extension RedisTokenStore {
             }
             if let buckets, !(1...RedisStoreLayout.maxBuckets).contains(buckets) {
                 throw fail("buckets must be between 1 and \(RedisStoreLayout.maxBuckets), got \(buckets)")
+            }
+            if !Self.waitReplicasRange.contains(waitReplicas) {
+                throw fail("wait_replicas must be between \(Self.waitReplicasRange.lowerBound) and \(Self.waitReplicasRange.upperBound), got \(waitReplicas)")
+            }
+            if waitReplicasTimeout < .milliseconds(1) || waitReplicasTimeout > .seconds(3600) {
+                throw fail("wait_replicas_timeout must be between 1 ms and 3600 s (WAIT with 0 waits forever), got \(waitReplicasTimeout)")
+            }
+            if waitReplicas > 0, waitReplicasTimeout >= operationTimeout {
+                throw fail("wait_replicas_timeout (\(waitReplicasTimeout)) must be shorter than operation_timeout (\(operationTimeout)), which bounds the write and its WAIT")
             }
             if database < 0 || database > 1_000_000 { throw fail("database must be a non-negative integer, got \(database)") }
             try ConnectionLimits.validate(minConnections: minConnections, maxConnections: maxConnections, store: description)

@@ -7,6 +7,7 @@ extension RedisTokenStore.Configuration {
     static let urlParameters = [
         "prefix", "db", "user", "password", "pool_max", "pool_min", "pool_acquire_timeout", "pool_idle_timeout",
         "connect_timeout", "operation_timeout", "max_reply_bytes", ReplyWait.urlParameter, "buckets",
+        "wait_replicas", "wait_replicas_timeout",
     ]
 
     /// Parameters renamed to the name every driver uses, old name first. The old names are
@@ -30,7 +31,9 @@ extension RedisTokenStore.Configuration {
     /// timeouts `pool_acquire_timeout`, `pool_idle_timeout`, `connect_timeout`,
     /// `operation_timeout` in seconds (`2.5`) or with a unit (`250ms`, `3s`), and
     /// `max_reply_bytes` (an integer of bytes, see ``maxReplyBytes``), `reply_wait` (`adaptive`,
-    /// `park` or `spin`, see ``replyWait``), `buckets` (1...1024, see ``buckets``). User info and values
+    /// `park` or `spin`, see ``replyWait``), `buckets` (1...1024, see ``buckets``),
+    /// `wait_replicas` (0...16, see ``waitReplicas``) and `wait_replicas_timeout` (a
+    /// timeout as above, see ``waitReplicasTimeout``). User info and values
     /// are percent-decoded. The old names `pool_timeout` and `command_timeout` are still
     /// accepted, with a warning logged to `logger`.
     ///
@@ -162,6 +165,8 @@ extension RedisTokenStore.Configuration {
             case "operation_timeout": config.operationTimeout = try Self.duration(value, name: given, store: shown)
             case "max_reply_bytes": config.maxReplyBytes = try Self.integer(value, name: name, fail: fail)
             case "buckets": config.buckets = try Self.integer(value, name: name, fail: fail)
+            case "wait_replicas": config.waitReplicas = try Self.integer(value, name: name, fail: fail)
+            case "wait_replicas_timeout": config.waitReplicasTimeout = try Self.duration(value, name: name, store: shown)
             case ReplyWait.urlParameter: config.replyWait = try ReplyWait.parse([name: Self.clip(value)], store: shown) ?? .adaptive
             default: break
             }

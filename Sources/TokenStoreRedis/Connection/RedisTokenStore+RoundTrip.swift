@@ -6,22 +6,34 @@ extension RedisTokenStore {
     /// Sends the commands `build` writes and returns one reply per command, in one round
     /// trip, batched with concurrent calls (see `CallCoalescer`). Every key the commands
     /// name hashes to `slot` (see ``RedisSlot``): in a cluster, the call goes to the
-    /// primary serving it.
-    func roundTrip(_ operation: String, slot: UInt16, _ build: (inout RESPWriter) -> Void) async throws -> [RedisReply] {
-        try await roundTrip(operation, slot: slot, build) { parser, count in parser.replies(count) }
+    /// primary serving it. `writes`: the commands change data, so they wait for replicas
+    /// when the store is configured to (see ``roundTrip(_:slot:writes:_:decode:)``).
+    func roundTrip(
+        _ operation: String, slot: UInt16, writes: Bool = false, _ build: (inout RESPWriter) -> Void
+    ) async throws -> [RedisReply] {
+        try await roundTrip(operation, slot: slot, writes: writes, build) { parser, count in parser.replies(count) }
     }
 
-    /// One command, one reply, batched like ``roundTrip(_:slot:_:)``.
-    func roundTripCommand(_ operation: String, slot: UInt16, _ build: (inout RESPWriter) -> Void) async throws -> RedisReply {
-        try await roundTrip(operation, slot: slot, build) { parser, _ in parser.reply() }
+    /// One command, one reply, batched like ``roundTrip(_:slot:writes:_:)``.
+    func roundTripCommand(
+        _ operation: String, slot: UInt16, writes: Bool = false, _ build: (inout RESPWriter) -> Void
+    ) async throws -> RedisReply {
+        try await roundTrip(operation, slot: slot, writes: writes, build) { parser, _ in parser.reply() }
     }
 
     /// Sends the commands `build` writes, in one round trip batched with concurrent calls,
     /// and returns what `decode` reads from their replies in place (see `CallCoalescer`).
     /// Every key the commands name hashes to `slot`.
+    ///
+    /// With `writes` and ``Configuration/waitReplicas`` above 0, `WAIT` follows the
+    /// commands on the same connection, so it covers them even inside a pipeline of
+    /// concurrent calls, and its reply is checked before the value is returned (see
+    /// ``waitingRoundTrip(_:slot:_:decode:)``).
     func roundTrip<Value: Sendable>(
-        _ operation: String, slot: UInt16, _ build: (inout RESPWriter) -> Void, decode: @escaping ReplyDecoder<Value>
+        _ operation: String, slot: UInt16, writes: Bool = false, _ build: (inout RESPWriter) -> Void,
+        decode: @escaping ReplyDecoder<Value>
     ) async throws -> Value {
+        if writes, configuration.waitReplicas > 0 { return try await waitingRoundTrip(operation, slot: slot, build, decode: decode) }
         guard let router else { return try await roundTrip(on: home, operation, build, decode: decode) }
         return try await routedRoundTrip(router, operation, slot: slot, build, decode: decode)
     }

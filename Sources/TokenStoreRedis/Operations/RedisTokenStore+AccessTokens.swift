@@ -36,7 +36,7 @@ extension RedisTokenStore {
         var hash = scriptHash(Self.deleteScript)
         while true {
             let scriptHash = hash
-            let reply = try await roundTripCommand(operation, slot: keys.slot) { out in
+            let reply = try await roundTripCommand(operation, slot: keys.slot, writes: true) { out in
                 out.command(3 + 4 + 2)
                 Self.writeScriptHead(&out, Self.deleteScript, hash: scriptHash)
                 out.argument(4)

@@ -108,7 +108,7 @@ extension RedisTokenStore {
         guard var current = Self.encodeBulkLoad(tokens, first, keys: keys) else {
             return RedisBulkLoadRun(written: 0, stoppedAt: start, reason: .repeated)
         }
-        return try await withConnection(operation, slot: keys.slot) { connection in
+        func load(_ connection: HiredisConnection) async throws -> RedisBulkLoadRun {
             var run = RedisBulkLoadRun(written: 0, stoppedAt: start, reason: .end)
             do {
                 var absent = try await connection.exchange({ out in out.append(encoded: current.check, commands: current.checkCommands) }) {
@@ -162,6 +162,12 @@ extension RedisTokenStore {
                 await Self.unwatch(connection)
                 throw error
             }
+        }
+        return try await withConnection(operation, slot: keys.slot) { connection in
+            let run = try await load(connection)
+            // One WAIT covers every chunk this connection committed.
+            if run.written > 0 { try await waitForReplicas(on: connection, operation: operation) }
+            return run
         }
     }
 

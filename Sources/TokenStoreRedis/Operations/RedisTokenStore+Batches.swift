@@ -88,7 +88,7 @@ extension RedisTokenStore {
         while true {
             let batch = retry
             let scriptHash = hash
-            let replies = try await roundTrip(operation, slot: keys.slot) { out in
+            let replies = try await roundTrip(operation, slot: keys.slot, writes: true) { out in
                 if let batch {
                     for range in batch { Self.writeUpsert(&out, tokens[range], policy: policy, hash: scriptHash, keys: keys) }
                 } else {
@@ -186,7 +186,7 @@ extension RedisTokenStore {
             let chunk = tokens[start..<min(start + Self.requestBatchChunk, tokens.count)]
             start += chunk.count
             let now = nowMilliseconds()
-            let replies = try await roundTrip(operation, slot: keys.slot) { out in
+            let replies = try await roundTrip(operation, slot: keys.slot, writes: true) { out in
                 out.command(1)
                 out.argument("MULTI")
                 for token in chunk {

@@ -70,7 +70,7 @@ extension RedisTokenStore {
             var scriptKeys = [keys.requestExpiryIndex, keys.requestLexIndex]
             scriptKeys.append(contentsOf: members.map { keys.requestTokenPrefix + $0 })
             let count = try await evalScript(
-                2, operation: operation, record: nil, slot: keys.slot, keys: scriptKeys, arguments: [Array(String(now).utf8)] + members)
+                2, operation: operation, record: nil, slot: keys.slot, writes: true, keys: scriptKeys, arguments: [Array(String(now).utf8)] + members)
             guard case .integer(let n) = count else { throw unexpected(operation, count) }
             removed += Int(n)
             if members.count < 500 { return removed }

@@ -16,7 +16,7 @@ extension RedisTokenStore {
         // and the server agree on how long the token has left.
         let timeToLive = max(1, expires - nowMilliseconds())
         let record = RedisRecordCodec.encode(token)
-        let replies = try await roundTrip("saveRequestToken", slot: keys.slot) { out in
+        let replies = try await roundTrip("saveRequestToken", slot: keys.slot, writes: true) { out in
             out.command(1)
             out.argument("MULTI")
             Self.appendSave(token, record: record, expires: expires, timeToLive: timeToLive, keys: keys, to: &out)
@@ -64,7 +64,7 @@ extension RedisTokenStore {
         let keys = layout.keys(forRequestToken: oauthToken)
         let value: RedisReply
         if usesGetDel {
-            let read = try await roundTrip(operation, slot: keys.slot) { out in
+            let read = try await roundTrip(operation, slot: keys.slot, writes: true) { out in
                 Self.writeTakeTransaction(&out, oauthToken, keys: keys)
             } decode: { parser, count in
                 parser.takenRequestToken(count, expecting: oauthToken)
@@ -95,7 +95,7 @@ extension RedisTokenStore {
             value = results[0]
         } else {
             value = try await evalScript(
-                1, operation: operation, record: record, slot: keys.slot,
+                1, operation: operation, record: record, slot: keys.slot, writes: true,
                 keys: [keys.requestTokenKey(oauthToken), keys.requestExpiryIndex, keys.requestLexIndex],
                 arguments: [Array(oauthToken.utf8)])
         }

@@ -76,7 +76,7 @@ extension RedisTokenStore {
         let operation = "deleteTokenSet"
         let keys = layout.keys(for: key)
         let record = "token set \(key)"
-        let replies = try await roundTrip(operation, slot: keys.slot) { out in
+        let replies = try await roundTrip(operation, slot: keys.slot, writes: true) { out in
             out.command(1)
             out.argument("MULTI")
             out.command(2)
@@ -222,7 +222,7 @@ extension RedisTokenStore {
         while true {
             let calls = pending
             let scriptHash = hash
-            let received = try await roundTrip(operation, slot: slot) { out in
+            let received = try await roundTrip(operation, slot: slot, writes: true) { out in
                 for call in calls { write(&out, call, scriptHash) }
             }
             var again: [Int] = []

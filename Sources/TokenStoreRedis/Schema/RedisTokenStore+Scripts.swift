@@ -3,16 +3,17 @@ import TokenStoreKit
 extension RedisTokenStore {
     /// Runs script `index` of ``RedisScripts/all`` by `EVALSHA`, or by `EVAL` when the
     /// server lost it (`NOSCRIPT`). Error replies are thrown as typed errors. `slot` is
-    /// the slot of `keys` (one slot: the script is one atomic step).
+    /// the slot of `keys` (one slot: the script is one atomic step). `writes`: the script
+    /// changes data a caller saved or took (see ``roundTrip(_:slot:writes:_:decode:)``).
     func evalScript(
-        _ index: Int, operation: String, record: String?, slot: UInt16, keys: [[UInt8]], arguments: [[UInt8]]
+        _ index: Int, operation: String, record: String?, slot: UInt16, writes: Bool = false, keys: [[UInt8]], arguments: [[UInt8]]
     ) async throws -> RedisReply {
         let hash = scriptHash(index)
-        var reply = try await roundTripCommand(operation, slot: slot) { out in
+        var reply = try await roundTripCommand(operation, slot: slot, writes: writes) { out in
             Self.writeScriptCall(&out, index: index, hash: hash, keys: keys, arguments: arguments)
         }
         if let message = reply.errorMessage, message.hasPrefix("NOSCRIPT") {
-            reply = try await roundTripCommand(operation, slot: slot) { out in
+            reply = try await roundTripCommand(operation, slot: slot, writes: writes) { out in
                 Self.writeScriptCall(&out, index: index, hash: nil, keys: keys, arguments: arguments)
             }
         }
