@@ -63,7 +63,7 @@ CONF
     "${as_pg[@]}" "$pg_bin/psql" -h "$primary/socket" -p "$primary_port" -U tokenstore -d postgres -XqAt \
         -c "ALTER SYSTEM SET synchronous_standby_names = '$standby_name'" -c "SELECT pg_reload_conf()" >/dev/null
     state=""
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 1200); do
         state=$("${as_pg[@]}" "$pg_bin/psql" -h "$primary/socket" -p "$primary_port" -U tokenstore -d postgres -XAtc \
             "SELECT state || '/' || sync_state FROM pg_stat_replication WHERE application_name = '$standby_name'" || true)
         [[ $state == streaming/sync ]] && break

@@ -59,7 +59,7 @@ start_redis_cluster() {
             port=$(cluster_free_port)
             write_cluster_node_conf "$dir" "$port" "$password"
             redis-server "$dir/redis.conf" || { cat "$dir/server.log" >&2; return 1; }
-            for _ in $(seq 1 100); do
+            for _ in $(seq 1 1500); do
                 redis-cli --no-auth-warning -a "$password" -p "$port" ping >/dev/null 2>&1 && break 2
                 grep -q "aborting" "$dir/server.log" 2>/dev/null && break
                 sleep 0.02
@@ -73,7 +73,7 @@ start_redis_cluster() {
         >"$work/redis-$name-1/create.log" 2>&1 || { cat "$work/redis-$name-1/create.log" >&2; return 1; }
     # Ready: every node ok and showing the same slot owners, every replica in sync.
     local ready slots first
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 1200); do
         ready=1 first=""
         for port in "${ports[@]}"; do
             "${cli[@]}" -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || { ready=0; break; }

@@ -87,9 +87,8 @@ struct RedisWaitReplicasTests {
         let base = try Env.requireACLURL()
         try await Env.withStore(url: base, extra: "wait_replicas=1&wait_replicas_timeout=20ms") { store, _ async throws in
             let token = Operations.requestToken("wait-save")
-            let start = ContinuousClock.now
+            // WAIT gives up after its timeout (the suite's time limit catches one that blocks).
             await expectUnacknowledged(operation: "saveRequestToken") { try await store.saveRequestToken(token) }
-            #expect(ContinuousClock.now - start < .seconds(1))
             // Reads do not wait: the record is there.
             #expect(try await store.listRequestTokens(after: nil, limit: 10).tokens.map(\.token) == ["wait-save"])
             // A take that is not acknowledged hands nothing out, and the token is used up.
