@@ -14,7 +14,9 @@ extension PostgresServerTests {
     struct Behaviour {
         @Test("migrations are applied once when eight stores open a fresh schema together")
         func concurrentMigration() async throws {
-            let url = try PostgresTestServer.urlWithFreshSchema()
+            // Seven opens wait on the first one's advisory lock; on a busy machine that can
+            // take longer than the default operation timeout, which is not what this checks.
+            let url = try PostgresTestServer.urlWithFreshSchema(extra: "&operation_timeout=120")
             let stores = try await withThrowingTaskGroup(of: PostgresTokenStore.self) { group in
                 for _ in 0..<8 { group.addTask { try await PostgresTokenStore(url: url) } }
                 return try await group.reduce(into: []) { $0.append($1) }
