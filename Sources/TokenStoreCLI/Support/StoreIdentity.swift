@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import TokenStoreFile
 import TokenStoreKit
+import TokenStorePostgres
 import TokenStoreRedis
 
 /// Which store a URL names, compared without opening it: `migrate` refuses to copy a
@@ -82,36 +83,18 @@ enum StoreIdentity {
         var fields: [String: String] = [:]
         if url.contains("://") {
             // Foundation refuses a host list: parse the URL with one placeholder host, and
-            // take the list from the authority as written.
+            // read the list with the driver's own parser.
             var text = url
-            var hostList: String?
-            if let schemeEnd = url.range(of: "://") {
-                let rest = url[schemeEnd.upperBound...]
-                let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-                let authority = rest[..<authorityEnd]
-                let hostsStart = authority.lastIndex(of: "@").map { authority.index(after: $0) } ?? authority.startIndex
-                let hosts = authority[hostsStart...]
-                if hosts.contains(",") {
-                    hostList = String(hosts)
-                    text.replaceSubrange(hostsStart..<authorityEnd, with: "localhost")
-                }
+            var hostList: PostgresHostList?
+            if let split = PostgresHostList.split(url) {
+                hostList = try? PostgresHostList(split.hosts) { TokenStoreError(.misconfigured, store: "", operation: "open", message: $0) }
+                guard hostList != nil else { return nil }
+                text = split.head + "localhost" + split.tail
             }
             guard let components = URLComponents(string: text) else { return nil }
             if let hostList {
-                var names: [String] = []
-                var ports: [String] = []
-                for entry in hostList.split(separator: ",", omittingEmptySubsequences: false) {
-                    let closing = entry.lastIndex(of: "]")
-                    if let colon = entry.lastIndex(of: ":"), closing.map({ colon > $0 }) ?? true {
-                        names.append(String(entry[..<colon]))
-                        ports.append(String(entry[entry.index(after: colon)...]))
-                    } else {
-                        names.append(String(entry))
-                        ports.append("")
-                    }
-                }
-                fields["host"] = names.joined(separator: ",")
-                fields["port"] = ports.joined(separator: ",")
+                fields["host"] = hostList.hosts.map(\.host).joined(separator: ",")
+                fields["port"] = hostList.hosts.map { $0.port.map(String.init) ?? "" }.joined(separator: ",")
             } else {
                 fields["host"] = components.host
                 fields["port"] = components.port.map(String.init)

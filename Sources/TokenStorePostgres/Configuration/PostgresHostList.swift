@@ -7,28 +7,29 @@ import TokenStoreKit
 /// tries them in order (with `target_session_attrs`, until one has the kind of session
 /// asked for). Foundation's `URLComponents` refuses such an authority, so the store checks
 /// the list here and hands it to libpq as written; the rest of the URL is parsed as usual.
-struct PostgresHostList {
+/// The CLI's same-store check reads host lists through it too.
+package struct PostgresHostList {
     /// One entry as written: `host` still percent-encoded (libpq decodes it; `%2F...` is a
     /// unix socket directory), an IPv6 address without its brackets.
-    struct Host: Equatable {
-        var host: String
-        var port: Int?
+    package struct Host: Equatable {
+        package var host: String
+        package var port: Int?
     }
 
-    let hosts: [Host]
+    package let hosts: [Host]
 
     /// A URL cut around its host list: `head` is `scheme://` and the user-info part with
     /// its `@`, `tail` the path, query and fragment.
-    struct Split {
-        var head: Substring
-        var hosts: Substring
-        var tail: Substring
+    package struct Split {
+        package var head: Substring
+        package var hosts: Substring
+        package var tail: Substring
     }
 
     /// Cuts `url` around its host list, or `nil` when it names at most one host (a single
     /// host is left to `URLComponents`). The authority ends where `StoreURLRedaction` ends
     /// it, so what is checked here is what the redaction treats as the host part.
-    static func split(_ url: String) -> Split? {
+    package static func split(_ url: String) -> Split? {
         guard let schemeEnd = url.range(of: "://") else { return nil }
         let authorityEnd = url[schemeEnd.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex
         let authority = url[schemeEnd.upperBound..<authorityEnd]
@@ -43,7 +44,7 @@ struct PostgresHostList {
     /// - Throws: what `misconfigured` makes of a message naming the entry (by position and
     ///   text; host names are not secrets): an empty entry, an unbracketed IPv6 address, a
     ///   character no host name has, a port that is empty, not a number or not in 1...65535.
-    init(_ text: Substring, misconfigured: (String) -> TokenStoreError) throws {
+    package init(_ text: Substring, misconfigured: (String) -> TokenStoreError) throws {
         var hosts: [Host] = []
         for (offset, entry) in text.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
             let name = "host \(offset + 1) of the URL's host list"
