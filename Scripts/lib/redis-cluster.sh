@@ -1,9 +1,10 @@
 # Sourced by Scripts/test-servers: throwaway Redis Clusters on loopback.
 #
-# start_redis_cluster NAME: starts 3 primaries and 3 replicas in "$work/redis-NAME-1".."-6"
-# (so test-servers' cleanup stops them by pid), joins them with `redis-cli --cluster create
-# --cluster-replicas 1`, waits until every node says cluster_state:ok, agrees on the slots
-# and every replica is in sync (about 3 s; run clusters in the background, in parallel).
+# start_redis_cluster NAME [REPLICAS]: starts 3 primaries and, with REPLICAS 1 (the
+# default), 3 replicas in "$work/redis-NAME-1".."-6" (so test-servers' cleanup stops them
+# by pid), joins them with `redis-cli --cluster create --cluster-replicas REPLICAS`, waits
+# until every node says cluster_state:ok, agrees on the slots and every replica is in sync
+# (about 3 s; run clusters in the background, in parallel).
 # Then `redis_cluster_url NAME` prints its URL (redis+cluster://tokenstore:PW@..., two
 # seeds) and `redis_cluster_control NAME` the path of its control script:
 #   nodes                  CLUSTER NODES, as a live node sees it
@@ -48,11 +49,11 @@ CONF
 }
 
 start_redis_cluster() {
-    local name=$1 password ports=() dir port i
+    local name=$1 replicas=${2:-1} password ports=() dir port i
     # A cluster started in the background must not draw the same ports as its sibling.
     RANDOM=$BASHPID
     password=$(random_password)
-    for i in 1 2 3 4 5 6; do
+    for i in $(seq 1 $(( 3 * (1 + replicas) ))); do
         dir="$work/redis-$name-$i"
         mkdir -p "$dir"
         for attempt in 1 2 3 4 5; do
@@ -69,7 +70,7 @@ start_redis_cluster() {
         ports+=("$port")
     done
     local cli=(redis-cli --no-auth-warning -a "$password")
-    "${cli[@]}" --cluster create $(printf '127.0.0.1:%s ' "${ports[@]}") --cluster-replicas 1 --cluster-yes \
+    "${cli[@]}" --cluster create $(printf '127.0.0.1:%s ' "${ports[@]}") --cluster-replicas "$replicas" --cluster-yes \
         >"$work/redis-$name-1/create.log" 2>&1 || { cat "$work/redis-$name-1/create.log" >&2; return 1; }
     # Ready: every node ok and showing the same slot owners, every replica in sync.
     local ready slots first

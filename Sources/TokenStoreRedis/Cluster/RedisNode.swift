@@ -9,7 +9,7 @@ final class RedisNode: Sendable {
     let endpoint: RedisTokenStore.Endpoint
     let pool: ConnectionPool<HiredisConnection>
     /// Coalesces concurrent single-round-trip calls to this node into pipelines.
-    let coalescer = RedisCoalescer(.redis)
+    let coalescer: RedisCoalescer
 
     /// A node at `endpoint`, connecting with `configuration`'s credentials and timeouts;
     /// nothing is opened until the first call.
@@ -25,6 +25,7 @@ final class RedisNode: Sendable {
         var nodeConfiguration = configuration
         nodeConfiguration.endpoint = endpoint
         self.endpoint = endpoint
+        self.coalescer = RedisCoalescer(configuration.isCluster ? .redisClusterNode : .redis)
         self.pool = ConnectionPool<HiredisConnection>(configuration: poolConfiguration, logger: logger) { [nodeConfiguration] in
             do {
                 let connection = try await HiredisConnection.connect(nodeConfiguration, store: name)

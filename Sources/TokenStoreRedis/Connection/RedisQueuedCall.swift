@@ -16,6 +16,12 @@ extension RedisCoalescer.Policy {
     ///   frees its slot at once, before they call again, so the next leader would
     ///   otherwise find an empty queue and go out nearly alone.
     static var redis: Self { Self(leaders: 2, companyWindow: .milliseconds(2), yieldsForFollowers: true) }
+
+    /// A cluster node's: one leader. The store's callers spread over the primaries, so
+    /// with one leader per node as many pipelines are in flight as nodes, each carrying
+    /// the node's whole queue (see Benchmarks/README.md, "Redis Cluster beside a single
+    /// Redis").
+    static var redisClusterNode: Self { Self(leaders: 1, companyWindow: .milliseconds(2), yieldsForFollowers: true) }
 }
 
 /// A call queued behind the leaders, as a leader sees it.
