@@ -53,6 +53,10 @@ final class RedisClusterRouter: Sendable {
             message: "no node of the cluster serves slot \(slot.map(String.init) ?? "(any)") (the slot map leaves it out)")
     }
 
+    /// The node serving `slot` by the map as read, `nil` before the map was read (then
+    /// ``node(for:operation:)`` reads it). Not async: the common case costs one lock.
+    func servingNode(for slot: UInt16) -> RedisNode? { lookup(slot) }
+
     private func lookup(_ slot: UInt16?) -> RedisNode? {
         state.withLock { state in
             if let single = state.single { return single }

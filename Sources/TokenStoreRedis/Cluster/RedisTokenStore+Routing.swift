@@ -18,30 +18,37 @@ extension RedisTokenStore {
     /// batched with the other calls to it. Each call checks its own replies for a redirect
     /// before decoding them, so one call's redirect never touches the others' replies in
     /// the pipeline; a redirected call goes on alone (``followRedirects``).
+    ///
+    /// `build` writes straight into the pipeline, as without a cluster; it runs again only
+    /// when the request's bytes are needed after all (a redirect to follow, or a read to
+    /// send again after its node failed), so it must write the same commands each time.
     func routedRoundTrip<Value: Sendable>(
         _ router: RedisClusterRouter, _ operation: String, slot: UInt16, _ build: (inout RESPWriter) -> Void,
         decode: @escaping ReplyDecoder<Value>
     ) async throws -> Value {
-        var writer = RESPWriter(capacity: 256)
-        build(&writer)
-        let request = writer.bytes
-        let commands = writer.commandCount
         let routedDecode: ReplyDecoder<RoutedReplies<Value>> = { parser, count in
             if let replies = parser.repliesIfRedirected(count) { return .redirected(replies) }
             return .value(decode(&parser, count))
         }
-        var node = try await router.node(for: slot, operation: operation)
+        var node: RedisNode
+        if let known = router.servingNode(for: slot) {
+            node = known
+        } else {
+            node = try await router.node(for: slot, operation: operation)
+        }
         var routed: RoutedReplies<Value>
         do {
-            routed = try await roundTrip(on: node, operation, { out in out.append(encoded: request, commands: commands) }, decode: routedDecode)
+            routed = try await roundTrip(on: node, operation, build, decode: routedDecode)
         } catch let error as TokenStoreError where error.code == .unavailable || error.code == .timedOut {
             router.nodeFailed(node)
             // A read may run again, once, where a fresh map sends it (a write may have run).
-            guard error.code == .unavailable, RedisRoutedCall.isReadOnly(request, commands: commands) else { throw error }
+            var request = RESPWriter()
+            build(&request)
+            guard error.code == .unavailable, RedisRoutedCall.isReadOnly(request.bytes, commands: request.commandCount) else { throw error }
             try await router.refreshUnlessFresh(operation: operation)
             node = try await router.node(for: slot, operation: operation)
             do {
-                routed = try await roundTrip(on: node, operation, { out in out.append(encoded: request, commands: commands) }, decode: routedDecode)
+                routed = try await roundTrip(on: node, operation, build, decode: routedDecode)
             } catch let error as TokenStoreError where error.code == .unavailable || error.code == .timedOut {
                 router.nodeFailed(node)
                 throw error
@@ -51,7 +58,9 @@ extension RedisTokenStore {
         case .value(let value):
             return value
         case .redirected(let replies):
-            var call = RedisRoutedCall(request: request, commands: commands)
+            var request = RESPWriter()
+            build(&request)
+            var call = RedisRoutedCall(request: request.bytes, commands: request.commandCount)
             call.record(replies, from: node.endpoint)
             return try await followRedirects(router, operation, slot: slot, call: call, decode: decode)
         }

@@ -23,7 +23,8 @@ extension RedisTokenStore {
 
     /// Sends the commands `build` writes, in one round trip batched with concurrent calls,
     /// and returns what `decode` reads from their replies in place (see `CallCoalescer`).
-    /// Every key the commands name hashes to `slot`.
+    /// Every key the commands name hashes to `slot`. In a cluster `build` may run more
+    /// than once (to follow a redirect), so it writes the same commands each time.
     ///
     /// With `writes` and ``Configuration/waitReplicas`` above 0, `WAIT` follows the
     /// commands on the same connection, so it covers them even inside a pipeline of
