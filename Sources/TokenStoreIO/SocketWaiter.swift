@@ -121,6 +121,9 @@ package final class SocketWaiter: Sendable {
     ///     sleeps at once. For waits in a steady stream of short round trips: waking a
     ///     sleeping thread, on a VM an idle vCPU, costs more than the reply's wait. It
     ///     holds the parking thread, never a cooperative one.
+    ///   - checked: `true` when the caller's own non-blocking read found nothing an
+    ///     instant ago: the wait without `busyPolls` skips its first look (a system call
+    ///     that would only repeat that read's answer).
     package func wait(
         for interest: SocketInterest,
         on fd: Int32,
@@ -128,7 +131,8 @@ package final class SocketWaiter: Sendable {
         spin: Duration = .microseconds(60),
         busyPolls: Bool = true,
         cancellable: Bool = true,
-        parkedPoll: Duration = .zero
+        parkedPoll: Duration = .zero,
+        checked: Bool = false
     ) async throws(SocketWaitError) {
         let spinning = spin > .zero && claimSpinner()
         let ready: Bool
@@ -136,7 +140,8 @@ package final class SocketWaiter: Sendable {
             ready =
                 busyPolls
                 ? try Self.pollSpinning(fd: fd, events: interest.pollEvents, spin: spinning ? spin : .zero, deadline: deadline)
-                : try Self.pollYieldingOnce(fd: fd, events: interest.pollEvents, spin: spinning ? spin : .zero, deadline: deadline)
+                : try Self.pollYieldingOnce(
+                    fd: fd, events: interest.pollEvents, spin: spinning ? spin : .zero, deadline: deadline, looked: checked)
         } catch {
             if spinning { spinners.subtract(1, ordering: .relaxed) }
             throw error
@@ -203,16 +208,16 @@ package final class SocketWaiter: Sendable {
         }
     }
 
-    /// One look, one `sched_yield` and another look, then one `ppoll` blocking at most
-    /// `spin`; `true` when ready.
+    /// One look (unless the caller `looked` itself), one `sched_yield`, then one `ppoll`
+    /// blocking at most `spin`; `true` when ready.
     ///
     /// The yield costs a system call when this core has nothing else to run. When it does,
     /// as when the server shares this CPU, it hands the core to the server, which answers
     /// before this thread runs again: the reply is there without a sleep and a wake-up.
     private static func pollYieldingOnce(
-        fd: Int32, events: Int16, spin: Duration, deadline: ContinuousClock.Instant
+        fd: Int32, events: Int16, spin: Duration, deadline: ContinuousClock.Instant, looked: Bool
     ) throws(SocketWaitError) -> Bool {
-        if try pollBounded(fd: fd, events: events, spin: .zero, deadline: deadline) { return true }
+        if !looked, try pollBounded(fd: fd, events: events, spin: .zero, deadline: deadline) { return true }
         guard spin > .zero else { return false }
         sched_yield()
         return try pollBounded(fd: fd, events: events, spin: spin, deadline: deadline)

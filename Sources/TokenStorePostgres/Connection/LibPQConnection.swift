@@ -260,26 +260,37 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
 
     /// The next result of what was sent (`nil` once a query's results are all read),
     /// waiting for the socket while libpq has none complete.
+    ///
+    /// Reads before it waits: the reply is often there already (on a CPU shared with the
+    /// server, it was written while this thread was preempted in its send), and the read
+    /// that takes it replaces the wait's first look.
     func nextResult(deadline: ContinuousClock.Instant) async throws(LibPQFailure) -> OpaquePointer? {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
-        while PQisBusy(handle) != 0 {
-            try await waitForSocket(
-                .readable, deadline: deadline, spin: mayWaitInline ? replySpin.budget : .zero, busyPolls: busyPollsInline)
+        if PQisBusy(handle) != 0 {
             if PQconsumeInput(handle) == 0 { throw broken() }
+            while PQisBusy(handle) != 0 {
+                try await waitForSocket(
+                    .readable, deadline: deadline, spin: mayWaitInline ? replySpin.budget : .zero, busyPolls: busyPollsInline,
+                    checked: true)
+                if PQconsumeInput(handle) == 0 { throw broken() }
+            }
         }
         return PQgetResult(handle)
     }
 
+    /// `checked`: the caller read the socket without blocking an instant ago (see
+    /// `SocketWaiter.wait`).
     func waitForSocket(
         _ interest: SocketInterest, deadline: ContinuousClock.Instant, spin: Duration = .microseconds(60),
-        busyPolls: Bool = true
+        busyPolls: Bool = true, checked: Bool = false
     ) async throws(LibPQFailure) {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
         let fd = PQsocket(handle)
         guard fd >= 0 else { throw broken() }
         do {
             try await SocketWaiter.shared.wait(
-                for: interest, on: fd, deadline: deadline, spin: spin, busyPolls: busyPolls, cancellable: waitsCancellable)
+                for: interest, on: fd, deadline: deadline, spin: spin, busyPolls: busyPolls, cancellable: waitsCancellable,
+                checked: checked)
         } catch {
             // A half-finished exchange leaves the protocol state unknown: not reused unless
             // the statement is cancelled on the server and its results read to the end.

@@ -209,10 +209,14 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
                 }
                 return scanned
             }
+            // Read before waiting: the reply is often there already (on a CPU shared with
+            // the server, it was written while this thread was preempted in its send), and
+            // the read that takes it replaces the wait's first look.
+            if try readAvailable() { continue }
             do {
                 try await SocketWaiter.shared.wait(
                     for: .readable, on: fd, deadline: deadline, spin: spin, busyPolls: busyPollsInline, cancellable: cancellable,
-                    parkedPoll: parkedPoll)
+                    parkedPoll: parkedPoll, checked: true)
             } catch .failed {
                 // A hang-up may still leave bytes to read (half a reply, then EOF): read
                 // them so the error says what happened.
