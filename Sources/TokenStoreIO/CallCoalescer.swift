@@ -20,6 +20,12 @@ import Synchronization
 /// 5. A leader's turn ends with ``finishLeading()``: the oldest queued call inherits the
 ///    slot and leads, or the slot is freed.
 ///
+/// The queue holds its calls as ``CoalescedTicket``s, a non-generic type: the drivers call
+/// this class from other modules, where its methods run unspecialized, and a queue of a
+/// generic element type had every `tryLead()` and `finishLeading()` look its metadata up
+/// at run time (3-5% of a single caller's CPU; see Benchmarks/README.md, "The single
+/// caller's Swift path, profiled").
+///
 /// What differs between drivers is passed in (``Policy``): how many leaders, how long a
 /// queued call keeps ``hasCompany`` true, and whether a leader yields once for followers.
 ///
@@ -47,12 +53,15 @@ package final class CallCoalescer<Job: Sendable, Outcome: Sendable>: Sendable {
 
     package typealias Follower = CoalescedCall<Job, Outcome>
 
-    private let queue: Mutex<LeaderQueue<Follower>>
+    private let queue: Mutex<LeaderQueue<CoalescedTicket>>
     /// Calls inside the coalescer: leaders, and followers not yet resumed with an outcome.
     private let calls = Atomic<Int>(0)
     private let carried = Atomic<Int>(0)
     private let recentlyQueued: RecentQueueing
     private let yieldsForFollowers: Bool
+    /// No followers, made once: an empty array built in these unspecialized methods would
+    /// look the metadata of `Follower` up at run time on every lone call.
+    private let noFollowers: [Follower] = []
 
     package init(_ policy: Policy) {
         queue = Mutex(LeaderQueue(limit: policy.leaders))
@@ -72,9 +81,15 @@ package final class CallCoalescer<Job: Sendable, Outcome: Sendable>: Sendable {
 
     /// The queued calls a leader carries (at most ``LeaderQueue/maxFollowers``).
     package func takeFollowers() -> [Follower] {
-        let taken = queue.withLock { $0.takeFollowers() }
-        if !taken.isEmpty { carried.add(taken.count, ordering: .relaxed) }
-        return taken
+        followers(queue.withLock { $0.takeFollowers() })
+    }
+
+    /// The calls `taken` from the queue, typed, counted as carried.
+    private func followers(_ taken: [CoalescedTicket]) -> [Follower] {
+        if taken.isEmpty { return noFollowers }
+        carried.add(taken.count, ordering: .relaxed)
+        // Every ticket in the queue is a `Follower`: ``follow(_:)`` queues nothing else.
+        return taken.map { unsafeDowncast($0, to: Follower.self) }
     }
 
     /// ``takeFollowers()``, except that under ``Policy/yieldsForFollowers`` a leader that
@@ -83,8 +98,8 @@ package final class CallCoalescer<Job: Sendable, Outcome: Sendable>: Sendable {
     /// call again. Letting them queue first has them ride along instead of waiting a
     /// whole round trip for the next leader.
     package func gatherFollowers() async -> [Follower] {
-        let followers = takeFollowers()
-        guard followers.isEmpty, yieldsForFollowers, hasCompany else { return followers }
+        let taken = queue.withLock { $0.takeFollowers() }
+        guard taken.isEmpty, yieldsForFollowers, hasCompany else { return followers(taken) }
         await Task.yield()
         return takeFollowers()
     }
@@ -109,7 +124,7 @@ package final class CallCoalescer<Job: Sendable, Outcome: Sendable>: Sendable {
             // no queue for the handler to find): it ends here instead of queueing again.
             let cancelled = queue.withLock { queue -> [Follower] in
                 let waiting = followers.filter(\.isWaiting)
-                queue.requeueFirst(waiting.filter { !$0.isCancelled })
+                queue.requeueFirst(waiting.filter { !$0.isCancelled }.map { $0 as CoalescedTicket })
                 return waiting.filter(\.isCancelled)
             }
             recentlyQueued.mark()
@@ -160,7 +175,7 @@ package final class CallCoalescer<Job: Sendable, Outcome: Sendable>: Sendable {
                 if let start { continuation.resume(returning: start) }
             }
         } onCancel: {
-            let removed = queue.withLock { queue -> Follower? in
+            let removed = queue.withLock { queue -> CoalescedTicket? in
                 if let removed = queue.removeFollower(where: { $0 === call }) { return removed }
                 // Not queued yet (taken by a leader or leading already: then ignored).
                 call.isCancelled = true
@@ -211,23 +226,18 @@ package enum CoalescedTurn: Sendable {
     case cancelled
 }
 
-/// One call queued in a ``CallCoalescer``: its job, and where its leader puts the outcome.
+/// What a ``CallCoalescer``'s queue holds of a call: how to resume it. Not generic, so
+/// the queue is of one concrete type (see ``CallCoalescer``).
 ///
 /// `@unchecked Sendable`: `continuation` and `isCancelled` are only touched under the
 /// coalescer's lock until the call leaves the queue; from then on exactly one party owns
 /// the call (the leader that took it, the finishing leader that hands it the slot, or the
-/// cancellation handler that removed it), and that party writes `outcome` before it
-/// resumes the continuation, after which only the call's own task reads it.
-package final class CoalescedCall<Job: Sendable, Outcome: Sendable>: @unchecked Sendable {
-    /// What the call asks a leader to run.
-    package let job: Job
+/// cancellation handler that removed it).
+package class CoalescedTicket: @unchecked Sendable {
     fileprivate var continuation: UnsafeContinuation<CoalescedTurn, Never>?
-    fileprivate var outcome: Result<Outcome, any Error>?
     fileprivate var isCancelled = false
 
-    fileprivate init(_ job: Job) {
-        self.job = job
-    }
+    fileprivate init() {}
 
     /// Whether the call still waits to be resumed.
     fileprivate var isWaiting: Bool { continuation != nil }
@@ -237,5 +247,20 @@ package final class CoalescedCall<Job: Sendable, Outcome: Sendable>: @unchecked 
         let continuation = self.continuation
         self.continuation = nil
         continuation?.resume(returning: turn)
+    }
+}
+
+/// One call queued in a ``CallCoalescer``: its job, and where its leader puts the outcome.
+///
+/// `@unchecked Sendable`: the party that owns the call once it left the queue (see
+/// ``CoalescedTicket``) writes `outcome` before it resumes the continuation, after which
+/// only the call's own task reads it.
+package final class CoalescedCall<Job: Sendable, Outcome: Sendable>: CoalescedTicket, @unchecked Sendable {
+    /// What the call asks a leader to run.
+    package let job: Job
+    fileprivate var outcome: Result<Outcome, any Error>?
+
+    fileprivate init(_ job: Job) {
+        self.job = job
     }
 }

@@ -121,6 +121,11 @@ package final class SocketWaiter: Sendable {
     ///     sleeps at once. For waits in a steady stream of short round trips: waking a
     ///     sleeping thread, on a VM an idle vCPU, costs more than the reply's wait. It
     ///     holds the parking thread, never a cooperative one.
+    ///   - checked: `true` when the caller's own non-blocking read found nothing an
+    ///     instant ago: the wait without `busyPolls` skips its first look (a system call
+    ///     that would only repeat that read's answer).
+    ///   - yielded: `true` when the caller gave the core away just before that read
+    ///     (``yieldForReply(spin:busyPolls:)``): the wait skips its own `sched_yield`.
     package func wait(
         for interest: SocketInterest,
         on fd: Int32,
@@ -128,7 +133,9 @@ package final class SocketWaiter: Sendable {
         spin: Duration = .microseconds(60),
         busyPolls: Bool = true,
         cancellable: Bool = true,
-        parkedPoll: Duration = .zero
+        parkedPoll: Duration = .zero,
+        checked: Bool = false,
+        yielded: Bool = false
     ) async throws(SocketWaitError) {
         let spinning = spin > .zero && claimSpinner()
         let ready: Bool
@@ -136,7 +143,9 @@ package final class SocketWaiter: Sendable {
             ready =
                 busyPolls
                 ? try Self.pollSpinning(fd: fd, events: interest.pollEvents, spin: spinning ? spin : .zero, deadline: deadline)
-                : try Self.pollYieldingOnce(fd: fd, events: interest.pollEvents, spin: spinning ? spin : .zero, deadline: deadline)
+                : try Self.pollYieldingOnce(
+                    fd: fd, events: interest.pollEvents, spin: spinning ? spin : .zero, deadline: deadline, looked: checked,
+                    yielded: yielded)
         } catch {
             if spinning { spinners.subtract(1, ordering: .relaxed) }
             throw error
@@ -154,6 +163,22 @@ package final class SocketWaiter: Sendable {
         case .poll(let poll):
             try await poll.wait(fd: fd, interest: interest, deadline: deadline, cancellable: cancellable, poll: parkedPoll)
         }
+    }
+
+    /// Gives the core away once (`sched_yield`) before the caller reads a reply, when the
+    /// wait that may follow would wait inline without polling (``ReplyWait/adaptive``:
+    /// `spin` above zero, no `busyPolls`); `true` when it did (pass it to
+    /// ``wait(for:on:deadline:spin:busyPolls:cancellable:parkedPoll:checked:yielded:)``).
+    ///
+    /// The adaptive wait's own yield, moved before the first read: on a CPU shared with
+    /// the server, the server answers meanwhile and that read takes the reply, with no look
+    /// and no wait (two system calls fewer than look, yield, `ppoll`, read). Where the reply
+    /// cannot be there yet (another CPU, a remote server) the calls are the same, in
+    /// another order.
+    package static func yieldForReply(spin: Duration, busyPolls: Bool) -> Bool {
+        guard spin > .zero, !busyPolls else { return false }
+        sched_yield()
+        return true
     }
 
     /// Takes a spinner slot when one is free.
@@ -203,18 +228,18 @@ package final class SocketWaiter: Sendable {
         }
     }
 
-    /// One look, one `sched_yield` and another look, then one `ppoll` blocking at most
-    /// `spin`; `true` when ready.
+    /// One look (unless the caller `looked` itself), one `sched_yield` (unless the caller
+    /// `yielded`), then one `ppoll` blocking at most `spin`; `true` when ready.
     ///
     /// The yield costs a system call when this core has nothing else to run. When it does,
     /// as when the server shares this CPU, it hands the core to the server, which answers
     /// before this thread runs again: the reply is there without a sleep and a wake-up.
     private static func pollYieldingOnce(
-        fd: Int32, events: Int16, spin: Duration, deadline: ContinuousClock.Instant
+        fd: Int32, events: Int16, spin: Duration, deadline: ContinuousClock.Instant, looked: Bool, yielded: Bool
     ) throws(SocketWaitError) -> Bool {
-        if try pollBounded(fd: fd, events: events, spin: .zero, deadline: deadline) { return true }
+        if !looked, try pollBounded(fd: fd, events: events, spin: .zero, deadline: deadline) { return true }
         guard spin > .zero else { return false }
-        sched_yield()
+        if !yielded { sched_yield() }
         return try pollBounded(fd: fd, events: events, spin: spin, deadline: deadline)
     }
 

@@ -5,8 +5,8 @@
 /// has the measurements behind the default.
 public enum ReplyWait: String, Sendable, Hashable, CaseIterable {
     /// The default. A call that is alone on its store waits for its reply as a blocking
-    /// client would: one look, one `sched_yield` (which hands a core shared with the server
-    /// to the server), then one `poll` on its own thread, bounded by the reply times the
+    /// client would: one `sched_yield` (which hands a core shared with the server to the
+    /// server), one read, then one `poll` on its own thread, bounded by the reply times the
     /// connection has seen (at most 300 us, and at most one such wait per core but one in
     /// the process), so it neither burns CPU nor pays a thread wake-up. As soon as other
     /// calls are in flight it parks (``park``), leaving the thread to them.

@@ -260,26 +260,40 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
 
     /// The next result of what was sent (`nil` once a query's results are all read),
     /// waiting for the socket while libpq has none complete.
+    ///
+    /// Reads before it waits, after the inline wait's yield (see
+    /// `SocketWaiter.yieldForReply`): the reply is often there already (on a CPU shared
+    /// with the server, it was written during the yield or while this thread was preempted
+    /// in its send), and the read that takes it replaces the wait's first look.
     func nextResult(deadline: ContinuousClock.Instant) async throws(LibPQFailure) -> OpaquePointer? {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
-        while PQisBusy(handle) != 0 {
-            try await waitForSocket(
-                .readable, deadline: deadline, spin: mayWaitInline ? replySpin.budget : .zero, busyPolls: busyPollsInline)
+        if PQisBusy(handle) != 0 {
+            let spin = mayWaitInline ? replySpin.budget : .zero
+            var yielded = SocketWaiter.yieldForReply(spin: spin, busyPolls: busyPollsInline)
             if PQconsumeInput(handle) == 0 { throw broken() }
+            while PQisBusy(handle) != 0 {
+                try await waitForSocket(
+                    .readable, deadline: deadline, spin: spin, busyPolls: busyPollsInline, checked: true, yielded: yielded)
+                yielded = false
+                if PQconsumeInput(handle) == 0 { throw broken() }
+            }
         }
         return PQgetResult(handle)
     }
 
+    /// `checked`: the caller read the socket without blocking an instant ago; `yielded`:
+    /// it gave the core away just before (see `SocketWaiter.wait`).
     func waitForSocket(
         _ interest: SocketInterest, deadline: ContinuousClock.Instant, spin: Duration = .microseconds(60),
-        busyPolls: Bool = true
+        busyPolls: Bool = true, checked: Bool = false, yielded: Bool = false
     ) async throws(LibPQFailure) {
         guard let handle else { throw LibPQFailure(kind: .connection, message: "the connection is closed") }
         let fd = PQsocket(handle)
         guard fd >= 0 else { throw broken() }
         do {
             try await SocketWaiter.shared.wait(
-                for: interest, on: fd, deadline: deadline, spin: spin, busyPolls: busyPolls, cancellable: waitsCancellable)
+                for: interest, on: fd, deadline: deadline, spin: spin, busyPolls: busyPolls, cancellable: waitsCancellable,
+                checked: checked, yielded: yielded)
         } catch {
             // A half-finished exchange leaves the protocol state unknown: not reused unless
             // the statement is cancelled on the server and its results read to the end.

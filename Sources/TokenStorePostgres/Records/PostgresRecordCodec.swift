@@ -182,7 +182,10 @@ enum PostgresRecordCodec {
     /// Whether `text` holds a NUL; a byte scan (`String.contains` goes through Foundation).
     @inline(__always)
     static func hasNUL(_ text: String) -> Bool {
-        text.utf8.contains(0)
+        // Over the contiguous bytes: a loop over `utf8` took 1-2 ns a byte, about 1% of a
+        // put's CPU for its nine values.
+        var text = text
+        return text.withUTF8 { $0.contains(0) }
     }
 
     /// Text values PostgreSQL cannot hold (NUL) are refused up front with a clear error.

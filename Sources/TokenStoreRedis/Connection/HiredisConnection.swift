@@ -178,6 +178,8 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
     private func receive(replies expected: Int, deadline: ContinuousClock.Instant, cancellable: Bool) async throws -> Int {
         var scanned = 0
         var complete = 0
+        // The inline wait's yield comes before the first read (see `SocketWaiter.yieldForReply`).
+        var yielded = SocketWaiter.yieldForReply(spin: spin, busyPolls: busyPollsInline)
         while true {
             while complete < expected {
                 let end: Int?
@@ -209,10 +211,15 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
                 }
                 return scanned
             }
+            // Read before waiting: the reply is often there already (on a CPU shared with
+            // the server, it was written during the yield or while this thread was
+            // preempted in its send), and the read that takes it replaces the wait's first look.
+            if try readAvailable() { continue }
             do {
                 try await SocketWaiter.shared.wait(
                     for: .readable, on: fd, deadline: deadline, spin: spin, busyPolls: busyPollsInline, cancellable: cancellable,
-                    parkedPoll: parkedPoll)
+                    parkedPoll: parkedPoll, checked: true, yielded: yielded)
+                yielded = false
             } catch .failed {
                 // A hang-up may still leave bytes to read (half a reply, then EOF): read
                 // them so the error says what happened.
