@@ -35,6 +35,19 @@ package struct ConnectionPoolConfiguration: Sendable {
     package var metricsFactory: (any MetricsFactory)?
 
     package init() {}
+
+    /// A driver's pool limits, as its configuration holds them.
+    package init(
+        minConnections: Int, maxConnections: Int, idleTimeout: Duration, acquireTimeout: Duration, metricsDriver: String,
+        metricsFactory: (any MetricsFactory)?
+    ) {
+        self.minConnections = minConnections
+        self.maxConnections = maxConnections
+        self.idleTimeout = idleTimeout
+        self.acquireTimeout = acquireTimeout
+        self.metricsDriver = metricsDriver
+        self.metricsFactory = metricsFactory
+    }
 }
 
 /// A bounded pool of connections shared by every task of a store.

@@ -86,13 +86,10 @@ public final class PostgresTokenStore: TokenStore, Sendable {
         self.configuration = configuration
         displayName = configuration.displayName
         statements = PostgresStatements(schema: configuration.schema)
-        var poolConfiguration = ConnectionPool<LibPQConnection>.Configuration()
-        poolConfiguration.minConnections = configuration.minConnections
-        poolConfiguration.maxConnections = configuration.maxConnections
-        poolConfiguration.idleTimeout = configuration.idleTimeout
-        poolConfiguration.acquireTimeout = configuration.acquireTimeout
-        poolConfiguration.metricsDriver = "postgres"
-        poolConfiguration.metricsFactory = configuration.metricsFactory
+        let poolConfiguration = ConnectionPool<LibPQConnection>.Configuration(
+            minConnections: configuration.minConnections, maxConnections: configuration.maxConnections,
+            idleTimeout: configuration.idleTimeout, acquireTimeout: configuration.acquireTimeout, metricsDriver: "postgres",
+            metricsFactory: configuration.metricsFactory)
         coalescer = CallCoalescer(Self.coalescing(maxConnections: configuration.maxConnections))
         // client_encoding last: it overrides the URL's options, PGCLIENTENCODING and defaults.
         let parameters = [("application_name", "swift-tokenstore")] + configuration.connectionParameters + [PostgresClientEncoding.parameter]

@@ -14,13 +14,10 @@ final class RedisNode: Sendable {
     /// A node at `endpoint`, connecting with `configuration`'s credentials and timeouts;
     /// nothing is opened until the first call.
     init(endpoint: RedisTokenStore.Endpoint, configuration: RedisTokenStore.Configuration, store name: String) {
-        var poolConfiguration = ConnectionPool<HiredisConnection>.Configuration()
-        poolConfiguration.maxConnections = configuration.maxConnections
-        poolConfiguration.minConnections = configuration.minConnections
-        poolConfiguration.acquireTimeout = configuration.acquireTimeout
-        poolConfiguration.idleTimeout = configuration.idleTimeout
-        poolConfiguration.metricsDriver = "redis"
-        poolConfiguration.metricsFactory = configuration.metricsFactory
+        let poolConfiguration = ConnectionPool<HiredisConnection>.Configuration(
+            minConnections: configuration.minConnections, maxConnections: configuration.maxConnections,
+            idleTimeout: configuration.idleTimeout, acquireTimeout: configuration.acquireTimeout, metricsDriver: "redis",
+            metricsFactory: configuration.metricsFactory)
         let logger = configuration.logger
         var nodeConfiguration = configuration
         nodeConfiguration.endpoint = endpoint
