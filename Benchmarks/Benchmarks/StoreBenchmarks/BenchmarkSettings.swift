@@ -37,26 +37,43 @@ extension BenchmarkSettings {
     /// Operations per second of a concurrent sample (all callers' gets over its wall time).
     static let operationsPerSecond = BenchmarkMetric.custom("Operations (# / s)", polarity: .prefersLarger, useScalingFactor: false)
 
+    /// The process's CPU (every thread: the caller's, the I/O thread's) per operation of a
+    /// sample, from `CLOCK_PROCESS_CPUTIME_ID`: the harness's own CPU metric counts
+    /// scheduler ticks, too coarse for a sample of a few milliseconds.
+    static let cpuPerOperation = BenchmarkMetric.custom("CPU per operation (ns)", polarity: .prefersSmaller, useScalingFactor: false)
+
     /// Concurrent benchmarks: their malloc counts depend on scheduling, so they are never gated.
     static var concurrentMetrics: [BenchmarkMetric] {
-        [.wallClock, .mallocCountTotal, operationsPerSecond]
+        [.wallClock, .mallocCountTotal, operationsPerSecond, cpuPerOperation]
     }
 
-    /// A throughput benchmark's configuration: ``concurrentMetrics``, ops/s as a count.
+    /// A throughput benchmark's configuration: ``concurrentMetrics``, ops/s and CPU as counts.
     static func throughput(maxDuration: Duration) -> Benchmark.Configuration {
-        .init(metrics: concurrentMetrics, units: [operationsPerSecond: .count], maxDuration: maxDuration)
+        .init(
+            metrics: concurrentMetrics, units: [operationsPerSecond: .count, cpuPerOperation: .count],
+            maxDuration: maxDuration)
     }
 
-    /// Runs `operations` operations in `body` as the measured region and records their rate.
+    /// Runs `operations` operations in `body` as the measured region and records their rate
+    /// and the process's CPU per operation.
     static func measureRate(
         _ benchmark: Benchmark, operations: Int, _ body: () async throws -> Void
     ) async throws {
         benchmark.startMeasurement()
+        let cpuStart = processCPUNanoseconds()
         let began = ContinuousClock.now
         try await body()
         let elapsed = began.duration(to: .now)
+        let cpu = processCPUNanoseconds() - cpuStart
         benchmark.stopMeasurement()
         benchmark.measurement(operationsPerSecond, rate(operations, elapsed))
+        benchmark.measurement(cpuPerOperation, cpu / max(operations, 1))
+    }
+
+    static func processCPUNanoseconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+        return now.tv_sec * 1_000_000_000 + now.tv_nsec
     }
 
     static func rate(_ operations: Int, _ elapsed: Duration) -> Int {

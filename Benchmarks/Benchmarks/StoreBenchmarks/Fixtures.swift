@@ -62,8 +62,8 @@ struct CHandle: @unchecked Sendable {
 /// Callers and gets per caller of the concurrent benchmarks.
 enum Concurrency {
     static let callers = 16
-    /// Gets per sample of the single-caller loop benchmarks.
-    static let loopGets = 100
+    /// Calls per sample of the single-caller loop benchmarks (puts, gets).
+    static let loopCalls = 100
     /// Gets per caller in a sample of the server drivers' 16-caller benchmarks: enough
     /// that a sample is mostly steady state (about 0.3 s), like the servers' own tools
     /// measure, rather than the start and drain of 16 tasks.

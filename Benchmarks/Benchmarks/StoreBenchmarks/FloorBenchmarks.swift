@@ -73,7 +73,19 @@ func registerFloorBenchmarks(_ name: String, getsPerCaller: Int, _ floor: FloorO
         guard taken == 1 else { throw floorError("\(name) floor take") }
     } setup: { try await setup() } teardown: { try await teardown() }
 
-    let loop = Concurrency.loopGets
+    let loop = Concurrency.loopCalls
+    Benchmark(
+        "\(name) put, 1 caller x \(loop) in a loop [C floor]",
+        configuration: BenchmarkSettings.throughput(maxDuration: .seconds(2))
+    ) { (benchmark: Benchmark) async throws in
+        let handle = try single.get()
+        try await BenchmarkSettings.measureRate(benchmark, operations: loop) {
+            for _ in 0..<loop {
+                guard floor.put(handle) >= 0 else { throw floorError("\(name) floor put") }
+            }
+        }
+    } setup: { try await setup() } teardown: { try await teardown() }
+
     Benchmark(
         "\(name) get, 1 caller x \(loop) in a loop [C floor]",
         configuration: BenchmarkSettings.throughput(maxDuration: .seconds(2))

@@ -49,7 +49,17 @@ func registerLibraryBenchmarks(
 
     // One task calling back to back: the per-call cost without the harness's hop before
     // every sample (see `registerFloorBenchmarks`).
-    let loop = Concurrency.loopGets
+    let loop = Concurrency.loopCalls
+    Benchmark(
+        "\(name) put, 1 caller x \(loop) in a loop",
+        configuration: BenchmarkSettings.throughput(maxDuration: .seconds(2))
+    ) { benchmark in
+        let store = try store.get()
+        try await BenchmarkSettings.measureRate(benchmark, operations: loop) {
+            for _ in 0..<loop { try await store.saveAccessToken(Fixtures.accessToken) }
+        }
+    } setup: { try await setup() } teardown: { try await teardown() }
+
     Benchmark(
         "\(name) get, 1 caller x \(loop) in a loop",
         configuration: BenchmarkSettings.throughput(maxDuration: .seconds(2))
