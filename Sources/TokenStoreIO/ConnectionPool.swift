@@ -6,6 +6,11 @@ import Synchronization
 package protocol PooledConnection: AnyObject, Sendable {
     /// Whether the connection saw an I/O or protocol failure and must not be reused.
     var isBroken: Bool { get }
+    /// Whether this idle connection was closed by the server (restart, failover, idle
+    /// timeout, a killed session) or is otherwise unfit to lend; one non-blocking look.
+    /// The pool asks before lending a connection that sat idle at least
+    /// ``ConnectionPoolConfiguration/staleCheckAfter``, and closes one that is.
+    func isStale() -> Bool
     /// Closes the connection. Called once, by the pool.
     func close() async
 }
@@ -28,6 +33,16 @@ package struct ConnectionPoolConfiguration: Sendable {
     package var idleTimeout: Duration = .seconds(60)
     /// How long a caller waits for a free connection.
     package var acquireTimeout: Duration = .seconds(5)
+    /// How long a connection must have sat idle before the pool checks it for a close by
+    /// the server (``PooledConnection/isStale()``, a system call) before lending it.
+    ///
+    /// A connection given back a moment ago answered its last reply a moment ago: a server
+    /// that restarts, fails over or times sessions out takes far longer than this, so the
+    /// check would only repeat that answer, on every call of a busy store. What it gives
+    /// up: a session the server kills within this window of its last use (`CLIENT KILL`,
+    /// `pg_terminate_backend`) fails the next call with the driver's `unavailable`, as a
+    /// kill during a call does, instead of being replaced first.
+    package var staleCheckAfter: Duration = .milliseconds(1)
     /// The `driver` dimension of the pool's meters (`postgres`, `redis`).
     package var metricsDriver = "unknown"
     /// Where the pool's meters (open, idle, waiting; see `ConnectionPoolMeters`) go;

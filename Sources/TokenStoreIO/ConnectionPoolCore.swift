@@ -22,7 +22,7 @@ final class ConnectionPoolCore: Sendable {
 
     /// What ``acquireSlowly()`` can do at once.
     private enum Immediate {
-        case connection(Connection)
+        case connection(Idle)
         case slot
         case wait(UInt64)
     }
@@ -127,10 +127,27 @@ final class ConnectionPoolCore: Sendable {
 
     /// An idle connection, without suspending; `nil` when the caller must wait or open one.
     func takeIdle() throws -> Connection? {
-        try withState { state in
-            if state.isShutDown { throw ConnectionPoolError.shutDown }
-            return state.idle.popLast()?.connection
+        while true {
+            let idle: Idle? = try withState { state in
+                if state.isShutDown { throw ConnectionPoolError.shutDown }
+                return state.idle.popLast()
+            }
+            guard let idle else { return nil }
+            if isFit(idle) { return idle.connection }
         }
+    }
+
+    /// Whether `idle` may be lent: given back within ``Configuration/staleCheckAfter``, or
+    /// checked and not stale. A stale one gives up its slot at once (to the oldest waiter, if
+    /// any) and is closed in a task of its own (the server already closed its end), so the
+    /// caller goes on to the next idle one, or opens a fresh one, without suspending here.
+    private func isFit(_ idle: Idle) -> Bool {
+        if idle.since.duration(to: .now) < configuration.staleCheckAfter || !idle.connection.isStale() { return true }
+        logger.info("replacing a pooled connection the server closed")
+        let connection = idle.connection
+        freeSlot()
+        Task { await connection.close() }
+        return false
     }
 
     /// Opens a connection in a free slot, or waits for one to be released. Never inlined,
@@ -140,7 +157,7 @@ final class ConnectionPoolCore: Sendable {
     func acquireSlowly() async throws -> Connection {
         let immediate: Immediate = try withState { state in
             if state.isShutDown { throw ConnectionPoolError.shutDown }
-            if let idle = state.idle.popLast() { return .connection(idle.connection) }
+            if let idle = state.idle.popLast() { return .connection(idle) }
             if state.open < configuration.maxConnections {
                 state.open += 1
                 return .slot
@@ -149,8 +166,8 @@ final class ConnectionPoolCore: Sendable {
             return .wait(state.nextWaiterID)
         }
         switch immediate {
-        case .connection(let connection):
-            return connection
+        case .connection(let idle):
+            return isFit(idle) ? idle.connection : try await acquireSlowly()
         case .slot:
             return try await openInReservedSlot()
         case .wait(let id):

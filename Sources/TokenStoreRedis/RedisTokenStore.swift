@@ -221,49 +221,36 @@ public final class RedisTokenStore: TokenStore, Service {
         if state.withLock({ $0.closed }) {
             throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
         }
-        var staleSeen = 0
-        while true {
-            do {
-                return try await node.pool.withConnection { connection in
-                    if connection.isStale() { throw StaleConnection() }
-                    let active = callsInFlight.add(1, ordering: .relaxed).newValue
-                    defer { callsInFlight.subtract(1, ordering: .relaxed) }
-                    let replyWait = configuration.replyWait
-                    connection.mayWaitInline = replyWait != .park && active <= Self.spinningCallers && !node.coalescer.hasCompany
-                    connection.busyPollsInline = replyWait == .spin
-                    return try await body(connection)
-                }
-            } catch is StaleConnection {
-                staleSeen += 1
-                logger.debug("redis connection closed by the server; replacing it", metadata: ["store": "\(displayName)"])
-                if staleSeen > configuration.maxConnections {
+        do {
+            return try await node.pool.withConnection { connection in
+                let active = callsInFlight.add(1, ordering: .relaxed).newValue
+                defer { callsInFlight.subtract(1, ordering: .relaxed) }
+                let replyWait = configuration.replyWait
+                connection.mayWaitInline = replyWait != .park && active <= Self.spinningCallers && !node.coalescer.hasCompany
+                connection.busyPollsInline = replyWait == .spin
+                return try await body(connection)
+            }
+        } catch let error as ConnectionPoolError {
+            switch error {
+            case .acquireTimedOut:
+                throw TokenStoreError(
+                    .timedOut, store: displayName, operation: operation,
+                    message: "no connection became free within pool_acquire_timeout (\(configuration.acquireTimeout)); all \(configuration.maxConnections) are busy (raise pool_max or pool_acquire_timeout)")
+            case .shutDown:
+                if router != nil, !state.withLock({ $0.closed }) {
+                    // A cluster node dropped from the slot map while this call waited.
                     throw TokenStoreError(
                         .unavailable, store: displayName, operation: operation,
-                        message: "every pooled connection was closed by the server")
+                        message: "the cluster node \(node.endpoint) left the slot map while the call waited; run it again")
                 }
-            } catch let error as ConnectionPoolError {
-                switch error {
-                case .acquireTimedOut:
-                    throw TokenStoreError(
-                        .timedOut, store: displayName, operation: operation,
-                        message: "no connection became free within pool_acquire_timeout (\(configuration.acquireTimeout)); all \(configuration.maxConnections) are busy (raise pool_max or pool_acquire_timeout)")
-                case .shutDown:
-                    if router != nil, !state.withLock({ $0.closed }) {
-                        // A cluster node dropped from the slot map while this call waited.
-                        throw TokenStoreError(
-                            .unavailable, store: displayName, operation: operation,
-                            message: "the cluster node \(node.endpoint) left the slot map while the call waited; run it again")
-                    }
-                    throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
-                }
-            } catch var error as TokenStoreError {
-                error.operation = operation
-                throw error
+                throw TokenStoreError(.closed, store: displayName, operation: operation, message: "the store was closed")
             }
+        } catch var error as TokenStoreError {
+            error.operation = operation
+            throw error
         }
     }
 
-    private struct StaleConnection: Error {}
 
     func nowMilliseconds() -> Int64 { TokenTimestamp.milliseconds(configuration.clock.now()) }
 

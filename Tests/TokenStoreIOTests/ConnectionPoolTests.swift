@@ -13,10 +13,20 @@ final class MockConnection: PooledConnection {
 
     init(id: Int) { self.id = id }
 
+    private let stale = Mutex(false)
+    private let staleChecks = Mutex(0)
+
     var isBroken: Bool { broken.withLock { $0 } }
     func breakIt() { broken.withLock { $0 = true } }
     var closeCount: Int { closes.withLock { $0 } }
     func close() async { closes.withLock { $0 += 1 } }
+    /// Makes the connection look closed by the server to the pool's check.
+    func closeByServer() { stale.withLock { $0 = true } }
+    var staleCheckCount: Int { staleChecks.withLock { $0 } }
+    func isStale() -> Bool {
+        staleChecks.withLock { $0 += 1 }
+        return stale.withLock { $0 }
+    }
 }
 
 /// Opens mock connections, remembering them, optionally failing.
@@ -47,13 +57,15 @@ struct ConnectionPoolTests {
     /// must see it queued, and on a loaded runner the check can come seconds later (with
     /// 5 s, the waiter had timed out and left by then, and the check never succeeded).
     func makePool(
-        max: Int = 2, min: Int = 0, acquireTimeout: Duration = .seconds(120), idleTimeout: Duration = .seconds(60)
+        max: Int = 2, min: Int = 0, acquireTimeout: Duration = .seconds(120), idleTimeout: Duration = .seconds(60),
+        staleCheckAfter: Duration = .milliseconds(1)
     ) -> (ConnectionPool<MockConnection>, MockFactory) {
         var configuration = ConnectionPool<MockConnection>.Configuration()
         configuration.maxConnections = max
         configuration.minConnections = min
         configuration.acquireTimeout = acquireTimeout
         configuration.idleTimeout = idleTimeout
+        configuration.staleCheckAfter = staleCheckAfter
         let factory = MockFactory()
         let pool = ConnectionPool(configuration: configuration, logger: Self.logger) { try factory.make() }
         return (pool, factory)
@@ -67,6 +79,35 @@ struct ConnectionPoolTests {
             #expect(id == 0)
         }
         #expect(factory.connections.count == 1)
+    }
+
+    @Test("a connection idle past staleCheckAfter is checked, and closed and replaced when the server closed it")
+    func staleIdleConnectionReplaced() async throws {
+        let (pool, factory) = makePool(max: 2, staleCheckAfter: .zero)
+        #expect(try await pool.withConnection { $0.id } == 0)
+        let first = try #require(factory.connections.first)
+        #expect(try await pool.withConnection { $0.id } == 0)
+        #expect(first.staleCheckCount == 1, "checked on its second lease (the first one opened it)")
+        first.closeByServer()
+        // The stale one is dropped, its slot reused: a fresh connection, never two at once.
+        #expect(try await pool.withConnection { $0.id } == 1)
+        #expect(pool.statistics.open == 1)
+        try await eventually("the stale connection closed") { first.closeCount == 1 }
+        #expect(try await pool.withConnection { $0.id } == 1)
+    }
+
+    @Test("a connection given back within staleCheckAfter is lent without the check")
+    func recentConnectionNotChecked() async throws {
+        // An hour: every lease below comes long before the window ends, on any runner.
+        let (pool, factory) = makePool(max: 1, staleCheckAfter: .seconds(3600))
+        for _ in 0..<5 { #expect(try await pool.withConnection { $0.id } == 0) }
+        let only = try #require(factory.connections.first)
+        #expect(only.staleCheckCount == 0)
+        // Not checked, so a close by the server goes unnoticed by the pool: the driver's
+        // call on it fails as on a connection lost mid-call.
+        only.closeByServer()
+        #expect(try await pool.withConnection { $0.id } == 0)
+        #expect(only.closeCount == 0)
     }
 
     @Test("never more than max connections leased at once")

@@ -205,7 +205,8 @@ final class LibPQConnection: PooledConnection, @unchecked Sendable {
     /// failover, idle timeout) or sent something unasked. An idle connection has nothing to
     /// read, and a server that terminates sessions sends an error and then closes; either
     /// part may arrive first, so anything readable means "replace it" (a rare async notice
-    /// only costs a reconnect).
+    /// only costs a reconnect). The pool asks before lending a connection that sat idle
+    /// (``ConnectionPoolConfiguration/staleCheckAfter``).
     func isStale() -> Bool {
         guard let handle, PQstatus(handle) == CONNECTION_OK else { return true }
         var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)

@@ -4,12 +4,12 @@ import Synchronization
 import TokenStoreIO
 import TokenStoreKit
 
-/// How every operation runs its statements: on a pooled connection (leases, stale
-/// connections, retries), and pipelined with concurrent calls (`CallCoalescer`).
+/// How every operation runs its statements: on a pooled connection (leases, retries), and
+/// pipelined with concurrent calls (`CallCoalescer`).
 extension PostgresTokenStore {
     /// Runs `body` on a pooled connection, mapping failures to `TokenStoreError`.
     ///
-    /// A connection the server closed while idle is replaced before use. A read
+    /// The pool replaces a connection the server closed while idle before lending it. A read
     /// (`idempotent`) that loses its connection mid-call is retried once on a fresh one;
     /// a write never is, since it may have run.
     /// Token operations (`gated`) first check that the schema is the one this build needs.
@@ -20,21 +20,17 @@ extension PostgresTokenStore {
         _ body: (LibPQConnection, ContinuousClock.Instant) async throws(LibPQFailure) -> Result
     ) async throws -> Result {
         try checkOpen(operation, gated: gated)
-        var retries = LeaseRetries()
+        var retried = false
         while true {
             do {
                 return try await pool.withConnection { connection in
-                    if connection.isStale() {
-                        connection.markBroken()
-                        throw StaleConnection()
-                    }
                     let deadline = ContinuousClock.now + configuration.operationTimeout + .seconds(1)
                     connection.mayWaitInline = configuration.replyWait != .park && !coalescer.hasCompany
                     connection.busyPollsInline = configuration.replyWait == .spin
                     return try await body(connection, deadline)
                 }
             } catch {
-                try retryOrThrow(after: error, retries: &retries, operation: operation, idempotent: idempotent)
+                try retryOrThrow(after: error, retried: &retried, operation: operation, idempotent: idempotent)
             }
         }
     }
@@ -47,29 +43,17 @@ extension PostgresTokenStore {
         if gated { try schemaGate.check(store: displayName, operation: operation) }
     }
 
-    /// The retries one ``withConnection(_:idempotent:gated:_:)`` call has used.
-    private struct LeaseRetries {
-        var staleSkips = 0
-        var retried = false
-    }
-
-    /// Returns when a failed lease should run again (a connection the server closed while
-    /// idle; a read's first lost connection), else throws the failure in the store's terms.
+    /// Returns when a failed lease should run again (a read's first lost connection; `retried`
+    /// records it), else throws the failure in the store's terms.
     ///
     /// Kept out of `withConnection`: an async function's frame holds whatever it inlines,
     /// and this mapping more than tripled that frame on every call's path.
     @inline(never)
-    private func retryOrThrow(after error: any Error, retries: inout LeaseRetries, operation: String, idempotent: Bool) throws {
+    private func retryOrThrow(after error: any Error, retried: inout Bool, operation: String, idempotent: Bool) throws {
         switch error {
-        case is StaleConnection:
-            retries.staleSkips += 1
-            configuration.logger.info("replacing a connection the server closed", metadata: ["store": "\(displayName)"])
-            if retries.staleSkips > configuration.maxConnections + 1 {
-                throw TokenStoreError(.unavailable, store: displayName, operation: operation, message: "the server keeps closing connections")
-            }
         case let failure as LibPQFailure:
-            if failure.kind == .connection, idempotent, !retries.retried {
-                retries.retried = true
+            if failure.kind == .connection, idempotent, !retried {
+                retried = true
                 return
             }
             throw PostgresErrorMapping.error(for: failure, store: displayName, operation: operation)
@@ -206,12 +190,4 @@ extension PostgresTokenStore {
             leaders: min(maxConnections, max(2, ProcessInfo.processInfo.activeProcessorCount)),
             companyWindow: .milliseconds(20), yieldsForFollowers: true)
     }
-}
-
-/// Thrown inside a lease when the connection turned out to be closed by the server.
-struct StaleConnection: Error {}
-
-extension LibPQConnection {
-    /// Marks the connection so the pool closes it instead of reusing it.
-    func markBroken() { brokenFlag = true }
 }

@@ -87,7 +87,8 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
 
     /// Whether an idle connection was closed by the server (restart, `timeout`, `CLIENT
     /// KILL`): an idle connection has nothing to read, so readable means EOF or junk.
-    /// One `poll` with zero timeout.
+    /// One `poll` with zero timeout; the pool asks before lending a connection that sat
+    /// idle (``ConnectionPoolConfiguration/staleCheckAfter``).
     func isStale() -> Bool {
         if isBroken { return true }
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
