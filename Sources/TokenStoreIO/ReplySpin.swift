@@ -5,7 +5,8 @@
 /// every call and pays the hop back from the waiter thread anyway; longer than the reply of a remote server it burns a core for nothing. So
 /// the budget follows a moving average of observed reply times: 1.5x the average plus a
 /// margin, up to ``ceiling``, and nothing when replies take longer than the ceiling (a
-/// remote server: park at once).
+/// remote server: park at once). `ReplyWait.adaptive` uses only whether the budget is
+/// above zero (wait inline at all); its wait is bounded by `SocketWaiter.inlineBlockBound`.
 ///
 /// Owned by one connection and only touched by the task holding it, like the connection.
 package struct ReplySpin: Sendable {

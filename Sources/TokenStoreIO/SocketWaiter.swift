@@ -61,11 +61,12 @@ package enum SocketWaitBackend: String, Sendable, CaseIterable {
 /// Waits for non-blocking sockets without parking Swift's cooperative threads.
 ///
 /// ``wait(for:on:deadline:spin:busyPolls:cancellable:parkedPoll:)`` first waits for the
-/// descriptor inline for a short bounded time (one bounded `ppoll`, or with `busyPolls`
-/// polling and yielding the core for half of it first): a loopback reply usually arrives
-/// within it, and returning inline avoids the hop of a continuation resumed from another
-/// thread. A cooperative thread is held at most
-/// `spin` (``ReplySpin/ceiling`` for the drivers). Otherwise it registers the
+/// descriptor inline for a bounded time (one `ppoll` bounded by ``inlineBlockBound``, or
+/// with `busyPolls` polling and yielding the core for half of `spin` first, then a `ppoll`
+/// for the other half): a loopback reply usually arrives within it, and returning inline
+/// avoids the hop of a continuation resumed from another thread. The drivers wait inline
+/// only for a call alone on its store whose connection answers within
+/// ``ReplySpin/ceiling`` on average. Otherwise it registers the
 /// descriptor with one shared thread (``SocketWaitBackend``: epoll on Linux, `poll(2)`
 /// elsewhere or when `TOKENSTORE_IO_BACKEND=poll`) and suspends until the descriptor is
 /// ready, the deadline passes, or the task is cancelled.
@@ -108,10 +109,11 @@ package final class SocketWaiter: Sendable {
     ///
     /// - Parameters:
     ///   - spin: how long to wait inline before parking (on the backend's thread); `.zero`
-    ///     parks at once (after one non-blocking check).
-    ///   - busyPolls: whether the inline wait polls without blocking for its first half
-    ///     (catches a fast reply sooner, burns the core meanwhile) or blocks in one bounded
-    ///     `ppoll` for all of it (as a blocking client waits: no CPU spent).
+    ///     parks at once (after one non-blocking check). Without `busyPolls`, any value
+    ///     above zero means one `ppoll` bounded by ``inlineBlockBound``.
+    ///   - busyPolls: whether the inline wait polls without blocking for the first half of
+    ///     `spin` (catches a fast reply sooner, burns the core meanwhile) or blocks in one
+    ///     bounded `ppoll` (as a blocking client waits: no CPU spent).
     ///   - deadline: when to give up with ``SocketWaitError/timedOut``.
     ///   - cancellable: `false` when the wait serves other tasks too (a pipeline carrying
     ///     other callers' requests): the task's cancellation is then ignored and only the
@@ -228,8 +230,18 @@ package final class SocketWaiter: Sendable {
         }
     }
 
+    /// How long the adaptive inline wait's `ppoll` may block, whatever its `spin`: longer
+    /// than a scheduler tick (4 ms at the usual `HZ=250`).
+    ///
+    /// A shorter timeout is the CPU's earliest timer, so the kernel programs the timer
+    /// device to arm it and again to cancel it: on a VM each is a trap to the hypervisor
+    /// (Benchmarks/README.md, "The inline wait's timer", has what it cost). Only a lone call on a connection whose replies average under ``ReplySpin/ceiling``
+    /// waits inline, so the bound holds a cooperative thread only for a rare slow reply.
+    package static let inlineBlockBound: Duration = .milliseconds(5)
+
     /// One look (unless the caller `looked` itself), one `sched_yield` (unless the caller
-    /// `yielded`), then one `ppoll` blocking at most `spin`; `true` when ready.
+    /// `yielded`), then one `ppoll` blocking at most ``inlineBlockBound`` (never past the
+    /// deadline); `true` when ready. `spin` only says whether to wait inline at all.
     ///
     /// The yield costs a system call when this core has nothing else to run. When it does,
     /// as when the server shares this CPU, it hands the core to the server, which answers
@@ -240,15 +252,16 @@ package final class SocketWaiter: Sendable {
         if !looked, try pollBounded(fd: fd, events: events, spin: .zero, deadline: deadline) { return true }
         guard spin > .zero else { return false }
         if !yielded { sched_yield() }
-        return try pollBounded(fd: fd, events: events, spin: spin, deadline: deadline)
+        return try pollBounded(fd: fd, events: events, spin: inlineBlockBound, deadline: deadline)
     }
 
     /// One `ppoll` blocking at most `spin` (and never past `deadline`); `true` when ready.
     ///
     /// Blocking rather than busy-polling leaves the core to whoever produces the reply (on
     /// a small machine, often the server itself) and wakes within microseconds of the
-    /// reply arriving. It parks the calling cooperative thread, so `spin` stays small
-    /// (``ReplySpin/ceiling``) and only a capped number of waits block at once.
+    /// reply arriving. It parks the calling cooperative thread, so only waits expected to
+    /// be short block (``ReplySpin``), for at most ``inlineBlockBound``, and only a capped
+    /// number at once.
     private static func pollBounded(
         fd: Int32, events: Int16, spin: Duration, deadline: ContinuousClock.Instant
     ) throws(SocketWaitError) -> Bool {

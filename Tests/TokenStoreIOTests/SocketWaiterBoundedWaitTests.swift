@@ -39,6 +39,27 @@ struct SocketWaiterBoundedWaitTests {
         }
     }
 
+    @Test("the adaptive inline wait (no busy polling) sees data arriving during it")
+    func adaptiveSeesData() async throws {
+        let pair = try SocketPair()
+        let sender = Thread { usleep(100); pair.send() }
+        sender.start()
+        try await waiter.wait(
+            for: .readable, on: pair.left, deadline: .now + .seconds(5), spin: .microseconds(300), busyPolls: false)
+        var byte: UInt8 = 0
+        #expect(Glibc.read(pair.left, &byte, 1) == 1)
+    }
+
+    @Test("the adaptive inline wait ends with timedOut at a deadline shorter than its bound")
+    func adaptiveDeadlineShorterThanBound() async throws {
+        let pair = try SocketPair()
+        #expect(SocketWaiter.inlineBlockBound > .milliseconds(1))
+        await #expect(throws: SocketWaitError.timedOut) {
+            try await waiter.wait(
+                for: .readable, on: pair.left, deadline: .now + .microseconds(200), spin: .microseconds(300), busyPolls: false)
+        }
+    }
+
     @Test("a hang-up during the inline wait counts as ready")
     func hangUp() async throws {
         let pair = try SocketPair()

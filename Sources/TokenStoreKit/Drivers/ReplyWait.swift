@@ -4,12 +4,14 @@
 /// `reply_wait=adaptive|park|spin`. Benchmarks/README.md ("Reply waits and the HTTP load")
 /// has the measurements behind the default.
 public enum ReplyWait: String, Sendable, Hashable, CaseIterable {
-    /// The default. A call that is alone on its store waits for its reply as a blocking
-    /// client would: one `sched_yield` (which hands a core shared with the server to the
-    /// server), one read, then one `poll` on its own thread, bounded by the reply times the
-    /// connection has seen (at most 300 us, and at most one such wait per core but one in
-    /// the process), so it neither burns CPU nor pays a thread wake-up. As soon as other
-    /// calls are in flight it parks (``park``), leaving the thread to them.
+    /// The default. A call that is alone on its store, on a connection whose replies have
+    /// averaged under 300 us, waits for its reply as a blocking client would: one
+    /// `sched_yield` (which hands a core shared with the server to the server), one read,
+    /// then one `poll` on its own thread, bounded at 5 ms (longer than a scheduler tick, so
+    /// the wait arms no timer of its own; at most one such wait per core but one in the
+    /// process), so it neither burns CPU nor pays a thread wake-up. As soon as other calls
+    /// are in flight, or replies come slower, it parks (``park``), leaving the thread to
+    /// them.
     case adaptive
     /// Always suspend the calling task at once; the library's I/O thread resumes it when
     /// the reply is readable. Never holds a cooperative thread while the server works; a
