@@ -74,29 +74,24 @@ func registerFloorBenchmarks(_ name: String, getsPerCaller: Int, _ floor: FloorO
     } setup: { try await setup() } teardown: { try await teardown() }
 
     let loop = Concurrency.loopCalls
-    Benchmark(
-        "\(name) put, 1 caller x \(loop) in a loop [C floor]",
-        configuration: BenchmarkSettings.throughput(maxDuration: .seconds(2))
-    ) { (benchmark: Benchmark) async throws in
-        let handle = try single.get()
-        try await BenchmarkSettings.measureRate(benchmark, operations: loop) {
-            for _ in 0..<loop {
-                guard floor.put(handle) >= 0 else { throw floorError("\(name) floor put") }
+    /// `succeeded` judges one call's result (a put returns the rows written, a get 1 when found).
+    func registerLoop(
+        _ operation: String, _ call: @escaping @Sendable (CHandle) -> Int32, succeeded: @escaping @Sendable (Int32) -> Bool
+    ) {
+        Benchmark(
+            "\(name) \(operation), 1 caller x \(loop) in a loop [C floor]",
+            configuration: BenchmarkSettings.throughput(maxDuration: .seconds(2))
+        ) { (benchmark: Benchmark) async throws in
+            let handle = try single.get()
+            try await BenchmarkSettings.measureRate(benchmark, operations: loop) {
+                for _ in 0..<loop {
+                    guard succeeded(call(handle)) else { throw floorError("\(name) floor \(operation)") }
+                }
             }
-        }
-    } setup: { try await setup() } teardown: { try await teardown() }
-
-    Benchmark(
-        "\(name) get, 1 caller x \(loop) in a loop [C floor]",
-        configuration: BenchmarkSettings.throughput(maxDuration: .seconds(2))
-    ) { (benchmark: Benchmark) async throws in
-        let handle = try single.get()
-        try await BenchmarkSettings.measureRate(benchmark, operations: loop) {
-            for _ in 0..<loop {
-                guard floor.get(handle) == 1 else { throw floorError("\(name) floor get") }
-            }
-        }
-    } setup: { try await setup() } teardown: { try await teardown() }
+        } setup: { try await setup() } teardown: { try await teardown() }
+    }
+    registerLoop("put", floor.put) { $0 >= 0 }
+    registerLoop("get", floor.get) { $0 == 1 }
 
     let callers = Concurrency.callers
     let pool = Holder<[CHandle]>()

@@ -50,29 +50,23 @@ func registerLibraryBenchmarks(
     // One task calling back to back: the per-call cost without the harness's hop before
     // every sample (see `registerFloorBenchmarks`).
     let loop = Concurrency.loopCalls
-    Benchmark(
-        "\(name) put, 1 caller x \(loop) in a loop",
-        configuration: BenchmarkSettings.throughput(maxDuration: .seconds(2))
-    ) { benchmark in
-        let store = try store.get()
-        try await BenchmarkSettings.measureRate(benchmark, operations: loop) {
-            for _ in 0..<loop { try await store.saveAccessToken(Fixtures.accessToken) }
-        }
-    } setup: { try await setup() } teardown: { try await teardown() }
-
-    Benchmark(
-        "\(name) get, 1 caller x \(loop) in a loop",
-        configuration: BenchmarkSettings.throughput(maxDuration: .seconds(2))
-    ) { benchmark in
-        let store = try store.get()
-        try await BenchmarkSettings.measureRate(benchmark, operations: loop) {
-            for _ in 0..<loop {
-                guard try await store.accessToken(for: Fixtures.key) != nil else {
-                    throw BenchmarkSetupError(description: "\(name): the token is missing")
-                }
+    func registerLoop(_ operation: String, _ call: @escaping @Sendable (any TokenStore) async throws -> Void) {
+        Benchmark(
+            "\(name) \(operation), 1 caller x \(loop) in a loop",
+            configuration: BenchmarkSettings.throughput(maxDuration: .seconds(2))
+        ) { benchmark in
+            let store = try store.get()
+            try await BenchmarkSettings.measureRate(benchmark, operations: loop) {
+                for _ in 0..<loop { try await call(store) }
             }
+        } setup: { try await setup() } teardown: { try await teardown() }
+    }
+    registerLoop("put") { try await $0.saveAccessToken(Fixtures.accessToken) }
+    registerLoop("get") { store in
+        guard try await store.accessToken(for: Fixtures.key) != nil else {
+            throw BenchmarkSetupError(description: "\(name): the token is missing")
         }
-    } setup: { try await setup() } teardown: { try await teardown() }
+    }
 
     let callers = Concurrency.callers
     Benchmark(
