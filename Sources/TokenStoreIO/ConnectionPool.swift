@@ -40,8 +40,9 @@ package struct ConnectionPoolConfiguration: Sendable {
     /// that restarts, fails over or times sessions out takes far longer than this, so the
     /// check would only repeat that answer, on every call of a busy store. What it gives
     /// up: a session the server kills within this window of its last use (`CLIENT KILL`,
-    /// `pg_terminate_backend`) fails the next call with the driver's `unavailable`, as a
-    /// kill during a call does, instead of being replaced first.
+    /// `pg_terminate_backend`) is found closed by the next call itself, as a kill during a
+    /// call is (a read the driver retries runs again on a fresh connection; a write fails
+    /// with `unavailable`), instead of being replaced first.
     package var staleCheckAfter: Duration = .milliseconds(1)
     /// The `driver` dimension of the pool's meters (`postgres`, `redis`).
     package var metricsDriver = "unknown"

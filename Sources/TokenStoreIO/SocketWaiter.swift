@@ -235,7 +235,8 @@ package final class SocketWaiter: Sendable {
     ///
     /// A shorter timeout is the CPU's earliest timer, so the kernel programs the timer
     /// device to arm it and again to cancel it: on a VM each is a trap to the hypervisor
-    /// (Benchmarks/README.md, "The inline wait's timer", has what it cost). Only a lone call on a connection whose replies average under ``ReplySpin/ceiling``
+    /// (what it cost: Benchmarks/README.md, "The C floor's CPU, and what a loop shows").
+    /// Only a lone call on a connection whose replies average under ``ReplySpin/ceiling``
     /// waits inline, so the bound holds a cooperative thread only for a rare slow reply.
     package static let inlineBlockBound: Duration = .milliseconds(5)
 
