@@ -58,8 +58,13 @@ public final class RedisTokenStore: TokenStore, Service {
         var hasZMScore = false
     }
 
-    /// The store's buckets, set once at open from the schema it reads (lock-free to read).
-    private let openedLayout = AtomicLazyReference<RedisStoreLayout>()
+    /// The store's buckets, set once at open from the schema it reads.
+    ///
+    /// `nonisolated(unsafe)`: written only by ``setLayout(buckets:)`` while `init` runs,
+    /// before the store is handed to any other task, and only read afterwards. Every call
+    /// reads it; `AtomicLazyReference.load()`, which it replaces, ran unspecialized and
+    /// looked a generic type's metadata up on each read.
+    nonisolated(unsafe) private var openedLayout: RedisStoreLayout?
     /// The single-tag layout, which ``layout`` is until the open has read the schema.
     private let singleBucketLayout: RedisStoreLayout
 
@@ -111,12 +116,12 @@ public final class RedisTokenStore: TokenStore, Service {
     package var usesGetDel: Bool { state.withLock { $0.hasGetDel } }
 
     /// The store's buckets (one unless it was created with `buckets=`), fixed at open.
-    package var layout: RedisStoreLayout { openedLayout.load() ?? singleBucketLayout }
+    package var layout: RedisStoreLayout { openedLayout ?? singleBucketLayout }
 
-    /// Fixes ``layout`` (once, at open).
+    /// Fixes ``layout``: once, while `init` runs (see `openedLayout`).
     func setLayout(buckets: Int) {
         let layout = buckets > 1 ? RedisStoreLayout(prefix: configuration.prefix, buckets: buckets) : singleBucketLayout
-        _ = openedLayout.storeIfNil(layout)
+        openedLayout = layout
     }
 
     /// Whether bulk saves may load chunks without the script (see ``saveAccessTokens(_:policy:)``).

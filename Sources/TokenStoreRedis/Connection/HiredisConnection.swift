@@ -135,11 +135,11 @@ final class HiredisConnection: PooledConnection, @unchecked Sendable {
         consume: (inout RESPParser, Int) throws -> Result
     ) async throws -> Result {
         guard !isBroken else { throw failure(.unavailable, "the connection was closed after an earlier failure") }
-        let deadline = deadline ?? .now + operationTimeout
+        let started = ContinuousClock.now
+        let deadline = deadline ?? started + operationTimeout
         writer.reset()
         build(&writer)
         let expected = writer.commandCount
-        let started = ContinuousClock.now
         try await send(deadline: deadline, cancellable: cancellable)
         let end = try await receive(replies: expected, deadline: deadline, cancellable: cancellable)
         replySpin.record(ContinuousClock.now - started)

@@ -33,7 +33,11 @@ import TokenStoreKit
 /// members equals ``AccessTokenKey`` order. Records live under `rt:`/`at:` and indexes
 /// under `idx:`, so no token or user id can name an index key. A token set's hash lives
 /// under `ts:`, apart from the access token under the same key.
-package struct RedisKeyLayout: Sendable {
+///
+/// A class, not a struct: every call takes its bucket's layout, and copying ten arrays
+/// cost ten retains and releases per call (see Benchmarks/README.md, "Per-call costs a
+/// profile named").
+package final class RedisKeyLayout: Sendable {
     package let schema: [UInt8]
     package let requestTokenPrefix: [UInt8]
     package let requestExpiryIndex: [UInt8]
@@ -48,7 +52,7 @@ package struct RedisKeyLayout: Sendable {
     package let slot: UInt16
 
     /// The layout of a one-bucket store: every key under `{prefix}`.
-    package init(prefix: String) {
+    package convenience init(prefix: String) {
         self.init(tag: prefix)
     }
 
