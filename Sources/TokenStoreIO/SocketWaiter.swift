@@ -207,7 +207,7 @@ package final class SocketWaiter: Sendable {
         fd: Int32, events: Int16, spin: Duration, deadline: ContinuousClock.Instant
     ) throws(SocketWaitError) -> Bool {
         if spin == .zero {
-            return try pollBounded(fd: fd, events: events, spin: .zero, deadline: deadline)
+            return try pollBounded(fd: fd, events: events, bound: .zero, deadline: deadline)
         }
         let clock = ContinuousClock()
         let half = spin / 2
@@ -225,7 +225,7 @@ package final class SocketWaiter: Sendable {
             iteration += 1
             // Reading the clock costs about as much as a poll; check it every few rounds.
             if iteration % 4 == 0, clock.now >= spinEnd {
-                return try pollBounded(fd: fd, events: events, spin: half, deadline: deadline)
+                return try pollBounded(fd: fd, events: events, bound: half, deadline: deadline)
             }
         }
     }
@@ -250,13 +250,13 @@ package final class SocketWaiter: Sendable {
     private static func pollYieldingOnce(
         fd: Int32, events: Int16, spin: Duration, deadline: ContinuousClock.Instant, looked: Bool, yielded: Bool
     ) throws(SocketWaitError) -> Bool {
-        if !looked, try pollBounded(fd: fd, events: events, spin: .zero, deadline: deadline) { return true }
+        if !looked, try pollBounded(fd: fd, events: events, bound: .zero, deadline: deadline) { return true }
         guard spin > .zero else { return false }
         if !yielded { sched_yield() }
-        return try pollBounded(fd: fd, events: events, spin: inlineBlockBound, deadline: deadline)
+        return try pollBounded(fd: fd, events: events, bound: inlineBlockBound, deadline: deadline)
     }
 
-    /// One `ppoll` blocking at most `spin` (and never past `deadline`); `true` when ready.
+    /// One `ppoll` blocking at most `bound` (and never past `deadline`); `true` when ready.
     ///
     /// Blocking rather than busy-polling leaves the core to whoever produces the reply (on
     /// a small machine, often the server itself) and wakes within microseconds of the
@@ -264,12 +264,12 @@ package final class SocketWaiter: Sendable {
     /// be short block (``ReplySpin``), for at most ``inlineBlockBound``, and only a capped
     /// number at once.
     private static func pollBounded(
-        fd: Int32, events: Int16, spin: Duration, deadline: ContinuousClock.Instant
+        fd: Int32, events: Int16, bound: Duration, deadline: ContinuousClock.Instant
     ) throws(SocketWaitError) -> Bool {
         var nanoseconds = 0
-        if spin > .zero {
+        if bound > .zero {
             let remaining = deadline - ContinuousClock.now
-            let bounded = min(spin, remaining)
+            let bounded = min(bound, remaining)
             if bounded > .zero { nanoseconds = Int(bounded.wholeNanoseconds) }
         }
         while true {

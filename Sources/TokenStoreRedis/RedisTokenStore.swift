@@ -256,7 +256,6 @@ public final class RedisTokenStore: TokenStore, Service {
         }
     }
 
-
     func nowMilliseconds() -> Int64 { TokenTimestamp.milliseconds(configuration.clock.now()) }
 
     func checkLimit(_ limit: Int, _ operation: String) throws {
