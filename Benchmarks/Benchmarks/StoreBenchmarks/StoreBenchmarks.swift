@@ -105,7 +105,7 @@ func registerPostgres() {
         return
     }
     let open: @Sendable () async throws -> any TokenStore = { try await PostgresTokenStore(url: storeURL(url)) }
-    registerLibraryBenchmarks("PostgreSQL", getsPerCaller: Concurrency.serverGetsPerCaller, mallocSlack: 4, open: open)
+    registerLibraryBenchmarks("PostgreSQL", getsPerCaller: Concurrency.serverGetsPerCaller, mallocSlack: 6, open: open)
     let conninfo = CString(url)
     let schema = CString("tokenstore")
     let floor = FloorOperations(
@@ -147,7 +147,7 @@ func registerRedis() {
         return
     }
     let open: @Sendable () async throws -> any TokenStore = { try await RedisTokenStore(url: storeURL(url)) }
-    registerLibraryBenchmarks("Redis", getsPerCaller: Concurrency.serverGetsPerCaller, mallocSlack: 4, open: open)
+    registerLibraryBenchmarks("Redis", getsPerCaller: Concurrency.serverGetsPerCaller, mallocSlack: 6, open: open)
     let cHost = CString(host)
     let port = Int32(components.port ?? 6379)
     let user = CString(components.user.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding ?? $0 })
