@@ -91,8 +91,13 @@ public final class PostgresTokenStore: TokenStore, Sendable {
             idleTimeout: configuration.idleTimeout, acquireTimeout: configuration.acquireTimeout, metricsDriver: "postgres",
             metricsFactory: configuration.metricsFactory)
         coalescer = CallCoalescer(Self.coalescing(maxConnections: configuration.maxConnections))
-        // client_encoding last: it overrides the URL's options, PGCLIENTENCODING and defaults.
-        let parameters = [("application_name", "swift-tokenstore")] + configuration.connectionParameters + [PostgresClientEncoding.parameter]
+        // Defaults first (the user's parameters override them); client_encoding last: it
+        // overrides the URL's options, PGCLIENTENCODING and defaults.
+        let silentHostTimeout = PostgresConnectionParameters.silentHostTimeout(
+            for: configuration.connectionParameters, connectTimeout: configuration.connectTimeout)
+        let parameters =
+            [("application_name", "swift-tokenstore")] + (silentHostTimeout.map { [$0] } ?? []) + configuration.connectionParameters
+            + [PostgresClientEncoding.parameter]
         let connectTimeout = configuration.connectTimeout
         let operationTimeout = configuration.operationTimeout
         let logger = configuration.logger

@@ -172,6 +172,26 @@ struct PostgresConfigurationTests {
         #expect(hosts.hosts == [.init(host: "h1", port: 5432), .init(host: "::1", port: nil), .init(host: "%2Ftmp%2Fpg", port: 6)])
     }
 
+    @Test("a host list gets tcp_user_timeout (2 s, at most half the connect timeout) unless its parameters set one")
+    func silentHostTimeoutDefault() throws {
+        func timeout(_ url: String) throws -> String? {
+            let configuration = try PostgresTokenStore.Configuration(url: url)
+            return PostgresConnectionParameters.silentHostTimeout(
+                for: configuration.connectionParameters, connectTimeout: configuration.connectTimeout)?.1
+        }
+        #expect(try timeout("postgres://u:p@h1:5432,h2:5433/db?target_session_attrs=read-write") == "2000")
+        #expect(try timeout("postgres://u:p@h1,h2/db?connect_timeout=2") == "1000")
+        #expect(try timeout("host=h1,h2 port=5432,5433 password=pw") == "2000")
+        #expect(try timeout("hostaddr=10.0.0.1,10.0.0.2 dbname=db") == "2000")
+        #expect(try timeout("postgres://u:p@h1,h2/db?tcp_user_timeout=300") == nil)
+        #expect(try timeout("postgres://u:p@h1,h2/db?tcp_user_timeout=0") == nil, "0 is the system's default, chosen")
+        #expect(try timeout("postgres://u:p@h1:5432/db") == nil)
+        #expect(try timeout("host=h1 dbname=db") == nil)
+        let pairs = [("host", "h1,h2"), ("tcp_user_timeout", "500")]
+        #expect(PostgresConnectionParameters.silentHostTimeout(for: pairs, connectTimeout: .seconds(10)) == nil)
+        #expect(PostgresConnectionParameters.silentHostTimeout(for: [("host", "h1,h2")], connectTimeout: .seconds(10))?.1 == "2000")
+    }
+
     @Test("several hosts without a path or query, postgresql: scheme, keyword form, and a lone host with ',' in its password")
     func multiHostEdges() throws {
         let bare = try PostgresTokenStore.Configuration(url: "postgresql://h1,h2:6000")

@@ -90,6 +90,12 @@ struct RedisClusterOutageTests {
         RedisServerTests.Operations.requestToken(name)
     }
 
+    /// 250 access tokens of provider `bulk`, users `name-0` to `name-249`: enough for a
+    /// bulk save.
+    static func newAccessTokens(_ name: String) -> [AccessToken] {
+        (0..<250).map { RedisServerTests.Operations.accessToken("bulk", "\(name)-\($0)") }
+    }
+
     /// While the store's slot migrates, the source answers `ASK` (its keys are gone) and
     /// every call still works through `ASKING`; once the move is final, `MOVED`, and the
     /// map follows.
@@ -121,6 +127,41 @@ struct RedisClusterOutageTests {
             #expect(try await store.clusterNode(for: slot) == target, "MOVED updates the map")
             #expect(try await store.counts().requestTokens == 18)
             #expect(try await store.takeRequestToken("mig-0") == nil)
+        }
+    }
+
+    /// A bulk save (new access tokens, written by `WATCH`/`MULTI`/`EXEC` on one connection,
+    /// which cannot follow a redirect) whose slot moved goes through the script, which
+    /// does: after the move, with the map stale (`MOVED`), and during it (`ASK`, then
+    /// `TRYAGAIN` until the move is final). Every token is saved, none twice.
+    @Test func bulkSaveFollowsAMovingSlot() async throws {
+        let base = try Cluster.requireOutageURL()
+        let password = try #require(Env.password(in: base))
+        try await Env.withStore(url: base, extra: "buckets=1") { store, _ in
+            let slot = store.keys.slot
+            let source = try await store.clusterNode(for: slot)
+            let target = try await Cluster.migrate(slot: slot, in: store, password: password)
+            #expect(try await store.clusterNode(for: slot) == source, "the map is stale")
+            let probe = RedisBulkLoadProbe()
+            let moved = try await RedisTokenStore.$bulkLoadProbe.withValue(probe) {
+                try await store.saveAccessTokens(Self.newAccessTokens("moved"), policy: .overwrite)
+            }
+            #expect(moved == 250)
+            #expect(probe.loaded.load(ordering: .relaxed) == 0 && probe.fallbacks.load(ordering: .relaxed) == 1)
+            #expect(try await store.clusterNode(for: slot) == target, "MOVED updates the map")
+            let pendingSave = PendingCall()
+            try await Cluster.migrate(slot: slot, in: store, password: password) {
+                pendingSave.start {
+                    let saved = try await store.saveAccessTokens(Self.newAccessTokens("moving"), policy: .overwrite)
+                    #expect(saved == 250)
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            try await pendingSave.finish()
+            #expect(try await store.counts().accessTokens == 500)
+            for name in ["moved-0", "moved-249", "moving-0", "moving-249"] {
+                #expect(try await store.accessToken(for: AccessTokenKey(provider: "bulk", userID: name))?.token == "tok-\(name)")
+            }
         }
     }
 

@@ -60,7 +60,8 @@ struct RedisWaitReplicasTests {
     }
 
     /// A `WAIT` after a redirected write was answered by a node that did not run the
-    /// write: it is sent again, after the write, where the write goes.
+    /// write: it is sent again, after the write, where the write goes, and the first
+    /// node's answer counts for nothing (it ran none of the call).
     @Test func waitStaysAfterARedirectedWrite() {
         var writer = RESPWriter()
         for command in [["MULTI"], ["SET", "{p}:b", "1"], ["EXEC"], ["WAIT", "1", "100"]] {
@@ -76,6 +77,25 @@ struct RedisWaitReplicasTests {
         call.record(Array("+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n:1\r\n".utf8), from: .tcp(host: "127.0.0.1", port: 7001))
         #expect(call.pendingRedirect == nil)
         #expect(String(decoding: call.replyBytes, as: UTF8.self) == "+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n:1\r\n")
+    }
+
+    /// A write split by a redirect runs on two nodes; its `WAIT` ran after the part on the
+    /// first and runs again after the redirected part on the second. Each covers only its
+    /// node's part, so the call sees the lower count.
+    @Test(arguments: [(first: 0, second: 1, seen: 0), (first: 1, second: 0, seen: 0), (first: 1, second: 1, seen: 1)])
+    func splitWriteWaitsForReplicasOnEveryNode(first: Int, second: Int, seen: Int) {
+        var writer = RESPWriter()
+        for command in [["SET", "{p}:a", "1"], ["SET", "{p}:b", "2"], ["WAIT", "1", "100"]] {
+            writer.command(command.count)
+            for argument in command { writer.argument(argument) }
+        }
+        var call = RedisRoutedCall(request: writer.bytes, commands: 3)
+        #expect(call.parts.map(\.waitsForReplicas) == [false, false, true])
+        call.record(Array("+OK\r\n-ASK 5 127.0.0.1:7001\r\n:\(first)\r\n".utf8), from: .tcp(host: "127.0.0.1", port: 7000))
+        #expect(call.pendingParts.count == 2, "the redirected part and the WAIT after it")
+        call.record(Array("+OK\r\n:\(second)\r\n".utf8), from: .tcp(host: "127.0.0.1", port: 7001))
+        #expect(call.pendingRedirect == nil)
+        #expect(String(decoding: call.replyBytes, as: UTF8.self) == "+OK\r\n+OK\r\n:\(seen)\r\n")
     }
 
     // MARK: Single server, no replicas

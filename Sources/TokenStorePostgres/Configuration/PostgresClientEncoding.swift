@@ -1,4 +1,3 @@
-import CTokenStoreLibPQ
 import TokenStoreKit
 
 /// The client encoding is always UTF8: Swift strings are UTF-8, and the server converts
@@ -23,33 +22,7 @@ enum PostgresClientEncoding {
     /// The first non-UTF8 `client_encoding` among `parameters`, looking inside a `dbname`
     /// that libpq would expand (a URL or keyword string).
     static func foreignEncoding(in parameters: [(String, String)]) -> String? {
-        for (key, value) in parameters {
-            if key == "client_encoding", !isUTF8(value) { return value }
-            if key == "dbname", value.contains("=") || value.contains("://"), let nested = clientEncoding(inConnectionString: value),
-                !isUTF8(nested)
-            {
-                return nested
-            }
-        }
-        return nil
-    }
-
-    /// The `client_encoding` a libpq connection string sets, if it sets one.
-    private static func clientEncoding(inConnectionString text: String) -> String? {
-        var errorText: UnsafeMutablePointer<CChar>?
-        guard let options = PQconninfoParse(text, &errorText) else {
-            if let errorText { PQfreemem(errorText) }
-            return nil
-        }
-        defer { PQconninfoFree(options) }
-        var option = options
-        while let keyword = option.pointee.keyword {
-            if String(cString: keyword) == "client_encoding", let value = option.pointee.val {
-                return String(cString: value)
-            }
-            option += 1
-        }
-        return nil
+        PostgresConnectionParameters.flattened(parameters).first { $0.0 == "client_encoding" && !isUTF8($0.1) }?.1
     }
 
     /// The error for a store configured with another client encoding.

@@ -29,7 +29,9 @@ extension PostgresTokenStore.Configuration {
     /// - `postgres://user:password@h1:5432,h2:5432/dbname?target_session_attrs=read-write`
     ///   or `host=h1,h2 port=5432,5432 target_session_attrs=read-write`: several hosts,
     ///   tried in order until one accepts writes (libpq's failover; see "Failover" in the
-    ///   module's documentation)
+    ///   module's documentation). With several hosts the driver sets libpq's
+    ///   `tcp_user_timeout` to 2 s unless the URL sets it, so a host that drops packets
+    ///   does not hold every connect until `connect_timeout`.
     ///
     /// The driver's own parameters (`driverParameters`: `schema`, `pool_min`, `pool_max`,
     /// `pool_idle_timeout`, `pool_acquire_timeout`, `operation_timeout`, `connect_timeout`,

@@ -19,6 +19,10 @@ struct RedisRoutedCall {
     private var replies: [[UInt8]?]
     /// Why each waiting part did not run.
     private var redirects: [RedisRedirect?]
+    /// For a `WAIT` part sent again after a redirect: the fewest replicas acknowledged on a
+    /// node that ran parts of the call before. That `WAIT` covered those parts; the one sent
+    /// again covers only the parts that went elsewhere.
+    private var waitFloors: [Int64?]
 
     init(request: [UInt8], commands: Int) {
         self.request = request
@@ -26,6 +30,7 @@ struct RedisRoutedCall {
         parts = Self.parts(of: request, commands: commands)
         replies = Array(repeating: nil, count: parts.count)
         redirects = Array(repeating: nil, count: parts.count)
+        waitFloors = Array(repeating: nil, count: parts.count)
     }
 
     /// The redirect to follow next: the first waiting part's.
@@ -42,19 +47,24 @@ struct RedisRoutedCall {
     /// Takes the replies a node gave to the waiting parts (in order): a part with a
     /// redirect among them stays waiting, with that redirect. A `WAIT` after a redirected
     /// part waited on a node that did not run it: it stays waiting too, to run again
-    /// right after that part where the part goes.
+    /// right after that part where the part goes, and its final reply is the lowest count
+    /// of every node that ran a part of the call.
     mutating func record(_ bytes: [UInt8], from endpoint: RedisTokenStore.Endpoint) {
         var host = ""
         if case .tcp(let name, _) = endpoint { host = name }
         let waiting = replies.indices.filter { replies[$0] == nil }
         var firstRedirect: RedisRedirect?
+        // Whether a part ran on this node, this time.
+        var ranHere = false
         bytes.withUnsafeBytes { buffer in
             var parser = RESPParser(buffer)
             for index in waiting {
                 let start = parser.index
                 var redirect: RedisRedirect?
+                var last = RedisReply.null
                 for _ in 0..<parts[index].commands {
-                    if case .error(let message) = parser.reply(), let found = RedisRedirect(message: message, currentHost: host),
+                    last = parser.reply()
+                    if case .error(let message) = last, let found = RedisRedirect(message: message, currentHost: host),
                         redirect.map({ found.precedence > $0.precedence }) ?? true
                     {
                         redirect = found
@@ -65,8 +75,17 @@ struct RedisRoutedCall {
                     firstRedirect = firstRedirect ?? redirect
                 } else if parts[index].waitsForReplicas, let firstRedirect {
                     redirects[index] = firstRedirect
+                    if ranHere {
+                        // Anything but a count confirms nothing of what this node ran.
+                        var acknowledged: Int64 = 0
+                        if case .integer(let count) = last { acknowledged = count }
+                        waitFloors[index] = min(acknowledged, waitFloors[index] ?? acknowledged)
+                    }
+                } else if let floor = waitFloors[index], case .integer(let count) = last, floor < count {
+                    replies[index] = Array(":\(floor)\r\n".utf8)
                 } else {
                     replies[index] = Array(buffer[start..<parser.index])
+                    ranHere = true
                 }
             }
         }

@@ -15,6 +15,11 @@ struct RedisBulkLoadRun {
         case raced
         /// It names a token twice, which only the script orders.
         case repeated
+        /// A cluster node redirected its check or its transaction (`MOVED`, `ASK`,
+        /// `TRYAGAIN`, `CLUSTERDOWN`: the slot moved, or is moving); nothing of it was
+        /// written. The script path follows redirects, the bulk load does not: `WATCH`
+        /// holds on the connection that sent it.
+        case redirected
     }
 
     /// Tokens written by the run, all of the chunks before ``stoppedAt``.
@@ -94,6 +99,11 @@ extension RedisTokenStore {
     /// scan of the connection's watched keys per key watched, quadratic in the chunk.) Any
     /// other new or deleted access token of the store aborts the chunk too, harmlessly.
     ///
+    /// In a cluster a check or a transaction a node redirects (`MOVED`, `ASK`, `TRYAGAIN`,
+    /// `CLUSTERDOWN`) ends the run with nothing of its chunk written (a redirected queued
+    /// command aborts `EXEC`): the caller sends the chunk through the script, whose calls
+    /// follow redirects.
+    ///
     /// With no record stored, `ifNewer` and `overwrite` write the same. The connection
     /// never goes back to the pool watching keys: `EXEC` unwatches, and every other way
     /// out after a `WATCH` sends `UNWATCH` (or the connection is closed after an I/O error).
@@ -111,16 +121,16 @@ extension RedisTokenStore {
         func load(_ connection: HiredisConnection) async throws -> RedisBulkLoadRun {
             var run = RedisBulkLoadRun(written: 0, stoppedAt: start, reason: .end)
             do {
-                var absent = try await connection.exchange({ out in out.append(encoded: current.check, commands: current.checkCommands) }) {
+                var check = try await connection.exchange({ out in out.append(encoded: current.check, commands: current.checkCommands) }) {
                     parser, _ in try self.decodeBulkLoadCheck(&parser, tokens[current.tokens], operation: operation)
                 }
                 // The next chunk, encoded while the server ran the one before it; `nil`
                 // inside when it names a token twice.
                 var next: BulkLoadRequests?? = chunk(from: current.tokens.upperBound).map { Self.encodeBulkLoad(tokens, $0, keys: keys) }
                 while true {
-                    guard absent else {
+                    guard check == .absent else {
                         await Self.unwatch(connection)
-                        run.reason = .stored
+                        run.reason = check == .redirected ? .redirected : .stored
                         return run
                     }
                     if let hook = probe?.beforeTransaction { try await hook() }
@@ -130,32 +140,34 @@ extension RedisTokenStore {
                     async let afterNext = following.flatMap { chunk(from: $0.tokens.upperBound) }.map {
                         Self.encodeBulkLoad(tokens, $0, keys: keys)
                     }
-                    let (committed, followingAbsent) = try await connection.exchange({ out in
+                    let (commit, followingCheck) = try await connection.exchange({ out in
                         out.append(encoded: transaction.transaction, commands: transaction.transactionCommands)
                         if let following { out.append(encoded: following.check, commands: following.checkCommands) }
                     }) { parser, _ in
-                        let committed = try self.decodeBulkLoadTransaction(
+                        let commit = try self.decodeBulkLoadTransaction(
                             &parser, transaction.transactionCommands, tokens[transaction.tokens], operation: operation)
-                        let absent = try following.map { try self.decodeBulkLoadCheck(&parser, tokens[$0.tokens], operation: operation) }
-                        return (committed, absent)
+                        // Behind an aborted transaction the check is not read: the run stops.
+                        guard commit == .committed else { return (commit, nil as BulkLoadCheck?) }
+                        let check = try following.map { try self.decodeBulkLoadCheck(&parser, tokens[$0.tokens], operation: operation) }
+                        return (commit, check)
                     }
                     let encoded = await afterNext
-                    guard committed else {
+                    guard commit == .committed else {
                         // The following chunk's WATCH came after the aborted EXEC.
                         if following != nil { await Self.unwatch(connection) }
-                        run.reason = .raced
+                        run.reason = commit == .redirected ? .redirected : .raced
                         return run
                     }
                     probe?.loaded.add(1, ordering: .relaxed)
                     run.written += transaction.tokens.count
                     run.stoppedAt = transaction.tokens.upperBound
-                    guard let following, let followingAbsent else {
+                    guard let following, let followingCheck else {
                         // Nothing more to offer, or the next chunk names a token twice.
                         run.reason = next == nil ? .end : .repeated
                         return run
                     }
                     current = following
-                    absent = followingAbsent
+                    check = followingCheck
                     next = encoded
                 }
             } catch {
@@ -196,10 +208,32 @@ extension RedisTokenStore {
         for token in tokens { RedisKeyLayout.writeMember(of: token.key, to: &out) }
     }
 
-    /// Whether nothing the check asked about exists.
+    /// What a chunk's check found.
+    enum BulkLoadCheck {
+        /// Nothing the check asked about exists: the transaction may write the chunk.
+        case absent
+        /// A record, an index entry or the rebuild cursor exists.
+        case present
+        /// A cluster node redirected the check (see ``RedisBulkLoadRun/Reason/redirected``).
+        case redirected
+    }
+
+    /// How a chunk's `MULTI`/`EXEC` ended.
+    enum BulkLoadCommit {
+        case committed
+        /// A watched key changed: `EXEC` wrote nothing.
+        case raced
+        /// A cluster node refused a queued command with a redirect: `EXEC` aborted
+        /// (`EXECABORT`), nothing written.
+        case redirected
+    }
+
+    /// What the check's replies say.
     private func decodeBulkLoadCheck(
         _ parser: inout RESPParser, _ tokens: ArraySlice<AccessToken>, operation: String
-    ) throws -> Bool {
+    ) throws -> BulkLoadCheck {
+        // The check's three commands: `WATCH`, `EXISTS`, `ZMSCORE`.
+        if parser.repliesIfRedirected(3) != nil { return .redirected }
         let record = Self.describe(tokens)
         let watch = parser.reply()
         guard case .status = watch else { throw unexpected(operation, watch, record: record) }
@@ -213,7 +247,7 @@ extension RedisTokenStore {
             guard let score = parser.bulk() else { throw unexpected(operation, parser.reply(), record: record) }
             if score != nil { indexed = true }
         }
-        return found == 0 && !indexed
+        return found == 0 && !indexed ? .absent : .present
     }
 
     /// `MULTI`, an `HSET` per token, one `ZADD` of the members, an `HINCRBY` per provider,
@@ -244,12 +278,13 @@ extension RedisTokenStore {
         out.argument("EXEC")
     }
 
-    /// Whether `EXEC` ran (`false`: a watched key changed, nothing was written). Any error
-    /// reply is thrown: a command refused while queued (`EXECABORT`, nothing written) or
-    /// failing in `EXEC` (as when the upsert script fails part-way).
+    /// Whether `EXEC` ran. Any error reply other than a redirect is thrown: a command
+    /// refused while queued (`EXECABORT`, nothing written) or failing in `EXEC` (as when
+    /// the upsert script fails part-way).
     private func decodeBulkLoadTransaction(
         _ parser: inout RESPParser, _ count: Int, _ tokens: ArraySlice<AccessToken>, operation: String
-    ) throws -> Bool {
+    ) throws -> BulkLoadCommit {
+        if parser.repliesIfRedirected(count) != nil { return .redirected }
         let record = Self.describe(tokens)
         for _ in 0..<(count - 1) {
             let reply = parser.reply()
@@ -258,11 +293,11 @@ extension RedisTokenStore {
         guard let results = parser.arrayHeader() else {
             throw unexpected(operation, parser.reply(), record: record)
         }
-        if results < 0 { return false }
+        if results < 0 { return .raced }
         for _ in 0..<results {
             let reply = parser.reply()
             if reply.errorMessage != nil { throw unexpected(operation, reply, record: record) }
         }
-        return true
+        return .committed
     }
 }

@@ -13,9 +13,11 @@ extension RedisTokenStore {
     /// Saves all tokens in chunks of 500. A chunk whose records do not exist yet (a bulk
     /// load) is written without a script: `WATCH` of the index, a check that none of its
     /// records or index entries exist, then plain `HSET`s, index entries and counters in
-    /// one `MULTI`/`EXEC` (Redis 6.2+). Any other chunk, or one whose `EXEC` another
-    /// client's write aborted, goes through the upsert script in calls of up to 100 tokens. Either way each token is written atomically with its
-    /// index entry and counter (each chunk or script call is, in fact); the batch as a
+    /// one `MULTI`/`EXEC` (Redis 6.2+). Any other chunk, one whose `EXEC` another
+    /// client's write aborted, or one a cluster node redirected (its slot moved or is
+    /// moving) goes through the upsert script in calls of up to 100 tokens, which follow
+    /// redirects. Either way each token is written atomically with its index entry and
+    /// counter (each chunk or script call is, in fact); the batch as a
     /// whole is not a transaction: after an error, tokens of earlier chunks stay written.
     /// A spread store saves each bucket's tokens as such a run of its own (several buckets
     /// at once), so a batch is atomic per call within a bucket, never across buckets; saves
@@ -57,7 +59,9 @@ extension RedisTokenStore {
                 switch run.reason {
                 case .end:
                     if start == tokens.count { continue }
-                case .stored:
+                case .stored, .redirected:
+                    // Redirected: the slot moved or is moving. The script path follows
+                    // redirects (and updates the map); the rest of this call takes it.
                     tryBulkLoad = false
                 case .raced:
                     races += 1
