@@ -99,10 +99,10 @@ extension RedisTokenStore {
     /// scan of the connection's watched keys per key watched, quadratic in the chunk.) Any
     /// other new or deleted access token of the store aborts the chunk too, harmlessly.
     ///
-    /// In a cluster a check or a transaction a node redirects (`MOVED`, `ASK`, `TRYAGAIN`,
-    /// `CLUSTERDOWN`) ends the run with nothing of its chunk written (a redirected queued
-    /// command aborts `EXEC`): the caller sends the chunk through the script, whose calls
-    /// follow redirects.
+    /// In a cluster, when a node redirects a chunk's check or its transaction (`MOVED`,
+    /// `ASK`, `TRYAGAIN`, `CLUSTERDOWN`), the run ends with nothing of that chunk written (a
+    /// redirected queued command aborts `EXEC`): the caller sends the chunk through the
+    /// script, whose calls follow redirects.
     ///
     /// With no record stored, `ifNewer` and `overwrite` write the same. The connection
     /// never goes back to the pool watching keys: `EXEC` unwatches, and every other way
@@ -220,6 +220,7 @@ extension RedisTokenStore {
 
     /// How a chunk's `MULTI`/`EXEC` ended.
     enum BulkLoadCommit {
+        /// `EXEC` ran: the chunk is written.
         case committed
         /// A watched key changed: `EXEC` wrote nothing.
         case raced
@@ -278,9 +279,9 @@ extension RedisTokenStore {
         out.argument("EXEC")
     }
 
-    /// Whether `EXEC` ran. Any error reply other than a redirect is thrown: a command
-    /// refused while queued (`EXECABORT`, nothing written) or failing in `EXEC` (as when
-    /// the upsert script fails part-way).
+    /// How the chunk's transaction ended. Any error reply other than a redirect is thrown:
+    /// a command refused while queued (`EXECABORT`, nothing written) or failing in `EXEC`
+    /// (as when the upsert script fails part-way).
     private func decodeBulkLoadTransaction(
         _ parser: inout RESPParser, _ count: Int, _ tokens: ArraySlice<AccessToken>, operation: String
     ) throws -> BulkLoadCommit {
