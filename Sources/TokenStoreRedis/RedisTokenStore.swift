@@ -39,6 +39,9 @@ public final class RedisTokenStore: TokenStore, Service {
     let router: RedisClusterRouter?
     let logger: Logger
     let state: Mutex<State>
+    /// `WAIT n ms` as the store sends it after a write (``Configuration/waitReplicas``);
+    /// empty when writes do not wait.
+    let waitCommand: [UInt8]
     /// Calls holding a connection right now; above ``spinningCallers`` a reply wait parks
     /// at once instead of spinning, leaving the cooperative threads to other callers.
     private let callsInFlight = Atomic<Int>(0)
@@ -102,6 +105,11 @@ public final class RedisTokenStore: TokenStore, Service {
         self.logger = configuration.logger
         self.state = Mutex(State(hasGetDel: false, scriptHashes: [], serverVersion: ""))
         self.singleBucketLayout = RedisStoreLayout(prefix: configuration.prefix, buckets: 1)
+        var wait = RESPWriter(capacity: 32)
+        if configuration.waitReplicas > 0 {
+            Self.writeWait(&wait, replicas: configuration.waitReplicas, milliseconds: configuration.waitReplicasMilliseconds)
+        }
+        self.waitCommand = wait.bytes
         do {
             try await prepare()
         } catch {

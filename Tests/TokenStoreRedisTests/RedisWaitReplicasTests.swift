@@ -127,6 +127,36 @@ struct RedisWaitReplicasTests {
         }
     }
 
+    /// Concurrent writes pipelined together share one `WAIT`: without replicas each waits
+    /// the whole `wait_replicas_timeout` (1 s), so a `WAIT` per call would hold a pipeline
+    /// of k calls k seconds, past the operation timeout (5 s), and its calls would fail on
+    /// that timeout instead. Every call reports the unacknowledged write.
+    @Test(.enabled(if: Env.serverTestsEnabled, Env.disabledReason))
+    func pipelinedWritesShareOneWait() async throws {
+        let base = try Env.requireACLURL()
+        try await Env.withStore(url: base, extra: "wait_replicas=1&wait_replicas_timeout=1s&operation_timeout=5") { store, _ in
+            let carriedBefore = store.followersCarried
+            let messages = try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<32 {
+                    group.addTask {
+                        do {
+                            try await store.saveRequestToken(Operations.requestToken("shared-wait-\(index)"))
+                            return "acknowledged without replicas"
+                        } catch let error as TokenStoreError {
+                            return "\(error.code): \(error.message)"
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            let carried = store.followersCarried - carriedBefore
+            #expect(carried > 0, "no call rode in another's pipeline")
+            let unacknowledged = messages.filter { $0.contains("only 0 of 1 replicas acknowledged it within 1000 ms") }
+            #expect(unacknowledged.count == 32, "\(Set(messages))")
+            #expect(try await store.counts().requestTokens == 32, "every write reached the primary")
+        }
+    }
+
     // MARK: Cluster, one replica per primary
 
     @Test(.enabled(if: Cluster.enabled, Cluster.disabledReason))

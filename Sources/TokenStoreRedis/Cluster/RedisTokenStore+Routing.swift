@@ -22,8 +22,9 @@ extension RedisTokenStore {
     /// `build` writes straight into the pipeline, as without a cluster; it runs again only
     /// when the request's bytes are needed after all (a redirect to follow, or a read to
     /// send again after its node failed), so it must write the same commands each time.
+    /// `waitBytes`: as in ``roundTrip(on:_:waitBytes:_:decode:)``.
     func routedRoundTrip<Value: Sendable>(
-        _ router: RedisClusterRouter, _ operation: String, slot: UInt16, _ build: (inout RESPWriter) -> Void,
+        _ router: RedisClusterRouter, _ operation: String, slot: UInt16, waitBytes: Int = 0, _ build: (inout RESPWriter) -> Void,
         decode: @escaping ReplyDecoder<Value>
     ) async throws -> Value {
         let routedDecode: ReplyDecoder<RoutedReplies<Value>> = { parser, count in
@@ -38,7 +39,7 @@ extension RedisTokenStore {
         }
         var routed: RoutedReplies<Value>
         do {
-            routed = try await roundTrip(on: node, operation, build, decode: routedDecode)
+            routed = try await roundTrip(on: node, operation, waitBytes: waitBytes, build, decode: routedDecode)
         } catch let error as TokenStoreError where error.code == .unavailable || error.code == .timedOut {
             router.nodeFailed(node)
             // A read may run again, once, where a fresh map sends it (a write may have run).
@@ -48,7 +49,7 @@ extension RedisTokenStore {
             try await router.refreshUnlessFresh(operation: operation)
             node = try await router.node(for: slot, operation: operation)
             do {
-                routed = try await roundTrip(on: node, operation, build, decode: routedDecode)
+                routed = try await roundTrip(on: node, operation, waitBytes: waitBytes, build, decode: routedDecode)
             } catch let error as TokenStoreError where error.code == .unavailable || error.code == .timedOut {
                 router.nodeFailed(node)
                 throw error

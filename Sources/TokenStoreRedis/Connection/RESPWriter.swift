@@ -23,6 +23,12 @@ package struct RESPWriter {
         commandCount += commands
     }
 
+    /// Appends the first `commands` commands another writer encoded, which `encoded` holds.
+    mutating func append(encoded: ArraySlice<UInt8>, commands: Int) {
+        bytes.append(contentsOf: encoded)
+        commandCount += commands
+    }
+
     /// Starts a command of `count` arguments (the command name included).
     package mutating func command(_ count: Int) {
         bytes.append(UInt8(ascii: "*"))

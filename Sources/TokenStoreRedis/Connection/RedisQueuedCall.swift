@@ -30,6 +30,10 @@ protocol PipelinedCall: AnyObject, Sendable {
     /// pipeline, so `MULTI`/`EXEC` blocks and scripts keep their atomicity.
     var request: [UInt8] { get }
     var commands: Int { get }
+    /// The bytes of the store's `WAIT` that end `request` (0: none). A pipeline carrying
+    /// several such calls sends it once, after them all (see
+    /// `RedisTokenStore.leadSharingWait`).
+    var waitBytes: Int { get }
     /// Decodes this call's replies from the leader's connection buffer into the call.
     func decodeReplies(_ parser: inout RESPParser)
 }
@@ -41,12 +45,14 @@ protocol PipelinedCall: AnyObject, Sendable {
 final class QueuedCall<Value: Sendable>: PipelinedCall, @unchecked Sendable {
     let request: [UInt8]
     let commands: Int
+    let waitBytes: Int
     private let decode: ReplyDecoder<Value>
     private(set) var value: Value?
 
-    init(request: [UInt8], commands: Int, decode: @escaping ReplyDecoder<Value>) {
+    init(request: [UInt8], commands: Int, waitBytes: Int, decode: @escaping ReplyDecoder<Value>) {
         self.request = request
         self.commands = commands
+        self.waitBytes = waitBytes
         self.decode = decode
     }
 

@@ -40,10 +40,13 @@ extension RedisTokenStore {
     }
 
     /// ``roundTrip(_:slot:_:decode:)`` on `node`, batched with the concurrent calls to it.
+    /// `waitBytes`: the bytes of the store's `WAIT` (``waitCommand``) that end what `build`
+    /// writes, 0 when it writes none.
     /// Inlined: a single server's calls take no async frame more than before the router.
     @inline(__always)
     func roundTrip<Value: Sendable>(
-        on node: RedisNode, _ operation: String, _ build: (inout RESPWriter) -> Void, decode: @escaping ReplyDecoder<Value>
+        on node: RedisNode, _ operation: String, waitBytes: Int = 0, _ build: (inout RESPWriter) -> Void,
+        decode: @escaping ReplyDecoder<Value>
     ) async throws -> Value {
         let coalescer = node.coalescer
         if coalescer.tryLead() {
@@ -57,11 +60,13 @@ extension RedisTokenStore {
             }
             var writer = RESPWriter()
             build(&writer)
-            return try await lead(on: node, operation, request: writer.bytes, commands: writer.commandCount, decode: decode, followers: followers)
+            return try await lead(
+                on: node, operation, request: writer.bytes, commands: writer.commandCount, waitBytes: waitBytes, decode: decode,
+                followers: followers)
         }
         var writer = RESPWriter(capacity: 256)
         build(&writer)
-        let call = QueuedCall(request: writer.bytes, commands: writer.commandCount, decode: decode)
+        let call = QueuedCall(request: writer.bytes, commands: writer.commandCount, waitBytes: waitBytes, decode: decode)
         // Cancelled while queued: `CancellationError`, as a cancelled exchange throws.
         switch try await coalescer.follow(call) {
         case .done(let outcome):
@@ -75,15 +80,16 @@ extension RedisTokenStore {
             }
         case .lead:
             return try await lead(
-                on: node, operation, request: call.request, commands: call.commands, decode: decode, followers: coalescer.takeFollowers())
+                on: node, operation, request: call.request, commands: call.commands, waitBytes: call.waitBytes, decode: decode,
+                followers: coalescer.takeFollowers())
         }
     }
 
     /// Runs this call's request and the `followers'` in one pipeline, decodes this call's
     /// replies and has each follower decode its own. Ends the leader turn.
     private func lead<Value: Sendable>(
-        on node: RedisNode, _ operation: String, request: [UInt8], commands: Int, decode: @escaping ReplyDecoder<Value>,
-        followers: [RedisCoalescer.Follower]
+        on node: RedisNode, _ operation: String, request: [UInt8], commands: Int, waitBytes: Int,
+        decode: @escaping ReplyDecoder<Value>, followers: [RedisCoalescer.Follower]
     ) async throws -> Value {
         let coalescer = node.coalescer
         defer { coalescer.finishLeading() }
@@ -93,6 +99,10 @@ extension RedisTokenStore {
                     parser.decode(commands, with: decode)
                 }
             }
+        }
+        if !waitCommand.isEmpty, Self.waitingCalls(waitBytes, followers) >= 2 {
+            return try await leadSharingWait(
+                on: node, operation, request: request, commands: commands, waitBytes: waitBytes, decode: decode, followers: followers)
         }
         // Others' requests ride along: once sent, the exchange ignores this call's
         // cancellation (its deadline still holds), so it cannot abandon them half-way.

@@ -1,3 +1,4 @@
+import TokenStoreIO
 import TokenStoreKit
 
 // Hooks for this package's tests (package access: invisible to users of the product).
@@ -7,6 +8,11 @@ extension RedisTokenStore {
     /// commands; `KEYS {prefix}:*` finds the prefix's node).
     package func rawCommand(_ arguments: [String]) async throws -> RedisReply {
         try await rawCommand(bytes: arguments.map { Array($0.utf8) })
+    }
+
+    /// Calls that rode in another call's pipeline so far, on every node.
+    package var followersCarried: Int {
+        (router?.nodes ?? [home]).reduce(0) { $0 + $1.coalescer.followersCarried }
     }
 
     /// Keeps one pooled connection lent out while `body` runs.
