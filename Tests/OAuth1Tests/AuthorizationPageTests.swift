@@ -10,7 +10,7 @@ struct AuthorizationPageTests {
         var request = OAuth1HTTPRequest(method: "POST", url: fixture.provider.endpoints.authorizeURL)
         request.setHeader("Content-Type", "application/x-www-form-urlencoded")
         request.body = Data(OAuth1PercentEncoding.formEncode(fields).utf8)
-        return try await URLSessionTransport.shared.send(request, timeout: .seconds(10))
+        return try await URLSessionTransport.shared.send(request, timeout: .seconds(60))
     }
 
     static func text(_ response: OAuth1HTTPResponse) -> String { String(decoding: response.body, as: UTF8.self) }
@@ -20,7 +20,7 @@ struct AuthorizationPageTests {
         try await DanceFixture.with(configure: { $0.showsAuthorizationPage = true }) { fixture in
             let temporary = try await fixture.client.requestToken()
             let page = try await URLSessionTransport.shared.send(
-                OAuth1HTTPRequest(url: fixture.client.authorizationURL(for: temporary)), timeout: .seconds(10))
+                OAuth1HTTPRequest(url: fixture.client.authorizationURL(for: temporary)), timeout: .seconds(60))
             #expect(page.status == 200)
             let html = Self.text(page)
             #expect(html.contains(#"method="post""#))
@@ -77,7 +77,7 @@ struct AuthorizationPageTests {
             #expect(noDecision.status == 400)
             let unknownPageURL = try #require(
                 URL(string: fixture.provider.endpoints.authorizeURL.absoluteString + "?oauth_token=not-issued"))
-            let page = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: unknownPageURL), timeout: .seconds(10))
+            let page = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: unknownPageURL), timeout: .seconds(60))
             #expect(page.status == 400)
         }
     }
@@ -97,7 +97,7 @@ struct AuthorizationPageTests {
             #expect(json["text"] == "hello world & more")
             #expect(json["screen_name"] == "test_user")
             // Unsigned (no token): refused.
-            let unsigned = try await URLSessionTransport.shared.send(request, timeout: .seconds(10))
+            let unsigned = try await URLSessionTransport.shared.send(request, timeout: .seconds(60))
             #expect(unsigned.status == 401)
         }
     }

@@ -11,11 +11,14 @@ struct DanceFixture {
     let provider: LocalOAuth1Provider
     var client: OAuth1Client
 
+    // The default timeouts are safety nets, not expectations: the provider answers in
+    // milliseconds, but it runs in this process, on the cooperative threads the whole suite
+    // shares, and under a loaded run a task can wait tens of seconds for one.
     static func start(
         method: SignatureMethod = .hmacSHA1,
         placement: SignaturePlacement = .authorizationHeader,
         callback: OAuth1CallbackMode = .url(callbackURL),
-        timeout: Duration = .seconds(10),
+        timeout: Duration = .seconds(60),
         configure: (inout LocalOAuth1Provider.Configuration) -> Void = { _ in }
     ) async throws -> DanceFixture {
         var configuration = LocalOAuth1Provider.Configuration(consumers: [
@@ -35,7 +38,7 @@ struct DanceFixture {
         method: SignatureMethod = .hmacSHA1,
         placement: SignaturePlacement = .authorizationHeader,
         callback: OAuth1CallbackMode = .url(callbackURL),
-        timeout: Duration = .seconds(10),
+        timeout: Duration = .seconds(60),
         configure: (inout LocalOAuth1Provider.Configuration) -> Void = { _ in },
         _ body: (DanceFixture) async throws -> T
     ) async throws -> T {
@@ -52,7 +55,7 @@ struct DanceFixture {
 
     /// Follows the authorize step like a browser: GET the authorize URL, return the redirect target.
     func authorizeInBrowser(_ url: URL) async throws -> URL? {
-        let response = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: url), timeout: .seconds(10))
+        let response = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: url), timeout: .seconds(60))
         guard response.status == 302, let location = response.header(named: "Location") else { return nil }
         return URL(string: location)
     }

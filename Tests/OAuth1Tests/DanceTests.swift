@@ -74,7 +74,7 @@ struct DanceTests {
         try await DanceFixture.with(callback: .outOfBand) { fixture in
             let temporary = try await fixture.client.requestToken()
             let page = try await URLSessionTransport.shared.send(
-                OAuth1HTTPRequest(url: fixture.client.authorizationURL(for: temporary)), timeout: .seconds(10))
+                OAuth1HTTPRequest(url: fixture.client.authorizationURL(for: temporary)), timeout: .seconds(60))
             #expect(page.status == 200)
             #expect(String(decoding: page.body, as: UTF8.self).contains("oauth_pin"))
         }

@@ -75,7 +75,7 @@ struct ProviderVerificationTests {
             var request = OAuth1HTTPRequest(method: "POST", url: fixture.provider.endpoints.accessTokenURL)
             request = try fixture.client.signer().sign(
                 request, extraProtocolParameters: [OAuth1Parameter(name: "oauth_verifier", value: "v")])
-            let response = try await URLSessionTransport.shared.send(request, timeout: .seconds(10))
+            let response = try await URLSessionTransport.shared.send(request, timeout: .seconds(60))
             #expect(response.status == 401)
             #expect(String(decoding: response.body, as: UTF8.self).hasPrefix("oauth_problem=parameter_absent"))
         }
@@ -85,7 +85,7 @@ struct ProviderVerificationTests {
     func authorizeUnknownToken() async throws {
         try await DanceFixture.with { fixture in
             let url = fixture.client.authorizationURL(for: TemporaryCredentials(token: "never-issued", secret: "x"))
-            let response = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: url), timeout: .seconds(10))
+            let response = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: url), timeout: .seconds(60))
             #expect(response.status == 400)
         }
     }

@@ -131,7 +131,7 @@ struct SocketWaiterTests {
         let pair = try SocketPair()
         let waiter = self.waiter
         let task = Task {
-            try await waiter.wait(for: .readable, on: pair.left, deadline: .now + .seconds(30))
+            try await waiter.wait(for: .readable, on: pair.left, deadline: .now + .seconds(240))
         }
         try await Task.sleep(for: .milliseconds(50))
         task.cancel()
@@ -146,7 +146,7 @@ struct SocketWaiterTests {
         let pair = try SocketPair()
         let waiter = self.waiter
         let task = Task {
-            try await waiter.wait(for: .readable, on: pair.left, deadline: .now + .seconds(30), spin: .zero, cancellable: false)
+            try await waiter.wait(for: .readable, on: pair.left, deadline: .now + .seconds(240), spin: .zero, cancellable: false)
         }
         try await Task.sleep(for: .milliseconds(50))
         task.cancel()

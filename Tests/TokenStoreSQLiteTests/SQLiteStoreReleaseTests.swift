@@ -26,7 +26,7 @@ struct SQLiteStoreReleaseTests {
             releasedPool = store.pool
         }
         // A connection's queue may still hold its slot for the moment after a call returns.
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(120)
         while releasedPool != nil || !Self.openFiles(under: directory.path).isEmpty, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }
