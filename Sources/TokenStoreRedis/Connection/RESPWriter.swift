@@ -19,11 +19,10 @@ package struct RESPWriter {
 
     /// Appends commands another writer encoded (`commands` of them).
     package mutating func append(encoded: [UInt8], commands: Int) {
-        bytes.append(contentsOf: encoded)
-        commandCount += commands
+        append(encoded: encoded[...], commands: commands)
     }
 
-    /// Appends the first `commands` commands another writer encoded, which `encoded` holds.
+    /// Appends commands another writer encoded (`commands` of them), a part of its bytes.
     mutating func append(encoded: ArraySlice<UInt8>, commands: Int) {
         bytes.append(contentsOf: encoded)
         commandCount += commands

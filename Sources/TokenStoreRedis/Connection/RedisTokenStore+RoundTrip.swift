@@ -35,8 +35,19 @@ extension RedisTokenStore {
         decode: @escaping ReplyDecoder<Value>
     ) async throws -> Value {
         if writes, configuration.waitReplicas > 0 { return try await waitingRoundTrip(operation, slot: slot, build, decode: decode) }
-        guard let router else { return try await roundTrip(on: home, operation, build, decode: decode) }
-        return try await routedRoundTrip(router, operation, slot: slot, build, decode: decode)
+        return try await sendRoundTrip(operation, slot: slot, build, decode: decode)
+    }
+
+    /// ``roundTrip(_:slot:writes:_:decode:)`` once the replica wait is settled: to the
+    /// cluster node serving `slot`, or to the one server. `waitBytes`: as in
+    /// ``roundTrip(on:_:waitBytes:_:decode:)``.
+    @inline(__always)
+    func sendRoundTrip<Value: Sendable>(
+        _ operation: String, slot: UInt16, waitBytes: Int = 0, _ build: (inout RESPWriter) -> Void,
+        decode: @escaping ReplyDecoder<Value>
+    ) async throws -> Value {
+        guard let router else { return try await roundTrip(on: home, operation, waitBytes: waitBytes, build, decode: decode) }
+        return try await routedRoundTrip(router, operation, slot: slot, waitBytes: waitBytes, build, decode: decode)
     }
 
     /// ``roundTrip(_:slot:_:decode:)`` on `node`, batched with the concurrent calls to it.

@@ -20,22 +20,12 @@ extension RedisTokenStore {
             // `decode` may leave some of its replies unread: `WAIT`'s follows them all.
             return (parser.decode(count - 1, with: decode), wroteNothing, parser.reply())
         }
-        let (value, wroteNothing, acknowledged) =
-            if let router {
-                try await routedRoundTrip(
-                    router, operation, slot: slot, waitBytes: wait.count,
-                    { out in
-                        build(&out)
-                        out.append(encoded: wait, commands: 1)
-                    }, decode: waitingDecode)
-            } else {
-                try await roundTrip(
-                    on: home, operation, waitBytes: wait.count,
-                    { out in
-                        build(&out)
-                        out.append(encoded: wait, commands: 1)
-                    }, decode: waitingDecode)
-            }
+        let (value, wroteNothing, acknowledged) = try await sendRoundTrip(
+            operation, slot: slot, waitBytes: wait.count,
+            { out in
+                build(&out)
+                out.append(encoded: wait, commands: 1)
+            }, decode: waitingDecode)
         if !wroteNothing { try checkReplicas(acknowledged, operation: operation) }
         return value
     }
@@ -119,12 +109,9 @@ extension RedisTokenStore {
     /// holds a connection for several round trips, like the bulk load); nothing when the
     /// store does not wait for replicas.
     func waitForReplicas(on connection: HiredisConnection, operation: String) async throws {
-        let replicas = configuration.waitReplicas
-        guard replicas > 0 else { return }
-        let milliseconds = configuration.waitReplicasMilliseconds
-        let reply = try await connection.exchange({ out in Self.writeWait(&out, replicas: replicas, milliseconds: milliseconds) }) {
-            parser, _ in parser.reply()
-        }
+        let wait = waitCommand
+        guard !wait.isEmpty else { return }
+        let reply = try await connection.exchange({ out in out.append(encoded: wait, commands: 1) }) { parser, _ in parser.reply() }
         try checkReplicas(reply, operation: operation)
     }
 
