@@ -84,7 +84,7 @@ struct FlowFixture {
             ?? OAuth2ClientCredentials(publicClientID: clientID)
         let client = OAuth2Client(
             credentials: credentials, endpoints: provider.endpoints, redirectURI: URL(string: redirectURI)!,
-            timeout: .seconds(30), clock: clock.clock)
+            timeout: .seconds(60), clock: clock.clock)
         let fixture = FlowFixture(provider: provider, client: client, clock: clock)
         do {
             let result = try await body(fixture)
@@ -98,7 +98,7 @@ struct FlowFixture {
 
     /// Follows the authorize step like a browser: GET the URL, return the redirect target.
     func authorizeInBrowser(_ url: URL) async throws -> URL? {
-        let response = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: url), timeout: .seconds(30))
+        let response = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: url), timeout: .seconds(60))
         guard (300..<400).contains(response.status), let location = response.header(named: "Location") else { return nil }
         return URL(string: location)
     }

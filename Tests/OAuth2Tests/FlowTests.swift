@@ -63,7 +63,7 @@ struct FlowTests {
     func denied() async throws {
         try await FlowFixture.with(configure: { $0.showsAuthorizationPage = true }) { fixture in
             let pending = try fixture.client.authorizationRequest(scopes: ["users.read"])
-            let page = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: pending.url), timeout: .seconds(30))
+            let page = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: pending.url), timeout: .seconds(60))
             #expect(page.status == 200)
             let html = String(decoding: page.body, as: UTF8.self)
             let requestID = try #require(Self.hiddenValue("request_id", in: html))
@@ -71,7 +71,7 @@ struct FlowTests {
                 method: "POST", url: fixture.provider.endpoints.authorizationURL,
                 body: Data(OAuth1PercentEncoding.formEncode([.init(name: "request_id", value: requestID), .init(name: "decision", value: "deny")]).utf8))
             post.setHeader("Content-Type", "application/x-www-form-urlencoded")
-            let decision = try await URLSessionTransport.shared.send(post, timeout: .seconds(30))
+            let decision = try await URLSessionTransport.shared.send(post, timeout: .seconds(60))
             #expect(decision.status == 303)
             let callbackURL = try #require(decision.header(named: "Location").flatMap(URL.init(string:)))
             let error = #expect(throws: OAuth2Error.self) { try OAuth2Callback(url: callbackURL) }
@@ -85,13 +85,13 @@ struct FlowTests {
     func allowed() async throws {
         try await FlowFixture.with(configure: { $0.showsAuthorizationPage = true }) { fixture in
             let pending = try fixture.client.authorizationRequest()
-            let page = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: pending.url), timeout: .seconds(30))
+            let page = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: pending.url), timeout: .seconds(60))
             let requestID = try #require(Self.hiddenValue("request_id", in: String(decoding: page.body, as: UTF8.self)))
             var post = OAuth1HTTPRequest(
                 method: "POST", url: fixture.provider.endpoints.authorizationURL,
                 body: Data("request_id=\(requestID)&decision=allow".utf8))
             post.setHeader("Content-Type", "application/x-www-form-urlencoded")
-            let decision = try await URLSessionTransport.shared.send(post, timeout: .seconds(30))
+            let decision = try await URLSessionTransport.shared.send(post, timeout: .seconds(60))
             let callbackURL = try #require(decision.header(named: "Location").flatMap(URL.init(string:)))
             let tokens = try await fixture.client.exchange(try OAuth2Callback(url: callbackURL), for: pending)
             #expect(fixture.provider.isValidAccessToken(tokens.accessToken))
@@ -163,7 +163,7 @@ struct FlowTests {
     func unregisteredRedirect() async throws {
         try await FlowFixture.with { fixture in
             let pending = try fixture.client.authorizationRequest(redirectURI: URL(string: "https://evil.example/cb")!)
-            let response = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: pending.url), timeout: .seconds(30))
+            let response = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: pending.url), timeout: .seconds(60))
             #expect(response.status == 400)
             #expect(response.header(named: "Location") == nil)
         }

@@ -56,7 +56,7 @@ struct ProviderStrictnessTests {
             ] {
                 let response = try await URLSessionTransport.shared.send(
                     OAuth1HTTPRequest(url: try Self.url(pending.url, setting: "redirect_uri", to: redirect)),
-                    timeout: .seconds(30))
+                    timeout: .seconds(60))
                 #expect((response.status == 302) == allowed, "\(redirect): \(response.status)")
                 if allowed { #expect(response.header(named: "Location")?.hasPrefix(redirect + "?") == true) }
             }
@@ -68,7 +68,7 @@ struct ProviderStrictnessTests {
         try await FlowFixture.with { fixture in
             let pending = try fixture.client.authorizationRequest()
             let response = try await URLSessionTransport.shared.send(
-                OAuth1HTTPRequest(url: try Self.url(pending.url, setting: "client_id", to: "stranger")), timeout: .seconds(30))
+                OAuth1HTTPRequest(url: try Self.url(pending.url, setting: "client_id", to: "stranger")), timeout: .seconds(60))
             #expect(response.status == 400)
             #expect(response.header(named: "Location") == nil)
         }

@@ -26,11 +26,11 @@ import TokenStoreKit
             if let line = captured.output.split(separator: "\n").first(where: { $0.contains("/oauth2/authorize?") }),
                 let url = URL(string: line.trimmingCharacters(in: .whitespaces))
             {
-                let approval = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: url), timeout: .seconds(30))
+                let approval = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: url), timeout: .seconds(60))
                 guard let location = approval.header(named: "Location"), let loopback = URL(string: location) else {
                     return approval.status
                 }
-                return try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: loopback), timeout: .seconds(30)).status
+                return try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: loopback), timeout: .seconds(60)).status
             }
             try await Task.sleep(for: .milliseconds(50))
         }

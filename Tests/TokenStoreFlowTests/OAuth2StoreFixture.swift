@@ -52,7 +52,7 @@ struct OAuth2StoreFixture: Sendable {
 
     /// Follows the authorize step like a browser: GET the URL, return the redirect target.
     func authorize(_ url: URL) async throws -> URL {
-        let response = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: url), timeout: .seconds(30))
+        let response = try await URLSessionTransport.shared.send(OAuth1HTTPRequest(url: url), timeout: .seconds(60))
         guard (300..<400).contains(response.status), let location = response.header(named: "Location"),
             let target = URL(string: location)
         else { throw OAuth2Error(.invalidCallback, message: "the provider did not redirect (\(response.status))") }
